@@ -1,0 +1,288 @@
+// Package conf holds what every part of the configuration shares: YAML
+// decoding with unknown keys rejected and ${VAR} expanded, value types for
+// durations, regular expressions and secrets, and problems that carry the
+// file, line and field they are about. All problems of a file are reported at
+// once, not just the first.
+package conf
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Problem is one thing wrong with a config file.
+type Problem struct {
+	Line  int    // 1-based; 0 when unknown
+	Field string // path such as probes[2].http.valid_status_codes
+	Msg   string
+}
+
+func (p Problem) String() string {
+	switch {
+	case p.Field == "" && p.Line == 0:
+		return p.Msg
+	case p.Field == "":
+		return fmt.Sprintf("%d: %s", p.Line, p.Msg)
+	case p.Line == 0:
+		return fmt.Sprintf("%s: %s", p.Field, p.Msg)
+	}
+	return fmt.Sprintf("%d: %s: %s", p.Line, p.Field, p.Msg)
+}
+
+// Error is every problem found in one file.
+type Error struct {
+	File     string
+	Problems []Problem
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	for i, p := range e.Problems {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(e.File)
+		b.WriteByte(':')
+		b.WriteString(p.String())
+	}
+	return b.String()
+}
+
+// Report collects problems under a field path prefix. The zero Report is not
+// usable; start with NewReport.
+type Report struct {
+	prefix string
+	list   *[]Problem
+}
+
+// NewReport returns an empty report.
+func NewReport() Report { return Report{list: new([]Problem)} }
+
+// At returns a report whose fields are relative to field.
+func (r Report) At(field string) Report {
+	return Report{prefix: r.path(field), list: r.list}
+}
+
+// Index returns a report for element i of the list named field.
+func (r Report) Index(field string, i int) Report {
+	return r.At(field + "[" + strconv.Itoa(i) + "]")
+}
+
+// Errorf records a problem with field (relative to the report's prefix; empty
+// for the prefix itself).
+func (r Report) Errorf(field, format string, args ...any) {
+	*r.list = append(*r.list, Problem{Field: r.path(field), Msg: fmt.Sprintf(format, args...)})
+}
+
+// Problems returns what was recorded.
+func (r Report) Problems() []Problem { return *r.list }
+
+// Empty reports whether nothing was recorded.
+func (r Report) Empty() bool { return len(*r.list) == 0 }
+
+func (r Report) path(field string) string {
+	switch {
+	case r.prefix == "":
+		return field
+	case field == "":
+		return r.prefix
+	case strings.HasPrefix(field, "["):
+		return r.prefix + field
+	}
+	return r.prefix + "." + field
+}
+
+// Validator is implemented by config types that check themselves after
+// decoding and defaulting.
+type Validator interface {
+	Validate(r Report)
+}
+
+// Document is a parsed YAML file: its node tree locates problems by field.
+type Document struct {
+	File string
+	Root *yaml.Node
+}
+
+var lineRE = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+
+// Decode parses data into out: ${VAR} is expanded from the environment in
+// every scalar, keys that out does not have are problems, and so is every
+// value that does not fit its field. It returns the document for Locate and
+// the problems found, which already carry lines and fields.
+func Decode(file string, data []byte, out any) (*Document, []Problem) {
+	doc := &Document{File: file}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return doc, []Problem{fromYAMLError(nil, err.Error())}
+	}
+	if root.Kind == 0 { // empty file
+		return doc, nil
+	}
+	doc.Root = &root
+	r := NewReport()
+	expandEnv(&root, doc, r)
+	checkKnown(&root, reflectTypeOf(out), "", doc, r)
+	if err := root.Decode(out); err != nil {
+		if te, ok := err.(*yaml.TypeError); ok {
+			for _, s := range te.Errors {
+				*r.list = append(*r.list, fromYAMLError(doc, s))
+			}
+		} else {
+			*r.list = append(*r.list, fromYAMLError(doc, err.Error()))
+		}
+	}
+	return doc, doc.Locate(r.Problems())
+}
+
+func fromYAMLError(doc *Document, s string) Problem {
+	m := lineRE.FindStringSubmatch(s)
+	if m == nil {
+		return Problem{Msg: strings.TrimPrefix(s, "yaml: ")}
+	}
+	line, _ := strconv.Atoi(m[1])
+	p := Problem{Line: line, Msg: m[2]}
+	if doc != nil && doc.Root != nil {
+		p.Field = doc.fieldAt(line)
+	}
+	return p
+}
+
+// Locate fills in the line of every problem from its field path, using the
+// closest ancestor present in the file when the field itself is not (a
+// default value). Problems come back sorted by line.
+func (d *Document) Locate(ps []Problem) []Problem {
+	for i := range ps {
+		if ps[i].Line == 0 && d.Root != nil {
+			ps[i].Line = d.lineOf(ps[i].Field)
+		}
+	}
+	sort.SliceStable(ps, func(i, j int) bool { return ps[i].Line < ps[j].Line })
+	return ps
+}
+
+// Err wraps problems in an *Error, or returns nil when there are none.
+func (d *Document) Err(ps []Problem) error {
+	if len(ps) == 0 {
+		return nil
+	}
+	return &Error{File: d.File, Problems: ps}
+}
+
+var segRE = regexp.MustCompile(`([^.\[\]]+)|\[(\d+)\]`)
+
+func (d *Document) lineOf(path string) int {
+	n := d.Root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := n.Line
+	for _, m := range segRE.FindAllStringSubmatch(path, -1) {
+		var next *yaml.Node
+		if m[2] != "" {
+			i, _ := strconv.Atoi(m[2])
+			if n.Kind == yaml.SequenceNode && i < len(n.Content) {
+				next = n.Content[i]
+			}
+		} else if n.Kind == yaml.MappingNode {
+			for k := 0; k+1 < len(n.Content); k += 2 {
+				if n.Content[k].Value == m[1] {
+					line = n.Content[k].Line
+					next = n.Content[k+1]
+					break
+				}
+			}
+		}
+		if next == nil {
+			return line
+		}
+		n = next
+		if n.Kind != yaml.MappingNode && n.Kind != yaml.SequenceNode {
+			line = n.Line
+		} else if m[2] != "" {
+			line = n.Line
+		}
+	}
+	return line
+}
+
+// fieldAt finds the path of the deepest key or value that starts on line.
+func (d *Document) fieldAt(line int) string {
+	var best string
+	var walk func(n *yaml.Node, path string)
+	walk = func(n *yaml.Node, path string) {
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				walk(c, path)
+			}
+		case yaml.MappingNode:
+			for k := 0; k+1 < len(n.Content); k += 2 {
+				p := join(path, n.Content[k].Value)
+				if n.Content[k].Line == line || n.Content[k+1].Line == line {
+					best = p
+				}
+				walk(n.Content[k+1], p)
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				p := path + "[" + strconv.Itoa(i) + "]"
+				if c.Line == line && c.Kind == yaml.ScalarNode {
+					best = p
+				}
+				walk(c, p)
+			}
+		}
+	}
+	walk(d.Root, "")
+	return best
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+var envRE = regexp.MustCompile(`\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// expandEnv replaces ${VAR} in every scalar value with the variable's value;
+// $$ stands for a literal $. A variable that is not set is a problem, not an
+// empty string, so that a missing secret is noticed at load time.
+func expandEnv(n *yaml.Node, doc *Document, r Report) {
+	if n.Kind == yaml.ScalarNode && strings.Contains(n.Value, "$") && n.Tag != "!!binary" {
+		quoted := n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) != 0
+		changed := false
+		n.Value = envRE.ReplaceAllStringFunc(n.Value, func(m string) string {
+			if m == "$$" {
+				changed = true
+				return "$"
+			}
+			name := m[2 : len(m)-1]
+			v, ok := os.LookupEnv(name)
+			if !ok {
+				*r.list = append(*r.list, Problem{Line: n.Line, Field: doc.fieldAt(n.Line),
+					Msg: fmt.Sprintf("environment variable %s is not set", name)})
+				return ""
+			}
+			changed = true
+			return v
+		})
+		if changed && !quoted {
+			// Keep the value a string after expansion, as it was
+			// written: "${PORT}" must not turn into an int by accident
+			// unless the field asks for one, which Decode handles.
+			n.Style = 0
+		}
+	}
+	for _, c := range n.Content {
+		expandEnv(c, doc, r)
+	}
+}
