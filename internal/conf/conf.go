@@ -113,10 +113,14 @@ type Document struct {
 var lineRE = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
 
 // Decode parses data into out: ${VAR} is expanded from the environment in
-// every scalar, keys that out does not have are problems, and so is every
+// every scalar (through lookup; nil means the process environment), keys
+// that out does not have are problems, and so is every
 // value that does not fit its field. It returns the document for Locate and
 // the problems found, which already carry lines and fields.
-func Decode(file string, data []byte, out any) (*Document, []Problem) {
+func Decode(file string, data []byte, out any, lookup func(string) (string, bool)) (*Document, []Problem) {
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
 	doc := &Document{File: file}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
@@ -127,7 +131,7 @@ func Decode(file string, data []byte, out any) (*Document, []Problem) {
 	}
 	doc.Root = &root
 	r := NewReport()
-	expandEnv(&root, doc, r)
+	expandEnv(&root, doc, r, lookup)
 	checkKnown(&root, reflectTypeOf(out), "", doc, r)
 	if err := root.Decode(out); err != nil {
 		if te, ok := err.(*yaml.TypeError); ok {
@@ -256,7 +260,7 @@ var envRE = regexp.MustCompile(`\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 // expandEnv replaces ${VAR} in every scalar value with the variable's value;
 // $$ stands for a literal $. A variable that is not set is a problem, not an
 // empty string, so that a missing secret is noticed at load time.
-func expandEnv(n *yaml.Node, doc *Document, r Report) {
+func expandEnv(n *yaml.Node, doc *Document, r Report, lookup func(string) (string, bool)) {
 	if n.Kind == yaml.ScalarNode && strings.Contains(n.Value, "$") && n.Tag != "!!binary" {
 		quoted := n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) != 0
 		changed := false
@@ -266,7 +270,7 @@ func expandEnv(n *yaml.Node, doc *Document, r Report) {
 				return "$"
 			}
 			name := m[2 : len(m)-1]
-			v, ok := os.LookupEnv(name)
+			v, ok := lookup(name)
 			if !ok {
 				*r.list = append(*r.list, Problem{Line: n.Line, Field: doc.fieldAt(n.Line),
 					Msg: fmt.Sprintf("environment variable %s is not set", name)})
@@ -283,6 +287,6 @@ func expandEnv(n *yaml.Node, doc *Document, r Report) {
 		}
 	}
 	for _, c := range n.Content {
-		expandEnv(c, doc, r)
+		expandEnv(c, doc, r, lookup)
 	}
 }
