@@ -1,0 +1,247 @@
+// Package slo turns probe runs into service level objectives: it keeps good
+// and total counts per time slice aligned to UTC, computes SLIs, burn rates,
+// error budgets and multi-window multi-burn-rate alert states as in the SRE
+// Workbook, persists the counts in a crash-safe store, exports them as
+// Prometheus metrics and generates Prometheus rules that aggregate many
+// agents the same way.
+package slo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"sync"
+	"sync/atomic"
+	"time"
+	_ "time/tzdata" // calendar windows need IANA zones on hosts without them (Windows)
+)
+
+// Event is one probe run's outcome.
+type Event struct {
+	Probe    string
+	Labels   map[string]string // the probe's labels, for probe_selector
+	Time     time.Time         // when the run happened; zero means now
+	Success  bool
+	Duration time.Duration
+}
+
+// Engine holds the state of every configured SLO. Observe may be called
+// from any number of goroutines; the other methods too.
+type Engine struct {
+	log   *slog.Logger
+	clock func() time.Time
+	store *Store
+
+	snap atomic.Pointer[snapshot]
+	mu   sync.Mutex // serialises Update and Flush
+}
+
+// snapshot is one configuration's SLOs, swapped as a whole on Update so
+// Observe never waits for a reload.
+type snapshot struct {
+	slos  []*state
+	cfgs  []Config // copies of the states' configs, for matching without locks
+	cache sync.Map // probe name -> *match
+}
+
+type match struct {
+	labels map[string]string
+	slos   []*state
+}
+
+// NewEngine builds the SLOs of cfgs (which must have passed Validate) with
+// the history found in store. store may be nil to keep nothing on disk;
+// clock nil means time.Now.
+func NewEngine(cfgs []Config, store *Store, clock func() time.Time, log *slog.Logger) (*Engine, error) {
+	if clock == nil {
+		clock = time.Now
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	e := &Engine{log: log, clock: clock, store: store}
+	e.snap.Store(&snapshot{})
+	if err := e.Update(cfgs); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Update applies a new configuration. SLOs that stay keep their history
+// (a changed objective is recomputed from it); removed SLOs are flushed and
+// their history stays in the store for RemovedRetention. On error the
+// running configuration is kept.
+func (e *Engine) Update(cfgs []Config) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := floorDiv(e.clock().Unix(), 60)
+	old := e.snap.Load()
+	byName := map[string]*state{}
+	for _, st := range old.slos {
+		byName[st.name] = st
+	}
+	next := &snapshot{}
+	seen := map[string]bool{}
+	for i := range cfgs {
+		cfg := cfgs[i]
+		if seen[cfg.Name] {
+			return fmt.Errorf("duplicate SLO name %q", cfg.Name)
+		}
+		seen[cfg.Name] = true
+		if st := byName[cfg.Name]; st != nil {
+			st.mu.Lock()
+			err := st.configure(cfg, now)
+			st.mu.Unlock()
+			if err != nil {
+				return fmt.Errorf("slo %q: %w", cfg.Name, err)
+			}
+			next.slos, next.cfgs = append(next.slos, st), append(next.cfgs, cfg)
+			continue
+		}
+		st, err := e.open(cfg, now)
+		if err != nil {
+			return fmt.Errorf("slo %q: %w", cfg.Name, err)
+		}
+		next.slos, next.cfgs = append(next.slos, st), append(next.cfgs, cfg)
+	}
+	e.snap.Store(next)
+	var removed []*state
+	for name, st := range byName {
+		if !seen[name] {
+			removed = append(removed, st)
+		}
+	}
+	if len(removed) > 0 {
+		if err := e.flush(removed, e.clock()); err != nil {
+			e.log.Warn("flushing removed SLOs failed; their last minutes are lost", "err", err)
+		}
+	}
+	return nil
+}
+
+// open builds a state for cfg from what the store holds.
+func (e *Engine) open(cfg Config, now int64) (*state, error) {
+	st, err := newState(cfg, now)
+	if err != nil {
+		return nil, err
+	}
+	if e.store == nil {
+		return st, nil
+	}
+	data, err := e.store.load(cfg.Name)
+	if err != nil {
+		e.log.Error("reading SLO history failed; starting it empty", "slo", cfg.Name, "err", err)
+		return st, nil
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.restore(data, now)
+	return st, nil
+}
+
+// restore puts stored slices into the state's series where they are still
+// in reach, then judges recent timeslices again from the minute counts.
+func (st *state) restore(data stored, now int64) {
+	put := func(r *ring, m map[int64]counts, secs, lo, hi int64) {
+		for start, c := range m {
+			if idx := floorDiv(start, secs); idx >= lo && idx <= hi {
+				r.set(idx, c)
+			}
+		}
+	}
+	nowQ := floorDiv(now, finePerCoars)
+	put(&st.raw.fine, data.fine, fineSecs, st.raw.fineFrom(now), now+maxSkew)
+	put(&st.raw.coarse, data.coarse, coarseSecs, nowQ-int64(len(st.raw.coarse.slots))+2, nowQ+1)
+	if st.slices != nil {
+		put(&st.slices.coarse, data.slices, coarseSecs, nowQ-int64(len(st.slices.coarse.slots))+2, nowQ+1)
+		st.rejudge(now)
+	}
+}
+
+// Observe counts a run towards every SLO its probe belongs to. It takes
+// constant time per matching SLO.
+func (e *Engine) Observe(ev Event) {
+	snap := e.snap.Load()
+	var m *match
+	if v, ok := snap.cache.Load(ev.Probe); ok {
+		m = v.(*match)
+	}
+	if m == nil || !maps.Equal(m.labels, ev.Labels) {
+		m = &match{labels: maps.Clone(ev.Labels)}
+		for i, st := range snap.slos {
+			if snap.cfgs[i].Matches(ev.Probe, ev.Labels) {
+				m.slos = append(m.slos, st)
+			}
+		}
+		snap.cache.Store(ev.Probe, m)
+	}
+	if len(m.slos) == 0 {
+		return
+	}
+	now := e.clock()
+	if ev.Time.IsZero() {
+		ev.Time = now
+	}
+	nowMin := floorDiv(now.Unix(), 60)
+	for _, st := range m.slos {
+		st.observe(&ev, nowMin)
+	}
+}
+
+// Status returns every SLO's state now, in config order, with the budget
+// chart.
+func (e *Engine) Status() []Status {
+	now := e.clock()
+	snap := e.snap.Load()
+	out := make([]Status, 0, len(snap.slos))
+	for _, st := range snap.slos {
+		out = append(out, st.status(now, true))
+	}
+	return out
+}
+
+// Flush writes every change since the last flush to the store.
+func (e *Engine) Flush() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.flush(e.snap.Load().slos, e.clock())
+}
+
+// Close flushes. The store is closed by whoever opened it.
+func (e *Engine) Close() error { return e.Flush() }
+
+// Run flushes every interval until ctx is done, then flushes a last time.
+func (e *Engine) Run(ctx context.Context, interval time.Duration) error {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return e.Flush()
+		case <-t.C:
+			if err := e.Flush(); err != nil {
+				e.log.Error("flushing SLO state failed", "err", err)
+			}
+		}
+	}
+}
+
+func (e *Engine) flush(slos []*state, now time.Time) error {
+	if e.store == nil {
+		return nil
+	}
+	batches := make([]batch, 0, len(slos))
+	for _, st := range slos {
+		batches = append(batches, st.takeDirty(now))
+	}
+	err := e.store.write(batches, now)
+	if err != nil {
+		for i, st := range slos {
+			st.remark(batches[i])
+		}
+		return errors.Join(errors.New("writing SLO state"), err)
+	}
+	return nil
+}

@@ -1,0 +1,168 @@
+package slo
+
+import "time"
+
+// Status is one SLO at one moment: what the metrics export and the status
+// page shows. Ratios are NaN when their window has no data.
+type Status struct {
+	Name        string
+	Description string
+	RunbookURL  string
+	Objective   float64 // a ratio: 0.999 for 99.9
+	Method      string  // occurrences or timeslices
+	Window      string  // "rolling 30d", "calendar month (Europe/Berlin)"
+	// WindowStart and WindowEnd bound the SLO window; for a calendar
+	// window WindowEnd is the end of the period, in the future.
+	WindowStart, WindowEnd time.Time
+	Now                    time.Time
+
+	// Windows are the short windows, ascending; Whole is the SLO window.
+	Windows []WindowStatus
+	Whole   WindowStatus
+
+	BudgetRemaining float64
+	// TimeToExhaustion is how long the remaining budget lasts at the burn
+	// rate over BurnWindow; Exhausts is false when it never runs out.
+	TimeToExhaustion time.Duration
+	Exhausts         bool
+	BurnWindow       time.Duration
+
+	Alerts []AlertStatus
+
+	// Events and GoodEvents count runs since the SLO was created in this
+	// process; Dropped the runs too old or too far ahead to be kept.
+	Events, GoodEvents, Dropped uint64
+
+	// Budget is the burn-down over the window: at each point, the share
+	// of the current budget not yet spent by the bad events up to then.
+	Budget []BudgetPoint
+}
+
+// WindowStatus is the SLI over one window. Events are runs, or slices for
+// the timeslices method.
+type WindowStatus struct {
+	Name       string // 5m, 1h, ...; "slo" for the SLO window
+	Duration   time.Duration
+	Good       uint64
+	Events     uint64
+	SLI        float64
+	ErrorRatio float64
+	BurnRate   float64
+}
+
+// HasData reports whether the window had any events.
+func (w WindowStatus) HasData() bool { return w.Events > 0 }
+
+// AlertStatus is the state of one severity's alerts.
+type AlertStatus struct {
+	Severity   string
+	Firing     bool
+	Conditions []AlertCondition
+}
+
+// AlertCondition is one window pair of a multi-window alert.
+type AlertCondition struct {
+	LongWindow, ShortWindow time.Duration
+	Factor                  float64
+	LongBurn, ShortBurn     float64
+	Firing                  bool
+}
+
+// BudgetPoint is the budget remaining at a time.
+type BudgetPoint struct {
+	Time      time.Time
+	Remaining float64
+}
+
+// maxChartPoints bounds the chart's size whatever the window.
+const maxChartPoints = 240
+
+// status computes the state at now; chart adds the burn-down.
+func (st *state) status(now time.Time, chart bool) Status {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	cfg := &st.cfg
+	objective := cfg.Objective / 100
+	nowMin := floorDiv(now.Unix(), 60)
+	units := st.units()
+	s := Status{
+		Name: cfg.Name, Description: cfg.Description, RunbookURL: cfg.RunbookURL,
+		Objective: objective, Method: cfg.method(), Window: st.sp.String(), Now: now,
+		Events: st.events.Load(), GoodEvents: st.good.Load(), Dropped: st.dropped.Load(),
+	}
+	start, end := st.sp.bounds(now)
+	s.WindowStart, s.WindowEnd = start, end
+
+	ws := make([]int64, len(st.windows))
+	for i, d := range st.windows {
+		ws[i] = int64(d / time.Minute)
+	}
+	sums := units.sumsBack(nowMin, ws)
+	burn := map[time.Duration]float64{}
+	for i, d := range st.windows {
+		w := windowStatus(fmtDur(d), d, sums[i], objective)
+		burn[d] = w.BurnRate
+		s.Windows = append(s.Windows, w)
+	}
+
+	from := floorDiv(start.Unix(), 60)
+	if st.sp.calendar == "" {
+		from = nowMin - int64(st.sp.rolling/time.Minute) + 1
+	}
+	whole := units.sum(from, nowMin, nowMin)
+	s.Whole = windowStatus("slo", end.Sub(start), whole, objective)
+	s.BudgetRemaining = BudgetRemaining(s.Whole.BurnRate)
+
+	for _, sev := range severities {
+		a := AlertStatus{Severity: sev}
+		for _, p := range st.alerts[sev] {
+			c := AlertCondition{
+				LongWindow: p.LongWindow.D(), ShortWindow: p.ShortWindow.D(), Factor: p.BurnRate,
+				LongBurn: burn[p.LongWindow.D()], ShortBurn: burn[p.ShortWindow.D()],
+			}
+			c.Firing = Firing(c.LongBurn, c.ShortBurn, c.Factor)
+			a.Firing = a.Firing || c.Firing
+			a.Conditions = append(a.Conditions, c)
+		}
+		s.Alerts = append(s.Alerts, a)
+	}
+	// The current burn rate is the first page alert's long window (1h for
+	// 30 days): long enough to be steady, short enough to be current.
+	if p := st.alerts["page"]; len(p) > 0 {
+		s.BurnWindow = p[0].LongWindow.D()
+		s.TimeToExhaustion, s.Exhausts = TimeToExhaustion(s.BudgetRemaining, burn[s.BurnWindow], end.Sub(start))
+	}
+	if chart && whole.total > 0 {
+		s.Budget = burndown(units, from, nowMin, whole, cfg.budget(), now)
+	}
+	return s
+}
+
+func windowStatus(name string, d time.Duration, c counts, objective float64) WindowStatus {
+	w := WindowStatus{Name: name, Duration: d, Good: c.good, Events: c.total}
+	w.SLI = SLI(float64(c.good), float64(c.total))
+	w.ErrorRatio = ErrorRatio(float64(c.good), float64(c.total))
+	w.BurnRate = BurnRate(w.ErrorRatio, objective)
+	return w
+}
+
+// burndown samples 1 - bad(start..t) / (budget * total) over the window:
+// it starts at 1 and ends at the budget remaining now.
+func burndown(units *series, from, nowMin int64, whole counts, budget float64, now time.Time) []BudgetPoint {
+	allowed := budget * float64(whole.total)
+	step := (nowMin - from + 1) / maxChartPoints
+	if step < 1 {
+		step = 1
+	}
+	pts := []BudgetPoint{{Time: time.Unix(from*60, 0), Remaining: 1}}
+	var bad uint64
+	next := from + step
+	units.each(from, nowMin, nowMin, func(m, n int64, c counts) {
+		bad += c.total - c.good
+		if end := m + n; end >= next && end <= nowMin {
+			pts = append(pts, BudgetPoint{Time: time.Unix(end*60, 0), Remaining: 1 - float64(bad)/allowed})
+			next = end + step
+		}
+	})
+	return append(pts, BudgetPoint{Time: now, Remaining: 1 - float64(bad)/allowed})
+}
