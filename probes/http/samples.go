@@ -1,0 +1,159 @@
+package http
+
+import (
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/sloagent/sloagent/probes"
+)
+
+// Sample names and help, as blackbox_exporter names them where it has them
+// (dashboards built for it keep working).
+const (
+	MetricDuration         = "probe_http_duration_seconds"
+	MetricStatusCode       = "probe_http_status_code"
+	MetricVersion          = "probe_http_version"
+	MetricRedirects        = "probe_http_redirects"
+	MetricContentLength    = "probe_http_content_length"
+	MetricUncompressedBody = "probe_http_uncompressed_body_length"
+	MetricSSL              = "probe_http_ssl"
+	MetricLastModified     = "probe_http_last_modified_timestamp_seconds"
+	MetricIPProtocol       = "probe_ip_protocol"
+	MetricDNSLookup        = "probe_dns_lookup_time_seconds"
+	MetricFailedDueToRegex = "probe_failed_due_to_regex"
+	MetricEarliestExpiry   = "probe_ssl_earliest_cert_expiry"
+	MetricLastChainExpiry  = "probe_ssl_last_chain_expiry_timestamp_seconds"
+	MetricLastChainInfo    = "probe_ssl_last_chain_info"
+	MetricTLSVersion       = "probe_tls_version_info"
+	MetricTLSCipher        = "probe_tls_cipher_info"
+)
+
+const (
+	helpDuration         = "Duration of the HTTP request by phase, summed over all redirects."
+	helpStatusCode       = "HTTP status code of the final response, 0 if there was none."
+	helpVersion          = "HTTP version of the final response (1.1, 2), 0 if there was none."
+	helpRedirects        = "Number of redirects followed."
+	helpContentLength    = "Content-Length of the final response, -1 if it was not given."
+	helpUncompressedBody = "Length of the final response's body after decompression, in bytes."
+	helpSSL              = "1 if the final response came over TLS, else 0."
+	helpLastModified     = "Last-Modified header of the final response, in unix seconds."
+	helpIPProtocol       = "IP protocol of the connection: 4 or 6, 0 if the name did not resolve."
+	helpDNSLookup        = "Time taken to resolve the target's name, in seconds."
+	helpFailedDueToRegex = "1 if the run failed because a body or header regexp check failed, else 0."
+	helpEarliestExpiry   = "Earliest expiry of the certificates the server sent, in unix seconds."
+	helpLastChainExpiry  = "Expiry of the verified chain that lasts longest, taking each chain's earliest expiry, in unix seconds."
+	helpLastChainInfo    = "Identity of the server's leaf certificate; always 1."
+	helpTLSVersion       = "TLS version of the final response's connection; always 1."
+	helpTLSCipher        = "TLS cipher suite of the final response's connection; always 1."
+)
+
+var phaseLabels = func() (l [numPhases][]probes.Label) {
+	for ph := range numPhases {
+		l[ph] = []probes.Label{{Name: "phase", Value: phaseNames[ph]}}
+	}
+	return l
+}()
+
+// samples reports what the run measured. The same base set is reported by
+// every run, failed or not, so series do not come and go; TLS samples are
+// there when the final connection (or a failed handshake) was TLS.
+func (r *run) samples(resp *http.Response) []probes.Sample {
+	r.mu.Lock()
+	dur, ipProto, dnsLookup := r.dur, r.ipProto, r.dnsLookup
+	r.mu.Unlock()
+
+	s := make([]probes.Sample, 0, 20)
+	for ph := range numPhases {
+		s = append(s, probes.Sample{Name: MetricDuration, Help: helpDuration, Labels: phaseLabels[ph], Value: dur[ph].Seconds()})
+	}
+	var status, version, contentLength, ssl float64
+	var state *tls.ConnectionState
+	if resp != nil {
+		status = float64(resp.StatusCode)
+		version = float64(resp.ProtoMajor) + float64(resp.ProtoMinor)/10
+		contentLength = float64(resp.ContentLength)
+		if resp.TLS != nil {
+			ssl, state = 1, resp.TLS
+		}
+	}
+	s = append(s,
+		probes.Sample{Name: MetricStatusCode, Help: helpStatusCode, Value: status},
+		probes.Sample{Name: MetricVersion, Help: helpVersion, Value: version},
+		probes.Sample{Name: MetricRedirects, Help: helpRedirects, Value: float64(r.redirects)},
+		probes.Sample{Name: MetricContentLength, Help: helpContentLength, Value: contentLength},
+		probes.Sample{Name: MetricUncompressedBody, Help: helpUncompressedBody, Value: float64(r.bodyLen)},
+		probes.Sample{Name: MetricSSL, Help: helpSSL, Value: ssl},
+		probes.Sample{Name: MetricIPProtocol, Help: helpIPProtocol, Value: float64(ipProto)},
+		probes.Sample{Name: MetricDNSLookup, Help: helpDNSLookup, Value: dnsLookup.Seconds()},
+		probes.Sample{Name: MetricFailedDueToRegex, Help: helpFailedDueToRegex, Value: b2f(r.failedRegex)},
+	)
+	if resp != nil {
+		if lm := resp.Header.Get("Last-Modified"); lm != "" {
+			if t, err := http.ParseTime(lm); err == nil {
+				s = append(s, probes.Sample{Name: MetricLastModified, Help: helpLastModified, Value: unix(t)})
+			}
+		}
+	}
+	switch {
+	case state != nil:
+		s = appendTLS(s, state.PeerCertificates, state.VerifiedChains)
+		s = append(s,
+			probes.Sample{Name: MetricTLSVersion, Help: helpTLSVersion, Labels: []probes.Label{{Name: "version", Value: tls.VersionName(state.Version)}}, Value: 1},
+			probes.Sample{Name: MetricTLSCipher, Help: helpTLSCipher, Labels: []probes.Label{{Name: "cipher", Value: tls.CipherSuiteName(state.CipherSuite)}}, Value: 1},
+		)
+	case len(r.peerCerts) > 0:
+		// Verification failed: the expiry is often why, so still show it.
+		s = appendTLS(s, r.peerCerts, nil)
+	}
+	return s
+}
+
+func appendTLS(s []probes.Sample, peer []*x509.Certificate, chains [][]*x509.Certificate) []probes.Sample {
+	if len(peer) == 0 {
+		return s
+	}
+	earliest := peer[0].NotAfter
+	for _, c := range peer[1:] {
+		if c.NotAfter.Before(earliest) {
+			earliest = c.NotAfter
+		}
+	}
+	s = append(s, probes.Sample{Name: MetricEarliestExpiry, Help: helpEarliestExpiry, Value: unix(earliest)})
+	var last time.Time
+	for _, chain := range chains {
+		var e time.Time
+		for _, c := range chain {
+			if e.IsZero() || c.NotAfter.Before(e) {
+				e = c.NotAfter
+			}
+		}
+		if e.After(last) {
+			last = e
+		}
+	}
+	if !last.IsZero() {
+		s = append(s, probes.Sample{Name: MetricLastChainExpiry, Help: helpLastChainExpiry, Value: unix(last)})
+	}
+	leaf := peer[0]
+	sum := sha256.Sum256(leaf.Raw)
+	return append(s, probes.Sample{Name: MetricLastChainInfo, Help: helpLastChainInfo, Value: 1, Labels: []probes.Label{
+		{Name: "fingerprint_sha256", Value: hex.EncodeToString(sum[:])},
+		{Name: "subject", Value: leaf.Subject.String()},
+		{Name: "issuer", Value: leaf.Issuer.String()},
+		{Name: "subjectalternative", Value: strings.Join(leaf.DNSNames, ",")},
+	}})
+}
+
+func unix(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
