@@ -1,0 +1,222 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/exporter-toolkit/web"
+)
+
+// DefaultListenAddress is where the agent serves unless told otherwise.
+const DefaultListenAddress = ":9470"
+
+// Exit codes of the command line.
+const (
+	exitOK     = 0
+	exitFailed = 1
+	exitUsage  = 2
+)
+
+// Main runs the command line with args (without the program name) and
+// returns the process exit code.
+func Main(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, rest := args[0], args[1:]
+		switch cmd {
+		case "check-config":
+			return checkConfigCmd(rest, stdout, stderr)
+		case "probe":
+			return probeCmd(rest, stdout, stderr)
+		case "version":
+			fmt.Fprintln(stdout, versionString())
+			return exitOK
+		case "help":
+			usage(stdout)
+			return exitOK
+		}
+		fmt.Fprintf(stderr, "sloagent: unknown command %q\n", cmd)
+		usage(stderr)
+		return exitUsage
+	}
+	return runCmd(args, stdout, stderr)
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `usage: sloagent [flags]                 run the agent (see sloagent --help)
+       sloagent check-config FILE...   validate config files
+       sloagent probe [flags] URL      run one HTTP probe and print its phases
+       sloagent version                print the version
+`)
+}
+
+func versionString() string {
+	rev, gov := buildRevision()
+	return fmt.Sprintf("sloagent %s (revision %s, %s, %s/%s)", Version, rev, gov, runtime.GOOS, runtime.GOARCH)
+}
+
+// logFlags are the logging flags every subcommand takes.
+type logFlags struct {
+	level, format string
+}
+
+func (l *logFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&l.level, "log.level", "info", "Only log messages at this level or above: debug, info, warn, error.")
+	fs.StringVar(&l.format, "log.format", "logfmt", "Log format: logfmt or json.")
+}
+
+func (l *logFlags) logger(w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(l.level)); err != nil {
+		return nil, fmt.Errorf("--log.level: %q is not one of debug, info, warn, error", l.level)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch l.format {
+	case "logfmt":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log.format: %q is not logfmt or json", l.format)
+}
+
+func runCmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("sloagent", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var opts Options
+	var lf logFlags
+	fs.StringVar(&opts.ConfigFile, "config.file", "", "Config file to run. Empty runs the embedded default config, which probes the agent itself.")
+	fs.StringVar(&opts.ListenAddress, "web.listen-address", DefaultListenAddress, "Address to serve metrics, the status page and the API on.")
+	fs.StringVar(&opts.WebConfigFile, "web.config.file", "", "Path to a web config file enabling TLS and/or basic auth (Prometheus exporter-toolkit format).")
+	lf.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "sloagent: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage
+	}
+	log, err := lf.logger(stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "sloagent:", err)
+		return exitUsage
+	}
+	opts.Logger = log
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := Serve(ctx, opts); err != nil {
+		log.Error("sloagent stopped", "err", err)
+		return exitFailed
+	}
+	return exitOK
+}
+
+// Serve runs the agent until ctx is done: it listens, loads the config,
+// serves HTTP and runs probes, reloading on SIGHUP and POST /-/reload.
+func Serve(ctx context.Context, opts Options) error {
+	log := opts.Logger
+	if opts.WebConfigFile != "" {
+		if err := web.Validate(opts.WebConfigFile); err != nil {
+			return fmt.Errorf("--web.config.file: %w", err)
+		}
+	}
+	ln, err := net.Listen("tcp", opts.ListenAddress)
+	if err != nil {
+		return err
+	}
+	a := New(opts)
+	a.webAddr.Store(reachable(ln.Addr().String()))
+	if err := a.Reload(); err != nil {
+		ln.Close()
+		return errors.New("the config did not load")
+	}
+
+	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	flags := &web.FlagConfig{
+		WebListenAddresses: &[]string{opts.ListenAddress},
+		WebSystemdSocket:   new(bool),
+		WebConfigFile:      &opts.WebConfigFile,
+	}
+	served := make(chan error, 1)
+	go func() { served <- web.Serve(ln, srv, flags, log) }()
+	log.Info("sloagent started", "version", Version, "address", ln.Addr().String())
+	a.ready.Store(true)
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-hup:
+			_ = a.Reload() // logged; the running config stays
+		case err := <-served:
+			a.Shutdown(context.Background())
+			return fmt.Errorf("http server: %w", err)
+		case <-ctx.Done():
+			log.Info("shutting down")
+			shutdownServer(srv)
+			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			a.Shutdown(sctx)
+			cancel()
+			return nil
+		}
+	}
+}
+
+func checkConfigCmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("check-config", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(stderr, "usage: sloagent check-config FILE...")
+		return exitUsage
+	}
+	code := exitOK
+	for _, file := range fs.Args() {
+		cfg, err := LoadFile(file, nil)
+		if err != nil {
+			fmt.Fprintf(stderr, "%v\n", err)
+			code = exitFailed
+			continue
+		}
+		a := New(Options{})
+		if err := a.check(cfg); err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", file, err)
+			code = exitFailed
+			continue
+		}
+		fmt.Fprintf(stdout, "%s: OK, %d probes\n", file, len(cfg.Probes))
+	}
+	return code
+}
+
+// check builds every probe of cfg, as loading would, and releases them: it
+// finds what validation cannot, such as an unreadable CA file.
+func (a *Agent) check(cfg *Config) error {
+	var errs []error
+	for i := range cfg.Probes {
+		p := &cfg.Probes[i]
+		pr, err := a.build(p)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("probe %q: %w", p.Name, err))
+			continue
+		}
+		if c, ok := pr.(interface{ Close() error }); ok {
+			_ = c.Close()
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,247 @@
+package agent
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"regexp"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/sloagent/sloagent/internal/conf"
+	httpprobe "github.com/sloagent/sloagent/probes/http"
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	Agent  AgentConfig   `yaml:"agent"`
+	Probes []ProbeConfig `yaml:"probes"`
+}
+
+// AgentConfig is the agent section: who this agent is and where it keeps
+// state.
+type AgentConfig struct {
+	// Name identifies this agent among many; it is the `agent` label on
+	// every series. Defaults to the host name.
+	Name string `yaml:"name,omitempty"`
+	// Location is the vantage point (a region, a data centre); when set it
+	// is the `location` label on every series.
+	Location string `yaml:"location,omitempty"`
+	// Labels are put on every series the agent exports.
+	Labels map[string]string `yaml:"labels,omitempty"`
+	// StateDir holds SLO state and failure diagnostics.
+	StateDir string `yaml:"state_dir,omitempty"`
+	// MaxConcurrentRuns bounds the probe runs in flight at once.
+	MaxConcurrentRuns int `yaml:"max_concurrent_runs,omitempty"`
+	// DefaultInterval and DefaultTimeout apply to probes that set none.
+	DefaultInterval conf.Duration `yaml:"default_interval,omitempty"`
+	DefaultTimeout  conf.Duration `yaml:"default_timeout,omitempty"`
+}
+
+// ProbeConfig is one entry of the probes list.
+type ProbeConfig struct {
+	Name     string            `yaml:"name"`
+	Kind     string            `yaml:"kind,omitempty"`
+	Target   string            `yaml:"target,omitempty"`
+	Interval conf.Duration     `yaml:"interval,omitempty"`
+	Timeout  conf.Duration     `yaml:"timeout,omitempty"`
+	Labels   map[string]string `yaml:"labels,omitempty"`
+
+	HTTP *httpprobe.Config `yaml:"http,omitempty"`
+}
+
+// Defaults of the agent section.
+const (
+	DefaultInterval          = 30 * time.Second
+	DefaultTimeout           = 10 * time.Second
+	DefaultMaxConcurrentRuns = 100
+	DefaultStateDir          = "data"
+)
+
+// Probe kinds.
+const (
+	KindHTTP = "http"
+)
+
+var (
+	probeNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]*$`)
+	labelNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+)
+
+// reservedLabels are set by the agent itself and may not be configured.
+var reservedLabels = map[string]bool{
+	"agent": true, "location": true, "probe": true, "job": true, "instance": true,
+	"phase": true, "reason": true, "result": true, "step": true, "vital": true,
+	"version": true, "slo": true, "window": true, "severity": true, "le": true,
+	"plugin": true, "kind": true, "quantile": true,
+}
+
+// LoadFile reads and validates a config file. The returned error, if any,
+// is a *conf.Error listing every problem with its line and field.
+func LoadFile(path string, env func(string) (string, bool)) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, data, env)
+}
+
+// Parse decodes, defaults and validates a config. file names it in errors.
+func Parse(file string, data []byte, env func(string) (string, bool)) (*Config, error) {
+	c := &Config{}
+	doc, problems := conf.Decode(file, data, c, env)
+	if doc.Root == nil && len(problems) > 0 {
+		return nil, doc.Err(problems) // not YAML at all
+	}
+	c.applyDefaults()
+	r := conf.NewReport()
+	c.validate(r)
+	// A value that did not decode is left zero and would fail validation
+	// too; report it once, as decoding saw it.
+	bad := map[string]bool{}
+	for _, p := range problems {
+		bad[p.Field] = true
+	}
+	for _, p := range doc.Locate(r.Problems()) {
+		if !bad[p.Field] {
+			problems = append(problems, p)
+		}
+	}
+	if err := doc.Err(doc.Locate(problems)); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Config) applyDefaults() {
+	a := &c.Agent
+	if a.Name == "" {
+		a.Name, _ = os.Hostname()
+	}
+	if a.StateDir == "" {
+		a.StateDir = DefaultStateDir
+	}
+	if a.MaxConcurrentRuns == 0 {
+		a.MaxConcurrentRuns = DefaultMaxConcurrentRuns
+	}
+	if a.DefaultInterval == 0 {
+		a.DefaultInterval = conf.Duration(DefaultInterval)
+	}
+	for i := range c.Probes {
+		p := &c.Probes[i]
+		if p.Kind == "" {
+			p.Kind = KindHTTP
+		}
+		if p.Interval == 0 {
+			p.Interval = a.DefaultInterval
+		}
+		if p.Timeout == 0 {
+			p.Timeout = a.DefaultTimeout
+			if p.Timeout == 0 {
+				// Leave a fifth of the interval free so a slow run
+				// ends before the next one is due.
+				p.Timeout = conf.Duration(min(DefaultTimeout, p.Interval.D()*4/5))
+			}
+		}
+		if p.Kind == KindHTTP && p.HTTP == nil {
+			p.HTTP = &httpprobe.Config{}
+		}
+	}
+}
+
+func (c *Config) validate(r conf.Report) {
+	a := r.At("agent")
+	if c.Agent.MaxConcurrentRuns < 0 {
+		a.Errorf("max_concurrent_runs", "must be positive, got %d", c.Agent.MaxConcurrentRuns)
+	}
+	if c.Agent.DefaultTimeout < 0 {
+		a.Errorf("default_timeout", "must be positive")
+	}
+	validateLabels(a.At("labels"), c.Agent.Labels)
+	seen := map[string]int{}
+	for i := range c.Probes {
+		p := &c.Probes[i]
+		pr := r.Index("probes", i)
+		if j, dup := seen[p.Name]; dup && p.Name != "" {
+			pr.Errorf("name", "duplicate probe name %q (also probes[%d])", p.Name, j)
+		}
+		seen[p.Name] = i
+		p.validate(pr)
+	}
+}
+
+func (p *ProbeConfig) validate(r conf.Report) {
+	switch {
+	case p.Name == "":
+		r.Errorf("name", "missing probe name")
+	case !probeNameRE.MatchString(p.Name):
+		r.Errorf("name", "invalid probe name %q: use letters, digits, '_', '.', ':' and '-'", p.Name)
+	}
+	if p.Interval <= 0 {
+		r.Errorf("interval", "must be positive")
+	}
+	switch {
+	case p.Timeout <= 0:
+		r.Errorf("timeout", "must be positive")
+	case p.Timeout >= p.Interval:
+		r.Errorf("timeout", "timeout %s must be shorter than interval %s", p.Timeout, p.Interval)
+	}
+	validateLabels(r.At("labels"), p.Labels)
+	sections := map[string]bool{KindHTTP: p.HTTP != nil}
+	known := false
+	for kind, set := range sections {
+		if kind == p.Kind {
+			known = true
+		} else if set {
+			r.Errorf(kind, "section %q does not apply to a probe of kind %q", kind, p.Kind)
+		}
+	}
+	if !known {
+		r.Errorf("kind", "unknown probe kind %q (known: http)", p.Kind)
+		return
+	}
+	switch p.Kind {
+	case KindHTTP:
+		validateHTTPTarget(r, p.Target)
+		p.HTTP.Validate(r.At("http"))
+	}
+}
+
+func validateHTTPTarget(r conf.Report, target string) {
+	if target == "" {
+		r.Errorf("target", "missing target URL")
+		return
+	}
+	u, err := url.Parse(target)
+	if err != nil {
+		r.Errorf("target", "invalid URL: %v", err)
+		return
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		r.Errorf("target", "target %q must be an http:// or https:// URL", target)
+	} else if u.Host == "" {
+		r.Errorf("target", "target %q has no host", target)
+	}
+}
+
+func validateLabels(r conf.Report, labels map[string]string) {
+	for name := range labels {
+		switch {
+		case !labelNameRE.MatchString(name):
+			r.Errorf(name, "invalid label name %q", name)
+		case reservedLabels[name]:
+			r.Errorf(name, "label %q is set by the agent and cannot be configured", name)
+		}
+	}
+}
+
+// Redacted returns the config as YAML with every secret replaced by
+// <secret>, as /config shows it.
+func (c *Config) Redacted() ([]byte, error) {
+	b, err := yaml.Marshal(c)
+	if err != nil {
+		return nil, fmt.Errorf("printing config: %w", err)
+	}
+	return b, nil
+}

@@ -1,0 +1,60 @@
+package agent
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/sloagent/sloagent/internal/conf"
+	httpprobe "github.com/sloagent/sloagent/probes/http"
+)
+
+// probeCmd runs one ad-hoc HTTP probe and prints its result with the phase
+// breakdown, like httpstat. It exits 0 when the probe succeeded, 1 when not.
+func probeCmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("probe", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	timeout := fs.Duration("timeout", 10*time.Second, "Give up after this long.")
+	quiet := fs.Bool("quiet", false, "Print nothing; only the exit code tells the result.")
+	var lf logFlags
+	lf.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(stderr, "usage: sloagent probe [flags] URL")
+		return exitUsage
+	}
+	target := fs.Arg(0)
+	r := conf.NewReport()
+	validateHTTPTarget(r, target)
+	cfg := &httpprobe.Config{}
+	cfg.Validate(r.At("http"))
+	if !r.Empty() {
+		for _, p := range r.Problems() {
+			fmt.Fprintf(stderr, "sloagent probe: %s\n", p.Msg)
+		}
+		return exitUsage
+	}
+	log, err := lf.logger(stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "sloagent probe:", err)
+		return exitUsage
+	}
+	prober, err := httpprobe.New(target, cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "sloagent probe:", err)
+		return exitFailed
+	}
+	a := New(Options{Logger: log})
+	out, _ := a.execute(context.Background(), prober, *timeout, log)
+	if !*quiet {
+		writeResult(stdout, "ad-hoc", KindHTTP, target, out.Result)
+	}
+	if !out.Success {
+		return exitFailed
+	}
+	return exitOK
+}

@@ -1,0 +1,123 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"time"
+
+	"github.com/sloagent/sloagent/probes"
+)
+
+// abandonGrace is how long past its timeout a run may take to return before
+// the agent records it as timed out and frees its slot. A prober that
+// ignores its context cannot hold the agent's concurrency limit forever.
+const abandonGrace = 2 * time.Second
+
+// startRun runs one probe in its own goroutine. The scheduler has already
+// marked the probe running; the run clears the mark when its prober returns.
+func (a *Agent) startRun(lim *limiter, j *job, planned time.Time) {
+	a.runs.Add(1)
+	go func() {
+		defer a.runs.Done()
+		if !lim.acquire(a.runCtx) {
+			j.state.running.Store(false)
+			return
+		}
+		start := a.now()
+		a.self.lag.Observe(start.Sub(planned).Seconds())
+		a.self.inFlight.Inc()
+		res, returned := a.execute(a.runCtx, j.prober, j.timeout, a.log)
+		a.self.inFlight.Dec()
+		lim.release()
+		if returned {
+			j.state.running.Store(false)
+		} else {
+			// Keep the probe marked running until its prober really
+			// returns, so it is never run twice at once.
+			go func() { <-res.late; j.state.running.Store(false) }()
+		}
+		if a.runCtx.Err() != nil {
+			return // cancelled by shutdown: not an outcome of the target
+		}
+		a.finish(j.state, res.Result, start)
+	}()
+}
+
+// outcome is a run's result and, for an abandoned run, the channel its
+// prober will eventually return on.
+type outcome struct {
+	probes.Result
+	late chan probes.Result
+}
+
+// execute runs prober with timeout as its deadline. It returns when the
+// prober does, or abandonGrace after the deadline if the prober ignores it.
+func (a *Agent) execute(parent context.Context, prober probes.Prober, timeout time.Duration, log *slog.Logger) (outcome, bool) {
+	ctx, cancel := context.WithTimeout(parent, timeout)
+	defer cancel()
+	start := time.Now()
+	ch := make(chan probes.Result, 1)
+	go func() { ch <- safeProbe(ctx, prober, log) }()
+	timer := time.NewTimer(timeout + abandonGrace)
+	defer timer.Stop()
+	select {
+	case res := <-ch:
+		if res.Duration == 0 {
+			res.Duration = time.Since(start)
+		}
+		if !res.Success && res.Reason == "" {
+			res.Reason = probes.ReasonInternal
+		}
+		return outcome{Result: res}, true
+	case <-timer.C:
+		return outcome{
+			Result: probes.Result{
+				Reason:   probes.ReasonTimeout,
+				Message:  fmt.Sprintf("probe did not return within its %s timeout", timeout),
+				Duration: time.Since(start),
+			},
+			late: ch,
+		}, false
+	}
+}
+
+// safeProbe turns a panicking prober into a failed run.
+func safeProbe(ctx context.Context, p probes.Prober, log *slog.Logger) (res probes.Result) {
+	defer func() {
+		if r := recover(); r != nil {
+			log.Error("probe panicked", "panic", r, "stack", string(debug.Stack()))
+			res = probes.Fail(probes.ReasonInternal, fmt.Sprintf("probe panicked: %v", r))
+		}
+	}()
+	if p == nil {
+		return probes.Fail(probes.ReasonInternal, "probe has no prober")
+	}
+	return p.Probe(ctx, log)
+}
+
+// finish records a run's outcome: metrics, logs and SLO events.
+func (a *Agent) finish(st *probeState, res probes.Result, start time.Time) {
+	changed, first := st.record(res, start)
+	if !res.Success {
+		attrs := []any{"probe", st.name, "reason", res.Reason, "msg", res.Message,
+			"duration", res.Duration.Round(time.Microsecond)}
+		if len(res.Diagnostics) > 0 {
+			attrs = append(attrs, "diagnostics", res.Diagnostics)
+		}
+		a.log.Warn("probe failed", attrs...)
+	}
+	switch {
+	case changed && res.Success:
+		a.log.Info("probe recovered", "probe", st.name)
+	case changed:
+		a.log.Info("probe started failing", "probe", st.name, "reason", res.Reason)
+	case first:
+		a.log.Debug("probe ran for the first time", "probe", st.name, "success", res.Success)
+	}
+	a.observe(st, res, start)
+}
+
+// observe feeds SLOs; it is replaced when SLOs are configured.
+func (a *Agent) observe(st *probeState, res probes.Result, start time.Time) {}

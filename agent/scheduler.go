@@ -1,0 +1,137 @@
+package agent
+
+import (
+	"container/heap"
+	"context"
+	"hash/fnv"
+	"time"
+
+	"github.com/sloagent/sloagent/probes"
+)
+
+// job is one probe in the scheduler: when it is next due and how to run it.
+type job struct {
+	state    *probeState
+	prober   probes.Prober
+	interval time.Duration
+	timeout  time.Duration
+	offset   time.Duration
+	next     time.Time
+}
+
+// scheduler starts each probe's runs at its interval. A probe's runs fall at
+// a stable offset within the interval, derived from its name and aligned to
+// the wall clock, so probes spread over the interval instead of firing
+// together, and a restart or reload keeps each probe's phase.
+//
+// One goroutine waits for the next due run and hands it to a goroutine of its
+// own; a run whose probe is still busy is skipped and counted, never started
+// twice.
+type scheduler struct {
+	jobs  jobHeap
+	start func(j *job, planned time.Time)
+	skip  func(j *job)
+	now   func() time.Time
+}
+
+func newScheduler(states []*probeState, probers map[string]probes.Prober, now func() time.Time,
+	start func(j *job, planned time.Time), skip func(j *job)) *scheduler {
+	s := &scheduler{start: start, skip: skip, now: now}
+	t := now()
+	for _, st := range states {
+		iv := st.cfg.Interval.D()
+		j := &job{state: st, prober: probers[st.name], interval: iv, timeout: st.cfg.Timeout.D(),
+			offset: offsetOf(st.name, iv)}
+		j.next = nextSlot(t, iv, j.offset)
+		s.jobs = append(s.jobs, j)
+	}
+	heap.Init(&s.jobs)
+	return s
+}
+
+// offsetOf spreads probes over their interval by a hash of the name.
+func offsetOf(name string, interval time.Duration) time.Duration {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(name))
+	return time.Duration(h.Sum64() % uint64(interval))
+}
+
+// nextSlot is the first time after t that is offset past a multiple of
+// interval since the Unix epoch.
+func nextSlot(t time.Time, interval, offset time.Duration) time.Time {
+	base := t.Add(-offset).Truncate(interval).Add(offset)
+	if !base.After(t) {
+		base = base.Add(interval)
+	}
+	return base
+}
+
+// run dispatches runs until ctx is done.
+func (s *scheduler) run(ctx context.Context) {
+	if len(s.jobs) == 0 {
+		<-ctx.Done()
+		return
+	}
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		j := s.jobs[0]
+		if d := j.next.Sub(s.now()); d > 0 {
+			timer.Reset(d)
+			select {
+			case <-ctx.Done():
+				return
+			case <-timer.C:
+			}
+			continue // re-check: the clock may have jumped
+		}
+		planned := j.next
+		if j.state.running.CompareAndSwap(false, true) {
+			s.start(j, planned)
+		} else {
+			s.skip(j)
+		}
+		// Plan the next run from the slot, not from now, so a late
+		// dispatch does not shift the probe's phase; slots missed by
+		// a long stall are dropped rather than run in a burst.
+		j.next = planned.Add(j.interval)
+		if now := s.now(); !j.next.After(now) {
+			j.next = nextSlot(now, j.interval, j.offset)
+		}
+		heap.Fix(&s.jobs, 0)
+		if ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+type jobHeap []*job
+
+func (h jobHeap) Len() int           { return len(h) }
+func (h jobHeap) Less(i, j int) bool { return h[i].next.Before(h[j].next) }
+func (h jobHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *jobHeap) Push(x any)        { *h = append(*h, x.(*job)) }
+func (h *jobHeap) Pop() any {
+	old := *h
+	j := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return j
+}
+
+// limiter bounds the runs in flight across all probes.
+type limiter struct {
+	slots chan struct{}
+}
+
+func newLimiter(n int) *limiter { return &limiter{slots: make(chan struct{}, n)} }
+
+func (l *limiter) acquire(ctx context.Context) bool {
+	select {
+	case l.slots <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (l *limiter) release() { <-l.slots }

@@ -1,0 +1,104 @@
+package agent
+
+import (
+	"context"
+	"log/slog"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sloagent/sloagent/internal/conf"
+	"github.com/sloagent/sloagent/probes"
+)
+
+func TestNextSlotIsAlignedAndAfter(t *testing.T) {
+	iv, off := 10*time.Second, 3*time.Second
+	now := time.Date(2026, 11, 26, 10, 0, 4, 0, time.UTC)
+	got := nextSlot(now, iv, off)
+	if want := time.Date(2026, 11, 26, 10, 0, 13, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("nextSlot = %s, want %s", got, want)
+	}
+	// Exactly on a slot: the next one, never now.
+	if got := nextSlot(got, iv, off); !got.Equal(time.Date(2026, 11, 26, 10, 0, 23, 0, time.UTC)) {
+		t.Errorf("nextSlot on a slot = %s", got)
+	}
+}
+
+func TestOffsetsSpreadProbes(t *testing.T) {
+	iv := time.Minute
+	buckets := map[time.Duration]int{}
+	for i := 0; i < 600; i++ {
+		off := offsetOf("probe-"+string(rune('a'+i%26))+time.Duration(i).String(), iv)
+		if off < 0 || off >= iv {
+			t.Fatalf("offset %s outside [0, %s)", off, iv)
+		}
+		buckets[off/(6*time.Second)]++
+	}
+	// 600 probes over 10 six-second buckets: none may be empty or hold
+	// most of them.
+	for b := time.Duration(0); b < 10; b++ {
+		if n := buckets[b]; n < 20 || n > 120 {
+			t.Errorf("bucket %d holds %d of 600 probes", b, n)
+		}
+	}
+	if offsetOf("x", iv) != offsetOf("x", iv) {
+		t.Error("offset is not stable")
+	}
+}
+
+func testState(name string, interval, timeout time.Duration) *probeState {
+	st := newProbeState(name)
+	st.cfg = &ProbeConfig{Name: name, Kind: "test", Interval: conf.Duration(interval), Timeout: conf.Duration(timeout)}
+	return st
+}
+
+// A probe slower than its interval is skipped, never run twice at once.
+func TestSchedulerSkipsBusyProbe(t *testing.T) {
+	st := testState("slow", 20*time.Millisecond, 15*time.Millisecond)
+	var running, maxRunning, started, skipped atomic.Int32
+	prober := probes.ProberFunc(func(ctx context.Context, _ *slog.Logger) probes.Result {
+		n := running.Add(1)
+		for {
+			m := maxRunning.Load()
+			if n <= m || maxRunning.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		time.Sleep(70 * time.Millisecond) // ignores ctx on purpose
+		running.Add(-1)
+		return probes.Result{Success: true}
+	})
+	s := newScheduler([]*probeState{st}, map[string]probes.Prober{"slow": prober}, time.Now,
+		func(j *job, _ time.Time) {
+			started.Add(1)
+			go func() {
+				j.prober.Probe(context.Background(), slog.New(slog.DiscardHandler))
+				j.state.running.Store(false)
+			}()
+		},
+		func(j *job) { skipped.Add(1) })
+	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
+	defer cancel()
+	s.run(ctx)
+	time.Sleep(100 * time.Millisecond)
+	if maxRunning.Load() != 1 {
+		t.Errorf("probe ran %d times at once", maxRunning.Load())
+	}
+	if started.Load() == 0 || skipped.Load() == 0 {
+		t.Errorf("started %d, skipped %d: want both", started.Load(), skipped.Load())
+	}
+}
+
+func TestSchedulerStopsPromptly(t *testing.T) {
+	st := testState("p", time.Hour, time.Minute)
+	s := newScheduler([]*probeState{st}, nil, time.Now, func(*job, time.Time) {}, func(*job) {})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.run(ctx); close(done) }()
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("scheduler did not stop")
+	}
+}

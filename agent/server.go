@@ -1,0 +1,166 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/sloagent/sloagent/probes"
+)
+
+// Handler returns the agent's HTTP endpoints.
+func (a *Agent) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(gathererFunc(a.gather), promhttp.HandlerOpts{
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelError),
+		ErrorHandling:     promhttp.ContinueOnError,
+		EnableOpenMetrics: true,
+	}))
+	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "sloagent is healthy.")
+	})
+	mux.HandleFunc("GET /-/ready", func(w http.ResponseWriter, _ *http.Request) {
+		if !a.ready.Load() {
+			http.Error(w, "sloagent is not ready.", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "sloagent is ready.")
+	})
+	mux.HandleFunc("POST /-/reload", func(w http.ResponseWriter, _ *http.Request) {
+		if err := a.Reload(); err != nil {
+			http.Error(w, "config not loaded; the running config stays:\n"+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprintln(w, "config reloaded.")
+	})
+	mux.HandleFunc("GET /config", a.serveConfig)
+	mux.HandleFunc("GET /probes/{name}/run", a.serveRun)
+	mux.HandleFunc("POST /probes/{name}/run", a.serveRun)
+	mux.HandleFunc("GET /{$}", a.serveStatus)
+	return mux
+}
+
+type gathererFunc func() ([]*dto.MetricFamily, error)
+
+func (f gathererFunc) Gather() ([]*dto.MetricFamily, error) { return f() }
+
+func (a *Agent) gather() ([]*dto.MetricFamily, error) {
+	reg := a.gatherer.Load()
+	if reg == nil {
+		return nil, nil
+	}
+	return reg.Gather()
+}
+
+// Gatherer returns the registry of the running config, for one-shot runs and
+// tests.
+func (a *Agent) Gatherer() prometheus.Gatherer { return gathererFunc(a.gather) }
+
+func (a *Agent) serveConfig(w http.ResponseWriter, _ *http.Request) {
+	cfg := a.config()
+	if cfg == nil {
+		http.Error(w, "no config loaded", http.StatusServiceUnavailable)
+		return
+	}
+	b, err := cfg.Redacted()
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write(b)
+}
+
+// serveRun runs one configured probe now and returns its result; with
+// ?debug=true also every detail the probe logged. It only runs probes of the
+// config, never a target given in the request, and the run does not count
+// towards metrics or SLOs.
+func (a *Agent) serveRun(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	cfg, prober := a.probe(name)
+	if cfg == nil {
+		http.Error(w, fmt.Sprintf("no probe named %q in the running config", name), http.StatusNotFound)
+		return
+	}
+	debug := r.URL.Query().Get("debug") == "true"
+	var logs bytes.Buffer
+	level := slog.LevelInfo
+	if debug {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: level})).With("probe", name)
+	out, _ := a.execute(r.Context(), prober, cfg.Timeout.D(), log)
+	res := out.Result
+
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	writeResult(w, name, cfg.Kind, cfg.Target, res)
+	if logs.Len() > 0 {
+		fmt.Fprintf(w, "\nlog:\n%s", logs.Bytes())
+	}
+}
+
+// writeResult prints a run's result for a person: the debug endpoint and the
+// probe subcommand.
+func writeResult(w io.Writer, name, kind, target string, res probes.Result) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "probe:    %s (%s)\n", name, kind)
+	if target != "" {
+		fmt.Fprintf(&b, "target:   %s\n", target)
+	}
+	if res.Success {
+		fmt.Fprintf(&b, "result:   success\n")
+	} else {
+		fmt.Fprintf(&b, "result:   failure\nreason:   %s\n", res.Reason)
+	}
+	if res.Message != "" {
+		fmt.Fprintf(&b, "message:  %s\n", res.Message)
+	}
+	fmt.Fprintf(&b, "duration: %s\n", res.Duration.Round(time.Microsecond))
+	for _, d := range res.Diagnostics {
+		fmt.Fprintf(&b, "diagnostics: %s\n", d)
+	}
+	if len(res.Samples) > 0 {
+		b.WriteString("\nmetrics:\n")
+		lines := make([]string, 0, len(res.Samples))
+		for _, s := range res.Samples {
+			lines = append(lines, "  "+formatSample(s.Name, s.Labels, s.Value))
+		}
+		sort.Strings(lines)
+		b.WriteString(strings.Join(lines, "\n"))
+		b.WriteString("\n")
+	}
+	_, _ = io.WriteString(w, b.String())
+}
+
+func formatSample(name string, labels []probes.Label, v float64) string {
+	var b strings.Builder
+	b.WriteString(name)
+	if len(labels) > 0 {
+		b.WriteByte('{')
+		for i, l := range labels {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, "%s=%q", l.Name, l.Value)
+		}
+		b.WriteByte('}')
+	}
+	fmt.Fprintf(&b, " %g", v)
+	return b.String()
+}
+
+func shutdownServer(srv *http.Server) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(ctx)
+}

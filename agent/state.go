@@ -1,0 +1,99 @@
+package agent
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sloagent/sloagent/probes"
+)
+
+// probeState is what the agent keeps about one probe across runs and config
+// reloads (it is keyed by probe name): the last result for metrics and the
+// status page, and the counters, which must never reset while the agent runs.
+type probeState struct {
+	name    string
+	running atomic.Bool
+
+	mu         sync.Mutex
+	cfg        *ProbeConfig
+	last       probes.Result
+	lastStart  time.Time
+	hasRun     bool
+	runs       uint64
+	failures   map[string]uint64 // by reason
+	skipped    uint64
+	lastChange time.Time // when success last flipped
+	duration   prometheus.Histogram
+}
+
+func newProbeState(name string) *probeState {
+	return &probeState{
+		name:     name,
+		failures: map[string]uint64{},
+		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:                            "probe_run_duration_seconds",
+			Buckets:                         durationBuckets,
+			NativeHistogramBucketFactor:     1.1,
+			NativeHistogramMaxBucketNumber:  100,
+			NativeHistogramMinResetDuration: time.Hour,
+		}),
+	}
+}
+
+// durationBuckets cover a fast API call to a slow browser journey.
+var durationBuckets = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60}
+
+// record stores a finished run and reports whether its success differs from
+// the previous run's (false for the first run).
+func (s *probeState) record(res probes.Result, start time.Time) (changed, first bool) {
+	s.duration.Observe(res.Duration.Seconds())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	first = !s.hasRun
+	changed = s.hasRun && s.last.Success != res.Success
+	if changed || first {
+		s.lastChange = start
+	}
+	s.last, s.lastStart, s.hasRun = res, start, true
+	s.runs++
+	if !res.Success {
+		s.failures[res.Reason]++
+	}
+	return changed, first
+}
+
+func (s *probeState) skip() {
+	s.mu.Lock()
+	s.skipped++
+	s.mu.Unlock()
+}
+
+// snapshot is a consistent copy for rendering.
+type snapshot struct {
+	Name       string
+	Config     *ProbeConfig
+	Last       probes.Result
+	LastStart  time.Time
+	HasRun     bool
+	Running    bool
+	Runs       uint64
+	Failures   map[string]uint64
+	Skipped    uint64
+	LastChange time.Time
+}
+
+func (s *probeState) snapshot() snapshot {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := make(map[string]uint64, len(s.failures))
+	for k, v := range s.failures {
+		f[k] = v
+	}
+	return snapshot{
+		Name: s.name, Config: s.cfg, Last: s.last, LastStart: s.lastStart, HasRun: s.hasRun,
+		Running: s.running.Load(), Runs: s.runs, Failures: f, Skipped: s.skipped, LastChange: s.lastChange,
+	}
+}
