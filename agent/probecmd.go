@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/sloagent/sloagent/internal/conf"
@@ -18,6 +19,18 @@ func probeCmd(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	timeout := fs.Duration("timeout", 10*time.Second, "Give up after this long.")
 	quiet := fs.Bool("quiet", false, "Print nothing; only the exit code tells the result.")
+	cfg := &httpprobe.Config{Headers: httpprobe.Headers{}}
+	fs.StringVar(&cfg.Method, "method", "", "HTTP method (default GET).")
+	fs.StringVar(&cfg.IPProtocol, "ip-protocol", "", "Preferred IP protocol: ip4 (default) or ip6.")
+	fs.BoolVar(&cfg.TLSConfig.InsecureSkipVerify, "insecure", false, "Do not verify the server's certificate.")
+	fs.Func("header", "A request header, as 'Name: value' (repeatable).", func(v string) error {
+		name, value, ok := strings.Cut(v, ":")
+		if !ok {
+			return fmt.Errorf("want 'Name: value', got %q", v)
+		}
+		cfg.Headers[strings.TrimSpace(name)] = strings.TrimSpace(value)
+		return nil
+	})
 	var lf logFlags
 	lf.register(fs)
 	if err := fs.Parse(args); err != nil {
@@ -30,7 +43,6 @@ func probeCmd(args []string, stdout, stderr io.Writer) int {
 	target := fs.Arg(0)
 	r := conf.NewReport()
 	validateHTTPTarget(r, target)
-	cfg := &httpprobe.Config{}
 	cfg.Validate(r.At("http"))
 	if !r.Empty() {
 		for _, p := range r.Problems() {
@@ -51,7 +63,8 @@ func probeCmd(args []string, stdout, stderr io.Writer) int {
 	a := New(Options{Logger: log})
 	out, _ := a.execute(context.Background(), prober, *timeout, log)
 	if !*quiet {
-		writeResult(stdout, "ad-hoc", KindHTTP, target, out.Result)
+		fmt.Fprintf(stdout, "%s\n", target)
+		_ = httpprobe.Format(stdout, out.Result)
 	}
 	if !out.Success {
 		return exitFailed
