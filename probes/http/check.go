@@ -47,7 +47,7 @@ func (r *run) check(resp *http.Response) probes.Result {
 	}
 
 	if err := r.readBody(resp); err != nil {
-		return r.classify(err)
+		return r.classify(err, true)
 	}
 	if msg := p.checkBody(r.bodyBuf); msg != "" {
 		r.failedRegex = true

@@ -25,11 +25,18 @@ import (
 // "connect" in any phase, with the phase named in the message; "protocol"
 // is a response that broke HTTP's rules (garbage instead of a status line,
 // bad chunking, a body shorter than its Content-Length, bad compression).
-func (r *run) classify(err error) probes.Result {
+//
+// head tells whether the response head had arrived: the transfer phase
+// starts at its first byte, so a failure in it may still be in the head.
+func (r *run) classify(err error, head bool) probes.Result {
 	r.mu.Lock()
 	ph := r.phase
 	r.mu.Unlock()
-	where := " while " + phaseDoing[ph] + " (" + ph.String() + " phase)"
+	doing := phaseDoing[ph]
+	if ph == phaseTransfer && !head {
+		doing = "reading the response head"
+	}
+	where := " while " + doing + " (" + ph.String() + " phase)"
 
 	ctxErr := r.ctx.Err()
 	switch {
@@ -99,6 +106,7 @@ func tlsMessage(err error) (string, bool) {
 		record   tls.RecordHeaderError
 		alert    tls.AlertError
 		ralert   *tls.AlertError
+		op       *net.OpError
 	)
 	switch {
 	case errors.As(err, &invalid):
@@ -117,7 +125,7 @@ func tlsMessage(err error) (string, bool) {
 		}
 		return msg, true
 	case errors.As(err, &hostname):
-		return hostname.Error(), true
+		return hostnameMessage(hostname), true
 	case errors.As(err, &verify):
 		return "certificate verification failed: " + verify.Err.Error(), true
 	case errors.As(err, &record):
@@ -127,8 +135,29 @@ func tlsMessage(err error) (string, bool) {
 		return "TLS handshake failed: " + record.Error(), true
 	case errors.As(err, &alert), errors.As(err, &ralert):
 		return "TLS handshake failed: " + errText(err), true
+	case errors.As(err, &op) && op.Op == "remote error":
+		// A TLS 1.3 server checks the client's certificate after the
+		// handshake, so its alert arrives with the response.
+		return "TLS alert from the server: " + strings.TrimPrefix(op.Err.Error(), "tls: "), true
+	case strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+		return "server answered TLS with plain HTTP", true
 	}
 	return "", false
+}
+
+func hostnameMessage(e x509.HostnameError) string {
+	if e.Certificate == nil {
+		return e.Error()
+	}
+	names := append([]string(nil), e.Certificate.DNSNames...)
+	for _, ip := range e.Certificate.IPAddresses {
+		names = append(names, ip.String())
+	}
+	valid := "no names"
+	if len(names) > 0 {
+		valid = strings.Join(names, ", ")
+	}
+	return "certificate " + certName(e.Certificate) + " is not valid for " + e.Host + " (valid for " + valid + ")"
 }
 
 func certName(c *x509.Certificate) string {
@@ -171,5 +200,5 @@ func errText(err error) string {
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
-	return err.Error()
+	return strings.TrimPrefix(err.Error(), "net/http: HTTP/1.x transport connection broken: ")
 }

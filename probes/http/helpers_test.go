@@ -221,12 +221,16 @@ func (c *certs) files(t *testing.T, name string, cert tls.Certificate) (certFile
 	return certFile, keyFile
 }
 
-// tlsServer starts an HTTPS server with cert; http2 offers h2.
-func tlsServer(t *testing.T, cert tls.Certificate, http2 bool, h http.HandlerFunc) *httptest.Server {
+// tlsServer starts an HTTPS server with cert; http2 offers h2; opts
+// adjust its TLS config before it starts.
+func tlsServer(t *testing.T, cert tls.Certificate, http2 bool, h http.HandlerFunc, opts ...func(*tls.Config)) *httptest.Server {
 	t.Helper()
 	s := httptest.NewUnstartedServer(h)
 	s.EnableHTTP2 = http2
 	s.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	for _, o := range opts {
+		o(s.TLS)
+	}
 	s.StartTLS()
 	t.Cleanup(s.Close)
 	return s
@@ -237,4 +241,10 @@ func server(t *testing.T, h http.HandlerFunc) *httptest.Server {
 	s := httptest.NewServer(h)
 	t.Cleanup(s.Close)
 	return s
+}
+
+func poolOf(c *certs) *x509.CertPool {
+	p := x509.NewCertPool()
+	p.AddCert(c.ca)
+	return p
 }

@@ -200,7 +200,7 @@ func (p *prober) Probe(ctx context.Context, log *slog.Logger) probes.Result {
 	var res probes.Result
 	if err != nil {
 		r.finish()
-		res = r.classify(err)
+		res = r.classify(err, false)
 		if resp != nil { // the response a refused redirect came with
 			resp.Body.Close()
 		}

@@ -1,0 +1,245 @@
+package http
+
+import (
+	"bufio"
+	"compress/flate"
+	"compress/gzip"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sloagent/sloagent/probes"
+)
+
+// shortTimeout keeps the cases that must time out quick.
+const shortTimeout = 500 * time.Millisecond
+
+// rawServer accepts TCP connections and hands each to handle, for targets
+// that misbehave below HTTP.
+func rawServer(t *testing.T, handle func(c *net.TCPConn)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done); ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				go func() { <-done; c.Close() }()
+				handle(c.(*net.TCPConn))
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// readRequest consumes a request head.
+func readRequest(c net.Conn) {
+	br := bufio.NewReader(c)
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil || line == "\r\n" {
+			return
+		}
+	}
+}
+
+func TestHangingTargetTimesOutInProcessing(t *testing.T) {
+	addr := rawServer(t, func(c *net.TCPConn) {
+		readRequest(c)
+		io.Copy(io.Discard, c) // never answer; wait for the client to give up
+	})
+	p := newProber(t, "http://"+addr+"/", nil)
+	res := runProbe(t, p, shortTimeout)
+	wantFail(t, res, probes.ReasonTimeout, "timed out after 500ms while waiting for the response (processing phase)")
+	if res.Duration < shortTimeout {
+		t.Errorf("gave up after %s, before the timeout", res.Duration)
+	}
+}
+
+func TestHangingTLSHandshakeTimesOut(t *testing.T) {
+	addr := rawServer(t, func(c *net.TCPConn) { io.Copy(io.Discard, c) })
+	res := runProbe(t, newProber(t, "https://"+addr+"/", nil), shortTimeout)
+	wantFail(t, res, probes.ReasonTimeout, "(tls phase)")
+}
+
+func TestResetConnection(t *testing.T) {
+	addr := rawServer(t, func(c *net.TCPConn) {
+		readRequest(c)
+		c.SetLinger(0) // close with RST
+		c.Close()
+	})
+	wantFail(t, probe(t, "http://"+addr+"/", nil), probes.ReasonConnect, "connection reset by peer while waiting for the response (processing phase)")
+}
+
+func TestClosedWithoutResponse(t *testing.T) {
+	addr := rawServer(t, func(c *net.TCPConn) {
+		readRequest(c)
+		c.CloseWrite()
+		io.Copy(io.Discard, c)
+	})
+	wantFail(t, probe(t, "http://"+addr+"/", nil), probes.ReasonConnect, "connection closed by peer before a response")
+}
+
+func TestMalformedResponses(t *testing.T) {
+	for name, tc := range map[string]struct{ response, msg string }{
+		"garbage":     {"hello there\r\n\r\n", "malformed HTTP status code \"there\" while reading the response head (transfer phase)"},
+		"truncated":   {"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort", "body ended early"},
+		"bad chunked": {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nxx\r\n", "invalid byte in chunk length"},
+		"bad header":  {"HTTP/1.1 200 OK\r\nNo colon here\r\n\r\n", "malformed MIME header"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			addr := rawServer(t, func(c *net.TCPConn) {
+				readRequest(c)
+				io.WriteString(c, tc.response)
+			})
+			wantFail(t, probe(t, "http://"+addr+"/", nil), probes.ReasonProtocol, tc.msg)
+		})
+	}
+}
+
+func TestSlowDripBodyTimesOutInTransfer(t *testing.T) {
+	s := server(t, func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(200)
+		for {
+			if _, err := io.WriteString(w, "."); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	})
+	res := runProbe(t, newProber(t, s.URL, nil), shortTimeout)
+	wantFail(t, res, probes.ReasonTimeout, "timed out after 500ms while reading the body (transfer phase)")
+	if sample(t, res, MetricStatusCode) != 200 {
+		t.Errorf("status sample %v", sample(t, res, MetricStatusCode))
+	}
+	if tr := sample(t, res, MetricDuration, "transfer"); tr < 0.2 {
+		t.Errorf("transfer phase %vs, the body dripped for most of the run", tr)
+	}
+}
+
+func TestBodySizeLimit(t *testing.T) {
+	const size = 4 << 20
+	s := server(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("length") == "" {
+			w.(http.Flusher).Flush() // chunked: the size is known only by reading
+		} else {
+			w.Header().Set("Content-Length", "4194304")
+		}
+		chunk := strings.Repeat("x", 64<<10)
+		for i := 0; i < size/len(chunk); i++ {
+			if _, err := io.WriteString(w, chunk); err != nil {
+				return
+			}
+		}
+	})
+	c := parseConfig(t, "body_size_limit: 1MB")
+	res := probe(t, s.URL, c)
+	wantFail(t, res, probes.ReasonBodyTooLarge, "body larger than body_size_limit 1MiB")
+	res = probe(t, s.URL+"?length=1", c)
+	wantFail(t, res, probes.ReasonBodyTooLarge, "Content-Length 4194304 larger than body_size_limit 1MiB")
+
+	res = probe(t, s.URL, parseConfig(t, "body_size_limit: 8MB"))
+	wantSuccess(t, res)
+	if sample(t, res, MetricUncompressedBody) != size || sample(t, res, MetricContentLength) != -1 {
+		t.Errorf("body length %v, content length %v", sample(t, res, MetricUncompressedBody), sample(t, res, MetricContentLength))
+	}
+}
+
+func TestUnresolvableName(t *testing.T) {
+	res := probe(t, "http://nothing-here.invalid/", nil)
+	wantFail(t, res, probes.ReasonDNS, "lookup nothing-here.invalid: no such host")
+	if sample(t, res, MetricIPProtocol) != 0 {
+		t.Errorf("ip protocol %v for a name that did not resolve", sample(t, res, MetricIPProtocol))
+	}
+}
+
+func TestConnectionRefused(t *testing.T) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	wantFail(t, probe(t, "http://"+addr+"/", nil), probes.ReasonConnect, "connection to "+addr+" refused")
+}
+
+func TestCanceled(t *testing.T) {
+	addr := rawServer(t, func(c *net.TCPConn) { readRequest(c); io.Copy(io.Discard, c) })
+	p := newProber(t, "http://"+addr+"/", nil)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	time.AfterFunc(100*time.Millisecond, cancel)
+	res := p.Probe(ctx, slog.New(slog.DiscardHandler))
+	wantFail(t, res, probes.ReasonCanceled, "canceled while waiting for the response")
+}
+
+func TestCompression(t *testing.T) {
+	body := strings.Repeat("compress me ", 100)
+	s := server(t, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/corrupt":
+			w.Header().Set("Content-Encoding", "gzip")
+			io.WriteString(w, "this is not gzip at all")
+			return
+		case "/plain":
+			io.WriteString(w, body)
+			return
+		}
+		if !strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+			http.Error(w, "gzip not asked for", http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Encoding", "gzip")
+		zw := gzip.NewWriter(w)
+		io.WriteString(zw, body)
+		zw.Close()
+	})
+	c := parseConfig(t, "compression: gzip\nfail_if_body_not_matches_regexp: ['^(compress me )+$']")
+	res := probe(t, s.URL, c)
+	wantSuccess(t, res)
+	if n := sample(t, res, MetricUncompressedBody); n != float64(len(body)) {
+		t.Errorf("uncompressed length %v, want %d", n, len(body))
+	}
+	if n := sample(t, res, MetricContentLength); n >= float64(len(body)) || n == 0 {
+		t.Errorf("content length %v should be the compressed size", n)
+	}
+	wantFail(t, probe(t, s.URL+"/plain", c), probes.ReasonHeaderMismatch, `response Content-Encoding is "", asked for "gzip"`)
+	wantFail(t, probe(t, s.URL+"/corrupt", c), probes.ReasonProtocol, "body is not valid gzip")
+	// The body size limit applies to the decompressed body too.
+	wantFail(t, probe(t, s.URL, parseConfig(t, "compression: gzip\nbody_size_limit: 1000")), probes.ReasonBodyTooLarge, "body_size_limit")
+}
+
+func TestDeflate(t *testing.T) {
+	s := server(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Accept-Encoding") != "deflate" {
+			http.Error(w, "deflate not asked for", http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Encoding", "deflate")
+		zw, _ := flate.NewWriter(w, flate.BestSpeed)
+		io.WriteString(zw, "hi\n")
+		zw.Close()
+	})
+	res := probe(t, s.URL, parseConfig(t, "compression: deflate\nfail_if_body_not_matches_regexp: ['^hi\\n$']"))
+	wantSuccess(t, res)
+	if sample(t, res, MetricUncompressedBody) != 3 {
+		t.Errorf("uncompressed length %v", sample(t, res, MetricUncompressedBody))
+	}
+}

@@ -1,0 +1,129 @@
+package http
+
+import (
+	"crypto/tls"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sloagent/sloagent/probes"
+)
+
+func TestTLSValid(t *testing.T) {
+	pki := newCerts(t)
+	cert := pki.valid(t)
+	s := tlsServer(t, cert, false, ok)
+	res := probe(t, s.URL, &Config{TLSConfig: TLSConfig{CAFile: pki.caFile}})
+	wantSuccess(t, res)
+	if sample(t, res, MetricSSL) != 1 {
+		t.Error("probe_http_ssl is not 1")
+	}
+	if sample(t, res, MetricDuration, "tls") <= 0 {
+		t.Error("tls phase not timed")
+	}
+	leafExpiry := float64(cert.Leaf.NotAfter.Unix())
+	// The leaf (12h) expires before the CA (24h): it is the earliest, and
+	// the earliest of the only verified chain.
+	if v := sample(t, res, MetricEarliestExpiry); v != leafExpiry {
+		t.Errorf("earliest expiry %v, want %v", v, leafExpiry)
+	}
+	if v := sample(t, res, MetricLastChainExpiry); v != leafExpiry {
+		t.Errorf("last chain expiry %v, want %v", v, leafExpiry)
+	}
+	if _, found := findSample(res, MetricTLSVersion, "TLS 1.3"); !found {
+		t.Errorf("no probe_tls_version_info{version=\"TLS 1.3\"} in %v", res.Samples)
+	}
+	if v, _ := findSample(res, MetricLastChainInfo); v != 1 {
+		t.Error("no probe_ssl_last_chain_info")
+	}
+}
+
+func TestTLSVersionBounds(t *testing.T) {
+	pki := newCerts(t)
+	s := httpsServerMaxTLS12(t, pki)
+	res := probe(t, s, &Config{TLSConfig: TLSConfig{CAFile: pki.caFile}})
+	wantSuccess(t, res)
+	if _, found := findSample(res, MetricTLSVersion, "TLS 1.2"); !found {
+		t.Errorf("no TLS 1.2 version info in %v", res.Samples)
+	}
+	wantFail(t, probe(t, s, &Config{TLSConfig: TLSConfig{CAFile: pki.caFile, MinVersion: "TLS13"}}), probes.ReasonTLS, "protocol version")
+}
+
+func httpsServerMaxTLS12(t *testing.T, pki *certs) string {
+	s := tlsServer(t, pki.valid(t), false, ok, func(c *tls.Config) { c.MaxVersion = tls.VersionTLS12 })
+	return s.URL
+}
+
+func TestTLSFailures(t *testing.T) {
+	pki := newCerts(t)
+	now := time.Now()
+	expired := pki.leaf(t, "expired.test", now.Add(-48*time.Hour), now.Add(-24*time.Hour), false, "127.0.0.1")
+	future := pki.leaf(t, "future.test", now.Add(24*time.Hour), now.Add(48*time.Hour), false, "127.0.0.1")
+	self := pki.leaf(t, "self.test", now.Add(-time.Hour), now.Add(time.Hour), true, "127.0.0.1")
+	otherName := pki.valid(t, "probe.test")
+	ca := TLSConfig{CAFile: pki.caFile}
+
+	for name, tc := range map[string]struct {
+		cert tls.Certificate
+		msg  string
+	}{
+		"expired":     {expired, "certificate CN=expired.test expired " + expired.Leaf.NotAfter.UTC().Format(time.RFC3339)},
+		"not yet":     {future, "certificate CN=future.test is not valid before"},
+		"self-signed": {self, "certificate signed by unknown authority (CN=self.test issued by CN=self.test)"},
+		"wrong name":  {otherName, "certificate CN=test server is not valid for 127.0.0.1 (valid for probe.test)"},
+		"no ca_file":  {pki.valid(t), "certificate signed by unknown authority"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := tlsServer(t, tc.cert, false, ok)
+			c := &Config{TLSConfig: ca}
+			if name == "no ca_file" {
+				c = nil
+			}
+			res := probe(t, s.URL, c)
+			wantFail(t, res, probes.ReasonTLS, tc.msg)
+			// The certificate's expiry shows even though it failed.
+			if v := sample(t, res, MetricEarliestExpiry); v != float64(tc.cert.Leaf.NotAfter.Unix()) {
+				t.Errorf("earliest expiry %v, want %v", v, tc.cert.Leaf.NotAfter.Unix())
+			}
+		})
+	}
+
+	t.Run("insecure_skip_verify", func(t *testing.T) {
+		s := tlsServer(t, expired, false, ok)
+		res := probe(t, s.URL, &Config{TLSConfig: TLSConfig{InsecureSkipVerify: true}})
+		wantSuccess(t, res)
+		if _, found := findSample(res, MetricLastChainExpiry); found {
+			t.Error("last chain expiry without a verified chain")
+		}
+	})
+	t.Run("server_name", func(t *testing.T) {
+		s := tlsServer(t, otherName, false, ok)
+		wantSuccess(t, probe(t, s.URL, &Config{TLSConfig: TLSConfig{CAFile: pki.caFile, ServerName: "probe.test"}}))
+	})
+	t.Run("plain http server", func(t *testing.T) {
+		s := server(t, ok)
+		wantFail(t, probe(t, strings.Replace(s.URL, "http:", "https:", 1), nil), probes.ReasonTLS, "server answered TLS with plain HTTP")
+	})
+}
+
+func TestClientCertificate(t *testing.T) {
+	pki := newCerts(t)
+	s := tlsServer(t, pki.valid(t), false, func(w http.ResponseWriter, r *http.Request) {
+		if len(r.TLS.PeerCertificates) == 0 || r.TLS.PeerCertificates[0].Subject.CommonName != "probe client" {
+			http.Error(w, "who are you", http.StatusForbidden)
+		}
+	}, func(c *tls.Config) {
+		c.ClientAuth = tls.RequireAndVerifyClientCert
+		c.ClientCAs = poolOf(pki)
+	})
+
+	client := pki.leaf(t, "probe client", time.Now().Add(-time.Hour), time.Now().Add(time.Hour), false)
+	certFile, keyFile := pki.files(t, "client", client)
+	wantSuccess(t, probe(t, s.URL, &Config{TLSConfig: TLSConfig{CAFile: pki.caFile, CertFile: certFile, KeyFile: keyFile}}))
+	wantFail(t, probe(t, s.URL, &Config{TLSConfig: TLSConfig{CAFile: pki.caFile}}), probes.ReasonTLS, "TLS alert from the server: certificate required")
+
+	if _, err := New(s.URL, &Config{TLSConfig: TLSConfig{CertFile: certFile, KeyFile: pki.caFile}}); err == nil {
+		t.Error("New accepted a key file that holds no key")
+	}
+}
