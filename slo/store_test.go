@@ -1,0 +1,282 @@
+package slo
+
+import (
+	"bytes"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+func openStore(t *testing.T, dir string) *Store {
+	t.Helper()
+	s, err := OpenStore(dir, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+var storeSLOs = []Config{
+	{Name: "occ", Probes: []string{"p"}, Objective: 99},
+	{Name: "ts", Probes: []string{"p"}, Objective: 99, BudgetingMethod: Timeslices,
+		Timeslice: TimesliceConfig{Length: dur(5 * time.Minute), GoodThreshold: 0.9}},
+}
+
+// runDays records 10 runs a minute for days, one bad run in every minute
+// divisible by 7, starting at from.
+func runDays(e *Engine, c *clock, from time.Time, minutes int) {
+	for m := 0; m < minutes; m++ {
+		start := from.Add(time.Duration(m) * time.Minute)
+		c.Set(start.Add(59 * time.Second))
+		bad := 0
+		if m%7 == 0 {
+			bad = 1
+		}
+		observeMinute(e, "p", start, 10, bad)
+	}
+}
+
+// A clean restart keeps everything; the time the agent was down is no data.
+func TestStoreRestart(t *testing.T) {
+	dir := t.TempDir()
+	c := newClock(t0)
+	st := openStore(t, dir)
+	e := mustEngine(t, storeSLOs, st, c)
+	runDays(e, c, t0, 5*1440) // five days: both tiers in use
+	before := e.Status()
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	st = openStore(t, dir)
+	defer st.Close()
+	e = mustEngine(t, storeSLOs, st, c)
+	after := e.Status()
+	for i := range before {
+		b, a := before[i], after[i]
+		if a.Whole != b.Whole {
+			t.Errorf("%s: window after restart %+v, before %+v", b.Name, a.Whole, b.Whole)
+		}
+		for j := range b.Windows {
+			if a.Windows[j] != b.Windows[j] && !(isNaN(a.Windows[j].SLI) && isNaN(b.Windows[j].SLI)) {
+				t.Errorf("%s: %s after restart %+v, before %+v", b.Name, b.Windows[j].Name, a.Windows[j], b.Windows[j])
+			}
+		}
+		if a.Events != 0 {
+			t.Errorf("%s: counters start at 0 in a new process, got %d", b.Name, a.Events)
+		}
+	}
+	// Down for two hours: the short windows are empty, not good.
+	c.Add(2 * time.Hour)
+	s := e.Status()[0]
+	if w := window(t, s, "1h"); w.HasData() || !isNaN(w.SLI) {
+		t.Errorf("1h window after 2h down: %+v", w)
+	}
+	approx(t, "budget after downtime", s.BudgetRemaining, before[0].BudgetRemaining)
+	// 5*1440 minutes, ceil(7200/7) bad.
+	total, bad := 5*1440*10, (5*1440+6)/7
+	if s.Whole.Events != uint64(total) || s.Whole.Events-s.Whole.Good != uint64(bad) {
+		t.Errorf("window after restart: %d bad of %d, want %d of %d", s.Whole.Events-s.Whole.Good, s.Whole.Events, bad, total)
+	}
+}
+
+// After a crash (no flush, no close) the runs up to the last flush remain.
+func TestStoreCrashKeepsLastFlush(t *testing.T) {
+	dir := t.TempDir()
+	c := newClock(t0)
+	st := openStore(t, dir)
+	e := mustEngine(t, storeSLOs[:1], st, c)
+	runDays(e, c, t0, 90)
+	if err := e.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	flushed := e.Status()[0].Whole
+	runDays(e, c, t0.Add(90*time.Minute), 30) // lost with the crash
+	// Release the file the way a dying process does, without writing.
+	if err := st.db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	st = openStore(t, dir)
+	defer st.Close()
+	e = mustEngine(t, storeSLOs[:1], st, c)
+	if got := e.Status()[0].Whole; got != flushed {
+		t.Errorf("after the crash %+v, want what was flushed %+v", got, flushed)
+	}
+}
+
+func TestStoreCorruptFileMovedAside(t *testing.T) {
+	for name, damage := range map[string]func(t *testing.T, path string){
+		"garbage": func(t *testing.T, path string) {
+			if err := os.WriteFile(path, bytes.Repeat([]byte("not a database "), 1000), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		},
+		"truncated": func(t *testing.T, path string) {
+			writeValidState(t, path)
+			if err := os.Truncate(path, 100); err != nil {
+				t.Fatal(err)
+			}
+		},
+		"pages overwritten": func(t *testing.T, path string) {
+			writeValidState(t, path)
+			f, err := os.OpenFile(path, os.O_RDWR, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Keep both meta pages, ruin every page after them.
+			info, _ := f.Stat()
+			junk := bytes.Repeat([]byte{0xA5}, int(info.Size())-2*4096)
+			if _, err := f.WriteAt(junk, 2*4096); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, StateFile)
+			damage(t, path)
+			var logs bytes.Buffer
+			st, err := OpenStore(dir, slog.New(slog.NewTextHandler(&logs, nil)))
+			if err != nil {
+				t.Fatalf("OpenStore refused a damaged file: %v", err)
+			}
+			defer st.Close()
+			aside, _ := filepath.Glob(path + ".corrupt-*")
+			if len(aside) != 1 {
+				t.Fatalf("damaged file not moved aside: %v", aside)
+			}
+			if !strings.Contains(logs.String(), "moved it aside") || !strings.Contains(logs.String(), aside[0]) {
+				t.Errorf("no clear log line: %s", logs.String())
+			}
+			// The fresh store works.
+			c := newClock(t0)
+			e := mustEngine(t, storeSLOs, st, c)
+			runDays(e, c, t0, 10)
+			if err := e.Flush(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func writeValidState(t *testing.T, path string) {
+	t.Helper()
+	st := openStore(t, filepath.Dir(path))
+	c := newClock(t0)
+	e := mustEngine(t, storeSLOs, st, c)
+	runDays(e, c, t0, 3*1440)
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+}
+
+// A second process on the same state directory gets an error in bounded
+// time, and the file in use is left alone.
+func TestStoreLockedFails(t *testing.T) {
+	dir := t.TempDir()
+	st := openStore(t, dir)
+	defer st.Close()
+	start := time.Now()
+	_, err := OpenStore(dir, testLogger(t))
+	if err == nil || !strings.Contains(err.Error(), "locked by another process") {
+		t.Fatalf("second open: %v", err)
+	}
+	if d := time.Since(start); d > 30*time.Second {
+		t.Errorf("second open took %v", d)
+	}
+	if aside, _ := filepath.Glob(filepath.Join(dir, "*.corrupt-*")); len(aside) != 0 {
+		t.Errorf("a locked file was moved aside: %v", aside)
+	}
+}
+
+func TestStoreUnusableDirectory(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenStore(filepath.Join(file, "state"), nil); err == nil {
+		t.Fatal("OpenStore under a regular file succeeded")
+	}
+}
+
+// A removed SLO's history stays in the store and comes back with it,
+// until it has been gone for RemovedRetention.
+func TestStoreRemovedSLOKept(t *testing.T) {
+	dir := t.TempDir()
+	c := newClock(t0)
+	st := openStore(t, dir)
+	defer st.Close()
+	e := mustEngine(t, storeSLOs, st, c)
+	runDays(e, c, t0, 60)
+	want := e.Status()[0].Whole
+	if err := e.Update(storeSLOs[1:]); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Update(storeSLOs); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.Status()[0].Whole; got != want {
+		t.Errorf("re-added SLO: %+v, want %+v", got, want)
+	}
+
+	if err := e.Update(storeSLOs[1:]); err != nil {
+		t.Fatal(err)
+	}
+	c.Add(RemovedRetention + time.Hour)
+	if err := e.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketSLOs).Bucket([]byte("occ")) != nil {
+			t.Errorf("history of an SLO removed %v ago still stored", RemovedRetention+time.Hour)
+		}
+		if tx.Bucket(bucketSLOs).Bucket([]byte("ts")) == nil {
+			t.Errorf("history of a configured SLO deleted")
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Slices that fall out of every window are deleted from the file, so it
+// does not grow without bound.
+func TestStorePrunes(t *testing.T) {
+	dir := t.TempDir()
+	c := newClock(t0)
+	st := openStore(t, dir)
+	defer st.Close()
+	cfg := []Config{{Name: "short", Probes: []string{"p"}, Objective: 99, Window: WindowConfig{Rolling: dur(24 * time.Hour)}}}
+	e := mustEngine(t, cfg, st, c)
+	runDays(e, c, t0, 4*1440)
+	if err := e.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	var fine, coarse int
+	if err := st.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketSLOs).Bucket([]byte("short"))
+		fine, coarse = b.Bucket(tierFine).Stats().KeyN, b.Bucket(tierCoarse).Stats().KeyN
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	st0 := e.snap.Load().slos[0]
+	if fine > len(st0.raw.fine.slots) || coarse > len(st0.raw.coarse.slots) {
+		t.Errorf("store keeps %d minutes and %d quarter hours, the SLO needs at most %d and %d",
+			fine, coarse, len(st0.raw.fine.slots), len(st0.raw.coarse.slots))
+	}
+}
