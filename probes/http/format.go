@@ -97,7 +97,7 @@ func writeBar(b *strings.Builder, d [numPhases]time.Duration, withTLS bool, tota
 	}
 	var head, bar strings.Builder
 	bounds := make([]int, len(cols)) // column of the '|' closing each phase
-	const indent = "    " // room for the first cumulative label
+	const indent = "    "            // room for the first cumulative label
 	head.WriteString(indent + " ")
 	bar.WriteString(indent + "[")
 	for i, ph := range cols {
