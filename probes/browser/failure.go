@@ -1,0 +1,97 @@
+package browser
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/sloagent/sloagent/probes"
+)
+
+// failure turns a step's error into a failed result whose reason is a
+// bounded word and whose message names the step, such as
+//
+//	step "submit" (click #login): timed out after 5s waiting for the element to be visible
+//
+// s is nil for a failure before the first step.
+func (r *run) failure(ctx context.Context, s *runStep, took time.Duration, err error) probes.Result {
+	where := "opening a browser tab"
+	if s != nil {
+		where = fmt.Sprintf("step %q (%s %s)", s.name, s.action, s.what)
+	}
+	fail := func(reason, msg string) probes.Result {
+		return probes.Fail(reason, where+": "+msg)
+	}
+	var ae *assertError
+	var se *statusError
+	var we *waitError
+	var le *chromedp.LoadError
+	switch {
+	case r.browserDied(err):
+		return fail(probes.ReasonBrowserUnavailable, "the browser crashed or was killed: "+oneLine(err))
+	case errors.As(err, &ae):
+		return fail(probes.ReasonAssertion, ae.msg)
+	case errors.As(err, &se):
+		return fail(probes.ReasonStatusCode, se.Error())
+	case errors.Is(err, context.DeadlineExceeded):
+		what := "the step"
+		if errors.As(err, &we) {
+			what = we.what
+		}
+		limit := "the probe's timeout"
+		if s != nil && s.Timeout > 0 && s.Timeout.D() <= took+50*time.Millisecond {
+			limit = s.Timeout.String()
+		}
+		return fail(probes.ReasonTimeout, fmt.Sprintf("timed out after %s (%s) waiting for %s", took.Round(10*time.Millisecond), limit, what))
+	case ctx.Err() != nil:
+		return fail(probes.ReasonCanceled, "the run was canceled")
+	case errors.As(err, &le):
+		return fail(loadReason(le.ErrorText), "page load error "+le.ErrorText)
+	}
+	return fail(probes.ReasonStep, oneLine(err))
+}
+
+// browserDied tells a run that failed because Chromium went away, which
+// chromedp reports as a cancelled context nobody cancelled.
+func (r *run) browserDied(err error) bool {
+	if !r.in.alive() {
+		return true
+	}
+	if !errors.Is(err, context.Canceled) || r.tab.Err() != nil && r.in.ctx.Err() == nil {
+		return false
+	}
+	// The connection is lost before chromedp cancels the browser's
+	// context; give that a moment to settle.
+	select {
+	case <-r.in.ctx.Done():
+		return true
+	case <-time.After(200 * time.Millisecond):
+		return false
+	}
+}
+
+// loadReason maps Chromium's network errors onto the probes' shared
+// reasons, so a browser probe's DNS failure counts like an HTTP probe's.
+func loadReason(text string) string {
+	switch {
+	case strings.Contains(text, "NAME_NOT_RESOLVED"), strings.Contains(text, "NAME_RESOLUTION"):
+		return probes.ReasonDNS
+	case strings.Contains(text, "CONNECTION_REFUSED"), strings.Contains(text, "CONNECTION_RESET"),
+		strings.Contains(text, "CONNECTION_CLOSED"), strings.Contains(text, "ADDRESS_UNREACHABLE"),
+		strings.Contains(text, "CONNECTION_TIMED_OUT"):
+		return probes.ReasonConnect
+	case strings.Contains(text, "CERT_"), strings.Contains(text, "SSL_"):
+		return probes.ReasonTLS
+	case strings.Contains(text, "TIMED_OUT"):
+		return probes.ReasonTimeout
+	}
+	return probes.ReasonStep
+}
+
+func oneLine(err error) string {
+	return abbreviate(err.Error(), 300)
+}

@@ -1,0 +1,252 @@
+package browser
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/chromedp"
+)
+
+// instance is one Chromium process. A Browser replaces its instance when the
+// process crashes, stops answering, has served enough runs or grows too big.
+type instance struct {
+	ready chan struct{} // closed when start returned
+	err   error         // why the start failed; valid after ready
+
+	allocCancel context.CancelFunc
+	ctx         context.Context // the browser's own context: never given a deadline
+	cancel      context.CancelFunc
+	dir         string // profile directory, removed by stop
+	pid         int
+	version     string
+
+	runs     int  // runs handed out, guarded by Browser.mu
+	counted  bool // counted in Stats.Starts, guarded by Browser.mu
+	stopOnce sync.Once
+}
+
+// chromiumFlags are needed on a server: headless, root in a container, no
+// GPU, and nothing that reaches the network by itself at start.
+var chromiumFlags = []chromedp.ExecAllocatorOption{
+	chromedp.Flag("headless", true),
+	chromedp.NoSandbox,
+	chromedp.DisableGPU,
+	chromedp.Flag("disable-background-networking", true),
+	chromedp.Flag("disable-component-update", true),
+	chromedp.Flag("disable-sync", true),
+	chromedp.Flag("no-first-run", true),
+	chromedp.Flag("disable-quic", true),
+	chromedp.Flag("disable-domain-reliability", true),
+	chromedp.Flag("no-pings", true),
+	chromedp.WindowSize(1280, 800),
+}
+
+// resolvePath finds the executable: the configured one, else Debian's path,
+// else wherever chromedp would look (which includes Chrome and Edge on
+// Windows).
+func resolvePath(configured string) (string, error) {
+	if configured != "" {
+		p, err := exec.LookPath(configured)
+		if err != nil {
+			return "", fmt.Errorf("chromium not found at %s: %w", configured, unwrapExec(err))
+		}
+		return p, nil
+	}
+	if _, err := os.Stat(DefaultChromiumPath); err == nil {
+		return DefaultChromiumPath, nil
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome", "msedge", "headless_shell"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p, nil
+		}
+	}
+	return "", errors.New("chromium not found: install it (Debian: apt-get install chromium) or set browser.chromium_path")
+}
+
+func unwrapExec(err error) error {
+	var ee *exec.Error
+	if errors.As(err, &ee) {
+		return ee.Err
+	}
+	return err
+}
+
+// launch starts a Chromium in the background; ready closes when it answers
+// or failed to start.
+func launch(opts *Options, log *slog.Logger) *instance {
+	in := &instance{ready: make(chan struct{})}
+	go func() {
+		defer close(in.ready)
+		in.err = in.start(opts, log)
+	}()
+	return in
+}
+
+func (in *instance) start(opts *Options, log *slog.Logger) error {
+	path, err := resolvePath(opts.ChromiumPath)
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "sloagent-chromium-")
+	if err != nil {
+		return fmt.Errorf("creating the browser profile directory: %w", err)
+	}
+	in.dir = dir
+	out := &tailBuffer{max: 4096}
+	aopts := append([]chromedp.ExecAllocatorOption{}, chromiumFlags...)
+	for _, f := range opts.ExtraFlags {
+		name, value, hasValue := strings.Cut(strings.TrimPrefix(f, "--"), "=")
+		if hasValue {
+			aopts = append(aopts, chromedp.Flag(name, value))
+		} else {
+			aopts = append(aopts, chromedp.Flag(name, true))
+		}
+	}
+	aopts = append(aopts,
+		chromedp.ExecPath(path),
+		chromedp.UserDataDir(dir),
+		chromedp.ModifyCmdFunc(setProcAttr),
+		chromedp.CombinedOutput(out),
+	)
+	allocCtx, allocCancel := chromedp.NewExecAllocator(context.Background(), aopts...)
+	in.allocCancel = allocCancel
+	in.ctx, in.cancel = chromedp.NewContext(allocCtx,
+		chromedp.WithBrowserOption(chromedp.WithBrowserLogf(discardf), chromedp.WithBrowserErrorf(debugf(log))))
+
+	// The first Do binds the browser's life to in.ctx, so a start that
+	// hangs is ended by cancelling it, never by a deadline on it.
+	timedOut := false
+	var mu sync.Mutex
+	timer := time.AfterFunc(opts.startTimeout(), func() {
+		mu.Lock()
+		timedOut = true
+		mu.Unlock()
+		in.cancel()
+	})
+	err = chromedp.Do(in.ctx)
+	timer.Stop()
+	if err == nil {
+		var v cdpbrowser.GetVersionResult
+		v, err = chromedp.CallBrowser(in.ctx, cdpbrowser.GetVersion, cdp.Empty{})
+		in.version = v.Product
+	}
+	if c := chromedp.FromContext(in.ctx); c != nil && c.Browser != nil && c.Browser.Process() != nil {
+		in.pid = c.Browser.Process().Pid
+	}
+	if err != nil {
+		mu.Lock()
+		to := timedOut
+		mu.Unlock()
+		in.stop()
+		if to {
+			return fmt.Errorf("starting %s: no answer within %s", path, opts.startTimeout())
+		}
+		msg := strings.TrimSpace(out.String())
+		if i := strings.LastIndexByte(msg, '\n'); i >= 0 && len(msg) > 600 {
+			msg = msg[i+1:]
+		}
+		if msg != "" {
+			return fmt.Errorf("starting %s: %v: %s", path, err, msg)
+		}
+		return fmt.Errorf("starting %s: %w", path, err)
+	}
+	log.Info("browser started", "path", path, "version", in.version, "pid", in.pid)
+	return nil
+}
+
+// alive reports whether the process is still connected.
+func (in *instance) alive() bool {
+	return in.err == nil && in.ctx != nil && in.ctx.Err() == nil
+}
+
+// healthy asks the browser for its version, which it answers at once unless
+// it hangs.
+func (in *instance) healthy(timeout time.Duration) error {
+	if !in.alive() {
+		return errors.New("the browser is gone")
+	}
+	ctx, cancel := context.WithTimeout(in.ctx, timeout)
+	defer cancel()
+	_, err := chromedp.CallBrowser(ctx, cdpbrowser.GetVersion, cdp.Empty{})
+	return err
+}
+
+// memory is the browser's current memory use, 0 where not measured.
+func (in *instance) memory() int64 { return treeMemory(in.pid) }
+
+// stop kills the whole process tree and removes the profile. It does not
+// close Chromium gracefully: a graceful close of a hung browser hangs too,
+// and the profile is thrown away anyway.
+func (in *instance) stop() {
+	in.stopOnce.Do(func() {
+		killTree(in.pid, in.dir)
+		if in.cancel != nil {
+			in.cancel()
+		}
+		if in.allocCancel != nil {
+			in.allocCancel() // waits until chromedp reaped the process
+		}
+		killTree(0, in.dir)
+		if in.dir != "" {
+			removeAll(in.dir)
+		}
+	})
+}
+
+// removeAll retries because a helper that was just killed may still be
+// writing into the profile for a moment.
+func removeAll(dir string) {
+	for i := 0; i < 20; i++ {
+		if err := os.RemoveAll(dir); err == nil {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	_ = os.RemoveAll(filepath.Clean(dir))
+}
+
+func discardf(string, ...any) {}
+
+func debugf(log *slog.Logger) func(string, ...any) {
+	return func(format string, args ...any) {
+		if log.Enabled(context.Background(), slog.LevelDebug) {
+			log.Debug("chromedp: " + fmt.Sprintf(format, args...))
+		}
+	}
+}
+
+// tailBuffer keeps the last bytes Chromium printed, for the start error.
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	b   []byte
+}
+
+var _ io.Writer = (*tailBuffer)(nil)
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.b = append(t.b, p...)
+	if len(t.b) > t.max {
+		t.b = append(t.b[:0:0], t.b[len(t.b)-t.max:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(t.b)
+}

@@ -1,0 +1,243 @@
+package browser
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/sloagent/sloagent/probes"
+)
+
+// diagReserve is the most of a run's time kept back from the steps, so a
+// step that runs out of time still leaves time for timings and diagnostics.
+const diagReserve = 2 * time.Second
+
+// diagTimeout bounds collecting timings and diagnostics after the steps.
+const diagTimeout = 5 * time.Second
+
+// targetStepName names the navigation to the probe's target added before
+// steps that do not start with one.
+const targetStepName = "target"
+
+type prober struct {
+	b     *Browser
+	steps []runStep
+}
+
+// runStep is a configured step with what New resolved.
+type runStep struct {
+	*Step
+	name   string
+	url    string // of a navigate step, resolved against the target
+	action string // such as "click"
+	what   string // what it acts on, such as "#login"
+}
+
+// New returns a prober that runs c's journey on b. When target is set and
+// the first step is not a navigate, the journey starts by loading target
+// (a step named "target"); relative navigate URLs are resolved against it.
+func New(b *Browser, target string, c *Config) (probes.Prober, error) {
+	if b == nil {
+		return nil, errors.New("browser probes need the agent's browser")
+	}
+	if c == nil {
+		c = &Config{}
+	}
+	var base *url.URL
+	if target != "" {
+		u, err := url.Parse(target)
+		if err != nil || !u.IsAbs() {
+			return nil, fmt.Errorf("target %q is not an absolute URL", target)
+		}
+		base = u
+	}
+	p := &prober{b: b}
+	names := map[string]bool{}
+	for i := range c.Steps {
+		s := &c.Steps[i]
+		rs := runStep{Step: s, name: stepName(s, i)}
+		rs.action, rs.what = s.action()
+		if rs.action == "" {
+			return nil, fmt.Errorf("steps[%d] has no action", i)
+		}
+		if s.Navigate != "" {
+			u, err := url.Parse(s.Navigate)
+			if err != nil {
+				return nil, fmt.Errorf("steps[%d].navigate: %v", i, err)
+			}
+			if !u.IsAbs() {
+				if base == nil {
+					return nil, fmt.Errorf("steps[%d].navigate: %q is relative and the probe has no target", i, s.Navigate)
+				}
+				u = base.ResolveReference(u)
+			}
+			rs.url = u.String()
+		}
+		names[rs.name] = true
+		p.steps = append(p.steps, rs)
+	}
+	if base != nil && (len(p.steps) == 0 || p.steps[0].Navigate == "") {
+		name := targetStepName
+		for names[name] {
+			name = "_" + name
+		}
+		open := runStep{Step: &Step{Navigate: target}, name: name, url: base.String(), action: "navigate", what: target}
+		p.steps = append([]runStep{open}, p.steps...)
+	}
+	if len(p.steps) == 0 {
+		return nil, errors.New("a browser probe needs a target or at least one step")
+	}
+	return p, nil
+}
+
+// run is the state of one run of a journey.
+type run struct {
+	p    *prober
+	in   *instance
+	rec  *recorder
+	tab  context.Context // the run's tab; no deadline of its own
+	diag *diagRun
+	log  *slog.Logger
+}
+
+// Probe runs the journey once in a fresh browser context, which is thrown
+// away afterwards with its cookies and cache.
+func (p *prober) Probe(ctx context.Context, log *slog.Logger) probes.Result {
+	start := time.Now()
+	in, err := p.b.acquire(ctx)
+	if err != nil {
+		r := unavailable(ctx, err)
+		r.Duration = time.Since(start)
+		return r
+	}
+	r := &run{p: p, in: in, rec: newRecorder(), diag: p.b.newDiagRun(start), log: log}
+	tab, tabCancel := chromedp.NewContext(in.ctx, chromedp.WithNewBrowserContext(), chromedp.WithListener(r.rec.listen))
+	r.tab = tab
+	// Ending the run closes the tab and its browser context, never the
+	// browser. Closing waits for Chromium, so it happens after the result
+	// is returned, and the run's slot is freed only then.
+	unwatch := context.AfterFunc(ctx, tabCancel)
+	defer func() {
+		go func() {
+			unwatch()
+			tabCancel()
+			p.b.release(in)
+		}()
+	}()
+	res := r.execute(ctx)
+	res.Duration = time.Since(start)
+	return res
+}
+
+func unavailable(ctx context.Context, err error) probes.Result {
+	if errors.Is(err, errNoSlot) {
+		return probes.Fail(probes.ReasonTimeout, err.Error())
+	}
+	if ctx.Err() == context.Canceled {
+		return probes.Fail(probes.ReasonCanceled, err.Error())
+	}
+	return probes.Fail(probes.ReasonBrowserUnavailable, "browser unavailable: "+err.Error())
+}
+
+func (r *run) execute(ctx context.Context) probes.Result {
+	// The steps stop early enough to leave time for diagnostics.
+	steps, cancel := context.WithCancel(r.tab)
+	defer cancel()
+	defer context.AfterFunc(ctx, cancel)()
+	if dl, ok := ctx.Deadline(); ok {
+		reserve := min(diagReserve, time.Until(dl)/4)
+		var c context.CancelFunc
+		steps, c = context.WithDeadline(steps, dl.Add(-reserve))
+		defer c()
+	}
+
+	res := probes.Result{Success: true}
+	var samples []probes.Sample
+	t0 := time.Now()
+	if err := r.setup(steps); err != nil {
+		res = r.failure(ctx, nil, time.Since(t0), waiting("the browser tab", err))
+	}
+	for i := 0; res.Success && i < len(r.p.steps); i++ {
+		s := &r.p.steps[i]
+		t0 := time.Now()
+		err := r.step(steps, s)
+		took := time.Since(t0)
+		samples = append(samples, probes.Sample{
+			Name:   "probe_browser_step_duration_seconds",
+			Help:   "Duration of each step of the browser journey in the last run.",
+			Labels: []probes.Label{{Name: "step", Value: s.name}},
+			Value:  took.Seconds(),
+		})
+		if err != nil {
+			res = r.failure(ctx, s, took, err)
+		}
+	}
+	if res.Success {
+		res.Message = fmt.Sprintf("%d steps passed", len(r.p.steps))
+	}
+
+	dctx, dcancel := context.WithTimeout(r.tab, diagTimeout)
+	defer dcancel()
+	if dl, ok := ctx.Deadline(); ok {
+		var c context.CancelFunc
+		dctx, c = context.WithDeadline(dctx, dl)
+		defer c()
+	}
+	tm, err := collectTimings(dctx)
+	if err != nil && r.log.Enabled(ctx, slog.LevelDebug) {
+		r.log.Debug("reading page timings", "err", err)
+	}
+	console, consoleErrors, failed, failedCount := r.rec.snapshot()
+	res.Samples = append(samples, timingSamples(tm)...)
+	res.Samples = append(res.Samples,
+		probes.Sample{Name: "probe_browser_console_errors", Help: "Console errors and uncaught exceptions in the last browser run.", Value: float64(consoleErrors)},
+		probes.Sample{Name: "probe_browser_failed_requests", Help: "Requests that failed or got a status of 400 or more in the last browser run.", Value: float64(failedCount)},
+	)
+	if !res.Success && r.in.alive() {
+		if png, err := chromedp.Run(dctx, chromedp.CaptureScreenshot()); err == nil {
+			r.diag.write("screenshot.png", png)
+		} else if r.log.Enabled(ctx, slog.LevelDebug) {
+			r.log.Debug("taking the failure screenshot", "err", err)
+		}
+	}
+	if !res.Success {
+		r.diag.writeJSON("console.json", console)
+		r.diag.writeJSON("requests.json", failed)
+	}
+	res.Diagnostics = r.diag.finish()
+	if r.diag.err != nil {
+		r.log.Warn("writing browser diagnostics", "err", r.diag.err)
+	}
+	return res
+}
+
+// timingSamples turns the page's timings into samples; what the page did
+// not report is left out rather than exported as zero.
+func timingSamples(t timings) []probes.Sample {
+	var out []probes.Sample
+	add := func(v *float64, name, help, label, value string, scale float64) {
+		if v == nil {
+			return
+		}
+		s := probes.Sample{Name: name, Help: help, Value: *v * scale}
+		if label != "" {
+			s.Labels = []probes.Label{{Name: label, Value: value}}
+		}
+		out = append(out, s)
+	}
+	const nav = "Navigation timing of the last page of the browser journey, from the start of its navigation."
+	const vital = "Web Vitals of the last page of the browser journey: largest and first contentful paint, and interaction to next paint when the journey interacted."
+	add(t.TTFB, "probe_browser_navigation_seconds", nav, "phase", "ttfb", 1e-3)
+	add(t.DCL, "probe_browser_navigation_seconds", nav, "phase", "dom_content_loaded", 1e-3)
+	add(t.Load, "probe_browser_navigation_seconds", nav, "phase", "load", 1e-3)
+	add(t.LCP, "probe_browser_web_vital_seconds", vital, "vital", "lcp", 1e-3)
+	add(t.FCP, "probe_browser_web_vital_seconds", vital, "vital", "fcp", 1e-3)
+	add(t.INP, "probe_browser_web_vital_seconds", vital, "vital", "inp", 1e-3)
+	add(t.CLS, "probe_browser_cls", "Cumulative layout shift of the last page of the browser journey (a ratio).", "", "", 1)
+	return out
+}

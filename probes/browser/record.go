@@ -1,0 +1,191 @@
+package browser
+
+import (
+	"strings"
+	"sync"
+
+	"github.com/chromedp/cdproto/cdp/jsonv2"
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
+)
+
+// Bounds on what one run keeps in memory and in its diagnostics: a page
+// that logs in a loop must not grow the agent.
+const (
+	maxMessages = 200
+	maxTextLen  = 2000
+)
+
+// ConsoleMessage is one console call, uncaught exception or browser log
+// entry of a run, as saved in console.json.
+type ConsoleMessage struct {
+	Type string `json:"type"` // console type (log, error, ...), "exception" or "browser"
+	Text string `json:"text"`
+	URL  string `json:"url,omitempty"`
+	Line int64  `json:"line,omitempty"` // 1-based
+}
+
+// FailedRequest is a request that failed in the network or got a status of
+// 400 or more, as saved in requests.json.
+type FailedRequest struct {
+	URL    string `json:"url"`
+	Method string `json:"method,omitempty"`
+	Type   string `json:"type,omitempty"`
+	Status int64  `json:"status,omitempty"`
+	Error  string `json:"error,omitempty"`
+}
+
+// recorder collects a run's console and network trouble from the tab's
+// events. It is called in the tab's event loop, in order, so by the time a
+// command returns the events sent before its reply are counted.
+type recorder struct {
+	mu            sync.Mutex
+	requests      map[network.RequestID]*network.Request
+	console       []ConsoleMessage
+	consoleErrors int
+	failed        []FailedRequest
+	failedCount   int
+	droppedMsgs   int
+}
+
+func newRecorder() *recorder {
+	return &recorder{requests: map[network.RequestID]*network.Request{}}
+}
+
+func (r *recorder) listen(ev any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch ev := ev.(type) {
+	case *runtime.EventConsoleAPICalled:
+		m := ConsoleMessage{Type: string(ev.Type), Text: argsText(ev.Args)}
+		if st := ev.StackTrace; st != nil && len(st.CallFrames) > 0 {
+			m.URL, m.Line = st.CallFrames[0].URL, st.CallFrames[0].LineNumber+1
+		}
+		if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeAssert {
+			r.consoleErrors++
+		}
+		r.addMessage(m)
+	case *runtime.EventExceptionThrown:
+		d := ev.ExceptionDetails
+		if d == nil {
+			return
+		}
+		text := d.Text
+		if d.Exception != nil && d.Exception.Description != "" {
+			desc, _, _ := strings.Cut(d.Exception.Description, "\n    at ")
+			text += " " + desc
+		}
+		r.consoleErrors++
+		r.addMessage(ConsoleMessage{Type: "exception", Text: text, URL: d.URL, Line: d.LineNumber + 1})
+	case *cdplog.EventEntryAdded:
+		// The browser's own messages, such as "Failed to load resource":
+		// kept for the diagnostics, not counted, as the request itself is.
+		if e := ev.Entry; e != nil && e.Level == cdplog.EntryLevelError {
+			r.addMessage(ConsoleMessage{Type: "browser", Text: e.Text, URL: e.URL, Line: e.LineNumber + 1})
+		}
+	case *network.EventRequestWillBeSent:
+		if len(r.requests) < 10000 {
+			r.requests[ev.RequestID] = ev.Request
+		}
+	case *network.EventResponseReceived:
+		if resp := ev.Response; resp != nil && resp.Status >= 400 && !isFavicon(resp.URL, ev.Type) {
+			r.addFailed(FailedRequest{URL: resp.URL, Method: r.method(ev.RequestID), Type: string(ev.Type), Status: resp.Status})
+		}
+	case *network.EventLoadingFailed:
+		// A request cancelled by a navigation or by closing the tab is not
+		// the site's failure.
+		if ev.Canceled {
+			return
+		}
+		f := FailedRequest{Type: string(ev.Type), Error: ev.ErrorText}
+		if req := r.requests[ev.RequestID]; req != nil {
+			f.URL, f.Method = req.URL, req.Method
+		}
+		if isFavicon(f.URL, ev.Type) {
+			return
+		}
+		if ev.BlockedReason != "" {
+			f.Error += " (blocked: " + string(ev.BlockedReason) + ")"
+		}
+		r.addFailed(f)
+	case *network.EventLoadingFinished:
+		delete(r.requests, ev.RequestID)
+	}
+}
+
+// isFavicon tells the browser's own request for /favicon.ico, which the
+// page did not ask for: a site without one is not failing.
+func isFavicon(u string, typ network.ResourceType) bool {
+	return typ == network.ResourceTypeOther && strings.HasSuffix(strings.SplitN(u, "?", 2)[0], "/favicon.ico")
+}
+
+func (r *recorder) method(id network.RequestID) string {
+	if req := r.requests[id]; req != nil {
+		return req.Method
+	}
+	return ""
+}
+
+func (r *recorder) addMessage(m ConsoleMessage) {
+	if len(r.console) >= maxMessages {
+		r.droppedMsgs++
+		return
+	}
+	m.Text = truncate(m.Text, maxTextLen)
+	r.console = append(r.console, m)
+}
+
+func (r *recorder) addFailed(f FailedRequest) {
+	r.failedCount++
+	if len(r.failed) < maxMessages {
+		f.URL = truncate(f.URL, maxTextLen)
+		r.failed = append(r.failed, f)
+	}
+}
+
+// snapshot returns copies of what was recorded so far.
+func (r *recorder) snapshot() (console []ConsoleMessage, consoleErrors int, failed []FailedRequest, failedCount int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]ConsoleMessage(nil), r.console...), r.consoleErrors,
+		append([]FailedRequest(nil), r.failed...), r.failedCount
+}
+
+// argsText renders console arguments roughly as DevTools does: strings as
+// they are, other values by their description.
+func argsText(args []*runtime.RemoteObject) string {
+	parts := make([]string, 0, len(args))
+	for _, a := range args {
+		parts = append(parts, valueText(a))
+	}
+	return strings.Join(parts, " ")
+}
+
+func valueText(o *runtime.RemoteObject) string {
+	if o == nil {
+		return "null"
+	}
+	if o.Type == runtime.RemoteObjectTypeString {
+		var s string
+		if err := jsonv2.Unmarshal(o.Value, &s); err == nil {
+			return s
+		}
+	}
+	switch {
+	case o.UnserializableValue != "":
+		return string(o.UnserializableValue)
+	case o.Description != "":
+		return o.Description
+	case len(o.Value) > 0:
+		return string(o.Value)
+	}
+	return string(o.Type)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

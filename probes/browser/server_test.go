@@ -1,0 +1,129 @@
+package browser
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+)
+
+// site is the web site the tests' journeys run against, on 127.0.0.1.
+type site struct {
+	*httptest.Server
+	hung     chan struct{} // closed when a /slow request arrives
+	hungOnce sync.Once
+	release  chan struct{} // closed at cleanup to end /slow requests
+}
+
+const loginPage = `<!doctype html><html><head><title>Login</title></head><body>
+<form id="form">
+  <input id="user" name="user"> <input id="pass" name="pass" type="password">
+  <select id="lang"><option value="en">English</option><option value="de">Deutsch</option></select>
+  <button id="submit" type="submit">Sign in</button>
+</form>
+<div id="spinner" style="display:none">checking…</div>
+<p id="error"></p>
+<script>
+document.getElementById('form').addEventListener('submit', ev => {
+  ev.preventDefault();
+  const user = document.getElementById('user').value, pass = document.getElementById('pass').value;
+  const lang = document.getElementById('lang').value;
+  document.getElementById('spinner').style.display = 'block';
+  setTimeout(() => {
+    document.getElementById('spinner').style.display = 'none';
+    if (pass === 's3cret') location.href = '/home?user=' + encodeURIComponent(user) + '&lang=' + lang;
+    else document.getElementById('error').textContent = 'Wrong password';
+  }, 150);
+});
+</script></body></html>`
+
+const homePage = `<!doctype html><html><body><h1 id="greeting"></h1>
+<script>
+const q = new URLSearchParams(location.search);
+setTimeout(() => {
+  document.getElementById('greeting').textContent =
+    (q.get('lang') === 'de' ? 'Willkommen, ' : 'Welcome, ') + q.get('user');
+}, 200);
+</script></body></html>`
+
+// troublePage logs an error, throws, loads a missing image and fetches from
+// a closed port: two console errors and two failed requests.
+const troublePage = `<!doctype html><html><body><p id="done">x</p>
+<img src="/missing.png">
+<script>
+console.error('something broke', 42);
+fetch('http://127.0.0.1:%d/nothing').catch(() => {});
+setTimeout(() => { throw new Error('uncaught boom'); }, 0);
+</script></body></html>`
+
+// lcpPage paints a small text first and a much larger block after 600ms,
+// which becomes the largest contentful paint.
+const lcpPage = `<!doctype html><html><body><p style="font-size:10px">.</p>
+<script>
+setTimeout(() => {
+  const p = document.createElement('p');
+  p.id = 'big';
+  p.style.fontSize = '64px';
+  p.textContent = 'The largest contentful paint of this page appears late. '.repeat(4);
+  document.body.appendChild(p);
+}, 600);
+</script></body></html>`
+
+// cookiePage shows whether the browser sent a cookie, and sets one.
+func cookiePage(w http.ResponseWriter, r *http.Request) {
+	seen := "no cookie"
+	if c, err := r.Cookie("visited"); err == nil {
+		seen = "cookie " + c.Value
+	}
+	http.SetCookie(w, &http.Cookie{Name: "visited", Value: "yes", MaxAge: 3600})
+	w.Header().Set("Cache-Control", "max-age=3600")
+	fmt.Fprintf(w, `<!doctype html><html><body><p id="seen">%s</p></body></html>`, seen)
+}
+
+// closedPort returns a loopback port nothing listens on.
+func closedPort(t testing.TB) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	return port
+}
+
+func newSite(t testing.TB) *site {
+	s := &site{hung: make(chan struct{}), release: make(chan struct{})}
+	mux := http.NewServeMux()
+	html := func(body string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			fmt.Fprint(w, body)
+		}
+	}
+	mux.HandleFunc("/login", html(loginPage))
+	mux.HandleFunc("/home", html(homePage))
+	mux.HandleFunc("/trouble", html(fmt.Sprintf(troublePage, closedPort(t))))
+	mux.HandleFunc("/lcp", html(lcpPage))
+	mux.HandleFunc("/plain", html(`<!doctype html><html><body><p id="ok">all good</p></body></html>`))
+	mux.HandleFunc("/cookie", cookiePage)
+	mux.HandleFunc("/broken", func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "internal trouble", http.StatusInternalServerError)
+	})
+	// /hang never finishes loading: its image never arrives.
+	mux.HandleFunc("/hang", html(`<!doctype html><html><body><p id="ok">loading</p><img src="/slow"></body></html>`))
+	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
+		s.hungOnce.Do(func() { close(s.hung) })
+		select {
+		case <-r.Context().Done():
+		case <-s.release:
+		}
+	})
+	s.Server = httptest.NewServer(mux)
+	t.Cleanup(func() {
+		close(s.release)
+		s.Close()
+	})
+	return s
+}
