@@ -1,0 +1,266 @@
+package agent
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// agentBinary builds sloagent once per test run.
+func agentBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "sloagent-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "sloagent")
+		out, err := exec.Command("go", "build", "-o", binPath, "github.com/sloagent/sloagent").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// process is a started sloagent binary.
+type process struct {
+	cmd  *exec.Cmd
+	addr string
+	logs *syncBuffer
+	done chan error
+}
+
+var listenRE = regexp.MustCompile(`msg="sloagent started".* address=(\S+)`)
+
+// startBinary runs sloagent with args, listening on a free loopback port,
+// and waits until it serves.
+func startBinary(t *testing.T, args ...string) *process {
+	t.Helper()
+	args = append([]string{"--web.listen-address=127.0.0.1:0"}, args...)
+	cmd := exec.Command(agentBinary(t), args...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &process{cmd: cmd, logs: &syncBuffer{}, done: make(chan error, 1)}
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Text()
+			fmt.Fprintln(p.logs, line)
+			if m := listenRE.FindStringSubmatch(line); m != nil {
+				select {
+				case addr <- m[1]:
+				default:
+				}
+			}
+		}
+		p.done <- cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-time.After(0)
+	})
+	select {
+	case p.addr = <-addr:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("sloagent did not start:\n%s", p.logs.String())
+	}
+	return p
+}
+
+// freePort returns a loopback port that was free a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// prometheusServer is a real Prometheus from Debian's package, on loopback.
+type prometheusServer struct {
+	url  string
+	logs *syncBuffer
+}
+
+func startPrometheus(t *testing.T, config string, extraArgs ...string) *prometheusServer {
+	t.Helper()
+	bin, err := exec.LookPath("prometheus")
+	if err != nil {
+		t.Fatal("prometheus not found: install Debian's prometheus package (scripts/test does)")
+	}
+	dir := t.TempDir()
+	cfgFile := filepath.Join(dir, "prometheus.yml")
+	if err := os.WriteFile(cfgFile, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	port := freePort(t)
+	args := append([]string{
+		"--config.file=" + cfgFile,
+		"--storage.tsdb.path=" + filepath.Join(dir, "data"),
+		"--web.listen-address=127.0.0.1:" + strconv.Itoa(port),
+	}, extraArgs...)
+	cmd := exec.Command(bin, args...)
+	logs := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+		}
+	})
+	ps := &prometheusServer{url: fmt.Sprintf("http://127.0.0.1:%d", port), logs: logs}
+	waitFor(t, "prometheus to be ready", func() bool {
+		resp, err := http.Get(ps.url + "/-/ready")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	})
+	return ps
+}
+
+// query runs an instant query and returns each series' labels and value.
+func (ps *prometheusServer) query(t *testing.T, q string) []promSample {
+	t.Helper()
+	resp, err := http.Get(ps.url + "/api/v1/query?query=" + url.QueryEscape(q))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var r struct {
+		Status string `json:"status"`
+		Error  string `json:"error"`
+		Data   struct {
+			Result []struct {
+				Metric map[string]string `json:"metric"`
+				Value  [2]any            `json:"value"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(body, &r); err != nil || r.Status != "success" {
+		t.Fatalf("query %q: %v %s %s", q, err, r.Error, body)
+	}
+	out := make([]promSample, 0, len(r.Data.Result))
+	for _, s := range r.Data.Result {
+		v, _ := strconv.ParseFloat(fmt.Sprint(s.Value[1]), 64)
+		out = append(out, promSample{Labels: s.Metric, Value: v})
+	}
+	return out
+}
+
+type promSample struct {
+	Labels map[string]string
+	Value  float64
+}
+
+// The whole path a user relies on: the built binary probes real targets and
+// a real Prometheus scrapes it and answers probe_success; SIGHUP reloads,
+// keeping the running config when the new one is broken; SIGTERM stops it.
+func TestEndToEndWithPrometheus(t *testing.T) {
+	ok, broken := targets(t)
+	cfgFile := filepath.Join(t.TempDir(), "sloagent.yml")
+	write := func(s string) {
+		if err := os.WriteFile(cfgFile, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(fmt.Sprintf(`
+agent: {name: e2e, location: lab}
+probes:
+  - {name: up, target: %s, interval: 500ms, timeout: 400ms}
+  - {name: down, target: %s, interval: 500ms, timeout: 400ms}
+`, ok.URL, broken.URL))
+	agent := startBinary(t, "--config.file="+cfgFile)
+	prom := startPrometheus(t, fmt.Sprintf(`
+global: {scrape_interval: 1s, evaluation_interval: 1s}
+scrape_configs:
+  - job_name: sloagent
+    static_configs: [{targets: ["%s"]}]
+`, agent.addr))
+
+	waitFor(t, "Prometheus to have probe_success for both probes", func() bool {
+		return len(prom.query(t, `probe_success{job="sloagent"}`)) == 2
+	})
+	for _, s := range prom.query(t, `probe_success{job="sloagent"}`) {
+		want := map[string]float64{"up": 1, "down": 0}[s.Labels["probe"]]
+		if s.Value != want || s.Labels["agent"] != "e2e" || s.Labels["location"] != "lab" {
+			t.Errorf("probe_success %v = %v, want %v with agent and location labels", s.Labels, s.Value, want)
+		}
+	}
+	waitFor(t, "the failure reason in Prometheus", func() bool {
+		r := prom.query(t, `probe_failures_total{probe="down",reason="status_code"}`)
+		return len(r) == 1 && r[0].Value > 0
+	})
+
+	// A broken config on SIGHUP is refused and the old one keeps running.
+	write("probes:\n  - {name: up, target: http://127.0.0.1/, interval: 1s, timeout: 5s}\n")
+	if err := agent.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the refused reload to be logged", func() bool {
+		return strings.Contains(agent.logs.String(), "keeping the running config")
+	})
+	// A good one is taken.
+	write(fmt.Sprintf("agent: {name: e2e}\nprobes:\n  - {name: fresh, target: %s, interval: 500ms, timeout: 400ms}\n", ok.URL))
+	if err := agent.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "Prometheus to see the reloaded probe", func() bool {
+		r := prom.query(t, `probe_success{probe="fresh"}`)
+		return len(r) == 1 && r[0].Value == 1
+	})
+
+	if err := agent.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-agent.done:
+		if err != nil {
+			t.Errorf("sloagent exited with %v after SIGTERM:\n%s", err, agent.logs.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("sloagent did not stop on SIGTERM")
+	}
+}

@@ -1,0 +1,94 @@
+package agent
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// The exposed metric names, types and label names are what users' dashboards
+// and alerts depend on; the golden file locks them. Regenerate it with
+// UPDATE_GOLDEN=1 go test ./agent -run TestMetricsGolden.
+func TestMetricsGolden(t *testing.T) {
+	ok, broken := targets(t)
+	secure := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer secure.Close()
+	ta := startAgent(t, fmt.Sprintf(`
+agent: {name: golden, location: lab, labels: {env: test}}
+probes:
+  - {name: up, target: %s, interval: 300ms, timeout: 250ms, labels: {team: web}}
+  - {name: down, target: %s, interval: 300ms, timeout: 250ms}
+  - name: tls
+    target: %s
+    interval: 300ms
+    timeout: 250ms
+    http: {tls_config: {insecure_skip_verify: true}}
+`, ok.URL, broken.URL, secure.URL))
+	waitFor(t, "every probe to run", func() bool {
+		for _, p := range []string{"up", "down", "tls"} {
+			if v, _ := ta.value(t, "probe_runs_total", map[string]string{"probe": p}); v < 1 {
+				return false
+			}
+		}
+		return true
+	})
+	mfs, err := ta.Gatherer().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, mf := range mfs {
+		name := mf.GetName()
+		if strings.HasPrefix(name, "go_") || strings.HasPrefix(name, "process_") {
+			continue // client_golang's own
+		}
+		labels := map[string]bool{}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = true
+			}
+		}
+		names := make([]string, 0, len(labels))
+		for l := range labels {
+			names = append(names, l)
+		}
+		sort.Strings(names)
+		lines = append(lines, fmt.Sprintf("%s %s {%s}", name, strings.ToLower(mf.GetType().String()), strings.Join(names, ",")))
+	}
+	sort.Strings(lines)
+	got := strings.Join(lines, "\n") + "\n"
+	const golden = "testdata/metrics.golden"
+	if os.Getenv("UPDATE_GOLDEN") == "1" {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with UPDATE_GOLDEN=1 to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("exposed metrics differ from %s (UPDATE_GOLDEN=1 regenerates it if the change is meant):\ngot:\n%swant:\n%s", golden, got, want)
+	}
+
+	// promtool, from Debian's prometheus package, finds nothing to report.
+	_, body := get(t, ta.web.URL+"/metrics")
+	cmd := exec.Command(promtoolPath(t), "check", "metrics")
+	cmd.Stdin = strings.NewReader(body)
+	if out, err := cmd.CombinedOutput(); err != nil || len(out) > 0 {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	}
+}
+
+func promtoolPath(t *testing.T) string {
+	p, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Fatal("promtool not found: install Debian's prometheus package (scripts/test does)")
+	}
+	return p
+}
