@@ -1,6 +1,9 @@
 package slo
 
-import "math/bits"
+import (
+	"math"
+	"math/bits"
+)
 
 // Slices are aligned to UTC (Unix time), so that the counts of two agents,
 // or of the agent before and after a restart, add up slice by slice.
@@ -113,10 +116,14 @@ func (r *ring) markDirty(idx int64) {
 type series struct {
 	fine   ring // minute slices
 	coarse ring // quarter-hour slices
+	// fineSince is the first minute the fine tier holds every run of:
+	// after the tier grows (a config change, a restart with a longer
+	// alert window) the minutes before it are only in quarter hours.
+	fineSince int64
 }
 
 func newSeries(fineN, coarseN int) *series {
-	return &series{fine: newRing(fineN), coarse: newRing(coarseN)}
+	return &series{fine: newRing(fineN), coarse: newRing(coarseN), fineSince: math.MinInt64}
 }
 
 // add counts dg good of dt events in the minute m, given the current minute
@@ -143,11 +150,14 @@ func (s *series) fineFrom(now int64) int64 {
 	return now - int64(len(s.fine.slots)) + maxSkew + 1
 }
 
+// fineStart is the oldest minute queries take from the fine tier.
+func (s *series) fineStart(now int64) int64 { return max(s.fineFrom(now), s.fineSince) }
+
 // sum returns the counts from minute from to minute to (both included).
 // Minutes before the fine tier are taken from quarter hours, the oldest of
 // which is counted whole.
 func (s *series) sum(from, to, now int64) counts {
-	ff := s.fineFrom(now)
+	ff := s.fineStart(now)
 	if from >= ff {
 		return s.fine.sum(from, to)
 	}
@@ -162,7 +172,7 @@ func (s *series) sum(from, to, now int64) counts {
 // are gone, then minutes.
 func (s *series) each(from, to, now int64, fn func(m, n int64, c counts)) {
 	m := from
-	if ff := s.fineFrom(now); from < ff {
+	if ff := s.fineStart(now); from < ff {
 		b := ceilDiv(ff, finePerCoars) * finePerCoars
 		for q := floorDiv(from, finePerCoars); q < b/finePerCoars; q++ {
 			fn(q*finePerCoars, finePerCoars, s.coarse.get(q))

@@ -152,6 +152,14 @@ func (st *state) restore(data stored, now int64) {
 		}
 	}
 	nowQ := floorDiv(now, finePerCoars)
+	if data.fineFrom != 0 || len(data.coarse) > 0 {
+		// The file holds minutes from fineFrom on; before that only
+		// quarter hours, whatever this config's fine tier covers.
+		st.raw.fineSince = floorDiv(data.fineFrom, fineSecs)
+		if data.fineFrom == 0 {
+			st.raw.fineSince = now
+		}
+	}
 	put(&st.raw.fine, data.fine, fineSecs, st.raw.fineFrom(now), now+maxSkew)
 	put(&st.raw.coarse, data.coarse, coarseSecs, nowQ-int64(len(st.raw.coarse.slots))+2, nowQ+1)
 	if st.slices != nil {

@@ -95,8 +95,9 @@ func (st *state) configure(cfg Config, now int64) error {
 // resize copies what fits of s into a series of the new size.
 func resize(s *series, fineN, coarseN int, now int64) *series {
 	n := newSeries(fineN, coarseN)
+	n.fineSince = s.fineStart(now)
 	for _, sl := range s.fine.slots {
-		if m := int64(sl.idx); m >= n.fineFrom(now) && m >= s.fineFrom(now) && m <= now+maxSkew {
+		if m := int64(sl.idx); m >= n.fineFrom(now) && m >= s.fineStart(now) && m <= now+maxSkew {
 			n.fine.set(m, counts{uint64(sl.good), uint64(sl.total)})
 			n.fine.markDirty(m)
 		}
@@ -115,9 +116,10 @@ func resize(s *series, fineN, coarseN int, now int64) *series {
 // the fine tier from its minute counts. Older slices keep their judgement.
 func (st *state) rejudge(now int64) {
 	fineN, coarseN := len(st.raw.fine.slots), len(st.raw.coarse.slots)
-	from := ceilDiv(st.raw.fineFrom(now), finePerCoars) * finePerCoars
+	from := ceilDiv(st.raw.fineStart(now), finePerCoars) * finePerCoars
 	old := st.slices
 	st.slices = newSeries(fineN, coarseN)
+	st.slices.fineSince = from
 	// Keep the quarter hours before from; the rest is judged again.
 	nowQ := floorDiv(now, finePerCoars)
 	for _, sl := range old.coarse.slots {
@@ -182,7 +184,7 @@ func (st *state) observe(ev *Event, now int64) {
 
 func (st *state) observeSlice(m, now, g int64) {
 	k := floorDiv(m, st.sliceMin)
-	if k < st.sliceFloor || k*st.sliceMin < st.slices.fineFrom(now) {
+	if k < st.sliceFloor || k*st.sliceMin < st.slices.fineStart(now) {
 		return
 	}
 	a := &st.acc[floorMod(k, int64(len(st.acc)))]
@@ -225,7 +227,7 @@ func (st *state) takeDirty(now time.Time) batch {
 		// Judged minutes are rebuilt from the run counts on load.
 		st.slices.fine.takeDirty(func(int64, counts) {})
 	}
-	b.fineCutoff = st.raw.fineFrom(nowMin) * fineSecs
+	b.fineCutoff = st.raw.fineStart(nowMin) * fineSecs
 	b.coarseCutoff = (floorDiv(nowMin, finePerCoars) - int64(len(st.raw.coarse.slots)) + 2) * coarseSecs
 	return b
 }

@@ -93,11 +93,19 @@ func (st *state) status(now time.Time, chart bool) Status {
 	start, end := st.sp.bounds(now)
 	s.WindowStart, s.WindowEnd = start, end
 
-	ws := make([]int64, len(st.windows))
-	for i, d := range st.windows {
-		ws[i] = int64(d / time.Minute)
+	// Windows within the fine tier in one pass; longer ones (only right
+	// after the tier grew) from quarter hours where minutes are missing.
+	var ws []int64
+	for _, d := range st.windows {
+		if m := int64(d / time.Minute); nowMin-m+1 >= units.fineStart(nowMin) {
+			ws = append(ws, m)
+		}
 	}
 	sums := units.sumsBack(nowMin, ws)
+	for _, d := range st.windows[len(ws):] {
+		m := int64(d / time.Minute)
+		sums = append(sums, units.sum(nowMin-m+1, nowMin, nowMin))
+	}
 	burn := map[time.Duration]float64{}
 	for i, d := range st.windows {
 		w := windowStatus(fmtDur(d), d, sums[i], objective)

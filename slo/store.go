@@ -26,13 +26,14 @@ const lockTimeout = 2 * time.Second
 // Bucket layout: slos/<name>/{m,q,sq} hold slices keyed by their start in
 // Unix seconds (8 bytes, big endian, so keys sort by time) with good and
 // total as two big-endian uint32; slos/<name>/seen is when the SLO was last
-// configured.
+// configured and slos/<name>/fine_from the first minute m holds completely.
 var (
 	bucketSLOs   = []byte("slos")
 	tierFine     = []byte("m")  // runs per minute
 	tierCoarse   = []byte("q")  // runs per quarter hour
 	tierSlices   = []byte("sq") // judged timeslices per quarter hour
 	keySeen      = []byte("seen")
+	keyFineFrom  = []byte("fine_from")
 	errCorrupted = errors.New("state file is corrupted")
 )
 
@@ -120,6 +121,7 @@ func (s *Store) Close() error { return s.db.Close() }
 // stored is what the store holds of one SLO.
 type stored struct {
 	fine, coarse, slices map[int64]counts // by slice start in Unix seconds
+	fineFrom             int64            // Unix seconds; 0 when nothing is stored
 }
 
 // load reads one SLO's slices.
@@ -129,6 +131,9 @@ func (s *Store) load(name string) (stored, error) {
 		b := tx.Bucket(bucketSLOs).Bucket([]byte(name))
 		if b == nil {
 			return nil
+		}
+		if v := b.Get(keyFineFrom); len(v) == 8 {
+			out.fineFrom = int64(binary.BigEndian.Uint64(v))
 		}
 		for _, t := range []struct {
 			name []byte
@@ -176,6 +181,9 @@ func (s *Store) write(batches []batch, now time.Time) error {
 				return err
 			}
 			if err := b.Put(keySeen, u64(uint64(now.Unix()))); err != nil {
+				return err
+			}
+			if err := b.Put(keyFineFrom, u64(uint64(bt.fineCutoff))); err != nil {
 				return err
 			}
 			for _, t := range []struct {

@@ -280,3 +280,34 @@ func TestStorePrunes(t *testing.T) {
 			fine, coarse, len(st0.raw.fine.slots), len(st0.raw.coarse.slots))
 	}
 }
+
+// A restart with a longer window (so a longer fine tier) takes the minutes
+// the file does not have from its quarter hours.
+func TestStoreRestartWithLongerWindow(t *testing.T) {
+	dir := t.TempDir()
+	c := newClock(t0)
+	st := openStore(t, dir)
+	e := mustEngine(t, storeSLOs[:1], st, c)
+	runDays(e, c, t0, 5*1440)
+	want := e.Status()[0].Whole
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	st = openStore(t, dir)
+	defer st.Close()
+	longer := storeSLOs[0]
+	longer.Window = WindowConfig{Rolling: dur(90 * 24 * time.Hour)}
+	e = mustEngine(t, []Config{longer}, st, c)
+	s := e.Status()[0]
+	if s.Whole.Events != want.Events || s.Whole.Good != want.Good {
+		t.Errorf("after restart with 90d: %d good of %d, want %d of %d", s.Whole.Good, s.Whole.Events, want.Good, want.Events)
+	}
+	if w := window(t, s, "9d"); w.Events != want.Events {
+		t.Errorf("9d window: %d runs, want %d", w.Events, want.Events)
+	}
+	if w := window(t, s, "3d"); w.Events != 3*1440*10 {
+		t.Errorf("3d window: %d runs, want %d", w.Events, 3*1440*10)
+	}
+}
