@@ -1,0 +1,101 @@
+//go:build !windows
+
+// Command testplugin is a plugin for the supervisor's tests. TESTPLUGIN_MODE
+// picks how it misbehaves: "" behaves, "panic3" panics on every third call,
+// "hang" stops itself (SIGSTOP) on a call to target "hang", "noisy" prints to
+// stdout before the handshake, "exit" exits at once.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/sloagent/sloagent/plugins/sdk"
+)
+
+type plugin struct {
+	mode  string
+	calls atomic.Int64
+}
+
+func (p *plugin) Describe() sdk.Info {
+	return sdk.Info{Name: "testplugin", Version: "1.2.3", Reasons: []string{"flaky"}}
+}
+
+func (p *plugin) Probe(ctx context.Context, req sdk.Request) sdk.Response {
+	n := p.calls.Add(1)
+	if p.mode == "panic3" && n%3 == 0 {
+		panic(fmt.Sprintf("call %d", n))
+	}
+	var s struct {
+		Sleep   string `json:"sleep"`
+		Reason  string `json:"reason"`
+		Metrics []struct {
+			Name   string            `json:"name"`
+			Labels map[string]string `json:"labels"`
+			Value  float64           `json:"value"`
+		} `json:"metrics"`
+	}
+	if err := req.Decode(&s); err != nil {
+		return sdk.Fail(sdk.ReasonConfig, "bad settings: %v", err)
+	}
+	resp := sdk.Response{}
+	for _, m := range s.Metrics {
+		resp.Metrics = append(resp.Metrics, sdk.Metric{Name: m.Name, Labels: m.Labels, Value: m.Value})
+	}
+	resp.Metrics = append(resp.Metrics, sdk.Metric{Name: "testplugin_calls", Help: "Calls so far.", Value: float64(n)})
+	switch req.Target {
+	case "ok":
+		resp.Success, resp.Message = true, fmt.Sprintf("call %d ok", n)
+	case "env":
+		var names []string
+		for _, kv := range os.Environ() {
+			names = append(names, kv)
+		}
+		sort.Strings(names)
+		resp.Success, resp.Message = true, strings.Join(names, " ")
+	case "sleep":
+		d, _ := time.ParseDuration(s.Sleep)
+		select {
+		case <-time.After(d):
+			resp.Success, resp.Message = true, "slept"
+		case <-ctx.Done():
+			resp.Reason, resp.Message = sdk.ReasonTimeout, "interrupted"
+		}
+	case "ignore-deadline":
+		d, _ := time.ParseDuration(s.Sleep)
+		time.Sleep(d)
+		resp.Success = true
+	case "hang":
+		if p.mode == "hang" {
+			req.Log.Warn("stopping myself")
+			_ = syscall.Kill(os.Getpid(), syscall.SIGSTOP)
+			// The stop reaches every thread a moment later; nothing
+			// must answer meanwhile.
+			time.Sleep(time.Hour)
+		}
+		resp.Success = true
+	default:
+		resp.Reason, resp.Message = s.Reason, "target is "+req.Target
+	}
+	req.Log.Info("probed", "target", req.Target, "call", n)
+	return resp
+}
+
+func main() {
+	mode := os.Getenv("TESTPLUGIN_MODE")
+	switch mode {
+	case "noisy":
+		fmt.Println("starting up, version 1.2.3")
+	case "exit":
+		fmt.Fprintln(os.Stderr, "cannot start: no database")
+		os.Exit(3)
+	}
+	sdk.Serve(&plugin{mode: mode})
+}

@@ -1,0 +1,132 @@
+package plugins
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	pluginv1 "github.com/sloagent/sloagent/plugins/proto"
+	"github.com/sloagent/sloagent/probes"
+)
+
+// prober runs one probe through its plugin.
+type prober struct {
+	inst     *instance
+	probe    string
+	target   string
+	settings []byte
+	calls    prometheus.Observer
+}
+
+// deadlineMargin is the part of a run's time kept back from the plugin, so
+// that its own timeout answer arrives before the agent gives up on it.
+func deadlineMargin(left time.Duration) time.Duration {
+	return min(left/4, time.Second)
+}
+
+func (p *prober) Probe(ctx context.Context, log *slog.Logger) probes.Result {
+	start := time.Now()
+	rpc, info, gen, err := p.inst.acquire(ctx)
+	if err != nil {
+		if ctx.Err() != nil && errors.Is(ctx.Err(), context.Canceled) {
+			return probes.Fail(probes.ReasonCanceled, err.Error())
+		}
+		return probes.Fail(probes.ReasonPluginUnavailable, err.Error())
+	}
+	req := &pluginv1.ProbeRequest{Target: p.target, SettingsJson: p.settings, Probe: p.probe}
+	if d, ok := ctx.Deadline(); ok {
+		left := time.Until(d)
+		req.TimeoutMs = max(1, (left - deadlineMargin(left)).Milliseconds())
+	}
+	resp, err := rpc.Probe(ctx, req)
+	took := time.Since(start)
+	p.calls.Observe(took.Seconds())
+	if err != nil {
+		return p.callFailed(ctx, gen, err, took)
+	}
+	p.inst.answeredCall(gen)
+	res := probes.Result{
+		Success:  resp.Success,
+		Message:  resp.Message,
+		Duration: time.Duration(resp.DurationNs),
+	}
+	if res.Duration <= 0 {
+		res.Duration = took
+	}
+	if !res.Success {
+		res.Reason = p.reason(resp.Reason, info, &res)
+	}
+	var dropped []string
+	res.Samples, dropped = samples(resp.Metrics)
+	if len(dropped) > 0 {
+		log.Warn("dropped metrics returned by the plugin", "plugin", p.inst.cfg.Name, "probe", p.probe, "problems", dropped)
+	}
+	return res
+}
+
+// callFailed turns a failed gRPC call into a result, and has a plugin that
+// missed its deadline or lost its connection killed and restarted: it is
+// hung or broken, and the next runs should not wait on it too.
+func (p *prober) callFailed(ctx context.Context, gen int, err error, took time.Duration) probes.Result {
+	name := p.inst.cfg.Name
+	code := status.Code(err)
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded) || code == codes.DeadlineExceeded:
+		p.inst.restart(gen, fmt.Sprintf("did not answer a probe call within its deadline (%s)", took.Round(time.Millisecond)))
+		r := probes.Fail(probes.ReasonTimeout, fmt.Sprintf("plugin %q did not answer within the probe's deadline (%s); restarting it", name, took.Round(time.Millisecond)))
+		r.Duration = took
+		return r
+	case errors.Is(ctx.Err(), context.Canceled):
+		return probes.Fail(probes.ReasonCanceled, "run canceled")
+	case code == codes.Unavailable || code == codes.Canceled || code == codes.Internal:
+		p.inst.restart(gen, "connection lost during a probe call: "+status.Convert(err).Message())
+		return probes.Fail(probes.ReasonPluginUnavailable, fmt.Sprintf("plugin %q failed during the call (crashed?): %s", name, status.Convert(err).Message()))
+	}
+	return probes.Fail(probes.ReasonPluginUnavailable, fmt.Sprintf("plugin %q: %s: %s", name, code, status.Convert(err).Message()))
+}
+
+// sharedReasons are the reasons any plugin may return.
+var sharedReasons = map[string]bool{
+	probes.ReasonTimeout: true, probes.ReasonDNS: true, probes.ReasonConnect: true,
+	probes.ReasonTLS: true, probes.ReasonProtocol: true, probes.ReasonAssertion: true,
+	probes.ReasonBodyMismatch: true, probes.ReasonStatusCode: true, probes.ReasonInternal: true,
+	probes.ReasonCanceled: true,
+}
+
+// maxPluginReasons bounds what a plugin may declare; reasons are label
+// values.
+const maxPluginReasons = 16
+
+// reason keeps the reason label bounded: a plugin may return the shared
+// reasons and the ones it declared; anything else becomes internal.
+func (p *prober) reason(r string, info *pluginv1.DescribeResponse, res *probes.Result) string {
+	if r == "" {
+		return probes.ReasonAssertion
+	}
+	if sharedReasons[r] {
+		return r
+	}
+	for i, d := range info.GetReasons() {
+		if i >= maxPluginReasons {
+			break
+		}
+		if d == r && metricNameRE.MatchString(r) {
+			return r
+		}
+	}
+	res.Message = fmt.Sprintf("(undeclared reason %q) %s", truncate(r, 40), res.Message)
+	return probes.ReasonInternal
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}

@@ -1,0 +1,107 @@
+package plugins
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	pluginv1 "github.com/sloagent/sloagent/plugins/proto"
+	"github.com/sloagent/sloagent/probes"
+)
+
+// Bounds on what one run of a plugin may export.
+const (
+	maxMetrics     = 64
+	maxLabels      = 8
+	maxLabelValue  = 256
+	maxHelpLength  = 256
+	maxProblemsLog = 8
+)
+
+var (
+	metricNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+	labelNameRE  = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+)
+
+// reservedMetrics are the agent's own per-probe series; a plugin may not
+// shadow them.
+var reservedMetrics = map[string]bool{
+	"probe_success": true, "probe_duration_seconds": true, "probe_last_run_timestamp_seconds": true,
+	"probe_runs_total": true, "probe_failures_total": true, "probe_run_duration_seconds": true,
+}
+
+// reservedLabels are set by the agent on every probe series.
+var reservedLabels = map[string]bool{
+	"agent": true, "location": true, "probe": true, "job": true, "instance": true,
+	"le": true, "quantile": true, "reason": true, "plugin": true, "kind": true,
+}
+
+// samples converts a plugin's metrics into Result samples, dropping the
+// invalid ones and any beyond maxMetrics; it returns why it dropped some.
+func samples(ms []*pluginv1.Metric) ([]probes.Sample, []string) {
+	var out []probes.Sample
+	var problems []string
+	drop := func(format string, args ...any) {
+		if len(problems) < maxProblemsLog {
+			problems = append(problems, fmt.Sprintf(format, args...))
+		}
+	}
+	seen := map[string]bool{}
+	for _, m := range ms {
+		if len(out) == maxMetrics {
+			drop("more than %d metrics", maxMetrics)
+			break
+		}
+		s, err := sample(m)
+		if err != nil {
+			drop("%v", err)
+			continue
+		}
+		key := seriesKey(s)
+		if seen[key] {
+			drop("metric %s returned twice with the same labels", s.Name)
+			continue
+		}
+		seen[key] = true
+		out = append(out, s)
+	}
+	return out, problems
+}
+
+func sample(m *pluginv1.Metric) (probes.Sample, error) {
+	name := m.GetName()
+	switch {
+	case !metricNameRE.MatchString(name):
+		return probes.Sample{}, fmt.Errorf("invalid metric name %q", truncate(name, 64))
+	case reservedMetrics[name] || strings.HasPrefix(name, "sloagent_") || strings.HasPrefix(name, "slo_"):
+		return probes.Sample{}, fmt.Errorf("metric name %q is reserved for the agent", name)
+	case len(m.GetLabels()) > maxLabels:
+		return probes.Sample{}, fmt.Errorf("metric %s has more than %d labels", name, maxLabels)
+	}
+	s := probes.Sample{Name: name, Help: truncate(m.GetHelp(), maxHelpLength), Value: m.GetValue()}
+	names := map[string]bool{}
+	for _, l := range m.GetLabels() {
+		switch {
+		case !labelNameRE.MatchString(l.GetName()) || strings.HasPrefix(l.GetName(), "__"):
+			return probes.Sample{}, fmt.Errorf("metric %s: invalid label name %q", name, truncate(l.GetName(), 64))
+		case reservedLabels[l.GetName()]:
+			return probes.Sample{}, fmt.Errorf("metric %s: label %q is set by the agent", name, l.GetName())
+		case names[l.GetName()]:
+			return probes.Sample{}, fmt.Errorf("metric %s: label %q twice", name, l.GetName())
+		}
+		names[l.GetName()] = true
+		s.Labels = append(s.Labels, probes.Label{Name: l.GetName(), Value: truncate(l.GetValue(), maxLabelValue)})
+	}
+	sort.Slice(s.Labels, func(a, b int) bool { return s.Labels[a].Name < s.Labels[b].Name })
+	return s, nil
+}
+
+func seriesKey(s probes.Sample) string {
+	var b strings.Builder
+	b.WriteString(s.Name)
+	for _, l := range s.Labels {
+		b.WriteString("\xff" + l.Name + "\xfe" + l.Value)
+	}
+	return b.String()
+}

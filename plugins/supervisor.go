@@ -1,0 +1,87 @@
+// Package plugins runs probe plugins: separate executables that speak the
+// sloagent.plugin.v1 gRPC service through hashicorp/go-plugin. The
+// Supervisor keeps one long-lived process per configured plugin, restarts it
+// with exponential backoff when it exits, hangs or fails to start, and hands
+// out Probers that call it with each run's deadline. Plugin authors import
+// plugins/sdk; plugins/README.md documents the protocol for other languages.
+package plugins
+
+import (
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sloagent/sloagent/probes"
+)
+
+// Supervisor owns the plugin processes.
+type Supervisor struct {
+	instances map[string]*instance
+	metrics   *metrics
+	log       *slog.Logger
+}
+
+// NewSupervisor starts every plugin of cs in the background; probes that run
+// before a plugin is up wait for it within their deadline. cs must have been
+// defaulted and validated.
+func NewSupervisor(cs []Config, log *slog.Logger) *Supervisor {
+	s := &Supervisor{instances: map[string]*instance{}, metrics: newMetrics(), log: log}
+	s.metrics.sup = s
+	for _, c := range cs {
+		c.Defaults()
+		s.instances[c.Name] = newInstance(c, log, s.metrics)
+	}
+	return s
+}
+
+// Prober returns a prober that runs pc on target through its plugin.
+func (s *Supervisor) Prober(probe, target string, pc *ProbeConfig) (probes.Prober, error) {
+	i, ok := s.instances[pc.Name]
+	if !ok {
+		return nil, fmt.Errorf("no plugin named %q", pc.Name)
+	}
+	settings, err := settingsJSON(pc.Settings)
+	if err != nil {
+		return nil, fmt.Errorf("plugin settings: %w", err)
+	}
+	return &prober{inst: i, probe: probe, target: target, settings: settings,
+		calls: s.metrics.calls.WithLabelValues(pc.Name)}, nil
+}
+
+// Collector exports sloagent_plugin_up, sloagent_plugin_restarts_total,
+// sloagent_plugin_crashlooping and sloagent_plugin_call_duration_seconds.
+func (s *Supervisor) Collector() prometheus.Collector { return s.metrics }
+
+// Status returns every plugin's state, sorted by name.
+func (s *Supervisor) Status() []Status {
+	out := make([]Status, 0, len(s.instances))
+	for _, i := range s.instances {
+		out = append(out, i.status())
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].Name < out[b].Name })
+	return out
+}
+
+// Close kills every plugin process and waits for the supervision to end.
+func (s *Supervisor) Close() error {
+	for _, i := range s.instances {
+		i.cancel()
+	}
+	for _, i := range s.instances {
+		<-i.done
+	}
+	return nil
+}
+
+// String names the plugins, for logs.
+func (s *Supervisor) String() string {
+	names := make([]string, 0, len(s.instances))
+	for n := range s.instances {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return "plugins[" + strings.Join(names, ",") + "]"
+}
