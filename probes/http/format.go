@@ -59,10 +59,11 @@ func Format(w io.Writer, res probes.Result) error {
 	if ip, _ := get(MetricIPProtocol); ip > 0 {
 		fmt.Fprintf(&b, "IPv%d\n", int(ip))
 	}
+	var tlsLine []string
 	for _, s := range res.Samples {
 		switch s.Name {
 		case MetricTLSVersion, MetricTLSCipher:
-			fmt.Fprintf(&b, "%s %s\n", strings.TrimSuffix(strings.TrimPrefix(s.Name, "probe_tls_"), "_info"), s.Labels[0].Value)
+			tlsLine = append(tlsLine, s.Labels[0].Value)
 		case MetricLastChainInfo:
 			for _, l := range s.Labels {
 				if l.Name == "subject" || l.Name == "issuer" {
@@ -70,6 +71,9 @@ func Format(w io.Writer, res probes.Result) error {
 				}
 			}
 		}
+	}
+	if len(tlsLine) > 0 {
+		fmt.Fprintf(&b, "%s\n", strings.Join(tlsLine, ", "))
 	}
 	if exp, ok := get(MetricEarliestExpiry); ok {
 		t := time.Unix(int64(exp), 0).UTC()

@@ -86,7 +86,7 @@ func (p *prober) dial(ctx context.Context, network, addr string) (net.Conn, erro
 	}
 	r.setPhase(phaseResolve)
 	t0 := time.Now()
-	ip, err := p.resolve(ctx, host)
+	ip, literal, err := p.resolve(ctx, host)
 	t1 := time.Now()
 	proto := 4
 	if ip.To4() == nil {
@@ -100,8 +100,9 @@ func (p *prober) dial(ctx context.Context, network, addr string) (net.Conn, erro
 		r.logf("resolve failed", "host", host, "err", err)
 		return nil, err
 	}
-	target := net.JoinHostPort(ip.String(), port)
-	if ip.String() != host {
+	target := addr // an address literal needs no rewriting
+	if !literal {
+		target = net.JoinHostPort(ip.String(), port)
 		r.logf("resolved", "host", host, "ip", ip.String(), "took", t1.Sub(t0))
 	}
 	tcp := "tcp4"
@@ -128,9 +129,9 @@ func (p *prober) dial(ctx context.Context, network, addr string) (net.Conn, erro
 // resolve picks one address of host, of the preferred family when it has
 // one, as blackbox_exporter does: the probe measures one path, not the
 // dialer's racing of several.
-func (p *prober) resolve(ctx context.Context, host string) (net.IP, error) {
+func (p *prober) resolve(ctx context.Context, host string) (ip net.IP, literal bool, err error) {
 	if ip := net.ParseIP(host); ip != nil {
-		return ip, nil
+		return ip, true, nil
 	}
 	first, second := "ip4", "ip6"
 	if p.ipProtocol == "ip6" {
@@ -138,19 +139,19 @@ func (p *prober) resolve(ctx context.Context, host string) (net.IP, error) {
 	}
 	ips, err := p.resolver.LookupIP(ctx, first, host)
 	if err == nil && len(ips) > 0 {
-		return ips[0], nil
+		return ips[0], false, nil
 	}
 	if !p.ipFallback || ctx.Err() != nil {
-		return nil, &resolveError{host: host, family: first, err: err}
+		return nil, false, &resolveError{host: host, family: first, err: err}
 	}
 	ips, err2 := p.resolver.LookupIP(ctx, second, host)
 	if err2 == nil && len(ips) > 0 {
-		return ips[0], nil
+		return ips[0], false, nil
 	}
 	if err == nil {
 		err = err2
 	}
-	return nil, &resolveError{host: host, err: err}
+	return nil, false, &resolveError{host: host, err: err}
 }
 
 // resolveError is a failed lookup; family is set when only one was allowed.
