@@ -278,8 +278,12 @@ func (c *Config) sliceLength() time.Duration {
 	return c.Timeslice.Length.D()
 }
 
-// budget is the allowed share of bad runs (or slices): 1 - objective.
-func (c *Config) budget() float64 { return (100 - c.Objective) / 100 }
+// budget is the allowed share of bad runs (or slices): 1 - objective,
+// rounded so that 99.9 gives 0.001 and not 0.000999999999999943.
+func (c *Config) budget() float64 { return math.Round((100-c.Objective)*1e9) / 1e11 }
+
+// objective is the objective as a ratio, rounded the same way.
+func (c *Config) objective() float64 { return math.Round(c.Objective*1e9) / 1e11 }
 
 // inMaintenance reports whether runs at t are not counted.
 func (c *Config) inMaintenance(t time.Time) bool {

@@ -136,7 +136,7 @@ func sloRules(c *Config, by string) (ruleGroup, error) {
 	}
 	g.Rules = append(g.Rules,
 		rule{Record: ruleRemaining, Expr: "1 - " + ruleBurn + fmtDur(sp.nominal()) + sel},
-		rule{Record: ruleObjective, Expr: "vector(" + num(c.Objective/100) + ")"})
+		rule{Record: ruleObjective, Expr: "vector(" + num(c.objective()) + ")"})
 
 	for _, sev := range severities {
 		var conds []string

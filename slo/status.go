@@ -82,7 +82,7 @@ func (st *state) status(now time.Time, chart bool) Status {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	cfg := &st.cfg
-	objective := cfg.Objective / 100
+	objective, budget := cfg.objective(), cfg.budget()
 	nowMin := floorDiv(now.Unix(), 60)
 	units := st.units()
 	s := Status{
@@ -108,7 +108,7 @@ func (st *state) status(now time.Time, chart bool) Status {
 	}
 	burn := map[time.Duration]float64{}
 	for i, d := range st.windows {
-		w := windowStatus(fmtDur(d), d, sums[i], objective)
+		w := windowStatus(fmtDur(d), d, sums[i], budget)
 		burn[d] = w.BurnRate
 		s.Windows = append(s.Windows, w)
 	}
@@ -118,7 +118,7 @@ func (st *state) status(now time.Time, chart bool) Status {
 		from = nowMin - int64(st.sp.rolling/time.Minute) + 1
 	}
 	whole := units.sum(from, nowMin, nowMin)
-	s.Whole = windowStatus("slo", end.Sub(start), whole, objective)
+	s.Whole = windowStatus("slo", end.Sub(start), whole, budget)
 	s.BudgetRemaining = BudgetRemaining(s.Whole.BurnRate)
 
 	for _, sev := range severities {
@@ -141,16 +141,16 @@ func (st *state) status(now time.Time, chart bool) Status {
 		s.TimeToExhaustion, s.Exhausts = TimeToExhaustion(s.BudgetRemaining, burn[s.BurnWindow], end.Sub(start))
 	}
 	if chart && whole.total > 0 {
-		s.Budget = burndown(units, from, nowMin, whole, cfg.budget(), now)
+		s.Budget = burndown(units, from, nowMin, whole, budget, now)
 	}
 	return s
 }
 
-func windowStatus(name string, d time.Duration, c counts, objective float64) WindowStatus {
+func windowStatus(name string, d time.Duration, c counts, budget float64) WindowStatus {
 	w := WindowStatus{Name: name, Duration: d, Good: c.good, Events: c.total}
 	w.SLI = SLI(float64(c.good), float64(c.total))
 	w.ErrorRatio = ErrorRatio(float64(c.good), float64(c.total))
-	w.BurnRate = BurnRate(w.ErrorRatio, objective)
+	w.BurnRate = w.ErrorRatio / budget // BurnRate with 1 - objective rounded
 	return w
 }
 
