@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"html/template"
 	"log/slog"
 	"net"
 	"os"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/sloagent/sloagent/configs"
 	"github.com/sloagent/sloagent/probes"
+	"github.com/sloagent/sloagent/slo"
 )
 
 // Options are what the command line decides.
@@ -31,6 +31,8 @@ type Options struct {
 	ListenAddress string
 	// WebConfigFile configures TLS and basic auth (exporter-toolkit).
 	WebConfigFile string
+	// StateDir, when set, overrides the config's agent.state_dir.
+	StateDir string
 	Logger        *slog.Logger
 }
 
@@ -54,8 +56,12 @@ type Agent struct {
 	schedStop context.CancelFunc
 	schedDone chan struct{}
 
-	started        time.Time
-	statusSections []func() template.HTML
+	started time.Time
+
+	slo       *slo.Engine // nil until the first config is applied
+	sloStore  *slo.Store
+	flushStop context.CancelFunc
+	flushDone chan struct{}
 
 	gatherer atomic.Pointer[prometheus.Registry]
 	ready    atomic.Bool
@@ -108,11 +114,16 @@ func (a *Agent) env(name string) (string, bool) {
 }
 
 // LoadConfig reads the configured file, or the embedded default.
-func (a *Agent) LoadConfig() (*Config, error) {
+func (a *Agent) LoadConfig() (cfg *Config, err error) {
 	if a.opts.ConfigFile == "" {
-		return Parse("default.yml (embedded)", configs.Default, a.env)
+		cfg, err = Parse("default.yml (embedded)", configs.Default, a.env)
+	} else {
+		cfg, err = LoadFile(a.opts.ConfigFile, a.env)
 	}
-	return LoadFile(a.opts.ConfigFile, a.env)
+	if err == nil && a.opts.StateDir != "" {
+		cfg.Agent.StateDir = a.opts.StateDir
+	}
+	return cfg, err
 }
 
 // Reload loads the config again and applies it. A config that does not load
@@ -156,6 +167,10 @@ func (a *Agent) apply(cfg *Config) error {
 		probers[p.Name] = pr
 	}
 	if err := errors.Join(errs...); err != nil {
+		closeAll(probers)
+		return err
+	}
+	if err := a.applySLOs(cfg); err != nil {
 		closeAll(probers)
 		return err
 	}
@@ -242,6 +257,9 @@ func (a *Agent) registry(cfg *Config, states []*probeState) (*prometheus.Registr
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	}
 	cs = append(cs, a.self.collectors()...)
+	if a.slo != nil {
+		cs = append(cs, a.slo.Collector())
+	}
 	for _, c := range cs {
 		if err := wrapped.Register(c); err != nil {
 			return nil, fmt.Errorf("registering metrics: %w", err)
@@ -294,6 +312,7 @@ func (a *Agent) Shutdown(ctx context.Context) {
 		a.log.Warn("shutdown: some probe runs did not end in time")
 	}
 	closeAll(probers)
+	a.closeSLOs()
 }
 
 // snapshots returns every configured probe's state, sorted by name.

@@ -39,6 +39,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			return checkConfigCmd(rest, stdout, stderr)
 		case "probe":
 			return probeCmd(rest, stdout, stderr)
+		case "rules":
+			return rulesCmd(rest, stdout, stderr)
 		case "version":
 			fmt.Fprintln(stdout, versionString())
 			return exitOK
@@ -57,6 +59,7 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `usage: sloagent [flags]                 run the agent (see sloagent --help)
        sloagent check-config FILE...   validate config files
        sloagent probe [flags] URL      run one HTTP probe and print its phases
+       sloagent rules [flags]          print Prometheus rules for the config's SLOs
        sloagent version                print the version
 `)
 }
@@ -98,6 +101,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	var lf logFlags
 	fs.StringVar(&opts.ConfigFile, "config.file", "", "Config file to run. Empty runs the embedded default config, which probes the agent itself.")
 	fs.StringVar(&opts.ListenAddress, "web.listen-address", DefaultListenAddress, "Address to serve metrics, the status page and the API on.")
+	fs.StringVar(&opts.StateDir, "storage.path", "", "Directory for SLO state and failure diagnostics; overrides agent.state_dir of the config.")
 	fs.StringVar(&opts.WebConfigFile, "web.config.file", "", "Path to a web config file enabling TLS and/or basic auth (Prometheus exporter-toolkit format).")
 	lf.register(fs)
 	if err := fs.Parse(args); err != nil {

@@ -11,12 +11,14 @@ import (
 
 	"github.com/sloagent/sloagent/internal/conf"
 	httpprobe "github.com/sloagent/sloagent/probes/http"
+	"github.com/sloagent/sloagent/slo"
 )
 
 // Config is the whole configuration file.
 type Config struct {
 	Agent  AgentConfig   `yaml:"agent"`
 	Probes []ProbeConfig `yaml:"probes"`
+	SLOs   []slo.Config  `yaml:"slos,omitempty"`
 }
 
 // AgentConfig is the agent section: who this agent is and where it keeps
@@ -32,6 +34,9 @@ type AgentConfig struct {
 	Labels map[string]string `yaml:"labels,omitempty"`
 	// StateDir holds SLO state and failure diagnostics.
 	StateDir string `yaml:"state_dir,omitempty"`
+	// StateFlushInterval is how often SLO state is written to disk; a
+	// crash loses at most this much. The state is also written at exit.
+	StateFlushInterval conf.Duration `yaml:"state_flush_interval,omitempty"`
 	// MaxConcurrentRuns bounds the probe runs in flight at once.
 	MaxConcurrentRuns int `yaml:"max_concurrent_runs,omitempty"`
 	// DefaultInterval and DefaultTimeout apply to probes that set none.
@@ -57,6 +62,7 @@ const (
 	DefaultTimeout           = 10 * time.Second
 	DefaultMaxConcurrentRuns = 100
 	DefaultStateDir          = "data"
+	DefaultStateFlush        = time.Minute
 )
 
 // Probe kinds.
@@ -122,6 +128,9 @@ func (c *Config) applyDefaults() {
 	if a.StateDir == "" {
 		a.StateDir = DefaultStateDir
 	}
+	if a.StateFlushInterval == 0 {
+		a.StateFlushInterval = conf.Duration(DefaultStateFlush)
+	}
 	if a.MaxConcurrentRuns == 0 {
 		a.MaxConcurrentRuns = DefaultMaxConcurrentRuns
 	}
@@ -158,6 +167,9 @@ func (c *Config) validate(r conf.Report) {
 	if c.Agent.DefaultTimeout < 0 {
 		a.Errorf("default_timeout", "must be positive")
 	}
+	if c.Agent.StateFlushInterval < 0 {
+		a.Errorf("state_flush_interval", "must be positive")
+	}
 	validateLabels(a.At("labels"), c.Agent.Labels)
 	seen := map[string]int{}
 	for i := range c.Probes {
@@ -168,6 +180,14 @@ func (c *Config) validate(r conf.Report) {
 		}
 		seen[p.Name] = i
 		p.validate(pr)
+	}
+	slo.ValidateList(r, c.SLOs)
+	for i, s := range c.SLOs {
+		for j, name := range s.Probes {
+			if _, ok := seen[name]; !ok {
+				r.Index("slos", i).Errorf(fmt.Sprintf("probes[%d]", j), "no probe named %q", name)
+			}
+		}
 	}
 }
 

@@ -61,7 +61,7 @@ var listenRE = regexp.MustCompile(`msg="sloagent started".* address=(\S+)`)
 // and waits until it serves.
 func startBinary(t *testing.T, args ...string) *process {
 	t.Helper()
-	args = append([]string{"--web.listen-address=127.0.0.1:0"}, args...)
+	args = append([]string{"--web.listen-address=127.0.0.1:0", "--storage.path=" + t.TempDir()}, args...)
 	cmd := exec.Command(agentBinary(t), args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

@@ -28,6 +28,8 @@ probes:
     interval: 300ms
     timeout: 250ms
     http: {tls_config: {insecure_skip_verify: true}}
+slos:
+  - {name: web, probes: [up, down], objective: 99, window: {rolling: 7d}, runbook_url: "https://runbooks.example.com/web"}
 `, ok.URL, broken.URL, secure.URL))
 	waitFor(t, "every probe to run", func() bool {
 		for _, p := range []string{"up", "down", "tls"} {

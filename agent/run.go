@@ -41,7 +41,7 @@ func (a *Agent) startRun(lim *limiter, j *job, planned time.Time) {
 		if a.runCtx.Err() != nil {
 			return // cancelled by shutdown: not an outcome of the target
 		}
-		a.finish(j.state, res.Result, start)
+		a.finish(j, res.Result, start)
 	}()
 }
 
@@ -98,7 +98,8 @@ func safeProbe(ctx context.Context, p probes.Prober, log *slog.Logger) (res prob
 }
 
 // finish records a run's outcome: metrics, logs and SLO events.
-func (a *Agent) finish(st *probeState, res probes.Result, start time.Time) {
+func (a *Agent) finish(j *job, res probes.Result, start time.Time) {
+	st := j.state
 	changed, first := st.record(res, start)
 	if !res.Success {
 		attrs := []any{"probe", st.name, "reason", res.Reason, "msg", res.Message,
@@ -116,8 +117,5 @@ func (a *Agent) finish(st *probeState, res probes.Result, start time.Time) {
 	case first:
 		a.log.Debug("probe ran for the first time", "probe", st.name, "success", res.Success)
 	}
-	a.observe(st, res, start)
+	a.observe(j, res, start)
 }
-
-// observe feeds SLOs; it is replaced when SLOs are configured.
-func (a *Agent) observe(st *probeState, res probes.Result, start time.Time) {}

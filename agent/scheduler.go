@@ -15,6 +15,7 @@ type job struct {
 	prober   probes.Prober
 	interval time.Duration
 	timeout  time.Duration
+	labels   map[string]string
 	offset   time.Duration
 	next     time.Time
 }
@@ -40,7 +41,7 @@ func newScheduler(states []*probeState, probers map[string]probes.Prober, now fu
 	t := now()
 	for _, st := range states {
 		iv := st.cfg.Interval.D()
-		j := &job{state: st, prober: probers[st.name], interval: iv, timeout: st.cfg.Timeout.D(),
+		j := &job{state: st, prober: probers[st.name], interval: iv, timeout: st.cfg.Timeout.D(), labels: st.cfg.Labels,
 			offset: offsetOf(st.name, iv)}
 		j.next = nextSlot(t, iv, j.offset)
 		s.jobs = append(s.jobs, j)

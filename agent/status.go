@@ -3,8 +3,12 @@ package agent
 import (
 	_ "embed"
 	"html/template"
+	"math"
 	"net/http"
+	"strconv"
 	"time"
+
+	"github.com/sloagent/sloagent/slo"
 )
 
 //go:embed status.html
@@ -21,6 +25,19 @@ var statusTemplate = template.Must(template.New("status").Funcs(template.FuncMap
 		return d.Round(100 * time.Microsecond).String()
 	},
 	"rfc3339": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"pct": func(v float64) string {
+		if math.IsNaN(v) {
+			return "no data"
+		}
+		return strconv.FormatFloat(v*100, 'f', 3, 64) + "%"
+	},
+	"num": func(v float64) string {
+		if math.IsNaN(v) {
+			return "–"
+		}
+		return strconv.FormatFloat(v, 'f', 2, 64)
+	},
+	"bar": func(v float64) float64 { return math.Max(0, math.Min(100, v*100)) },
 }).Parse(statusHTML))
 
 type statusPage struct {
@@ -33,7 +50,7 @@ type statusPage struct {
 	Up      int
 	Down    int
 	Pending int
-	Extra   []template.HTML // sections added by SLOs and diagnostics
+	SLOs    []slo.Status
 }
 
 func (a *Agent) serveStatus(w http.ResponseWriter, r *http.Request) {
@@ -53,8 +70,8 @@ func (a *Agent) serveStatus(w http.ResponseWriter, r *http.Request) {
 			p.Down++
 		}
 	}
-	for _, section := range a.statusSections {
-		p.Extra = append(p.Extra, section())
+	if a.slo != nil {
+		p.SLOs = a.slo.Status()
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if err := statusTemplate.Execute(w, p); err != nil {

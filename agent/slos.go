@@ -1,0 +1,65 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/sloagent/sloagent/probes"
+	"github.com/sloagent/sloagent/slo"
+)
+
+// applySLOs opens the SLO state on the first config and updates the SLOs on
+// later ones. History is keyed by SLO name, so an SLO that stays keeps its
+// budget and a changed objective is recomputed from the counts.
+func (a *Agent) applySLOs(cfg *Config) error {
+	if a.slo != nil {
+		if a.cfg != nil && cfg.Agent.StateDir != a.cfg.Agent.StateDir {
+			a.log.Warn("agent.state_dir changes take effect at the next start", "running", a.cfg.Agent.StateDir)
+		}
+		if err := a.slo.Update(cfg.SLOs); err != nil {
+			return fmt.Errorf("slos: %w", err)
+		}
+		return nil
+	}
+	store, err := slo.OpenStore(cfg.Agent.StateDir, a.log)
+	if err != nil {
+		return fmt.Errorf("opening SLO state in %s: %w", cfg.Agent.StateDir, err)
+	}
+	eng, err := slo.NewEngine(cfg.SLOs, store, a.now, a.log)
+	if err != nil {
+		store.Close()
+		return fmt.Errorf("slos: %w", err)
+	}
+	a.slo, a.sloStore = eng, store
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	a.flushStop, a.flushDone = cancel, done
+	go func() {
+		defer close(done)
+		if err := eng.Run(ctx, cfg.Agent.StateFlushInterval.D()); err != nil {
+			a.log.Error("writing SLO state at exit failed", "err", err)
+		}
+	}()
+	return nil
+}
+
+// closeSLOs writes the SLO state a last time and closes the store.
+func (a *Agent) closeSLOs() {
+	if a.slo == nil {
+		return
+	}
+	a.flushStop()
+	<-a.flushDone
+	if err := a.sloStore.Close(); err != nil {
+		a.log.Error("closing SLO state", "err", err)
+	}
+}
+
+// observe counts a run towards the SLOs its probe belongs to.
+func (a *Agent) observe(j *job, res probes.Result, start time.Time) {
+	if a.slo == nil {
+		return
+	}
+	a.slo.Observe(slo.Event{Probe: j.state.name, Labels: j.labels, Time: start, Success: res.Success, Duration: res.Duration})
+}
