@@ -33,7 +33,7 @@ type Options struct {
 	WebConfigFile string
 	// StateDir, when set, overrides the config's agent.state_dir.
 	StateDir string
-	Logger        *slog.Logger
+	Logger   *slog.Logger
 }
 
 // Agent runs probes from a config and serves their results.
