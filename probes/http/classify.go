@@ -76,16 +76,21 @@ func (r *run) classify(err error, head bool) probes.Result {
 	return probes.Fail(probes.ReasonProtocol, errText(err)+where)
 }
 
-// timeout is how long the run had, as configured (2s, not 1.99987s).
+// timeout is how long the run had, as configured: the caller set the
+// deadline a moment before the run started, so round up (2s, not 1.99987s).
 func (r *run) timeout() string {
 	if r.deadline.IsZero() {
 		return time.Since(r.start).Round(time.Millisecond).String()
 	}
 	d := r.deadline.Sub(r.start)
+	step := 10 * time.Millisecond
 	if d >= time.Second {
-		return d.Round(100 * time.Millisecond).String()
+		step = 100 * time.Millisecond
 	}
-	return d.Round(time.Millisecond).String()
+	if d <= 0 {
+		return "0s"
+	}
+	return ((d + step - 1) / step * step).String()
 }
 
 func isTimeout(err error) bool {

@@ -151,3 +151,22 @@ func TestIPProtocol(t *testing.T) {
 		})
 	}
 }
+
+func TestDNSTimeout(t *testing.T) {
+	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() }) // reads nothing, answers nothing
+	addr := pc.LocalAddr().String()
+	p := newProber(t, "http://silent.test/", nil)
+	p.resolver = &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "udp4", addr)
+	}}
+	res := runProbe(t, p, shortTimeout)
+	wantFail(t, res, probes.ReasonTimeout, "timed out after 500ms while resolving the name (resolve phase)")
+	if v := sample(t, res, MetricDuration, "resolve"); v < 0.4 {
+		t.Errorf("resolve phase %vs, it lasted the whole run", v)
+	}
+}

@@ -67,6 +67,10 @@ func TestHangingTargetTimesOutInProcessing(t *testing.T) {
 	if res.Duration < shortTimeout {
 		t.Errorf("gave up after %s, before the timeout", res.Duration)
 	}
+	// The wait counts as processing, so the phases explain the run.
+	if v := sample(t, res, MetricDuration, "processing"); v < 0.4 {
+		t.Errorf("processing phase %vs, it lasted the whole run", v)
+	}
 }
 
 func TestHangingTLSHandshakeTimesOut(t *testing.T) {
@@ -241,5 +245,38 @@ func TestDeflate(t *testing.T) {
 	wantSuccess(t, res)
 	if sample(t, res, MetricUncompressedBody) != 3 {
 		t.Errorf("uncompressed length %v", sample(t, res, MetricUncompressedBody))
+	}
+}
+
+func TestHangingHeadTimesOut(t *testing.T) {
+	addr := rawServer(t, func(c *net.TCPConn) {
+		readRequest(c)
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n")
+		io.Copy(io.Discard, c)
+	})
+	res := runProbe(t, newProber(t, "http://"+addr+"/", nil), shortTimeout)
+	wantFail(t, res, probes.ReasonTimeout, "timed out after 500ms while reading the response head (transfer phase)")
+}
+
+// Phases add up to what the target made the run wait for.
+func TestPhaseTiming(t *testing.T) {
+	const think, drip = 60 * time.Millisecond, 40 * time.Millisecond
+	s := server(t, func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(think)
+		io.WriteString(w, "first")
+		w.(http.Flusher).Flush()
+		time.Sleep(drip)
+		io.WriteString(w, "second")
+	})
+	res := probe(t, s.URL, nil)
+	wantSuccess(t, res)
+	if v := sample(t, res, MetricDuration, "processing"); v < think.Seconds() {
+		t.Errorf("processing %vs, the server thought for %s", v, think)
+	}
+	if v := sample(t, res, MetricDuration, "transfer"); v < drip.Seconds() {
+		t.Errorf("transfer %vs, the body took %s", v, drip)
+	}
+	if res.Duration < think+drip {
+		t.Errorf("duration %s shorter than the server's delays", res.Duration)
 	}
 }

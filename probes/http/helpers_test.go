@@ -9,6 +9,8 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"io"
+	"log"
 	"log/slog"
 	"math/big"
 	"net"
@@ -231,6 +233,7 @@ func tlsServer(t *testing.T, cert tls.Certificate, http2 bool, h http.HandlerFun
 	for _, o := range opts {
 		o(s.TLS)
 	}
+	s.Config.ErrorLog = log.New(io.Discard, "", 0) // failed handshakes are what the tests make
 	s.StartTLS()
 	t.Cleanup(s.Close)
 	return s

@@ -1,6 +1,7 @@
 package http
 
 import (
+	"crypto/tls"
 	"io"
 	"net"
 	"net/http"
@@ -95,6 +96,32 @@ func TestFreshConnectionPerRun(t *testing.T) {
 	}
 	if n := conns.Load(); n != 6 {
 		t.Errorf("server saw %d connections for 3 runs of 2 requests, want 6", n)
+	}
+}
+
+func TestFreshConnectionPerRunHTTP2(t *testing.T) {
+	pki := newCerts(t)
+	var conns atomic.Int32
+	s := httptest.NewUnstartedServer(http.HandlerFunc(ok))
+	s.EnableHTTP2 = true
+	s.TLS = &tls.Config{Certificates: []tls.Certificate{pki.valid(t)}}
+	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	s.StartTLS()
+	t.Cleanup(s.Close)
+	p := newProber(t, s.URL, &Config{TLSConfig: TLSConfig{CAFile: pki.caFile}})
+	for range 3 {
+		res := runProbe(t, p, probeTimeout)
+		wantSuccess(t, res)
+		if sample(t, res, MetricVersion) != 2 || sample(t, res, MetricDuration, "tls") <= 0 {
+			t.Fatalf("version %v, tls %v", sample(t, res, MetricVersion), sample(t, res, MetricDuration, "tls"))
+		}
+	}
+	if n := conns.Load(); n != 3 {
+		t.Errorf("server saw %d connections for 3 HTTP/2 runs, want 3", n)
 	}
 }
 

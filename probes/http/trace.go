@@ -59,18 +59,16 @@ type run struct {
 	failedRegex bool
 	peerCerts   []*x509.Certificate // of a handshake that failed verification
 
-	mu        sync.Mutex
-	finished  bool
-	phase     phase
-	dur       [numPhases]time.Duration
-	hops      int
-	gotConn   time.Time
-	firstByte time.Time
-	tlsStart  time.Time
-	dnsLookup time.Duration // of the first connection, as probe_dns_lookup_time_seconds
-	ipProto   int
-	addr      string // remote address of the latest connection
-	tlsState  *tls.ConnectionState
+	mu         sync.Mutex
+	finished   bool
+	phase      phase
+	phaseStart time.Time // zero when no phase is in progress
+	dur        [numPhases]time.Duration
+	hops       int
+	dnsLookup  time.Duration // of the first connection, as probe_dns_lookup_time_seconds
+	ipProto    int
+	addr       string // remote address of the latest connection
+	tlsState   *tls.ConnectionState
 }
 
 func runFrom(ctx context.Context) *run {
@@ -90,96 +88,125 @@ func (r *run) trace() *httptrace.ClientTrace {
 	}
 }
 
+// Each hook ends the phase in progress and may start the next one. Once the
+// run is finished, hooks of a dial it abandoned change nothing.
+
+func (r *run) beginLocked(ph phase, t time.Time) {
+	r.phase, r.phaseStart = ph, t
+}
+
+func (r *run) endLocked(t time.Time) {
+	if !r.phaseStart.IsZero() {
+		r.dur[r.phase] += t.Sub(r.phaseStart)
+		r.phaseStart = time.Time{}
+	}
+}
+
 func (r *run) getConn(string) {
 	now := time.Now()
 	r.mu.Lock()
-	if r.hops > 0 && !r.firstByte.IsZero() {
-		// The previous hop was a redirect: its transfer lasted until now.
-		r.dur[phaseTransfer] += now.Sub(r.firstByte)
+	defer r.mu.Unlock()
+	if r.finished {
+		return
 	}
+	r.endLocked(now) // the transfer of the previous hop, a redirect
 	r.hops++
-	r.gotConn, r.firstByte = time.Time{}, time.Time{}
 	r.phase = phaseResolve
-	r.mu.Unlock()
 }
 
 func (r *run) gotConnection(httptrace.GotConnInfo) {
 	now := time.Now()
 	r.mu.Lock()
-	r.gotConn = now
-	r.phase = phaseProcessing
-	r.mu.Unlock()
+	defer r.mu.Unlock()
+	if r.finished {
+		return
+	}
+	r.endLocked(now)
+	r.beginLocked(phaseProcessing, now)
 }
 
 func (r *run) tlsHandshakeStart() {
 	now := time.Now()
 	r.mu.Lock()
-	r.tlsStart = now
-	r.phase = phaseTLS
-	r.mu.Unlock()
+	defer r.mu.Unlock()
+	if r.finished {
+		return
+	}
+	r.endLocked(now)
+	r.beginLocked(phaseTLS, now)
 }
 
 func (r *run) tlsHandshakeDone(cs tls.ConnectionState, err error) {
 	now := time.Now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if !r.tlsStart.IsZero() {
-		r.dur[phaseTLS] += now.Sub(r.tlsStart)
+	if r.finished {
+		return
 	}
+	took := now.Sub(r.phaseStart)
+	r.endLocked(now)
 	if err == nil {
 		r.tlsState = &cs
 	}
-	if r.debug && !r.finished {
-		logTLS(r.ctx, r.log, cs, now.Sub(r.tlsStart), err)
+	if r.debug {
+		logTLS(r.ctx, r.log, cs, took, err)
 	}
 }
 
 func (r *run) gotFirstResponseByte() {
 	now := time.Now()
 	r.mu.Lock()
-	r.firstByte = now
-	if !r.gotConn.IsZero() {
-		r.dur[phaseProcessing] += now.Sub(r.gotConn)
+	defer r.mu.Unlock()
+	if r.finished {
+		return
 	}
-	r.phase = phaseTransfer
-	r.mu.Unlock()
+	r.endLocked(now)
+	r.beginLocked(phaseTransfer, now)
 }
 
-// resolved and connected are called by the dialer.
-func (r *run) resolved(took time.Duration, proto int) {
+// resolving, resolved and connected are called by the dialer. A failed
+// lookup or connect leaves its phase in progress, so that a timeout names
+// it and finish counts its time.
+func (r *run) resolving(t time.Time) {
 	r.mu.Lock()
-	r.dur[phaseResolve] += took
+	defer r.mu.Unlock()
+	if !r.finished {
+		r.beginLocked(phaseResolve, t)
+	}
+}
+
+func (r *run) resolved(t time.Time, proto int, ok bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.finished || !ok {
+		return
+	}
 	if r.hops <= 1 {
-		r.dnsLookup = took
+		r.dnsLookup = t.Sub(r.phaseStart)
 	}
 	r.ipProto = proto
-	r.phase = phaseConnect
-	r.mu.Unlock()
+	r.endLocked(t)
+	r.beginLocked(phaseConnect, t)
 }
 
-func (r *run) connected(took time.Duration, addr string) {
+func (r *run) connected(t time.Time, addr string, ok bool) {
 	r.mu.Lock()
-	r.dur[phaseConnect] += took
+	defer r.mu.Unlock()
+	if r.finished {
+		return
+	}
 	r.addr = addr
-	r.mu.Unlock()
+	if ok {
+		r.endLocked(t)
+	}
 }
 
-// setPhase marks where the run is, so a timeout can say where it happened.
-func (r *run) setPhase(ph phase) {
-	r.mu.Lock()
-	r.phase = ph
-	r.mu.Unlock()
-}
-
-// finish ends the run's timeline: the body has been read (or the run
-// failed), and late hooks of an abandoned dial must not change the result.
+// finish ends the run's timeline: the body has been read, or the run
+// failed and the phase it failed in lasted until now.
 func (r *run) finish() {
 	now := time.Now()
 	r.mu.Lock()
-	if !r.firstByte.IsZero() {
-		r.dur[phaseTransfer] += now.Sub(r.firstByte)
-		r.firstByte = time.Time{}
-	}
+	r.endLocked(now)
 	r.finished = true
 	r.mu.Unlock()
 }

@@ -84,18 +84,15 @@ func (p *prober) dial(ctx context.Context, network, addr string) (net.Conn, erro
 	if err != nil {
 		return nil, err
 	}
-	r.setPhase(phaseResolve)
 	t0 := time.Now()
+	r.resolving(t0)
 	ip, literal, err := p.resolve(ctx, host)
 	t1 := time.Now()
 	proto := 4
 	if ip.To4() == nil {
 		proto = 6
 	}
-	if err != nil {
-		proto = 0
-	}
-	r.resolved(t1.Sub(t0), proto)
+	r.resolved(t1, proto, err == nil)
 	if err != nil {
 		r.logf("resolve failed", "host", host, "err", err)
 		return nil, err
@@ -110,8 +107,9 @@ func (p *prober) dial(ctx context.Context, network, addr string) (net.Conn, erro
 		tcp = "tcp6"
 	}
 	conn, err := p.dialer.DialContext(ctx, tcp, target)
-	took := time.Since(t1)
-	r.connected(took, target)
+	t2 := time.Now()
+	r.connected(t2, target, err == nil)
+	took := t2.Sub(t1)
 	if err != nil {
 		r.logf("connect failed", "addr", target, "err", err)
 		return nil, err
