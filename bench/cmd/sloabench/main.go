@@ -1,0 +1,140 @@
+// Command sloabench compares sloagent with blackbox_exporter and a bare
+// net/http loop on this machine, in one run: CPU per 1,000 probes, peak
+// memory, late and timed-out runs at fixed rates, the highest sustained
+// rate, timing accuracy, memory with many probes and the time to serve
+// /metrics. It prints one table and writes it to a file. bench/run builds
+// the binaries and calls it.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// bench is one benchmark run: where the binaries are, the targets, and
+// the work directory holding configs and the systems' logs.
+type bench struct {
+	binDir   string
+	blackbox string
+	work     string
+	client   *http.Client
+	log      io.Writer
+	target   *target // answers at once
+	slow     *target // answers after trueDelay
+}
+
+type target struct {
+	*child
+	base, url string
+}
+
+// plan is how long and how often each part runs.
+type plan struct {
+	reps                    int
+	warm, window            time.Duration
+	accuracyProbes          int
+	accuracyWindow          time.Duration
+	memInterval             time.Duration
+	scrapes                 int
+	searchLimit, bisect     int
+	searchWarm, searchWindw time.Duration
+}
+
+var (
+	fullPlan  = plan{3, 4 * time.Second, 15 * time.Second, 20, 15 * time.Second, 20 * time.Second, 5, 16000, 2, 3 * time.Second, 8 * time.Second}
+	quickPlan = plan{1, 2 * time.Second, 5 * time.Second, 20, 6 * time.Second, 10 * time.Second, 3, 8000, 1, 2 * time.Second, 4 * time.Second}
+)
+
+func main() {
+	fs := flag.NewFlagSet("sloabench", flag.ExitOnError)
+	b := &bench{log: os.Stderr, client: &http.Client{Timeout: 60 * time.Second}}
+	fs.StringVar(&b.binDir, "bin", "", "Directory holding the sloagent, benchtarget and benchgen binaries.")
+	fs.StringVar(&b.blackbox, "blackbox", "/usr/bin/prometheus-blackbox-exporter", "blackbox_exporter binary.")
+	fs.StringVar(&b.work, "work", "", "Work directory for configs and logs (default: a new temporary one).")
+	quick := fs.Bool("quick", false, "A short run (about 3 minutes) for trying the harness; numbers are rough.")
+	out := fs.String("out", "bench/results/latest.md", "File to write the results table to.")
+	command := fs.String("command", "bench/run", "The command line to print in the results.")
+	_ = fs.Parse(os.Args[1:])
+	if b.binDir == "" {
+		fmt.Fprintln(os.Stderr, "sloabench: -bin is required (bench/run sets it)")
+		os.Exit(2)
+	}
+	p := fullPlan
+	if *quick {
+		p = quickPlan
+	}
+	if err := b.run(p, *quick, *out, *command); err != nil {
+		fmt.Fprintln(os.Stderr, "sloabench:", err)
+		os.Exit(1)
+	}
+}
+
+func (b *bench) run(p plan, quick bool, out, command string) error {
+	if b.work == "" {
+		dir, err := os.MkdirTemp("", "sloabench-")
+		if err != nil {
+			return err
+		}
+		b.work = dir
+	}
+	b.logf("work directory %s", b.work)
+	var err error
+	if b.target, err = b.startTarget("target", 0); err != nil {
+		return err
+	}
+	defer b.target.stop()
+	if b.slow, err = b.startTarget("target-slow", trueDelay); err != nil {
+		return err
+	}
+	defer b.slow.stop()
+
+	started := time.Now()
+	res, err := b.measureAll(p)
+	if err != nil {
+		return err
+	}
+	res.took = time.Since(started)
+	res.quick, res.command, res.started, res.blackbox = quick, command, started, b.blackbox
+	md := res.markdown()
+	fmt.Print(md)
+	if out != "" {
+		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(out, []byte(md), 0o644); err != nil {
+			return err
+		}
+		b.logf("wrote %s", out)
+	}
+	return nil
+}
+
+func (b *bench) startTarget(name string, delay time.Duration) (*target, error) {
+	c, err := b.start(name, b.bin("benchtarget"), "-listen", "127.0.0.1:0", "-delay", delay.String())
+	if err != nil {
+		return nil, err
+	}
+	line, err := c.readLine(10 * time.Second)
+	if err != nil {
+		c.stop()
+		return nil, err
+	}
+	var addr string
+	if _, err := fmt.Sscanf(line, "listening %s", &addr); err != nil {
+		c.stop()
+		return nil, fmt.Errorf("%s said %q", name, line)
+	}
+	base := "http://" + addr
+	return &target{child: c, base: base, url: base + "/"}, nil
+}
+
+func (b *bench) bin(name string) string { return filepath.Join(b.binDir, name) }
+
+func (b *bench) logf(format string, args ...any) {
+	fmt.Fprintf(b.log, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
+}

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// markdown is the whole results file: what ran where, the table, and how
+// each figure is measured.
+func (r *results) markdown() string {
+	var b strings.Builder
+	b.WriteString("# sloagent benchmark results\n\n")
+	mode := "full"
+	if r.quick {
+		mode = "quick (rough numbers, one repetition)"
+	}
+	fmt.Fprintf(&b, "- command: `%s` (%s run, %s, started %s)\n", r.command, mode, r.took.Round(time.Second), r.started.UTC().Format("2006-01-02 15:04 UTC"))
+	fmt.Fprintf(&b, "- machine: %s\n", machine())
+	fmt.Fprintf(&b, "- compared: sloagent (this tree, %s), %s, and a bare `net/http` loop\n\n", runtime.Version(), blackboxVersion(r.blackbox))
+	b.WriteString(r.table().Markdown())
+	b.WriteString(method)
+	return b.String()
+}
+
+const method = `
+How the figures are measured (all processes on 127.0.0.1 on this one machine):
+
+- The target is bench/cmd/benchtarget: a Go net/http server answering every request with a
+  1 KB body and counting what it served; its count gives the rate really achieved.
+- A rate of R probes/s is R probes at a 1 s interval (timeout 900 ms), each opening a new TCP
+  connection. The schedule is sloagent's: each probe at an offset within the interval from a
+  hash of its name; the load generator (bench/cmd/benchgen) follows the same schedule for
+  blackbox_exporter (GET /probe, kept-alive connections, as Prometheus does) and for the bare
+  net/http loop (one goroutine per run, keep-alives off).
+- CPU-seconds per 1,000 probes: utime+stime of the system's own process (/proc/PID/stat) over a
+  steady window after a warm-up, divided by the runs finished in it. For blackbox_exporter
+  the generator's CPU is not counted. sloagent's /metrics is read just outside the window.
+- Peak RSS: VmHWM of the same process at the end of the window.
+- Lag: sloagent's sloagent_scheduler_lag_seconds (start of the run minus its planned time);
+  the generator's own dispatch lag for the net/http loop; for blackbox_exporter, which has
+  no scheduler, the time from the planned start to the /probe answer minus the
+  probe_duration_seconds it reported (dispatch, queueing and its per-probe overhead). All
+  use the same buckets; p99 is interpolated within a bucket as histogram_quantile does.
+  "Late" is lag above 10 ms (sloagent's skipped runs count as late).
+- Timed out: sloagent's probe_failures_total{reason="timeout"}; a /probe answer with
+  probe_success 0 after the timeout for blackbox_exporter; a deadline error for the loop.
+- Highest sustained rate: rates doubling from 1,000/s until one fails, then bisected in
+  steps of 250/s. A rate passes if the target served at least 97% of it, no run failed or
+  timed out and at most 1% started more than 10 ms late (lag p99 under 10 ms). The target
+  and the generator share the 2 cores with the system under test.
+- Duration error: a second target answers after exactly 100 ms (it sleeps and spins the last
+  millisecond); 20 probes a second run against it. "Whole run" is probe_duration_seconds
+  (for the loop: the time around the request and body read) minus 0.1 s, so it includes
+  the connection set-up on loopback; "processing + transfer" is the sum of those two
+  phases of probe_http_duration_seconds (connection ready to body read) minus 0.1 s.
+- Memory with N probes: sloagent with N HTTP probes (interval 20 s) once every probe has
+  run, median VmRSS of three readings; memory per probe is the difference between the two
+  divided by the difference in probes.
+- /metrics: the median of several full reads of /metrics at the largest N, once as
+  Prometheus asks (OpenMetrics, gzip) and once as uncompressed text.
+`
+
+func machine() string {
+	model, cores := "unknown CPU", runtime.NumCPU()
+	if f, err := os.Open("/proc/cpuinfo"); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+				model = strings.TrimSpace(v)
+				break
+			}
+		}
+		f.Close()
+	}
+	kernel, _ := os.ReadFile("/proc/sys/kernel/osrelease")
+	var memTotal string
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "MemTotal:") {
+				var kb int
+				fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(l, "MemTotal:")), "%d", &kb)
+				memTotal = fmt.Sprintf(", %.0f GB RAM", float64(kb)/(1<<20))
+			}
+		}
+	}
+	return fmt.Sprintf("%s, %d cores%s, Linux %s", model, cores, memTotal, strings.TrimSpace(string(kernel)))
+}
+
+func blackboxVersion(path string) string {
+	out, err := exec.Command(path, "--version").CombinedOutput()
+	if err != nil {
+		return "blackbox_exporter"
+	}
+	first, _, _ := strings.Cut(string(out), "\n")
+	if i := strings.Index(first, "("); i > 0 {
+		first = strings.TrimSpace(first[:i])
+	}
+	return strings.Replace(first, ", version", "", 1) + " (Debian)"
+}

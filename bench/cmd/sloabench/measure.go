@@ -1,0 +1,206 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sloagent/sloagent/bench/internal/lag"
+	"github.com/sloagent/sloagent/bench/internal/proc"
+)
+
+// Every rate is n probes at this interval and timeout, so n is the rate.
+const (
+	rateInterval = time.Second
+	rateTimeout  = 900 * time.Millisecond
+)
+
+// sample is one steady window of one system at one rate.
+type sample struct {
+	rate      int
+	achieved  float64 // requests per second the target served
+	cpu       float64 // CPU-seconds per 1,000 runs
+	targetCPU float64 // the target's CPU-seconds per 1,000 requests
+	peak      uint64  // VmHWM at the end, bytes
+	late      float64 // share of runs started more than 10 ms late, or skipped
+	timedOut  float64 // share of runs that timed out
+	failed    float64 // share of runs that failed for any reason
+	p99       float64 // lag p99, seconds
+	runs      uint64
+}
+
+// sustained is the pass criterion of the rate search: every planned run
+// ran, none failed or timed out, and the lag p99 stayed under 10 ms.
+func (s sample) sustained() bool {
+	return s.runs > 0 && s.failed == 0 && s.timedOut == 0 && s.late <= 0.01 &&
+		s.achieved >= 0.97*float64(s.rate)
+}
+
+func (s sample) String() string {
+	return fmt.Sprintf("rate %d/s: served %.0f/s, %.3f CPU-s/1k (target %.3f), peak RSS %.1f MB, lag p99 %s, late %.2f%%, timed out %.2f%%, failed %.2f%%, %d runs",
+		s.rate, s.achieved, s.cpu, s.targetCPU, mb(s.peak), ms(s.p99), 100*s.late, 100*s.timedOut, 100*s.failed, s.runs)
+}
+
+// measure runs sys at rate: warm-up, then one steady window whose CPU time,
+// runs and lag are compared.
+func (b *bench) measure(sys system, rate int, warm, window time.Duration) (sample, error) {
+	inst, err := sys.start(b, load{n: rate, url: b.target.url, interval: rateInterval, timeout: rateTimeout})
+	if err != nil {
+		return sample{}, err
+	}
+	defer inst.stop()
+	time.Sleep(warm)
+
+	c0, err := inst.counts()
+	if err != nil {
+		return sample{}, err
+	}
+	cpu0, err := proc.CPU(inst.pid())
+	if err != nil {
+		return sample{}, err
+	}
+	tcpu0, _ := proc.CPU(b.target.pid())
+	served0, err := b.target.count(b)
+	if err != nil {
+		return sample{}, err
+	}
+	t0 := time.Now()
+
+	time.Sleep(window)
+
+	cpu1, err := proc.CPU(inst.pid())
+	if err != nil {
+		return sample{}, err
+	}
+	tcpu1, _ := proc.CPU(b.target.pid())
+	served1, err := b.target.count(b)
+	if err != nil {
+		return sample{}, err
+	}
+	elapsed := time.Since(t0)
+	c1, err := inst.counts()
+	if err != nil {
+		return sample{}, err
+	}
+	mem, err := proc.Mem(inst.pid())
+	if err != nil {
+		return sample{}, err
+	}
+
+	d := c1.sub(c0)
+	s := sample{rate: rate, runs: d.runs, peak: mem.Peak, achieved: float64(served1-served0) / elapsed.Seconds()}
+	if d.runs > 0 {
+		n := float64(d.runs)
+		s.cpu = (cpu1 - cpu0).Seconds() / n * 1000
+		s.late = (d.lag.ShareAbove(lag.Late)*float64(d.lag.Total()) + float64(d.skipped)) / (n + float64(d.skipped))
+		s.timedOut = float64(d.timeouts) / n
+		s.failed = float64(d.failures) / n
+		s.p99 = d.lag.Quantile(0.99)
+	}
+	if served := served1 - served0; served > 0 {
+		s.targetCPU = (tcpu1 - tcpu0).Seconds() / float64(served) * 1000
+	}
+	b.logf("%s %s", sys.name, s)
+	return s, nil
+}
+
+// maxRate finds the highest rate sys sustains: doubling from start until a
+// rate fails, then halving the gap bisect times, in steps of 250/s.
+func (b *bench) maxRate(sys system, start, limit, bisect int, warm, window time.Duration) (int, error) {
+	pass, fail := 0, 0
+	for rate := start; rate <= limit; rate *= 2 {
+		s, err := b.measure(sys, rate, warm, window)
+		if err != nil {
+			return 0, err
+		}
+		if !s.sustained() {
+			fail = rate
+			break
+		}
+		pass = rate
+	}
+	for range bisect {
+		if fail == 0 {
+			break
+		}
+		mid := (pass + fail) / 2 / 250 * 250
+		if mid <= pass || mid >= fail {
+			break
+		}
+		s, err := b.measure(sys, mid, warm, window)
+		if err != nil {
+			return 0, err
+		}
+		if s.sustained() {
+			pass = mid
+		} else {
+			fail = mid
+		}
+	}
+	return pass, nil
+}
+
+// count asks the target how many requests it has served.
+func (t *target) count(b *bench) (uint64, error) {
+	resp, err := b.client.Get(t.base + "/-/count")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	return strconv.ParseUint(strings.TrimSpace(string(body)), 10, 64)
+}
+
+// median of each figure of several samples of the same system and rate.
+func median(ss []sample) sample {
+	if len(ss) == 0 {
+		return sample{}
+	}
+	med := func(f func(sample) float64) float64 {
+		v := make([]float64, len(ss))
+		for i, s := range ss {
+			v[i] = f(s)
+		}
+		return medianOf(v)
+	}
+	return sample{
+		rate:      ss[0].rate,
+		achieved:  med(func(s sample) float64 { return s.achieved }),
+		cpu:       med(func(s sample) float64 { return s.cpu }),
+		targetCPU: med(func(s sample) float64 { return s.targetCPU }),
+		peak:      uint64(med(func(s sample) float64 { return float64(s.peak) })),
+		late:      med(func(s sample) float64 { return s.late }),
+		timedOut:  med(func(s sample) float64 { return s.timedOut }),
+		failed:    med(func(s sample) float64 { return s.failed }),
+		p99:       med(func(s sample) float64 { return s.p99 }),
+		runs:      uint64(med(func(s sample) float64 { return float64(s.runs) })),
+	}
+}
+
+func medianOf(v []float64) float64 {
+	if len(v) == 0 {
+		return math.NaN()
+	}
+	v = append([]float64(nil), v...)
+	sort.Float64s(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+func mb(b uint64) float64 { return float64(b) / (1 << 20) }
+
+func ms(sec float64) string {
+	if math.IsInf(sec, 1) {
+		return "> 5 s"
+	}
+	return fmt.Sprintf("%.2f ms", sec*1000)
+}

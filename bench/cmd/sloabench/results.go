@@ -1,0 +1,158 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/sloagent/sloagent/bench/internal/report"
+)
+
+// fixedRates are the rates at which cost is compared.
+var fixedRates = []int{200, 1000}
+
+// memProbes are the probe counts whose memory is measured.
+var memProbes = []int{1000, 10000}
+
+type results struct {
+	fixed   map[string]map[int]sample // medians, by system and rate
+	acc     map[string]accuracy
+	mem     []memResult
+	maxRate map[string]int
+
+	quick    bool
+	command  string
+	blackbox string
+	started  time.Time
+	took     time.Duration
+}
+
+// measureAll runs every part of the plan. Systems take turns within each
+// repetition so that a slow spell of the machine hits them all alike.
+func (b *bench) measureAll(p plan) (*results, error) {
+	r := &results{fixed: map[string]map[int]sample{}, acc: map[string]accuracy{}, maxRate: map[string]int{}}
+	raw := map[string]map[int][]sample{}
+	for _, sys := range systems {
+		raw[sys.name] = map[int][]sample{}
+		r.fixed[sys.name] = map[int]sample{}
+	}
+	for rep := range p.reps {
+		b.logf("fixed rates, repetition %d of %d", rep+1, p.reps)
+		for _, rate := range fixedRates {
+			for _, sys := range systems {
+				s, err := b.measure(sys, rate, p.warm, p.window)
+				if err != nil {
+					return nil, fmt.Errorf("%s at %d/s: %w", sys.name, rate, err)
+				}
+				raw[sys.name][rate] = append(raw[sys.name][rate], s)
+			}
+		}
+	}
+	for name, byRate := range raw {
+		for rate, ss := range byRate {
+			r.fixed[name][rate] = median(ss)
+		}
+	}
+	b.logf("timing accuracy against a target answering after %s", trueDelay)
+	for _, sys := range systems {
+		a, err := b.accuracy(sys, p.accuracyProbes, p.accuracyWindow)
+		if err != nil {
+			return nil, fmt.Errorf("%s accuracy: %w", sys.name, err)
+		}
+		r.acc[sys.name] = a
+	}
+	b.logf("memory and /metrics with many probes")
+	for _, n := range memProbes {
+		m, err := b.memory(n, p.memInterval, p.scrapes)
+		if err != nil {
+			return nil, fmt.Errorf("memory: %w", err)
+		}
+		r.mem = append(r.mem, m)
+	}
+	b.logf("highest sustained rate")
+	for _, sys := range systems {
+		best, err := b.maxRate(sys, 1000, p.searchLimit, p.bisect, p.searchWarm, p.searchWindw)
+		if err != nil {
+			return nil, fmt.Errorf("%s rate search: %w", sys.name, err)
+		}
+		b.logf("%s sustains %d probes/s", sys.name, best)
+		r.maxRate[sys.name] = best
+	}
+	return r, nil
+}
+
+// table lays the results out, one column per system.
+func (r *results) table() report.Table {
+	t := report.Table{}
+	for _, s := range systems {
+		t.Systems = append(t.Systems, s.name)
+	}
+	per := func(f func(name string) report.Cell) []report.Cell {
+		var cs []report.Cell
+		for _, s := range systems {
+			cs = append(cs, f(s.name))
+		}
+		return cs
+	}
+	fixed := func(rate int, f func(sample) float64) []report.Cell {
+		return per(func(n string) report.Cell {
+			s, ok := r.fixed[n][rate]
+			if !ok || s.runs == 0 {
+				return report.Cell{}
+			}
+			return report.Val(f(s))
+		})
+	}
+	agentOnly := func(v float64) []report.Cell { return []report.Cell{report.Val(v)} }
+	for _, rate := range fixedRates {
+		t.Rows = append(t.Rows, report.Row{Name: fmt.Sprintf("CPU-seconds per 1,000 probes at %d/s", rate), Format: "%.3f", Ratio: true,
+			Cells: fixed(rate, func(s sample) float64 { return s.cpu })})
+	}
+	for _, rate := range fixedRates {
+		t.Rows = append(t.Rows, report.Row{Name: fmt.Sprintf("peak RSS at %d/s (MB)", rate), Format: "%.1f", Ratio: true,
+			Cells: fixed(rate, func(s sample) float64 { return mb(s.peak) })})
+	}
+	for _, rate := range fixedRates {
+		t.Rows = append(t.Rows, report.Row{Name: fmt.Sprintf("lag p99 at %d/s (ms)", rate), Format: "%.2f",
+			Cells: fixed(rate, func(s sample) float64 { return s.p99 * 1000 })})
+		t.Rows = append(t.Rows, report.Row{Name: fmt.Sprintf("runs started > 10 ms late at %d/s", rate), Format: "%.2f%%",
+			Cells: fixed(rate, func(s sample) float64 { return 100 * s.late })})
+		t.Rows = append(t.Rows, report.Row{Name: fmt.Sprintf("runs timed out at %d/s", rate), Format: "%.2f%%",
+			Cells: fixed(rate, func(s sample) float64 { return 100 * s.timedOut })})
+	}
+	t.Rows = append(t.Rows, report.Row{Name: "highest sustained rate (probes/s)", Format: "%.0f", Ratio: true,
+		Cells: per(func(n string) report.Cell { return report.Val(float64(r.maxRate[n])) })})
+	t.Rows = append(t.Rows,
+		report.Row{Name: "duration error vs 100 ms, whole run (mean ± sd)",
+			Cells: per(func(n string) report.Cell { return report.Text(r.acc[n].total.String()) })},
+		report.Row{Name: "duration error vs 100 ms, processing + transfer (mean ± sd)",
+			Cells: per(func(n string) report.Cell { return report.Text(r.acc[n].server.String()) })},
+	)
+	for _, m := range r.mem {
+		t.Rows = append(t.Rows, report.Row{Name: fmt.Sprintf("RSS with %d probes, all run once (MB)", m.probes), Format: "%.1f", Cells: agentOnly(mb(m.rss))})
+	}
+	if len(r.mem) == 2 {
+		lo, hi := r.mem[0], r.mem[1]
+		per := (float64(hi.rss) - float64(lo.rss)) / float64(hi.probes-lo.probes)
+		t.Rows = append(t.Rows, report.Row{Name: "memory per probe (bytes)", Format: "%.0f", Cells: agentOnly(per)})
+	}
+	if len(r.mem) > 0 {
+		m := r.mem[len(r.mem)-1]
+		t.Rows = append(t.Rows,
+			report.Row{Name: fmt.Sprintf("/metrics at %d probes, OpenMetrics + gzip as Prometheus asks (ms)", m.probes), Format: "%.1f",
+				Cells: []report.Cell{report.Text(fmt.Sprintf("%.1f (%d kB)", m.scrapeGzip*1000, m.sizeGzip/1024))}},
+			report.Row{Name: fmt.Sprintf("/metrics at %d probes, text uncompressed (ms)", m.probes), Format: "%.1f",
+				Cells: []report.Cell{report.Text(fmt.Sprintf("%.1f (%d kB)", m.scrapePlain*1000, m.sizePlain/1024))}},
+		)
+	}
+	t.Rows = append(t.Rows, report.Row{Name: "target's CPU-seconds per 1,000 requests at 200/s", Format: "%.3f",
+		Cells: fixed(200, func(s sample) float64 { return s.targetCPU })})
+	for i := range t.Rows {
+		for j, c := range t.Rows[i].Cells {
+			if c.Ok && (math.IsNaN(c.V) || math.IsInf(c.V, 0)) {
+				t.Rows[i].Cells[j] = report.Text("> 5000")
+			}
+		}
+	}
+	return t
+}

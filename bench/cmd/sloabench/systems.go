@@ -1,0 +1,200 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/sloagent/sloagent/bench/internal/gen"
+	"github.com/sloagent/sloagent/bench/internal/lag"
+	"github.com/sloagent/sloagent/bench/internal/sched"
+)
+
+// counts are a system's cumulative run counts.
+type counts struct {
+	runs, failures, timeouts, skipped uint64
+	lag                               lag.Hist
+}
+
+func (c counts) sub(o counts) counts {
+	return counts{c.runs - o.runs, c.failures - o.failures, c.timeouts - o.timeouts, c.skipped - o.skipped, c.lag.Sub(o.lag)}
+}
+
+// instance is one running system under test.
+type instance interface {
+	// pid is the process charged with the probes' cost.
+	pid() int
+	counts() (counts, error)
+	stop()
+}
+
+// load is what a system is asked to run: n probes of url every interval.
+type load struct {
+	n        int
+	url      string
+	interval time.Duration
+	timeout  time.Duration
+	record   bool // keep each run's duration (generators only)
+}
+
+// system starts one of the compared systems with a load.
+type system struct {
+	name  string
+	start func(b *bench, l load) (instance, error)
+}
+
+var (
+	sysAgent    = system{"sloagent", (*bench).startAgent}
+	sysBlackbox = system{"blackbox_exporter", (*bench).startBlackbox}
+	sysFloor    = system{"net/http loop", (*bench).startFloor}
+	systems     = []system{sysAgent, sysBlackbox, sysFloor}
+)
+
+// agentInstance is sloagent running a generated config.
+type agentInstance struct {
+	*child
+	metrics string
+	b       *bench
+}
+
+func (b *bench) startAgent(l load) (instance, error) {
+	return b.startAgentConfig(agentConfig(l))
+}
+
+func (b *bench) startAgentConfig(cfg string) (*agentInstance, error) {
+	file := filepath.Join(b.work, "sloagent.yml")
+	if err := os.WriteFile(file, []byte(cfg), 0o644); err != nil {
+		return nil, err
+	}
+	addr, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	c, err := b.start("sloagent", b.bin("sloagent"), "--config.file="+file, "--web.listen-address="+addr, "--log.level=warn")
+	if err != nil {
+		return nil, err
+	}
+	if err := b.waitHTTP("http://"+addr+"/-/ready", c, 60*time.Second); err != nil {
+		c.stop()
+		return nil, err
+	}
+	return &agentInstance{child: c, metrics: "http://" + addr + "/metrics", b: b}, nil
+}
+
+// agentConfig is n HTTP probes of l.url with the benchmark's probe names,
+// so the generators can follow the same schedule.
+func agentConfig(l load) string {
+	var sb strings.Builder
+	sb.WriteString("agent:\n  name: bench\nprobes:\n")
+	for i := range l.n {
+		fmt.Fprintf(&sb, "  - name: %s\n    target: %s\n    interval: %s\n    timeout: %s\n", sched.Name(i), l.url, l.interval, l.timeout)
+	}
+	return sb.String()
+}
+
+func (a *agentInstance) counts() (counts, error) {
+	m, err := a.b.scrape(a.metrics)
+	if err != nil {
+		return counts{}, err
+	}
+	return m.counts, nil
+}
+
+// genInstance is a load generator, alone (the floor) or in front of
+// blackbox_exporter.
+type genInstance struct {
+	gen      *child
+	exporter *child // nil for the floor
+}
+
+func (g *genInstance) pid() int {
+	if g.exporter != nil {
+		return g.exporter.pid()
+	}
+	return g.gen.pid()
+}
+
+func (g *genInstance) stop() {
+	g.gen.stop()
+	if g.exporter != nil {
+		g.exporter.stop()
+	}
+}
+
+func (g *genInstance) stats() (gen.Stats, error) {
+	var s gen.Stats
+	if _, err := fmt.Fprintln(g.gen.stdin, "stats"); err != nil {
+		return s, fmt.Errorf("benchgen: %v", err)
+	}
+	line, err := g.gen.readLine(30 * time.Second)
+	if err != nil {
+		return s, err
+	}
+	return s, json.Unmarshal([]byte(line), &s)
+}
+
+func (g *genInstance) counts() (counts, error) {
+	s, err := g.stats()
+	if err != nil {
+		return counts{}, err
+	}
+	return counts{runs: s.Runs, failures: s.Failures, timeouts: s.Timeouts, lag: s.Lag}, nil
+}
+
+func (b *bench) startGen(l load, mode, u string) (*child, error) {
+	args := []string{b.bin("benchgen"), "-mode", mode, "-url", u, "-n", fmt.Sprint(l.n),
+		"-interval", l.interval.String(), "-timeout", l.timeout.String()}
+	if l.record {
+		args = append(args, "-record")
+	}
+	return b.start("benchgen-"+mode, args...)
+}
+
+func (b *bench) startFloor(l load) (instance, error) {
+	c, err := b.startGen(l, "direct", l.url)
+	if err != nil {
+		return nil, err
+	}
+	return &genInstance{gen: c}, nil
+}
+
+// blackboxConfig has one module like the agent's probes: HTTP GET, 2xx,
+// IPv4, the same timeout.
+const blackboxConfig = `modules:
+  http_2xx:
+    prober: http
+    timeout: %s
+    http:
+      preferred_ip_protocol: ip4
+      ip_protocol_fallback: false
+`
+
+func (b *bench) startBlackbox(l load) (instance, error) {
+	file := filepath.Join(b.work, "blackbox.yml")
+	if err := os.WriteFile(file, []byte(fmt.Sprintf(blackboxConfig, l.timeout)), 0o644); err != nil {
+		return nil, err
+	}
+	addr, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	bb, err := b.start("blackbox_exporter", b.blackbox, "--config.file="+file, "--web.listen-address="+addr, "--log.level=warn")
+	if err != nil {
+		return nil, err
+	}
+	if err := b.waitHTTP("http://"+addr+"/-/healthy", bb, 30*time.Second); err != nil {
+		bb.stop()
+		return nil, err
+	}
+	probe := "http://" + addr + "/probe?module=http_2xx&target=" + url.QueryEscape(l.url)
+	g, err := b.startGen(l, "blackbox", probe)
+	if err != nil {
+		bb.stop()
+		return nil, err
+	}
+	return &genInstance{gen: g, exporter: bb}, nil
+}
