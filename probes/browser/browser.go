@@ -231,6 +231,7 @@ func (b *Browser) get(ctx context.Context, run bool) (*instance, error) {
 		if !in.counted {
 			in.counted = true
 			b.stats.Starts++
+			b.lastErr = nil
 		}
 		// Between runs, make sure the browser still answers; while
 		// other runs use it, they would notice a hang themselves.

@@ -2,111 +2,12 @@ package browser
 
 import (
 	"context"
-	"os"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/sloagent/sloagent/probes"
 )
-
-// TestKilledBrowserIsReplaced kills Chromium from outside in the middle of a
-// run: that run fails, the next gets a new browser, and Close leaves no
-// process of either behind.
-func TestKilledBrowserIsReplaced(t *testing.T) {
-	s := newSite(t)
-	b, err := Start(context.Background(), Options{}, t.TempDir(), testLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	firstPID, firstDir := b.PID(), b.ProfileDir()
-	if firstPID == 0 || firstDir == "" {
-		t.Fatalf("no browser after Start: pid %d, profile %q", firstPID, firstDir)
-	}
-
-	hang := parseConfig(t, `steps: [{navigate: /hang, timeout: 30s}]`)
-	done := make(chan probes.Result, 1)
-	go func() { done <- runProbe(t, b, s.URL, hang, 40*time.Second) }()
-	select {
-	case <-s.hung: // the page is loading
-	case res := <-done:
-		t.Fatalf("the run ended before the kill: %+v", res)
-	case <-time.After(20 * time.Second):
-		t.Fatal("the page never started loading")
-	}
-	if err := syscall.Kill(firstPID, syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	var res probes.Result
-	select {
-	case res = <-done:
-	case <-time.After(20 * time.Second):
-		t.Fatal("the run did not end after the browser was killed")
-	}
-	if res.Success || res.Reason != probes.ReasonBrowserUnavailable || !strings.Contains(res.Message, "crashed or was killed") {
-		t.Fatalf("run during the kill: %v %q %q", res.Success, res.Reason, res.Message)
-	}
-
-	ok := parseConfig(t, `steps: [{navigate: /plain}, {assert_text: {selector: "#ok", contains: good}}]`)
-	res = runProbe(t, b, s.URL, ok, 30*time.Second)
-	if !res.Success {
-		t.Fatalf("run after the kill: %s: %s", res.Reason, res.Message)
-	}
-	st := b.Stats()
-	if st.Restarts[RestartCrash] != 1 || st.Starts != 2 || !st.Up || st.Runs != 2 {
-		t.Errorf("stats %+v", st)
-	}
-	secondDir := b.ProfileDir()
-	if secondDir == firstDir || b.PID() == firstPID {
-		t.Errorf("the browser was not replaced")
-	}
-
-	if err := b.Close(); err != nil {
-		t.Fatal(err)
-	}
-	for _, dir := range []string{firstDir, secondDir} {
-		if left := ProcessesUsing(dir); len(left) > 0 {
-			t.Errorf("processes of %s left after Close: %v", dir, left)
-		}
-		if _, err := os.Stat(dir); !os.IsNotExist(err) {
-			t.Errorf("profile %s not removed: %v", dir, err)
-		}
-	}
-	if z := zombieChildren(); len(z) > 0 {
-		t.Errorf("zombie children left: %v", z)
-	}
-	res = runProbe(t, b, s.URL, ok, 5*time.Second)
-	if res.Reason != probes.ReasonBrowserUnavailable {
-		t.Errorf("run after Close: %q %q", res.Reason, res.Message)
-	}
-}
-
-// zombieChildren lists this process's children that exited and were not
-// reaped.
-func zombieChildren() []int {
-	entries, _ := os.ReadDir("/proc")
-	var out []int
-	self := os.Getpid()
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		i := strings.LastIndexByte(string(b), ')')
-		f := strings.Fields(string(b[i+1:]))
-		if len(f) > 2 && f[0] == "Z" && f[1] == strconv.Itoa(self) {
-			out = append(out, pid)
-		}
-	}
-	return out
-}
 
 func TestMissingChromium(t *testing.T) {
 	opts := Options{ChromiumPath: "/nonexistent/chromium"}
@@ -163,11 +64,42 @@ func TestRestartAfterRuns(t *testing.T) {
 	if st := b.Stats(); st.Restarts[RestartRuns] != 1 {
 		t.Errorf("stats %+v", st)
 	}
+
+	// Above the memory limit, the browser is replaced between runs.
+	b.mu.Lock()
+	b.opts.MemoryLimit = 1
+	b.mu.Unlock()
+	if res := runProbe(t, b, s.URL, c, 30*time.Second); !res.Success {
+		t.Fatalf("run over the memory limit: %s", res.Message)
+	}
+	dirs = append(dirs, b.ProfileDir())
+	if st := b.Stats(); st.Restarts[RestartMemory] != 1 || st.MemoryBytes < 10<<20 {
+		t.Errorf("stats %+v: want a memory restart of a browser using more than 10MiB", st)
+	}
 	// The replaced browser is gone once its stop finished.
 	b.Close()
 	for _, d := range dirs {
 		if left := ProcessesUsing(d); len(left) > 0 {
 			t.Errorf("%s: %v", d, left)
 		}
+	}
+}
+
+func TestRunWaitsForAFreeSlot(t *testing.T) {
+	s := newSite(t)
+	hang := parseConfig(t, `steps: [{navigate: /hang}]`)
+	done := make(chan probes.Result, 1)
+	go func() { done <- runProbe(t, shared, s.URL, hang, 8*time.Second) }()
+	select {
+	case <-s.hung:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the page never started loading")
+	}
+	res := runProbe(t, shared, s.URL, &Config{}, time.Second)
+	if res.Reason != probes.ReasonTimeout || !strings.Contains(res.Message, "max_concurrent_runs") {
+		t.Errorf("got %q %q", res.Reason, res.Message)
+	}
+	if res := <-done; res.Reason != probes.ReasonTimeout {
+		t.Errorf("the hanging run: %q %q", res.Reason, res.Message)
 	}
 }

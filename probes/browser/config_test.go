@@ -1,0 +1,152 @@
+package browser
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sloagent/sloagent/internal/conf"
+)
+
+// problems decodes and validates a probe's browser section as the agent
+// does, and renders each problem as line:field: message.
+func problems(t *testing.T, data []byte, v conf.Validator) []string {
+	t.Helper()
+	doc, ps := conf.Decode("x.yml", data, v, nil)
+	r := conf.NewReport()
+	v.Validate(r)
+	ps = append(ps, doc.Locate(r.Problems())...)
+	var out []string
+	for _, p := range ps {
+		out = append(out, fmt.Sprintf("%d:%s: %s", p.Line, p.Field, p.Msg))
+	}
+	return out
+}
+
+func TestInvalidConfigs(t *testing.T) {
+	files, _ := filepath.Glob("testdata/invalid-*.yml")
+	if len(files) == 0 {
+		t.Fatal("no test configs")
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			for _, line := range strings.Split(string(data), "\n") {
+				if w, ok := strings.CutPrefix(line, "# want: "); ok {
+					want = append(want, w)
+				}
+			}
+			got := problems(t, data, &Config{})
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("problems\n got %q\nwant %q", got, want)
+			}
+		})
+	}
+}
+
+func TestValidConfig(t *testing.T) {
+	data, err := os.ReadFile("testdata/valid-journey.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c Config
+	doc, ps := conf.Decode("x.yml", data, &c, nil)
+	r := conf.NewReport()
+	c.Validate(r)
+	if ps = append(ps, doc.Locate(r.Problems())...); len(ps) > 0 {
+		t.Fatal(ps)
+	}
+	p, err := New(NewBrowser(Options{}, "", nil), "", &c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range p.(*prober).steps {
+		names = append(names, s.name)
+	}
+	want := "open type_2 type_3 select_4 click_5 wait_visible_6 wait_gone_7 assert_text_8 assert_url_9 eval_10 screenshot_11"
+	if got := strings.Join(names, " "); got != want {
+		t.Errorf("step names %s, want %s", got, want)
+	}
+	text, err := c.Steps[2].Type.text()
+	if err != nil || text != "s3cret" {
+		t.Errorf("text_file gave %q, %v", text, err)
+	}
+	if s := fmt.Sprint(c.Steps[1].Type.Text); s != conf.Redacted {
+		t.Errorf("typed text prints as %q", s)
+	}
+}
+
+func TestNewResolvesNavigation(t *testing.T) {
+	b := NewBrowser(Options{}, "", nil)
+	c := &Config{Steps: []Step{{Click: "#a"}, {Navigate: "/next?x=1"}}}
+	p, err := New(b, "http://127.0.0.1:8080/app/", c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := p.(*prober).steps
+	if len(steps) != 3 || steps[0].name != "target" || steps[0].url != "http://127.0.0.1:8080/app/" || steps[2].url != "http://127.0.0.1:8080/next?x=1" {
+		t.Errorf("steps %+v", steps)
+	}
+	if _, err := New(b, "", c); err == nil || !strings.Contains(err.Error(), "relative") {
+		t.Errorf("relative navigate without a target: %v", err)
+	}
+	if _, err := New(b, "", &Config{}); err == nil {
+		t.Error("a probe with nothing to do was accepted")
+	}
+	// A step named like the implicit one keeps its name.
+	p, err = New(b, "http://127.0.0.1/", &Config{Steps: []Step{{Name: "target", Click: "#a"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := p.(*prober).steps; s[0].name != "_target" || s[1].name != "target" {
+		t.Errorf("names %q %q", s[0].name, s[1].name)
+	}
+}
+
+func TestOptions(t *testing.T) {
+	for _, tc := range []struct{ yml, want string }{
+		{"max_concurrent_runs: -1\n", "1:max_concurrent_runs: must not be negative"},
+		{"memory_limit: 10MB\n", "1:memory_limit: 10000000B is too small for Chromium (at least 64MiB)"},
+		{"memory_limit: lots\n", `1:memory_limit: invalid size "lots" (use bytes or a unit: KB, MB, GB, KiB, MiB, GiB)`},
+		{"extra_flags: [lang=de]\n", `1:extra_flags[0]: "lang=de" is not a flag (write --name or --name=value)`},
+		{"extra_flags: [--lang=de, --user-data-dir=/x]\n", "1:extra_flags[1]: --user-data-dir is set by the agent"},
+		{"diagnostics: {max_files: -2}\n", "1:diagnostics.max_files: must not be negative"},
+	} {
+		got := problems(t, []byte(tc.yml), &Options{})
+		if len(got) != 1 || got[0] != tc.want {
+			t.Errorf("%q: got %q, want %q", tc.yml, got, tc.want)
+		}
+	}
+	var o Options
+	if ps := problems(t, []byte("chromium_path: /opt/chrome\nmemory_limit: 1.5GiB\nrestart_after_runs: 50\ndiagnostics: {max_bytes: 20MB}\n"), &o); len(ps) > 0 {
+		t.Fatal(ps)
+	}
+	if o.MemoryLimit != 3<<29 || o.Diagnostics.MaxBytes != 20e6 || o.restartAfter() != 50 || o.maxConcurrent() != 1 {
+		t.Errorf("%+v", o)
+	}
+	if d := (Options{}); d.memoryLimit() != DefaultMemoryLimit || d.restartAfter() != DefaultRestartAfterRuns || d.diagMaxFiles() != DefaultDiagMaxFiles {
+		t.Errorf("defaults %+v", d)
+	}
+}
+
+func TestByteSize(t *testing.T) {
+	for in, want := range map[string]ByteSize{
+		"1024": 1024, "512MB": 512e6, "512MiB": 512 << 20, "1GiB": 1 << 30, "2 GB": 2e9, "10KiB": 10 << 10, "-1": -1,
+	} {
+		if got, err := ParseByteSize(in); err != nil || got != want {
+			t.Errorf("%q: %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "MB", "1XB", "one"} {
+		if _, err := ParseByteSize(in); err == nil {
+			t.Errorf("%q was accepted", in)
+		}
+	}
+}

@@ -1,0 +1,124 @@
+//go:build linux
+
+package browser
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sloagent/sloagent/probes"
+)
+
+// TestKilledBrowserIsReplaced kills Chromium from outside in the middle of a
+// run: that run fails, the next gets a new browser, and Close leaves no
+// process of either behind.
+func TestKilledBrowserIsReplaced(t *testing.T) {
+	s := newSite(t)
+	b, err := Start(context.Background(), Options{}, t.TempDir(), testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	firstPID, firstDir := b.PID(), b.ProfileDir()
+	if firstPID == 0 || firstDir == "" {
+		t.Fatalf("no browser after Start: pid %d, profile %q", firstPID, firstDir)
+	}
+
+	hang := parseConfig(t, `steps: [{navigate: /hang, timeout: 30s}]`)
+	done := make(chan probes.Result, 1)
+	go func() { done <- runProbe(t, b, s.URL, hang, 40*time.Second) }()
+	select {
+	case <-s.hung: // the page is loading
+	case res := <-done:
+		t.Fatalf("the run ended before the kill: %+v", res)
+	case <-time.After(20 * time.Second):
+		t.Fatal("the page never started loading")
+	}
+	if err := syscall.Kill(firstPID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	var res probes.Result
+	select {
+	case res = <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the run did not end after the browser was killed")
+	}
+	if res.Success || res.Reason != probes.ReasonBrowserUnavailable || !strings.Contains(res.Message, "crashed or was killed") {
+		t.Fatalf("run during the kill: %v %q %q", res.Success, res.Reason, res.Message)
+	}
+
+	ok := parseConfig(t, `steps: [{navigate: /plain}, {assert_text: {selector: "#ok", contains: good}}]`)
+	res = runProbe(t, b, s.URL, ok, 30*time.Second)
+	if !res.Success {
+		t.Fatalf("run after the kill: %s: %s", res.Reason, res.Message)
+	}
+	st := b.Stats()
+	if st.Restarts[RestartCrash] != 1 || st.Starts != 2 || !st.Up || st.Runs != 2 {
+		t.Errorf("stats %+v", st)
+	}
+	secondDir := b.ProfileDir()
+	if secondDir == firstDir || b.PID() == firstPID {
+		t.Errorf("the browser was not replaced")
+	}
+
+	// A browser that stops answering is replaced before the next run.
+	if err := syscall.Kill(b.PID(), syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	res = runProbe(t, b, s.URL, ok, 40*time.Second)
+	if !res.Success {
+		t.Fatalf("run after the browser hung: %s: %s", res.Reason, res.Message)
+	}
+	if st := b.Stats(); st.Restarts[RestartUnresponsive] != 1 {
+		t.Errorf("stats %+v", st)
+	}
+	thirdDir := b.ProfileDir()
+
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range []string{firstDir, secondDir, thirdDir} {
+		if left := ProcessesUsing(dir); len(left) > 0 {
+			t.Errorf("processes of %s left after Close: %v", dir, left)
+		}
+		if _, err := os.Stat(dir); !os.IsNotExist(err) {
+			t.Errorf("profile %s not removed: %v", dir, err)
+		}
+	}
+	if z := zombieChildren(); len(z) > 0 {
+		t.Errorf("zombie children left: %v", z)
+	}
+	res = runProbe(t, b, s.URL, ok, 5*time.Second)
+	if res.Reason != probes.ReasonBrowserUnavailable {
+		t.Errorf("run after Close: %q %q", res.Reason, res.Message)
+	}
+}
+
+// zombieChildren lists this process's children that exited and were not
+// reaped.
+func zombieChildren() []int {
+	entries, _ := os.ReadDir("/proc")
+	var out []int
+	self := os.Getpid()
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		i := strings.LastIndexByte(string(b), ')')
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) > 2 && f[0] == "Z" && f[1] == strconv.Itoa(self) {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
