@@ -184,7 +184,7 @@ func connMessage(err error) (string, bool) {
 			return "connection to " + op.Addr.String() + " refused", true
 		}
 		return "connection refused", true
-	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.ECONNABORTED):
+	case isReset(err):
 		return "connection reset by peer", true
 	case errors.Is(err, syscall.EPIPE):
 		return "connection closed by peer (broken pipe)", true

@@ -427,3 +427,37 @@ func TestConcurrentRuns(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestNewErrors(t *testing.T) {
+	dir := t.TempDir()
+	notPEM := filepath.Join(dir, "ca.pem")
+	os.WriteFile(notPEM, []byte("not a certificate"), 0o600)
+	for name, tc := range map[string]struct {
+		target string
+		c      *Config
+		msg    string
+	}{
+		"scheme":       {"ftp://example.test/", nil, "not an http:// or https:// URL"},
+		"no host":      {"http:///path", nil, "not an http:// or https:// URL"},
+		"bad url":      {"http://[::1", nil, "target"},
+		"ca not pem":   {"https://example.test/", &Config{TLSConfig: TLSConfig{CAFile: notPEM}}, "no PEM certificate"},
+		"ca missing":   {"https://example.test/", &Config{TLSConfig: TLSConfig{CAFile: filepath.Join(dir, "nope")}}, "ca_file"},
+		"bad pw file":  {"http://example.test/", &Config{BasicAuth: &BasicAuth{Username: "u", PasswordFile: dir + "/nope"}}, "password_file"},
+		"bad key pair": {"http://example.test/", &Config{TLSConfig: TLSConfig{CertFile: notPEM, KeyFile: notPEM}}, "client certificate"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := New(tc.target, tc.c)
+			if err == nil || !strings.Contains(err.Error(), tc.msg) {
+				t.Fatalf("New: %v, want an error containing %q", err, tc.msg)
+			}
+		})
+	}
+	// A nil config is the zero config: all defaults.
+	p, err := New("http://example.test/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.(probes.Closer).Close(); err != nil {
+		t.Error(err)
+	}
+}
