@@ -96,8 +96,11 @@ var sharedReasons = map[string]bool{
 	probes.ReasonTimeout: true, probes.ReasonDNS: true, probes.ReasonConnect: true,
 	probes.ReasonTLS: true, probes.ReasonProtocol: true, probes.ReasonAssertion: true,
 	probes.ReasonBodyMismatch: true, probes.ReasonStatusCode: true, probes.ReasonInternal: true,
-	probes.ReasonCanceled: true,
+	probes.ReasonCanceled: true, ReasonConfig: true,
 }
+
+// ReasonConfig is a plugin's reason for settings it cannot use.
+const ReasonConfig = "config"
 
 // maxPluginReasons bounds what a plugin may declare; reasons are label
 // values.

@@ -80,7 +80,7 @@ func (s *server) Describe(context.Context, *pluginv1.DescribeRequest) (*pluginv1
 	}
 	out := &pluginv1.DescribeResponse{
 		Name: info.Name, Version: info.Version, Description: info.Description,
-		Reasons: append([]string{ReasonConfig}, info.Reasons...),
+		Reasons: info.Reasons,
 	}
 	for _, st := range info.Settings {
 		out.Settings = append(out.Settings, &pluginv1.Setting{Name: st.Name, Description: st.Description, Required: st.Required})
