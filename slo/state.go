@@ -30,11 +30,16 @@ type state struct {
 	events, good, dropped atomic.Uint64
 }
 
+// maxFine is the most the minute tier covers; windows longer than that
+// (the alert windows of SLO windows longer than 30 days) take their oldest
+// part from quarter hours.
+const maxFine = 3 * 24 * time.Hour
+
 // geometry returns the slot counts a configuration needs: minutes covering
-// the longest short window plus an hour, quarter hours covering the longest
-// SLO window plus a day.
+// the longest short window (at most maxFine) plus an hour, quarter hours
+// covering the longest SLO window plus a day.
 func geometry(windows []time.Duration, sp span) (fineN, coarseN int) {
-	longest := windows[len(windows)-1]
+	longest := min(windows[len(windows)-1], maxFine)
 	fineN = int(longest/time.Minute) + 60 + maxSkew
 	coarseN = int((sp.longest()+coarseSecs*time.Second-1)/(coarseSecs*time.Second)) + 96 + 2
 	return fineN, coarseN

@@ -1,0 +1,121 @@
+package slo
+
+import (
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+)
+
+// BenchmarkObserve records one run; the SLOs other than the matching one
+// cost nothing per run.
+func BenchmarkObserve(b *testing.B) {
+	for _, method := range []string{Occurrences, Timeslices} {
+		b.Run(method, func(b *testing.B) {
+			var cfgs []Config
+			for i := 0; i < 20; i++ {
+				cfg := Config{Name: fmt.Sprint("slo", i), Probes: []string{fmt.Sprint("p", i)}, Objective: 99.9, BudgetingMethod: method}
+				if method == Timeslices {
+					cfg.Timeslice.GoodThreshold = 0.9
+				}
+				cfgs = append(cfgs, cfg)
+			}
+			c := newClock(t0)
+			e := mustEngine(b, cfgs, nil, c)
+			ev := Event{Probe: "p7", Labels: map[string]string{"team": "a"}, Time: t0, Success: true}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				ev.Success = i%100 != 0
+				e.Observe(ev)
+			}
+		})
+	}
+	b.Run("parallel", func(b *testing.B) {
+		c := newClock(t0)
+		e := mustEngine(b, []Config{{Name: "a", Probes: []string{"p"}, Objective: 99.9}}, nil, c)
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			ev := Event{Probe: "p", Time: t0, Success: true}
+			for pb.Next() {
+				e.Observe(ev)
+			}
+		})
+	})
+}
+
+// BenchmarkWindows computes every window, the budget and the alerts of one
+// SLO with 30 days of history, as a scrape does; "chart" adds the
+// status page's burn-down.
+func BenchmarkWindows(b *testing.B) {
+	for _, tc := range []struct {
+		name  string
+		cfg   Config
+		chart bool
+	}{
+		{"rolling30d", Config{Name: "a", Probes: []string{"p"}, Objective: 99.9}, false},
+		{"calendar-month", Config{Name: "a", Probes: []string{"p"}, Objective: 99.9, Window: WindowConfig{Calendar: Month, TimeZone: "Europe/Berlin"}}, false},
+		{"rolling30d-chart", Config{Name: "a", Probes: []string{"p"}, Objective: 99.9}, true},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			c := newClock(t0)
+			e := mustEngine(b, []Config{tc.cfg}, nil, c)
+			for m := 0; m < 30*1440; m++ {
+				at := t0.Add(time.Duration(m) * time.Minute)
+				c.Set(at)
+				e.Observe(Event{Probe: "p", Time: at, Success: m%97 != 0})
+			}
+			st := e.snap.Load().slos[0]
+			now := c.Now()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				st.status(now, tc.chart)
+			}
+		})
+	}
+}
+
+// TestMemoryPerSLO measures the heap an SLO's history takes, which does not
+// grow with the number of runs. The figures are logged (go test -v -run
+// MemoryPerSLO) and bounded here.
+func TestMemoryPerSLO(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		cfg   Config
+		bound int
+	}{
+		{"rolling 30d", Config{Probes: []string{"p"}, Objective: 99.9}, 110 << 10},
+		{"calendar month", Config{Probes: []string{"p"}, Objective: 99.9, Window: WindowConfig{Calendar: Month, TimeZone: "Europe/Berlin"}}, 110 << 10},
+		{"rolling 30d, 1m timeslices", Config{Probes: []string{"p"}, Objective: 99.9, BudgetingMethod: Timeslices,
+			Timeslice: TimesliceConfig{GoodThreshold: 0.9}}, 270 << 10},
+		{"rolling 90d", Config{Probes: []string{"p"}, Objective: 99.9, Window: WindowConfig{Rolling: dur(90 * 24 * time.Hour)}}, 180 << 10},
+	} {
+		const n = 20
+		cfgs := make([]Config, n)
+		for i := range cfgs {
+			cfgs[i] = tc.cfg
+			cfgs[i].Name = fmt.Sprint("slo", i)
+		}
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		c := newClock(t0)
+		e := mustEngine(t, cfgs, nil, c)
+		// Slots are allocated up front; runs (counted by every SLO) in
+		// every quarter hour of the window show nothing grows with them.
+		for m := 0; m < 31*1440; m += 15 {
+			at := t0.Add(time.Duration(m) * time.Minute)
+			c.Set(at)
+			e.Observe(Event{Probe: "p", Time: at, Success: true})
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		per := int(after.HeapAlloc-before.HeapAlloc) / n
+		runtime.KeepAlive(e)
+		t.Logf("%s: %d bytes (%.0f KiB) per SLO", tc.name, per, float64(per)/1024)
+		if per > tc.bound {
+			t.Errorf("%s: %d bytes per SLO, want at most %d", tc.name, per, tc.bound)
+		}
+	}
+}
