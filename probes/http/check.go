@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/flate"
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -156,11 +157,18 @@ func (r *run) readBody(resp *http.Response) error {
 	var body io.Reader = wire
 	switch p.compression {
 	case "gzip":
-		zr, err := gzip.NewReader(wire)
-		if err != nil {
-			return bodyErr(err)
+		// A gzip reader is large; reuse them across runs.
+		zr, _ := p.gzips.Get().(*gzip.Reader)
+		var err error
+		if zr == nil {
+			zr, err = gzip.NewReader(wire)
+		} else {
+			err = zr.Reset(wire)
 		}
-		defer zr.Close()
+		if err != nil {
+			return bodyErr(err, p.compression)
+		}
+		defer p.gzips.Put(zr)
 		body = zr
 	case "deflate":
 		zr := flate.NewReader(wire)
@@ -181,27 +189,20 @@ func (r *run) readBody(resp *http.Response) error {
 		_, err = io.Copy(io.Discard, plain)
 	}
 	r.wireLen, r.bodyLen = wire.n, plain.n
-	return bodyErr(err)
+	return bodyErr(err, p.compression)
 }
 
 // bodyErr makes a truncated or corrupt body a protocol error rather than a
 // bare EOF, which classify would take for a connection closed early.
-func bodyErr(err error) error {
-	switch err {
-	case nil, errTooLarge:
+func bodyErr(err error, encoding string) error {
+	var corrupt flate.CorruptInputError
+	switch {
+	case err == nil, errors.Is(err, errTooLarge):
 		return err
-	case io.EOF, io.ErrUnexpectedEOF:
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return fmt.Errorf("body ended early: %w", io.ErrUnexpectedEOF)
-	}
-	if _, ok := err.(interface{ Timeout() bool }); ok {
-		return err
-	}
-	switch err.(type) {
-	case flate.CorruptInputError:
-		return fmt.Errorf("body is not valid %s: %v", "deflate", err)
-	}
-	if err == gzip.ErrHeader || err == gzip.ErrChecksum {
-		return fmt.Errorf("body is not valid gzip: %v", err)
+	case errors.As(err, &corrupt), errors.Is(err, gzip.ErrHeader), errors.Is(err, gzip.ErrChecksum):
+		return fmt.Errorf("body is not valid %s: %v", encoding, err)
 	}
 	return err
 }

@@ -55,7 +55,8 @@ type prober struct {
 	limit          int64
 	compression    string
 
-	bufs sync.Pool // *bytes.Buffer for bodies that are matched
+	bufs  sync.Pool // *bytes.Buffer for bodies that are matched
+	gzips sync.Pool // *gzip.Reader
 }
 
 type headerMatch struct {
