@@ -188,7 +188,7 @@ func (r *run) readBody(resp *http.Response) error {
 	} else {
 		_, err = io.Copy(io.Discard, plain)
 	}
-	r.wireLen, r.bodyLen = wire.n, plain.n
+	r.bodyLen = plain.n
 	return bodyErr(err, p.compression)
 }
 

@@ -53,7 +53,6 @@ type run struct {
 	// body reader and the checks.
 	redirects   int
 	loopURL     string
-	wireLen     int64
 	bodyLen     int64
 	bodyBuf     *bytes.Buffer
 	failedRegex bool
@@ -68,7 +67,6 @@ type run struct {
 	dnsLookup  time.Duration // of the first connection, as probe_dns_lookup_time_seconds
 	ipProto    int
 	addr       string // remote address of the latest connection
-	tlsState   *tls.ConnectionState
 }
 
 func runFrom(ctx context.Context) *run {
@@ -145,9 +143,6 @@ func (r *run) tlsHandshakeDone(cs tls.ConnectionState, err error) {
 	}
 	took := now.Sub(r.phaseStart)
 	r.endLocked(now)
-	if err == nil {
-		r.tlsState = &cs
-	}
 	if r.debug {
 		logTLS(r.ctx, r.log, cs, took, err)
 	}
