@@ -82,14 +82,20 @@ func (e *Engine) Update(cfgs []Config) error {
 	for _, st := range old.slos {
 		byName[st.name] = st
 	}
-	next := &snapshot{}
+	// Check first, so that a bad config changes nothing.
 	seen := map[string]bool{}
 	for i := range cfgs {
-		cfg := cfgs[i]
-		if seen[cfg.Name] {
-			return fmt.Errorf("duplicate SLO name %q", cfg.Name)
+		if seen[cfgs[i].Name] {
+			return fmt.Errorf("duplicate SLO name %q", cfgs[i].Name)
 		}
-		seen[cfg.Name] = true
+		seen[cfgs[i].Name] = true
+		if _, err := newSpan(cfgs[i].Window); err != nil {
+			return fmt.Errorf("slo %q: %w", cfgs[i].Name, err)
+		}
+	}
+	next := &snapshot{}
+	for i := range cfgs {
+		cfg := cfgs[i]
 		if st := byName[cfg.Name]; st != nil {
 			st.mu.Lock()
 			err := st.configure(cfg, now)
@@ -114,7 +120,7 @@ func (e *Engine) Update(cfgs []Config) error {
 		}
 	}
 	if len(removed) > 0 {
-		if err := e.flush(removed, e.clock()); err != nil {
+		if err := e.flush(removed, next.slos, e.clock()); err != nil {
 			e.log.Warn("flushing removed SLOs failed; their last minutes are lost", "err", err)
 		}
 	}
@@ -214,7 +220,8 @@ func (e *Engine) Status() []Status {
 func (e *Engine) Flush() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.flush(e.snap.Load().slos, e.clock())
+	slos := e.snap.Load().slos
+	return e.flush(slos, slos, e.clock())
 }
 
 // Close flushes. The store is closed by whoever opened it.
@@ -236,7 +243,9 @@ func (e *Engine) Run(ctx context.Context, interval time.Duration) error {
 	}
 }
 
-func (e *Engine) flush(slos []*state, now time.Time) error {
+// flush writes the changes of slos; active are the configured SLOs, whose
+// history is kept whatever its age.
+func (e *Engine) flush(slos, active []*state, now time.Time) error {
 	if e.store == nil {
 		return nil
 	}
@@ -244,7 +253,11 @@ func (e *Engine) flush(slos []*state, now time.Time) error {
 	for _, st := range slos {
 		batches = append(batches, st.takeDirty(now))
 	}
-	err := e.store.write(batches, now)
+	names := map[string]bool{}
+	for _, st := range active {
+		names[st.name] = true
+	}
+	err := e.store.write(batches, names, now)
 	if err != nil {
 		for i, st := range slos {
 			st.remark(batches[i])

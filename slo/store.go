@@ -169,17 +169,17 @@ type batch struct {
 }
 
 // write stores batches in one transaction, marks them seen at now and
-// deletes SLOs not seen for RemovedRetention.
-func (s *Store) write(batches []batch, now time.Time) error {
+// deletes SLOs that are not active once not seen for RemovedRetention.
+func (s *Store) write(batches []batch, active map[string]bool, now time.Time) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		root := tx.Bucket(bucketSLOs)
-		active := map[string]bool{}
 		for _, bt := range batches {
-			active[bt.name] = true
 			b, err := root.CreateBucketIfNotExists([]byte(bt.name))
 			if err != nil {
 				return err
 			}
+			// Batches are of configured SLOs or of ones removed
+			// just now: either way seen now.
 			if err := b.Put(keySeen, u64(uint64(now.Unix()))); err != nil {
 				return err
 			}
