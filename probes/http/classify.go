@@ -154,13 +154,9 @@ func hostnameMessage(e x509.HostnameError) string {
 	if e.Certificate == nil {
 		return e.Error()
 	}
-	names := append([]string(nil), e.Certificate.DNSNames...)
-	for _, ip := range e.Certificate.IPAddresses {
-		names = append(names, ip.String())
-	}
-	valid := "no names"
-	if len(names) > 0 {
-		valid = strings.Join(names, ", ")
+	valid := certNames(e.Certificate)
+	if valid == "" {
+		valid = "no names"
 	}
 	return "certificate " + certName(e.Certificate) + " is not valid for " + e.Host + " (valid for " + valid + ")"
 }

@@ -3,6 +3,7 @@ package http
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"log/slog"
 	"net/http"
 	"sort"
@@ -32,11 +33,11 @@ func logTLS(ctx context.Context, log *slog.Logger, cs tls.ConnectionState, took 
 		return
 	}
 	args := []any{"version", tls.VersionName(cs.Version), "cipher", tls.CipherSuiteName(cs.CipherSuite),
-		"alpn", cs.NegotiatedProtocol, "server_name", cs.ServerName, "took", took}
+		"alpn", cs.NegotiatedProtocol, "took", took}
 	for i, c := range cs.PeerCertificates {
 		args = append(args, slog.Group("cert"+strconv.Itoa(i),
 			"subject", c.Subject.String(), "issuer", c.Issuer.String(),
-			"dns_names", strings.Join(c.DNSNames, ","),
+			"names", certNames(c),
 			"not_after", c.NotAfter.UTC().Format(time.RFC3339)))
 	}
 	log.DebugContext(ctx, "tls handshake", args...)
@@ -81,4 +82,12 @@ func headerText(h http.Header) string {
 		}
 	}
 	return b.String()
+}
+
+func certNames(c *x509.Certificate) string {
+	names := append([]string(nil), c.DNSNames...)
+	for _, ip := range c.IPAddresses {
+		names = append(names, ip.String())
+	}
+	return strings.Join(names, ",")
 }

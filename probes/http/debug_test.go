@@ -32,7 +32,7 @@ func TestDebugTrace(t *testing.T) {
 	for _, want := range []string{
 		"msg=request", "method=GET", "Accept: text/plain", "X-Api-Key: <secret>", "Authorization: <secret>",
 		"msg=connected", "addr=127.0.0.1:",
-		`msg="tls handshake"`, `version="TLS 1.3"`, "alpn=h2", "cert0.subject=\"CN=test server\"", "cert0.not_after=",
+		`msg="tls handshake"`, `version="TLS 1.3"`, "alpn=h2", "cert0.subject=\"CN=test server\"", "cert0.names=localhost,127.0.0.1",
 		"msg=response", `status="418 I'm a teapot"`, "Set-Cookie: <secret>",
 		"msg=result", "reason=status_code", "processing=",
 	} {

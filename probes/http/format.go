@@ -77,10 +77,9 @@ func Format(w io.Writer, res probes.Result) error {
 	}
 	if exp, ok := get(MetricEarliestExpiry); ok {
 		t := time.Unix(int64(exp), 0).UTC()
-		left := time.Until(t)
-		when := fmt.Sprintf("in %d days", int(left.Hours()/24))
-		if left < 0 {
-			when = fmt.Sprintf("%d days ago", int(-left.Hours()/24))
+		when := "in " + humanDays(time.Until(t))
+		if time.Until(t) < 0 {
+			when = humanDays(-time.Until(t)) + " ago"
 		}
 		fmt.Fprintf(&b, "earliest certificate expiry %s (%s)\n", t.Format(time.RFC3339), when)
 	}
@@ -156,4 +155,11 @@ func fmtDur(d time.Duration) string {
 		return fmt.Sprintf("%.0fms", ms)
 	}
 	return fmt.Sprintf("%.2fs", d.Seconds())
+}
+
+func humanDays(d time.Duration) string {
+	if d < 48*time.Hour {
+		return fmt.Sprintf("%d hours", int(d.Hours()))
+	}
+	return fmt.Sprintf("%d days", int(d.Hours()/24))
 }

@@ -22,7 +22,7 @@ func TestFormat(t *testing.T) {
 		"DNS Lookup", "TCP Connection", "TLS Handshake", "Server Processing", "Content Transfer",
 		"namelookup:", "connect:", "pretransfer:", "starttransfer:", "total:",
 		"status 200, HTTP/2, body 3 bytes", "IPv4", "TLS 1.3, TLS_",
-		"certificate subject: CN=test server", "earliest certificate expiry", "(in 0 days)",
+		"certificate subject: CN=test server", "earliest certificate expiry", "(in 11 hours)",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
