@@ -1,7 +1,6 @@
 package slo
 
 import (
-	"fmt"
 	"math"
 	"net/url"
 	"regexp"
@@ -311,8 +310,6 @@ func sortedKeys(m map[string]string) []string {
 	sort.Strings(ks)
 	return ks
 }
-
-func (c *Config) String() string { return fmt.Sprintf("slo %q", c.Name) }
 
 // windowLength is the shortest the SLO window can be, for checking that
 // alert windows fit in it.

@@ -130,11 +130,13 @@ func (st *state) rejudge(now int64) {
 	for _, sl := range old.coarse.slots {
 		if q := int64(sl.idx); q < from/finePerCoars && q > nowQ-int64(coarseN)+1 {
 			st.slices.coarse.set(q, counts{uint64(sl.good), uint64(sl.total)})
+			st.slices.coarse.markDirty(q)
 		}
 	}
 	for q := from / finePerCoars; q <= nowQ+1; q++ {
-		st.slices.coarse.markDirty(q) // so cleared quarters reach the store
-		st.slices.coarse.slots[st.slices.coarse.pos(q)].idx = int32(q)
+		// Written even if left empty, so the store forgets old judgements.
+		st.slices.coarse.set(q, counts{})
+		st.slices.coarse.markDirty(q)
 	}
 	st.acc = make([]slot, int64(fineN)/st.sliceMin+2)
 	st.sliceFloor = ceilDiv(from, st.sliceMin)
