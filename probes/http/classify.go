@@ -83,12 +83,18 @@ func (r *run) timeout() string {
 		return time.Since(r.start).Round(time.Millisecond).String()
 	}
 	d := r.deadline.Sub(r.start)
-	step := 10 * time.Millisecond
-	if d >= time.Second {
-		step = 100 * time.Millisecond
-	}
-	if d <= 0 {
+	var step time.Duration
+	switch {
+	case d <= 0:
 		return "0s"
+	case d < 100*time.Millisecond:
+		step = 5 * time.Millisecond
+	case d < time.Second:
+		step = 50 * time.Millisecond
+	case d < 10*time.Second:
+		step = 100 * time.Millisecond
+	default:
+		step = time.Second
 	}
 	return ((d + step - 1) / step * step).String()
 }

@@ -280,3 +280,21 @@ func TestPhaseTiming(t *testing.T) {
 		t.Errorf("duration %s shorter than the server's delays", res.Duration)
 	}
 }
+
+// The message names the timeout as configured, though the run starts a
+// moment after its deadline was set.
+func TestTimeoutText(t *testing.T) {
+	start := time.Now()
+	for d, want := range map[time.Duration]string{
+		2*time.Second - 3*time.Millisecond:         "2s",
+		500*time.Millisecond - 20*time.Millisecond: "500ms",
+		50*time.Millisecond - time.Millisecond:     "50ms",
+		90 * time.Second:                           "1m30s",
+		-time.Second:                               "0s",
+	} {
+		r := &run{start: start, deadline: start.Add(d)}
+		if got := r.timeout(); got != want {
+			t.Errorf("timeout for %s = %s, want %s", d, got, want)
+		}
+	}
+}
