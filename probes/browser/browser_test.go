@@ -23,7 +23,20 @@ var (
 	sharedDiag string
 )
 
+// childEnv makes the test binary act as an agent that starts the browser
+// and waits to be killed; see TestBrowserDiesWithTheAgent.
+const childEnv = "SLOAGENT_BROWSER_TEST_CHILD"
+
 func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) != "" {
+		b, err := Start(context.Background(), Options{}, "", nil)
+		if err != nil {
+			fmt.Println("error", err)
+			os.Exit(1)
+		}
+		fmt.Println("started", b.PID(), b.ProfileDir())
+		select {}
+	}
 	if _, err := resolvePath(""); err != nil {
 		fmt.Fprintln(os.Stderr, "browser tests need Chromium:", err)
 		os.Exit(1)
@@ -289,6 +302,31 @@ steps:
 		t.Errorf("fcp = %vs, want the first small paint before 0.6s", fcp)
 	}
 	sample(t, res, "probe_browser_cls")
+}
+
+func TestInteractionToNextPaint(t *testing.T) {
+	s := newSite(t)
+	c := parseConfig(t, `
+steps:
+  - navigate: /interact
+  - click: "#slow"
+  - assert_text: {selector: "#out", contains: clicked}
+  - eval: "new Promise(r => requestAnimationFrame(() => setTimeout(() => r(true), 200)))"
+`)
+	res := runProbe(t, shared, s.URL, c, 20*time.Second)
+	if !res.Success {
+		t.Fatalf("%s: %s", res.Reason, res.Message)
+	}
+	if inp := sample(t, res, "probe_browser_web_vital_seconds", "vital", "inp"); inp < 0.15 || inp > 10 {
+		t.Errorf("inp = %vs, want at least the handler's 0.15s", inp)
+	}
+	// Without an interaction there is no INP to report.
+	res = runProbe(t, shared, s.URL+"/plain", &Config{}, 20*time.Second)
+	for _, smp := range res.Samples {
+		if smp.Name == "probe_browser_web_vital_seconds" && smp.Labels[0].Value == "inp" {
+			t.Errorf("inp reported without an interaction: %v", smp.Value)
+		}
+	}
 }
 
 func TestPageThatNeverLoadsTimesOut(t *testing.T) {

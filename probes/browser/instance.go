@@ -36,8 +36,10 @@ type instance struct {
 	stopOnce sync.Once
 }
 
-// chromiumFlags are needed on a server: headless, root in a container, no
-// GPU, and nothing that reaches the network by itself at start.
+// chromiumFlags suit a server: headless, root in a container, no GPU,
+// nothing that reaches the network by itself, no crash reporter or
+// extensions, shared memory in /tmp (a container's /dev/shm is small), and
+// no throttling of the windows of concurrent runs that are not in front.
 var chromiumFlags = []chromedp.ExecAllocatorOption{
 	chromedp.Flag("headless", true),
 	chromedp.NoSandbox,
@@ -46,9 +48,24 @@ var chromiumFlags = []chromedp.ExecAllocatorOption{
 	chromedp.Flag("disable-component-update", true),
 	chromedp.Flag("disable-sync", true),
 	chromedp.Flag("no-first-run", true),
+	chromedp.Flag("no-default-browser-check", true),
 	chromedp.Flag("disable-quic", true),
 	chromedp.Flag("disable-domain-reliability", true),
+	chromedp.Flag("disable-client-side-phishing-detection", true),
+	chromedp.Flag("safebrowsing-disable-auto-update", true),
+	chromedp.Flag("metrics-recording-only", true),
 	chromedp.Flag("no-pings", true),
+	chromedp.Flag("disable-breakpad", true),
+	chromedp.Flag("disable-extensions", true),
+	chromedp.Flag("disable-default-apps", true),
+	chromedp.Flag("disable-features", "Translate,OptimizationHints,MediaRouter"),
+	chromedp.Flag("disable-dev-shm-usage", true),
+	chromedp.Flag("disable-background-timer-throttling", true),
+	chromedp.Flag("disable-backgrounding-occluded-windows", true),
+	chromedp.Flag("disable-renderer-backgrounding", true),
+	chromedp.Flag("password-store", "basic"),
+	chromedp.Flag("hide-scrollbars", true),
+	chromedp.Flag("mute-audio", true),
 	chromedp.WindowSize(1280, 800),
 }
 

@@ -3,8 +3,11 @@
 package browser
 
 import (
+	"bufio"
 	"context"
+	"fmt"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
@@ -121,4 +124,54 @@ func zombieChildren() []int {
 		}
 	}
 	return out
+}
+
+// TestBrowserDiesWithTheAgent kills an agent with SIGKILL, which gives it no
+// chance to stop anything: Chromium must still go away with it, even when
+// it is hung.
+func TestBrowserDiesWithTheAgent(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"=1")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatalf("reading the child's output: %v", err)
+	}
+	var pid int
+	var dir string
+	if _, err := fmt.Sscanf(line, "started %d %s", &pid, &dir); err != nil {
+		t.Fatalf("child said %q", line)
+	}
+	defer os.RemoveAll(dir) // nobody was left to remove it
+	if len(ProcessesUsing(dir)) == 0 {
+		t.Fatal("no Chromium processes found for the child's browser")
+	}
+	// A stopped browser cannot notice that its pipe to the agent closed,
+	// as a running one would: only the parent-death signal ends it.
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		left := ProcessesUsing(dir)
+		if len(left) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			killTree(pid, dir)
+			t.Fatalf("Chromium processes outlived the killed agent: %v", left)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

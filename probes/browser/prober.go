@@ -176,6 +176,10 @@ func (r *run) execute(ctx context.Context) probes.Result {
 		if err != nil {
 			res = r.failure(ctx, s, took, err)
 		}
+		if r.log.Enabled(ctx, slog.LevelDebug) {
+			// s.what is a selector or URL, never typed text.
+			r.log.Debug("browser step", "step", s.name, "action", s.action, "on", s.what, "took", took, "err", err)
+		}
 	}
 	if res.Success {
 		res.Message = fmt.Sprintf("%d steps passed", len(r.p.steps))

@@ -71,6 +71,17 @@ setTimeout(() => {
 }, 600);
 </script></body></html>`
 
+// interactPage has a button whose handler blocks the page for 150ms, so
+// the interaction's next paint comes at least that late.
+const interactPage = `<!doctype html><html><body><button id="slow" style="font-size:30px">Go</button><p id="out"></p>
+<script>
+document.getElementById('slow').addEventListener('click', () => {
+  const end = performance.now() + 150;
+  while (performance.now() < end) {}
+  document.getElementById('out').textContent = 'clicked';
+});
+</script></body></html>`
+
 // cookiePage shows whether the browser sent a cookie, and sets one.
 func cookiePage(w http.ResponseWriter, r *http.Request) {
 	seen := "no cookie"
@@ -106,6 +117,7 @@ func newSite(t testing.TB) *site {
 	mux.HandleFunc("/home", html(homePage))
 	mux.HandleFunc("/trouble", html(fmt.Sprintf(troublePage, closedPort(t))))
 	mux.HandleFunc("/lcp", html(lcpPage))
+	mux.HandleFunc("/interact", html(interactPage))
 	mux.HandleFunc("/plain", html(`<!doctype html><html><body><p id="ok">all good</p></body></html>`))
 	mux.HandleFunc("/cookie", cookiePage)
 	mux.HandleFunc("/broken", func(w http.ResponseWriter, r *http.Request) {
