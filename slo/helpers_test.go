@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"log/slog"
 	"math"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,30 +12,17 @@ import (
 )
 
 // clock is a settable time source for the engine.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
+type clock struct{ ns atomic.Int64 }
+
+func newClock(t time.Time) *clock {
+	c := &clock{}
+	c.Set(t)
+	return c
 }
 
-func newClock(t time.Time) *clock { return &clock{t: t} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+func (c *clock) Now() time.Time      { return time.Unix(0, c.ns.Load()).UTC() }
+func (c *clock) Set(t time.Time)     { c.ns.Store(t.UnixNano()) }
+func (c *clock) Add(d time.Duration) { c.ns.Add(int64(d)) }
 
 // t0 is a Thursday, midnight UTC.
 var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)

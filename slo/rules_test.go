@@ -35,6 +35,7 @@ func writeRules(t *testing.T, dir string, groupLabels ...string) string {
 }
 
 func TestRulesPassPromtool(t *testing.T) {
+	t.Parallel()
 	promtool := lookPromtool(t)
 	for _, labels := range [][]string{nil, {"region", "env"}} {
 		path := writeRules(t, t.TempDir(), labels...)
@@ -99,6 +100,7 @@ func TestRulesMatchEngineAlerts(t *testing.T) {
 // engine computes from the same runs, and the same alerts fire. The
 // rules are evaluated by promtool's rule unit tests.
 func TestRulesAggregateAgents(t *testing.T) {
+	t.Parallel()
 	promtool := lookPromtool(t)
 	dir := t.TempDir()
 	writeRules(t, dir)

@@ -29,6 +29,7 @@ import (
 // After 30 days: 480 + 1080 bad of 864000 runs, budget remaining
 // 1 - 1560/8640.
 func TestSimulated30Days(t *testing.T) {
+	t.Parallel()
 	c := newClock(t0)
 	e := mustEngine(t, []Config{{Name: "sim", Probes: []string{"p"}, Objective: 99}}, nil, c)
 	const outage, degraded = 10 * 1440, 20 * 1440

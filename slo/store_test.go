@@ -43,6 +43,7 @@ func runDays(e *Engine, c *clock, from time.Time, minutes int) {
 
 // A clean restart keeps everything; the time the agent was down is no data.
 func TestStoreRestart(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	c := newClock(t0)
 	st := openStore(t, dir)
@@ -114,6 +115,7 @@ func TestStoreCrashKeepsLastFlush(t *testing.T) {
 }
 
 func TestStoreCorruptFileMovedAside(t *testing.T) {
+	t.Parallel()
 	for name, damage := range map[string]func(t *testing.T, path string){
 		"garbage": func(t *testing.T, path string) {
 			if err := os.WriteFile(path, bytes.Repeat([]byte("not a database "), 1000), 0o600); err != nil {
@@ -184,6 +186,7 @@ func writeValidState(t *testing.T, path string) {
 // A second process on the same state directory gets an error in bounded
 // time, and the file in use is left alone.
 func TestStoreLockedFails(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	st := openStore(t, dir)
 	defer st.Close()
@@ -284,6 +287,7 @@ func TestStorePrunes(t *testing.T) {
 // A restart with a longer window (so a longer fine tier) takes the minutes
 // the file does not have from its quarter hours.
 func TestStoreRestartWithLongerWindow(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	c := newClock(t0)
 	st := openStore(t, dir)
