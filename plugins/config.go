@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -169,7 +170,9 @@ func ValidateProbe(cs []Config, pc *ProbeConfig, r conf.Report) {
 		if c.Name == pc.Name {
 			return
 		}
-		names = append(names, c.Name)
+		if !slices.Contains(names, c.Name) {
+			names = append(names, c.Name)
+		}
 	}
 	r.Errorf("name", "no plugin named %q in the plugins list (declared: %s)", pc.Name, strings.Join(names, ", "))
 }

@@ -118,6 +118,7 @@ func TestDNSPlugin(t *testing.T) {
 	}
 	t.Cleanup(func() { silent.Close() })
 	s, _ := supervise(t, Config{Name: "dns", Command: pluginPath(t, "dns")})
+	waitRunning(t, s)
 	for _, tc := range []struct {
 		name, target string
 		settings     map[string]any

@@ -3,6 +3,8 @@ package plugins
 import (
 	"bufio"
 	"encoding/pem"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -48,7 +50,9 @@ func TestTCPPlugin(t *testing.T) {
 	closedAddr := closed.Addr().String()
 	closed.Close()
 
-	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the untrusted case fails handshakes on purpose
+	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	ca := filepath.Join(t.TempDir(), "ca.pem")
 	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
@@ -57,6 +61,7 @@ func TestTCPPlugin(t *testing.T) {
 	tlsAddr := strings.TrimPrefix(srv.URL, "https://")
 
 	s, _ := supervise(t, Config{Name: "tcp", Command: pluginPath(t, "tcp")})
+	waitRunning(t, s)
 	addr := ln.Addr().String()
 	for _, tc := range []struct {
 		name, target string

@@ -4,14 +4,20 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/exec"
+	"strconv"
 	"time"
 
 	"github.com/sloagent/sloagent/internal/conf"
+	"github.com/sloagent/sloagent/plugins/sdk"
 )
 
 // hostMain is the agent stand-in of TestSIGKILLLeavesNoPlugin: it starts the
 // plugin, prints its pid and waits to be killed.
 func hostMain() {
+	if os.Getenv("SLOAGENT_TEST_HOST_RAW") != "" {
+		rawHostMain()
+	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	c := Config{Name: "test", Command: os.Getenv("SLOAGENT_TEST_HOST"), RestartBackoff: conf.Duration(time.Hour)}
 	s := NewSupervisor([]Config{c}, log)
@@ -23,4 +29,19 @@ func hostMain() {
 	}
 	fmt.Fprintln(os.Stderr, "plugin did not start:", s.Status())
 	os.Exit(1)
+}
+
+// rawHostMain starts the plugin without the supervisor (so without a
+// parent-death signal), as a host on a system without one would: the SDK's
+// own parent watch has to end it.
+func rawHostMain() {
+	cmd := exec.Command(os.Getenv("SLOAGENT_TEST_HOST"))
+	cmd.Env = []string{sdk.Handshake.MagicCookieKey + "=" + sdk.Handshake.MagicCookieValue, "PLUGIN_PROTOCOL_VERSIONS=1",
+		sdk.AgentPIDEnv + "=" + strconv.Itoa(os.Getpid())}
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fmt.Println(cmd.Process.Pid)
+	select {}
 }

@@ -159,3 +159,19 @@ func gather(t testing.TB, reg *prometheus.Registry) map[string]float64 {
 	}
 	return out
 }
+
+// waitRunning waits for every plugin of s to have started, so that tests
+// with short probe timeouts do not count the start against them.
+func waitRunning(t testing.TB, s *Supervisor) {
+	t.Helper()
+	for end := time.Now().Add(20 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		running := true
+		for _, st := range s.Status() {
+			running = running && st.State == StateRunning
+		}
+		if running {
+			return
+		}
+	}
+	t.Fatalf("plugins did not start: %+v", s.Status())
+}

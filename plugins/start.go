@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"time"
 
@@ -97,7 +98,7 @@ func (p *proc) pid() int {
 }
 
 func environ(c *Config) []string {
-	env := []string{}
+	env := []string{sdk.AgentPIDEnv + "=" + strconv.Itoa(os.Getpid())}
 	for _, k := range c.InheritEnv {
 		if v, ok := os.LookupEnv(k); ok {
 			env = append(env, k+"="+v)

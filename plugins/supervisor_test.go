@@ -106,7 +106,7 @@ func TestEnvironmentNotInherited(t *testing.T) {
 	s, _ := supervise(t, c)
 	r := run(t, s, "env", &ProbeConfig{Name: "test"}, 5*time.Second)
 	if !r.Success || !strings.Contains(r.Message, "API_TOKEN=s3cret") || !strings.Contains(r.Message, "SLOAGENT_PASSED=yes") ||
-		strings.Contains(r.Message, "SLOAGENT_SECRET_OF_THE_AGENT") || strings.Contains(r.Message, "PATH=") {
+		strings.Contains(r.Message, "SLOAGENT_SECRET_OF_THE_AGENT") || strings.Contains(r.Message, "PATH=") || !strings.Contains(r.Message, "SLOAGENT_AGENT_PID="+strconv.Itoa(os.Getpid())) {
 		t.Fatalf("plugin environment: %s", r.Message)
 	}
 }
@@ -163,12 +163,12 @@ func TestSlowProbeIsNotAHang(t *testing.T) {
 	pc := &ProbeConfig{Name: "test", Settings: map[string]any{"sleep": "10s"}}
 	eventually(t, s, "ok", &ProbeConfig{Name: "test"})
 	pid := s.Status()[0].PID
-	r := run(t, s, "sleep", pc, 500*time.Millisecond)
+	r := run(t, s, "sleep", pc, 2*time.Second)
 	if r.Reason != probes.ReasonTimeout || r.Message != "interrupted" {
 		t.Fatalf("slow probe: %+v", r)
 	}
 	// The SDK answers for a probe that ignores its deadline.
-	r = run(t, s, "ignore-deadline", pc, 500*time.Millisecond)
+	r = run(t, s, "ignore-deadline", pc, 2*time.Second)
 	if r.Reason != probes.ReasonTimeout || !strings.Contains(r.Message, "did not finish") {
 		t.Fatalf("probe ignoring its deadline: %+v", r)
 	}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -50,11 +51,19 @@ func hclogKeys(groups []string, a slog.Attr) slog.Attr {
 	return a
 }
 
+// AgentPIDEnv names the variable in which the agent passes its process id,
+// so that a plugin whose agent died before the plugin got to look still
+// knows it is orphaned.
+const AgentPIDEnv = "SLOAGENT_AGENT_PID"
+
 // watchParent exits when the agent is gone. Linux's parent-death signal is
 // set by the agent where it can; this also covers other systems and an agent
-// killed between fork and exec.
+// killed between fork and the signal's setting.
 func watchParent(log *slog.Logger, every time.Duration) {
 	parent := os.Getppid()
+	if pid, err := strconv.Atoi(os.Getenv(AgentPIDEnv)); err == nil && pid > 0 {
+		parent = pid
+	}
 	for range time.Tick(every) {
 		if os.Getppid() != parent {
 			log.Info("agent went away, exiting", "parent", parent)
