@@ -1,0 +1,102 @@
+package slo
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// crashChildEnv names the state directory when the test binary runs as the
+// process that is killed.
+const crashChildEnv = "SLO_CRASH_CHILD_DIR"
+
+var crashSLO = []Config{{Name: "crash", Probes: []string{"p"}, Objective: 99}}
+
+// TestCrashChild is the process TestKillDuringRuns kills: it records runs
+// as fast as it can, flushes every 20ms and prints how many runs each
+// completed flush holds.
+func TestCrashChild(t *testing.T) {
+	dir := os.Getenv(crashChildEnv)
+	if dir == "" {
+		t.Skip("only run by TestKillDuringRuns")
+	}
+	st, err := OpenStore(dir, nil)
+	if err != nil {
+		fmt.Println("error", err)
+		os.Exit(1)
+	}
+	e, err := NewEngine(crashSLO, st, nil, nil)
+	if err != nil {
+		fmt.Println("error", err)
+		os.Exit(1)
+	}
+	next := time.Now().Add(20 * time.Millisecond)
+	for n := 1; ; n++ {
+		e.Observe(Event{Probe: "p", Success: n%3 != 0})
+		if time.Now().After(next) {
+			if err := e.Flush(); err != nil {
+				fmt.Println("error", err)
+				os.Exit(1)
+			}
+			fmt.Println("flushed", n)
+			next = time.Now().Add(20 * time.Millisecond)
+		}
+	}
+}
+
+// TestKillDuringRuns kills a process with SIGKILL while it records runs
+// and flushes: the state file opens cleanly afterwards and holds at least
+// every run of the last completed flush, and no run that never happened.
+func TestKillDuringRuns(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestCrashChild$")
+	cmd.Env = append(os.Environ(), crashChildEnv+"="+dir)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	flushed, flushes := 0, 0
+	sc := bufio.NewScanner(out)
+	for flushes < 10 && sc.Scan() {
+		line := sc.Text()
+		if n, ok := strings.CutPrefix(line, "flushed "); ok {
+			flushed, _ = strconv.Atoi(n)
+			flushes++
+		} else if strings.HasPrefix(line, "error") {
+			t.Fatal(line)
+		}
+	}
+	if err := cmd.Process.Kill(); err != nil { // SIGKILL on Unix
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	if flushes < 10 {
+		t.Fatalf("child stopped after %d flushes", flushes)
+	}
+
+	st := openStore(t, dir)
+	defer st.Close()
+	e, err := NewEngine(crashSLO, st, nil, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := e.Status()[0].Whole
+	// Flushes after the last one read may have completed before the kill;
+	// the runs are numbered, so good = total - total/3 for a prefix.
+	if w.Events < uint64(flushed) || w.Good != w.Events-w.Events/3 {
+		t.Errorf("after the kill: %d good of %d runs; the last flush seen held %d", w.Good, w.Events, flushed)
+	}
+	t.Logf("last flush seen held %d runs, the file %d", flushed, w.Events)
+}
