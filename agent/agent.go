@@ -20,6 +20,7 @@ import (
 
 	"github.com/sloagent/sloagent/configs"
 	"github.com/sloagent/sloagent/probes"
+	"github.com/sloagent/sloagent/probes/browser"
 	"github.com/sloagent/sloagent/slo"
 )
 
@@ -58,12 +59,16 @@ type Agent struct {
 
 	started time.Time
 
+	browser     *browser.Browser // nil while no probe needs it
+	browserOpts browser.Options
+
 	slo       *slo.Engine // nil until the first config is applied
 	sloStore  *slo.Store
 	flushStop context.CancelFunc
 	flushDone chan struct{}
 
 	gatherer atomic.Pointer[prometheus.Registry]
+	expo     atomic.Pointer[exposition] // what /metrics serves
 	ready    atomic.Bool
 	webAddr  atomic.Value // string: host:port this agent is reachable at
 }
@@ -155,11 +160,17 @@ func (a *Agent) configName() string {
 // apply builds everything the config needs, then swaps it in. Nothing of the
 // running config is touched until all of the new one has been built.
 func (a *Agent) apply(cfg *Config) error {
+	br, oldBrowser := a.browserFor(cfg)
+	discard := func() {
+		if br != nil && br != a.browser {
+			_ = br.Close()
+		}
+	}
 	probers := make(map[string]probes.Prober, len(cfg.Probes))
 	var errs []error
 	for i := range cfg.Probes {
 		p := &cfg.Probes[i]
-		pr, err := a.build(p)
+		pr, err := build(p, kindDeps{browser: br})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("probe %q: %w", p.Name, err))
 			continue
@@ -168,15 +179,17 @@ func (a *Agent) apply(cfg *Config) error {
 	}
 	if err := errors.Join(errs...); err != nil {
 		closeAll(probers)
+		discard()
 		return err
 	}
 	if err := a.applySLOs(cfg); err != nil {
 		closeAll(probers)
+		discard()
 		return err
 	}
 
 	a.mu.Lock()
-	oldProbers := a.probers
+	oldProbers, oldCfg := a.probers, a.cfg
 	states := make(map[string]*probeState, len(cfg.Probes))
 	list := make([]*probeState, 0, len(cfg.Probes))
 	for i := range cfg.Probes {
@@ -191,26 +204,37 @@ func (a *Agent) apply(cfg *Config) error {
 		states[p.Name] = st
 		list = append(list, st)
 	}
-	reg, err := a.registry(cfg, list)
+	reg, err := a.registry(cfg, list, br)
+	var rest *prometheus.Registry
+	if err == nil {
+		rest, err = a.registry(cfg, nil, br) // all but the probes' series: see exposition
+	}
 	if err != nil {
 		a.mu.Unlock()
 		closeAll(probers)
+		discard()
 		return err
 	}
+	a.browser, a.browserOpts = br, cfg.Browser
 	a.stopScheduler()
 	a.cfg, a.states, a.probers = cfg, states, probers
 	a.gatherer.Store(reg)
+	a.expo.Store(&exposition{probes: newProbeCollector(list), rest: rest, labels: agentLabels(cfg)})
 	a.self.probes.Set(float64(len(list)))
 	a.limiter = newLimiterFor(a.limiter, cfg.Agent.MaxConcurrentRuns)
 	a.startScheduler(list, probers)
 	a.mu.Unlock()
 
-	// Probers of the old config may still be running; close them once
-	// their longest timeout has passed.
-	if len(oldProbers) > 0 {
+	// Probers of the old config may still be running; close them, and a
+	// browser no longer used, once their longest timeout has passed.
+	if len(oldProbers) > 0 || oldBrowser != nil {
+		wait := maxTimeout(oldCfg) + time.Second
 		go func() {
-			time.Sleep(maxTimeout(cfg) + time.Second)
+			time.Sleep(wait)
 			closeAll(oldProbers)
+			if oldBrowser != nil {
+				_ = oldBrowser.Close()
+			}
 		}()
 	}
 	return nil
@@ -225,6 +249,9 @@ func newLimiterFor(old *limiter, n int) *limiter {
 
 func maxTimeout(cfg *Config) time.Duration {
 	var m time.Duration
+	if cfg == nil {
+		return 0
+	}
 	for _, p := range cfg.Probes {
 		m = max(m, p.Timeout.D())
 	}
@@ -241,16 +268,9 @@ func closeAll(ps map[string]probes.Prober) {
 
 // registry builds the metrics registry of a config generation. Every series
 // in it carries the agent's labels.
-func (a *Agent) registry(cfg *Config, states []*probeState) (*prometheus.Registry, error) {
+func (a *Agent) registry(cfg *Config, states []*probeState, br *browser.Browser) (*prometheus.Registry, error) {
 	reg := prometheus.NewRegistry()
-	labels := prometheus.Labels{"agent": cfg.Agent.Name}
-	if cfg.Agent.Location != "" {
-		labels["location"] = cfg.Agent.Location
-	}
-	for k, v := range cfg.Agent.Labels {
-		labels[k] = v
-	}
-	wrapped := prometheus.WrapRegistererWith(labels, reg)
+	wrapped := prometheus.WrapRegistererWith(agentLabels(cfg), reg)
 	cs := []prometheus.Collector{
 		newProbeCollector(states),
 		collectors.NewGoCollector(),
@@ -259,6 +279,9 @@ func (a *Agent) registry(cfg *Config, states []*probeState) (*prometheus.Registr
 	cs = append(cs, a.self.collectors()...)
 	if a.slo != nil {
 		cs = append(cs, a.slo.Collector())
+	}
+	if br != nil {
+		cs = append(cs, newBrowserCollector(br))
 	}
 	for _, c := range cs {
 		if err := wrapped.Register(c); err != nil {
@@ -312,6 +335,11 @@ func (a *Agent) Shutdown(ctx context.Context) {
 		a.log.Warn("shutdown: some probe runs did not end in time")
 	}
 	closeAll(probers)
+	a.mu.Lock()
+	if a.browser != nil {
+		_ = a.browser.Close()
+	}
+	a.mu.Unlock()
 	a.closeSLOs()
 }
 

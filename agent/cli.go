@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/prometheus/exporter-toolkit/web"
+
+	"github.com/sloagent/sloagent/probes/browser"
 )
 
 // DefaultListenAddress is where the agent serves unless told otherwise.
@@ -196,8 +198,7 @@ func checkConfigCmd(args []string, stdout, stderr io.Writer) int {
 			code = exitFailed
 			continue
 		}
-		a := New(Options{})
-		if err := a.check(cfg); err != nil {
+		if err := check(cfg); err != nil {
 			fmt.Fprintf(stderr, "%s: %v\n", file, err)
 			code = exitFailed
 			continue
@@ -208,12 +209,21 @@ func checkConfigCmd(args []string, stdout, stderr io.Writer) int {
 }
 
 // check builds every probe of cfg, as loading would, and releases them: it
-// finds what validation cannot, such as an unreadable CA file.
-func (a *Agent) check(cfg *Config) error {
+// finds what validation cannot, such as an unreadable CA file or a browser
+// that does not start.
+func check(cfg *Config) error {
 	var errs []error
+	var deps kindDeps
+	if usesBrowser(cfg) {
+		if err := browser.Check(cfg.Browser); err != nil {
+			errs = append(errs, fmt.Errorf("browser: %w", err))
+		}
+		deps.browser = browser.NewBrowser(cfg.Browser, "", nil)
+		defer deps.browser.Close()
+	}
 	for i := range cfg.Probes {
 		p := &cfg.Probes[i]
-		pr, err := a.build(p)
+		pr, err := build(p, deps)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("probe %q: %w", p.Name, err))
 			continue

@@ -24,6 +24,18 @@ type probeCollector struct {
 	descs map[string]*prometheus.Desc // sample descs by name and label names
 }
 
+// Help of the probe series; /metrics writes them without the registry too
+// (see exposition).
+const (
+	helpSuccess   = "Whether the probe's last run succeeded (1) or failed (0)."
+	helpDuration  = "How long the probe's last run took, in seconds."
+	helpLastRun   = "When the probe's last run started, as a Unix time."
+	helpRuns      = "Runs of the probe that finished, successful or not."
+	helpFailures  = "Runs of the probe that failed, by reason."
+	helpSkipped   = "Runs not started because the probe's previous run was still in flight."
+	helpHistogram = "Duration of every run of the probe, failed runs included."
+)
+
 // entry is one probe with its label values, fixed for the collector's life.
 type entry struct {
 	state  *probeState
@@ -59,13 +71,13 @@ func newProbeCollector(states []*probeState) *probeCollector {
 	return &probeCollector{
 		entries:    entries,
 		labelNames: names,
-		success:    desc("probe_success", "Whether the probe's last run succeeded (1) or failed (0)."),
-		duration:   desc("probe_duration_seconds", "How long the probe's last run took, in seconds."),
-		lastRun:    desc("probe_last_run_timestamp_seconds", "When the probe's last run started, as a Unix time."),
-		runs:       desc("probe_runs_total", "Runs of the probe that finished, successful or not."),
-		failures:   desc("probe_failures_total", "Runs of the probe that failed, by reason.", "reason"),
-		skipped:    desc("sloagent_probe_skipped_runs_total", "Runs not started because the probe's previous run was still in flight."),
-		histogram:  desc("probe_run_duration_seconds", "Duration of every run of the probe, failed runs included."),
+		success:    desc("probe_success", helpSuccess),
+		duration:   desc("probe_duration_seconds", helpDuration),
+		lastRun:    desc("probe_last_run_timestamp_seconds", helpLastRun),
+		runs:       desc("probe_runs_total", helpRuns),
+		failures:   desc("probe_failures_total", helpFailures, "reason"),
+		skipped:    desc("sloagent_probe_skipped_runs_total", helpSkipped),
+		histogram:  desc("probe_run_duration_seconds", helpHistogram),
 		descs:      map[string]*prometheus.Desc{},
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/sloagent/sloagent/internal/conf"
+	"github.com/sloagent/sloagent/probes/browser"
 	httpprobe "github.com/sloagent/sloagent/probes/http"
 	"github.com/sloagent/sloagent/slo"
 )
@@ -19,6 +20,8 @@ type Config struct {
 	Agent  AgentConfig   `yaml:"agent"`
 	Probes []ProbeConfig `yaml:"probes"`
 	SLOs   []slo.Config  `yaml:"slos,omitempty"`
+	// Browser configures the one Chromium that browser probes share.
+	Browser browser.Options `yaml:"browser,omitempty"`
 }
 
 // AgentConfig is the agent section: who this agent is and where it keeps
@@ -53,7 +56,8 @@ type ProbeConfig struct {
 	Timeout  conf.Duration     `yaml:"timeout,omitempty"`
 	Labels   map[string]string `yaml:"labels,omitempty"`
 
-	HTTP *httpprobe.Config `yaml:"http,omitempty"`
+	HTTP    *httpprobe.Config `yaml:"http,omitempty"`
+	Browser *browser.Config   `yaml:"browser,omitempty"`
 }
 
 // Defaults of the agent section.
@@ -67,7 +71,8 @@ const (
 
 // Probe kinds.
 const (
-	KindHTTP = "http"
+	KindHTTP    = "http"
+	KindBrowser = "browser"
 )
 
 var (
@@ -156,6 +161,9 @@ func (c *Config) applyDefaults() {
 		if p.Kind == KindHTTP && p.HTTP == nil {
 			p.HTTP = &httpprobe.Config{}
 		}
+		if p.Kind == KindBrowser && p.Browser == nil {
+			p.Browser = &browser.Config{}
+		}
 	}
 }
 
@@ -171,6 +179,7 @@ func (c *Config) validate(r conf.Report) {
 		a.Errorf("state_flush_interval", "must be positive")
 	}
 	validateLabels(a.At("labels"), c.Agent.Labels)
+	c.Browser.Validate(r.At("browser"))
 	seen := map[string]int{}
 	for i := range c.Probes {
 		p := &c.Probes[i]
@@ -208,7 +217,7 @@ func (p *ProbeConfig) validate(r conf.Report) {
 		r.Errorf("timeout", "timeout %s must be shorter than interval %s", p.Timeout, p.Interval)
 	}
 	validateLabels(r.At("labels"), p.Labels)
-	sections := map[string]bool{KindHTTP: p.HTTP != nil}
+	sections := map[string]bool{KindHTTP: p.HTTP != nil, KindBrowser: p.Browser != nil}
 	known := false
 	for kind, set := range sections {
 		if kind == p.Kind {
@@ -218,13 +227,20 @@ func (p *ProbeConfig) validate(r conf.Report) {
 		}
 	}
 	if !known {
-		r.Errorf("kind", "unknown probe kind %q (known: http)", p.Kind)
+		r.Errorf("kind", "unknown probe kind %q (known: http, browser)", p.Kind)
 		return
 	}
 	switch p.Kind {
 	case KindHTTP:
 		validateHTTPTarget(r, p.Target)
 		p.HTTP.Validate(r.At("http"))
+	case KindBrowser:
+		if p.Target != "" {
+			validateHTTPTarget(r, p.Target)
+		} else if len(p.Browser.Steps) == 0 || p.Browser.Steps[0].Navigate == "" {
+			r.Errorf("target", "a browser probe needs a target, or a first step that navigates")
+		}
+		p.Browser.Validate(r.At("browser"))
 	}
 }
 

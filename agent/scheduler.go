@@ -44,11 +44,25 @@ func newScheduler(states []*probeState, probers map[string]probes.Prober, now fu
 		j := &job{state: st, prober: probers[st.name], interval: iv, timeout: st.cfg.Timeout.D(), labels: st.cfg.Labels,
 			offset: offsetOf(st.name, iv)}
 		j.next = nextSlot(t, iv, j.offset)
+		st.mu.Lock()
+		fresh := !st.hasRun
+		st.mu.Unlock()
+		if fresh {
+			// A probe that never ran gets a first run soon, spread
+			// over at most startSpread, rather than up to a whole
+			// interval after the agent starts or the probe is added.
+			if early := t.Add(j.offset % min(iv, startSpread)); early.Before(j.next) {
+				j.next = early
+			}
+		}
 		s.jobs = append(s.jobs, j)
 	}
 	heap.Init(&s.jobs)
 	return s
 }
+
+// startSpread bounds how long after start a new probe first runs.
+const startSpread = 10 * time.Second
 
 // offsetOf spreads probes over their interval by a hash of the name.
 func offsetOf(name string, interval time.Duration) time.Duration {

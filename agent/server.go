@@ -7,12 +7,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/sloagent/sloagent/probes"
@@ -21,11 +21,7 @@ import (
 // Handler returns the agent's HTTP endpoints.
 func (a *Agent) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(gathererFunc(a.gather), promhttp.HandlerOpts{
-		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelError),
-		ErrorHandling:     promhttp.ContinueOnError,
-		EnableOpenMetrics: true,
-	}))
+	mux.Handle("GET /metrics", a.metricsHandler())
 	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "sloagent is healthy.")
 	})
@@ -46,6 +42,7 @@ func (a *Agent) Handler() http.Handler {
 	mux.HandleFunc("GET /config", a.serveConfig)
 	mux.HandleFunc("GET /probes/{name}/run", a.serveRun)
 	mux.HandleFunc("POST /probes/{name}/run", a.serveRun)
+	mux.HandleFunc("GET /diagnostics/", a.serveDiagnostics)
 	mux.HandleFunc("GET /{$}", a.serveStatus)
 	return mux
 }
@@ -65,6 +62,32 @@ func (a *Agent) gather() ([]*dto.MetricFamily, error) {
 // Gatherer returns the registry of the running config, for one-shot runs and
 // tests.
 func (a *Agent) Gatherer() prometheus.Gatherer { return gathererFunc(a.gather) }
+
+// serveDiagnostics serves the files failed runs left (screenshots, console
+// logs), read-only and only from the diagnostics directory.
+func (a *Agent) serveDiagnostics(w http.ResponseWriter, r *http.Request) {
+	cfg := a.config()
+	if cfg == nil {
+		http.NotFound(w, r)
+		return
+	}
+	http.StripPrefix("/diagnostics/", http.FileServer(noListing{http.Dir(diagnosticsDir(cfg))})).ServeHTTP(w, r)
+}
+
+// noListing hides directory listings.
+type noListing struct{ http.FileSystem }
+
+func (fs noListing) Open(name string) (http.File, error) {
+	f, err := fs.FileSystem.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		f.Close()
+		return nil, os.ErrNotExist
+	}
+	return f, nil
+}
 
 func (a *Agent) serveConfig(w http.ResponseWriter, _ *http.Request) {
 	cfg := a.config()

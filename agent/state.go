@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,12 +28,18 @@ type probeState struct {
 	skipped    uint64
 	lastChange time.Time // when success last flipped
 	duration   prometheus.Histogram
+	// buckets (not cumulative, +Inf last) and durSum mirror duration's
+	// classic buckets, so /metrics can write them without building the
+	// whole histogram, native buckets and all, for every probe.
+	buckets []uint64
+	durSum  float64
 }
 
 func newProbeState(name string) *probeState {
 	return &probeState{
 		name:     name,
 		failures: map[string]uint64{},
+		buckets:  make([]uint64, len(durationBuckets)+1),
 		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:                            "probe_run_duration_seconds",
 			Buckets:                         durationBuckets,
@@ -59,6 +66,9 @@ func (s *probeState) record(res probes.Result, start time.Time) (changed, first 
 	}
 	s.last, s.lastStart, s.hasRun = res, start, true
 	s.runs++
+	d := res.Duration.Seconds()
+	s.buckets[sort.SearchFloat64s(durationBuckets, d)]++ // le is inclusive
+	s.durSum += d
 	if !res.Success {
 		s.failures[res.Reason]++
 	}

@@ -1,0 +1,89 @@
+package agent
+
+import (
+	"context"
+	"path/filepath"
+	"reflect"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sloagent/sloagent/probes/browser"
+)
+
+// diagnosticsDir is where failed runs leave screenshots and logs, served at
+// /diagnostics/.
+func diagnosticsDir(cfg *Config) string {
+	return filepath.Join(cfg.Agent.StateDir, "diagnostics")
+}
+
+func usesBrowser(cfg *Config) bool {
+	for _, p := range cfg.Probes {
+		if p.Kind == KindBrowser {
+			return true
+		}
+	}
+	return false
+}
+
+// browserFor returns the agent's browser for cfg, starting one when the
+// first browser probe appears and replacing it when the browser section
+// changes. A Chromium that is missing or does not start is logged clearly;
+// browser runs then fail with browser_unavailable and the other probes keep
+// running. It returns the browser to retire, if any.
+func (a *Agent) browserFor(cfg *Config) (cur, retired *browser.Browser) {
+	if !usesBrowser(cfg) {
+		return nil, a.browser
+	}
+	if a.browser != nil && reflect.DeepEqual(a.browserOpts, cfg.Browser) {
+		return a.browser, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	b, err := browser.Start(ctx, cfg.Browser, diagnosticsDir(cfg), a.log.With("component", "browser"))
+	if err != nil {
+		a.log.Error("the browser for browser probes did not start; their runs fail with reason browser_unavailable until it does",
+			"err", err)
+	}
+	return b, a.browser
+}
+
+// browserCollector exports the shared browser's health.
+type browserCollector struct {
+	b                                  *browser.Browser
+	up, runs, starts, failures, memory *prometheus.Desc
+	restarts                           *prometheus.Desc
+}
+
+func newBrowserCollector(b *browser.Browser) *browserCollector {
+	d := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc(name, help, labels, nil)
+	}
+	return &browserCollector{
+		b:        b,
+		up:       d("sloagent_browser_up", "Whether the shared Chromium is running and connected."),
+		runs:     d("sloagent_browser_runs_total", "Browser probe runs that got a browser."),
+		starts:   d("sloagent_browser_starts_total", "Chromium processes started."),
+		failures: d("sloagent_browser_start_failures_total", "Chromium starts that failed."),
+		memory:   d("sloagent_browser_memory_bytes", "Memory of the Chromium processes when last measured."),
+		restarts: d("sloagent_browser_restarts_total", "Chromium restarts by reason: crash, unresponsive, runs or memory.", "reason"),
+	}
+}
+
+func (c *browserCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.up, c.runs, c.starts, c.failures, c.memory, c.restarts} {
+		ch <- d
+	}
+}
+
+func (c *browserCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.b.Stats()
+	ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, boolFloat(s.Up))
+	ch <- prometheus.MustNewConstMetric(c.runs, prometheus.CounterValue, float64(s.Runs))
+	ch <- prometheus.MustNewConstMetric(c.starts, prometheus.CounterValue, float64(s.Starts))
+	ch <- prometheus.MustNewConstMetric(c.failures, prometheus.CounterValue, float64(s.StartFailures))
+	ch <- prometheus.MustNewConstMetric(c.memory, prometheus.GaugeValue, float64(s.MemoryBytes))
+	for _, r := range []string{browser.RestartCrash, browser.RestartUnresponsive, browser.RestartRuns, browser.RestartMemory} {
+		ch <- prometheus.MustNewConstMetric(c.restarts, prometheus.CounterValue, float64(s.Restarts[r]), r)
+	}
+}
