@@ -1,0 +1,189 @@
+package slo
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// TestPrometheusAggregatesTwoEngines runs a real Prometheus (Debian's
+// package) that scrapes two engines' metrics over HTTP on loopback and
+// evaluates the generated rules. The rule-computed burn rate and budget of
+// the SLO summed over both match the engines' own counts combined, within
+// 5%: Prometheus sees the counters at scrape times, the engines every run.
+func TestPrometheusAggregatesTwoEngines(t *testing.T) {
+	t.Parallel()
+	bin, err := exec.LookPath("prometheus")
+	if err != nil {
+		t.Fatalf("prometheus not found (install Debian's prometheus package): %v", err)
+	}
+	cfgs := []Config{{Name: "checkout", Probes: []string{"p"}, Objective: 99.9, RunbookURL: "https://runbooks.example.com/checkout"}}
+	engines := make([]*Engine, 2)
+	var targets []string
+	for i := range engines {
+		e, err := NewEngine(cfgs, nil, nil, testLogger(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		engines[i] = e
+		reg := prometheus.NewPedanticRegistry()
+		reg.MustRegister(e.Collector())
+		srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+		defer srv.Close()
+		targets = append(targets, srv.Listener.Addr().String())
+	}
+
+	// Engine 0: all good; engine 1: 1 run in 20 bad. Together 1 in 40 bad:
+	// error ratio 0.025, burn rate 25 at 99.9%.
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				for i := 0; i < 20; i++ {
+					engines[0].Observe(Event{Probe: "p", Success: true})
+					engines[1].Observe(Event{Probe: "p", Success: i != 0})
+				}
+			}
+		}
+	}()
+	defer func() { cancel(); wg.Wait() }()
+
+	dir := t.TempDir()
+	rules, err := Rules(cfgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "rules.yml"), rules, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	config := fmt.Sprintf(`global: {scrape_interval: 1s, evaluation_interval: 1s}
+rule_files: [rules.yml]
+scrape_configs:
+  - job_name: sloagent
+    static_configs: [{targets: [%q, %q]}]
+`, targets[0], targets[1])
+	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr := freeAddr(t)
+	cmd := exec.Command(bin, "--config.file="+filepath.Join(dir, "prometheus.yml"),
+		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+addr, "--log.level=warn")
+	cmd.Dir = dir
+	logFile, err := os.Create(filepath.Join(dir, "prometheus.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() {
+			b, _ := os.ReadFile(filepath.Join(dir, "prometheus.log"))
+			t.Logf("prometheus log:\n%s", b)
+		}
+	}()
+
+	// Wait until the page alert fires: every rule has then been evaluated
+	// with data from both targets.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		v, ok := query(t, addr, `ALERTS{alertname="SLOErrorBudgetBurn",alertstate="firing",severity="page",slo="checkout"}`)
+		if n, _ := query(t, addr, `count(up{job="sloagent"} == 1)`); ok && v == 1 && n == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the page alert did not fire within 60s")
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	time.Sleep(2 * time.Second) // a few more scrapes, so each window holds several
+
+	var good, total uint64
+	for i, e := range engines {
+		s := e.Status()[0]
+		good += s.Whole.Good
+		total += s.Whole.Events
+		if firing(s, "page") != (i == 1) {
+			t.Errorf("engine %d pages: %v", i, firing(s, "page"))
+		}
+	}
+	burn := ErrorRatio(float64(good), float64(total)) / 0.001
+	for _, w := range []string{"5m", "1h", "30d"} {
+		got, ok := query(t, addr, `slo:burn_rate:ratio_rate`+w+`{slo="checkout"}`)
+		if !ok || math.Abs(got-burn)/burn > 0.05 {
+			t.Errorf("burn rate over %s: Prometheus %v (%v), engines %v", w, got, ok, burn)
+		}
+		t.Logf("burn rate over %s: Prometheus %.4f, engines %.4f", w, got, burn)
+	}
+	got, ok := query(t, addr, `slo:error_budget_remaining:ratio{slo="checkout"}`)
+	if want := 1 - burn; !ok || math.Abs(got-want)/math.Abs(want) > 0.05 {
+		t.Errorf("budget remaining: Prometheus %v (%v), engines %v", got, ok, want)
+	}
+	t.Logf("burn rate: engines %.3f; budget remaining %.3f", burn, 1-burn)
+}
+
+// query returns the single value of an instant query.
+func query(t *testing.T, addr, q string) (float64, bool) {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/api/v1/query?query=" + url.QueryEscape(q))
+	if err != nil {
+		return 0, false // not up yet
+	}
+	defer resp.Body.Close()
+	var r struct {
+		Data struct {
+			Result []struct {
+				Value [2]any `json:"value"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil || len(r.Data.Result) != 1 {
+		return 0, false
+	}
+	s, _ := r.Data.Result[0].Value[1].(string)
+	v, err := strconv.ParseFloat(s, 64)
+	return v, err == nil
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
