@@ -122,3 +122,13 @@ func TestCheckConfigCommand(t *testing.T) {
 		t.Fatal("fixture should not exist")
 	}
 }
+
+// The example config is what users copy; it must stay valid, browser check
+// included.
+func TestExampleConfigIsValid(t *testing.T) {
+	t.Setenv("SLOAGENT_EXAMPLE_API_KEY", "example")
+	var out, errb strings.Builder
+	if code := Main([]string{"check-config", "../configs/example.yml"}, &out, &errb); code != 0 {
+		t.Fatalf("configs/example.yml: exit %d\n%s", code, errb.String())
+	}
+}
