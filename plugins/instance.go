@@ -30,9 +30,8 @@ const pollExit = 200 * time.Millisecond
 
 // instance supervises the one process of one plugin.
 type instance struct {
-	cfg     Config
-	log     *slog.Logger
-	metrics *metrics
+	cfg Config
+	log *slog.Logger
 
 	ctx    context.Context // cancelled by stop; kills the process
 	cancel context.CancelFunc
@@ -56,12 +55,12 @@ type kickReq struct {
 	reason string
 }
 
-func newInstance(c Config, log *slog.Logger, m *metrics) *instance {
+func newInstance(c Config, log *slog.Logger) *instance {
 	ctx, cancel := context.WithCancel(context.Background())
 	i := &instance{
-		cfg: c, log: log.With("plugin", c.Name), metrics: m,
+		cfg: c, log: log.With("plugin", c.Name),
 		ctx: ctx, cancel: cancel, done: make(chan struct{}),
-		kick: make(chan kickReq, 1), state: StateStarting, changed: make(chan struct{}),
+		kick: make(chan kickReq, 4), state: StateStarting, changed: make(chan struct{}),
 	}
 	go i.run()
 	return i

@@ -32,7 +32,7 @@ func NewSupervisor(cs []Config, log *slog.Logger) *Supervisor {
 	s.metrics.sup = s
 	for _, c := range cs {
 		c.Defaults()
-		s.instances[c.Name] = newInstance(c, log, s.metrics)
+		s.instances[c.Name] = newInstance(c, log)
 	}
 	return s
 }
