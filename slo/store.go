@@ -61,6 +61,9 @@ func OpenStore(dir string, log *slog.Logger) (*Store, error) {
 	if errors.Is(err, bolt.ErrTimeout) {
 		return nil, fmt.Errorf("state file %s is locked by another process (is another agent using this state directory?)", path)
 	}
+	if _, serr := os.Stat(path); err != nil && serr != nil {
+		return nil, fmt.Errorf("creating state file: %w", err)
+	}
 	if err != nil {
 		aside := fmt.Sprintf("%s.corrupt-%s", path, time.Now().UTC().Format("20060102T150405Z"))
 		if rerr := os.Rename(path, aside); rerr != nil {

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -210,6 +211,17 @@ func TestStoreUnusableDirectory(t *testing.T) {
 	}
 	if _, err := OpenStore(filepath.Join(file, "state"), nil); err == nil {
 		t.Fatal("OpenStore under a regular file succeeded")
+	}
+	if os.Geteuid() == 0 || runtime.GOOS == "windows" {
+		return // root writes anywhere; Windows ignores the mode
+	}
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o500); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chmod(dir, 0o700)
+	if _, err := OpenStore(dir, nil); err == nil || !strings.Contains(err.Error(), "creating state file") {
+		t.Fatalf("OpenStore in a read-only directory: %v", err)
 	}
 }
 
