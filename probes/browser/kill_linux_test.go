@@ -18,8 +18,9 @@ import (
 )
 
 // TestKilledBrowserIsReplaced kills Chromium from outside in the middle of a
-// run: that run fails, the next gets a new browser, and Close leaves no
-// process of either behind.
+// run: that run fails, the next gets a new browser. It then hangs the
+// browser and lets it serve its quota of runs, each of which replaces it,
+// and checks Close leaves no process of any of them behind.
 func TestKilledBrowserIsReplaced(t *testing.T) {
 	s := newSite(t)
 	b, err := Start(context.Background(), Options{}, t.TempDir(), testLogger(t))
@@ -82,10 +83,36 @@ func TestKilledBrowserIsReplaced(t *testing.T) {
 	}
 	thirdDir := b.ProfileDir()
 
+	// After restart_after_runs runs, the next run gets a new browser.
+	b.mu.Lock()
+	b.opts.RestartAfterRuns = 1
+	b.mu.Unlock()
+	if res := runProbe(t, b, s.URL, ok, 40*time.Second); !res.Success {
+		t.Fatalf("run after the planned restart: %s: %s", res.Reason, res.Message)
+	}
+	fourthDir := b.ProfileDir()
+	if st := b.Stats(); st.Restarts[RestartRuns] != 1 || fourthDir == thirdDir {
+		t.Errorf("stats %+v: want a restart after the runs", st)
+	}
+
+	// Above memory_limit, the browser is due for a restart; its memory is
+	// the real use of its process tree.
+	waitIdle(t, b)
+	b.mu.Lock()
+	b.opts.RestartAfterRuns = -1
+	b.opts.MemoryLimit = 1
+	reason := b.restartReason(b.cur)
+	b.opts.MemoryLimit = 1 << 40
+	fine := b.restartReason(b.cur)
+	b.mu.Unlock()
+	if st := b.Stats(); reason != RestartMemory || fine != "" || st.MemoryBytes < 10<<20 || st.MemoryBytes > 4<<30 {
+		t.Errorf("restart reasons %q and %q, memory %d bytes", reason, fine, st.MemoryBytes)
+	}
+
 	if err := b.Close(); err != nil {
 		t.Fatal(err)
 	}
-	for _, dir := range []string{firstDir, secondDir, thirdDir} {
+	for _, dir := range []string{firstDir, secondDir, thirdDir, fourthDir} {
 		if left := ProcessesUsing(dir); len(left) > 0 {
 			t.Errorf("processes of %s left after Close: %v", dir, left)
 		}
@@ -130,6 +157,7 @@ func zombieChildren() []int {
 // chance to stop anything: Chromium must still go away with it, even when
 // it is hung.
 func TestBrowserDiesWithTheAgent(t *testing.T) {
+	t.Parallel()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), childEnv+"=1")
 	out, err := cmd.StdoutPipe()
@@ -173,5 +201,21 @@ func TestBrowserDiesWithTheAgent(t *testing.T) {
 			t.Fatalf("Chromium processes outlived the killed agent: %v", left)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// waitIdle waits until the runs that returned have also closed their tabs.
+func waitIdle(t *testing.T, b *Browser) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		b.mu.Lock()
+		active := b.active
+		b.mu.Unlock()
+		if active == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d runs still hold the browser", active)
+		}
 	}
 }

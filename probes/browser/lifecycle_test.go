@@ -38,50 +38,12 @@ func TestMissingChromium(t *testing.T) {
 }
 
 func TestCheckStartsAndStops(t *testing.T) {
+	t.Parallel()
 	if err := Check(Options{}); err != nil {
 		t.Fatal(err)
 	}
 	if left := ProcessesUsing(""); left != nil {
 		t.Fatal(left)
-	}
-}
-
-func TestRestartAfterRuns(t *testing.T) {
-	s := newSite(t)
-	b := NewBrowser(Options{RestartAfterRuns: 2}, "", testLogger(t))
-	defer b.Close()
-	c := parseConfig(t, `steps: [{navigate: /plain}]`)
-	var dirs []string
-	for i := 0; i < 3; i++ {
-		if res := runProbe(t, b, s.URL, c, 30*time.Second); !res.Success {
-			t.Fatalf("run %d: %s", i, res.Message)
-		}
-		dirs = append(dirs, b.ProfileDir())
-	}
-	if dirs[0] != dirs[1] || dirs[1] == dirs[2] {
-		t.Errorf("profiles %v: want a new browser for the third run", dirs)
-	}
-	if st := b.Stats(); st.Restarts[RestartRuns] != 1 {
-		t.Errorf("stats %+v", st)
-	}
-
-	// Above the memory limit, the browser is replaced between runs.
-	b.mu.Lock()
-	b.opts.MemoryLimit = 1
-	b.mu.Unlock()
-	if res := runProbe(t, b, s.URL, c, 30*time.Second); !res.Success {
-		t.Fatalf("run over the memory limit: %s", res.Message)
-	}
-	dirs = append(dirs, b.ProfileDir())
-	if st := b.Stats(); st.Restarts[RestartMemory] != 1 || st.MemoryBytes < 10<<20 {
-		t.Errorf("stats %+v: want a memory restart of a browser using more than 10MiB", st)
-	}
-	// The replaced browser is gone once its stop finished.
-	b.Close()
-	for _, d := range dirs {
-		if left := ProcessesUsing(d); len(left) > 0 {
-			t.Errorf("%s: %v", d, left)
-		}
 	}
 }
 
