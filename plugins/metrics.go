@@ -36,7 +36,7 @@ func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (m *metrics) Collect(ch chan<- prometheus.Metric) {
-	for _, i := range m.sup.instances {
+	for _, i := range m.sup.list() {
 		st := i.status()
 		ch <- prometheus.MustNewConstMetric(m.up, prometheus.GaugeValue, b2f(st.State == StateRunning), st.Name)
 		ch <- prometheus.MustNewConstMetric(m.restarts, prometheus.CounterValue, float64(st.Restarts), st.Name)

@@ -53,7 +53,7 @@ func (p *prober) Probe(ctx context.Context, log *slog.Logger) probes.Result {
 	p.inst.answeredCall(gen)
 	res := probes.Result{
 		Success:  resp.Success,
-		Message:  resp.Message,
+		Message:  truncate(resp.Message, maxMessage),
 		Duration: time.Duration(resp.DurationNs),
 	}
 	if res.Duration <= 0 {
@@ -90,6 +90,9 @@ func (p *prober) callFailed(ctx context.Context, gen int, err error, took time.D
 	}
 	return probes.Fail(probes.ReasonPluginUnavailable, fmt.Sprintf("plugin %q: %s: %s", name, code, status.Convert(err).Message()))
 }
+
+// maxMessage bounds a plugin's message; it goes to logs and the status page.
+const maxMessage = 1024
 
 // sharedReasons are the reasons any plugin may return.
 var sharedReasons = map[string]bool{

@@ -15,10 +15,14 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
 
 	pluginv1 "github.com/sloagent/sloagent/plugins/proto"
 	"github.com/sloagent/sloagent/plugins/sdk"
 )
+
+// maxAnswer bounds a plugin's answer to one call.
+const maxAnswer = 4 << 20
 
 // proc is one running plugin process.
 type proc struct {
@@ -58,6 +62,8 @@ func start(ctx context.Context, c *Config, log *slog.Logger) (*proc, error) {
 		Stderr:           errw,
 		SyncStdout:       out,
 		SyncStderr:       errw,
+		// go-plugin allows 2 GiB messages; a plugin's answer is small.
+		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxAnswer))},
 	})
 	p := &proc{client: client, cmd: cmd}
 	rpcClient, err := client.Client()

@@ -9,8 +9,10 @@ package plugins
 import (
 	"fmt"
 	"log/slog"
+	"reflect"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -19,9 +21,11 @@ import (
 
 // Supervisor owns the plugin processes.
 type Supervisor struct {
+	metrics *metrics
+	log     *slog.Logger
+
+	mu        sync.Mutex
 	instances map[string]*instance
-	metrics   *metrics
-	log       *slog.Logger
 }
 
 // NewSupervisor starts every plugin of cs in the background; probes that run
@@ -39,7 +43,9 @@ func NewSupervisor(cs []Config, log *slog.Logger) *Supervisor {
 
 // Prober returns a prober that runs pc on target through its plugin.
 func (s *Supervisor) Prober(probe, target string, pc *ProbeConfig) (probes.Prober, error) {
+	s.mu.Lock()
 	i, ok := s.instances[pc.Name]
+	s.mu.Unlock()
 	if !ok {
 		return nil, fmt.Errorf("no plugin named %q", pc.Name)
 	}
@@ -57,8 +63,9 @@ func (s *Supervisor) Collector() prometheus.Collector { return s.metrics }
 
 // Status returns every plugin's state, sorted by name.
 func (s *Supervisor) Status() []Status {
-	out := make([]Status, 0, len(s.instances))
-	for _, i := range s.instances {
+	list := s.list()
+	out := make([]Status, 0, len(list))
+	for _, i := range list {
 		out = append(out, i.status())
 	}
 	sort.Slice(out, func(a, b int) bool { return out[a].Name < out[b].Name })
@@ -67,20 +74,55 @@ func (s *Supervisor) Status() []Status {
 
 // Close kills every plugin process and waits for the supervision to end.
 func (s *Supervisor) Close() error {
-	for _, i := range s.instances {
+	list := s.list()
+	for _, i := range list {
 		i.cancel()
 	}
-	for _, i := range s.instances {
+	for _, i := range list {
 		<-i.done
 	}
 	return nil
 }
 
+// Update applies a reloaded plugins list: a plugin whose entry did not
+// change keeps its process, a changed one is restarted, a removed one is
+// stopped. Probers of changed and removed plugins fail from then on with
+// plugin_unavailable; get new ones from Prober.
+func (s *Supervisor) Update(cs []Config) {
+	s.mu.Lock()
+	old, next := s.instances, map[string]*instance{}
+	for _, c := range cs {
+		c.Defaults()
+		if i, ok := old[c.Name]; ok && reflect.DeepEqual(i.cfg, c) {
+			next[c.Name] = i
+			continue
+		}
+		next[c.Name] = newInstance(c, s.log)
+	}
+	s.instances = next
+	s.mu.Unlock()
+	for name, i := range old {
+		if next[name] != i {
+			i.stop()
+		}
+	}
+}
+
+func (s *Supervisor) list() []*instance {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*instance, 0, len(s.instances))
+	for _, i := range s.instances {
+		out = append(out, i)
+	}
+	return out
+}
+
 // String names the plugins, for logs.
 func (s *Supervisor) String() string {
-	names := make([]string, 0, len(s.instances))
-	for n := range s.instances {
-		names = append(names, n)
+	var names []string
+	for _, i := range s.list() {
+		names = append(names, i.cfg.Name)
 	}
 	sort.Strings(names)
 	return "plugins[" + strings.Join(names, ",") + "]"

@@ -276,3 +276,30 @@ func alive(pid int) bool {
 	_, rest, _ := strings.Cut(string(b), ") ")
 	return !strings.HasPrefix(rest, "Z") && !strings.HasPrefix(rest, "X")
 }
+
+func TestUpdateKeepsUnchangedPlugins(t *testing.T) {
+	t.Parallel()
+	keep, change, drop := testPlugin(t, ""), testPlugin(t, ""), testPlugin(t, "")
+	keep.Name, change.Name, drop.Name = "keep", "change", "drop"
+	for _, c := range []*Config{&keep, &change, &drop} {
+		c.RestartBackoff, c.MaxRestartBackoff = conf.Duration(time.Second), conf.Duration(time.Minute)
+	}
+	s, _ := supervise(t, keep, change, drop)
+	waitRunning(t, s)
+	pids := map[string]int{}
+	for _, st := range s.Status() {
+		pids[st.Name] = st.PID
+	}
+	change.Args = []string{"--changed"}
+	s.Update([]Config{keep, change})
+	waitRunning(t, s)
+	st := s.Status()
+	if len(st) != 2 || st[0].Name != "change" || st[0].PID == pids["change"] || st[1].Name != "keep" || st[1].PID != pids["keep"] {
+		t.Fatalf("after update: %+v (before: %v)", st, pids)
+	}
+	waitGone(t, pids["drop"])
+	waitGone(t, pids["change"])
+	if r := run(t, s, "ok", &ProbeConfig{Name: "keep"}, 5*time.Second); !r.Success {
+		t.Errorf("kept plugin: %+v", r)
+	}
+}
