@@ -70,6 +70,7 @@ type lineWriter struct {
 	level slog.Level
 	mu    sync.Mutex
 	buf   []byte
+	panic bool // a Go panic started: the rest is its trace
 }
 
 func (w *lineWriter) Write(p []byte) (int, error) {
@@ -109,7 +110,14 @@ func (w *lineWriter) line(b []byte) {
 			}
 		}
 	}
-	w.log.Log(context.Background(), w.level, string(b))
+	if bytes.HasPrefix(b, []byte("panic: ")) || bytes.HasPrefix(b, []byte("fatal error: ")) {
+		w.panic = true
+	}
+	level := w.level
+	if w.panic {
+		level = slog.LevelError
+	}
+	w.log.Log(context.Background(), level, string(b))
 }
 
 func parseLevel(s string) slog.Level {

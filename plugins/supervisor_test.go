@@ -113,7 +113,7 @@ func TestEnvironmentNotInherited(t *testing.T) {
 
 func TestPanicRestarts(t *testing.T) {
 	t.Parallel()
-	s, _ := supervise(t, testPlugin(t, "panic3"))
+	s, lb := supervise(t, testPlugin(t, "panic3"))
 	pc := &ProbeConfig{Name: "test"}
 	for i := 1; i <= 2; i++ {
 		if r := run(t, s, "ok", pc, 5*time.Second); !r.Success {
@@ -128,6 +128,9 @@ func TestPanicRestarts(t *testing.T) {
 	r = eventually(t, s, "ok", pc)
 	if r.Message != "call 1 ok" {
 		t.Errorf("after restart: %+v", r)
+	}
+	if log := lb.String(); !strings.Contains(log, `level=ERROR msg="panic: call 3" plugin=test stream=stderr`) {
+		t.Errorf("panic not logged as an error:\n%s", log)
 	}
 	if st := s.Status()[0]; st.Restarts != 1 || !strings.Contains(st.LastError, "exited") && !strings.Contains(st.LastError, "connection lost") {
 		t.Errorf("status after restart: %+v", st)

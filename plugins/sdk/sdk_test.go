@@ -1,0 +1,61 @@
+package sdk
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	pluginv1 "github.com/sloagent/sloagent/plugins/proto"
+)
+
+type fn func(ctx context.Context, req Request) Response
+
+func (f fn) Probe(ctx context.Context, req Request) Response { return f(ctx, req) }
+
+func TestServerProbe(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{ReplaceAttr: hclogKeys}))
+	var got Request
+	s := &server{log: log, p: fn(func(ctx context.Context, req Request) Response {
+		got = req
+		var v struct{ Port int }
+		if err := req.Decode(&v); err != nil {
+			return Fail(ReasonConfig, "%v", err)
+		}
+		req.Log.Info("probing", "port", v.Port)
+		return Response{Success: true, Metrics: []Metric{{Name: "m", Labels: map[string]string{"a": "1"}, Value: 2}}}
+	})}
+	resp, err := s.Probe(context.Background(), &pluginv1.ProbeRequest{Target: "t", Probe: "p", SettingsJson: []byte(`{"Port":5}`), TimeoutMs: 1000})
+	if err != nil || !resp.Success || resp.DurationNs <= 0 || len(resp.Metrics) != 1 || resp.Metrics[0].Labels[0].Name != "a" {
+		t.Fatalf("%v %v", resp, err)
+	}
+	if got.Target != "t" || got.Probe != "p" || time.Until(got.Deadline) > time.Second {
+		t.Errorf("request %+v", got)
+	}
+	var line map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil || line["@level"] != "info" || line["@message"] != "probing" || line["probe"] != "p" || line["port"] != 5.0 {
+		t.Errorf("log line %s (%v)", buf.String(), err)
+	}
+
+	resp, _ = s.Probe(context.Background(), &pluginv1.ProbeRequest{SettingsJson: []byte(`{"Prot":5}`)})
+	if resp.Success || resp.Reason != ReasonConfig || !strings.Contains(resp.Message, "Prot") {
+		t.Errorf("unknown setting: %v", resp)
+	}
+}
+
+func TestServerAnswersForLateProbe(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	s := &server{log: slog.New(slog.DiscardHandler), p: fn(func(ctx context.Context, req Request) Response {
+		<-release // ignores ctx
+		return OK("late")
+	})}
+	resp, err := s.Probe(context.Background(), &pluginv1.ProbeRequest{TimeoutMs: 50})
+	if err != nil || resp.Success || resp.Reason != ReasonTimeout {
+		t.Fatalf("%v %v", resp, err)
+	}
+}
