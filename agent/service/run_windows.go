@@ -38,7 +38,8 @@ func IsService() (bool, error) {
 // stop or a system shutdown and reports the service stopped once run has
 // returned (or after StopTimeout if it does not). A run that fails makes the
 // service stop with exit code 1, so the manager's recovery actions restart
-// it. Run returns run's error.
+// it; context.Canceled after a stop is not a failure. Run returns run's
+// error.
 //
 // Started any other way (from a console), Run calls run directly with a
 // context cancelled by Ctrl+C.
@@ -82,6 +83,11 @@ func (h *handler) Execute(_ []string, req <-chan svc.ChangeRequest, status chan<
 	for {
 		select {
 		case err := <-done:
+			// An agent that hands back the cancellation it was asked
+			// for stopped cleanly.
+			if stopping != nil && errors.Is(err, context.Canceled) {
+				err = nil
+			}
 			h.err = err
 			if err != nil {
 				return true, 1

@@ -64,7 +64,12 @@ func serviceHelper(name, addr, logPath, mode string) int {
 		go srv.Serve(ln)
 		<-ctx.Done()
 		log.Info("context canceled")
-		return srv.Shutdown(context.Background())
+		if err := srv.Shutdown(context.Background()); err != nil {
+			return err
+		}
+		// Like the agent, hand the cancellation back: Run must not
+		// count it as a failure.
+		return ctx.Err()
 	})
 	log.Info("run returned", "err", err)
 	if err != nil {
