@@ -298,7 +298,8 @@ func (b *Browser) current() (*instance, error) {
 		if b.lastErr != nil && time.Since(b.lastFail) < retryStartAfter {
 			return nil, b.lastErr
 		}
-		in = launch(&b.opts, b.log)
+		opts := b.opts // the start reads its own copy, not fields tests and reloads may change
+		in = launch(&opts, b.log)
 		b.cur = in
 	}
 	return in, nil
