@@ -34,7 +34,9 @@ type Options struct {
 	WebConfigFile string
 	// StateDir, when set, overrides the config's agent.state_dir.
 	StateDir string
-	Logger   *slog.Logger
+	// Shard keeps only this agent's part of the probe list.
+	Shard  Shard
+	Logger *slog.Logger
 }
 
 // Agent runs probes from a config and serves their results.
@@ -44,6 +46,7 @@ type Agent struct {
 	now  func() time.Time
 
 	self    *selfMetrics
+	pushm   *pushMetrics
 	limiter *limiter
 	runCtx  context.Context // cancelled at shutdown: ends every run
 	stopRun context.CancelFunc
@@ -84,6 +87,7 @@ func New(opts Options) *Agent {
 		log:     opts.Logger,
 		now:     time.Now,
 		self:    newSelfMetrics(),
+		pushm:   newPushMetrics(),
 		runCtx:  ctx,
 		stopRun: cancel,
 		states:  map[string]*probeState{},
@@ -127,6 +131,9 @@ func (a *Agent) LoadConfig() (cfg *Config, err error) {
 	}
 	if err == nil && a.opts.StateDir != "" {
 		cfg.Agent.StateDir = a.opts.StateDir
+	}
+	if err == nil {
+		a.opts.Shard.apply(cfg)
 	}
 	return cfg, err
 }
@@ -277,6 +284,7 @@ func (a *Agent) registry(cfg *Config, states []*probeState, br *browser.Browser)
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	}
 	cs = append(cs, a.self.collectors()...)
+	cs = append(cs, a.fleetCollectors(cfg)...)
 	if a.slo != nil {
 		cs = append(cs, a.slo.Collector())
 	}

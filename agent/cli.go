@@ -41,6 +41,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			return checkConfigCmd(rest, stdout, stderr)
 		case "probe":
 			return probeCmd(rest, stdout, stderr)
+		case "once":
+			return onceCmd(rest, stdout, stderr)
 		case "rules":
 			return rulesCmd(rest, stdout, stderr)
 		case "version":
@@ -61,6 +63,7 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `usage: sloagent [flags]                 run the agent (see sloagent --help)
        sloagent check-config FILE...   validate config files
        sloagent probe [flags] URL      run one HTTP probe and print its phases
+       sloagent once [flags] [PROBE...] run the probes once, push the results, exit 0 if all passed
        sloagent rules [flags]          print Prometheus rules for the config's SLOs
        sloagent version                print the version
 `)
@@ -105,12 +108,18 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&opts.ListenAddress, "web.listen-address", DefaultListenAddress, "Address to serve metrics, the status page and the API on.")
 	fs.StringVar(&opts.StateDir, "storage.path", "", "Directory for SLO state and failure diagnostics; overrides agent.state_dir of the config.")
 	fs.StringVar(&opts.WebConfigFile, "web.config.file", "", "Path to a web config file enabling TLS and/or basic auth (Prometheus exporter-toolkit format).")
+	shard := fs.String("shard", "", "Run only this agent's part i/N of the probes (by a stable hash of their names); N agents with 0/N ... N-1/N share the list.")
 	lf.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "sloagent: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage
+	}
+	var err error
+	if opts.Shard, err = ParseShard(*shard); err != nil {
+		fmt.Fprintln(stderr, "sloagent:", err)
 		return exitUsage
 	}
 	log, err := lf.logger(stderr)
@@ -156,8 +165,9 @@ func Serve(ctx context.Context, opts Options) error {
 	}
 	served := make(chan error, 1)
 	go func() { served <- web.Serve(ln, srv, flags, log) }()
-	log.Info("sloagent started", "version", Version, "address", ln.Addr().String())
+	log.Info("sloagent started", "version", Version, "address", ln.Addr().String(), "shard", opts.Shard)
 	a.ready.Store(true)
+	defer a.startPush(ctx)()
 
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)

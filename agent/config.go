@@ -22,6 +22,8 @@ type Config struct {
 	SLOs   []slo.Config  `yaml:"slos,omitempty"`
 	// Browser configures the one Chromium that browser probes share.
 	Browser browser.Options `yaml:"browser,omitempty"`
+	// Push sends metrics where nothing scrapes the agent.
+	Push PushConfig `yaml:"push,omitempty"`
 }
 
 // AgentConfig is the agent section: who this agent is and where it keeps
@@ -126,6 +128,7 @@ func Parse(file string, data []byte, env func(string) (string, bool)) (*Config, 
 }
 
 func (c *Config) applyDefaults() {
+	c.Push.applyDefaults()
 	a := &c.Agent
 	if a.Name == "" {
 		a.Name, _ = os.Hostname()
@@ -180,6 +183,7 @@ func (c *Config) validate(r conf.Report) {
 	}
 	validateLabels(a.At("labels"), c.Agent.Labels)
 	c.Browser.Validate(r.At("browser"))
+	c.Push.validate(r.At("push"))
 	seen := map[string]int{}
 	for i := range c.Probes {
 		p := &c.Probes[i]

@@ -1,0 +1,366 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/sloagent/sloagent/internal/conf"
+	"github.com/sloagent/sloagent/probes"
+	"github.com/sloagent/sloagent/slo"
+)
+
+// onceCmd runs the configured probes (or the named ones) once, prints what
+// happened, pushes the results and exits 0 if every run passed, 1 if one
+// failed or the push did, 2 on a config or usage error. It is the agent on
+// hosts that run it on a schedule and cannot be scraped.
+func onceCmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("once", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var opts Options
+	var lf logFlags
+	fs.StringVar(&opts.ConfigFile, "config.file", "", "Config file to run. Empty runs the embedded default config.")
+	fs.StringVar(&opts.StateDir, "storage.path", "", "Directory for the pushed counters and failure diagnostics; overrides agent.state_dir of the config.")
+	output := fs.String("output", "text", "Summary format: text or json.")
+	rwURL := fs.String("push.remote-write-url", "", "Push the results to this Prometheus remote write URL (for example http://prometheus:9090/api/v1/write), besides any push section of the config.")
+	pgURL := fs.String("push.pushgateway-url", "", "Push the results to this Pushgateway (for example http://pushgateway:9091), besides any push section of the config.")
+	shard := fs.String("shard", "", "Run only this agent's part i/N of the probes, as the daemon's --shard.")
+	lf.register(fs)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: sloagent once [flags] [PROBE...]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if *output != "text" && *output != "json" {
+		fmt.Fprintf(stderr, "sloagent once: --output: %q is not text or json\n", *output)
+		return exitUsage
+	}
+	log, err := lf.logger(stderr)
+	if err == nil {
+		opts.Shard, err = ParseShard(*shard)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "sloagent once:", err)
+		return exitUsage
+	}
+	opts.Logger = log
+	a := New(opts)
+	cfg, err := a.LoadConfig()
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitUsage
+	}
+	if err := pushFlags(&cfg.Push, *rwURL, *pgURL); err != nil {
+		fmt.Fprintln(stderr, "sloagent once:", err)
+		return exitUsage
+	}
+	selected, err := selectProbes(cfg, fs.Args(), opts.Shard)
+	if err != nil {
+		fmt.Fprintln(stderr, "sloagent once:", err)
+		return exitUsage
+	}
+	cfg.Probes = selected
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	run, err := a.runOnce(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "sloagent once:", err)
+		return exitUsage
+	}
+	if cfg.Push.enabled() {
+		run.pushed = a.pushOnce(ctx, cfg, run)
+	}
+	if *output == "json" {
+		err = run.writeJSON(stdout, cfg)
+	} else {
+		err = run.writeText(stdout)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "sloagent once:", err)
+	}
+	code := exitOK
+	if run.failed() > 0 {
+		code = exitFailed
+	}
+	for _, p := range run.pushed {
+		if p.err != nil {
+			fmt.Fprintln(stderr, "sloagent once:", p.err)
+			code = exitFailed
+		}
+	}
+	return code
+}
+
+// pushFlags adds the push targets given on the command line and checks
+// them as the config's are checked.
+func pushFlags(c *PushConfig, rwURL, pgURL string) error {
+	if rwURL != "" {
+		c.RemoteWrite = &PushEndpoint{URL: rwURL}
+	}
+	if pgURL != "" {
+		c.Pushgateway = &PushgatewayConfig{PushEndpoint{URL: pgURL}}
+	}
+	r := conf.NewReport()
+	c.validate(r.At("push"))
+	if !r.Empty() {
+		return fmt.Errorf("%s", r.Problems()[0])
+	}
+	return nil
+}
+
+// selectProbes returns the probes named (all when none is), in config
+// order. A name that is not configured, or on another shard, is an error.
+func selectProbes(cfg *Config, names []string, shard Shard) ([]ProbeConfig, error) {
+	if len(names) == 0 {
+		return cfg.Probes, nil
+	}
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	var out []ProbeConfig
+	for _, p := range cfg.Probes {
+		if want[p.Name] {
+			out = append(out, p)
+			delete(want, p.Name)
+		}
+	}
+	for _, n := range names {
+		if want[n] {
+			if shard.sharded() && !shard.keeps(n) {
+				return nil, fmt.Errorf("probe %q is not on shard %s", n, shard)
+			}
+			return nil, fmt.Errorf("no probe named %q in the config", n)
+		}
+	}
+	return out, nil
+}
+
+// onceRun is what one invocation did.
+type onceRun struct {
+	start, end time.Time
+	results    []onceResult // in config order
+	states     []*probeState
+	slo        *slo.Engine
+	pushed     []pushOutcome
+}
+
+type onceResult struct {
+	probe string
+	start time.Time
+	res   probes.Result
+}
+
+type pushOutcome struct {
+	target string
+	err    error
+}
+
+func (r *onceRun) failed() int {
+	n := 0
+	for _, x := range r.results {
+		if !x.res.Success {
+			n++
+		}
+	}
+	return n
+}
+
+// runOnce builds the probes and runs each once, at most
+// max_concurrent_runs at a time, each within its timeout. An error means a
+// probe could not be built: a config problem, not a failed run.
+func (a *Agent) runOnce(ctx context.Context, cfg *Config) (*onceRun, error) {
+	br, _ := a.browserFor(cfg)
+	if br != nil {
+		defer br.Close()
+	}
+	probers := make([]probes.Prober, len(cfg.Probes))
+	defer func() {
+		for _, p := range probers {
+			if c, ok := p.(probes.Closer); ok {
+				_ = c.Close()
+			}
+		}
+	}()
+	for i := range cfg.Probes {
+		p, err := build(&cfg.Probes[i], kindDeps{browser: br})
+		if err != nil {
+			return nil, fmt.Errorf("probe %q: %w", cfg.Probes[i].Name, err)
+		}
+		probers[i] = p
+	}
+	eng, err := slo.NewEngine(cfg.SLOs, nil, a.now, a.log)
+	if err != nil {
+		return nil, fmt.Errorf("slos: %w", err)
+	}
+	run := &onceRun{start: a.now(), results: make([]onceResult, len(cfg.Probes)), slo: eng}
+	lim := newLimiter(cfg.Agent.MaxConcurrentRuns)
+	var wg sync.WaitGroup
+	for i := range cfg.Probes {
+		p := &cfg.Probes[i]
+		st := newProbeState(p.Name)
+		st.cfg = p
+		run.states = append(run.states, st)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if !lim.acquire(ctx) {
+				run.results[i] = onceResult{p.Name, a.now(), probes.Fail(probes.ReasonInternal, "cancelled before it started")}
+				return
+			}
+			defer lim.release()
+			start := a.now()
+			out, _ := a.execute(ctx, probers[i], p.Timeout.D(), a.log.With("probe", p.Name))
+			res := out.Result
+			st.record(res, start)
+			eng.Observe(slo.Event{Probe: p.Name, Labels: p.Labels, Time: start, Success: res.Success, Duration: res.Duration})
+			run.results[i] = onceResult{p.Name, start, res}
+		}()
+	}
+	wg.Wait()
+	run.end = a.now()
+	return run, nil
+}
+
+// families are the metrics a one-shot run pushes: the probes' series, the
+// SLOs' raw counters and the objective (the window gauges of a single run
+// would mislead), and the build and shard info.
+func (a *Agent) onceFamilies(cfg *Config, run *onceRun) ([]*dto.MetricFamily, error) {
+	reg := prometheus.NewRegistry()
+	wrapped := prometheus.WrapRegistererWith(agentLabels(cfg), reg)
+	cs := []prometheus.Collector{newProbeCollector(run.states), run.slo.Collector(), a.self.buildInfo}
+	if a.opts.Shard.sharded() {
+		cs = append(cs, a.opts.Shard.collector())
+	}
+	for _, c := range cs {
+		if err := wrapped.Register(c); err != nil {
+			return nil, fmt.Errorf("registering metrics: %w", err)
+		}
+	}
+	mfs, err := reg.Gather()
+	keep := mfs[:0]
+	for _, mf := range mfs {
+		switch n := mf.GetName(); {
+		case n == slo.MetricEvents, n == slo.MetricGoodEvents, n == "slo_objective_ratio":
+		case strings.HasPrefix(n, "slo_"):
+			continue
+		}
+		keep = append(keep, mf)
+	}
+	return keep, err
+}
+
+// pushOnce pushes the run to every configured target. Counters are made
+// cumulative across invocations from the state dir when it is writable.
+func (a *Agent) pushOnce(ctx context.Context, cfg *Config, run *onceRun) []pushOutcome {
+	fail := func(err error) []pushOutcome { return []pushOutcome{{"push", err}} }
+	mfs, err := a.onceFamilies(cfg, run)
+	if err != nil {
+		return fail(err)
+	}
+	fresh, err := accumulate(cfg.Agent.StateDir, mfs)
+	if err != nil {
+		a.log.Warn("keeping no counters across runs: each run pushes its own from zero", "state_dir", cfg.Agent.StateDir, "err", err)
+		if cfg.Push.Pushgateway != nil {
+			a.log.Warn("a Pushgateway keeps only the last push: without a writable state dir its counters do not add up across runs")
+		}
+	}
+	p, err := newPusher(cfg.Push, cfg.Agent.Name, a.log)
+	if err != nil {
+		return fail(err)
+	}
+	b := pushBatch{families: mfs, at: a.now(), fresh: fresh, start: run.start}
+	var out []pushOutcome
+	for _, t := range p.targets() {
+		out = append(out, pushOutcome{t, p.pushTo(ctx, t, b)})
+	}
+	return out
+}
+
+func (r *onceRun) writeText(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PROBE\tRESULT\tREASON\tDURATION\tMESSAGE")
+	for _, x := range r.results {
+		result := "ok"
+		if !x.res.Success {
+			result = "FAIL"
+		}
+		msg := strings.ReplaceAll(x.res.Message, "\n", " ")
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", x.probe, result, x.res.Reason, x.res.Duration.Round(time.Millisecond), msg)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "%d probes: %d passed, %d failed\n", len(r.results), len(r.results)-r.failed(), r.failed())
+	for _, p := range r.pushed {
+		if p.err == nil {
+			fmt.Fprintf(w, "pushed to %s\n", p.target)
+		} else {
+			fmt.Fprintf(w, "push to %s FAILED\n", p.target)
+		}
+	}
+	return nil
+}
+
+// onceJSON is the --output=json summary.
+type onceJSON struct {
+	Agent    string          `json:"agent"`
+	Location string          `json:"location,omitempty"`
+	Start    time.Time       `json:"start"`
+	Passed   int             `json:"passed"`
+	Failed   int             `json:"failed"`
+	Probes   []onceProbeJSON `json:"probes"`
+	Push     []pushJSON      `json:"push,omitempty"`
+}
+
+type onceProbeJSON struct {
+	Probe           string  `json:"probe"`
+	Success         bool    `json:"success"`
+	Reason          string  `json:"reason,omitempty"`
+	DurationSeconds float64 `json:"duration_seconds"`
+	Message         string  `json:"message,omitempty"`
+	Start           string  `json:"start"`
+}
+
+type pushJSON struct {
+	Target string `json:"target"`
+	OK     bool   `json:"ok"`
+	Error  string `json:"error,omitempty"`
+}
+
+func (r *onceRun) writeJSON(w io.Writer, cfg *Config) error {
+	out := onceJSON{Agent: cfg.Agent.Name, Location: cfg.Agent.Location, Start: r.start.UTC(),
+		Failed: r.failed(), Passed: len(r.results) - r.failed(), Probes: []onceProbeJSON{}}
+	for _, x := range r.results {
+		out.Probes = append(out.Probes, onceProbeJSON{
+			Probe: x.probe, Success: x.res.Success, Reason: x.res.Reason,
+			DurationSeconds: x.res.Duration.Seconds(), Message: x.res.Message,
+			Start: x.start.UTC().Format(time.RFC3339Nano),
+		})
+	}
+	for _, p := range r.pushed {
+		pj := pushJSON{Target: p.target, OK: p.err == nil}
+		if p.err != nil {
+			pj.Error = p.err.Error()
+		}
+		out.Push = append(out.Push, pj)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}

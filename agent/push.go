@@ -1,0 +1,223 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/exp/api/remote"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+
+	"github.com/sloagent/sloagent/internal/conf"
+)
+
+// pusher sends gathered metrics to the configured remote write endpoint
+// and Pushgateway, retrying with exponential backoff.
+type pusher struct {
+	cfg   PushConfig
+	agent string
+	log   *slog.Logger
+
+	rw    *remote.API
+	rwURL string
+	pg    *http.Client
+	pgURL string // the group's URL: .../metrics/job/<job>/instance/<agent>
+}
+
+// pushBatch is one push: the families, when they were taken, and for a
+// one-shot run the counter series that start with it.
+type pushBatch struct {
+	families []*dto.MetricFamily
+	at       time.Time
+	// fresh holds the keys of counter series that did not exist before
+	// this batch. Remote write sends them a zero at start first: a
+	// counter's first sample is otherwise only a baseline to increase(),
+	// and a one-shot run's events would never count.
+	fresh map[string]bool
+	start time.Time
+}
+
+func newPusher(cfg PushConfig, agent string, log *slog.Logger) (*pusher, error) {
+	p := &pusher{cfg: cfg, agent: agent, log: log}
+	if e := cfg.RemoteWrite; e != nil {
+		client, err := endpointClient(e, cfg.Timeout.D())
+		if err != nil {
+			return nil, fmt.Errorf("push.remote_write: %w", err)
+		}
+		api, err := remote.NewAPI(e.URL,
+			remote.WithAPIHTTPClient(client),
+			remote.WithAPIPath(""),
+			remote.WithAPIBackoff(remote.BackoffConfig{
+				Min: cfg.MinBackoff.D(), Max: cfg.MaxBackoff.D(), MaxRetries: *cfg.MaxRetries,
+			}))
+		if err != nil {
+			return nil, fmt.Errorf("push.remote_write: %w", err)
+		}
+		p.rw, p.rwURL = api, e.URL
+	}
+	if e := cfg.Pushgateway; e != nil {
+		client, err := endpointClient(&e.PushEndpoint, cfg.Timeout.D())
+		if err != nil {
+			return nil, fmt.Errorf("push.pushgateway: %w", err)
+		}
+		p.pg = client
+		p.pgURL = strings.TrimRight(e.URL, "/") + "/metrics/job/" + groupValue(cfg.Job) + "/instance/" + groupValue(agent)
+	}
+	return p, nil
+}
+
+// groupValue encodes a Pushgateway grouping key value for a URL path;
+// one with a slash (or empty) needs the base64 form.
+func groupValue(v string) string {
+	if v == "" || strings.Contains(v, "/") {
+		return "@base64/" + base64.RawURLEncoding.EncodeToString([]byte(v))
+	}
+	return url.PathEscape(v)
+}
+
+// push sends b to every target; the error names each target that failed.
+func (p *pusher) push(ctx context.Context, b pushBatch) error {
+	var errs []error
+	for _, t := range p.targets() {
+		errs = append(errs, p.pushTo(ctx, t, b))
+	}
+	return errors.Join(errs...)
+}
+
+// pushTo sends b to one target: remote_write or pushgateway.
+func (p *pusher) pushTo(ctx context.Context, target string, b pushBatch) error {
+	if target == "remote_write" {
+		return p.remoteWrite(ctx, b)
+	}
+	return p.pushgateway(ctx, b)
+}
+
+func (p *pusher) targets() []string {
+	var t []string
+	if p.rw != nil {
+		t = append(t, "remote_write")
+	}
+	if p.pg != nil {
+		t = append(t, "pushgateway")
+	}
+	return t
+}
+
+func (p *pusher) remoteWrite(ctx context.Context, b pushBatch) error {
+	extra := []labelPair{{"job", p.cfg.Job}, {"instance", p.agent}}
+	series := seriesOf(b.families, extra, b.at.UnixMilli())
+	zero := min(b.start.UnixMilli(), b.at.UnixMilli()-1)
+	for i := range series {
+		if s := &series[i]; s.counter && b.fresh[s.key] {
+			s.samples = append([]rwSample{{0, zero}}, s.samples...)
+		}
+	}
+	attempts := 1
+	_, err := p.rw.Write(ctx, remote.WriteV1MessageType, &writeRequest{series: series},
+		remote.WithWriteRetryCallback(func(err error) {
+			p.log.Warn("push failed; retrying", "target", "remote_write", "url", p.rwURL, "attempt", attempts, "err", err)
+			attempts++
+		}))
+	if err != nil {
+		return fmt.Errorf("remote write to %s failed after %d attempt(s): %w", p.rwURL, attempts, err)
+	}
+	return nil
+}
+
+func (p *pusher) pushgateway(ctx context.Context, b pushBatch) error {
+	var body bytes.Buffer
+	enc := expfmt.NewEncoder(&body, expfmt.NewFormat(expfmt.TypeTextPlain))
+	for _, mf := range b.families {
+		if err := enc.Encode(mf); err != nil {
+			return fmt.Errorf("pushgateway: encoding %s: %w", mf.GetName(), err)
+		}
+	}
+	delay := p.cfg.MinBackoff.D()
+	for attempt := 1; ; attempt++ {
+		retry, err := p.putGroup(ctx, body.Bytes())
+		if err == nil {
+			return nil
+		}
+		if !retry || attempt > *p.cfg.MaxRetries || ctx.Err() != nil {
+			return fmt.Errorf("push to Pushgateway %s failed after %d attempt(s): %w", p.pgURL, attempt, err)
+		}
+		p.log.Warn("push failed; retrying", "target", "pushgateway", "url", p.pgURL, "attempt", attempt, "err", err, "backoff", delay)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("push to Pushgateway %s failed after %d attempt(s): %w", p.pgURL, attempt, err)
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, p.cfg.MaxBackoff.D())
+	}
+}
+
+// putGroup replaces this agent's group on the Pushgateway. It reports
+// whether a failure is worth retrying: network errors and 5xx are, a
+// refused push is not.
+func (p *pusher) putGroup(ctx context.Context, body []byte) (retry bool, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, p.pgURL, bytes.NewReader(body))
+	if err != nil {
+		return false, err
+	}
+	req.Header.Set("Content-Type", string(expfmt.NewFormat(expfmt.TypeTextPlain)))
+	resp, err := p.pg.Do(req)
+	if err != nil {
+		return true, err
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+	if resp.StatusCode/100 == 2 {
+		return false, nil
+	}
+	err = fmt.Errorf("server returned HTTP status %s: %s", resp.Status, strings.TrimSpace(string(msg)))
+	return resp.StatusCode/100 == 5 || resp.StatusCode == http.StatusTooManyRequests, err
+}
+
+// endpointClient is an HTTP client that authenticates as e says.
+func endpointClient(e *PushEndpoint, timeout time.Duration) (*http.Client, error) {
+	h := http.Header{}
+	for k, v := range e.Headers {
+		h.Set(k, v)
+	}
+	if e.BasicAuth != nil {
+		pw, err := conf.SecretFrom(e.BasicAuth.Password, e.BasicAuth.PasswordFile)
+		if err != nil {
+			return nil, fmt.Errorf("basic_auth.password_file: %w", err)
+		}
+		r := http.Request{Header: http.Header{}}
+		r.SetBasicAuth(e.BasicAuth.Username, pw.Reveal())
+		h.Set("Authorization", r.Header.Get("Authorization"))
+	}
+	if e.BearerToken != "" || e.BearerTokenFile != "" {
+		tok, err := conf.SecretFrom(e.BearerToken, e.BearerTokenFile)
+		if err != nil {
+			return nil, fmt.Errorf("bearer_token_file: %w", err)
+		}
+		h.Set("Authorization", "Bearer "+tok.Reveal())
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	return &http.Client{Timeout: timeout, Transport: headerTransport{h, tr}}, nil
+}
+
+// headerTransport adds fixed headers to every request.
+type headerTransport struct {
+	h    http.Header
+	next http.RoundTripper
+}
+
+func (t headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	for k, v := range t.h {
+		r.Header[k] = v
+	}
+	return t.next.RoundTrip(r)
+}
