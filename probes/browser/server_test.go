@@ -58,17 +58,17 @@ fetch('http://127.0.0.1:%d/nothing').catch(() => {});
 setTimeout(() => { throw new Error('uncaught boom'); }, 0);
 </script></body></html>`
 
-// lcpPage paints a small text first and a much larger block after 600ms,
-// which becomes the largest contentful paint.
+// lcpPage paints a small text first and a much larger block 600ms after
+// that first frame, which becomes the largest contentful paint.
 const lcpPage = `<!doctype html><html><body><p style="font-size:10px">.</p>
 <script>
-setTimeout(() => {
+requestAnimationFrame(() => setTimeout(() => {
   const p = document.createElement('p');
   p.id = 'big';
   p.style.fontSize = '64px';
   p.textContent = 'The largest contentful paint of this page appears late. '.repeat(4);
   document.body.appendChild(p);
-}, 600);
+}, 600));
 </script></body></html>`
 
 // interactPage has a button whose handler blocks the page for 150ms, so
