@@ -19,7 +19,7 @@ const abandonGrace = 2 * time.Second
 // marked the probe running; the run clears the mark when its prober returns.
 func (a *Agent) startRun(lim *limiter, j *job, planned time.Time) {
 	a.runs.Add(1)
-	go func() {
+	lim.workers.Go(func() {
 		defer a.runs.Done()
 		if !lim.acquire(a.runCtx) {
 			j.state.running.Store(false)
@@ -28,7 +28,7 @@ func (a *Agent) startRun(lim *limiter, j *job, planned time.Time) {
 		start := a.now()
 		a.self.lag.Observe(start.Sub(planned).Seconds())
 		a.self.inFlight.Inc()
-		res, returned := a.execute(a.runCtx, j.prober, j.timeout, a.log)
+		res, returned := a.executeOn(lim.workers, a.runCtx, j.prober, j.timeout, a.log)
 		a.self.inFlight.Dec()
 		lim.release()
 		if returned {
@@ -42,7 +42,7 @@ func (a *Agent) startRun(lim *limiter, j *job, planned time.Time) {
 			return // cancelled by shutdown: not an outcome of the target
 		}
 		a.finish(j, res.Result, start)
-	}()
+	})
 }
 
 // outcome is a run's result and, for an abandoned run, the channel its
@@ -55,11 +55,17 @@ type outcome struct {
 // execute runs prober with timeout as its deadline. It returns when the
 // prober does, or abandonGrace after the deadline if the prober ignores it.
 func (a *Agent) execute(parent context.Context, prober probes.Prober, timeout time.Duration, log *slog.Logger) (outcome, bool) {
+	return a.executeOn(nil, parent, prober, timeout, log)
+}
+
+// executeOn is execute with the prober run by w (nil: a goroutine of its
+// own).
+func (a *Agent) executeOn(w *workers, parent context.Context, prober probes.Prober, timeout time.Duration, log *slog.Logger) (outcome, bool) {
 	ctx, cancel := context.WithTimeout(parent, timeout)
 	defer cancel()
 	start := time.Now()
 	ch := make(chan probes.Result, 1)
-	go func() { ch <- safeProbe(ctx, prober, log) }()
+	w.Go(func() { ch <- safeProbe(ctx, prober, log) })
 	timer := time.NewTimer(timeout + abandonGrace)
 	defer timer.Stop()
 	select {

@@ -136,9 +136,13 @@ func (h *jobHeap) Pop() any {
 // limiter bounds the runs in flight across all probes.
 type limiter struct {
 	slots chan struct{}
+	// workers run the runs, keeping grown stacks from one to the next.
+	workers *workers
 }
 
-func newLimiter(n int) *limiter { return &limiter{slots: make(chan struct{}, n)} }
+func newLimiter(n int) *limiter {
+	return &limiter{slots: make(chan struct{}, n), workers: newWorkers(workerIdle)}
+}
 
 func (l *limiter) acquire(ctx context.Context) bool {
 	select {
