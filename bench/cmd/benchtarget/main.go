@@ -6,19 +6,23 @@
 //
 // It prints "listening ADDR" once it accepts connections. GET /-/count
 // returns the number of requests served, not counting itself.
+//
+// It speaks just enough HTTP/1.1 for a GET and closes every connection
+// after one answer, with a response written ahead of time: the target
+// shares the machine's cores with the systems being measured, so the less
+// it costs the more the figures say about them.
 package main
 
 import (
 	"bytes"
 	"flag"
 	"fmt"
-	"io"
 	"log"
 	"net"
-	"net/http"
 	"os"
 	"runtime"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -34,36 +38,69 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	t := &target{body: bytes.Repeat([]byte("x"), *size), delay: *delay}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/-/count", t.count)
-	mux.HandleFunc("/", t.serve)
-	srv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		// Probes that time out reset their connections; that is
-		// expected here and not worth a log line each.
-		ErrorLog: log.New(io.Discard, "", 0),
-	}
+	t := &target{answer: response("200 OK", bytes.Repeat([]byte("x"), *size)), delay: *delay}
+	t.bufs.New = func() any { b := make([]byte, 4096); return &b }
 	fmt.Printf("listening %s\n", ln.Addr())
-	log.Fatal(srv.Serve(ln))
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				continue
+			}
+			log.Fatal(err)
+		}
+		go t.serve(c)
+	}
 }
 
 type target struct {
-	body   []byte
+	answer []byte
 	delay  time.Duration
 	served atomic.Uint64
+	bufs   sync.Pool
 }
 
-func (t *target) serve(w http.ResponseWriter, r *http.Request) {
-	if t.delay > 0 {
-		wait(time.Now().Add(t.delay))
+func response(status string, body []byte) []byte {
+	head := "HTTP/1.1 " + status + "\r\nContent-Type: text/plain\r\nContent-Length: " +
+		strconv.Itoa(len(body)) + "\r\nConnection: close\r\n\r\n"
+	return append([]byte(head), body...)
+}
+
+// serve reads one request head and answers it.
+func (t *target) serve(c net.Conn) {
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+	bp := t.bufs.Get().(*[]byte)
+	defer t.bufs.Put(bp)
+	buf := *bp
+	n := 0
+	for {
+		m, err := c.Read(buf[n:])
+		n += m
+		if bytes.Contains(buf[:n], []byte("\r\n\r\n")) {
+			break
+		}
+		if err != nil || n == len(buf) {
+			return // gone, or a head larger than any probe sends
+		}
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/plain")
-	h.Set("Content-Length", strconv.Itoa(len(t.body)))
-	_, _ = w.Write(t.body)
-	t.served.Add(1)
+	arrived := time.Now()
+	line, _, _ := bytes.Cut(buf[:n], []byte("\r\n"))
+	fields := bytes.Fields(line)
+	if len(fields) < 2 {
+		_, _ = c.Write(response("400 Bad Request", nil))
+		return
+	}
+	if string(fields[1]) == "/-/count" {
+		_, _ = c.Write(response("200 OK", []byte(strconv.FormatUint(t.served.Load(), 10)+"\n")))
+		return
+	}
+	if t.delay > 0 {
+		wait(arrived.Add(t.delay))
+	}
+	if _, err := c.Write(t.answer); err == nil {
+		t.served.Add(1)
+	}
 }
 
 // wait sleeps until deadline and spins the last millisecond, so the delay
@@ -76,8 +113,4 @@ func wait(deadline time.Time) {
 	for time.Now().Before(deadline) {
 		runtime.Gosched()
 	}
-}
-
-func (t *target) count(w http.ResponseWriter, _ *http.Request) {
-	fmt.Fprintln(w, t.served.Load())
 }

@@ -17,6 +17,7 @@ const prometheusAccept = "application/openmetrics-text;version=1.0.0,application
 type memResult struct {
 	probes      int
 	rss, peak   uint64
+	heap        uint64 // Go heap allocated: what RSS grows to once SLO state is filled
 	scrapeGzip  float64 // seconds, as Prometheus asks: OpenMetrics, gzip
 	scrapePlain float64 // seconds, text format, uncompressed
 	sizeGzip    int
@@ -26,8 +27,8 @@ type memResult struct {
 // memory runs n probes at interval until each has run once, then reads the
 // agent's resident memory and times /metrics scrapes times over.
 func (b *bench) memory(n int, interval time.Duration, scrapes int) (memResult, error) {
-	l := load{n: n, url: b.target.url, interval: interval, timeout: 5 * time.Second}
-	inst, err := b.startAgentConfig(agentConfig(l))
+	l := load{n: n, url: b.target.url, interval: interval, timeout: 5 * time.Second, slos: true}
+	inst, err := b.startAgentLoad(l)
 	if err != nil {
 		return memResult{}, err
 	}
@@ -56,6 +57,11 @@ func (b *bench) memory(n int, interval time.Duration, scrapes int) (memResult, e
 		rss = append(rss, float64(m.RSS))
 	}
 	r := memResult{probes: n, rss: uint64(medianOf(rss)), peak: m.Peak}
+	am, err := b.scrape(inst.metrics)
+	if err != nil {
+		return memResult{}, err
+	}
+	r.heap = am.heapAlloc
 	var gz, plain []float64
 	for range scrapes {
 		d, size, err := b.timeScrape(inst.metrics, true)
@@ -70,8 +76,8 @@ func (b *bench) memory(n int, interval time.Duration, scrapes int) (memResult, e
 		plain, r.sizePlain = append(plain, d), size
 	}
 	r.scrapeGzip, r.scrapePlain = medianOf(gz), medianOf(plain)
-	b.logf("sloagent with %d probes: RSS %.1f MB (peak %.1f MB); /metrics %s gzip (%d kB), %s plain (%d kB)",
-		n, mb(r.rss), mb(r.peak), ms(r.scrapeGzip), r.sizeGzip/1024, ms(r.scrapePlain), r.sizePlain/1024)
+	b.logf("sloagent with %d probes and SLOs: RSS %.1f MB (peak %.1f MB, Go heap %.1f MB); /metrics %s gzip (%d kB), %s plain (%d kB)",
+		n, mb(r.rss), mb(r.peak), mb(r.heap), ms(r.scrapeGzip), r.sizeGzip/1024, ms(r.scrapePlain), r.sizePlain/1024)
 	return r, nil
 }
 

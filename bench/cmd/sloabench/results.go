@@ -129,12 +129,16 @@ func (r *results) table() report.Table {
 			Cells: per(func(n string) report.Cell { return report.Text(r.acc[n].server.String()) })},
 	)
 	for _, m := range r.mem {
-		t.Rows = append(t.Rows, report.Row{Name: fmt.Sprintf("RSS with %d probes, all run once (MB)", m.probes), Format: "%.1f", Cells: agentOnly(mb(m.rss))})
+		t.Rows = append(t.Rows, report.Row{Name: fmt.Sprintf("RSS with %d probes and their SLOs, all run once (MB)", m.probes), Format: "%.1f", Cells: agentOnly(mb(m.rss))})
+		t.Rows = append(t.Rows, report.Row{Name: fmt.Sprintf("Go heap with %d probes and their SLOs (MB)", m.probes), Format: "%.1f", Cells: agentOnly(mb(m.heap))})
 	}
 	if len(r.mem) == 2 {
 		lo, hi := r.mem[0], r.mem[1]
-		per := (float64(hi.rss) - float64(lo.rss)) / float64(hi.probes-lo.probes)
-		t.Rows = append(t.Rows, report.Row{Name: "memory per probe (bytes)", Format: "%.0f", Cells: agentOnly(per)})
+		dn := float64(hi.probes - lo.probes)
+		rss := (float64(hi.rss) - float64(lo.rss)) / dn
+		heap := (float64(hi.heap) - float64(lo.heap)) / dn
+		t.Rows = append(t.Rows, report.Row{Name: "memory per probe and its SLO (bytes of RSS / of Go heap)",
+			Cells: []report.Cell{report.Text(fmt.Sprintf("%.0f / %.0f", rss, heap))}})
 	}
 	if len(r.mem) > 0 {
 		m := r.mem[len(r.mem)-1]

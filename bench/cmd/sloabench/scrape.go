@@ -15,6 +15,7 @@ import (
 // agentMetrics is what the benchmark reads from sloagent's /metrics.
 type agentMetrics struct {
 	counts
+	heapAlloc uint64 // go_memstats_heap_alloc_bytes
 	// last is each probe's last run: when it started and what it
 	// reported.
 	last map[string]lastRun
@@ -78,6 +79,7 @@ func readAgentMetrics(fams map[string]*dto.MetricFamily) agentMetrics {
 		}
 		m.lag = lag.FromCumulative(cum, h.GetSampleCount())
 	})
+	each("go_memstats_heap_alloc_bytes", func(_ string, mt *dto.Metric) { m.heapAlloc = uint64(mt.GetGauge().GetValue()) })
 	set := func(probe string, f func(*lastRun)) {
 		r := m.last[probe]
 		f(&r)

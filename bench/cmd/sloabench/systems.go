@@ -39,6 +39,7 @@ type load struct {
 	interval time.Duration
 	timeout  time.Duration
 	record   bool // keep each run's duration (generators only)
+	slos     bool // an SLO per probe (sloagent only)
 }
 
 // system starts one of the compared systems with a load.
@@ -62,12 +63,18 @@ type agentInstance struct {
 }
 
 func (b *bench) startAgent(l load) (instance, error) {
-	return b.startAgentConfig(agentConfig(l))
+	return b.startAgentLoad(l)
 }
 
-func (b *bench) startAgentConfig(cfg string) (*agentInstance, error) {
+func (b *bench) startAgentLoad(l load) (*agentInstance, error) {
+	// A fresh state directory: SLO history of an earlier run must not
+	// be loaded.
+	state, err := os.MkdirTemp(b.work, "state-")
+	if err != nil {
+		return nil, err
+	}
 	file := filepath.Join(b.work, "sloagent.yml")
-	if err := os.WriteFile(file, []byte(cfg), 0o644); err != nil {
+	if err := os.WriteFile(file, []byte(agentConfig(l, state)), 0o644); err != nil {
 		return nil, err
 	}
 	addr, err := freePort()
@@ -86,12 +93,19 @@ func (b *bench) startAgentConfig(cfg string) (*agentInstance, error) {
 }
 
 // agentConfig is n HTTP probes of l.url with the benchmark's probe names,
-// so the generators can follow the same schedule.
-func agentConfig(l load) string {
+// so the generators can follow the same schedule, and with l.slos an SLO
+// of each probe (99.9% over a rolling 30 days, with the default alerts).
+func agentConfig(l load, stateDir string) string {
 	var sb strings.Builder
-	sb.WriteString("agent:\n  name: bench\nprobes:\n")
+	fmt.Fprintf(&sb, "agent:\n  name: bench\n  state_dir: %s\nprobes:\n", stateDir)
 	for i := range l.n {
 		fmt.Fprintf(&sb, "  - name: %s\n    target: %s\n    interval: %s\n    timeout: %s\n", sched.Name(i), l.url, l.interval, l.timeout)
+	}
+	if l.slos {
+		sb.WriteString("slos:\n")
+		for i := range l.n {
+			fmt.Fprintf(&sb, "  - name: slo-%s\n    probes: [%s]\n    objective: 99.9\n    window: {rolling: 30d}\n", sched.Name(i), sched.Name(i))
+		}
 	}
 	return sb.String()
 }
