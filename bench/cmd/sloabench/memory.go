@@ -17,7 +17,7 @@ const prometheusAccept = "application/openmetrics-text;version=1.0.0,application
 type memResult struct {
 	probes      int
 	rss, peak   uint64
-	heap        uint64 // Go heap allocated: what RSS grows to once SLO state is filled
+	heap        uint64  // Go heap allocated: what RSS grows to once SLO state is filled
 	scrapeGzip  float64 // seconds, as Prometheus asks: OpenMetrics, gzip
 	scrapePlain float64 // seconds, text format, uncompressed
 	sizeGzip    int
