@@ -30,8 +30,9 @@ func (r *results) markdown() string {
 const method = `
 How the figures are measured (all processes on 127.0.0.1 on this one machine):
 
-- The target is bench/cmd/benchtarget: a Go net/http server answering every request with a
-  1 KB body and counting what it served; its count gives the rate really achieved.
+- The target is bench/cmd/benchtarget: a small Go server answering every GET with a 1 KB body
+  written ahead of time, closing the connection, and counting what it served; its count gives
+  the rate really achieved. Its own CPU cost is shown in the last row.
 - A rate of R probes/s is R probes at a 1 s interval (timeout 900 ms), each opening a new TCP
   connection. The schedule is sloagent's: each probe at an offset within the interval from a
   hash of its name; the load generator (bench/cmd/benchgen) follows the same schedule for
@@ -58,9 +59,12 @@ How the figures are measured (all processes on 127.0.0.1 on this one machine):
   (for the loop: the time around the request and body read) minus 0.1 s, so it includes
   the connection set-up on loopback; "processing + transfer" is the sum of those two
   phases of probe_http_duration_seconds (connection ready to body read) minus 0.1 s.
-- Memory with N probes: sloagent with N HTTP probes (interval 20 s) once every probe has
-  run, median VmRSS of three readings; memory per probe is the difference between the two
-  divided by the difference in probes.
+- Memory with N probes: sloagent with N HTTP probes (interval 20 s) and an SLO for each
+  (99.9% over a rolling 30 days, default burn-rate alerts), once every probe has run: the
+  median VmRSS of three readings, and go_memstats_heap_alloc_bytes. SLO state is allocated
+  when the SLO is configured but its pages only become resident as the window fills, so the
+  Go heap is what RSS tends to over the window. Memory per probe is the difference between
+  the two sizes divided by the difference in probes.
 - /metrics: the median of several full reads of /metrics at the largest N, once as
   Prometheus asks (OpenMetrics, gzip) and once as uncompressed text.
 `
