@@ -62,15 +62,6 @@ func (r *ring) set(idx int64, c counts) {
 	r.slots[r.pos(idx)] = slot{idx: int32(idx), good: uint32(c.good), total: uint32(c.total)}
 }
 
-// clear forgets slice idx.
-func (r *ring) clear(idx int64) {
-	p := r.pos(idx)
-	if int64(r.slots[p].idx) == idx && (r.slots[p].good != 0 || r.slots[p].total != 0) {
-		r.slots[p].good, r.slots[p].total = 0, 0
-		r.dirty[p/64] |= 1 << (p % 64)
-	}
-}
-
 func (r *ring) get(idx int64) counts {
 	s := r.slots[r.pos(idx)]
 	if int64(s.idx) != idx {
@@ -201,11 +192,6 @@ func (s *series) sumsBack(now int64, ws []int64) []counts {
 		}
 	}
 	return out
-}
-
-// bytes is the memory the series' slots and dirty bits take.
-func (s *series) bytes() int {
-	return 12*(len(s.fine.slots)+len(s.coarse.slots)) + 8*(len(s.fine.dirty)+len(s.coarse.dirty))
 }
 
 func floorDiv(a, b int64) int64 {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // StateFile is the name of the state file in the state directory.
@@ -58,7 +59,7 @@ func OpenStore(dir string, log *slog.Logger) (*Store, error) {
 	}
 	path := filepath.Join(dir, StateFile)
 	db, err := openChecked(path)
-	if errors.Is(err, bolt.ErrTimeout) {
+	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("state file %s is locked by another process (is another agent using this state directory?)", path)
 	}
 	if _, serr := os.Stat(path); err != nil && serr != nil {
