@@ -373,6 +373,20 @@ steps:
 	}
 }
 
+func TestDialogsAreAccepted(t *testing.T) {
+	s := newSite(t)
+	c := parseConfig(t, `
+steps:
+  - eval: "alert('hello') || confirm('sure?')"
+    timeout: 5s
+  - eval: "prompt('name?', 'ada') === 'ada'"
+    timeout: 5s
+`)
+	if res := runProbe(t, shared, s.URL+"/plain", c, 20*time.Second); !res.Success {
+		t.Fatalf("%s: %s", res.Reason, res.Message)
+	}
+}
+
 func TestRunsDoNotShareCookies(t *testing.T) {
 	s := newSite(t)
 	c := parseConfig(t, `

@@ -33,6 +33,8 @@ func (r *run) failure(ctx context.Context, s *runStep, took time.Duration, err e
 	switch {
 	case r.browserDied(err):
 		return fail(probes.ReasonBrowserUnavailable, "the browser crashed or was killed: "+oneLine(err))
+	case r.rec.crashed():
+		return fail(probes.ReasonStep, "the page crashed: "+oneLine(err))
 	case errors.As(err, &ae):
 		return fail(probes.ReasonAssertion, ae.msg)
 	case errors.As(err, &se):

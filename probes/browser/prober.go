@@ -118,6 +118,7 @@ func (p *prober) Probe(ctx context.Context, log *slog.Logger) probes.Result {
 	r := &run{p: p, in: in, rec: newRecorder(), diag: p.b.newDiagRun(start), log: log}
 	tab, tabCancel := chromedp.NewContext(in.ctx, chromedp.WithNewBrowserContext(), chromedp.WithListener(r.rec.listen))
 	r.tab = tab
+	go handleDialogs(tab, r.rec.dialogs)
 	// Ending the run closes the tab and its browser context, never the
 	// browser. Closing waits for Chromium, so it happens after the result
 	// is returned, and the run's slot is freed only then.
@@ -192,9 +193,18 @@ func (r *run) execute(ctx context.Context) probes.Result {
 		dctx, c = context.WithDeadline(dctx, dl)
 		defer c()
 	}
-	tm, err := collectTimings(dctx)
-	if err != nil && r.log.Enabled(ctx, slog.LevelDebug) {
-		r.log.Debug("reading page timings", "err", err)
+	// A crashed page answers nothing; asking it would only wait.
+	pageOK := r.in.alive() && !r.rec.crashed()
+	var tm timings
+	if pageOK {
+		// Timings get part of the time, so a page that does not answer
+		// still leaves some for the screenshot.
+		tctx, tcancel := context.WithTimeout(dctx, diagTimeout/2)
+		var err error
+		if tm, err = collectTimings(tctx); err != nil && r.log.Enabled(ctx, slog.LevelDebug) {
+			r.log.Debug("reading page timings", "err", err)
+		}
+		tcancel()
 	}
 	console, consoleErrors, failed, failedCount := r.rec.snapshot()
 	res.Samples = append(samples, timingSamples(tm)...)
@@ -202,7 +212,7 @@ func (r *run) execute(ctx context.Context) probes.Result {
 		probes.Sample{Name: "probe_browser_console_errors", Help: "Console errors and uncaught exceptions in the last browser run.", Value: float64(consoleErrors)},
 		probes.Sample{Name: "probe_browser_failed_requests", Help: "Requests that failed or got a status of 400 or more in the last browser run.", Value: float64(failedCount)},
 	)
-	if !res.Success && r.in.alive() {
+	if !res.Success && pageOK {
 		if png, err := chromedp.Run(dctx, chromedp.CaptureScreenshot()); err == nil {
 			r.diag.write("screenshot.png", png)
 		} else if r.log.Enabled(ctx, slog.LevelDebug) {

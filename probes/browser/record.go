@@ -5,8 +5,10 @@ import (
 	"sync"
 
 	"github.com/chromedp/cdproto/cdp/jsonv2"
+	"github.com/chromedp/cdproto/inspector"
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 )
 
@@ -20,7 +22,7 @@ const (
 // ConsoleMessage is one console call, uncaught exception or browser log
 // entry of a run, as saved in console.json.
 type ConsoleMessage struct {
-	Type string `json:"type"` // console type (log, error, ...), "exception" or "browser"
+	Type string `json:"type"` // console type (log, error, ...), "exception", "browser" or "dialog"
 	Text string `json:"text"`
 	URL  string `json:"url,omitempty"`
 	Line int64  `json:"line,omitempty"` // 1-based
@@ -47,10 +49,17 @@ type recorder struct {
 	failed        []FailedRequest
 	failedCount   int
 	droppedMsgs   int
+	pageCrashed   bool
+	// dialogs receives the tab's JavaScript dialogs for handleDialogs,
+	// as the listener itself must not send commands.
+	dialogs chan *page.EventJavascriptDialogOpening
 }
 
 func newRecorder() *recorder {
-	return &recorder{requests: map[network.RequestID]*network.Request{}}
+	return &recorder{
+		requests: map[network.RequestID]*network.Request{},
+		dialogs:  make(chan *page.EventJavascriptDialogOpening, 16),
+	}
 }
 
 func (r *recorder) listen(ev any) {
@@ -83,6 +92,15 @@ func (r *recorder) listen(ev any) {
 		// kept for the diagnostics, not counted, as the request itself is.
 		if e := ev.Entry; e != nil && e.Level == cdplog.EntryLevelError {
 			r.addMessage(ConsoleMessage{Type: "browser", Text: e.Text, URL: e.URL, Line: e.LineNumber + 1})
+		}
+	case *inspector.EventTargetCrashed:
+		r.pageCrashed = true
+		r.addMessage(ConsoleMessage{Type: "browser", Text: "the page's renderer process crashed"})
+	case *page.EventJavascriptDialogOpening:
+		r.addMessage(ConsoleMessage{Type: "dialog", Text: string(ev.Type) + ": " + ev.Message, URL: ev.URL})
+		select {
+		case r.dialogs <- ev:
+		default: // a page opening dialogs in a loop; the next ones wait
 		}
 	case *network.EventRequestWillBeSent:
 		if len(r.requests) < 10000 {
@@ -142,6 +160,13 @@ func (r *recorder) addFailed(f FailedRequest) {
 		f.URL = truncate(f.URL, maxTextLen)
 		r.failed = append(r.failed, f)
 	}
+}
+
+// crashed reports whether the tab's renderer died.
+func (r *recorder) crashed() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.pageCrashed
 }
 
 // snapshot returns copies of what was recorded so far.
