@@ -17,6 +17,9 @@ import (
 // step that runs out of time still leaves time for timings and diagnostics.
 const diagReserve = 2 * time.Second
 
+// defaultRunTimeout bounds a run whose context has no deadline.
+const defaultRunTimeout = 2 * time.Minute
+
 // diagTimeout bounds collecting timings and diagnostics after the steps.
 const diagTimeout = 5 * time.Second
 
@@ -109,6 +112,13 @@ type run struct {
 // away afterwards with its cookies and cache.
 func (p *prober) Probe(ctx context.Context, log *slog.Logger) probes.Result {
 	start := time.Now()
+	if _, ok := ctx.Deadline(); !ok {
+		// The agent always sets one; this keeps any other caller from
+		// waiting for ever on a page that never answers.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, defaultRunTimeout)
+		defer cancel()
+	}
 	in, err := p.b.acquire(ctx)
 	if err != nil {
 		r := unavailable(ctx, err)
