@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/sloagent/sloagent/configs"
+	"github.com/sloagent/sloagent/plugins"
 	"github.com/sloagent/sloagent/probes"
 	"github.com/sloagent/sloagent/probes/browser"
 	"github.com/sloagent/sloagent/slo"
@@ -64,6 +65,7 @@ type Agent struct {
 
 	browser     *browser.Browser // nil while no probe needs it
 	browserOpts browser.Options
+	plugins     *plugins.Supervisor // nil until a config declares plugins
 
 	slo       *slo.Engine // nil until the first config is applied
 	sloStore  *slo.Store
@@ -173,23 +175,38 @@ func (a *Agent) apply(cfg *Config) error {
 			_ = br.Close()
 		}
 	}
+	// Plugin probes are built last, once the rest of the config has been
+	// built: only then is the plugin supervisor updated, which the config
+	// was validated against.
 	probers := make(map[string]probes.Prober, len(cfg.Probes))
 	var errs []error
-	for i := range cfg.Probes {
-		p := &cfg.Probes[i]
-		pr, err := build(p, kindDeps{browser: br})
-		if err != nil {
-			errs = append(errs, fmt.Errorf("probe %q: %w", p.Name, err))
-			continue
+	buildAll := func(plugin bool, deps kindDeps) {
+		for i := range cfg.Probes {
+			p := &cfg.Probes[i]
+			if (p.Kind == KindPlugin) != plugin {
+				continue
+			}
+			pr, err := build(p, deps)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("probe %q: %w", p.Name, err))
+				continue
+			}
+			probers[p.Name] = pr
 		}
-		probers[p.Name] = pr
 	}
+	buildAll(false, kindDeps{browser: br})
 	if err := errors.Join(errs...); err != nil {
 		closeAll(probers)
 		discard()
 		return err
 	}
 	if err := a.applySLOs(cfg); err != nil {
+		closeAll(probers)
+		discard()
+		return err
+	}
+	buildAll(true, kindDeps{plugins: a.pluginsFor(cfg)})
+	if err := errors.Join(errs...); err != nil {
 		closeAll(probers)
 		discard()
 		return err
@@ -291,6 +308,9 @@ func (a *Agent) registry(cfg *Config, states []*probeState, br *browser.Browser)
 	if br != nil {
 		cs = append(cs, newBrowserCollector(br))
 	}
+	if a.plugins != nil {
+		cs = append(cs, a.plugins.Collector())
+	}
 	for _, c := range cs {
 		if err := wrapped.Register(c); err != nil {
 			return nil, fmt.Errorf("registering metrics: %w", err)
@@ -346,6 +366,9 @@ func (a *Agent) Shutdown(ctx context.Context) {
 	a.mu.Lock()
 	if a.browser != nil {
 		_ = a.browser.Close()
+	}
+	if a.plugins != nil {
+		_ = a.plugins.Close()
 	}
 	a.mu.Unlock()
 	a.closeSLOs()

@@ -233,6 +233,9 @@ func check(cfg *Config) error {
 	}
 	for i := range cfg.Probes {
 		p := &cfg.Probes[i]
+		if p.Kind == KindPlugin {
+			continue // validated against the plugins list; started by the agent
+		}
 		pr, err := build(p, deps)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("probe %q: %w", p.Name, err))

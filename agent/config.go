@@ -10,7 +10,9 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/sloagent/sloagent/internal/conf"
+	"github.com/sloagent/sloagent/plugins"
 	"github.com/sloagent/sloagent/probes/browser"
+	"github.com/sloagent/sloagent/probes/command"
 	httpprobe "github.com/sloagent/sloagent/probes/http"
 	"github.com/sloagent/sloagent/slo"
 )
@@ -22,6 +24,8 @@ type Config struct {
 	SLOs   []slo.Config  `yaml:"slos,omitempty"`
 	// Browser configures the one Chromium that browser probes share.
 	Browser browser.Options `yaml:"browser,omitempty"`
+	// Plugins are the plugin executables that probes of kind plugin run on.
+	Plugins []plugins.Config `yaml:"plugins,omitempty"`
 	// Push sends metrics where nothing scrapes the agent.
 	Push PushConfig `yaml:"push,omitempty"`
 }
@@ -58,8 +62,10 @@ type ProbeConfig struct {
 	Timeout  conf.Duration     `yaml:"timeout,omitempty"`
 	Labels   map[string]string `yaml:"labels,omitempty"`
 
-	HTTP    *httpprobe.Config `yaml:"http,omitempty"`
-	Browser *browser.Config   `yaml:"browser,omitempty"`
+	HTTP    *httpprobe.Config    `yaml:"http,omitempty"`
+	Browser *browser.Config      `yaml:"browser,omitempty"`
+	Plugin  *plugins.ProbeConfig `yaml:"plugin,omitempty"`
+	Command *command.Config      `yaml:"command,omitempty"`
 }
 
 // Defaults of the agent section.
@@ -75,6 +81,8 @@ const (
 const (
 	KindHTTP    = "http"
 	KindBrowser = "browser"
+	KindPlugin  = "plugin"
+	KindCommand = "command"
 )
 
 var (
@@ -87,7 +95,9 @@ var reservedLabels = map[string]bool{
 	"agent": true, "location": true, "probe": true, "job": true, "instance": true,
 	"phase": true, "reason": true, "result": true, "step": true, "vital": true,
 	"version": true, "slo": true, "window": true, "severity": true, "le": true,
-	"plugin": true, "kind": true, "quantile": true,
+	"plugin": true, "kind": true, "quantile": true, "label": true, "uom": true,
+	"cipher": true, "subject": true, "issuer": true, "fingerprint_sha256": true,
+	"subjectalternative": true,
 }
 
 // LoadFile reads and validates a config file. The returned error, if any,
@@ -145,6 +155,9 @@ func (c *Config) applyDefaults() {
 	if a.DefaultInterval == 0 {
 		a.DefaultInterval = conf.Duration(DefaultInterval)
 	}
+	for i := range c.Plugins {
+		c.Plugins[i].Defaults()
+	}
 	for i := range c.Probes {
 		p := &c.Probes[i]
 		if p.Kind == "" {
@@ -192,7 +205,7 @@ func (c *Config) validate(r conf.Report) {
 			pr.Errorf("name", "duplicate probe name %q (also probes[%d])", p.Name, j)
 		}
 		seen[p.Name] = i
-		p.validate(pr)
+		p.validate(pr, c.Plugins)
 	}
 	slo.ValidateList(r, c.SLOs)
 	for i, s := range c.SLOs {
@@ -204,7 +217,7 @@ func (c *Config) validate(r conf.Report) {
 	}
 }
 
-func (p *ProbeConfig) validate(r conf.Report) {
+func (p *ProbeConfig) validate(r conf.Report, plugs []plugins.Config) {
 	switch {
 	case p.Name == "":
 		r.Errorf("name", "missing probe name")
@@ -221,7 +234,8 @@ func (p *ProbeConfig) validate(r conf.Report) {
 		r.Errorf("timeout", "timeout %s must be shorter than interval %s", p.Timeout, p.Interval)
 	}
 	validateLabels(r.At("labels"), p.Labels)
-	sections := map[string]bool{KindHTTP: p.HTTP != nil, KindBrowser: p.Browser != nil}
+	sections := map[string]bool{KindHTTP: p.HTTP != nil, KindBrowser: p.Browser != nil,
+		KindPlugin: p.Plugin != nil, KindCommand: p.Command != nil}
 	known := false
 	for kind, set := range sections {
 		if kind == p.Kind {
@@ -231,7 +245,7 @@ func (p *ProbeConfig) validate(r conf.Report) {
 		}
 	}
 	if !known {
-		r.Errorf("kind", "unknown probe kind %q (known: http, browser)", p.Kind)
+		r.Errorf("kind", "unknown probe kind %q (known: http, browser, plugin, command)", p.Kind)
 		return
 	}
 	switch p.Kind {
@@ -245,6 +259,18 @@ func (p *ProbeConfig) validate(r conf.Report) {
 			r.Errorf("target", "a browser probe needs a target, or a first step that navigates")
 		}
 		p.Browser.Validate(r.At("browser"))
+	case KindPlugin:
+		if p.Plugin == nil {
+			r.Errorf("plugin", "a plugin probe needs a plugin section naming its plugin")
+			return
+		}
+		plugins.ValidateProbe(plugs, p.Plugin, r.At("plugin"))
+	case KindCommand:
+		if p.Command == nil {
+			r.Errorf("command", "a command probe needs a command section with the check's path")
+			return
+		}
+		p.Command.Validate(r.At("command"))
 	}
 }
 
