@@ -70,18 +70,21 @@ func newPusher(cfg PushConfig, agent string, log *slog.Logger) (*pusher, error) 
 			return nil, fmt.Errorf("push.pushgateway: %w", err)
 		}
 		p.pg = client
-		p.pgURL = strings.TrimRight(e.URL, "/") + "/metrics/job/" + groupValue(cfg.Job) + "/instance/" + groupValue(agent)
+		p.pgURL = strings.TrimRight(e.URL, "/") + "/metrics/" + groupKey("job", cfg.Job) + "/" + groupKey("instance", agent)
 	}
 	return p, nil
 }
 
-// groupValue encodes a Pushgateway grouping key value for a URL path;
-// one with a slash (or empty) needs the base64 form.
-func groupValue(v string) string {
-	if v == "" || strings.Contains(v, "/") {
-		return "@base64/" + base64.RawURLEncoding.EncodeToString([]byte(v))
+// groupKey is one label of a Pushgateway grouping key as a URL path: a
+// value with a slash (or an empty one) travels base64-encoded.
+func groupKey(name, value string) string {
+	switch {
+	case value == "":
+		return name + "@base64/="
+	case strings.Contains(value, "/"):
+		return name + "@base64/" + base64.RawURLEncoding.EncodeToString([]byte(value))
 	}
-	return url.PathEscape(v)
+	return name + "/" + url.PathEscape(value)
 }
 
 // push sends b to every target; the error names each target that failed.
