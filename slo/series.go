@@ -41,12 +41,13 @@ func newRing(n int) ring {
 func (r *ring) pos(idx int64) int { return int(floorMod(idx, int64(len(r.slots)))) }
 
 // add changes the counts of slice idx. It reports false when the slot has
-// already moved on to a later slice.
-func (r *ring) add(idx int64, dg, dt int64) bool {
+// already moved on to a later slice. A slot holding a slice after newest
+// (written while the clock was wrong) is stale, not later.
+func (r *ring) add(idx, newest int64, dg, dt int64) bool {
 	p := r.pos(idx)
 	s := &r.slots[p]
 	if int64(s.idx) != idx {
-		if int64(s.idx) > idx && (s.good != 0 || s.total != 0) {
+		if int64(s.idx) > idx && int64(s.idx) <= newest && (s.good != 0 || s.total != 0) {
 			return false
 		}
 		*s = slot{idx: int32(idx)}
@@ -126,11 +127,11 @@ func (s *series) add(m, now int64, dg, dt int64) bool {
 	}
 	ok := false
 	if m > now-int64(len(s.fine.slots))+maxSkew {
-		ok = s.fine.add(m, dg, dt)
+		ok = s.fine.add(m, now+maxSkew, dg, dt)
 	}
 	q := floorDiv(m, finePerCoars)
 	if q > floorDiv(now, finePerCoars)-int64(len(s.coarse.slots))+1 {
-		ok = s.coarse.add(q, dg, dt) || ok
+		ok = s.coarse.add(q, floorDiv(now+maxSkew, finePerCoars), dg, dt) || ok
 	}
 	return ok
 }
