@@ -196,7 +196,7 @@ func (st *state) observeSlice(m, now, g int64) {
 	}
 	a := &st.acc[floorMod(k, int64(len(st.acc)))]
 	if int64(a.idx) != k {
-		if int64(a.idx) > k {
+		if int64(a.idx) > k && int64(a.idx) <= floorDiv(now+maxSkew, st.sliceMin) {
 			return
 		}
 		*a = slot{idx: int32(k)}
