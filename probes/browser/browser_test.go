@@ -355,7 +355,7 @@ steps:
 	if res.Reason != probes.ReasonTimeout {
 		t.Fatalf("reason %q, want timeout", res.Reason)
 	}
-	if want := `step "open" (navigate /hang): timed out after`; !strings.HasPrefix(res.Message, want) || !strings.Contains(res.Message, "(1s) waiting for the page to load") {
+	if want := `step "open" (navigate /hang): timed out after 1s waiting for the page to load`; res.Message != want {
 		t.Errorf("message %q", res.Message)
 	}
 	if res.Duration > 10*time.Second {

@@ -39,16 +39,16 @@ func (r *run) failure(ctx context.Context, s *runStep, took time.Duration, err e
 		return fail(probes.ReasonAssertion, ae.msg)
 	case errors.As(err, &se):
 		return fail(probes.ReasonStatusCode, se.Error())
-	case errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(ctx.Err(), context.DeadlineExceeded):
+		// The second: the run's deadline closed the tab under the step.
 		what := "the step"
 		if errors.As(err, &we) {
 			what = we.what
 		}
-		limit := "the probe's timeout"
 		if s != nil && s.Timeout > 0 && s.Timeout.D() <= took+50*time.Millisecond {
-			limit = s.Timeout.String()
+			return fail(probes.ReasonTimeout, fmt.Sprintf("timed out after %s waiting for %s", s.Timeout, what))
 		}
-		return fail(probes.ReasonTimeout, fmt.Sprintf("timed out after %s (%s) waiting for %s", took.Round(10*time.Millisecond), limit, what))
+		return fail(probes.ReasonTimeout, fmt.Sprintf("timed out after %s waiting for %s (the probe's timeout)", took.Round(10*time.Millisecond), what))
 	case ctx.Err() != nil:
 		return fail(probes.ReasonCanceled, "the run was canceled")
 	case errors.As(err, &le):
