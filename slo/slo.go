@@ -4,6 +4,17 @@
 // Workbook, persists the counts in a crash-safe store, exports them as
 // Prometheus metrics and generates Prometheus rules that aggregate many
 // agents the same way.
+//
+// Counts, not budgets, are kept: minute slices for the last three days (so
+// the alert windows are exact to the minute) and quarter-hour slices for the
+// whole SLO window (so calendar periods start exactly in every time zone,
+// and a rolling window's oldest quarter hour counts whole). A 30-day SLO
+// takes about 100 KiB whatever its traffic.
+//
+// An Engine is built from the config's slos (NewEngine), fed every run
+// (Observe), reconfigured on reload (Update), scraped (Collector) and shown
+// (Status). Run flushes it to its Store at an interval and once more when
+// its context ends; after a crash at most one interval of runs is lost.
 package slo
 
 import (
