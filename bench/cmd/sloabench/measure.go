@@ -95,13 +95,16 @@ func (b *bench) measure(sys system, rate int, warm, window time.Duration) (sampl
 	s := sample{rate: rate, runs: d.runs, peak: mem.Peak, achieved: float64(served1-served0) / elapsed.Seconds()}
 	if d.runs > 0 {
 		n := float64(d.runs)
-		s.cpu = (cpu1 - cpu0).Seconds() / n * 1000
 		s.late = (d.lag.ShareAbove(lag.Late)*float64(d.lag.Total()) + float64(d.skipped)) / (n + float64(d.skipped))
 		s.timedOut = float64(d.timeouts) / n
 		s.failed = float64(d.failures) / n
 		s.p99 = d.lag.Quantile(0.99)
 	}
+	// CPU is divided by what the target served between the same two
+	// instants: the systems' own counts are read a little later, and a
+	// starved system answers late.
 	if served := served1 - served0; served > 0 {
+		s.cpu = (cpu1 - cpu0).Seconds() / float64(served) * 1000
 		s.targetCPU = (tcpu1 - tcpu0).Seconds() / float64(served) * 1000
 	}
 	b.logf("%s %s", sys.name, s)

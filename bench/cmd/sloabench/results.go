@@ -62,12 +62,14 @@ func (b *bench) measureAll(p plan) (*results, error) {
 		r.acc[sys.name] = a
 	}
 	b.logf("memory and /metrics with many probes")
-	for _, n := range memProbes {
-		m, err := b.memory(n, p.memInterval, p.scrapes)
-		if err != nil {
-			return nil, fmt.Errorf("memory: %w", err)
+	for _, slos := range []bool{false, true} {
+		for _, n := range memProbes {
+			m, err := b.memory(n, slos, p.memInterval, p.scrapes)
+			if err != nil {
+				return nil, fmt.Errorf("memory: %w", err)
+			}
+			r.mem = append(r.mem, m)
 		}
-		r.mem = append(r.mem, m)
 	}
 	b.logf("highest sustained rate")
 	for _, sys := range systems {
@@ -103,7 +105,6 @@ func (r *results) table() report.Table {
 			return report.Val(f(s))
 		})
 	}
-	agentOnly := func(v float64) []report.Cell { return []report.Cell{report.Val(v)} }
 	for _, rate := range fixedRates {
 		t.Rows = append(t.Rows, report.Row{Name: fmt.Sprintf("CPU-seconds per 1,000 probes at %d/s", rate), Format: "%.3f", Ratio: true,
 			Cells: fixed(rate, func(s sample) float64 { return s.cpu })})
@@ -128,26 +129,41 @@ func (r *results) table() report.Table {
 		report.Row{Name: "duration error vs 100 ms, processing + transfer (mean ± sd)",
 			Cells: per(func(n string) report.Cell { return report.Text(r.acc[n].server.String()) })},
 	)
+	mem := map[bool][]memResult{}
 	for _, m := range r.mem {
-		t.Rows = append(t.Rows, report.Row{Name: fmt.Sprintf("RSS with %d probes and their SLOs, all run once (MB)", m.probes), Format: "%.1f", Cells: agentOnly(mb(m.rss))})
-		t.Rows = append(t.Rows, report.Row{Name: fmt.Sprintf("Go heap with %d probes and their SLOs (MB)", m.probes), Format: "%.1f", Cells: agentOnly(mb(m.heap))})
+		what := "probes"
+		if m.slos {
+			what = "probes and an SLO each"
+		}
+		mem[m.slos] = append(mem[m.slos], m)
+		t.Rows = append(t.Rows, report.Row{Name: fmt.Sprintf("RSS / Go heap with %d %s, all run once (MB)", m.probes, what),
+			Cells: []report.Cell{report.Text(fmt.Sprintf("%.1f / %.1f", mb(m.rss), mb(m.heap)))}})
 	}
-	if len(r.mem) == 2 {
-		lo, hi := r.mem[0], r.mem[1]
+	for _, slos := range []bool{false, true} {
+		ms := mem[slos]
+		if len(ms) != 2 {
+			continue
+		}
+		lo, hi := ms[0], ms[1]
 		dn := float64(hi.probes - lo.probes)
 		rss := (float64(hi.rss) - float64(lo.rss)) / dn
 		heap := (float64(hi.heap) - float64(lo.heap)) / dn
-		t.Rows = append(t.Rows, report.Row{Name: "memory per probe and its SLO (bytes of RSS / of Go heap)",
-			Cells: []report.Cell{report.Text(fmt.Sprintf("%.0f / %.0f", rss, heap))}})
+		name := "memory per probe, RSS / Go heap (bytes)"
+		if slos {
+			name = "memory per probe with its SLO, RSS / Go heap (bytes)"
+		}
+		t.Rows = append(t.Rows, report.Row{Name: name, Cells: []report.Cell{report.Text(fmt.Sprintf("%.0f / %.0f", rss, heap))}})
 	}
-	if len(r.mem) > 0 {
-		m := r.mem[len(r.mem)-1]
-		t.Rows = append(t.Rows,
-			report.Row{Name: fmt.Sprintf("/metrics at %d probes, OpenMetrics + gzip as Prometheus asks (ms)", m.probes), Format: "%.1f",
-				Cells: []report.Cell{report.Text(fmt.Sprintf("%.1f (%d kB)", m.scrapeGzip*1000, m.sizeGzip/1024))}},
-			report.Row{Name: fmt.Sprintf("/metrics at %d probes, text uncompressed (ms)", m.probes), Format: "%.1f",
-				Cells: []report.Cell{report.Text(fmt.Sprintf("%.1f (%d kB)", m.scrapePlain*1000, m.sizePlain/1024))}},
-		)
+	for _, m := range r.mem {
+		if m.probes != memProbes[len(memProbes)-1] {
+			continue
+		}
+		what := ""
+		if m.slos {
+			what = " and an SLO each"
+		}
+		t.Rows = append(t.Rows, report.Row{Name: fmt.Sprintf("/metrics at %d probes%s: gzip as Prometheus asks / plain text (ms)", m.probes, what),
+			Cells: []report.Cell{report.Text(fmt.Sprintf("%.1f (%d kB) / %.1f (%d kB)", m.scrapeGzip*1000, m.sizeGzip/1024, m.scrapePlain*1000, m.sizePlain/1024))}})
 	}
 	t.Rows = append(t.Rows, report.Row{Name: "target's CPU-seconds per 1,000 requests at 200/s", Format: "%.3f",
 		Cells: fixed(200, func(s sample) float64 { return s.targetCPU })})
