@@ -1,0 +1,40 @@
+package proc
+
+import (
+	"os"
+	"testing"
+	"time"
+)
+
+func TestParseStatNameWithSpacesAndParens(t *testing.T) {
+	// Fields after the name: state ppid pgrp session tty tpgid flags
+	// minflt cminflt majflt cmajflt utime stime ...
+	line := "1234 (a (weird) name) S 1 1 1 0 -1 4194560 10 0 0 0 250 150 0 0 20 0 1 0"
+	got, err := parseStat(line)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 4 * time.Second; got != want {
+		t.Errorf("CPU = %s, want %s", got, want)
+	}
+	if _, err := parseStat("1234 no name"); err == nil {
+		t.Error("a line without a name parsed")
+	}
+}
+
+func TestOwnProcess(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc")
+	}
+	end := time.Now().Add(50 * time.Millisecond)
+	for time.Now().Before(end) { // burn a little CPU to see
+	}
+	cpu, err := CPU(os.Getpid())
+	if err != nil || cpu <= 0 {
+		t.Errorf("CPU = %s, %v", cpu, err)
+	}
+	m, err := Mem(os.Getpid())
+	if err != nil || m.RSS == 0 || m.Peak < m.RSS {
+		t.Errorf("Mem = %+v, %v", m, err)
+	}
+}
