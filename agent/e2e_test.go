@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -263,4 +264,43 @@ scrape_configs:
 	case <-time.After(15 * time.Second):
 		t.Fatal("sloagent did not stop on SIGTERM")
 	}
+}
+
+// SIGTERM with a run in flight against a target that never answers: the run
+// is cancelled and the agent exits promptly, without waiting for the
+// probe's long timeout.
+func TestShutdownCancelsRunsInFlight(t *testing.T) {
+	started := make(chan struct{}, 1)
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case started <- struct{}{}:
+		default:
+		}
+		<-r.Context().Done()
+	}))
+	defer hang.Close()
+	cfgFile := filepath.Join(t.TempDir(), "sloagent.yml")
+	if err := os.WriteFile(cfgFile, []byte(fmt.Sprintf(
+		"probes:\n  - {name: hang, target: %s, interval: 2m, timeout: 100s}\n", hang.URL)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := startBinary(t, "--config.file="+cfgFile)
+	select {
+	case <-started:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the probe never reached the target")
+	}
+	begin := time.Now()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.done:
+		if err != nil {
+			t.Errorf("exit: %v\n%s", err, p.logs.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("sloagent did not stop with a run in flight")
+	}
+	t.Logf("stopped %s after SIGTERM", time.Since(begin).Round(time.Millisecond))
 }
