@@ -67,7 +67,16 @@ func (r *run) samples(resp *http.Response) []probes.Sample {
 	dur, ipProto, dnsLookup := r.dur, r.ipProto, r.dnsLookup
 	r.mu.Unlock()
 
-	s := make([]probes.Sample, 0, 20)
+	// Sized for what this run reports: the slice is kept until the
+	// probe's next run, so spare capacity is memory held per probe.
+	n := int(numPhases) + 9
+	if resp != nil && resp.Header.Get("Last-Modified") != "" {
+		n++
+	}
+	if (resp != nil && resp.TLS != nil) || len(r.peerCerts) > 0 {
+		n += 5
+	}
+	s := make([]probes.Sample, 0, n)
 	for ph := range numPhases {
 		s = append(s, probes.Sample{Name: MetricDuration, Help: helpDuration, Labels: phaseLabels[ph], Value: dur[ph].Seconds()})
 	}

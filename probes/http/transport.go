@@ -26,6 +26,10 @@ func (p *prober) newTransport(c *Config) (*http.Transport, error) {
 		DisableKeepAlives:  true,
 		DisableCompression: true, // bodies are measured as sent; see compression
 		ForceAttemptHTTP2:  c.enableHTTP2(),
+		// Every run opens a connection and so a write buffer, 4 KB by
+		// default: 40% of the bytes a run allocated. A request head is
+		// a few hundred bytes; a longer request is flushed in parts.
+		WriteBufferSize: 1 << 10,
 		// No TLSHandshakeTimeout or ResponseHeaderTimeout: the run's
 		// deadline, set on the connection by dial, bounds every phase.
 	}
