@@ -47,7 +47,12 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	sharedDiag = dir
-	shared = NewBrowser(Options{}, dir, slog.New(slog.DiscardHandler))
+	// Started up front, so that no test's deadline pays for the start.
+	shared, err = Start(context.Background(), Options{MaxConcurrentRuns: 2}, dir, slog.New(slog.DiscardHandler))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "starting the browser:", err)
+		os.Exit(1)
+	}
 	code := m.Run()
 	profile := shared.ProfileDir()
 	shared.Close()
@@ -387,18 +392,28 @@ steps:
 	}
 }
 
-func TestRunsDoNotShareCookies(t *testing.T) {
+// TestRunsShareNothing checks that cookies and the cache of one run do not
+// reach the next, while they work within a run.
+func TestRunsShareNothing(t *testing.T) {
 	s := newSite(t)
 	c := parseConfig(t, `
 steps:
   - navigate: /cookie
   - assert_text: {selector: "#seen", contains: "no cookie"}
     timeout: 2s
+  - navigate: /cookie
+  - assert_text: {selector: "#seen", contains: "cookie yes"}
+    timeout: 2s
+  - navigate: /cachepage
+  - eval: "document.getElementById('img').complete"
 `)
 	for i := 0; i < 2; i++ {
 		if res := runProbe(t, shared, s.URL, c, 20*time.Second); !res.Success {
 			t.Fatalf("run %d: %s: %s", i, res.Reason, res.Message)
 		}
+	}
+	if n := s.cached.Load(); n != 2 {
+		t.Errorf("the cacheable image was fetched %d times in two runs, want once a run", n)
 	}
 }
 
@@ -418,5 +433,31 @@ func TestTargetIsOpenedFirst(t *testing.T) {
 	res = runProbe(t, shared, "http://unresolvable.invalid/", &Config{}, 20*time.Second)
 	if res.Reason != probes.ReasonDNS {
 		t.Fatalf("got %q %q", res.Reason, res.Message)
+	}
+}
+
+func TestStepFailures(t *testing.T) {
+	s := newSite(t)
+	for _, tc := range []struct {
+		step, reason, message string
+	}{
+		{`{name: lang, select: {selector: "#lang", value: fr}}`, probes.ReasonStep,
+			`step "lang" (select #lang): cannot select "fr": it has no option with that value`},
+		{`{name: missing, click: "#nope", timeout: 500ms}`, probes.ReasonTimeout,
+			`step "missing" (click #nope): timed out after 500ms waiting for the element to be visible`},
+		{`{name: stays, wait_gone: "#submit", timeout: 500ms}`, probes.ReasonTimeout,
+			`step "stays" (wait_gone #submit): timed out after 500ms waiting for the element to disappear`},
+		{`{name: bad, wait_gone: "#a[", timeout: 2s}`, probes.ReasonStep,
+			`step "bad" (wait_gone #a[): invalid selector: Failed to execute 'querySelector' on 'Document': '#a[' is not a valid selector.`},
+		{`{name: url, assert_url: {contains: /elsewhere}, timeout: 500ms}`, probes.ReasonAssertion,
+			`step "url" (assert_url contains "/elsewhere"): URL is "` + s.URL + `/login", want it to contain "/elsewhere"`},
+		{`{name: throws, eval: "nope()"}`, probes.ReasonStep,
+			`step "throws" (eval nope()): the expression threw ReferenceError: nope is not defined`},
+	} {
+		c := parseConfig(t, "steps: ["+tc.step+"]")
+		res := runProbe(t, shared, s.URL+"/login", c, 20*time.Second)
+		if res.Reason != tc.reason || res.Message != tc.message {
+			t.Errorf("%s:\n got %q %s\nwant %q %s", tc.step, res.Reason, res.Message, tc.reason, tc.message)
+		}
 	}
 }

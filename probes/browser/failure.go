@@ -42,6 +42,9 @@ func (r *run) failure(ctx context.Context, s *runStep, took time.Duration, err e
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(ctx.Err(), context.DeadlineExceeded):
 		// The second: the run's deadline closed the tab under the step.
 		what := "the step"
+		if s == nil {
+			what = "the browser tab"
+		}
 		if errors.As(err, &we) {
 			what = we.what
 		}

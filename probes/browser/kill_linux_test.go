@@ -37,7 +37,7 @@ func TestKilledBrowserIsReplaced(t *testing.T) {
 	done := make(chan probes.Result, 1)
 	go func() { done <- runProbe(t, b, s.URL, hang, 40*time.Second) }()
 	select {
-	case <-s.hung: // the page is loading
+	case <-s.slow: // the page is loading
 	case res := <-done:
 		t.Fatalf("the run ended before the kill: %+v", res)
 	case <-time.After(20 * time.Second):

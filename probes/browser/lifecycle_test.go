@@ -50,18 +50,51 @@ func TestCheckStartsAndStops(t *testing.T) {
 func TestRunWaitsForAFreeSlot(t *testing.T) {
 	s := newSite(t)
 	hang := parseConfig(t, `steps: [{navigate: /hang}]`)
-	done := make(chan probes.Result, 1)
-	go func() { done <- runProbe(t, shared, s.URL, hang, 8*time.Second) }()
-	select {
-	case <-s.hung:
-	case <-time.After(20 * time.Second):
-		t.Fatal("the page never started loading")
+	slots := shared.opts.maxConcurrent()
+	done := make(chan probes.Result, slots)
+	for i := 0; i < slots; i++ {
+		go func() { done <- runProbe(t, shared, s.URL, hang, 10*time.Second) }()
+	}
+	for i := 0; i < slots; i++ {
+		select {
+		case <-s.slow:
+		case <-time.After(20 * time.Second):
+			t.Fatal("the pages never started loading")
+		}
 	}
 	res := runProbe(t, shared, s.URL, &Config{}, time.Second)
 	if res.Reason != probes.ReasonTimeout || !strings.Contains(res.Message, "max_concurrent_runs") {
 		t.Errorf("got %q %q", res.Reason, res.Message)
 	}
-	if res := <-done; res.Reason != probes.ReasonTimeout {
-		t.Errorf("the hanging run: %q %q", res.Reason, res.Message)
+	for i := 0; i < slots; i++ {
+		if res := <-done; res.Reason != probes.ReasonTimeout {
+			t.Errorf("a hanging run: %q %q", res.Reason, res.Message)
+		}
+	}
+}
+
+// TestConcurrentRuns runs journeys side by side on the one browser, each in
+// its own browser context.
+func TestConcurrentRuns(t *testing.T) {
+	s := newSite(t)
+	c := parseConfig(t, `
+steps:
+  - navigate: /cookie
+  - assert_text: {selector: "#seen", contains: "no cookie"}
+    timeout: 5s
+  - navigate: /cookie
+  - assert_text: {selector: "#seen", contains: "cookie yes"}
+    timeout: 5s
+  - screenshot: concurrent
+`)
+	n := shared.opts.maxConcurrent() + 1
+	results := make(chan probes.Result, n)
+	for i := 0; i < n; i++ {
+		go func() { results <- runProbe(t, shared, s.URL, c, 40*time.Second) }()
+	}
+	for i := 0; i < n; i++ {
+		if res := <-results; !res.Success {
+			t.Errorf("%s: %s", res.Reason, res.Message)
+		}
 	}
 }

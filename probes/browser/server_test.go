@@ -2,19 +2,21 @@ package browser
 
 import (
 	"fmt"
+	"image"
+	"image/png"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"sync"
+	"sync/atomic"
 	"testing"
 )
 
 // site is the web site the tests' journeys run against, on 127.0.0.1.
 type site struct {
 	*httptest.Server
-	hung     chan struct{} // closed when a /slow request arrives
-	hungOnce sync.Once
-	release  chan struct{} // closed at cleanup to end /slow requests
+	slow    chan struct{} // receives one value per /slow request that arrived
+	release chan struct{} // closed at cleanup to end /slow requests
+	cached  atomic.Int64  // requests for /cached.png, which may be cached for an hour
 }
 
 const loginPage = `<!doctype html><html><head><title>Login</title></head><body>
@@ -89,7 +91,6 @@ func cookiePage(w http.ResponseWriter, r *http.Request) {
 		seen = "cookie " + c.Value
 	}
 	http.SetCookie(w, &http.Cookie{Name: "visited", Value: "yes", MaxAge: 3600})
-	w.Header().Set("Cache-Control", "max-age=3600")
 	fmt.Fprintf(w, `<!doctype html><html><body><p id="seen">%s</p></body></html>`, seen)
 }
 
@@ -105,7 +106,7 @@ func closedPort(t testing.TB) int {
 }
 
 func newSite(t testing.TB) *site {
-	s := &site{hung: make(chan struct{}), release: make(chan struct{})}
+	s := &site{slow: make(chan struct{}, 64), release: make(chan struct{})}
 	mux := http.NewServeMux()
 	html := func(body string) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
@@ -120,13 +121,23 @@ func newSite(t testing.TB) *site {
 	mux.HandleFunc("/interact", html(interactPage))
 	mux.HandleFunc("/plain", html(`<!doctype html><html><body><p id="ok">all good</p></body></html>`))
 	mux.HandleFunc("/cookie", cookiePage)
+	mux.HandleFunc("/cachepage", html(`<!doctype html><html><body><img id="img" src="/cached.png"></body></html>`))
+	mux.HandleFunc("/cached.png", func(w http.ResponseWriter, r *http.Request) {
+		s.cached.Add(1)
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		w.Header().Set("Content-Type", "image/png")
+		png.Encode(w, image.NewGray(image.Rect(0, 0, 20, 20)))
+	})
 	mux.HandleFunc("/broken", func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "internal trouble", http.StatusInternalServerError)
 	})
 	// /hang never finishes loading: its image never arrives.
 	mux.HandleFunc("/hang", html(`<!doctype html><html><body><p id="ok">loading</p><img src="/slow"></body></html>`))
 	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
-		s.hungOnce.Do(func() { close(s.hung) })
+		select {
+		case s.slow <- struct{}{}:
+		default:
+		}
 		select {
 		case <-r.Context().Done():
 		case <-s.release:

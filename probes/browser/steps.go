@@ -234,6 +234,16 @@ func (r *run) eval(ctx context.Context, expr string) error {
 	// A promise is awaited, so an expression can wait for the page.
 	ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](
 		"Promise.resolve((\n"+expr+"\n)).then(v => !!v)", chromedp.EvalAwaitPromise))
+	var ee *chromedp.ExceptionError
+	if errors.As(err, &ee) && ee.ExceptionDetails != nil {
+		msg := ee.Text
+		if ee.Exception != nil && ee.Exception.Description != "" {
+			// The description is the error and its stack; the stack
+			// only points into the wrapper above.
+			msg, _, _ = strings.Cut(ee.Exception.Description, "\n")
+		}
+		return fmt.Errorf("the expression threw %s", msg)
+	}
 	if err != nil {
 		return waiting("the expression", err)
 	}
