@@ -285,10 +285,13 @@ func (a *Agent) pushOnce(ctx context.Context, cfg *Config, run *onceRun) []pushO
 		return fail(err)
 	}
 	b := pushBatch{families: mfs, at: a.now(), fresh: fresh, start: run.start}
-	var out []pushOutcome
-	for _, t := range p.targets() {
-		out = append(out, pushOutcome{t, p.pushTo(ctx, t, b)})
+	targets := p.targets()
+	out := make([]pushOutcome, len(targets))
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		wg.Go(func() { out[i] = pushOutcome{t, p.pushTo(ctx, t, b)} })
 	}
+	wg.Wait()
 	return out
 }
 

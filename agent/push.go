@@ -53,11 +53,15 @@ func newPusher(cfg PushConfig, agent string, log *slog.Logger) (*pusher, error) 
 		if err != nil {
 			return nil, fmt.Errorf("push.remote_write: %w", err)
 		}
+		retries := *cfg.MaxRetries
+		if retries == 0 {
+			retries = -1 // the exp client's 0 means retry forever
+		}
 		api, err := remote.NewAPI(e.URL,
 			remote.WithAPIHTTPClient(client),
 			remote.WithAPIPath(""),
 			remote.WithAPIBackoff(remote.BackoffConfig{
-				Min: cfg.MinBackoff.D(), Max: cfg.MaxBackoff.D(), MaxRetries: *cfg.MaxRetries,
+				Min: cfg.MinBackoff.D(), Max: cfg.MaxBackoff.D(), MaxRetries: retries,
 			}))
 		if err != nil {
 			return nil, fmt.Errorf("push.remote_write: %w", err)

@@ -104,6 +104,12 @@ func TestRemoteWriteRetriesServerErrorsOnly(t *testing.T) {
 		t.Errorf("%d requests for 2 retries; want 3", n)
 	}
 
+	// No retries means one attempt (the exp client's own 0 is forever).
+	calls.Store(0)
+	if err := testPusher(t, srv.URL+"/api/v1/write", "", 0).push(context.Background(), b); err == nil || calls.Load() != 1 {
+		t.Errorf("max_retries 0: %d requests, error %v; want 1 request and an error", calls.Load(), err)
+	}
+
 	// A refused write is not retried: it would be refused again.
 	calls.Store(0)
 	status.Store(http.StatusBadRequest)

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -113,13 +114,19 @@ func (a *Agent) pushNow(ctx context.Context, p *pusher) {
 		a.log.Warn("gathering metrics to push; pushing what was gathered", "err", err)
 	}
 	b := pushBatch{families: mfs, at: a.now()}
+	// Targets are pushed to at once, so one that is down and retrying
+	// does not hold back the other.
+	var wg sync.WaitGroup
 	for _, target := range p.targets() {
-		a.pushm.pushes.WithLabelValues(target).Inc()
-		if err := p.pushTo(ctx, target, b); err != nil {
-			a.pushm.failures.WithLabelValues(target).Inc()
-			a.log.Error("push failed", "target", target, "err", err)
-			continue
-		}
-		a.pushm.lastSuccess.WithLabelValues(target).Set(float64(a.now().UnixNano()) / 1e9)
+		wg.Go(func() {
+			a.pushm.pushes.WithLabelValues(target).Inc()
+			if err := p.pushTo(ctx, target, b); err != nil {
+				a.pushm.failures.WithLabelValues(target).Inc()
+				a.log.Error("push failed", "target", target, "err", err)
+				return
+			}
+			a.pushm.lastSuccess.WithLabelValues(target).Set(float64(a.now().UnixNano()) / 1e9)
+		})
 	}
+	wg.Wait()
 }

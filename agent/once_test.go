@@ -1,0 +1,278 @@
+package agent
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// onceExec is what a run of the built binary printed and returned.
+type onceExec struct {
+	stdout, stderr string
+	code           int
+}
+
+// runOnceBinary runs `sloagent once args...` and returns what it printed
+// and its exit code.
+func runOnceBinary(t *testing.T, args ...string) onceExec {
+	t.Helper()
+	cmd := exec.Command(agentBinary(t), append([]string{"once"}, args...)...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit):
+		code = exit.ExitCode()
+	case err != nil:
+		t.Fatal(err)
+	}
+	return onceExec{stdout.String(), stderr.String(), code}
+}
+
+func writeConfig(t *testing.T, dir, name, config string) string {
+	t.Helper()
+	f := filepath.Join(dir, name)
+	if err := os.WriteFile(f, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// onceSummary is the --output=json document.
+type onceSummary struct {
+	Agent  string `json:"agent"`
+	Passed int    `json:"passed"`
+	Failed int    `json:"failed"`
+	Probes []struct {
+		Probe    string  `json:"probe"`
+		Success  bool    `json:"success"`
+		Reason   string  `json:"reason"`
+		Duration float64 `json:"duration_seconds"`
+		Message  string  `json:"message"`
+	} `json:"probes"`
+	Push []struct {
+		Target string `json:"target"`
+		OK     bool   `json:"ok"`
+		Error  string `json:"error"`
+	} `json:"push"`
+}
+
+func parseSummary(t *testing.T, out string) onceSummary {
+	t.Helper()
+	var s onceSummary
+	if err := json.Unmarshal([]byte(out), &s); err != nil {
+		t.Fatalf("--output=json printed no JSON document: %v\n%s", err, out)
+	}
+	return s
+}
+
+func TestOnceExitCodesAndOutput(t *testing.T) {
+	ok, broken := targets(t)
+	hang := make(chan struct{})
+	hanging := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-hang })}
+	ln := listenLoopback(t)
+	go func() { _ = hanging.Serve(ln) }()
+	t.Cleanup(func() { close(hang); hanging.Close() })
+
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, "once.yml", fmt.Sprintf(`
+agent: {name: edge, location: lab}
+push: {max_retries: 1, min_backoff: 50ms}
+probes:
+  - {name: up, target: %s, timeout: 2s}
+  - {name: down, target: %s, timeout: 2s}
+  - {name: stuck, target: http://%s/, timeout: 300ms}
+`, ok.URL, broken.URL, ln.Addr()))
+	state := "--storage.path=" + filepath.Join(dir, "state")
+
+	r := runOnceBinary(t, "--config.file="+cfg, state, "up")
+	if r.code != 0 || !strings.Contains(r.stdout, "1 probes: 1 passed, 0 failed") {
+		t.Errorf("one passing probe: exit %d, stdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	if !regexpMatch(`(?m)^PROBE\s+RESULT\s+REASON\s+DURATION\s+MESSAGE$`, r.stdout) || !regexpMatch(`(?m)^up\s+ok\s+\d+ms\s+HTTP/1.1 200 OK`, r.stdout) {
+		t.Errorf("text summary lacks the table:\n%s", r.stdout)
+	}
+
+	start := time.Now()
+	r = runOnceBinary(t, "--config.file="+cfg, state, "--output=json")
+	if r.code != 1 {
+		t.Errorf("failing probes: exit %d, want 1; stderr:\n%s", r.code, r.stderr)
+	}
+	if took := time.Since(start); took > 20*time.Second {
+		t.Errorf("a target that hangs held the run for %s past its 300ms timeout", took)
+	}
+	s := parseSummary(t, r.stdout)
+	got := map[string]string{}
+	for _, p := range s.Probes {
+		got[p.Probe] = fmt.Sprint(p.Success, " ", p.Reason)
+	}
+	want := map[string]string{"up": "true ", "down": "false status_code", "stuck": "false timeout"}
+	if s.Agent != "edge" || s.Passed != 1 || s.Failed != 2 || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("summary %+v; want agent edge, 1 passed, 2 failed, %v", s, want)
+	}
+
+	// A push that fails makes the run fail, with the reason, even when
+	// every probe passed.
+	dead := fmt.Sprintf("http://127.0.0.1:%d/api/v1/write", freePort(t))
+	r = runOnceBinary(t, "--config.file="+cfg, state, "--output=json", "--push.remote-write-url="+dead, "up")
+	if r.code != 1 || !strings.Contains(r.stderr, "remote write to "+dead+" failed after 2 attempt(s)") ||
+		!strings.Contains(r.stderr, "connection refused") {
+		t.Errorf("dead push target: exit %d, want 1 and a clear message; stderr:\n%s", r.code, r.stderr)
+	}
+	if s := parseSummary(t, r.stdout); len(s.Push) != 1 || s.Push[0].OK || s.Push[0].Target != "remote_write" {
+		t.Errorf("summary push %+v; want one failed remote_write", s.Push)
+	}
+
+	// Config and usage errors: exit 2 with the reason.
+	bad := writeConfig(t, dir, "bad.yml", "probes:\n  - {name: x, target: ftp://127.0.0.1/}\n")
+	for _, c := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"--config.file=" + cfg, "nope"}, `no probe named "nope"`},
+		{[]string{"--config.file=" + bad}, `bad.yml:2: probes[0].target: target "ftp://127.0.0.1/" must be an http:// or https:// URL`},
+		{[]string{"--config.file=" + cfg, "--output=xml"}, `--output: "xml" is not text or json`},
+		{[]string{"--config.file=" + cfg, "--push.pushgateway-url=gateway:9091"}, `push.pushgateway.url: url "gateway:9091" must be an http:// or https:// URL`},
+		{[]string{"--config.file=" + cfg, "--shard=3/3"}, `--shard: "3/3" is not i/N`},
+	} {
+		r := runOnceBinary(t, c.args...)
+		if r.code != 2 || !strings.Contains(r.stderr, c.msg) {
+			t.Errorf("once %v: exit %d, stderr %q; want 2 and %q", c.args, r.code, r.stderr, c.msg)
+		}
+	}
+
+	// Two shards run every probe exactly once between them.
+	seen := map[string]int{}
+	for i := range 2 {
+		r := runOnceBinary(t, "--config.file="+cfg, state, "--output=json", fmt.Sprintf("--shard=%d/2", i))
+		for _, p := range parseSummary(t, r.stdout).Probes {
+			seen[p.Probe]++
+			if !(Shard{i, 2}).keeps(p.Probe) {
+				t.Errorf("shard %d/2 ran %q", i, p.Probe)
+			}
+		}
+	}
+	if fmt.Sprint(seen) != "map[down:1 stuck:1 up:1]" {
+		t.Errorf("probes run by shards 0/2 and 1/2: %v; want each once", seen)
+	}
+}
+
+// `once` pushes through remote write into a real Prometheus: the probes'
+// series arrive, and the rules of `sloagent rules` compute the SLO from
+// the pushed counters, whether the runs keep their counters in a state dir
+// or every run starts from zero.
+func TestOncePushesToPrometheus(t *testing.T) {
+	ok, broken := targets(t)
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, "once.yml", fmt.Sprintf(`
+agent: {name: "${AGENT}", location: lab}
+probes:
+  - {name: up, target: %s}
+  - {name: down, target: %s}
+slos:
+  - {name: web, probes: [up, down], objective: 90}
+`, ok.URL, broken.URL))
+	rules := sloRulesFile(t, dir, cfg)
+	prom := startPrometheus(t, fmt.Sprintf("global: {evaluation_interval: 1s}\nrule_files: [%q]\n", rules),
+		"--web.enable-remote-write-receiver")
+	write := prom.url + "/api/v1/write"
+
+	// Agent "kept" keeps its counters in one state dir; each run of
+	// "fresh" starts without state, as on a host whose disk goes with
+	// the run. kept runs both probes (1 of 2 fail), fresh runs only up.
+	const runs = 3
+	for i := range runs {
+		for _, a := range []struct{ name, state string }{{"kept", filepath.Join(dir, "kept")}, {"fresh", filepath.Join(dir, fmt.Sprint("fresh", i))}} {
+			args := []string{"--config.file=" + cfg, "--storage.path=" + a.state, "--push.remote-write-url=" + write}
+			if a.name == "fresh" {
+				args = append(args, "up")
+			}
+			cmd := exec.Command(agentBinary(t), append([]string{"once"}, args...)...)
+			cmd.Env = append(os.Environ(), "AGENT="+a.name)
+			out, err := cmd.CombinedOutput()
+			var exit *exec.ExitError
+			if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 1 && a.name == "kept") {
+				t.Fatalf("once as %s: %v\n%s", a.name, err, out)
+			}
+			if !strings.Contains(string(out), "pushed to remote_write") {
+				t.Fatalf("once as %s did not push:\n%s", a.name, out)
+			}
+		}
+	}
+
+	got := map[string]float64{}
+	for _, s := range prom.query(t, `probe_success{job="sloagent"}`) {
+		got[s.Labels["instance"]+"/"+s.Labels["probe"]] = s.Value
+		if s.Labels["agent"] != s.Labels["instance"] || s.Labels["location"] != "lab" {
+			t.Errorf("pushed series %v lack the agent's labels", s.Labels)
+		}
+	}
+	if fmt.Sprint(got) != "map[fresh/up:1 kept/down:0 kept/up:1]" {
+		t.Errorf("probe_success in Prometheus: %v", got)
+	}
+	// Each run is one sample, so counting samples counts runs.
+	if r := prom.query(t, `count_over_time(probe_success{instance="kept",probe="down"}[5m])`); len(r) != 1 || r[0].Value != runs {
+		t.Errorf("pushed runs of kept/down: %v, want %d", r, runs)
+	}
+	if r := prom.query(t, `max_over_time(slo_events_total{instance="kept"}[5m])`); len(r) != 1 || r[0].Value != 2*runs {
+		t.Errorf("kept's cumulative slo_events_total: %v, want %d", r, 2*runs)
+	}
+
+	// Truth: kept 6 events, 3 good; fresh 3 events, 3 good: 3 bad of 9.
+	// increase() extrapolates each series towards the end of the window
+	// by up to half its sample interval, alike for the good and the total
+	// counter of one agent but not across agents: allow 0.05.
+	var ratio float64
+	waitFor(t, "the SLO error ratio from the pushed counters", func() bool {
+		r := prom.query(t, `slo:sli_error:ratio_rate5m{slo="web"}`)
+		if len(r) != 1 {
+			return false
+		}
+		ratio = r[0].Value
+		return true
+	})
+	if want := 1.0 / 3; math.Abs(ratio-want) > 0.05 {
+		t.Errorf("error ratio from the pushed counters %v, want %v ± 0.05", ratio, want)
+	}
+}
+
+// sloRulesFile writes the output of `sloagent rules` for cfg and checks it
+// with promtool.
+func sloRulesFile(t *testing.T, dir, cfg string) string {
+	t.Helper()
+	cmd := exec.Command(agentBinary(t), "rules", "--config.file="+cfg)
+	cmd.Env = append(os.Environ(), "AGENT=rules")
+	rules, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("sloagent rules: %v", err)
+	}
+	f := writeConfig(t, dir, "rules.yml", string(rules))
+	if out, err := exec.Command(promtoolPath(t), "check", "rules", f).CombinedOutput(); err != nil {
+		t.Fatalf("promtool check rules: %v\n%s", err, out)
+	}
+	return f
+}
+
+func listenLoopback(t *testing.T) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ln
+}
+
+func regexpMatch(re, s string) bool { return regexp.MustCompile(re).MatchString(s) }
