@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sys/windows"
 	"golang.org/x/sys/windows/svc"
+	"golang.org/x/sys/windows/svc/mgr"
 )
 
 // IsService reports whether the service control manager started this
@@ -118,6 +119,34 @@ func (h *handler) Execute(_ []string, req <-chan svc.ChangeRequest, status chan<
 			return true, 2
 		}
 	}
+}
+
+// CurrentName returns the name the service manager runs this process
+// under, so that a binary installed under another --name logs to its own
+// event source.
+func CurrentName() (string, error) {
+	m, err := mgr.Connect()
+	if err != nil {
+		return "", fmt.Errorf("service: connecting to the service manager: %w", err)
+	}
+	defer m.Disconnect()
+	names, err := m.ListServices()
+	if err != nil {
+		return "", fmt.Errorf("service: listing services: %w", err)
+	}
+	pid := windows.GetCurrentProcessId()
+	for _, n := range names {
+		s, err := m.OpenService(n)
+		if err != nil {
+			continue
+		}
+		st, err := s.Query()
+		s.Close()
+		if err == nil && st.ProcessId == pid {
+			return n, nil
+		}
+	}
+	return "", fmt.Errorf("service: no service runs process %d", pid)
 }
 
 // parentImage names the executable of this process's parent.

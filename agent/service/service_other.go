@@ -12,6 +12,9 @@ import (
 // control manager; never elsewhere.
 func IsService() (bool, error) { return false, nil }
 
+// CurrentName is only available on Windows.
+func CurrentName() (string, error) { return "", ErrUnsupported }
+
 // Install is only available on Windows.
 func Install(name, exePath string, args []string) error { return ErrUnsupported }
 

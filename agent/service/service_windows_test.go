@@ -25,7 +25,8 @@ import (
 const helperArg = "-sloagent.test.service"
 
 func TestMain(m *testing.M) {
-	if len(os.Args) == 6 && os.Args[1] == helperArg {
+	// Command install appends --storage.path to what it is given.
+	if len(os.Args) >= 6 && os.Args[1] == helperArg {
 		os.Exit(serviceHelper(os.Args[2], os.Args[3], os.Args[4], os.Args[5]))
 	}
 	os.Exit(m.Run())
@@ -43,6 +44,8 @@ func serviceHelper(name, addr, logPath, mode string) int {
 	log := slog.New(slog.NewTextHandler(f, nil))
 	isSvc, err := IsService()
 	log.Info("started", "is_service", isSvc, "err", err)
+	current, err := CurrentName()
+	log.Info("service name", "name", current, "err", err)
 	if h, c, err := NewEventLogHandler(name, nil); err != nil {
 		log.Error("event log", "err", err)
 	} else {
@@ -172,6 +175,7 @@ func TestServiceLifecycle(t *testing.T) {
 	log := readLog(t, logPath)
 	for _, want := range []string{
 		"is_service=true",
+		`msg="service name" name=` + name + ` err=<nil>`,
 		`msg="event log written" err=<nil>`,
 		`msg="context canceled"`,
 		`msg="run returned" err=<nil>`,
@@ -259,5 +263,43 @@ func TestEventLogHandlerWritesEvents(t *testing.T) {
 		if err := h.Handle(context.Background(), r); err != nil {
 			t.Errorf("writing a %s event: %v", l, err)
 		}
+	}
+}
+
+func TestCommandCycle(t *testing.T) {
+	needManager(t)
+	name := fmt.Sprintf("sloagent-test-cmd-%d", os.Getpid())
+	addr := freeAddr(t)
+	logPath := filepath.Join(t.TempDir(), "service.log")
+	run := func(args ...string) string {
+		t.Helper()
+		var out, errOut strings.Builder
+		if code := Command(args, &out, &errOut); code != 0 {
+			t.Fatalf("service %q: exit code %d\n%s", args, code, errOut.String())
+		}
+		return out.String()
+	}
+	out := run("install", "--name="+name, "--", helperArg, name, addr, logPath, "serve")
+	t.Cleanup(func() { Uninstall(name) })
+	if !strings.Contains(out, "installed service "+name) || !strings.Contains(out, "--storage.path=") {
+		t.Errorf("install printed %q", out)
+	}
+	run("start", "--name="+name)
+	if got := run("status", "--name="+name); got != "running\n" {
+		t.Errorf("status printed %q, want running", got)
+	}
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Get("http://" + addr + "/")
+	if err != nil {
+		t.Fatalf("the service started by Command does not answer: %v", err)
+	}
+	resp.Body.Close()
+	run("stop", "--name="+name)
+	if got := run("status", "--name="+name); got != "stopped\n" {
+		t.Errorf("status printed %q, want stopped", got)
+	}
+	run("uninstall", "--name="+name)
+	var errOut strings.Builder
+	if code := Command([]string{"start", "--name=" + name}, io.Discard, &errOut); code != 1 || !strings.Contains(errOut.String(), "not installed") {
+		t.Errorf("start after uninstall: exit %d, %q", code, errOut.String())
 	}
 }
