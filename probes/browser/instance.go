@@ -169,12 +169,13 @@ func (in *instance) start(opts *Options, log *slog.Logger) error {
 		if to {
 			return fmt.Errorf("starting %s: no answer within %s", path, opts.startTimeout())
 		}
-		msg := strings.TrimSpace(out.String())
-		if i := strings.LastIndexByte(msg, '\n'); i >= 0 && len(msg) > 600 {
-			msg = msg[i+1:]
-		}
-		if msg != "" {
-			return fmt.Errorf("starting %s: %v: %s", path, err, msg)
+		if strings.HasPrefix(err.Error(), "chrome failed to start") {
+			// chromedp's error holds the output too; one line of it is
+			// enough for a log line.
+			if tail := lastLines(out.String(), 3); tail != "" {
+				return fmt.Errorf("starting %s: the browser exited at start: %s", path, tail)
+			}
+			return fmt.Errorf("starting %s: the browser exited at start without a word", path)
 		}
 		return fmt.Errorf("starting %s: %w", path, err)
 	}
@@ -231,6 +232,21 @@ func removeAll(dir string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	_ = os.RemoveAll(filepath.Clean(dir))
+}
+
+// lastLines returns the last n non-empty lines of s, joined into one line
+// for the log.
+func lastLines(s string, n int) string {
+	var lines []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, " | ")
 }
 
 func discardf(string, ...any) {}

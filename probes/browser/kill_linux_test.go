@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sloagent/sloagent/internal/conf"
 	"github.com/sloagent/sloagent/probes"
 )
 
@@ -217,5 +218,44 @@ func waitIdle(t *testing.T, b *Browser) {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d runs still hold the browser", active)
 		}
+	}
+}
+
+// TestBrowserThatFailsToStart covers a browser that exits at once and one
+// that never answers: both give a clear error and leave nothing running.
+func TestBrowserThatFailsToStart(t *testing.T) {
+	dir := t.TempDir()
+	exits := dir + "/exits"
+	if err := os.WriteFile(exits, []byte("#!/bin/sh\necho 'Missing X server or $DISPLAY' >&2\nexit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	err := Check(Options{ChromiumPath: exits})
+	if want := "starting " + exits + ": the browser exited at start: Missing X server or $DISPLAY"; err == nil || err.Error() != want {
+		t.Errorf("Check: %v, want %s", err, want)
+	}
+
+	hangs := dir + "/hangs"
+	pidFile := dir + "/pid"
+	if err := os.WriteFile(hangs, []byte("#!/bin/sh\necho $$ > "+pidFile+"\nexec sleep 60\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	err = Check(Options{ChromiumPath: hangs, StartTimeout: conf.Duration(time.Second)})
+	if want := "starting " + hangs + ": no answer within 1s"; err == nil || err.Error() != want {
+		t.Errorf("Check: %v, want %s", err, want)
+	}
+	if took := time.Since(t0); took > 15*time.Second {
+		t.Errorf("Check took %s", took)
+	}
+	data, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+	if pid <= 0 {
+		t.Fatalf("pid file %q", data)
+	}
+	if err := syscall.Kill(pid, 0); err == nil {
+		t.Errorf("the browser that never answered (pid %d) still runs", pid)
 	}
 }
