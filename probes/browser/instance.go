@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -83,10 +84,15 @@ func resolvePath(configured string) (string, error) {
 	if _, err := os.Stat(DefaultChromiumPath); err == nil {
 		return DefaultChromiumPath, nil
 	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome", "msedge", "headless_shell"} {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome", "headless_shell"} {
 		if p, err := exec.LookPath(name); err == nil {
 			return p, nil
 		}
+	}
+	if runtime.GOOS != "linux" {
+		// chromedp knows where Chrome installs itself on Windows and
+		// macOS, and falls back to Edge on Windows.
+		return "", nil
 	}
 	return "", errors.New("chromium not found: install it (Debian: apt-get install chromium) or set browser.chromium_path")
 }
@@ -130,8 +136,12 @@ func (in *instance) start(opts *Options, log *slog.Logger) error {
 			aopts = append(aopts, chromedp.Flag(name, true))
 		}
 	}
+	if path != "" {
+		aopts = append(aopts, chromedp.ExecPath(path))
+	} else {
+		path = "the browser"
+	}
 	aopts = append(aopts,
-		chromedp.ExecPath(path),
 		chromedp.UserDataDir(dir),
 		chromedp.ModifyCmdFunc(setProcAttr),
 		chromedp.CombinedOutput(out),
