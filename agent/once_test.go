@@ -213,6 +213,7 @@ slos:
 		}
 	}
 
+	pushed := time.Now()
 	got := map[string]float64{}
 	for _, s := range prom.query(t, `probe_success{job="sloagent"}`) {
 		got[s.Labels["instance"]+"/"+s.Labels["probe"]] = s.Value
@@ -235,9 +236,11 @@ slos:
 	// increase() extrapolates each series towards the end of the window
 	// by up to half its sample interval, alike for the good and the total
 	// counter of one agent but not across agents: allow 0.05.
+	// Rules are evaluated every second: read a ratio evaluated after the
+	// last push, not one from between two.
 	var ratio float64
 	waitFor(t, "the SLO error ratio from the pushed counters", func() bool {
-		r := prom.query(t, `slo:sli_error:ratio_rate5m{slo="web"}`)
+		r := prom.query(t, fmt.Sprintf(`slo:sli_error:ratio_rate5m{slo="web"} and timestamp(slo:sli_error:ratio_rate5m{slo="web"}) > %d`, pushed.Unix()+1))
 		if len(r) != 1 {
 			return false
 		}
