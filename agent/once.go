@@ -265,30 +265,37 @@ func (a *Agent) onceFamilies(cfg *Config, run *onceRun) ([]*dto.MetricFamily, er
 	return keep, err
 }
 
-// pushOnce pushes the run to every configured target. Counters are made
-// cumulative across invocations from the state dir when it is writable.
+// pushOnce pushes the run to every configured target.
+//
+// Remote write gets the run's own counters, each starting at zero at the
+// start of the run: to Prometheus every run is a counter reset followed by
+// the run's count, which increase() adds up exactly across runs and agents
+// at any cadence, with no state between runs.
+//
+// A Pushgateway keeps only the last push, and Prometheus scrapes it at its
+// own pace, so it gets counters made cumulative across runs from the state
+// dir (see accumulate), as a daemon's would be.
 func (a *Agent) pushOnce(ctx context.Context, cfg *Config, run *onceRun) []pushOutcome {
-	fail := func(err error) []pushOutcome { return []pushOutcome{{"push", err}} }
-	mfs, err := a.onceFamilies(cfg, run)
-	if err != nil {
-		return fail(err)
-	}
-	fresh, err := accumulate(cfg.Agent.StateDir, mfs)
-	if err != nil {
-		a.log.Warn("keeping no counters across runs: each run pushes its own from zero", "state_dir", cfg.Agent.StateDir, "err", err)
-		if cfg.Push.Pushgateway != nil {
-			a.log.Warn("a Pushgateway keeps only the last push: without a writable state dir its counters do not add up across runs")
-		}
-	}
 	p, err := newPusher(cfg.Push, cfg.Agent.Name, a.log)
 	if err != nil {
-		return fail(err)
+		return []pushOutcome{{"push", err}}
 	}
-	b := pushBatch{families: mfs, at: a.now(), fresh: fresh, start: run.start}
 	targets := p.targets()
 	out := make([]pushOutcome, len(targets))
 	var wg sync.WaitGroup
 	for i, t := range targets {
+		mfs, err := a.onceFamilies(cfg, run)
+		if err != nil {
+			out[i] = pushOutcome{t, err}
+			continue
+		}
+		b := pushBatch{families: mfs, at: a.now(), start: run.start, fresh: map[string]bool{}}
+		if t == "remote_write" {
+			walkCounters(mfs, func(key string, _ *float64) { b.fresh[key] = true })
+		} else if _, err := accumulate(cfg.Agent.StateDir, mfs); err != nil {
+			a.log.Warn("the Pushgateway gets this run's counters only: they do not add up across runs without a writable state dir",
+				"state_dir", cfg.Agent.StateDir, "err", err)
+		}
 		wg.Go(func() { out[i] = pushOutcome{t, p.pushTo(ctx, t, b)} })
 	}
 	wg.Wait()

@@ -17,10 +17,11 @@ const OnceStateFile = "once.db"
 
 var countersBucket = []byte("counters")
 
-// accumulate makes the counters of a one-shot run cumulative: it adds what
-// earlier runs of this agent counted (kept in the state dir) to the run's
-// own counts in mfs, and stores the sums. Prometheus then sees ordinary
-// counters that only go up, as if it had scraped a daemon.
+// accumulate makes the counters of a one-shot run cumulative for a
+// Pushgateway: it adds what earlier runs of this agent counted (kept in the
+// state dir) to the run's own counts in mfs, and stores the sums.
+// Prometheus scraping the Pushgateway then sees ordinary counters that only
+// go up, as if it had scraped a daemon.
 //
 // It returns the keys (see seriesKey) of counter series that start with
 // this run. When the state dir cannot be used every series is fresh and

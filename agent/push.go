@@ -38,10 +38,10 @@ type pusher struct {
 type pushBatch struct {
 	families []*dto.MetricFamily
 	at       time.Time
-	// fresh holds the keys of counter series that did not exist before
-	// this batch. Remote write sends them a zero at start first: a
-	// counter's first sample is otherwise only a baseline to increase(),
-	// and a one-shot run's events would never count.
+	// fresh holds the keys of counter series that start at zero in
+	// this batch. Remote write sends them a zero sample at start before
+	// their value: a counter's first sample is otherwise only a baseline
+	// to increase(), and a one-shot run's events would never count.
 	fresh map[string]bool
 	start time.Time
 }
