@@ -32,10 +32,10 @@ func onceCmd(args []string, stdout, stderr io.Writer) int {
 	var opts Options
 	var lf logFlags
 	fs.StringVar(&opts.ConfigFile, "config.file", "", "Config file to run. Empty runs the embedded default config.")
-	fs.StringVar(&opts.StateDir, "storage.path", "", "Directory for the pushed counters and failure diagnostics; overrides agent.state_dir of the config.")
+	fs.StringVar(&opts.StateDir, "storage.path", "", "Directory for the counters pushed to a Pushgateway and for failure diagnostics; overrides agent.state_dir of the config.")
 	output := fs.String("output", "text", "Summary format: text or json.")
-	rwURL := fs.String("push.remote-write-url", "", "Push the results to this Prometheus remote write URL (for example http://prometheus:9090/api/v1/write), besides any push section of the config.")
-	pgURL := fs.String("push.pushgateway-url", "", "Push the results to this Pushgateway (for example http://pushgateway:9091), besides any push section of the config.")
+	rwURL := fs.String("push.remote-write-url", "", "Push the results to this Prometheus remote write URL (for example http://prometheus:9090/api/v1/write); replaces the URL of push.remote_write, keeping its auth and headers.")
+	pgURL := fs.String("push.pushgateway-url", "", "Push the results to this Pushgateway (for example http://pushgateway:9091); replaces the URL of push.pushgateway, keeping its auth and headers.")
 	shard := fs.String("shard", "", "Run only this agent's part i/N of the probes, as the daemon's --shard.")
 	lf.register(fs)
 	fs.Usage = func() {
@@ -106,14 +106,25 @@ func onceCmd(args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
-// pushFlags adds the push targets given on the command line and checks
-// them as the config's are checked.
+// pushFlags sets the URLs of the push targets given on the command line
+// (keeping a configured target's auth and headers) and checks them as the
+// config's are checked.
 func pushFlags(c *PushConfig, rwURL, pgURL string) error {
 	if rwURL != "" {
-		c.RemoteWrite = &PushEndpoint{URL: rwURL}
+		e := PushEndpoint{}
+		if c.RemoteWrite != nil {
+			e = *c.RemoteWrite
+		}
+		e.URL = rwURL
+		c.RemoteWrite = &e
 	}
 	if pgURL != "" {
-		c.Pushgateway = &PushgatewayConfig{PushEndpoint{URL: pgURL}}
+		e := PushgatewayConfig{}
+		if c.Pushgateway != nil {
+			e = *c.Pushgateway
+		}
+		e.URL = pgURL
+		c.Pushgateway = &e
 	}
 	r := conf.NewReport()
 	c.validate(r.At("push"))
