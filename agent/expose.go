@@ -59,21 +59,73 @@ func (e *exposition) serve(w http.ResponseWriter, r *http.Request, log *slog.Log
 	h := w.Header()
 	h.Set("Content-Type", string(expfmt.NewFormat(expfmt.TypeTextPlain)))
 	var out io.Writer = w
+	var zw *gzip.Writer
 	if gzipAccepted(r.Header.Get("Accept-Encoding")) {
 		h.Set("Content-Encoding", "gzip")
 		// The fastest level: at many probes compressing costs more
 		// than writing, and the text compresses well anyway.
-		zw, _ := gzip.NewWriterLevel(w, gzip.BestSpeed)
-		defer zw.Close()
+		zw, _ = gzip.NewWriterLevel(w, gzip.BestSpeed)
 		out = zw
 	}
-	bw := bufio.NewWriterSize(out, 64<<10)
+	// Writing the text and compressing or sending it run on two
+	// goroutines, so a large scrape uses both cores.
+	aw := newAsyncWriter(out)
+	bw := bufio.NewWriterSize(aw, 64<<10)
 	if err := e.write(bw); err != nil {
 		log.Error("serving /metrics", "err", err)
 	}
-	if err := bw.Flush(); err != nil {
-		log.Debug("serving /metrics", "err", err)
+	err := bw.Flush()
+	if aerr := aw.Close(); err == nil {
+		err = aerr
 	}
+	if zw != nil {
+		if zerr := zw.Close(); err == nil {
+			err = zerr
+		}
+	}
+	if err != nil {
+		log.Debug("serving /metrics", "err", err) // the scraper went away
+	}
+}
+
+// asyncWriter writes to w on a goroutine of its own: Write copies and
+// queues, Close waits for the queue to drain and returns the first error.
+type asyncWriter struct {
+	full, free chan []byte
+	done       chan error
+}
+
+func newAsyncWriter(w io.Writer) *asyncWriter {
+	a := &asyncWriter{full: make(chan []byte, 4), free: make(chan []byte, 4), done: make(chan error, 1)}
+	go func() {
+		var err error
+		for b := range a.full {
+			if err == nil {
+				_, err = w.Write(b)
+			}
+			select {
+			case a.free <- b[:0]:
+			default:
+			}
+		}
+		a.done <- err
+	}()
+	return a
+}
+
+func (a *asyncWriter) Write(p []byte) (int, error) {
+	var b []byte
+	select {
+	case b = <-a.free:
+	default:
+	}
+	a.full <- append(b, p...)
+	return len(p), nil
+}
+
+func (a *asyncWriter) Close() error {
+	close(a.full)
+	return <-a.done
 }
 
 func gzipAccepted(header string) bool {
