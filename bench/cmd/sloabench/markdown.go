@@ -61,10 +61,11 @@ How the figures are measured (all processes on 127.0.0.1 on this one machine):
   phases of probe_http_duration_seconds (connection ready to body read) minus 0.1 s.
 - Memory with N probes: sloagent with N HTTP probes (interval 20 s) and an SLO for each
   (99.9% over a rolling 30 days, default burn-rate alerts), once every probe has run: the
-  median VmRSS of three readings, and go_memstats_heap_alloc_bytes. SLO state is allocated
-  when the SLO is configured but its pages only become resident as the window fills, so the
-  Go heap is what RSS tends to over the window. Memory per probe is the difference between
-  the two sizes divided by the difference in probes.
+  median VmRSS of three readings, and the live Go heap (the heap the last GC found
+  reachable: go_memstats_next_gc_bytes halved, GOGC being 100). SLO state is allocated when
+  the SLO is configured but its pages only become resident as the window fills, so RSS grows
+  towards the live heap plus the GC's headroom over the window. Memory per probe is the
+  difference between the two sizes divided by the difference in probes.
 - /metrics: the median of several full reads of /metrics at the largest N, once as
   Prometheus asks (OpenMetrics, gzip) and once as uncompressed text.
 `

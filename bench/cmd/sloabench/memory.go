@@ -18,7 +18,7 @@ type memResult struct {
 	probes      int
 	slos        bool
 	rss, peak   uint64
-	heap        uint64  // Go heap allocated: what RSS grows to once SLO state is filled
+	heap        uint64  // live Go heap: what RSS tends to once SLO state is filled
 	scrapeGzip  float64 // seconds, as Prometheus asks: OpenMetrics, gzip
 	scrapePlain float64 // seconds, text format, uncompressed
 	sizeGzip    int
@@ -69,7 +69,7 @@ func (b *bench) memory(n int, slos bool, interval time.Duration, scrapes int) (m
 	if err != nil {
 		return memResult{}, err
 	}
-	r.heap = am.heapAlloc
+	r.heap = am.liveHeap
 	var gz, plain []float64
 	for range scrapes {
 		d, size, err := b.timeScrape(inst.metrics, true)

@@ -15,7 +15,9 @@ import (
 // agentMetrics is what the benchmark reads from sloagent's /metrics.
 type agentMetrics struct {
 	counts
-	heapAlloc uint64 // go_memstats_heap_alloc_bytes
+	// liveHeap is the heap the last GC found reachable: its goal for the
+	// next cycle (go_memstats_next_gc_bytes) halved, as GOGC is 100.
+	liveHeap uint64
 	// last is each probe's last run: when it started and what it
 	// reported.
 	last map[string]lastRun
@@ -79,7 +81,7 @@ func readAgentMetrics(fams map[string]*dto.MetricFamily) agentMetrics {
 		}
 		m.lag = lag.FromCumulative(cum, h.GetSampleCount())
 	})
-	each("go_memstats_heap_alloc_bytes", func(_ string, mt *dto.Metric) { m.heapAlloc = uint64(mt.GetGauge().GetValue()) })
+	each("go_memstats_next_gc_bytes", func(_ string, mt *dto.Metric) { m.liveHeap = uint64(mt.GetGauge().GetValue()) / 2 })
 	set := func(probe string, f func(*lastRun)) {
 		r := m.last[probe]
 		f(&r)
