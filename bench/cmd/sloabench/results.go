@@ -136,7 +136,7 @@ func (r *results) table() report.Table {
 			what = "probes and an SLO each"
 		}
 		mem[m.slos] = append(mem[m.slos], m)
-		t.Rows = append(t.Rows, report.Row{Name: fmt.Sprintf("RSS / Go heap with %d %s, all run once (MB)", m.probes, what),
+		t.Rows = append(t.Rows, report.Row{Name: fmt.Sprintf("RSS / live Go heap with %d %s, all run once (MB)", m.probes, what),
 			Cells: []report.Cell{report.Text(fmt.Sprintf("%.1f / %.1f", mb(m.rss), mb(m.heap)))}})
 	}
 	for _, slos := range []bool{false, true} {
@@ -148,9 +148,9 @@ func (r *results) table() report.Table {
 		dn := float64(hi.probes - lo.probes)
 		rss := (float64(hi.rss) - float64(lo.rss)) / dn
 		heap := (float64(hi.heap) - float64(lo.heap)) / dn
-		name := "memory per probe, RSS / Go heap (bytes)"
+		name := "memory per probe, RSS / live Go heap (bytes)"
 		if slos {
-			name = "memory per probe with its SLO, RSS / Go heap (bytes)"
+			name = "memory per probe with its SLO, RSS / live Go heap (bytes)"
 		}
 		t.Rows = append(t.Rows, report.Row{Name: name, Cells: []report.Cell{report.Text(fmt.Sprintf("%.0f / %.0f", rss, heap))}})
 	}
