@@ -238,3 +238,24 @@ func labelsOf(s timeSeries) string {
 	}
 	return b.String()
 }
+
+// Push credentials never show in /config.
+func TestPushSecretsRedacted(t *testing.T) {
+	cfg, err := Parse("push.yml", []byte(`
+push:
+  remote_write: {url: "http://127.0.0.1:9090/api/v1/write", bearer_token: tok-123}
+  pushgateway: {url: "http://127.0.0.1:9091", basic_auth: {username: u, password: pw-456}}
+probes:
+  - {name: home, target: "http://127.0.0.1/"}
+`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cfg.Redacted()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out), "tok-123") || strings.Contains(string(out), "pw-456") || !strings.Contains(string(out), "<secret>") {
+		t.Errorf("redacted config shows a push secret:\n%s", out)
+	}
+}
