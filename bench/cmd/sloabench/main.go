@@ -42,12 +42,13 @@ type plan struct {
 	memInterval             time.Duration
 	scrapes                 int
 	searchLimit, bisect     int
+	retry                   bool
 	searchWarm, searchWindw time.Duration
 }
 
 var (
-	fullPlan  = plan{3, 4 * time.Second, 15 * time.Second, 20, 15 * time.Second, 20 * time.Second, 5, 16000, 2, 3 * time.Second, 8 * time.Second}
-	quickPlan = plan{1, 2 * time.Second, 5 * time.Second, 20, 6 * time.Second, 10 * time.Second, 3, 8000, 1, 2 * time.Second, 4 * time.Second}
+	fullPlan  = plan{3, 4 * time.Second, 15 * time.Second, 20, 15 * time.Second, 20 * time.Second, 5, 16000, 2, true, 3 * time.Second, 8 * time.Second}
+	quickPlan = plan{1, 2 * time.Second, 5 * time.Second, 20, 6 * time.Second, 10 * time.Second, 3, 8000, 1, false, 2 * time.Second, 4 * time.Second}
 )
 
 func main() {

@@ -112,15 +112,25 @@ func (b *bench) measure(sys system, rate int, warm, window time.Duration) (sampl
 }
 
 // maxRate finds the highest rate sys sustains: doubling from start until a
-// rate fails, then halving the gap bisect times, in steps of 250/s.
-func (b *bench) maxRate(sys system, start, limit, bisect int, warm, window time.Duration) (int, error) {
+// rate fails, then halving the gap bisect times, in steps of 250/s. With
+// retry a failed rate is tried once more before it counts as failed, as
+// other work on the machine can spoil one window.
+func (b *bench) maxRate(sys system, start, limit, bisect int, retry bool, warm, window time.Duration) (int, error) {
+	sustains := func(rate int) (bool, error) {
+		for try := 0; ; try++ {
+			s, err := b.measure(sys, rate, warm, window)
+			if err != nil || s.sustained() || !retry || try == 1 {
+				return err == nil && s.sustained(), err
+			}
+		}
+	}
 	pass, fail := 0, 0
 	for rate := start; rate <= limit; rate *= 2 {
-		s, err := b.measure(sys, rate, warm, window)
+		ok, err := sustains(rate)
 		if err != nil {
 			return 0, err
 		}
-		if !s.sustained() {
+		if !ok {
 			fail = rate
 			break
 		}
@@ -134,11 +144,11 @@ func (b *bench) maxRate(sys system, start, limit, bisect int, warm, window time.
 		if mid <= pass || mid >= fail {
 			break
 		}
-		s, err := b.measure(sys, mid, warm, window)
+		ok, err := sustains(mid)
 		if err != nil {
 			return 0, err
 		}
-		if s.sustained() {
+		if ok {
 			pass = mid
 		} else {
 			fail = mid

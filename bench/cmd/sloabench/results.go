@@ -73,7 +73,7 @@ func (b *bench) measureAll(p plan) (*results, error) {
 	}
 	b.logf("highest sustained rate")
 	for _, sys := range systems {
-		best, err := b.maxRate(sys, 1000, p.searchLimit, p.bisect, p.searchWarm, p.searchWindw)
+		best, err := b.maxRate(sys, 1000, p.searchLimit, p.bisect, p.retry, p.searchWarm, p.searchWindw)
 		if err != nil {
 			return nil, fmt.Errorf("%s rate search: %w", sys.name, err)
 		}
