@@ -52,8 +52,9 @@ How the figures are measured (all processes on 127.0.0.1 on this one machine):
   probe_success 0 after the timeout for blackbox_exporter; a deadline error for the loop.
 - Highest sustained rate: rates doubling from 1,000/s until one fails, then bisected in
   steps of 250/s. A rate passes if the target served at least 97% of it, no run failed or
-  timed out and at most 1% started more than 10 ms late (lag p99 under 10 ms). The target
-  and the generator share the 2 cores with the system under test.
+  timed out and at most 1% started more than 10 ms late (lag p99 under 10 ms); the full run
+  tries a failing rate a second time. The target and the generator share the 2 cores with
+  the system under test.
 - Duration error: a second target answers after exactly 100 ms (it sleeps and spins the last
   millisecond); 20 probes a second run against it. "Whole run" is probe_duration_seconds
   (for the loop: the time around the request and body read) minus 0.1 s, so it includes
