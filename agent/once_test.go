@@ -12,7 +12,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -282,3 +284,34 @@ func listenLoopback(t *testing.T) net.Listener {
 }
 
 func regexpMatch(re, s string) bool { return regexp.MustCompile(re).MatchString(s) }
+
+// A browser probe runs once in a Chromium that `once` starts for it and
+// that is gone when `once` exits.
+func TestOnceRunsBrowserProbes(t *testing.T) {
+	page := pageServer(t)
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, "browser.yml", fmt.Sprintf(`
+probes:
+  - name: journey
+    kind: browser
+    target: %s
+    interval: 1m
+    timeout: 30s
+    browser:
+      steps:
+        - {name: title, assert_text: {selector: "#title", contains: Welcome}}
+`, page.URL))
+	r := runOnceBinary(t, "--config.file="+cfg, "--storage.path="+filepath.Join(dir, "state"), "--output=json")
+	s := parseSummary(t, r.stdout)
+	if r.code != 0 || len(s.Probes) != 1 || !s.Probes[0].Success {
+		t.Fatalf("browser probe: exit %d, summary %+v\nstderr:\n%s", r.code, s, r.stderr)
+	}
+	m := regexp.MustCompile(`msg="browser started".* pid=(\d+)`).FindStringSubmatch(r.stderr)
+	if m == nil {
+		t.Fatalf("no browser start in the log:\n%s", r.stderr)
+	}
+	pid, _ := strconv.Atoi(m[1])
+	if proc, err := os.FindProcess(pid); err == nil && proc.Signal(syscall.Signal(0)) == nil {
+		t.Errorf("Chromium (pid %d) outlived `sloagent once`", pid)
+	}
+}
