@@ -200,6 +200,10 @@ func (a *Agent) runOnce(ctx context.Context, cfg *Config) (*onceRun, error) {
 	if br != nil {
 		defer br.Close()
 	}
+	deps := kindDeps{browser: br, plugins: a.pluginsFor(cfg)}
+	if deps.plugins != nil {
+		defer deps.plugins.Close()
+	}
 	probers := make([]probes.Prober, len(cfg.Probes))
 	defer func() {
 		for _, p := range probers {
@@ -209,7 +213,7 @@ func (a *Agent) runOnce(ctx context.Context, cfg *Config) (*onceRun, error) {
 		}
 	}()
 	for i := range cfg.Probes {
-		p, err := build(&cfg.Probes[i], kindDeps{browser: br})
+		p, err := build(&cfg.Probes[i], deps)
 		if err != nil {
 			return nil, fmt.Errorf("probe %q: %w", cfg.Probes[i].Name, err)
 		}

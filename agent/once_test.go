@@ -315,3 +315,47 @@ probes:
 		t.Errorf("Chromium (pid %d) outlived `sloagent once`", pid)
 	}
 }
+
+// Plugin and command probes run once too: the plugin process is started
+// for the run and stopped with it.
+func TestOnceRunsPluginAndCommandProbes(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "tcp-plugin")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/sloagent/sloagent/plugins/tcp").CombinedOutput(); err != nil {
+		t.Fatalf("building the tcp plugin: %v\n%s", err, out)
+	}
+	const checkTCP = "/usr/lib/nagios/plugins/check_tcp"
+	if _, err := exec.LookPath(checkTCP); err != nil {
+		t.Fatalf("%s missing: install Debian's monitoring-plugins-basic (scripts/test does)", checkTCP)
+	}
+	ln := listenLoopback(t)
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			fmt.Fprint(c, "+PONG\r\n")
+			c.Close()
+		}
+	}()
+	cfg := writeConfig(t, dir, "plugins.yml", fmt.Sprintf(`
+plugins:
+  - {name: tcp, command: %s}
+probes:
+  - {name: pong, kind: plugin, target: %s, timeout: 5s, plugin: {name: tcp, settings: {expect: "+PONG"}}}
+  - {name: check-closed, kind: command, target: "127.0.0.1:%d", timeout: 5s, command: {path: %s, args: ["-H", "{{host}}", "-p", "{{port}}"]}}
+`, bin, ln.Addr(), freePort(t), checkTCP))
+	r := runOnceBinary(t, "--config.file="+cfg, "--storage.path="+filepath.Join(dir, "state"), "--output=json")
+	got := map[string]string{}
+	for _, p := range parseSummary(t, r.stdout).Probes {
+		got[p.Probe] = fmt.Sprint(p.Success, " ", p.Reason)
+	}
+	if r.code != 1 || got["pong"] != "true " || got["check-closed"] != "false check_critical" {
+		t.Errorf("exit %d, results %v; want 1, pong passing and check-closed critical\nstderr:\n%s", r.code, got, r.stderr)
+	}
+	if out, _ := exec.Command("pgrep", "-f", bin).Output(); len(out) > 0 {
+		t.Errorf("the plugin outlived `sloagent once`: pids %s", out)
+	}
+}
