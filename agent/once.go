@@ -31,7 +31,7 @@ func onceCmd(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var opts Options
 	var lf logFlags
-	fs.StringVar(&opts.ConfigFile, "config.file", "", "Config file to run. Empty runs the embedded default config.")
+	fs.StringVar(&opts.ConfigFile, "config.file", "", "Config file whose probes to run (required).")
 	fs.StringVar(&opts.StateDir, "storage.path", "", "Directory for the counters pushed to a Pushgateway and for failure diagnostics; overrides agent.state_dir of the config.")
 	output := fs.String("output", "text", "Summary format: text or json.")
 	rwURL := fs.String("push.remote-write-url", "", "Push the results to this Prometheus remote write URL (for example http://prometheus:9090/api/v1/write); replaces the URL of push.remote_write, keeping its auth and headers.")
@@ -43,6 +43,12 @@ func onceCmd(args []string, stdout, stderr io.Writer) int {
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if opts.ConfigFile == "" {
+		// The embedded default probes the agent's own web server, which
+		// a one-shot run does not start.
+		fmt.Fprintln(stderr, "sloagent once: --config.file is required")
 		return exitUsage
 	}
 	if *output != "text" && *output != "json" {

@@ -145,6 +145,7 @@ probes:
 		msg  string
 	}{
 		{[]string{"--config.file=" + cfg, "nope"}, `no probe named "nope"`},
+		{[]string{"up"}, `--config.file is required`},
 		{[]string{"--config.file=" + bad}, `bad.yml:2: probes[0].target: target "ftp://127.0.0.1/" must be an http:// or https:// URL`},
 		{[]string{"--config.file=" + cfg, "--output=xml"}, `--output: "xml" is not text or json`},
 		{[]string{"--config.file=" + cfg, "--push.pushgateway-url=gateway:9091"}, `push.pushgateway.url: url "gateway:9091" must be an http:// or https:// URL`},
