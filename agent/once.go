@@ -2,7 +2,6 @@ package agent
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -321,77 +319,4 @@ func (a *Agent) pushOnce(ctx context.Context, cfg *Config, run *onceRun) []pushO
 	}
 	wg.Wait()
 	return out
-}
-
-func (r *onceRun) writeText(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "PROBE\tRESULT\tREASON\tDURATION\tMESSAGE")
-	for _, x := range r.results {
-		result := "ok"
-		if !x.res.Success {
-			result = "FAIL"
-		}
-		msg := strings.ReplaceAll(x.res.Message, "\n", " ")
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", x.probe, result, x.res.Reason, x.res.Duration.Round(time.Millisecond), msg)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "%d probes: %d passed, %d failed\n", len(r.results), len(r.results)-r.failed(), r.failed())
-	for _, p := range r.pushed {
-		if p.err == nil {
-			fmt.Fprintf(w, "pushed to %s\n", p.target)
-		} else {
-			fmt.Fprintf(w, "push to %s FAILED\n", p.target)
-		}
-	}
-	return nil
-}
-
-// onceJSON is the --output=json summary.
-type onceJSON struct {
-	Agent    string          `json:"agent"`
-	Location string          `json:"location,omitempty"`
-	Start    time.Time       `json:"start"`
-	Passed   int             `json:"passed"`
-	Failed   int             `json:"failed"`
-	Probes   []onceProbeJSON `json:"probes"`
-	Push     []pushJSON      `json:"push,omitempty"`
-}
-
-type onceProbeJSON struct {
-	Probe           string  `json:"probe"`
-	Success         bool    `json:"success"`
-	Reason          string  `json:"reason,omitempty"`
-	DurationSeconds float64 `json:"duration_seconds"`
-	Message         string  `json:"message,omitempty"`
-	Start           string  `json:"start"`
-}
-
-type pushJSON struct {
-	Target string `json:"target"`
-	OK     bool   `json:"ok"`
-	Error  string `json:"error,omitempty"`
-}
-
-func (r *onceRun) writeJSON(w io.Writer, cfg *Config) error {
-	out := onceJSON{Agent: cfg.Agent.Name, Location: cfg.Agent.Location, Start: r.start.UTC(),
-		Failed: r.failed(), Passed: len(r.results) - r.failed(), Probes: []onceProbeJSON{}}
-	for _, x := range r.results {
-		out.Probes = append(out.Probes, onceProbeJSON{
-			Probe: x.probe, Success: x.res.Success, Reason: x.res.Reason,
-			DurationSeconds: x.res.Duration.Seconds(), Message: x.res.Message,
-			Start: x.start.UTC().Format(time.RFC3339Nano),
-		})
-	}
-	for _, p := range r.pushed {
-		pj := pushJSON{Target: p.target, OK: p.err == nil}
-		if p.err != nil {
-			pj.Error = p.err.Error()
-		}
-		out.Push = append(out.Push, pj)
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
 }
