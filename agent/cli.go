@@ -18,6 +18,7 @@ import (
 
 	"github.com/prometheus/exporter-toolkit/web"
 
+	"github.com/sloagent/sloagent/agent/service"
 	"github.com/sloagent/sloagent/probes/browser"
 )
 
@@ -45,6 +46,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			return onceCmd(rest, stdout, stderr)
 		case "rules":
 			return rulesCmd(rest, stdout, stderr)
+		case "service":
+			return service.Command(rest, stdout, stderr)
 		case "version":
 			fmt.Fprintln(stdout, versionString())
 			return exitOK
@@ -65,6 +68,8 @@ func usage(w io.Writer) {
        sloagent probe [flags] URL      run one HTTP probe and print its phases
        sloagent once [flags] [PROBE...] run the probes once, push the results, exit 0 if all passed
        sloagent rules [flags]          print Prometheus rules for the config's SLOs
+       sloagent service install|uninstall|start|stop|status [--name=N] [-- FLAGS]
+                                       run as a Windows service
        sloagent version                print the version
 `)
 }
@@ -128,10 +133,31 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	opts.Logger = log
+	if isSvc, _ := service.IsService(); isSvc {
+		return runService(opts)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := Serve(ctx, opts); err != nil {
 		log.Error("sloagent stopped", "err", err)
+		return exitFailed
+	}
+	return exitOK
+}
+
+// runService runs the agent under the Windows service manager, logging to
+// the event log under the service's name.
+func runService(opts Options) int {
+	name, err := service.CurrentName()
+	if err != nil {
+		name = service.DefaultName
+	}
+	if h, c, err := service.NewEventLogHandler(name, nil); err == nil {
+		defer c.Close()
+		opts.Logger = slog.New(h)
+	}
+	if err := service.Run(name, func(ctx context.Context) error { return Serve(ctx, opts) }); err != nil {
+		opts.Logger.Error("sloagent stopped", "err", err)
 		return exitFailed
 	}
 	return exitOK
