@@ -11,6 +11,7 @@ import (
 // A daemon that nothing scrapes pushes on its interval through remote
 // write, and Prometheus has its series, fresh ones with every push.
 func TestDaemonPushesToPrometheus(t *testing.T) {
+	t.Parallel()
 	ok, _ := targets(t)
 	prom := startPrometheus(t, "global: {evaluation_interval: 1s}\n", "--web.enable-remote-write-receiver")
 	cfg := writeConfig(t, t.TempDir(), "daemon.yml", fmt.Sprintf(`
@@ -47,6 +48,7 @@ probes:
 // Every probe runs on exactly one agent, the one its hash names, and the
 // fleet's SLO error ratio is the truth.
 func TestFleetOfShardedAgents(t *testing.T) {
+	t.Parallel()
 	ok, broken := targets(t)
 	const n, perShard = 3, 3
 	// Probe names picked so that each shard gets three probes, one of
@@ -74,20 +76,20 @@ func TestFleetOfShardedAgents(t *testing.T) {
 			owner[name] = s
 		}
 	}
+	// One probe list and SLO for all; only the agents' names differ.
 	dir := t.TempDir()
-	cfg := writeConfig(t, dir, "fleet.yml", fmt.Sprintf(`
-agent: {name: "${AGENT}", location: lab}
+	shared := fmt.Sprintf(`
 probes:
 %s
 slos:
   - {name: fleet, probes: [%s], objective: 90}
-`, strings.Join(probes, "\n"), strings.Join(all, ", ")))
-	rules := sloRulesFile(t, dir, cfg)
+`, strings.Join(probes, "\n"), strings.Join(all, ", "))
+	rules := sloRulesFile(t, dir, writeConfig(t, dir, "fleet.yml", "agent: {name: rules}\n"+shared))
 
 	agents := make([]*process, n)
 	var targetList []string
 	for s := range n {
-		t.Setenv("AGENT", fmt.Sprintf("agent-%d", s))
+		cfg := writeConfig(t, dir, fmt.Sprintf("agent-%d.yml", s), fmt.Sprintf("agent: {name: agent-%d, location: lab}\n", s)+shared)
 		agents[s] = startBinary(t, "--config.file="+cfg, "--storage.path="+filepath.Join(dir, fmt.Sprint("state", s)), fmt.Sprintf("--shard=%d/%d", s, n))
 		targetList = append(targetList, fmt.Sprintf("%q", agents[s].addr))
 	}

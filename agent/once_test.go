@@ -82,6 +82,7 @@ func parseSummary(t *testing.T, out string) onceSummary {
 }
 
 func TestOnceExitCodesAndOutput(t *testing.T) {
+	t.Parallel()
 	ok, broken := targets(t)
 	hang := make(chan struct{})
 	hanging := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-hang })}
@@ -177,6 +178,7 @@ probes:
 // series arrive, and the rules of `sloagent rules` compute the SLO of two
 // agents from the pushed counters, each run's starting at zero.
 func TestOncePushesToPrometheus(t *testing.T) {
+	t.Parallel()
 	ok, broken := targets(t)
 	dir := t.TempDir()
 	cfg := writeConfig(t, dir, "once.yml", fmt.Sprintf(`
@@ -289,6 +291,7 @@ func regexpMatch(re, s string) bool { return regexp.MustCompile(re).MatchString(
 // A browser probe runs once in a Chromium that `once` starts for it and
 // that is gone when `once` exits.
 func TestOnceRunsBrowserProbes(t *testing.T) {
+	t.Parallel()
 	page := pageServer(t)
 	dir := t.TempDir()
 	cfg := writeConfig(t, dir, "browser.yml", fmt.Sprintf(`
@@ -320,6 +323,7 @@ probes:
 // Plugin and command probes run once too: the plugin process is started
 // for the run and stopped with it.
 func TestOnceRunsPluginAndCommandProbes(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "tcp-plugin")
 	if out, err := exec.Command("go", "build", "-o", bin, "github.com/sloagent/sloagent/plugins/tcp").CombinedOutput(); err != nil {

@@ -101,6 +101,7 @@ func gaugeOrCounter(m *dto.Metric) float64 {
 // interval; a push target that is down is counted and logged while the
 // other keeps receiving.
 func TestPushgateway(t *testing.T) {
+	t.Parallel()
 	ok, broken := targets(t)
 	gw := startPushgateway(t)
 	dir := t.TempDir()
