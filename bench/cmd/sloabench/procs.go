@@ -31,7 +31,7 @@ func (b *bench) start(name string, args ...string) (*child, error) {
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Dir = b.work
 	cmd.Stderr = logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = dieWithParent()
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		logf.Close()
