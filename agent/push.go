@@ -27,10 +27,11 @@ type pusher struct {
 	agent string
 	log   *slog.Logger
 
-	rw    *remote.API
-	rwURL string
-	pg    *http.Client
-	pgURL string // the group's URL: .../metrics/job/<job>/instance/<agent>
+	rw       *remote.API
+	rwURL    string
+	rwClient *http.Client
+	pg       *http.Client
+	pgURL    string // the group's URL: .../metrics/job/<job>/instance/<agent>
 }
 
 // pushBatch is one push: the families, when they were taken, and for a
@@ -66,7 +67,7 @@ func newPusher(cfg PushConfig, agent string, log *slog.Logger) (*pusher, error) 
 		if err != nil {
 			return nil, fmt.Errorf("push.remote_write: %w", err)
 		}
-		p.rw, p.rwURL = api, e.URL
+		p.rw, p.rwURL, p.rwClient = api, e.URL, client
 	}
 	if e := cfg.Pushgateway; e != nil {
 		client, err := endpointClient(&e.PushEndpoint, cfg.Timeout.D())
@@ -106,6 +107,15 @@ func (p *pusher) pushTo(ctx context.Context, target string, b pushBatch) error {
 		return p.remoteWrite(ctx, b)
 	}
 	return p.pushgateway(ctx, b)
+}
+
+// close lets go of the connections kept for the next push.
+func (p *pusher) close() {
+	for _, c := range []*http.Client{p.rwClient, p.pg} {
+		if c != nil {
+			c.CloseIdleConnections()
+		}
+	}
 }
 
 func (p *pusher) targets() []string {

@@ -73,6 +73,9 @@ func (a *Agent) pushLoop(ctx context.Context) {
 	for {
 		cfg := a.config()
 		if cfg != built {
+			if p != nil {
+				p.close()
+			}
 			built, p = cfg, nil
 			if cfg != nil && cfg.Push.Interval > 0 {
 				var err error
@@ -94,6 +97,7 @@ func (a *Agent) pushLoop(ctx context.Context) {
 				final, cancel := context.WithTimeout(context.Background(), p.cfg.Timeout.D())
 				a.pushNow(final, p)
 				cancel()
+				p.close()
 			}
 			return
 		case <-timer.C:
