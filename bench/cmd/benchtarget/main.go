@@ -5,7 +5,10 @@
 //	benchtarget -listen 127.0.0.1:0 [-delay 100ms] [-size 1024]
 //
 // It prints "listening ADDR" once it accepts connections. GET /-/count
-// returns the number of requests served, not counting itself.
+// returns the number of requests served, not counting itself. With a delay,
+// GET /-/delays returns "n sum sumsq" of the seconds from accepting each
+// connection to having written its answer: the delay as it really was,
+// since the machine may wake the target late.
 //
 // It speaks just enough HTTP/1.1 for a GET and closes every connection
 // after one answer, with a response written ahead of time: the target
@@ -58,6 +61,10 @@ type target struct {
 	delay  time.Duration
 	served atomic.Uint64
 	bufs   sync.Pool
+
+	mu              sync.Mutex
+	n               int
+	sum, sumSquares float64
 }
 
 func response(status string, body []byte) []byte {
@@ -68,6 +75,7 @@ func response(status string, body []byte) []byte {
 
 // serve reads one request head and answers it.
 func (t *target) serve(c net.Conn) {
+	accepted := time.Now()
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(30 * time.Second))
 	bp := t.bufs.Get().(*[]byte)
@@ -91,8 +99,15 @@ func (t *target) serve(c net.Conn) {
 		_, _ = c.Write(response("400 Bad Request", nil))
 		return
 	}
-	if string(fields[1]) == "/-/count" {
+	switch string(fields[1]) {
+	case "/-/count":
 		_, _ = c.Write(response("200 OK", []byte(strconv.FormatUint(t.served.Load(), 10)+"\n")))
+		return
+	case "/-/delays":
+		t.mu.Lock()
+		stats := fmt.Sprintf("%d %g %g\n", t.n, t.sum, t.sumSquares)
+		t.mu.Unlock()
+		_, _ = c.Write(response("200 OK", []byte(stats)))
 		return
 	}
 	if t.delay > 0 {
@@ -100,6 +115,14 @@ func (t *target) serve(c net.Conn) {
 	}
 	if _, err := c.Write(t.answer); err == nil {
 		t.served.Add(1)
+		if t.delay > 0 {
+			took := time.Since(accepted).Seconds()
+			t.mu.Lock()
+			t.n++
+			t.sum += took
+			t.sumSquares += took * took
+			t.mu.Unlock()
+		}
 	}
 }
 

@@ -41,17 +41,23 @@ func newErrStat(vals []float64) errStat {
 	return errStat{mean: mean, sd: math.Sqrt(sq / float64(len(vals))), n: len(vals)}
 }
 
-// accuracy is how far a system's reported durations are from the target's
-// exact delay: the whole run, and processing plus transfer where the
-// system reports phases.
+// accuracy is how far a system's reported durations are from the time the
+// target really took: the whole run, and processing plus transfer where the
+// system reports phases. truth is the target's own timing (accept to answer
+// written) minus the nominal delay: the target is woken late when the
+// machine is busy, and that is not the prober's error.
 type accuracy struct {
-	total, server errStat
+	total, server, truth errStat
 }
 
 // accuracy runs sys against the slow target with n probes a second for
 // window and compares every run's reported duration with trueDelay.
 func (b *bench) accuracy(sys system, n int, window time.Duration) (accuracy, error) {
 	l := load{n: n, url: b.slow.url, interval: rateInterval, timeout: rateTimeout, record: true}
+	before, err := b.slow.delays(b)
+	if err != nil {
+		return accuracy{}, err
+	}
 	inst, err := sys.start(b, l)
 	if err != nil {
 		return accuracy{}, err
@@ -83,14 +89,51 @@ func (b *bench) accuracy(sys system, n int, window time.Duration) (accuracy, err
 		}
 		runs = s.Durations
 	}
+	after, err := b.slow.delays(b)
+	if err != nil {
+		return accuracy{}, err
+	}
+	truth := after.sub(before)
 	var total, server []float64
 	for _, r := range runs {
-		total = append(total, r.Total-trueDelay.Seconds())
+		total = append(total, r.Total-truth.mean)
 		if r.Server > 0 {
-			server = append(server, r.Server-trueDelay.Seconds())
+			server = append(server, r.Server-truth.mean)
 		}
 	}
-	a := accuracy{total: newErrStat(total), server: newErrStat(server)}
-	b.logf("%s accuracy over %d runs: total %s, processing+transfer %s", sys.name, len(runs), a.total, a.server)
+	a := accuracy{total: newErrStat(total), server: newErrStat(server),
+		truth: errStat{mean: truth.mean - trueDelay.Seconds(), sd: truth.sd, n: truth.n}}
+	b.logf("%s accuracy over %d runs: total %s, processing+transfer %s (the target's delay was %s off)",
+		sys.name, len(runs), a.total, a.server, a.truth)
 	return a, nil
+}
+
+// delayStats are the slow target's sums of its real delays.
+type delayStats struct {
+	n               int
+	sum, sumSquares float64
+}
+
+// sub gives the mean and deviation of the delays between two readings.
+func (d delayStats) sub(o delayStats) errStat {
+	n := d.n - o.n
+	if n <= 0 {
+		return errStat{}
+	}
+	mean := (d.sum - o.sum) / float64(n)
+	v := (d.sumSquares-o.sumSquares)/float64(n) - mean*mean
+	return errStat{mean: mean, sd: math.Sqrt(max(v, 0)), n: n}
+}
+
+func (t *target) delays(b *bench) (delayStats, error) {
+	resp, err := b.client.Get(t.base + "/-/delays")
+	if err != nil {
+		return delayStats{}, err
+	}
+	defer resp.Body.Close()
+	var d delayStats
+	if _, err := fmt.Fscan(resp.Body, &d.n, &d.sum, &d.sumSquares); err != nil {
+		return delayStats{}, fmt.Errorf("reading the target's delays: %v", err)
+	}
+	return d, nil
 }

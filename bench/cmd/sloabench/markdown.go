@@ -55,11 +55,15 @@ How the figures are measured (all processes on 127.0.0.1 on this one machine):
   timed out and at most 1% started more than 10 ms late (lag p99 under 10 ms); the full run
   tries a failing rate a second time. The target and the generator share the 2 cores with
   the system under test.
-- Duration error: a second target answers after exactly 100 ms (it sleeps and spins the last
-  millisecond); 20 probes a second run against it. "Whole run" is probe_duration_seconds
-  (for the loop: the time around the request and body read) minus 0.1 s, so it includes
-  the connection set-up on loopback; "processing + transfer" is the sum of those two
-  phases of probe_http_duration_seconds (connection ready to body read) minus 0.1 s.
+- Duration error: a second target answers 100 ms after a request arrives (it sleeps and
+  spins the last millisecond) and records how long it really took from accepting the
+  connection to having written the answer: the true duration, which the machine's load
+  can stretch (shown in its own row). 20 probes a second run against it. "Whole run" is
+  probe_duration_seconds (for the loop: the time around the request and body read) minus
+  the mean true duration, so it includes the connection set-up on loopback; "processing +
+  transfer" is the sum of those two phases of probe_http_duration_seconds (connection
+  ready to body read) minus the same. The spread is that of the reported durations, the
+  target's own jitter included.
 - Memory with N probes: sloagent with N HTTP probes (interval 20 s) and an SLO for each
   (99.9% over a rolling 30 days, default burn-rate alerts), once every probe has run: the
   median VmRSS of three readings, and the live Go heap (the heap the last GC found
