@@ -243,7 +243,7 @@ func labelsOf(s timeSeries) string {
 func TestPushSecretsRedacted(t *testing.T) {
 	cfg, err := Parse("push.yml", []byte(`
 push:
-  remote_write: {url: "http://127.0.0.1:9090/api/v1/write", bearer_token: tok-123}
+  remote_write: {url: "http://127.0.0.1:9090/api/v1/write", bearer_token: tok-123, headers: {X-Scope-OrgID: tenant-1, X-Api-Key: key-789}}
   pushgateway: {url: "http://127.0.0.1:9091", basic_auth: {username: u, password: pw-456}}
 probes:
   - {name: home, target: "http://127.0.0.1/"}
@@ -255,7 +255,8 @@ probes:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(string(out), "tok-123") || strings.Contains(string(out), "pw-456") || !strings.Contains(string(out), "<secret>") {
+	if strings.Contains(string(out), "tok-123") || strings.Contains(string(out), "pw-456") || strings.Contains(string(out), "key-789") ||
+		!strings.Contains(string(out), "<secret>") || !strings.Contains(string(out), "tenant-1") {
 		t.Errorf("redacted config shows a push secret:\n%s", out)
 	}
 }

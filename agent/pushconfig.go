@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/sloagent/sloagent/internal/conf"
+	httpprobe "github.com/sloagent/sloagent/probes/http"
 )
 
 // PushConfig is the push section: where the agent sends its metrics on
@@ -30,11 +31,13 @@ type PushConfig struct {
 
 // PushEndpoint is an HTTP endpoint metrics are pushed to.
 type PushEndpoint struct {
-	URL             string            `yaml:"url"`
-	BasicAuth       *PushBasicAuth    `yaml:"basic_auth,omitempty"`
-	BearerToken     conf.Secret       `yaml:"bearer_token,omitempty"`
-	BearerTokenFile string            `yaml:"bearer_token_file,omitempty"`
-	Headers         map[string]string `yaml:"headers,omitempty"`
+	URL             string         `yaml:"url"`
+	BasicAuth       *PushBasicAuth `yaml:"basic_auth,omitempty"`
+	BearerToken     conf.Secret    `yaml:"bearer_token,omitempty"`
+	BearerTokenFile string         `yaml:"bearer_token_file,omitempty"`
+	// Headers are sent with every push; values of credential-like
+	// headers print as <secret> in /config.
+	Headers httpprobe.Headers `yaml:"headers,omitempty"`
 }
 
 // PushgatewayConfig is a Pushgateway endpoint.
