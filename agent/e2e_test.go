@@ -110,6 +110,30 @@ func freePort(t *testing.T) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
+// startServer runs a server program (Prometheus, the Pushgateway) for the
+// test, with its output in the returned buffer, and stops it with SIGTERM
+// (SIGKILL after 10 s) when the test ends.
+func startServer(t *testing.T, bin string, args ...string) *syncBuffer {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	logs := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+		}
+	})
+	return logs
+}
+
 // prometheusServer is a real Prometheus from Debian's package, on loopback.
 type prometheusServer struct {
 	url  string
@@ -133,22 +157,7 @@ func startPrometheus(t *testing.T, config string, extraArgs ...string) *promethe
 		"--storage.tsdb.path=" + filepath.Join(dir, "data"),
 		"--web.listen-address=127.0.0.1:" + strconv.Itoa(port),
 	}, extraArgs...)
-	cmd := exec.Command(bin, args...)
-	logs := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-		}
-	})
+	logs := startServer(t, bin, args...)
 	ps := &prometheusServer{url: fmt.Sprintf("http://127.0.0.1:%d", port), logs: logs}
 	waitFor(t, "prometheus to be ready", func() bool {
 		resp, err := http.Get(ps.url + "/-/ready")

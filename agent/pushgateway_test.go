@@ -7,9 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -24,22 +22,7 @@ func startPushgateway(t *testing.T) string {
 		t.Fatal("prometheus-pushgateway not found: install Debian's prometheus-pushgateway package (scripts/test does)")
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
-	cmd := exec.Command(bin, "--web.listen-address="+addr, "--persistence.file="+filepath.Join(t.TempDir(), "pushgateway.data"))
-	logs := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-		}
-	})
+	startServer(t, bin, "--web.listen-address="+addr, "--persistence.file="+filepath.Join(t.TempDir(), "pushgateway.data"))
 	url := "http://" + addr
 	waitFor(t, "the Pushgateway to be ready", func() bool {
 		resp, err := http.Get(url + "/-/ready")
