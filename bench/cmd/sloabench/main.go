@@ -60,6 +60,7 @@ func main() {
 	quick := fs.Bool("quick", false, "A short run (about 3 minutes) for trying the harness; numbers are rough.")
 	out := fs.String("out", "bench/results/latest.md", "File to write the results table to.")
 	command := fs.String("command", "bench/run", "The command line to print in the results.")
+	revision := fs.String("revision", "unknown", "The revision of sloagent measured, to print in the results.")
 	_ = fs.Parse(os.Args[1:])
 	if b.binDir == "" {
 		fmt.Fprintln(os.Stderr, "sloabench: -bin is required (bench/run sets it)")
@@ -69,13 +70,13 @@ func main() {
 	if *quick {
 		p = quickPlan
 	}
-	if err := b.run(p, *quick, *out, *command); err != nil {
+	if err := b.run(p, *quick, *out, *command, *revision); err != nil {
 		fmt.Fprintln(os.Stderr, "sloabench:", err)
 		os.Exit(1)
 	}
 }
 
-func (b *bench) run(p plan, quick bool, out, command string) error {
+func (b *bench) run(p plan, quick bool, out, command, revision string) error {
 	if b.work == "" {
 		dir, err := os.MkdirTemp("", "sloabench-")
 		if err != nil {
@@ -100,7 +101,7 @@ func (b *bench) run(p plan, quick bool, out, command string) error {
 		return err
 	}
 	res.took = time.Since(started)
-	res.quick, res.command, res.started, res.blackbox = quick, command, started, b.blackbox
+	res.quick, res.command, res.started, res.blackbox, res.revision = quick, command, started, b.blackbox, revision
 	md := res.markdown()
 	fmt.Print(md)
 	if out != "" {

@@ -21,7 +21,7 @@ func (r *results) markdown() string {
 	}
 	fmt.Fprintf(&b, "- command: `%s` (%s run, %s, started %s)\n", r.command, mode, r.took.Round(time.Second), r.started.UTC().Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(&b, "- machine: %s\n", machine())
-	fmt.Fprintf(&b, "- compared: sloagent (this tree, %s), %s, and a bare `net/http` loop\n\n", runtime.Version(), blackboxVersion(r.blackbox))
+	fmt.Fprintf(&b, "- compared: sloagent (revision %s, %s), %s, and a bare `net/http` loop\n\n", r.revision, runtime.Version(), blackboxVersion(r.blackbox))
 	b.WriteString(r.table().Markdown())
 	b.WriteString(method)
 	return b.String()

@@ -23,6 +23,7 @@ type results struct {
 	quick    bool
 	command  string
 	blackbox string
+	revision string
 	started  time.Time
 	took     time.Duration
 }
