@@ -95,7 +95,10 @@ func (b *bench) measure(sys system, rate int, warm, window time.Duration) (sampl
 	s := sample{rate: rate, runs: d.runs, peak: mem.Peak, achieved: float64(served1-served0) / elapsed.Seconds()}
 	if d.runs > 0 {
 		n := float64(d.runs)
-		s.late = (d.lag.ShareAbove(lag.Late)*float64(d.lag.Total()) + float64(d.skipped)) / (n + float64(d.skipped))
+		// The lag counts are read a moment apart from the run counts;
+		// share them out of their own total.
+		obs := float64(d.lag.Total())
+		s.late = (d.lag.ShareAbove(lag.Late)*obs + float64(d.skipped)) / max(obs+float64(d.skipped), 1)
 		s.timedOut = float64(d.timeouts) / n
 		s.failed = float64(d.failures) / n
 		s.p99 = d.lag.Quantile(0.99)
