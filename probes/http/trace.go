@@ -112,7 +112,8 @@ func (r *run) getConn(string) {
 	r.phase = phaseResolve
 }
 
-func (r *run) gotConnection(httptrace.GotConnInfo) {
+// enter ends the current phase and begins ph, unless the run is over.
+func (r *run) enter(ph phase) {
 	now := time.Now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -120,19 +121,12 @@ func (r *run) gotConnection(httptrace.GotConnInfo) {
 		return
 	}
 	r.endLocked(now)
-	r.beginLocked(phaseProcessing, now)
+	r.beginLocked(ph, now)
 }
 
-func (r *run) tlsHandshakeStart() {
-	now := time.Now()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.finished {
-		return
-	}
-	r.endLocked(now)
-	r.beginLocked(phaseTLS, now)
-}
+func (r *run) gotConnection(httptrace.GotConnInfo) { r.enter(phaseProcessing) }
+
+func (r *run) tlsHandshakeStart() { r.enter(phaseTLS) }
 
 func (r *run) tlsHandshakeDone(cs tls.ConnectionState, err error) {
 	now := time.Now()
@@ -148,16 +142,7 @@ func (r *run) tlsHandshakeDone(cs tls.ConnectionState, err error) {
 	}
 }
 
-func (r *run) gotFirstResponseByte() {
-	now := time.Now()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.finished {
-		return
-	}
-	r.endLocked(now)
-	r.beginLocked(phaseTransfer, now)
-}
+func (r *run) gotFirstResponseByte() { r.enter(phaseTransfer) }
 
 // resolving, resolved and connected are called by the dialer. A failed
 // lookup or connect leaves its phase in progress, so that a timeout names
