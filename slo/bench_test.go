@@ -85,11 +85,11 @@ func TestMemoryPerSLO(t *testing.T) {
 		cfg   Config
 		bound int
 	}{
-		{"rolling 30d", Config{Probes: []string{"p"}, Objective: 99.9}, 110 << 10},
-		{"calendar month", Config{Probes: []string{"p"}, Objective: 99.9, Window: WindowConfig{Calendar: Month, TimeZone: "Europe/Berlin"}}, 110 << 10},
+		{"rolling 30d", Config{Probes: []string{"p"}, Objective: 99.9}, 16 << 10},
+		{"calendar month", Config{Probes: []string{"p"}, Objective: 99.9, Window: WindowConfig{Calendar: Month, TimeZone: "Europe/Berlin"}}, 36 << 10},
 		{"rolling 30d, 1m timeslices", Config{Probes: []string{"p"}, Objective: 99.9, BudgetingMethod: Timeslices,
-			Timeslice: TimesliceConfig{GoodThreshold: 0.9}}, 270 << 10},
-		{"rolling 90d", Config{Probes: []string{"p"}, Objective: 99.9, Window: WindowConfig{Rolling: dur(90 * 24 * time.Hour)}}, 180 << 10},
+			Timeslice: TimesliceConfig{GoodThreshold: 0.9}}, 40 << 10},
+		{"rolling 90d", Config{Probes: []string{"p"}, Objective: 99.9, Window: WindowConfig{Rolling: dur(90 * 24 * time.Hour)}}, 32 << 10},
 	} {
 		const n = 20
 		cfgs := make([]Config, n)

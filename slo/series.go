@@ -5,12 +5,14 @@ import (
 	"math/bits"
 )
 
-// Slices are aligned to UTC (Unix time), so that the counts of two agents,
-// or of the agent before and after a restart, add up slice by slice.
+// Slots are aligned to UTC (Unix time), so that the counts of two agents,
+// or of the agent before and after a restart, add up slot by slot. Times
+// inside the package are minutes since the Unix epoch.
 const (
-	fineSecs     = 60  // fine slices: one minute, for the recent days
-	coarseSecs   = 900 // coarse slices: a quarter hour, for the whole window
-	finePerCoars = coarseSecs / fineSecs
+	fineSecs   = 60  // minute slots, the finest tier
+	coarseSecs = 900 // quarter-hour slots, the tier the store keeps for the whole window
+	quarterMin = coarseSecs / fineSecs
+	hourMin    = 60
 	// maxSkew is how far (in minutes) an event may lie in the future of the
 	// engine's clock and still count: probe hosts' clocks are not ours.
 	maxSkew = 2
@@ -21,178 +23,323 @@ type counts struct{ good, total uint64 }
 
 func (c *counts) add(o counts) { c.good += o.good; c.total += o.total }
 
-// slot holds one slice's counts; idx is the slice's number since the Unix
-// epoch, so a slot reused by a later slice is told apart from current data.
-type slot struct {
-	idx         int32
-	good, total uint32
+// cell is one slot's counts.
+type cell struct{ good, total uint32 }
+
+// tier is a ring of slots of per minutes each. It holds the slots head-n+1
+// to head (numbered from the epoch), so a slot needs no number of its own:
+// moving the head on clears the slots it passes.
+type tier struct {
+	per   int64 // minutes per slot
+	cells []cell
+	head  int64
+	// since is the first minute the tier holds every run of: after the
+	// tier grows (a reload, a restart with a longer window) the minutes
+	// before it are only in a coarser tier.
+	since int64
+	dirty []uint64 // one bit per slot changed since the last flush
 }
 
-// ring is a fixed number of slots of one slice length.
-type ring struct {
-	slots []slot
-	dirty []uint64 // one bit per slot: changed since the last flush
+// noHead is the head of an empty tier: every slot number is after it and
+// head-n does not overflow.
+const noHead = math.MinInt64 / 4
+
+func newTier(per int64, n int) tier {
+	return tier{per: per, cells: make([]cell, n), head: noHead, since: math.MinInt64, dirty: make([]uint64, (n+63)/64)}
 }
 
-func newRing(n int) ring {
-	return ring{slots: make([]slot, n), dirty: make([]uint64, (n+63)/64)}
-}
+func (t *tier) n() int64 { return int64(len(t.cells)) }
 
-func (r *ring) pos(idx int64) int { return int(floorMod(idx, int64(len(r.slots)))) }
+func (t *tier) pos(idx int64) int { return int(floorMod(idx, t.n())) }
 
-// add changes the counts of slice idx. It reports false when the slot has
-// already moved on to a later slice. A slot holding a slice after newest
-// (written while the clock was wrong) is stale, not later.
-func (r *ring) add(idx, newest int64, dg, dt int64) bool {
-	p := r.pos(idx)
-	s := &r.slots[p]
-	if int64(s.idx) != idx {
-		if int64(s.idx) > idx && int64(s.idx) <= newest && (s.good != 0 || s.total != 0) {
-			return false
+// held reports whether slot idx is in the ring.
+func (t *tier) held(idx int64) bool { return idx <= t.head && idx > t.head-t.n() }
+
+// advance moves the head on to idx, clearing the slots it passes.
+func (t *tier) advance(idx int64) {
+	if idx-t.head >= t.n() {
+		clear(t.cells)
+	} else {
+		for i := t.head + 1; i <= idx; i++ {
+			t.cells[t.pos(i)] = cell{}
 		}
-		*s = slot{idx: int32(idx)}
 	}
-	s.good = uint32(int64(s.good) + dg)
-	s.total = uint32(int64(s.total) + dt)
-	r.dirty[p/64] |= 1 << (p % 64)
+	t.head = idx
+}
+
+// rewind moves the head back to limit after the clock went back: the slots
+// after limit were written at times that have not come yet.
+func (t *tier) rewind(limit int64) {
+	if t.head-limit >= t.n() {
+		clear(t.cells)
+	} else {
+		for i := limit + 1; i <= t.head; i++ {
+			t.cells[t.pos(i)] = cell{}
+		}
+	}
+	t.head = limit
+}
+
+// add changes the counts of slot idx, given limit, the newest slot the
+// clock allows. It reports false when the slot is out of the ring's reach.
+func (t *tier) add(idx, limit int64, dg, dt int64) bool {
+	if t.head > limit && !t.held(idx) {
+		t.rewind(limit)
+	}
+	if idx > t.head {
+		t.advance(idx)
+	} else if !t.held(idx) {
+		return false
+	}
+	p := t.pos(idx)
+	c := &t.cells[p]
+	c.good = uint32(int64(c.good) + dg)
+	c.total = uint32(int64(c.total) + dt)
+	if t.dirty != nil {
+		t.dirty[p/64] |= 1 << (p % 64)
+	}
 	return true
 }
 
-// set stores counts loaded from disk.
-func (r *ring) set(idx int64, c counts) {
-	r.slots[r.pos(idx)] = slot{idx: int32(idx), good: uint32(c.good), total: uint32(c.total)}
+// reset empties the ring with its head at head.
+func (t *tier) reset(head int64) {
+	clear(t.cells)
+	clear(t.dirty)
+	t.head = head
 }
 
-func (r *ring) get(idx int64) counts {
-	s := r.slots[r.pos(idx)]
-	if int64(s.idx) != idx {
+// set stores counts loaded from disk; idx must be held.
+func (t *tier) set(idx int64, c counts) {
+	t.cells[t.pos(idx)] = cell{uint32(c.good), uint32(c.total)}
+}
+
+func (t *tier) get(idx int64) counts {
+	if !t.held(idx) {
 		return counts{}
 	}
-	return counts{uint64(s.good), uint64(s.total)}
+	c := t.cells[t.pos(idx)]
+	return counts{uint64(c.good), uint64(c.total)}
 }
 
-// sum adds the counts of slices lo to hi, both included.
-func (r *ring) sum(lo, hi int64) counts {
-	var c counts
-	for i := lo; i <= hi; i++ {
-		c.add(r.get(i))
-	}
-	return c
+// first is the oldest minute the tier holds every run of, for queries at
+// minute now: the ring reaches back from its head or from now, whichever
+// is later (any later run would have moved the head on).
+func (t *tier) first(now int64) int64 {
+	limit := floorDiv(now+maxSkew, t.per)
+	return max((max(t.head, limit)-t.n()+1)*t.per, t.since)
 }
 
 // takeDirty calls fn for every slot changed since the last call.
-func (r *ring) takeDirty(fn func(idx int64, c counts)) {
-	for w, bitsw := range r.dirty {
+func (t *tier) takeDirty(fn func(idx int64, c counts)) {
+	for w, bitsw := range t.dirty {
 		for bitsw != 0 {
 			b := bits.TrailingZeros64(bitsw)
 			bitsw &^= 1 << b
-			s := r.slots[w*64+b]
-			fn(int64(s.idx), counts{uint64(s.good), uint64(s.total)})
+			p := int64(w*64 + b)
+			idx := t.head - floorMod(t.head-p, t.n())
+			c := t.cells[p]
+			fn(idx, counts{uint64(c.good), uint64(c.total)})
 		}
-		r.dirty[w] = 0
+		t.dirty[w] = 0
 	}
 }
 
-// markDirty flags slice idx for the next flush again (after a failed write).
-func (r *ring) markDirty(idx int64) {
-	p := r.pos(idx)
-	if int64(r.slots[p].idx) == idx {
-		r.dirty[p/64] |= 1 << (p % 64)
+// markDirty flags slot idx for the next flush again (after a failed write).
+func (t *tier) markDirty(idx int64) {
+	if t.dirty != nil && t.held(idx) {
+		p := t.pos(idx)
+		t.dirty[p/64] |= 1 << (p % 64)
 	}
 }
 
-// series is counts per slice in two tiers: minute slices covering the
-// alert windows (so they are exact to the minute) and quarter-hour slices
-// covering the whole SLO window. Every event goes into both tiers, so a
-// query takes minutes where they are still kept and quarter hours beyond.
+// series is counts in tiers of growing slot length, finest first: minutes
+// for the short windows (exact to the minute), quarter hours for the days
+// after, and for long rolling windows hours back to the window's start.
+// Every event goes into every tier, so a query takes each stretch of time
+// from the finest tier that still holds it.
 type series struct {
-	fine   ring // minute slices
-	coarse ring // quarter-hour slices
-	// fineSince is the first minute the fine tier holds every run of:
-	// after the tier grows (a config change, a restart with a longer
-	// alert window) the minutes before it are only in quarter hours.
-	fineSince int64
+	tiers []tier // minute, quarter hour and possibly hour
 }
 
-func newSeries(fineN, coarseN int) *series {
-	return &series{fine: newRing(fineN), coarse: newRing(coarseN), fineSince: math.MinInt64}
+func newSeries(ns []int) *series {
+	s := &series{}
+	for i, n := range ns {
+		if n > 0 {
+			s.tiers = append(s.tiers, newTier([]int64{1, quarterMin, hourMin}[i], n))
+		}
+	}
+	return s
 }
 
-// add counts dg good of dt events in the minute m, given the current minute
-// now. Events too old for both tiers or too far in the future are dropped
-// and add reports false.
+func (s *series) minutes() *tier  { return &s.tiers[0] }
+func (s *series) quarters() *tier { return &s.tiers[1] }
+
+// hours is the hour tier, or nil (calendar windows).
+func (s *series) hours() *tier {
+	if len(s.tiers) < 3 {
+		return nil
+	}
+	return &s.tiers[2]
+}
+
+// sizes is the slot count of every tier, as newSeries takes them.
+func (s *series) sizes() []int {
+	ns := make([]int, 3)
+	for i := range s.tiers {
+		ns[i] = len(s.tiers[i].cells)
+	}
+	return ns
+}
+
+// add counts dg good of dt events in the minute m, given the current
+// minute now. An event is kept when the quarter-hour tier, which the store
+// keeps, reaches it; add reports false for events too old for it or too
+// far in the future.
 func (s *series) add(m, now int64, dg, dt int64) bool {
 	if m > now+maxSkew {
 		return false
 	}
-	ok := false
-	if m > now-int64(len(s.fine.slots))+maxSkew {
-		ok = s.fine.add(m, now+maxSkew, dg, dt)
+	limit := now + maxSkew
+	q := s.quarters()
+	if !q.add(floorDiv(m, quarterMin), floorDiv(limit, quarterMin), dg, dt) {
+		return false
 	}
-	q := floorDiv(m, finePerCoars)
-	if q > floorDiv(now, finePerCoars)-int64(len(s.coarse.slots))+1 {
-		ok = s.coarse.add(q, floorDiv(now+maxSkew, finePerCoars), dg, dt) || ok
+	for i := range s.tiers {
+		if t := &s.tiers[i]; t.per != quarterMin {
+			t.add(floorDiv(m, t.per), floorDiv(limit, t.per), dg, dt)
+		}
 	}
-	return ok
+	return true
 }
 
-// fineFrom is the oldest minute whose fine slice is surely current: the
-// fine tier covers len(fine) minutes up to now plus the skew allowance.
-func (s *series) fineFrom(now int64) int64 {
-	return now - int64(len(s.fine.slots)) + maxSkew + 1
+// fill replaces the series' counts with stored blocks where the tiers
+// reach them: minutes into the minute tier, quarter hours into the
+// quarter-hour tier and, summed, into the hour tier, which takes stored
+// hours where it has them (quarter hours may have left the ring unwritten
+// when no flush happened for days).
+func (s *series) fill(fine, coarse, hours []block, now int64) {
+	for i := range s.tiers {
+		t := &s.tiers[i]
+		t.reset(floorDiv(now+maxSkew, t.per))
+		src := coarse
+		if t.per == 1 {
+			src = fine
+		}
+		for _, b := range src {
+			b.each(func(start int64, c counts) {
+				if idx := floorDiv(floorDiv(start, fineSecs), t.per); t.held(idx) {
+					p := &t.cells[t.pos(idx)]
+					p.good += uint32(c.good)
+					p.total += uint32(c.total)
+				}
+			})
+		}
+		if t.per != hourMin {
+			continue
+		}
+		for _, b := range hours {
+			b.each(func(start int64, c counts) {
+				if idx := floorDiv(start, 3600); t.held(idx) {
+					t.set(idx, c)
+				}
+			})
+		}
+	}
 }
 
-// fineStart is the oldest minute queries take from the fine tier.
-func (s *series) fineStart(now int64) int64 { return max(s.fineFrom(now), s.fineSince) }
+// coverage is the oldest minute the series holds runs of.
+func (s *series) coverage(now int64) int64 {
+	return s.tiers[len(s.tiers)-1].first(now)
+}
+
+// walk calls fn for the slots covering minutes from to to, newest first:
+// minutes as far back as the minute tier holds them (down to a quarter
+// hour's start), then quarter hours (down to an hour's start), then hours.
+// lo and hi are the minutes of the slot inside the range, c the whole
+// slot's counts and per its length. It stops when fn returns false.
+func (s *series) walk(from, to, now int64, fn func(lo, hi int64, c counts, per int64) bool) {
+	hi := to
+	for i := range s.tiers {
+		t := &s.tiers[i]
+		lo := max(from, t.first(now))
+		if i+1 < len(s.tiers) {
+			next := s.tiers[i+1].per
+			lo = max(from, ceilDiv(t.first(now), next)*next)
+		}
+		if lo > hi {
+			continue
+		}
+		for idx := floorDiv(hi, t.per); idx >= floorDiv(lo, t.per); idx-- {
+			a, z := max(idx*t.per, lo), min(idx*t.per+t.per-1, hi)
+			if !fn(a, z, t.get(idx), t.per) {
+				return
+			}
+		}
+		hi = lo - 1
+		if hi < from {
+			return
+		}
+	}
+}
+
+// share is the part of a slot's counts that falls in k of its per minutes,
+// rounded: runs are taken as spread evenly over a slot that a window
+// covers only in part.
+func share(c counts, k, per int64) counts {
+	if k >= per {
+		return c
+	}
+	r := func(v uint64) uint64 { return (2*v*uint64(k) + uint64(per)) / (2 * uint64(per)) }
+	return counts{r(c.good), r(c.total)}
+}
 
 // sum returns the counts from minute from to minute to (both included).
-// Minutes before the fine tier are taken from quarter hours, the oldest of
-// which is counted whole.
 func (s *series) sum(from, to, now int64) counts {
-	ff := s.fineStart(now)
-	if from >= ff {
-		return s.fine.sum(from, to)
-	}
-	b := ceilDiv(ff, finePerCoars) * finePerCoars // first whole quarter hour in fine
-	c := s.fine.sum(b, to)
-	c.add(s.coarse.sum(floorDiv(from, finePerCoars), b/finePerCoars-1))
+	var c counts
+	s.walk(from, to, now, func(lo, hi int64, sc counts, per int64) bool {
+		c.add(share(sc, hi-lo+1, per))
+		return true
+	})
 	return c
 }
 
-// each calls fn in time order for every slice from minute from to minute to,
-// with its first minute and length in minutes: quarter hours where minutes
-// are gone, then minutes.
-func (s *series) each(from, to, now int64, fn func(m, n int64, c counts)) {
-	m := from
-	if ff := s.fineStart(now); from < ff {
-		b := ceilDiv(ff, finePerCoars) * finePerCoars
-		for q := floorDiv(from, finePerCoars); q < b/finePerCoars; q++ {
-			fn(q*finePerCoars, finePerCoars, s.coarse.get(q))
-		}
-		m = b
+// sums returns the counts from every starts[i] up to now (now included)
+// in one pass; starts must be in descending order.
+func (s *series) sums(now int64, starts []int64, out []counts) {
+	if len(starts) == 0 {
+		return
 	}
-	for ; m <= to; m++ {
-		fn(m, 1, s.fine.get(m))
+	var acc counts
+	j := 0
+	s.walk(starts[len(starts)-1], now, now, func(lo, hi int64, sc counts, per int64) bool {
+		for ; j < len(starts) && starts[j] >= lo; j++ {
+			out[j] = acc
+			out[j].add(share(sc, hi-starts[j]+1, per))
+		}
+		acc.add(share(sc, hi-lo+1, per))
+		return true
+	})
+	for ; j < len(starts); j++ {
+		out[j] = acc
 	}
 }
 
-// sumsBack returns the counts of the last ws[i] minutes up to now (now
-// included) for every ws[i], which must be ascending and within the fine
-// tier, in one pass.
-func (s *series) sumsBack(now int64, ws []int64) []counts {
-	out := make([]counts, len(ws))
-	var c counts
-	i := 0
-	for k := int64(0); i < len(ws); k++ {
-		for i < len(ws) && ws[i] == k {
-			out[i] = c
-			i++
-		}
-		if i < len(ws) {
-			c.add(s.fine.get(now - k))
-		}
+// each calls fn in time order for every slot from minute from to minute
+// to, with its first minute, its length in minutes and its counts (a
+// share of them for a slot partly in the range).
+func (s *series) each(from, to, now int64, fn func(m, n int64, c counts)) {
+	type seg struct {
+		lo, n int64
+		c     counts
 	}
-	return out
+	var segs []seg
+	s.walk(from, to, now, func(lo, hi int64, c counts, per int64) bool {
+		segs = append(segs, seg{lo, hi - lo + 1, share(c, hi-lo+1, per)})
+		return true
+	})
+	for i := len(segs) - 1; i >= 0; i-- {
+		fn(segs[i].lo, segs[i].n, segs[i].c)
+	}
 }
 
 func floorDiv(a, b int64) int64 {

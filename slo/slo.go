@@ -5,11 +5,16 @@
 // Prometheus metrics and generates Prometheus rules that aggregate many
 // agents the same way.
 //
-// Counts, not budgets, are kept: minute slices for the last three days (so
-// the alert windows are exact to the minute) and quarter-hour slices for the
-// whole SLO window (so calendar periods start exactly in every time zone,
-// and a rolling window's oldest quarter hour counts whole). A 30-day SLO
-// takes about 100 KiB whatever its traffic.
+// Counts, not budgets, are kept, in tiers: minute slots for the last six
+// hours (so the page alerts' windows are exact to the minute), quarter-hour
+// slots for three days (the ticket alerts' windows) and hour slots for the
+// rest of a rolling window; a calendar window keeps quarter hours for the
+// whole period, so that a period starting at a quarter past is exact. A
+// window that starts inside a coarser slot takes the share of its runs
+// that falls in the window, as if they were spread evenly over the slot:
+// the 1d and 3d windows are exact up to the runs of one quarter hour, a
+// rolling SLO window up to the runs of one hour (1/720 of 30 days). A
+// rolling 30-day SLO takes 13 KiB whatever its traffic.
 //
 // An Engine is built from the config's slos (NewEngine), fed every run
 // (Observe), reconfigured on reload (Update), scraped (Collector) and shown
@@ -158,31 +163,24 @@ func (e *Engine) open(cfg Config, now int64) (*state, error) {
 	return st, nil
 }
 
-// restore puts stored slices into the state's series where they are still
+// restore puts stored slots into the state's series where they are still
 // in reach, then judges recent timeslices again from the minute counts.
 func (st *state) restore(data stored, now int64) {
-	put := func(r *ring, m map[int64]counts, secs, lo, hi int64) {
-		for start, c := range m {
-			if idx := floorDiv(start, secs); idx >= lo && idx <= hi {
-				r.set(idx, c)
-			}
-		}
-	}
-	nowQ := floorDiv(now, finePerCoars)
+	st.raw.fill(data.fine, data.coarse, data.hours, now)
 	if data.fineFrom != 0 || len(data.coarse) > 0 {
 		// The file holds minutes from fineFrom on; before that only
-		// quarter hours, whatever this config's fine tier covers.
-		st.raw.fineSince = floorDiv(data.fineFrom, fineSecs)
+		// quarter hours, whatever this config's minute tier covers.
+		t := st.raw.minutes()
+		t.since = floorDiv(data.fineFrom, fineSecs)
 		if data.fineFrom == 0 {
-			st.raw.fineSince = now
+			t.since = now
 		}
 	}
-	put(&st.raw.fine, data.fine, fineSecs, st.raw.fineFrom(now), now+maxSkew)
-	put(&st.raw.coarse, data.coarse, coarseSecs, nowQ-int64(len(st.raw.coarse.slots))+2, nowQ+1)
 	if st.slices != nil {
-		put(&st.slices.coarse, data.slices, coarseSecs, nowQ-int64(len(st.slices.coarse.slots))+2, nowQ+1)
+		st.slices.fill(nil, data.slices, data.sliceHours, now)
 		st.rejudge(now)
 	}
+	st.cache.at = noHead
 }
 
 // Observe counts a run towards every SLO its probe belongs to. It takes

@@ -1,6 +1,7 @@
 package slo
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,6 +17,8 @@ type state struct {
 	sp       span
 	alerts   map[string][]BurnRateAlert
 	windows  []time.Duration // short windows, ascending
+	names    []string        // the windows' names, then "slo"
+	conds    []condition     // every severity's window pairs, in severity order
 	sliceMin int64           // timeslice length in minutes; 0 for occurrences
 
 	raw *series // runs per slice
@@ -27,22 +30,50 @@ type state struct {
 	acc        []slot
 	sliceFloor int64
 
+	cache windowCache // the windows' counts at the last minute asked for
+
 	events, good, dropped atomic.Uint64
 }
 
-// maxFine is the most the minute tier covers; windows longer than that
-// (the alert windows of SLO windows longer than 30 days) take their oldest
-// part from quarter hours.
-const maxFine = 3 * 24 * time.Hour
+// condition is one window pair of a multi-window alert, by the windows'
+// places in state.windows.
+type condition struct {
+	severity    string
+	long, short int
+	factor      float64
+}
 
-// geometry returns the slot counts a configuration needs: minutes covering
-// the longest short window (at most maxFine) plus an hour, quarter hours
-// covering the longest SLO window plus a day.
-func geometry(windows []time.Duration, sp span) (fineN, coarseN int) {
-	longest := min(windows[len(windows)-1], maxFine)
-	fineN = int(longest/time.Minute) + 60 + maxSkew
-	coarseN = int((sp.longest()+coarseSecs*time.Second-1)/(coarseSecs*time.Second)) + 96 + 2
-	return fineN, coarseN
+// slot is one timeslice's run counts while it can still change.
+type slot struct {
+	idx         int64
+	good, total uint32
+}
+
+// Tier spans: minutes cover the short windows up to fineSpan (the page
+// alerts' windows), quarter hours the windows up to coarseSpan (the ticket
+// alerts'), hours the rest of a rolling window. A calendar window takes
+// quarter hours for the whole period, so that periods starting at a
+// quarter past (Asia/Kathmandu) stay exact.
+const (
+	fineSpan   = 6 * time.Hour
+	coarseSpan = 3 * 24 * time.Hour
+)
+
+// geometry returns the slot counts of the minute, quarter-hour and hour
+// tiers a configuration needs, each with an hour to spare (and the skew
+// allowance) so that the next coarser tier takes over at a slot boundary.
+func geometry(windows []time.Duration, sp span) []int {
+	longest := windows[len(windows)-1]
+	slots := func(d, per time.Duration) int { return int((d + per - 1) / per) }
+	ns := []int{
+		slots(min(longest, fineSpan), time.Minute) + 60 + maxSkew,
+		slots(min(longest, coarseSpan), 15*time.Minute) + 4 + 1,
+		slots(sp.longest(), time.Hour) + 1 + 1,
+	}
+	if sp.calendar != "" {
+		ns[1], ns[2] = slots(sp.longest(), 15*time.Minute)+4+1, 0
+	}
+	return ns
 }
 
 // newState builds an empty state for cfg, which must be valid, at the
@@ -65,84 +96,124 @@ func (st *state) configure(cfg Config, now int64) error {
 	}
 	alerts := alertWindows(cfg.Alerting, sp)
 	windows := shortWindows(alerts, sp)
-	fineN, coarseN := geometry(windows, sp)
+	ns := geometry(windows, sp)
 	var sliceMin int64
 	if cfg.method() == Timeslices {
 		sliceMin = int64(cfg.sliceLength() / time.Minute)
 	}
 	old := st.cfg
 	st.cfg, st.sp, st.alerts, st.windows = cfg, sp, alerts, windows
+	st.cache.reset(len(windows) + 1)
+	st.names, st.conds = st.names[:0], st.conds[:0]
+	for _, d := range windows {
+		st.names = append(st.names, fmtDur(d))
+	}
+	st.names = append(st.names, "slo")
+	for _, sev := range severities {
+		for _, a := range alerts[sev] {
+			st.conds = append(st.conds, condition{severity: sev, factor: a.BurnRate,
+				long: slices.Index(windows, a.LongWindow.D()), short: slices.Index(windows, a.ShortWindow.D())})
+		}
+	}
 
 	if st.raw == nil {
-		st.raw = newSeries(fineN, coarseN)
-	} else if len(st.raw.fine.slots) != fineN || len(st.raw.coarse.slots) != coarseN {
-		st.raw = resize(st.raw, fineN, coarseN, now)
+		st.raw = newSeries(ns)
+	} else if !slices.Equal(st.raw.sizes(), ns) {
+		st.raw = resize(st.raw, ns, now)
 	}
 	switch {
 	case sliceMin == 0:
 		st.slices, st.acc = nil, nil
 	case st.slices == nil || st.sliceMin != sliceMin || old.Timeslice.GoodThreshold != cfg.Timeslice.GoodThreshold:
 		if st.slices == nil {
-			st.slices = newSeries(fineN, coarseN)
+			st.slices = newSeries(ns)
 		} else {
-			st.slices = resize(st.slices, fineN, coarseN, now)
+			st.slices = resize(st.slices, ns, now)
 		}
 		st.sliceMin = sliceMin
 		st.rejudge(now)
-	case len(st.slices.fine.slots) != fineN || len(st.slices.coarse.slots) != coarseN:
-		st.slices = resize(st.slices, fineN, coarseN, now)
+	case !slices.Equal(st.slices.sizes(), ns):
+		st.slices = resize(st.slices, ns, now)
 		st.rejudge(now)
 	}
 	st.sliceMin = sliceMin
 	return nil
 }
 
-// resize copies what fits of s into a series of the new size.
-func resize(s *series, fineN, coarseN int, now int64) *series {
-	n := newSeries(fineN, coarseN)
-	n.fineSince = s.fineStart(now)
-	for _, sl := range s.fine.slots {
-		if m := int64(sl.idx); m >= n.fineFrom(now) && m >= s.fineStart(now) && m <= now+maxSkew {
-			n.fine.set(m, counts{uint64(sl.good), uint64(sl.total)})
-			n.fine.markDirty(m)
+// resize copies what fits of s into a series of the new sizes. A tier
+// that grew holds every run only from where the old one reached.
+func resize(s *series, ns []int, now int64) *series {
+	n := newSeries(ns)
+	for i := range n.tiers {
+		nt := &n.tiers[i]
+		nt.reset(floorDiv(now+maxSkew, nt.per))
+		var ot *tier
+		for j := range s.tiers {
+			if s.tiers[j].per == nt.per {
+				ot = &s.tiers[j]
+			}
 		}
-	}
-	nowQ := floorDiv(now, finePerCoars)
-	for _, sl := range s.coarse.slots {
-		if q := int64(sl.idx); q > nowQ-int64(min(coarseN, len(s.coarse.slots)))+1 && q <= nowQ+1 {
-			n.coarse.set(q, counts{uint64(sl.good), uint64(sl.total)})
-			n.coarse.markDirty(q)
+		if ot == nil {
+			// A new hour tier: what the quarter hours hold, summed.
+			ot = s.quarters()
+			for idx := nt.head - nt.n() + 1; idx <= nt.head; idx++ {
+				c := n.sumTier(ot, idx*nt.per, idx*nt.per+nt.per-1)
+				nt.set(idx, c)
+			}
+			nt.since = ceilDiv(ot.first(now), nt.per) * nt.per
+			continue
+		}
+		nt.since = max(ot.first(now), nt.first(now))
+		for idx := nt.head - nt.n() + 1; idx <= nt.head; idx++ {
+			if ot.held(idx) {
+				nt.set(idx, ot.get(idx))
+				nt.markDirty(idx)
+			}
 		}
 	}
 	return n
 }
 
+// sumTier adds the slots of t from minute from to minute to, which must
+// be slot boundaries.
+func (*series) sumTier(t *tier, from, to int64) counts {
+	var c counts
+	for idx := floorDiv(from, t.per); idx <= floorDiv(to, t.per); idx++ {
+		c.add(t.get(idx))
+	}
+	return c
+}
+
 // rejudge rebuilds the timeslice judgements of every slice that starts in
-// the fine tier from its minute counts. Older slices keep their judgement.
+// the minute tier from its minute counts. Older slices keep their
+// judgement.
 func (st *state) rejudge(now int64) {
-	fineN, coarseN := len(st.raw.fine.slots), len(st.raw.coarse.slots)
-	from := ceilDiv(st.raw.fineStart(now), finePerCoars) * finePerCoars
+	from := ceilDiv(st.raw.minutes().first(now), hourMin) * hourMin
 	old := st.slices
-	st.slices = newSeries(fineN, coarseN)
-	st.slices.fineSince = from
-	// Keep the quarter hours before from; the rest is judged again.
-	nowQ := floorDiv(now, finePerCoars)
-	for _, sl := range old.coarse.slots {
-		if q := int64(sl.idx); q < from/finePerCoars && q > nowQ-int64(coarseN)+1 {
-			st.slices.coarse.set(q, counts{uint64(sl.good), uint64(sl.total)})
-			st.slices.coarse.markDirty(q)
+	st.slices = newSeries(old.sizes())
+	for i := range st.slices.tiers {
+		t, ot := &st.slices.tiers[i], &old.tiers[i]
+		t.reset(floorDiv(now+maxSkew, t.per))
+		if t.per == 1 {
+			t.since = from
+			continue
+		}
+		// Keep the slots before from; the rest is judged again.
+		for idx := t.head - t.n() + 1; idx < from/t.per; idx++ {
+			t.set(idx, ot.get(idx))
+			t.markDirty(idx)
+		}
+		for idx := from / t.per; idx <= t.head; idx++ {
+			// Written even if left empty, so the store forgets
+			// old judgements.
+			t.markDirty(idx)
 		}
 	}
-	for q := from / finePerCoars; q <= nowQ+1; q++ {
-		// Written even if left empty, so the store forgets old judgements.
-		st.slices.coarse.set(q, counts{})
-		st.slices.coarse.markDirty(q)
-	}
-	st.acc = make([]slot, int64(fineN)/st.sliceMin+2)
+	st.acc = make([]slot, int64(st.raw.minutes().n())/st.sliceMin+2)
 	st.sliceFloor = ceilDiv(from, st.sliceMin)
 	for k := st.sliceFloor; k*st.sliceMin <= now+maxSkew; k++ {
-		c := st.raw.fine.sum(k*st.sliceMin, (k+1)*st.sliceMin-1)
-		st.acc[floorMod(k, int64(len(st.acc)))] = slot{idx: int32(k), good: uint32(c.good), total: uint32(c.total)}
+		c := st.raw.sumTier(st.raw.minutes(), k*st.sliceMin, (k+1)*st.sliceMin-1)
+		st.acc[floorMod(k, int64(len(st.acc)))] = slot{idx: k, good: uint32(c.good), total: uint32(c.total)}
 		if g, t := st.judge(c); t > 0 {
 			st.slices.add(k*st.sliceMin, now, g, t)
 		}
@@ -176,8 +247,12 @@ func (st *state) observe(ev *Event, now int64) {
 	}
 	m := floorDiv(ev.Time.Unix(), 60)
 	ok := st.raw.add(m, now, g, 1)
-	if ok && st.sliceMin > 0 {
-		st.observeSlice(m, now, g)
+	if ok {
+		if st.sliceMin > 0 {
+			st.observeSlice(m, now, g)
+		} else {
+			st.cache.bump(m, g, 1)
+		}
 	}
 	st.mu.Unlock()
 	st.events.Add(1)
@@ -191,15 +266,15 @@ func (st *state) observe(ev *Event, now int64) {
 
 func (st *state) observeSlice(m, now, g int64) {
 	k := floorDiv(m, st.sliceMin)
-	if k < st.sliceFloor || k*st.sliceMin < st.slices.fineStart(now) {
+	if k < st.sliceFloor || k*st.sliceMin < st.raw.minutes().first(now) {
 		return
 	}
 	a := &st.acc[floorMod(k, int64(len(st.acc)))]
-	if int64(a.idx) != k {
-		if int64(a.idx) > k && int64(a.idx) <= floorDiv(now+maxSkew, st.sliceMin) {
+	if a.idx != k {
+		if a.idx > k && a.idx <= floorDiv(now+maxSkew, st.sliceMin) {
 			return
 		}
-		*a = slot{idx: int32(k)}
+		*a = slot{idx: k}
 	}
 	c := counts{uint64(a.good), uint64(a.total)}
 	og, ot := st.judge(c)
@@ -207,7 +282,9 @@ func (st *state) observeSlice(m, now, g int64) {
 	a.total++
 	ng, nt := st.judge(counts{uint64(a.good), uint64(a.total)})
 	if ng != og || nt != ot {
-		st.slices.add(k*st.sliceMin, now, ng-og, nt-ot)
+		if st.slices.add(k*st.sliceMin, now, ng-og, nt-ot) {
+			st.cache.bump(k*st.sliceMin, ng-og, nt-ot)
+		}
 	}
 }
 
@@ -219,23 +296,31 @@ func (st *state) units() *series {
 	return st.raw
 }
 
-// takeDirty collects the slices changed since the last flush and the
-// cutoffs before which stored slices are out of reach.
+// takeDirty collects the slots changed since the last flush and the
+// cutoffs before which stored slots are out of reach.
 func (st *state) takeDirty(now time.Time) batch {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	nowMin := floorDiv(now.Unix(), 60)
 	b := batch{name: st.name, fine: map[int64]counts{}, coarse: map[int64]counts{}}
-	st.raw.fine.takeDirty(func(idx int64, c counts) { b.fine[idx*fineSecs] = c })
-	st.raw.coarse.takeDirty(func(idx int64, c counts) { b.coarse[idx*coarseSecs] = c })
+	st.raw.minutes().takeDirty(func(idx int64, c counts) { b.fine[idx*fineSecs] = c })
+	st.raw.quarters().takeDirty(func(idx int64, c counts) { b.coarse[idx*coarseSecs] = c })
+	if h := st.raw.hours(); h != nil {
+		b.hours = map[int64]counts{}
+		h.takeDirty(func(idx int64, c counts) { b.hours[idx*3600] = c })
+	}
 	if st.slices != nil {
 		b.slices = map[int64]counts{}
-		st.slices.coarse.takeDirty(func(idx int64, c counts) { b.slices[idx*coarseSecs] = c })
+		st.slices.quarters().takeDirty(func(idx int64, c counts) { b.slices[idx*coarseSecs] = c })
+		if h := st.slices.hours(); h != nil {
+			b.sliceHours = map[int64]counts{}
+			h.takeDirty(func(idx int64, c counts) { b.sliceHours[idx*3600] = c })
+		}
 		// Judged minutes are rebuilt from the run counts on load.
-		st.slices.fine.takeDirty(func(int64, counts) {})
+		st.slices.minutes().takeDirty(func(int64, counts) {})
 	}
-	b.fineCutoff = st.raw.fineStart(nowMin) * fineSecs
-	b.coarseCutoff = (floorDiv(nowMin, finePerCoars) - int64(len(st.raw.coarse.slots)) + 2) * coarseSecs
+	b.fineCutoff = st.raw.minutes().first(nowMin) * fineSecs
+	b.coarseCutoff = floorDiv(st.raw.coverage(nowMin), quarterMin) * coarseSecs
 	return b
 }
 
@@ -244,14 +329,20 @@ func (st *state) remark(b batch) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	for start := range b.fine {
-		st.raw.fine.markDirty(start / fineSecs)
+		st.raw.minutes().markDirty(start / fineSecs)
 	}
 	for start := range b.coarse {
-		st.raw.coarse.markDirty(start / coarseSecs)
+		st.raw.quarters().markDirty(start / coarseSecs)
+	}
+	for start := range b.hours {
+		st.raw.hours().markDirty(start / 3600)
 	}
 	if st.slices != nil {
 		for start := range b.slices {
-			st.slices.coarse.markDirty(start / coarseSecs)
+			st.slices.quarters().markDirty(start / coarseSecs)
+		}
+		for start := range b.sliceHours {
+			st.slices.hours().markDirty(start / 3600)
 		}
 	}
 }

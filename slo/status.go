@@ -84,7 +84,6 @@ func (st *state) status(now time.Time, chart bool) Status {
 	cfg := &st.cfg
 	objective, budget := cfg.objective(), cfg.budget()
 	nowMin := floorDiv(now.Unix(), 60)
-	units := st.units()
 	s := Status{
 		Name: cfg.Name, Description: cfg.Description, RunbookURL: cfg.RunbookURL,
 		Objective: objective, Method: cfg.method(), Window: st.sp.String(), Now: now,
@@ -93,40 +92,23 @@ func (st *state) status(now time.Time, chart bool) Status {
 	start, end := st.sp.bounds(now)
 	s.WindowStart, s.WindowEnd = start, end
 
-	// Windows within the fine tier in one pass; longer ones (only right
-	// after the tier grew) from quarter hours where minutes are missing.
-	var ws []int64
-	for _, d := range st.windows {
-		if m := int64(d / time.Minute); nowMin-m+1 >= units.fineStart(nowMin) {
-			ws = append(ws, m)
-		}
-	}
-	sums := units.sumsBack(nowMin, ws)
-	for _, d := range st.windows[len(ws):] {
-		m := int64(d / time.Minute)
-		sums = append(sums, units.sum(nowMin-m+1, nowMin, nowMin))
-	}
-	burn := map[time.Duration]float64{}
+	sums := st.windowCounts(now)
 	for i, d := range st.windows {
-		w := windowStatus(fmtDur(d), d, sums[i], budget)
-		burn[d] = w.BurnRate
-		s.Windows = append(s.Windows, w)
+		s.Windows = append(s.Windows, windowStatus(st.names[i], d, sums[i], budget))
 	}
-
-	from := floorDiv(start.Unix(), 60)
-	if st.sp.calendar == "" {
-		from = nowMin - int64(st.sp.rolling/time.Minute) + 1
-	}
-	whole := units.sum(from, nowMin, nowMin)
+	whole := sums[len(st.windows)]
 	s.Whole = windowStatus("slo", end.Sub(start), whole, budget)
 	s.BudgetRemaining = BudgetRemaining(s.Whole.BurnRate)
 
 	for _, sev := range severities {
 		a := AlertStatus{Severity: sev}
-		for _, p := range st.alerts[sev] {
+		for _, p := range st.conds {
+			if p.severity != sev {
+				continue
+			}
 			c := AlertCondition{
-				LongWindow: p.LongWindow.D(), ShortWindow: p.ShortWindow.D(), Factor: p.BurnRate,
-				LongBurn: burn[p.LongWindow.D()], ShortBurn: burn[p.ShortWindow.D()],
+				LongWindow: st.windows[p.long], ShortWindow: st.windows[p.short], Factor: p.factor,
+				LongBurn: s.Windows[p.long].BurnRate, ShortBurn: s.Windows[p.short].BurnRate,
 			}
 			c.Firing = Firing(c.LongBurn, c.ShortBurn, c.Factor)
 			a.Firing = a.Firing || c.Firing
@@ -136,14 +118,25 @@ func (st *state) status(now time.Time, chart bool) Status {
 	}
 	// The current burn rate is the first page alert's long window (1h for
 	// 30 days): long enough to be steady, short enough to be current.
-	if p := st.alerts["page"]; len(p) > 0 {
-		s.BurnWindow = p[0].LongWindow.D()
-		s.TimeToExhaustion, s.Exhausts = TimeToExhaustion(s.BudgetRemaining, burn[s.BurnWindow], end.Sub(start))
+	if i := st.burnWindow(); i >= 0 {
+		s.BurnWindow = st.windows[i]
+		s.TimeToExhaustion, s.Exhausts = TimeToExhaustion(s.BudgetRemaining, s.Windows[i].BurnRate, end.Sub(start))
 	}
 	if chart && whole.total > 0 {
-		s.Budget = burndown(units, from, nowMin, whole, budget, now)
+		s.Budget = burndown(st.units(), st.cache.starts[len(st.windows)], nowMin, whole, budget, now)
 	}
 	return s
+}
+
+// burnWindow is the place in st.windows of the window the time to
+// exhaustion is computed over, or -1 without page alerts.
+func (st *state) burnWindow() int {
+	for _, p := range st.conds {
+		if p.severity == "page" {
+			return p.long
+		}
+	}
+	return -1
 }
 
 func windowStatus(name string, d time.Duration, c counts, budget float64) WindowStatus {

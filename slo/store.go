@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"time"
@@ -24,19 +25,43 @@ const RemovedRetention = 90 * 24 * time.Hour
 // lockTimeout bounds the wait for another process holding the state file.
 const lockTimeout = 2 * time.Second
 
-// Bucket layout: slos/<name>/{m,q,sq} hold slices keyed by their start in
-// Unix seconds (8 bytes, big endian, so keys sort by time) with good and
-// total as two big-endian uint32; slos/<name>/seen is when the SLO was last
-// configured and slos/<name>/fine_from the first minute m holds completely.
+// Bucket layout: slos/<name>/<tier> holds blocks of consecutive slots,
+// keyed by the block's start in Unix seconds (8 bytes, big endian, so keys
+// sort by time), each slot good and total as two big-endian uint32. Blocks
+// keep the file small and its reads and writes few: a 30-day SLO is some
+// 70 blocks. slos/<name>/seen is when the SLO was last configured and
+// slos/<name>/fine_from the first minute the minute tier holds completely.
+// Files of the first layout, a key per slot, are converted on open.
 var (
 	bucketSLOs   = []byte("slos")
-	tierFine     = []byte("m")  // runs per minute
-	tierCoarse   = []byte("q")  // runs per quarter hour
-	tierSlices   = []byte("sq") // judged timeslices per quarter hour
 	keySeen      = []byte("seen")
 	keyFineFrom  = []byte("fine_from")
 	errCorrupted = errors.New("state file is corrupted")
+
+	// The first layout's tiers, a key per slot.
+	oldFine   = []byte("m")
+	oldCoarse = []byte("q")
+	oldSlices = []byte("sq")
 )
+
+// layout is one stored tier: its bucket, slot and block lengths.
+type layout struct {
+	name              []byte
+	slotSecs, blkSecs int64
+}
+
+var (
+	tierFine        = layout{[]byte("m1"), fineSecs, 3600}     // runs per minute, an hour a block
+	tierCoarse      = layout{[]byte("q1"), coarseSecs, 86400}  // runs per quarter hour, a day a block
+	tierHours       = layout{[]byte("h1"), 3600, 86400}        // runs per hour
+	tierSlices      = layout{[]byte("sq1"), coarseSecs, 86400} // judged timeslices per quarter hour
+	tierSliceHours  = layout{[]byte("sh1"), 3600, 86400}       // judged timeslices per hour
+	blockCellBytes  = int64(8)
+	allTiers        = []layout{tierFine, tierCoarse, tierHours, tierSlices, tierSliceHours}
+	oldToNewLayouts = map[string]layout{string(oldFine): tierFine, string(oldCoarse): tierCoarse, string(oldSlices): tierSlices}
+)
+
+func (l layout) slots() int64 { return l.blkSecs / l.slotSecs }
 
 // Store keeps SLO counts per slice in a bbolt file, which survives a crash
 // at any point with the last committed flush.
@@ -105,8 +130,11 @@ func openChecked(path string) (db *bolt.DB, err error) {
 	})
 	if err == nil {
 		err = db.Update(func(tx *bolt.Tx) error {
-			_, err := tx.CreateBucketIfNotExists(bucketSLOs)
-			return err
+			root, err := tx.CreateBucketIfNotExists(bucketSLOs)
+			if err != nil {
+				return err
+			}
+			return migrate(root)
 		})
 	}
 	if err != nil {
@@ -124,13 +152,32 @@ func (s *Store) Close() error { return s.db.Close() }
 
 // stored is what the store holds of one SLO.
 type stored struct {
-	fine, coarse, slices map[int64]counts // by slice start in Unix seconds
-	fineFrom             int64            // Unix seconds; 0 when nothing is stored
+	fine, coarse, hours, slices, sliceHours []block
+	fineFrom                                int64 // Unix seconds; 0 when nothing is stored
 }
 
-// load reads one SLO's slices.
+// block is a stored block: its start in Unix seconds, its slot length and
+// its slots.
+type block struct {
+	start, slotSecs int64
+	cells           []byte
+}
+
+// each calls fn with the start (Unix seconds) and counts of every slot
+// that holds runs.
+func (b block) each(fn func(start int64, c counts)) {
+	for i := int64(0); (i+1)*blockCellBytes <= int64(len(b.cells)); i++ {
+		v := b.cells[i*blockCellBytes:]
+		c := counts{good: uint64(binary.BigEndian.Uint32(v)), total: uint64(binary.BigEndian.Uint32(v[4:]))}
+		if c.total != 0 || c.good != 0 {
+			fn(b.start+i*b.slotSecs, c)
+		}
+	}
+}
+
+// load reads one SLO's blocks.
 func (s *Store) load(name string) (stored, error) {
-	out := stored{fine: map[int64]counts{}, coarse: map[int64]counts{}, slices: map[int64]counts{}}
+	var out stored
 	err := s.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketSLOs).Bucket([]byte(name))
 		if b == nil {
@@ -140,18 +187,16 @@ func (s *Store) load(name string) (stored, error) {
 			out.fineFrom = int64(binary.BigEndian.Uint64(v))
 		}
 		for _, t := range []struct {
-			name []byte
-			into map[int64]counts
-		}{{tierFine, out.fine}, {tierCoarse, out.coarse}, {tierSlices, out.slices}} {
-			tb := b.Bucket(t.name)
+			l    layout
+			into *[]block
+		}{{tierFine, &out.fine}, {tierCoarse, &out.coarse}, {tierHours, &out.hours}, {tierSlices, &out.slices}, {tierSliceHours, &out.sliceHours}} {
+			tb := b.Bucket(t.l.name)
 			if tb == nil {
 				continue
 			}
 			if err := tb.ForEach(func(k, v []byte) error {
-				if len(k) == 8 && len(v) == 8 {
-					t.into[int64(binary.BigEndian.Uint64(k))] = counts{
-						good: uint64(binary.BigEndian.Uint32(v)), total: uint64(binary.BigEndian.Uint32(v[4:])),
-					}
+				if len(k) == 8 {
+					*t.into = append(*t.into, block{int64(binary.BigEndian.Uint64(k)), t.l.slotSecs, append([]byte(nil), v...)})
 				}
 				return nil
 			}); err != nil {
@@ -163,11 +208,12 @@ func (s *Store) load(name string) (stored, error) {
 	return out, err
 }
 
-// batch is the changed slices of one SLO and what it no longer needs.
+// batch is the changed slots of one SLO, by their start in Unix seconds,
+// and what it no longer needs.
 type batch struct {
-	name                 string
-	fine, coarse, slices map[int64]counts
-	// Slices starting before these (Unix seconds) are out of the SLO's
+	name                                    string
+	fine, coarse, hours, slices, sliceHours map[int64]counts
+	// Slots starting before these (Unix seconds) are out of the SLO's
 	// reach and deleted.
 	fineCutoff, coarseCutoff int64
 }
@@ -191,23 +237,24 @@ func (s *Store) write(batches []batch, active map[string]bool, now time.Time) er
 				return err
 			}
 			for _, t := range []struct {
-				name   []byte
+				l      layout
 				m      map[int64]counts
 				cutoff int64
-			}{{tierFine, bt.fine, bt.fineCutoff}, {tierCoarse, bt.coarse, bt.coarseCutoff}, {tierSlices, bt.slices, bt.coarseCutoff}} {
+			}{{tierFine, bt.fine, bt.fineCutoff}, {tierCoarse, bt.coarse, bt.coarseCutoff}, {tierHours, bt.hours, bt.coarseCutoff},
+				{tierSlices, bt.slices, bt.coarseCutoff}, {tierSliceHours, bt.sliceHours, bt.coarseCutoff}} {
 				if t.m == nil {
-					if b.Bucket(t.name) != nil {
-						if err := b.DeleteBucket(t.name); err != nil {
+					if b.Bucket(t.l.name) != nil {
+						if err := b.DeleteBucket(t.l.name); err != nil {
 							return err
 						}
 					}
 					continue
 				}
-				tb, err := b.CreateBucketIfNotExists(t.name)
+				tb, err := b.CreateBucketIfNotExists(t.l.name)
 				if err != nil {
 					return err
 				}
-				if err := writeTier(tb, t.m, t.cutoff); err != nil {
+				if err := writeTier(tb, t.l, t.m, t.cutoff); err != nil {
 					return err
 				}
 			}
@@ -216,30 +263,100 @@ func (s *Store) write(batches []batch, active map[string]bool, now time.Time) er
 	})
 }
 
-func writeTier(tb *bolt.Bucket, m map[int64]counts, cutoff int64) error {
+// writeTier patches the slots of m into their blocks and deletes the
+// blocks that end before cutoff.
+func writeTier(tb *bolt.Bucket, l layout, m map[int64]counts, cutoff int64) error {
+	blocks := map[int64][]byte{}
 	for start, c := range m {
 		if start < cutoff {
 			continue
 		}
-		k := u64(uint64(start))
-		if c.total == 0 && c.good == 0 {
-			if err := tb.Delete(k); err != nil {
+		bs := floorDiv(start, l.blkSecs) * l.blkSecs
+		v, ok := blocks[bs]
+		if !ok {
+			v = make([]byte, l.slots()*blockCellBytes)
+			copy(v, tb.Get(u64(uint64(bs))))
+			blocks[bs] = v
+		}
+		i := (start - bs) / l.slotSecs * blockCellBytes
+		binary.BigEndian.PutUint32(v[i:], uint32(c.good))
+		binary.BigEndian.PutUint32(v[i+4:], uint32(c.total))
+	}
+	if err := putBlocks(tb, blocks); err != nil {
+		return err
+	}
+	// Keys sort by time, so the expired blocks are a prefix.
+	cur := tb.Cursor()
+	for k, _ := cur.First(); k != nil && int64(binary.BigEndian.Uint64(k))+l.blkSecs <= cutoff; k, _ = cur.First() {
+		if err := cur.Delete(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// putBlocks stores blocks, deleting those left without runs.
+func putBlocks(tb *bolt.Bucket, blocks map[int64][]byte) error {
+	for bs, v := range blocks {
+		if allZero(v) {
+			if err := tb.Delete(u64(uint64(bs))); err != nil {
 				return err
 			}
 			continue
 		}
-		v := make([]byte, 8)
-		binary.BigEndian.PutUint32(v, uint32(c.good))
-		binary.BigEndian.PutUint32(v[4:], uint32(c.total))
-		if err := tb.Put(k, v); err != nil {
+		if err := tb.Put(u64(uint64(bs)), v); err != nil {
 			return err
 		}
 	}
-	// Keys sort by time, so the expired ones are a prefix.
-	cur := tb.Cursor()
-	for k, _ := cur.First(); k != nil && int64(binary.BigEndian.Uint64(k)) < cutoff; k, _ = cur.First() {
-		if err := cur.Delete(); err != nil {
-			return err
+	return nil
+}
+
+func allZero(v []byte) bool {
+	for _, b := range v {
+		if b != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// migrate converts the SLOs stored in the first layout (a key per slot)
+// into blocks. Its hours are summed from the quarter hours on load.
+func migrate(root *bolt.Bucket) error {
+	var names [][]byte
+	if err := root.ForEachBucket(func(name []byte) error {
+		names = append(names, append([]byte(nil), name...))
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, name := range names {
+		b := root.Bucket(name)
+		for _, old := range [][]byte{oldFine, oldCoarse, oldSlices} {
+			ob := b.Bucket(old)
+			if ob == nil {
+				continue
+			}
+			l := oldToNewLayouts[string(old)]
+			slots := map[int64]counts{}
+			if err := ob.ForEach(func(k, v []byte) error {
+				if len(k) == 8 && len(v) == 8 {
+					slots[int64(binary.BigEndian.Uint64(k))] = counts{uint64(binary.BigEndian.Uint32(v)), uint64(binary.BigEndian.Uint32(v[4:]))}
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+			if err := b.DeleteBucket(old); err != nil {
+				return err
+			}
+			tb, err := b.CreateBucketIfNotExists(l.name)
+			if err != nil {
+				return err
+			}
+			if err := writeTier(tb, l, slots, math.MinInt64); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
