@@ -228,10 +228,10 @@ func (a *Agent) apply(cfg *Config) error {
 		states[p.Name] = st
 		list = append(list, st)
 	}
-	reg, err := a.registry(cfg, list, br)
+	reg, err := a.registry(cfg, list, br, true)
 	var rest *prometheus.Registry
 	if err == nil {
-		rest, err = a.registry(cfg, nil, br) // all but the probes' series: see exposition
+		rest, err = a.registry(cfg, nil, br, false) // all but the probes' and SLOs' series: see exposition
 	}
 	if err != nil {
 		a.mu.Unlock()
@@ -243,7 +243,7 @@ func (a *Agent) apply(cfg *Config) error {
 	a.stopScheduler()
 	a.cfg, a.states, a.probers = cfg, states, probers
 	a.gatherer.Store(reg)
-	a.expo.Store(&exposition{probes: newProbeCollector(list), rest: rest, labels: agentLabels(cfg)})
+	a.expo.Store(&exposition{probes: newProbeCollector(list), slo: a.slo, rest: rest, labels: agentLabels(cfg)})
 	a.self.probes.Set(float64(len(list)))
 	a.limiter = newLimiterFor(a.limiter, cfg.Agent.MaxConcurrentRuns)
 	a.startScheduler(list, probers)
@@ -291,8 +291,9 @@ func closeAll(ps map[string]probes.Prober) {
 }
 
 // registry builds the metrics registry of a config generation. Every series
-// in it carries the agent's labels.
-func (a *Agent) registry(cfg *Config, states []*probeState, br *browser.Browser) (*prometheus.Registry, error) {
+// in it carries the agent's labels. withSLOs adds the SLOs' series, which
+// /metrics writes without a registry.
+func (a *Agent) registry(cfg *Config, states []*probeState, br *browser.Browser, withSLOs bool) (*prometheus.Registry, error) {
 	reg := prometheus.NewRegistry()
 	wrapped := prometheus.WrapRegistererWith(agentLabels(cfg), reg)
 	cs := []prometheus.Collector{
@@ -302,7 +303,7 @@ func (a *Agent) registry(cfg *Config, states []*probeState, br *browser.Browser)
 	}
 	cs = append(cs, a.self.collectors()...)
 	cs = append(cs, a.fleetCollectors(cfg)...)
-	if a.slo != nil {
+	if a.slo != nil && withSLOs {
 		cs = append(cs, a.slo.Collector())
 	}
 	if br != nil {

@@ -18,18 +18,21 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/sloagent/sloagent/probes"
+	"github.com/sloagent/sloagent/slo"
 )
 
 // exposition is what /metrics serves for one config generation. Going
 // through a Registry costs a few microseconds per series (a Desc, a proto
 // message, checks, hashing and a sort for each), which at 10,000 probes of
-// some 35 series each made a scrape take seconds. The probes' series are
-// therefore written as text straight from their states; everything else
-// (the agent's own, Go's, the SLOs') goes through the registry as usual.
-// Gatherer() still gathers everything through a full registry.
+// some 35 series each made a scrape take seconds, and as much again for
+// their SLOs. The probes' and SLOs' series are therefore written as text
+// straight from their states; everything else (the agent's own, Go's)
+// goes through the registry as usual. Gatherer() still gathers everything
+// through a full registry.
 type exposition struct {
 	probes *probeCollector
-	rest   prometheus.Gatherer // every collector but the probes'
+	slo    *slo.Engine         // nil without SLO state
+	rest   prometheus.Gatherer // every collector but the probes' and SLOs'
 	labels prometheus.Labels   // the agent's labels, on every series
 }
 
@@ -138,9 +141,9 @@ func gzipAccepted(header string) bool {
 	return false
 }
 
-// write writes the registry's families, then the probes'. A gathering
-// error is returned after writing what was gathered, as promhttp does with
-// ContinueOnError.
+// write writes the registry's families, then the SLOs', then the probes'.
+// A gathering error is returned after writing what was gathered, as
+// promhttp does with ContinueOnError.
 func (e *exposition) write(w *bufio.Writer) error {
 	mfs, gerr := e.rest.Gather()
 	taken := map[string]bool{}
@@ -150,6 +153,14 @@ func (e *exposition) write(w *bufio.Writer) error {
 			return err
 		}
 		taken[mf.GetName()] = true
+	}
+	if e.slo != nil {
+		if err := e.slo.WriteText(w, renderLabels(e.labels, nil, nil)); err != nil {
+			return err
+		}
+		for _, name := range slo.MetricNames() {
+			taken[name] = true
+		}
 	}
 	e.probes.writeText(w, e.labels, taken)
 	return gerr

@@ -17,8 +17,8 @@ import (
 	"github.com/prometheus/common/model"
 )
 
-// /metrics writes the probes' series without the registry; what it serves
-// must be exactly what the registry gathers.
+// /metrics writes the probes' and SLOs' series without the registry; what
+// it serves must be exactly what the registry gathers.
 func TestMetricsTextMatchesRegistry(t *testing.T) {
 	ok, broken := targets(t)
 	secure := httptest.NewTLSServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
@@ -30,6 +30,11 @@ probes:
   - {name: down, target: %s, interval: 300ms, timeout: 250ms, labels: {tier: "1"}}
   - {name: tls, target: %s, interval: 300ms, timeout: 250ms, http: {tls_config: {insecure_skip_verify: true}}}
   - {name: never, target: %s, interval: 24h, timeout: 1s}
+slos:
+  - {name: up-avail, probes: [up], objective: 99.9}
+  - {name: mixed, probes: [up, down], objective: 99, window: {calendar: month, time_zone: Asia/Kathmandu}}
+  - {name: sliced, probe_selector: {tier: "1"}, objective: 95, budgeting_method: timeslices, timeslice: {length: 5m, good_threshold: 0.5}}
+  - {name: unused, probes: [never], objective: 99.5, window: {rolling: 7d}}
 `, ok.URL, broken.URL, secure.URL, ok.URL))
 	waitFor(t, "probes to run", func() bool {
 		for _, p := range []string{"up", "down", "tls"} {
@@ -86,6 +91,7 @@ probes:
 				t.Errorf("%s: family %s missing from /metrics", enc, name)
 			}
 		}
+		sloFamilies := 0
 		for name, mf := range served {
 			if want[name] == nil {
 				t.Errorf("%s: family %s not in the registry", enc, name)
@@ -94,9 +100,15 @@ probes:
 			if strings.HasPrefix(name, "go_") || strings.HasPrefix(name, "process_") {
 				continue // they change between reads
 			}
+			if strings.HasPrefix(name, "slo_") {
+				sloFamilies++
+			}
 			if got, exp := flatten(mf), flatten(want[name]); got != exp {
 				t.Errorf("%s: family %s differs:\n/metrics:\n%s\nregistry:\n%s", enc, name, got, exp)
 			}
+		}
+		if sloFamilies < 9 { // all but the time to exhaustion, which needs a burn
+			t.Errorf("%s: %d SLO families served", enc, sloFamilies)
 		}
 	}
 }

@@ -1,15 +1,18 @@
 package slo
 
 import (
+	"bufio"
 	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 // metricsEngine has an SLO with an hour of runs, the last five minutes of
@@ -83,4 +86,57 @@ func exposition(t *testing.T, g prometheus.Gatherer) []byte {
 		}
 	}
 	return buf.Bytes()
+}
+
+// WriteText writes what the registry gathers, with the agent's labels in
+// front, for SLOs with and without data, calendar and timeslices ones.
+func TestWriteTextMatchesCollector(t *testing.T) {
+	e := metricsEngine(t)
+	cfgs := append(e.snap.Load().cfgs, Config{Name: "ts", Probes: []string{"p"}, Objective: 99, BudgetingMethod: Timeslices,
+		Timeslice: TimesliceConfig{GoodThreshold: 0.5}})
+	if err := e.Update(cfgs); err != nil {
+		t.Fatal(err)
+	}
+	e.Observe(Event{Probe: "p", Success: true})
+	reg := prometheus.NewPedanticRegistry()
+	labels := prometheus.Labels{"agent": `a "quoted" \ one`, "zone": "z"}
+	prometheus.WrapRegistererWith(labels, reg).MustRegister(e.Collector())
+	want := exposition(t, reg)
+
+	var buf bytes.Buffer
+	w := bufio.NewWriter(&buf)
+	if err := e.WriteText(w, `agent="a \"quoted\" \\ one",zone="z"`); err != nil {
+		t.Fatal(err)
+	}
+	w.Flush()
+	parser := expfmt.NewTextParser(model.LegacyValidation)
+	fams, err := parser.TextToMetricFamilies(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatalf("parsing WriteText's output: %v\n%s", err, buf.Bytes())
+	}
+	var got bytes.Buffer
+	enc := expfmt.NewEncoder(&got, expfmt.NewFormat(expfmt.TypeTextPlain))
+	names := make([]string, 0, len(fams))
+	for name := range fams {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		mf := fams[name]
+		for _, m := range mf.Metric {
+			sort.Slice(m.Label, func(i, j int) bool { return m.Label[i].GetName() < m.Label[j].GetName() })
+		}
+		sort.Slice(mf.Metric, func(i, j int) bool { return mf.Metric[i].String() < mf.Metric[j].String() })
+		if err := enc.Encode(mf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got.String() != string(want) {
+		t.Errorf("WriteText:\n%s\nregistry:\n%s", got.String(), want)
+	}
+	cmd := exec.Command(lookPromtool(t), "check", "metrics")
+	cmd.Stdin = bytes.NewReader(buf.Bytes())
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	}
 }

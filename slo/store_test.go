@@ -337,3 +337,46 @@ func TestStoreRestartWithLongerWindow(t *testing.T) {
 		t.Errorf("3d window: %d runs, want %d", w.Events, 3*1440*10)
 	}
 }
+
+// WriteHistory stores what an engine counting the same runs would have
+// flushed: an engine opening the store shows the same windows.
+func TestWriteHistory(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	st := openStore(t, dir)
+	defer st.Close()
+	end := t0.Add(31 * 24 * time.Hour).Add(-time.Minute)
+	runs := func(m time.Time) (uint32, uint32) {
+		if m.Unix()/60%7 == 0 {
+			return 2, 3
+		}
+		return 3, 3
+	}
+	if err := st.WriteHistory([]string{"occ", "other"}, t0, end, runs); err != nil {
+		t.Fatal(err)
+	}
+	c := newClock(end.Add(30 * time.Second))
+	got := mustEngine(t, storeSLOs[:1], st, c).Status()[0]
+
+	wc := newClock(t0)
+	want := mustEngine(t, storeSLOs[:1], nil, wc)
+	for m := t0; !m.After(end); m = m.Add(time.Minute) {
+		wc.Set(m.Add(30 * time.Second))
+		g, n := runs(m)
+		for i := uint32(0); i < n; i++ {
+			want.Observe(Event{Probe: "p", Time: m.Add(time.Duration(i) * time.Second), Success: i < g})
+		}
+	}
+	w := want.Status()[0]
+	if got.Whole != w.Whole {
+		t.Errorf("SLO window from WriteHistory %+v, counted %+v", got.Whole, w.Whole)
+	}
+	for i := range w.Windows {
+		if got.Windows[i] != w.Windows[i] {
+			t.Errorf("%s window from WriteHistory %+v, counted %+v", w.Windows[i].Name, got.Windows[i], w.Windows[i])
+		}
+	}
+	if w.Whole.Events != 30*1440*3 {
+		t.Errorf("SLO window holds %d runs, want %d", w.Whole.Events, 30*1440*3)
+	}
+}
