@@ -1,7 +1,9 @@
 package slo
 
 import (
+	"bufio"
 	"fmt"
+	"io"
 	"runtime"
 	"testing"
 	"time"
@@ -45,17 +47,21 @@ func BenchmarkObserve(b *testing.B) {
 }
 
 // BenchmarkWindows computes every window, the budget and the alerts of one
-// SLO with 30 days of history, as a scrape does; "chart" adds the
-// status page's burn-down.
+// SLO with 30 days of history for the status page; "chart" adds the
+// burn-down. Within a minute the windows' counts are kept; "new-minute"
+// computes them afresh every time, as the first scrape of a minute does.
 func BenchmarkWindows(b *testing.B) {
 	for _, tc := range []struct {
-		name  string
-		cfg   Config
-		chart bool
+		name      string
+		cfg       Config
+		chart     bool
+		newMinute bool
 	}{
-		{"rolling30d", Config{Name: "a", Probes: []string{"p"}, Objective: 99.9}, false},
-		{"calendar-month", Config{Name: "a", Probes: []string{"p"}, Objective: 99.9, Window: WindowConfig{Calendar: Month, TimeZone: "Europe/Berlin"}}, false},
-		{"rolling30d-chart", Config{Name: "a", Probes: []string{"p"}, Objective: 99.9}, true},
+		{"rolling30d", Config{Name: "a", Probes: []string{"p"}, Objective: 99.9}, false, false},
+		{"rolling30d-new-minute", Config{Name: "a", Probes: []string{"p"}, Objective: 99.9}, false, true},
+		{"calendar-month", Config{Name: "a", Probes: []string{"p"}, Objective: 99.9, Window: WindowConfig{Calendar: Month, TimeZone: "Europe/Berlin"}}, false, false},
+		{"calendar-month-new-minute", Config{Name: "a", Probes: []string{"p"}, Objective: 99.9, Window: WindowConfig{Calendar: Month, TimeZone: "Europe/Berlin"}}, false, true},
+		{"rolling30d-chart", Config{Name: "a", Probes: []string{"p"}, Objective: 99.9}, true, false},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			c := newClock(t0)
@@ -70,6 +76,9 @@ func BenchmarkWindows(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
+				if tc.newMinute {
+					now = now.Add(time.Duration(1-2*(i%2)) * time.Minute)
+				}
 				st.status(now, tc.chart)
 			}
 		})
@@ -116,6 +125,56 @@ func TestMemoryPerSLO(t *testing.T) {
 		t.Logf("%s: %d bytes (%.0f KiB) per SLO", tc.name, per, float64(per)/1024)
 		if per > tc.bound {
 			t.Errorf("%s: %d bytes per SLO, want at most %d", tc.name, per, tc.bound)
+		}
+	}
+}
+
+// BenchmarkWriteText writes the metrics of many 30-day SLOs with full
+// windows (30 days of history, 3 runs a minute) in the text format, as
+// /metrics does. "new-minute" is the first scrape of a minute, which
+// computes every SLO's windows; later ones in the minute reuse them.
+func BenchmarkWriteText(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		dir := b.TempDir()
+		store, err := OpenStore(dir, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		cfgs := make([]Config, n)
+		names := make([]string, n)
+		for i := range cfgs {
+			names[i] = fmt.Sprintf("slo-%05d", i)
+			cfgs[i] = Config{Name: names[i], Probes: []string{names[i]}, Objective: 99.9}
+		}
+		end := t0.Add(30 * 24 * time.Hour)
+		if err := store.WriteHistory(names, t0, end, func(m time.Time) (uint32, uint32) {
+			if m.Unix()/60%1000 == 0 {
+				return 2, 3
+			}
+			return 3, 3
+		}); err != nil {
+			b.Fatal(err)
+		}
+		c := newClock(end)
+		e := mustEngine(b, cfgs, store, c)
+		store.Close()
+		for _, newMinute := range []bool{false, true} {
+			name := fmt.Sprintf("slos=%d/cached", n)
+			if newMinute {
+				name = fmt.Sprintf("slos=%d/new-minute", n)
+			}
+			b.Run(name, func(b *testing.B) {
+				w := bufio.NewWriterSize(io.Discard, 64<<10)
+				b.ReportAllocs()
+				for i := 0; b.Loop(); i++ {
+					if newMinute {
+						c.Add(time.Duration(1-2*(i%2)) * time.Minute)
+					}
+					if err := e.WriteText(w, `agent="bench"`); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
 		}
 	}
 }

@@ -252,6 +252,19 @@ func (s *series) coverage(now int64) int64 {
 	return s.tiers[len(s.tiers)-1].first(now)
 }
 
+// bottom is the oldest minute tier i serves in a query from minute from:
+// a finer tier serves back to the first boundary of the next coarser
+// tier's slots it holds, so that the coarser one takes whole slots (but
+// its oldest).
+func (s *series) bottom(i int, from, now int64) int64 {
+	first := s.tiers[i].first(now)
+	if i+1 < len(s.tiers) {
+		next := s.tiers[i+1].per
+		first = ceilDiv(first, next) * next
+	}
+	return max(from, first)
+}
+
 // walk calls fn for the slots covering minutes from to to, newest first:
 // minutes as far back as the minute tier holds them (down to a quarter
 // hour's start), then quarter hours (down to an hour's start), then hours.
@@ -261,11 +274,7 @@ func (s *series) walk(from, to, now int64, fn func(lo, hi int64, c counts, per i
 	hi := to
 	for i := range s.tiers {
 		t := &s.tiers[i]
-		lo := max(from, t.first(now))
-		if i+1 < len(s.tiers) {
-			next := s.tiers[i+1].per
-			lo = max(from, ceilDiv(t.first(now), next)*next)
-		}
+		lo := s.bottom(i, from, now)
 		if lo > hi {
 			continue
 		}
@@ -303,25 +312,73 @@ func (s *series) sum(from, to, now int64) counts {
 	return c
 }
 
-// sums returns the counts from every starts[i] up to now (now included)
-// in one pass; starts must be in descending order.
+// sums returns the counts from every starts[i] up to now (now included);
+// starts must be in descending order. It gives what sum gives for each
+// start, in one pass over the slots, adding runs of whole slots in a
+// tight loop: this is what a scrape costs once a minute per SLO.
 func (s *series) sums(now int64, starts []int64, out []counts) {
 	if len(starts) == 0 {
 		return
 	}
+	from := starts[len(starts)-1]
 	var acc counts
 	j := 0
-	s.walk(starts[len(starts)-1], now, now, func(lo, hi int64, sc counts, per int64) bool {
-		for ; j < len(starts) && starts[j] >= lo; j++ {
-			out[j] = acc
-			out[j].add(share(sc, hi-starts[j]+1, per))
+	hi := now
+	for i := range s.tiers {
+		t := &s.tiers[i]
+		lo := s.bottom(i, from, now)
+		if lo > hi {
+			continue
 		}
-		acc.add(share(sc, hi-lo+1, per))
-		return true
-	})
+		// done is the oldest slot added to acc so far.
+		done := floorDiv(hi, t.per) + 1
+		if top := done - 1; (hi+1)%t.per != 0 || top*t.per < lo {
+			// The newest slot is only partly in the range.
+			c := t.get(top)
+			a := max(top*t.per, lo)
+			for ; j < len(starts) && starts[j] >= a; j++ {
+				out[j] = acc
+				out[j].add(share(c, hi-starts[j]+1, t.per))
+			}
+			acc.add(share(c, hi-a+1, t.per))
+			done = top
+		}
+		for ; j < len(starts) && starts[j] >= lo; j++ {
+			q := floorDiv(starts[j], t.per)
+			acc.add(t.rangeSum(q+1, done-1))
+			done = q + 1
+			out[j] = acc
+			out[j].add(share(t.get(q), q*t.per+t.per-starts[j], t.per))
+		}
+		if lo > from {
+			acc.add(t.rangeSum(floorDiv(lo, t.per), done-1))
+		} else {
+			break
+		}
+		hi = lo - 1
+	}
 	for ; j < len(starts); j++ {
 		out[j] = acc
 	}
+}
+
+// rangeSum adds the slots a to b, both included.
+func (t *tier) rangeSum(a, b int64) counts {
+	a, b = max(a, t.head-t.n()+1), min(b, t.head)
+	var g, n uint64
+	if a > b {
+		return counts{}
+	}
+	p := t.pos(a)
+	for k := b - a; k >= 0; k-- {
+		c := t.cells[p]
+		g += uint64(c.good)
+		n += uint64(c.total)
+		if p++; p == len(t.cells) {
+			p = 0
+		}
+	}
+	return counts{g, n}
 }
 
 // each calls fn in time order for every slot from minute from to minute

@@ -1,0 +1,103 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sloagent/sloagent/probes"
+	"github.com/sloagent/sloagent/slo"
+)
+
+// BenchmarkMetricsSLOs renders /metrics for many HTTP probes with an SLO
+// each (99.9% over 30 days, the default alerts) whose window is full: the
+// state directory holds 30 days of history, 3 runs a minute. The SLOs'
+// windows are computed by the first scrape of a minute and kept;
+// slo.BenchmarkWriteText measures both.
+func BenchmarkMetricsSLOs(b *testing.B) {
+	res, url := benchResult(b)
+	for _, n := range []int{1000, 10000} {
+		a := benchAgentSLOs(b, n, url, res)
+		h := a.Handler()
+		for _, format := range []struct{ name, accept, encoding string }{
+			{"text", "text/plain;version=0.0.4", "identity"},
+			{"prometheus", "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1", "gzip"},
+		} {
+			b.Run(fmt.Sprintf("probes=%d/%s", n, format.name), func(b *testing.B) {
+				req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+				req.Header.Set("Accept", format.accept)
+				req.Header.Set("Accept-Encoding", format.encoding)
+				b.ReportAllocs()
+				for b.Loop() {
+					w := &discardWriter{header: http.Header{}}
+					h.ServeHTTP(w, req)
+					if w.status != 0 && w.status != http.StatusOK {
+						b.Fatalf("status %d", w.status)
+					}
+					b.SetBytes(w.n)
+				}
+			})
+		}
+	}
+}
+
+// benchAgentSLOs is benchAgent with an SLO of every probe and 30 days of
+// their history in the state directory.
+func benchAgentSLOs(b *testing.B, n int, url string, res probes.Result) *Agent {
+	b.Helper()
+	var cfg strings.Builder
+	cfg.WriteString("agent:\n  name: bench\nprobes:\n")
+	for i := range n {
+		fmt.Fprintf(&cfg, "  - name: p%05d\n    target: %s\n    interval: 24h\n    timeout: 10s\n", i, url)
+	}
+	cfg.WriteString("slos:\n")
+	names := make([]string, n)
+	for i := range n {
+		names[i] = fmt.Sprintf("slo-p%05d", i)
+		fmt.Fprintf(&cfg, "  - name: %s\n    probes: [p%05d]\n    objective: 99.9\n", names[i], i)
+	}
+	dir := b.TempDir()
+	file := filepath.Join(dir, "sloagent.yml")
+	if err := os.WriteFile(file, []byte(cfg.String()), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	state := filepath.Join(dir, "state")
+	store, err := slo.OpenStore(state, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	end := time.Now()
+	err = store.WriteHistory(names, end.Add(-30*24*time.Hour), end, func(m time.Time) (uint32, uint32) {
+		if m.Unix()/60%1000 == 0 {
+			return 2, 3
+		}
+		return 3, 3
+	})
+	if cerr := store.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	a := New(Options{ConfigFile: file, StateDir: state})
+	if err := a.Reload(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		a.Shutdown(ctx)
+	})
+	a.mu.RLock()
+	for _, st := range a.states {
+		st.record(res, end)
+	}
+	a.mu.RUnlock()
+	return a
+}
