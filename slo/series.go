@@ -383,19 +383,33 @@ func (t *tier) rangeSum(a, b int64) counts {
 
 // each calls fn in time order for every slot from minute from to minute
 // to, with its first minute, its length in minutes and its counts (a
-// share of them for a slot partly in the range).
+// share of them for a slot partly in the range): the slots walk visits,
+// oldest first.
 func (s *series) each(from, to, now int64, fn func(m, n int64, c counts)) {
-	type seg struct {
-		lo, n int64
-		c     counts
+	type part struct {
+		t      *tier
+		lo, hi int64
 	}
-	var segs []seg
-	s.walk(from, to, now, func(lo, hi int64, c counts, per int64) bool {
-		segs = append(segs, seg{lo, hi - lo + 1, share(c, hi-lo+1, per)})
-		return true
-	})
-	for i := len(segs) - 1; i >= 0; i-- {
-		fn(segs[i].lo, segs[i].n, segs[i].c)
+	var parts [3]part
+	k := 0
+	hi := to
+	for i := range s.tiers {
+		lo := s.bottom(i, from, now)
+		if lo > hi {
+			continue
+		}
+		parts[k] = part{&s.tiers[i], lo, hi}
+		k++
+		if hi = lo - 1; hi < from {
+			break
+		}
+	}
+	for k--; k >= 0; k-- {
+		p := parts[k]
+		for idx := floorDiv(p.lo, p.t.per); idx <= floorDiv(p.hi, p.t.per); idx++ {
+			a, z := max(idx*p.t.per, p.lo), min(idx*p.t.per+p.t.per-1, p.hi)
+			fn(a, z-a+1, share(p.t.get(idx), z-a+1, p.t.per))
+		}
 	}
 }
 
