@@ -19,6 +19,9 @@ func (r *results) markdown() string {
 	if r.quick {
 		mode = "quick (rough numbers, one repetition)"
 	}
+	if r.memOnly {
+		mode += ", memory and /metrics only"
+	}
 	fmt.Fprintf(&b, "- command: `%s` (%s run, %s, started %s)\n", r.command, mode, r.took.Round(time.Second), r.started.UTC().Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(&b, "- machine: %s\n", machine())
 	fmt.Fprintf(&b, "- compared: sloagent (revision %s, %s), %s, and a bare `net/http` loop\n\n", r.revision, runtime.Version(), blackboxVersion(r.blackbox))
@@ -67,12 +70,16 @@ How the figures are measured (all processes on 127.0.0.1 on this one machine):
 - Memory with N probes: sloagent with N HTTP probes (interval 20 s) and an SLO for each
   (99.9% over a rolling 30 days, default burn-rate alerts), once every probe has run: the
   median VmRSS of three readings, and the live Go heap (the heap the last GC found
-  reachable: go_memstats_next_gc_bytes halved, GOGC being 100). SLO state is allocated when
-  the SLO is configured but its pages only become resident as the window fills, so RSS grows
-  towards the live heap plus the GC's headroom over the window. Memory per probe is the
-  difference between the two sizes divided by the difference in probes.
+  reachable: go_memstats_next_gc_bytes halved, GOGC being 100). Before the agent starts,
+  its state directory is given 30 days of every SLO's history (slo.Store.WriteHistory: 3
+  runs a minute, one in a thousand failed), so the SLO windows are full and their state is
+  resident as at steady state, not only allocated. Memory per probe is the difference
+  between the two sizes divided by the difference in probes.
 - /metrics: the median of several full reads of /metrics at the largest N, once as
-  Prometheus asks (OpenMetrics, gzip) and once as uncompressed text.
+  Prometheus asks (OpenMetrics, gzip) and once as uncompressed text, after one untimed
+  read. The first read in a minute also computes every SLO's windows, which later reads
+  in the minute reuse; the timed reads mostly follow the untimed one within its minute
+  (go test -bench WriteText ./slo measures both cases).
 `
 
 func machine() string {

@@ -21,6 +21,7 @@ type results struct {
 	maxRate map[string]int
 
 	quick    bool
+	memOnly  bool // only memory and /metrics were measured
 	command  string
 	blackbox string
 	revision string
@@ -28,10 +29,14 @@ type results struct {
 	took     time.Duration
 }
 
-// measureAll runs every part of the plan. Systems take turns within each
-// repetition so that a slow spell of the machine hits them all alike.
-func (b *bench) measureAll(p plan) (*results, error) {
-	r := &results{fixed: map[string]map[int]sample{}, acc: map[string]accuracy{}, maxRate: map[string]int{}}
+// measureAll runs every part of the plan, or with memOnly the memory and
+// /metrics part. Systems take turns within each repetition so that a slow
+// spell of the machine hits them all alike.
+func (b *bench) measureAll(p plan, memOnly bool) (*results, error) {
+	r := &results{fixed: map[string]map[int]sample{}, acc: map[string]accuracy{}, maxRate: map[string]int{}, memOnly: memOnly}
+	if memOnly {
+		return r, b.measureMemory(p, r)
+	}
 	raw := map[string]map[int][]sample{}
 	for _, sys := range systems {
 		raw[sys.name] = map[int][]sample{}
@@ -62,15 +67,8 @@ func (b *bench) measureAll(p plan) (*results, error) {
 		}
 		r.acc[sys.name] = a
 	}
-	b.logf("memory and /metrics with many probes")
-	for _, slos := range []bool{false, true} {
-		for _, n := range memProbes {
-			m, err := b.memory(n, slos, p.memInterval, p.scrapes)
-			if err != nil {
-				return nil, fmt.Errorf("memory: %w", err)
-			}
-			r.mem = append(r.mem, m)
-		}
+	if err := b.measureMemory(p, r); err != nil {
+		return nil, err
 	}
 	b.logf("highest sustained rate")
 	for _, sys := range systems {
@@ -82,6 +80,20 @@ func (b *bench) measureAll(p plan) (*results, error) {
 		r.maxRate[sys.name] = best
 	}
 	return r, nil
+}
+
+func (b *bench) measureMemory(p plan, r *results) error {
+	b.logf("memory and /metrics with many probes")
+	for _, slos := range []bool{false, true} {
+		for _, n := range memProbes {
+			m, err := b.memory(n, slos, p.memInterval, p.scrapes)
+			if err != nil {
+				return fmt.Errorf("memory: %w", err)
+			}
+			r.mem = append(r.mem, m)
+		}
+	}
+	return nil
 }
 
 // table lays the results out, one column per system.
@@ -106,32 +118,34 @@ func (r *results) table() report.Table {
 			return report.Val(f(s))
 		})
 	}
-	for _, rate := range fixedRates {
-		t.Rows = append(t.Rows, report.Row{Name: fmt.Sprintf("CPU-seconds per 1,000 probes at %d/s", rate), Format: "%.3f", Ratio: true,
-			Cells: fixed(rate, func(s sample) float64 { return s.cpu })})
+	if !r.memOnly {
+		for _, rate := range fixedRates {
+			t.Rows = append(t.Rows, report.Row{Name: fmt.Sprintf("CPU-seconds per 1,000 probes at %d/s", rate), Format: "%.3f", Ratio: true,
+				Cells: fixed(rate, func(s sample) float64 { return s.cpu })})
+		}
+		for _, rate := range fixedRates {
+			t.Rows = append(t.Rows, report.Row{Name: fmt.Sprintf("peak RSS at %d/s (MB)", rate), Format: "%.1f", Ratio: true,
+				Cells: fixed(rate, func(s sample) float64 { return mb(s.peak) })})
+		}
+		for _, rate := range fixedRates {
+			t.Rows = append(t.Rows, report.Row{Name: fmt.Sprintf("lag p99 at %d/s (ms)", rate), Format: "%.2f",
+				Cells: fixed(rate, func(s sample) float64 { return s.p99 * 1000 })})
+			t.Rows = append(t.Rows, report.Row{Name: fmt.Sprintf("runs started > 10 ms late at %d/s", rate), Format: "%.2f%%",
+				Cells: fixed(rate, func(s sample) float64 { return 100 * s.late })})
+			t.Rows = append(t.Rows, report.Row{Name: fmt.Sprintf("runs timed out at %d/s", rate), Format: "%.2f%%",
+				Cells: fixed(rate, func(s sample) float64 { return 100 * s.timedOut })})
+		}
+		t.Rows = append(t.Rows, report.Row{Name: "highest sustained rate (probes/s)", Format: "%.0f", Ratio: true,
+			Cells: per(func(n string) report.Cell { return report.Val(float64(r.maxRate[n])) })})
+		t.Rows = append(t.Rows,
+			report.Row{Name: "reported duration minus true, 100 ms target, whole run (mean ± sd)",
+				Cells: per(func(n string) report.Cell { return report.Text(r.acc[n].total.String()) })},
+			report.Row{Name: "reported duration minus true, 100 ms target, processing + transfer (mean ± sd)",
+				Cells: per(func(n string) report.Cell { return report.Text(r.acc[n].server.String()) })},
+			report.Row{Name: "the 100 ms target's own delay minus 100 ms, during that run (mean ± sd)",
+				Cells: per(func(n string) report.Cell { return report.Text(r.acc[n].truth.String()) })},
+		)
 	}
-	for _, rate := range fixedRates {
-		t.Rows = append(t.Rows, report.Row{Name: fmt.Sprintf("peak RSS at %d/s (MB)", rate), Format: "%.1f", Ratio: true,
-			Cells: fixed(rate, func(s sample) float64 { return mb(s.peak) })})
-	}
-	for _, rate := range fixedRates {
-		t.Rows = append(t.Rows, report.Row{Name: fmt.Sprintf("lag p99 at %d/s (ms)", rate), Format: "%.2f",
-			Cells: fixed(rate, func(s sample) float64 { return s.p99 * 1000 })})
-		t.Rows = append(t.Rows, report.Row{Name: fmt.Sprintf("runs started > 10 ms late at %d/s", rate), Format: "%.2f%%",
-			Cells: fixed(rate, func(s sample) float64 { return 100 * s.late })})
-		t.Rows = append(t.Rows, report.Row{Name: fmt.Sprintf("runs timed out at %d/s", rate), Format: "%.2f%%",
-			Cells: fixed(rate, func(s sample) float64 { return 100 * s.timedOut })})
-	}
-	t.Rows = append(t.Rows, report.Row{Name: "highest sustained rate (probes/s)", Format: "%.0f", Ratio: true,
-		Cells: per(func(n string) report.Cell { return report.Val(float64(r.maxRate[n])) })})
-	t.Rows = append(t.Rows,
-		report.Row{Name: "reported duration minus true, 100 ms target, whole run (mean ± sd)",
-			Cells: per(func(n string) report.Cell { return report.Text(r.acc[n].total.String()) })},
-		report.Row{Name: "reported duration minus true, 100 ms target, processing + transfer (mean ± sd)",
-			Cells: per(func(n string) report.Cell { return report.Text(r.acc[n].server.String()) })},
-		report.Row{Name: "the 100 ms target's own delay minus 100 ms, during that run (mean ± sd)",
-			Cells: per(func(n string) report.Cell { return report.Text(r.acc[n].truth.String()) })},
-	)
 	mem := map[bool][]memResult{}
 	for _, m := range r.mem {
 		what := "probes"
@@ -168,8 +182,10 @@ func (r *results) table() report.Table {
 		t.Rows = append(t.Rows, report.Row{Name: fmt.Sprintf("/metrics at %d probes%s: gzip as Prometheus asks / plain text (ms)", m.probes, what),
 			Cells: []report.Cell{report.Text(fmt.Sprintf("%.1f (%d kB) / %.1f (%d kB)", m.scrapeGzip*1000, m.sizeGzip/1024, m.scrapePlain*1000, m.sizePlain/1024))}})
 	}
-	t.Rows = append(t.Rows, report.Row{Name: "target's CPU-seconds per 1,000 requests at 200/s", Format: "%.3f",
-		Cells: fixed(200, func(s sample) float64 { return s.targetCPU })})
+	if !r.memOnly {
+		t.Rows = append(t.Rows, report.Row{Name: "target's CPU-seconds per 1,000 requests at 200/s", Format: "%.3f",
+			Cells: fixed(200, func(s sample) float64 { return s.targetCPU })})
+	}
 	for i := range t.Rows {
 		for j, c := range t.Rows[i].Cells {
 			if c.Ok && (math.IsNaN(c.V) || math.IsInf(c.V, 0)) {

@@ -73,6 +73,11 @@ func (b *bench) startAgentLoad(l load) (*agentInstance, error) {
 	if err != nil {
 		return nil, err
 	}
+	if l.slos {
+		if err := b.writeHistory(state, l); err != nil {
+			return nil, err
+		}
+	}
 	file := filepath.Join(b.work, "sloagent.yml")
 	if err := os.WriteFile(file, []byte(agentConfig(l, state)), 0o644); err != nil {
 		return nil, err
@@ -104,7 +109,7 @@ func agentConfig(l load, stateDir string) string {
 	if l.slos {
 		sb.WriteString("slos:\n")
 		for i := range l.n {
-			fmt.Fprintf(&sb, "  - name: slo-%s\n    probes: [%s]\n    objective: 99.9\n    window: {rolling: 30d}\n", sched.Name(i), sched.Name(i))
+			fmt.Fprintf(&sb, "  - name: %s\n    probes: [%s]\n    objective: 99.9\n    window: {rolling: 30d}\n", sloName(i), sched.Name(i))
 		}
 	}
 	return sb.String()
