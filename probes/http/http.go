@@ -113,7 +113,7 @@ func New(target string, c *Config) (probes.Prober, error) {
 	if p.transport, err = p.newTransport(c); err != nil {
 		return nil, err
 	}
-	p.client = &http.Client{Transport: p.transport, CheckRedirect: p.checkRedirect}
+	p.client = &http.Client{Transport: &directTransport{std: p.transport, dial: p.dial}, CheckRedirect: p.checkRedirect}
 
 	if p.body, err = requestBody(c); err != nil {
 		return nil, err

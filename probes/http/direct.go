@@ -1,0 +1,168 @@
+package http
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// directTransport carries plain-HTTP requests through a connection of their
+// own on the calling goroutine: dial, write the request, read the response.
+// http.Transport, built for pooled connections, runs a dial goroutine and a
+// read and a write goroutine for every connection and passes the request
+// and the response between them; with keep-alives off that is three new
+// goroutines, their stack growth and four hand-offs per run, which at a few
+// thousand probes a second was most of what the agent did besides the
+// kernel's connect and close, and each hand-off waits in Go's run queue,
+// late when the machine is busy. The request and the response are still
+// written and parsed by net/http (Request.Write, ReadResponse).
+//
+// Anything else (https, which may negotiate HTTP/2, and proxies) goes to
+// the standard transport.
+type directTransport struct {
+	std  *http.Transport
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+var (
+	directReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4<<10) }}
+	directWriters = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 1<<10) }}
+)
+
+// longAgo is a deadline in the past: setting it wakes a blocked read or
+// write at once.
+var longAgo = time.Unix(1, 0)
+
+func (t *directTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Scheme != "http" || t.std.Proxy != nil {
+		return t.std.RoundTrip(req)
+	}
+	ctx := req.Context()
+	trace := httptrace.ContextClientTrace(ctx)
+	closeBody := func() {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+	}
+	if trace != nil && trace.GetConn != nil {
+		trace.GetConn(req.URL.Host)
+	}
+	conn, err := t.dial(ctx, "tcp", canonicalAddr(req.URL))
+	if err != nil {
+		closeBody()
+		return nil, err
+	}
+	if trace != nil && trace.GotConn != nil {
+		trace.GotConn(httptrace.GotConnInfo{Conn: conn})
+	}
+	// Cancellation other than the deadline (which dial set on the
+	// connection) wakes the blocked read or write.
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(longAgo) })
+	fail := func(err error) (*http.Response, error) {
+		stop()
+		conn.Close()
+		if ctx.Err() != nil {
+			err = ctx.Err()
+		}
+		return nil, err
+	}
+
+	out := *req // Close adds "Connection: close", as the standard transport does without keep-alives
+	out.Close = true
+	bw := directWriters.Get().(*bufio.Writer)
+	bw.Reset(conn)
+	err = out.Write(bw) // closes the request body
+	if err == nil {
+		err = bw.Flush()
+	}
+	bw.Reset(nil)
+	directWriters.Put(bw)
+	if err != nil {
+		return fail(err)
+	}
+
+	br := directReaders.Get().(*bufio.Reader)
+	br.Reset(conn)
+	body := &directBody{conn: conn, br: br, stop: stop}
+	if _, err := br.Peek(1); err != nil {
+		body.release()
+		return fail(err)
+	}
+	if trace != nil && trace.GotFirstResponseByte != nil {
+		trace.GotFirstResponseByte()
+	}
+	for {
+		resp, err := http.ReadResponse(br, req)
+		if err != nil {
+			body.release()
+			return fail(err)
+		}
+		// Informational answers (100 Continue, 103 Early Hints) come
+		// before the response, as the standard transport skips them.
+		if resp.StatusCode >= 100 && resp.StatusCode <= 199 && resp.StatusCode != http.StatusSwitchingProtocols {
+			continue
+		}
+		body.rc = resp.Body
+		resp.Body = body
+		return resp, nil
+	}
+}
+
+// canonicalAddr is host:port of u, the port defaulting to 80.
+func canonicalAddr(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = "80"
+	}
+	return net.JoinHostPort(u.Hostname(), port)
+}
+
+// directBody is a response body that closes its connection when closed.
+// Close may come from another goroutine while a Read blocks: it closes the
+// connection first, which ends the Read, and then returns the buffer.
+type directBody struct {
+	conn   net.Conn
+	stop   func() bool
+	closed atomic.Bool
+
+	mu sync.Mutex // guards br and rc against a Close during a Read
+	br *bufio.Reader
+	rc io.ReadCloser
+}
+
+func (b *directBody) Read(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.br == nil {
+		return 0, http.ErrBodyReadAfterClose
+	}
+	return b.rc.Read(p)
+}
+
+func (b *directBody) Close() error {
+	if !b.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	b.stop()
+	err := b.conn.Close()
+	b.mu.Lock()
+	b.release()
+	b.mu.Unlock()
+	return err
+}
+
+// release returns the read buffer; nothing reads it afterwards.
+func (b *directBody) release() {
+	if b.br != nil {
+		b.br.Reset(nil)
+		directReaders.Put(b.br)
+		b.br = nil
+	}
+}

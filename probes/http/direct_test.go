@@ -1,0 +1,78 @@
+package http
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sloagent/sloagent/internal/conf"
+)
+
+// Plain-HTTP runs are carried by directTransport on the run's goroutine; what
+// the target sees and what the probe reports must be what the standard
+// transport gives.
+func TestDirectRequestOnWire(t *testing.T) {
+	got := make(chan *http.Request, 1)
+	closed := make(chan struct{})
+	addr := rawServer(t, func(c *net.TCPConn) {
+		req, err := http.ReadRequest(bufio.NewReader(c))
+		if err != nil {
+			return
+		}
+		body, _ := io.ReadAll(req.Body)
+		req.Body = io.NopCloser(strings.NewReader(string(body)))
+		got <- req
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		c.CloseWrite()
+		io.Copy(io.Discard, c) // until the probe closes its end
+		close(closed)
+	})
+	res := probe(t, "http://"+addr+"/path?q=1", &Config{Method: "POST", Body: "payload", Headers: map[string]string{"X-Test": "yes"}})
+	if !res.Success {
+		t.Fatalf("probe failed: %s", res.Message)
+	}
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Error("the probe did not close its connection")
+	}
+	req := <-got
+	body, _ := io.ReadAll(req.Body)
+	for _, c := range []struct{ what, got, want string }{
+		{"method", req.Method, "POST"},
+		{"request URI", req.RequestURI, "/path?q=1"},
+		{"host", req.Host, addr},
+		{"body", string(body), "payload"},
+		{"content length", req.Header.Get("Content-Length"), "7"},
+		{"connection", req.Header.Get("Connection"), "close"},
+		{"user agent", req.Header.Get("User-Agent"), UserAgent},
+		{"custom header", req.Header.Get("X-Test"), "yes"},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s: got %q, want %q", c.what, c.got, c.want)
+		}
+	}
+}
+
+// Interim responses (103 Early Hints, 100 Continue) are skipped, as the
+// standard transport does, and the final response is checked.
+func TestDirectSkipsInterimResponses(t *testing.T) {
+	addr := rawServer(t, func(c *net.TCPConn) {
+		readRequest(c)
+		io.WriteString(c, "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"+
+			"HTTP/1.1 100 Continue\r\n\r\n"+
+			"HTTP/1.1 204 No Content\r\nX-Final: yes\r\n\r\n")
+	})
+	res := probe(t, "http://"+addr+"/", &Config{ValidStatusCodes: []int{204}, FailIfHeaderNotMatches: []HeaderMatch{{Header: "X-Final", Regexp: conf.Regexp{Regexp: regexp.MustCompile("yes")}}}})
+	if !res.Success {
+		t.Fatalf("probe failed: %s", res.Message)
+	}
+	if v := sample(t, res, "probe_http_status_code"); v != 204 {
+		t.Errorf("status %v, want 204", v)
+	}
+}
