@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	"github.com/sloagent/sloagent/probes"
@@ -15,34 +16,75 @@ import (
 // ignores its context cannot hold the agent's concurrency limit forever.
 const abandonGrace = 2 * time.Second
 
-// startRun runs one probe in its own goroutine. The scheduler has already
+// startRun runs one probe on a worker goroutine. The scheduler has already
 // marked the probe running; the run clears the mark when its prober returns.
+//
+// The prober runs on the worker itself, not on a goroutine of its own: a
+// hand-off per run is a wait in Go's run queue per run, which at thousands
+// of runs a second made runs start late. A prober that ignores its context
+// is cut loose by a watchdog: abandonGrace after its deadline the run is
+// recorded as timed out and its slot freed, and the worker stays with the
+// prober until it returns.
 func (a *Agent) startRun(lim *limiter, j *job, planned time.Time) {
 	a.runs.Add(1)
 	lim.workers.Go(func() {
-		defer a.runs.Done()
 		if !lim.acquire(a.runCtx) {
 			j.state.running.Store(false)
+			a.runs.Done()
 			return
 		}
 		start := a.now()
 		a.self.lag.Observe(start.Sub(planned).Seconds())
 		a.self.inFlight.Inc()
-		res, returned := a.executeOn(lim.workers, a.runCtx, j.prober, j.timeout, a.log)
-		a.self.inFlight.Dec()
-		lim.release()
-		if returned {
-			j.state.running.Store(false)
-		} else {
-			// Keep the probe marked running until its prober really
-			// returns, so it is never run twice at once.
-			go func() { <-res.late; j.state.running.Store(false) }()
+
+		// settled is set by whichever ends the run: the prober
+		// returning, or the watchdog giving up on it.
+		var settled atomic.Bool
+		settle := func(res probes.Result) {
+			a.self.inFlight.Dec()
+			lim.release()
+			if a.runCtx.Err() == nil { // else cancelled by shutdown: not an outcome of the target
+				a.finish(j, res, start)
+			}
+			a.runs.Done()
 		}
-		if a.runCtx.Err() != nil {
-			return // cancelled by shutdown: not an outcome of the target
+		watchdog := time.AfterFunc(j.timeout+abandonGrace, func() {
+			if settled.CompareAndSwap(false, true) {
+				settle(abandoned(j.timeout, time.Since(start)))
+			}
+		})
+		ctx, cancel := context.WithTimeout(a.runCtx, j.timeout)
+		t0 := time.Now()
+		res := completed(safeProbe(ctx, j.prober, a.log), t0)
+		cancel()
+		watchdog.Stop()
+		// The probe is marked running until its prober really returns,
+		// so it is never run twice at once, even when abandoned.
+		j.state.running.Store(false)
+		if settled.CompareAndSwap(false, true) {
+			settle(res)
 		}
-		a.finish(j, res.Result, start)
 	})
+}
+
+// completed fills in what a prober may leave out of its result.
+func completed(res probes.Result, start time.Time) probes.Result {
+	if res.Duration == 0 {
+		res.Duration = time.Since(start)
+	}
+	if !res.Success && res.Reason == "" {
+		res.Reason = probes.ReasonInternal
+	}
+	return res
+}
+
+// abandoned is the result of a run whose prober ignored its timeout.
+func abandoned(timeout, took time.Duration) probes.Result {
+	return probes.Result{
+		Reason:   probes.ReasonTimeout,
+		Message:  fmt.Sprintf("probe did not return within its %s timeout", timeout),
+		Duration: took,
+	}
 }
 
 // outcome is a run's result and, for an abandoned run, the channel its
@@ -52,40 +94,23 @@ type outcome struct {
 	late chan probes.Result
 }
 
-// execute runs prober with timeout as its deadline. It returns when the
-// prober does, or abandonGrace after the deadline if the prober ignores it.
+// execute runs prober with timeout as its deadline, for runs outside the
+// schedule (once, the debug endpoint, the probe command). It returns when
+// the prober does, or abandonGrace after the deadline if the prober
+// ignores it.
 func (a *Agent) execute(parent context.Context, prober probes.Prober, timeout time.Duration, log *slog.Logger) (outcome, bool) {
-	return a.executeOn(nil, parent, prober, timeout, log)
-}
-
-// executeOn is execute with the prober run by w (nil: a goroutine of its
-// own).
-func (a *Agent) executeOn(w *workers, parent context.Context, prober probes.Prober, timeout time.Duration, log *slog.Logger) (outcome, bool) {
 	ctx, cancel := context.WithTimeout(parent, timeout)
 	defer cancel()
 	start := time.Now()
 	ch := make(chan probes.Result, 1)
-	w.Go(func() { ch <- safeProbe(ctx, prober, log) })
+	go func() { ch <- safeProbe(ctx, prober, log) }()
 	timer := time.NewTimer(timeout + abandonGrace)
 	defer timer.Stop()
 	select {
 	case res := <-ch:
-		if res.Duration == 0 {
-			res.Duration = time.Since(start)
-		}
-		if !res.Success && res.Reason == "" {
-			res.Reason = probes.ReasonInternal
-		}
-		return outcome{Result: res}, true
+		return outcome{Result: completed(res, start)}, true
 	case <-timer.C:
-		return outcome{
-			Result: probes.Result{
-				Reason:   probes.ReasonTimeout,
-				Message:  fmt.Sprintf("probe did not return within its %s timeout", timeout),
-				Duration: time.Since(start),
-			},
-			late: ch,
-		}, false
+		return outcome{Result: abandoned(timeout, time.Since(start)), late: ch}, false
 	}
 }
 
