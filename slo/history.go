@@ -8,8 +8,9 @@ import (
 )
 
 // WriteHistory stores, for every SLO named, the runs run returns for each
-// minute from from to to: what an engine that had counted them would have
-// flushed (minutes for the last hours, quarter hours and hours for all).
+// minute from from to to: what the engine of a rolling SLO that had counted
+// them would have flushed (minutes for the last hours, quarter hours for
+// the last days, hours for all).
 // It sets up benchmarks and tests at a full window without simulating
 // every run; an engine opening the store afterwards starts with them.
 func (s *Store) WriteHistory(names []string, from, to time.Time, run func(minute time.Time) (good, total uint32)) error {
@@ -19,7 +20,8 @@ func (s *Store) WriteHistory(names []string, from, to time.Time, run func(minute
 		l      layout
 		from   int64 // minute
 		blocks map[int64][]byte
-	}{{tierFine, fineFrom, map[int64][]byte{}}, {tierCoarse, first, map[int64][]byte{}}, {tierHours, first, map[int64][]byte{}}}
+	}{{tierFine, fineFrom, map[int64][]byte{}}, {tierCoarse, max(first, last-int64((coarseSpan+2*time.Hour)/time.Minute)), map[int64][]byte{}},
+		{tierHours, first, map[int64][]byte{}}}
 	for m := first; m <= last; m++ {
 		g, t := run(time.Unix(m*60, 0))
 		if t == 0 {
@@ -45,8 +47,10 @@ func (s *Store) WriteHistory(names []string, from, to time.Time, run func(minute
 	const perTx = 200
 	for lo := 0; lo < len(names); lo += perTx {
 		err := s.db.Update(func(tx *bolt.Tx) error {
+			root := tx.Bucket(bucketSLOs)
+			root.FillPercent = blockFill
 			for _, name := range names[lo:min(lo+perTx, len(names))] {
-				b, err := tx.Bucket(bucketSLOs).CreateBucketIfNotExists([]byte(name))
+				b, err := root.CreateBucketIfNotExists([]byte(name))
 				if err != nil {
 					return err
 				}
@@ -61,6 +65,7 @@ func (s *Store) WriteHistory(names []string, from, to time.Time, run func(minute
 					if err != nil {
 						return err
 					}
+					tb.FillPercent = blockFill
 					if err := putBlocks(tb, tr.blocks); err != nil {
 						return err
 					}

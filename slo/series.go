@@ -216,7 +216,7 @@ func (s *series) add(m, now int64, dg, dt int64) bool {
 // reach them: minutes into the minute tier, quarter hours into the
 // quarter-hour tier and, summed, into the hour tier, which takes stored
 // hours where it has them (quarter hours may have left the ring unwritten
-// when no flush happened for days).
+// when no flush happened for days, and are kept for days only).
 func (s *series) fill(fine, coarse, hours []block, now int64) {
 	for i := range s.tiers {
 		t := &s.tiers[i]
@@ -234,17 +234,40 @@ func (s *series) fill(fine, coarse, hours []block, now int64) {
 				}
 			})
 		}
-		if t.per != hourMin {
-			continue
-		}
+	}
+	each := func(fn func(h int64, c counts)) {
 		for _, b := range hours {
-			b.each(func(start int64, c counts) {
-				if idx := floorDiv(start, 3600); t.held(idx) {
-					t.set(idx, c)
-				}
-			})
+			b.each(func(start int64, c counts) { fn(floorDiv(start, 3600), c) })
 		}
 	}
+	t := s.hours()
+	if t == nil {
+		s.backfill(each)
+		return
+	}
+	each(func(h int64, c counts) {
+		if t.held(h) {
+			t.set(h, c)
+		}
+	})
+}
+
+// backfill gives a series without hours (a calendar window) the runs of
+// hours its quarter hours lack (the quarter hours of a rolling window are
+// kept for days only), in each hour's first quarter hour: the history stays
+// whole, exact to the hour.
+func (s *series) backfill(hour func(fn func(h int64, c counts))) {
+	q := s.quarters()
+	hour(func(h int64, c counts) {
+		have := s.sumTier(q, h*hourMin, h*hourMin+hourMin-1)
+		if c.total <= have.total || c.good < have.good || !q.held(h*4) {
+			return
+		}
+		p := &q.cells[q.pos(h*4)]
+		p.good += uint32(c.good - have.good)
+		p.total += uint32(c.total - have.total)
+		q.markDirty(h * 4)
+	})
 }
 
 // coverage is the oldest minute the series holds runs of.

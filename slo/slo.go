@@ -82,6 +82,11 @@ func NewEngine(cfgs []Config, store *Store, clock func() time.Time, log *slog.Lo
 	if err := e.Update(cfgs); err != nil {
 		return nil, err
 	}
+	if store != nil {
+		if err := store.release(); err != nil {
+			return nil, fmt.Errorf("reopening the SLO state file: %w", err)
+		}
+	}
 	return e, nil
 }
 

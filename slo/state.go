@@ -1,6 +1,7 @@
 package slo
 
 import (
+	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -159,6 +160,7 @@ func resize(s *series, ns []int, now int64) *series {
 			for idx := nt.head - nt.n() + 1; idx <= nt.head; idx++ {
 				c := n.sumTier(ot, idx*nt.per, idx*nt.per+nt.per-1)
 				nt.set(idx, c)
+				nt.markDirty(idx)
 			}
 			nt.since = ceilDiv(ot.first(now), nt.per) * nt.per
 			continue
@@ -170,6 +172,16 @@ func resize(s *series, ns []int, now int64) *series {
 				nt.markDirty(idx)
 			}
 		}
+	}
+	if oh := s.hours(); oh != nil && n.hours() == nil {
+		// A calendar window now: the old hours fill in where quarter
+		// hours are gone.
+		n.quarters().since = math.MinInt64
+		n.backfill(func(fn func(h int64, c counts)) {
+			for h := oh.head - oh.n() + 1; h <= oh.head; h++ {
+				fn(h, oh.get(h))
+			}
+		})
 	}
 	return n
 }
@@ -320,7 +332,10 @@ func (st *state) takeDirty(now time.Time) batch {
 		st.slices.minutes().takeDirty(func(int64, counts) {})
 	}
 	b.fineCutoff = st.raw.minutes().first(nowMin) * fineSecs
-	b.coarseCutoff = floorDiv(st.raw.coverage(nowMin), quarterMin) * coarseSecs
+	// Quarter hours are kept as far as the quarter-hour tier reaches (for
+	// a calendar window, the whole period), hours for the whole window.
+	b.coarseCutoff = st.raw.quarters().first(nowMin) * fineSecs
+	b.hourCutoff = floorDiv(st.raw.coverage(nowMin), hourMin) * 3600
 	return b
 }
 

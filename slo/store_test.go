@@ -380,3 +380,38 @@ func TestWriteHistory(t *testing.T) {
 		t.Errorf("SLO window holds %d runs, want %d", w.Whole.Events, 30*1440*3)
 	}
 }
+
+// A rolling SLO keeps quarter hours for days and hours beyond; made a
+// calendar one (on reload or at a restart) it keeps its whole history, the
+// older part in the hours' first quarter hours.
+func TestRollingToCalendarKeepsHistory(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	c := newClock(t0)
+	st := openStore(t, dir)
+	e := mustEngine(t, storeSLOs[:1], st, c)
+	runDays(e, c, t0, 10*1440)
+	total := uint64(10 * 1440 * 10)
+	calendar := storeSLOs[0]
+	calendar.Window = WindowConfig{Calendar: Month, TimeZone: "UTC"}
+	if err := e.Update([]Config{calendar}); err != nil {
+		t.Fatal(err)
+	}
+	if w := e.Status()[0].Whole; w.Events != total {
+		t.Errorf("after the reload to a calendar month: %d runs, want %d", w.Events, total)
+	}
+	if err := e.Update(storeSLOs[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	st = openStore(t, dir)
+	defer st.Close()
+	s := mustEngine(t, []Config{calendar}, st, c).Status()[0]
+	if s.Whole.Events != total || s.Whole.Events-s.Whole.Good != (10*1440+6)/7 {
+		t.Errorf("after a restart as a calendar month: %d bad of %d runs, want %d of %d", s.Whole.Events-s.Whole.Good, s.Whole.Events, (10*1440+6)/7, total)
+	}
+}
