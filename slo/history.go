@@ -60,13 +60,9 @@ func (s *Store) WriteHistory(names []string, from, to time.Time, run func(minute
 				if err := b.Put(keyFineFrom, u64(uint64(fineFrom*60))); err != nil {
 					return err
 				}
+				b.FillPercent = blockFill
 				for _, tr := range tiers {
-					tb, err := b.CreateBucketIfNotExists(tr.l.name)
-					if err != nil {
-						return err
-					}
-					tb.FillPercent = blockFill
-					if err := putBlocks(tb, tr.blocks); err != nil {
+					if err := putBlocks(b, tr.l, tr.blocks); err != nil {
 						return err
 					}
 				}

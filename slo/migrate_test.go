@@ -61,8 +61,15 @@ func TestStoreMigratesFirstLayout(t *testing.T) {
 					t.Errorf("%s: tier %s of the first layout still there", name, old)
 				}
 			}
-			if b.Bucket(tierCoarse.name) == nil || b.Bucket(tierFine.name) == nil {
-				t.Errorf("%s: no blocks after conversion", name)
+			tags := map[byte]int{}
+			_ = b.ForEach(func(k, _ []byte) error {
+				if tag, _, ok := blockStart(k); ok {
+					tags[tag]++
+				}
+				return nil
+			})
+			if tags[tierCoarse.tag] == 0 || tags[tierFine.tag] == 0 {
+				t.Errorf("%s: no blocks after conversion: %v", name, tags)
 			}
 		}
 		return nil

@@ -25,47 +25,64 @@ const RemovedRetention = 90 * 24 * time.Hour
 // lockTimeout bounds the wait for another process holding the state file.
 const lockTimeout = 2 * time.Second
 
-// Bucket layout: slos/<name>/<tier> holds blocks of consecutive slots,
-// keyed by the block's start in Unix seconds (8 bytes, big endian, so keys
-// sort by time), each slot good and total as two big-endian uint32. Blocks
-// keep the file small and its reads and writes few: a 30-day SLO is some
-// 70 blocks. slos/<name>/seen is when the SLO was last configured and
-// slos/<name>/fine_from the first minute the minute tier holds completely.
-// Files of the first layout, a key per slot, are converted on open.
+// Bucket layout: slos/<name> holds blocks of consecutive slots of each
+// tier, keyed by the tier's tag and the block's start in Unix seconds (8
+// bytes, big endian, so a tier's keys sort by time), each slot good and
+// total as two big-endian uint32. Blocks keep the file small and its reads
+// and writes few: a rolling 30-day SLO is some 45 blocks, 14 KB. seen is
+// when the SLO was last configured and fine_from the first minute the
+// minute blocks hold completely. Files of the first layout (a bucket per
+// tier, a key per slot) are converted on open.
 var (
 	bucketSLOs   = []byte("slos")
 	keySeen      = []byte("seen")
 	keyFineFrom  = []byte("fine_from")
 	errCorrupted = errors.New("state file is corrupted")
 
-	// The first layout's tiers, a key per slot.
+	// The first layout's tiers, a bucket each with a key per slot.
 	oldFine   = []byte("m")
 	oldCoarse = []byte("q")
 	oldSlices = []byte("sq")
 )
 
-// layout is one stored tier: its bucket, slot and block lengths.
+// layout is one stored tier: its tag, slot and block lengths.
 type layout struct {
-	name              []byte
+	tag               byte
 	slotSecs, blkSecs int64
 }
 
 var (
-	tierFine        = layout{[]byte("m1"), fineSecs, 3600}     // runs per minute, an hour a block
-	tierCoarse      = layout{[]byte("q1"), coarseSecs, 86400}  // runs per quarter hour, a day a block
-	tierHours       = layout{[]byte("h1"), 3600, 86400}        // runs per hour
-	tierSlices      = layout{[]byte("sq1"), coarseSecs, 86400} // judged timeslices per quarter hour
-	tierSliceHours  = layout{[]byte("sh1"), 3600, 86400}       // judged timeslices per hour
+	tierFine        = layout{1, fineSecs, 3600}    // runs per minute, an hour a block
+	tierCoarse      = layout{2, coarseSecs, 86400} // runs per quarter hour, a day a block
+	tierHours       = layout{3, 3600, 86400}       // runs per hour
+	tierSlices      = layout{4, coarseSecs, 86400} // judged timeslices per quarter hour
+	tierSliceHours  = layout{5, 3600, 86400}       // judged timeslices per hour
 	blockCellBytes  = int64(8)
-	allTiers        = []layout{tierFine, tierCoarse, tierHours, tierSlices, tierSliceHours}
 	oldToNewLayouts = map[string]layout{string(oldFine): tierFine, string(oldCoarse): tierCoarse, string(oldSlices): tierSlices}
 )
 
 func (l layout) slots() int64 { return l.blkSecs / l.slotSecs }
 
+// key is the key of the block starting at start (Unix seconds).
+func (l layout) key(start int64) []byte {
+	k := make([]byte, 9)
+	k[0] = l.tag
+	binary.BigEndian.PutUint64(k[1:], uint64(start))
+	return k
+}
+
+// blockStart returns the tier tag and start of a block's key; ok is false
+// for other keys.
+func blockStart(k []byte) (tag byte, start int64, ok bool) {
+	if len(k) != 9 || k[0] > tierSliceHours.tag {
+		return 0, 0, false
+	}
+	return k[0], int64(binary.BigEndian.Uint64(k[1:])), true
+}
+
 // blockFill is how full bbolt fills a page before splitting it: blocks are
-// added in time order, at the end, so pages can be filled whole (the
-// default, half, would double the file).
+// added in time order, at the end of their tier, so pages can be filled
+// whole (the default, half, would double the file).
 const blockFill = 1.0
 
 // Store keeps SLO counts per slice in a bbolt file, which survives a crash
@@ -208,24 +225,16 @@ func (s *Store) load(name string) (stored, error) {
 		if v := b.Get(keyFineFrom); len(v) == 8 {
 			out.fineFrom = int64(binary.BigEndian.Uint64(v))
 		}
-		for _, t := range []struct {
-			l    layout
-			into *[]block
-		}{{tierFine, &out.fine}, {tierCoarse, &out.coarse}, {tierHours, &out.hours}, {tierSlices, &out.slices}, {tierSliceHours, &out.sliceHours}} {
-			tb := b.Bucket(t.l.name)
-			if tb == nil {
-				continue
+		into := map[byte]*[]block{tierFine.tag: &out.fine, tierCoarse.tag: &out.coarse, tierHours.tag: &out.hours,
+			tierSlices.tag: &out.slices, tierSliceHours.tag: &out.sliceHours}
+		slot := map[byte]int64{tierFine.tag: tierFine.slotSecs, tierCoarse.tag: coarseSecs, tierHours.tag: 3600,
+			tierSlices.tag: coarseSecs, tierSliceHours.tag: 3600}
+		return b.ForEach(func(k, v []byte) error {
+			if tag, start, ok := blockStart(k); ok && v != nil && into[tag] != nil {
+				*into[tag] = append(*into[tag], block{start, slot[tag], append([]byte(nil), v...)})
 			}
-			if err := tb.ForEach(func(k, v []byte) error {
-				if len(k) == 8 {
-					*t.into = append(*t.into, block{int64(binary.BigEndian.Uint64(k)), t.l.slotSecs, append([]byte(nil), v...)})
-				}
-				return nil
-			}); err != nil {
-				return err
-			}
-		}
-		return nil
+			return nil
+		})
 	})
 	return out, err
 }
@@ -258,26 +267,18 @@ func (s *Store) write(batches []batch, active map[string]bool, now time.Time) er
 			if err := b.Put(keyFineFrom, u64(uint64(bt.fineCutoff))); err != nil {
 				return err
 			}
+			b.FillPercent = blockFill
 			for _, t := range []struct {
 				l      layout
 				m      map[int64]counts
 				cutoff int64
 			}{{tierFine, bt.fine, bt.fineCutoff}, {tierCoarse, bt.coarse, bt.coarseCutoff}, {tierHours, bt.hours, bt.hourCutoff},
 				{tierSlices, bt.slices, bt.coarseCutoff}, {tierSliceHours, bt.sliceHours, bt.hourCutoff}} {
+				cutoff := t.cutoff
 				if t.m == nil {
-					if b.Bucket(t.l.name) != nil {
-						if err := b.DeleteBucket(t.l.name); err != nil {
-							return err
-						}
-					}
-					continue
+					cutoff = math.MaxInt64 // a tier the SLO no longer has
 				}
-				tb, err := b.CreateBucketIfNotExists(t.l.name)
-				if err != nil {
-					return err
-				}
-				tb.FillPercent = blockFill
-				if err := writeTier(tb, t.l, t.m, t.cutoff); err != nil {
+				if err := writeTier(b, t.l, t.m, cutoff); err != nil {
 					return err
 				}
 			}
@@ -288,7 +289,7 @@ func (s *Store) write(batches []batch, active map[string]bool, now time.Time) er
 
 // writeTier patches the slots of m into their blocks and deletes the
 // blocks that end before cutoff.
-func writeTier(tb *bolt.Bucket, l layout, m map[int64]counts, cutoff int64) error {
+func writeTier(b *bolt.Bucket, l layout, m map[int64]counts, cutoff int64) error {
 	blocks := map[int64][]byte{}
 	for start, c := range m {
 		if start < cutoff {
@@ -298,19 +299,24 @@ func writeTier(tb *bolt.Bucket, l layout, m map[int64]counts, cutoff int64) erro
 		v, ok := blocks[bs]
 		if !ok {
 			v = make([]byte, l.slots()*blockCellBytes)
-			copy(v, tb.Get(u64(uint64(bs))))
+			copy(v, b.Get(l.key(bs)))
 			blocks[bs] = v
 		}
 		i := (start - bs) / l.slotSecs * blockCellBytes
 		binary.BigEndian.PutUint32(v[i:], uint32(c.good))
 		binary.BigEndian.PutUint32(v[i+4:], uint32(c.total))
 	}
-	if err := putBlocks(tb, blocks); err != nil {
+	if err := putBlocks(b, l, blocks); err != nil {
 		return err
 	}
-	// Keys sort by time, so the expired blocks are a prefix.
-	cur := tb.Cursor()
-	for k, _ := cur.First(); k != nil && int64(binary.BigEndian.Uint64(k))+l.blkSecs <= cutoff; k, _ = cur.First() {
+	// A tier's keys sort by time, so its expired blocks come first.
+	cur := b.Cursor()
+	first := []byte{l.tag}
+	for k, _ := cur.Seek(first); k != nil; k, _ = cur.Seek(first) {
+		tag, start, ok := blockStart(k)
+		if !ok || tag != l.tag || start > math.MaxInt64-l.blkSecs || start+l.blkSecs > cutoff {
+			break
+		}
 		if err := cur.Delete(); err != nil {
 			return err
 		}
@@ -318,16 +324,16 @@ func writeTier(tb *bolt.Bucket, l layout, m map[int64]counts, cutoff int64) erro
 	return nil
 }
 
-// putBlocks stores blocks, deleting those left without runs.
-func putBlocks(tb *bolt.Bucket, blocks map[int64][]byte) error {
+// putBlocks stores blocks of l, deleting those left without runs.
+func putBlocks(b *bolt.Bucket, l layout, blocks map[int64][]byte) error {
 	for bs, v := range blocks {
 		if allZero(v) {
-			if err := tb.Delete(u64(uint64(bs))); err != nil {
+			if err := b.Delete(l.key(bs)); err != nil {
 				return err
 			}
 			continue
 		}
-		if err := tb.Put(u64(uint64(bs)), v); err != nil {
+		if err := b.Put(l.key(bs), v); err != nil {
 			return err
 		}
 	}
@@ -373,12 +379,8 @@ func migrate(root *bolt.Bucket) error {
 			if err := b.DeleteBucket(old); err != nil {
 				return err
 			}
-			tb, err := b.CreateBucketIfNotExists(l.name)
-			if err != nil {
-				return err
-			}
-			tb.FillPercent = blockFill
-			if err := writeTier(tb, l, slots, math.MinInt64); err != nil {
+			b.FillPercent = blockFill
+			if err := writeTier(b, l, slots, math.MinInt64); err != nil {
 				return err
 			}
 		}

@@ -2,7 +2,6 @@ package slo
 
 import (
 	"bytes"
-	"encoding/binary"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -286,8 +285,10 @@ func TestStorePrunes(t *testing.T) {
 	if err := st.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketSLOs).Bucket([]byte("short"))
 		count := func(l layout) (n int) {
-			_ = b.Bucket(l.name).ForEach(func(k, v []byte) error {
-				block{int64(binary.BigEndian.Uint64(k)), l.slotSecs, v}.each(func(int64, counts) { n++ })
+			_ = b.ForEach(func(k, v []byte) error {
+				if tag, start, ok := blockStart(k); ok && tag == l.tag {
+					block{start, l.slotSecs, v}.each(func(int64, counts) { n++ })
+				}
 				return nil
 			})
 			return n
