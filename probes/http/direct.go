@@ -27,8 +27,30 @@ import (
 // Anything else (https, which may negotiate HTTP/2, and proxies) goes to
 // the standard transport.
 type directTransport struct {
-	std  *http.Transport
-	dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	dial    func(ctx context.Context, network, addr string) (net.Conn, error)
+	proxied bool
+
+	build func() (*http.Transport, error)
+	mu    sync.Mutex
+	std   atomic.Pointer[http.Transport]
+}
+
+// standard returns the standard transport, building it on first use.
+func (t *directTransport) standard() (*http.Transport, error) {
+	if std := t.std.Load(); std != nil {
+		return std, nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if std := t.std.Load(); std != nil {
+		return std, nil
+	}
+	std, err := t.build()
+	if err != nil {
+		return nil, err
+	}
+	t.std.Store(std)
+	return std, nil
 }
 
 var (
@@ -41,8 +63,15 @@ var (
 var longAgo = time.Unix(1, 0)
 
 func (t *directTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.URL.Scheme != "http" || t.std.Proxy != nil {
-		return t.std.RoundTrip(req)
+	if req.URL.Scheme != "http" || t.proxied {
+		std, err := t.standard()
+		if err != nil {
+			if req.Body != nil {
+				req.Body.Close()
+			}
+			return nil, err
+		}
+		return std.RoundTrip(req)
 	}
 	ctx := req.Context()
 	trace := httptrace.ContextClientTrace(ctx)

@@ -3,14 +3,17 @@ package http
 import (
 	"bufio"
 	"io"
+	"log"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sloagent/sloagent/internal/conf"
+	"github.com/sloagent/sloagent/probes"
 )
 
 // Plain-HTTP runs are carried by directTransport on the run's goroutine; what
@@ -74,5 +77,27 @@ func TestDirectSkipsInterimResponses(t *testing.T) {
 	}
 	if v := sample(t, res, "probe_http_status_code"); v != 204 {
 		t.Errorf("status %v, want 204", v)
+	}
+}
+
+// A plain-HTTP probe builds the standard transport only when a redirect
+// takes it to https, and that hop then goes through TLS as any other.
+func TestDirectRedirectToHTTPS(t *testing.T) {
+	secure := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
+	secure.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake
+	secure.StartTLS()
+	t.Cleanup(secure.Close)
+	plain := server(t, func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, secure.URL+"/", http.StatusFound)
+	})
+	p := newProber(t, plain.URL, nil)
+	if p.direct.std.Load() != nil {
+		t.Fatal("the standard transport was built before any https request")
+	}
+	// The test server's certificate is not trusted: the run reaches the
+	// TLS handshake of the second hop and fails there.
+	wantFail(t, runProbe(t, p, probeTimeout), probes.ReasonTLS, "certificate signed by unknown authority")
+	if p.direct.std.Load() == nil {
+		t.Error("the https hop did not use the standard transport")
 	}
 }

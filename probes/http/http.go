@@ -35,7 +35,7 @@ type prober struct {
 	tmpl      *http.Request // shared read-only; each run shallow-copies it
 	body      []byte
 	client    *http.Client
-	transport *http.Transport
+	direct    *directTransport
 	dialer    net.Dialer
 	resolver  *net.Resolver
 
@@ -110,10 +110,18 @@ func New(target string, c *Config) (probes.Prober, error) {
 		p.headerNotMatch = append(p.headerNotMatch, headerMatch{textproto.CanonicalMIMEHeaderKey(m.Header), m.Regexp.Regexp, m.AllowMissing})
 	}
 
-	if p.transport, err = p.newTransport(c); err != nil {
-		return nil, err
+	p.direct = &directTransport{dial: p.dial, proxied: c.ProxyURL != "", build: func() (*http.Transport, error) { return p.newTransport(c) }}
+	// The standard transport and its TLS config take about 1 KB; a
+	// plain-HTTP probe needs them only if redirected to https, so they
+	// are built then. Where settings can be wrong (files, a proxy) or an
+	// https target needs it anyway, it is built now, so that a problem
+	// shows when the config is loaded.
+	if u.Scheme == "https" || c.ProxyURL != "" || c.TLSConfig != (TLSConfig{}) {
+		if _, err := p.direct.standard(); err != nil {
+			return nil, err
+		}
 	}
-	p.client = &http.Client{Transport: &directTransport{std: p.transport, dial: p.dial}, CheckRedirect: p.checkRedirect}
+	p.client = &http.Client{Transport: p.direct, CheckRedirect: p.checkRedirect}
 
 	if p.body, err = requestBody(c); err != nil {
 		return nil, err
@@ -174,10 +182,12 @@ func requestHeader(c *Config, req *http.Request) (http.Header, error) {
 	return h, nil
 }
 
-// Close drops the transport's connections (there are none between runs,
-// but an abandoned dial may have finished late).
+// Close drops the standard transport's connections (there are none between
+// runs, but an abandoned dial may have finished late).
 func (p *prober) Close() error {
-	p.transport.CloseIdleConnections()
+	if t := p.direct.std.Load(); t != nil {
+		t.CloseIdleConnections()
+	}
 	return nil
 }
 
