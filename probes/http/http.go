@@ -32,12 +32,12 @@ import (
 // prober is everything a run needs, built once per config load so that a
 // run compiles, parses and allocates as little as it can.
 type prober struct {
-	tmpl      *http.Request // shared read-only; each run shallow-copies it
-	body      []byte
-	client    *http.Client
-	direct    *directTransport
-	dialer    net.Dialer
-	resolver  *net.Resolver
+	tmpl     *http.Request // shared read-only; each run shallow-copies it
+	body     []byte
+	client   *http.Client
+	direct   *directTransport
+	dialer   net.Dialer
+	resolver *net.Resolver
 
 	ipProtocol   string
 	ipFallback   bool
