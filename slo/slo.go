@@ -57,9 +57,28 @@ type Engine struct {
 // snapshot is one configuration's SLOs, swapped as a whole on Update so
 // Observe never waits for a reload.
 type snapshot struct {
-	slos  []*state
-	cfgs  []Config // copies of the states' configs, for matching without locks
-	cache sync.Map // probe name -> *match
+	slos []*state
+	cfgs []Config // copies of the states' configs, for matching without locks
+	// byProbe lists the SLOs naming each probe, selectors those with a
+	// probe selector, so that a probe's first run does not try every SLO.
+	byProbe   map[string][]int
+	selectors []int
+	cache     sync.Map // probe name -> *match
+}
+
+// index fills byProbe and selectors.
+func (s *snapshot) index() {
+	s.byProbe = map[string][]int{}
+	for i := range s.cfgs {
+		for _, p := range s.cfgs[i].Probes {
+			if l := s.byProbe[p]; len(l) == 0 || l[len(l)-1] != i {
+				s.byProbe[p] = append(l, i)
+			}
+		}
+		if len(s.cfgs[i].ProbeSelector) > 0 {
+			s.selectors = append(s.selectors, i)
+		}
+	}
 }
 
 type match struct {
@@ -133,6 +152,7 @@ func (e *Engine) Update(cfgs []Config) error {
 		}
 		next.slos, next.cfgs = append(next.slos, st), append(next.cfgs, cfg)
 	}
+	next.index()
 	e.snap.Store(next)
 	var removed []*state
 	for name, st := range byName {
@@ -198,9 +218,22 @@ func (e *Engine) Observe(ev Event) {
 	}
 	if m == nil || !maps.Equal(m.labels, ev.Labels) {
 		m = &match{labels: maps.Clone(ev.Labels)}
-		for i, st := range snap.slos {
+		// The SLOs naming the probe and those selecting by labels, in
+		// config order.
+		named, sel := snap.byProbe[ev.Probe], snap.selectors
+		for len(named) > 0 || len(sel) > 0 {
+			var i int
+			switch {
+			case len(sel) == 0 || len(named) > 0 && named[0] <= sel[0]:
+				i, named = named[0], named[1:]
+				if len(sel) > 0 && sel[0] == i {
+					sel = sel[1:]
+				}
+			default:
+				i, sel = sel[0], sel[1:]
+			}
 			if snap.cfgs[i].Matches(ev.Probe, ev.Labels) {
-				m.slos = append(m.slos, st)
+				m.slos = append(m.slos, snap.slos[i])
 			}
 		}
 		snap.cache.Store(ev.Probe, m)
