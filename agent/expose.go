@@ -2,11 +2,11 @@ package agent
 
 import (
 	"bufio"
-	"compress/gzip"
 	"io"
 	"log/slog"
 	"math"
 	"net/http"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -61,30 +61,22 @@ func (a *Agent) metricsHandler() http.Handler {
 func (e *exposition) serve(w http.ResponseWriter, r *http.Request, log *slog.Logger) {
 	h := w.Header()
 	h.Set("Content-Type", string(expfmt.NewFormat(expfmt.TypeTextPlain)))
-	var out io.Writer = w
-	var zw *gzip.Writer
+	// Writing the text and compressing or sending it run on goroutines
+	// of their own, so a large scrape uses every core.
+	var out io.WriteCloser
 	if gzipAccepted(r.Header.Get("Accept-Encoding")) {
 		h.Set("Content-Encoding", "gzip")
-		// The fastest level: at many probes compressing costs more
-		// than writing, and the text compresses well anyway.
-		zw, _ = gzip.NewWriterLevel(w, gzip.BestSpeed)
-		out = zw
+		out = newParallelGzip(w, runtime.GOMAXPROCS(0))
+	} else {
+		out = newAsyncWriter(w)
 	}
-	// Writing the text and compressing or sending it run on two
-	// goroutines, so a large scrape uses both cores.
-	aw := newAsyncWriter(out)
-	bw := bufio.NewWriterSize(aw, 64<<10)
+	bw := bufio.NewWriterSize(out, 64<<10)
 	if err := e.write(bw); err != nil {
 		log.Error("serving /metrics", "err", err)
 	}
 	err := bw.Flush()
-	if aerr := aw.Close(); err == nil {
-		err = aerr
-	}
-	if zw != nil {
-		if zerr := zw.Close(); err == nil {
-			err = zerr
-		}
+	if cerr := out.Close(); err == nil {
+		err = cerr
 	}
 	if err != nil {
 		log.Debug("serving /metrics", "err", err) // the scraper went away
