@@ -16,14 +16,13 @@ import (
 // which leaves the stream byte-aligned, so the chunks' outputs laid end to
 // end are one deflate stream any gzip reader takes.
 type parallelGzip struct {
-	w       io.Writer
-	buf     []byte        // text not yet handed to a chunk
-	order   chan *gzChunk // chunks in the order they are written out
-	slots   chan struct{} // bounds the chunks being compressed at once
-	done    chan error
-	crc     uint32
-	size    uint32
-	started bool
+	w     io.Writer
+	buf   []byte        // text not yet handed to a chunk
+	order chan *gzChunk // chunks in the order they are written out
+	slots chan struct{} // bounds the chunks being compressed at once
+	done  chan error
+	crc   uint32
+	size  uint32
 }
 
 type gzChunk struct {

@@ -178,3 +178,40 @@ func BenchmarkWriteText(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkFlush writes a minute of runs of many 30-day SLOs with full
+// history to the state file, as the agent does every minute.
+func BenchmarkFlush(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("slos=%d", n), func(b *testing.B) {
+			dir := b.TempDir()
+			store, err := OpenStore(dir, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer store.Close()
+			cfgs := make([]Config, n)
+			names := make([]string, n)
+			for i := range cfgs {
+				names[i] = fmt.Sprintf("slo-%05d", i)
+				cfgs[i] = Config{Name: names[i], Probes: []string{names[i]}, Objective: 99.9}
+			}
+			end := t0.Add(30 * 24 * time.Hour)
+			if err := store.WriteHistory(names, t0, end, func(time.Time) (uint32, uint32) { return 3, 3 }); err != nil {
+				b.Fatal(err)
+			}
+			c := newClock(end)
+			e := mustEngine(b, cfgs, store, c)
+			b.ReportAllocs()
+			for b.Loop() {
+				c.Add(time.Minute)
+				for _, name := range names {
+					e.Observe(Event{Probe: name, Success: true})
+				}
+				if err := e.Flush(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
