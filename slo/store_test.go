@@ -416,3 +416,29 @@ func TestRollingToCalendarKeepsHistory(t *testing.T) {
 		t.Errorf("after a restart as a calendar month: %d bad of %d runs, want %d of %d", s.Whole.Events-s.Whole.Good, s.Whole.Events, (10*1440+6)/7, total)
 	}
 }
+
+// Down for four days, longer than quarter hours are kept: the SLO window
+// takes the older runs from hours.
+func TestStoreRestartAfterDays(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	c := newClock(t0)
+	st := openStore(t, dir)
+	e := mustEngine(t, storeSLOs[:1], st, c)
+	runDays(e, c, t0, 5*1440)
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	c.Add(4 * 24 * time.Hour)
+	st = openStore(t, dir)
+	defer st.Close()
+	s := mustEngine(t, storeSLOs[:1], st, c).Status()[0]
+	if total, bad := uint64(5*1440*10), uint64((5*1440+6)/7); s.Whole.Events != total || s.Whole.Events-s.Whole.Good != bad {
+		t.Errorf("after four days down: %d bad of %d, want %d of %d", s.Whole.Events-s.Whole.Good, s.Whole.Events, bad, total)
+	}
+	if w := window(t, s, "3d"); w.HasData() {
+		t.Errorf("3d window after four days down: %+v", w)
+	}
+}
