@@ -71,10 +71,10 @@ How the figures are measured (all processes on 127.0.0.1 on this one machine):
   (99.9% over a rolling 30 days, default burn-rate alerts), once every probe has run: the
   median VmRSS of three readings, and the live Go heap (the heap the last GC found
   reachable: go_memstats_next_gc_bytes halved, GOGC being 100). Before the agent starts,
-  its state directory is given 30 days of every SLO's history (slo.Store.WriteHistory: 3
-  runs a minute, one in a thousand failed), so the SLO windows are full and their state is
-  resident as at steady state, not only allocated. Memory per probe is the difference
-  between the two sizes divided by the difference in probes.
+  its state directory is given 30 days of every SLO's history (slo.Store.WriteHistory: the
+  runs of the probe's interval, about one in a thousand failed), so the SLO windows are
+  full and their state is resident as at steady state, not only allocated. Memory per
+  probe is the difference between the two sizes divided by the difference in probes.
 - /metrics: the median of several full reads of /metrics at the largest N, once as
   Prometheus asks (OpenMetrics, gzip) and once as uncompressed text, after one untimed
   read. The first read in a minute also computes every SLO's windows, which later reads
