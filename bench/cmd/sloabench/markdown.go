@@ -20,7 +20,7 @@ func (r *results) markdown() string {
 		mode = "quick (rough numbers, one repetition)"
 	}
 	if r.memOnly {
-		mode += ", memory and /metrics only"
+		mode = "memory and /metrics only, " + mode
 	}
 	fmt.Fprintf(&b, "- command: `%s` (%s run, %s, started %s)\n", r.command, mode, r.took.Round(time.Second), r.started.UTC().Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(&b, "- machine: %s\n", machine())
