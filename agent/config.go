@@ -46,7 +46,10 @@ type AgentConfig struct {
 	// StateFlushInterval is how often SLO state is written to disk; a
 	// crash loses at most this much. The state is also written at exit.
 	StateFlushInterval conf.Duration `yaml:"state_flush_interval,omitempty"`
-	// MaxConcurrentRuns bounds the probe runs in flight at once.
+	// MaxConcurrentRuns bounds the probe runs in flight at once. The
+	// default leaves room for thousands of probes a second, whose runs
+	// bunch up behind a pause (a GC, a slow target) of a few
+	// milliseconds, while bounding what hanging targets can hold.
 	MaxConcurrentRuns int `yaml:"max_concurrent_runs,omitempty"`
 	// DefaultInterval and DefaultTimeout apply to probes that set none.
 	DefaultInterval conf.Duration `yaml:"default_interval,omitempty"`
@@ -72,7 +75,7 @@ type ProbeConfig struct {
 const (
 	DefaultInterval          = 30 * time.Second
 	DefaultTimeout           = 10 * time.Second
-	DefaultMaxConcurrentRuns = 100
+	DefaultMaxConcurrentRuns = 1000
 	DefaultStateDir          = "data"
 	DefaultStateFlush        = time.Minute
 )
