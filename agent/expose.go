@@ -4,10 +4,8 @@ import (
 	"bufio"
 	"io"
 	"log/slog"
-	"math"
 	"net/http"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -18,6 +16,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/sloagent/sloagent/internal/textfmt"
 	"github.com/sloagent/sloagent/probes"
 	"github.com/sloagent/sloagent/slo"
 )
@@ -239,7 +238,7 @@ func (c *probeCollector) writeText(w *bufio.Writer, constLabels prometheus.Label
 	var b []byte
 	for _, f := range fixed {
 		taken[f.name] = true
-		b = header(b[:0], f.name, f.help, f.typ)
+		b = textfmt.AppendHeader(b[:0], f.name, f.help, f.typ)
 		for i := range rows {
 			if v, ok := f.value(&rows[i]); ok {
 				b = end(open(b, f.name, rows[i].labels), v)
@@ -250,11 +249,11 @@ func (c *probeCollector) writeText(w *bufio.Writer, constLabels prometheus.Label
 	}
 
 	taken["probe_failures_total"] = true
-	b = header(b[:0], "probe_failures_total", helpFailures, "counter")
+	b = textfmt.AppendHeader(b[:0], "probe_failures_total", helpFailures, "counter")
 	for i := range rows {
 		for _, f := range rows[i].failures {
 			b = open(b, "probe_failures_total", rows[i].labels)
-			b = end(label(b, rows[i].labels, "reason", escape(f.reason)), float64(f.n))
+			b = end(label(b, rows[i].labels, "reason", textfmt.EscapeLabel(f.reason)), float64(f.n))
 		}
 		b = flush(w, b)
 	}
@@ -266,10 +265,10 @@ func (c *probeCollector) writeText(w *bufio.Writer, constLabels prometheus.Label
 	}
 	les := make([]string, len(durationBuckets)+1)
 	for i, le := range durationBuckets {
-		les[i] = string(appendFloat(nil, le))
+		les[i] = string(textfmt.AppendFloat(nil, le))
 	}
 	les[len(durationBuckets)] = "+Inf"
-	b = header(b[:0], hname, helpHistogram, "histogram")
+	b = textfmt.AppendHeader(b[:0], hname, helpHistogram, "histogram")
 	for i := range rows {
 		r := &rows[i]
 		var cum uint64
@@ -318,7 +317,7 @@ func (c *probeCollector) writeSamples(w *bufio.Writer, rows []row, taken map[str
 	}
 	var b []byte
 	for k, name := range names {
-		b = header(b[:0], name, helps[k], "gauge")
+		b = textfmt.AppendHeader(b[:0], name, helps[k], "gauge")
 		for _, m := range members[k] {
 			r := &rows[m.row]
 			s := &r.samples[m.sample]
@@ -327,7 +326,7 @@ func (c *probeCollector) writeSamples(w *bufio.Writer, rows []row, taken map[str
 			}
 			b = open(b, name, r.labels)
 			for _, l := range s.Labels {
-				b = label(b, r.labels, l.Name, escape(l.Value))
+				b = label(b, r.labels, l.Name, textfmt.EscapeLabel(l.Value))
 			}
 			b = flush(w, end(b, s.Value))
 		}
@@ -392,7 +391,7 @@ func renderLabels(constLabels prometheus.Labels, names, values []string) string 
 		}
 		sb.WriteString(p.k)
 		sb.WriteString(`="`)
-		sb.WriteString(escape(p.v))
+		sb.WriteString(textfmt.EscapeLabel(p.v))
 		sb.WriteByte('"')
 	}
 	return sb.String()
@@ -405,18 +404,6 @@ func flush(w *bufio.Writer, b []byte) []byte {
 	}
 	w.Write(b)
 	return b[:0]
-}
-
-func header(b []byte, name, help, typ string) []byte {
-	b = append(b, "# HELP "...)
-	b = append(b, name...)
-	b = append(b, ' ')
-	b = append(b, escapeHelp(help)...)
-	b = append(b, "\n# TYPE "...)
-	b = append(b, name...)
-	b = append(b, ' ')
-	b = append(b, typ...)
-	return append(b, '\n')
 }
 
 // open, label and end append one line in three steps:
@@ -440,40 +427,6 @@ func label(b []byte, labels, k, v string) []byte {
 
 func end(b []byte, v float64) []byte {
 	b = append(b, "} "...)
-	b = appendFloat(b, v)
+	b = textfmt.AppendFloat(b, v)
 	return append(b, '\n')
-}
-
-// appendFloat formats v as the text format does.
-func appendFloat(b []byte, v float64) []byte {
-	switch {
-	case math.IsNaN(v):
-		return append(b, "NaN"...)
-	case math.IsInf(v, 1):
-		return append(b, "+Inf"...)
-	case math.IsInf(v, -1):
-		return append(b, "-Inf"...)
-	case v == math.Trunc(v) && math.Abs(v) < 1e15:
-		return strconv.AppendInt(b, int64(v), 10) // counts: the common case
-	}
-	return strconv.AppendFloat(b, v, 'g', -1, 64)
-}
-
-var (
-	labelEscaper = strings.NewReplacer(`\`, `\\`, "\n", `\n`, `"`, `\"`)
-	helpEscaper  = strings.NewReplacer(`\`, `\\`, "\n", `\n`)
-)
-
-func escape(s string) string {
-	if !strings.ContainsAny(s, "\\\n\"") {
-		return s
-	}
-	return labelEscaper.Replace(s)
-}
-
-func escapeHelp(s string) string {
-	if !strings.ContainsAny(s, "\\\n") {
-		return s
-	}
-	return helpEscaper.Replace(s)
 }

@@ -2,9 +2,9 @@ package slo
 
 import (
 	"bufio"
-	"math"
-	"strconv"
 	"time"
+
+	"github.com/sloagent/sloagent/internal/textfmt"
 )
 
 // Metrics is one SLO's exported values at one moment: what Collector
@@ -225,10 +225,10 @@ func (e *Engine) WriteText(w *bufio.Writer, labels string) error {
 				b = append(b, '"')
 			}
 			b = append(b, "} "...)
-			b = appendFloat(b, v)
+			b = textfmt.AppendFloat(b, v)
 			return append(b, '\n')
 		}
-		b = append(b[:0], "# HELP "+f.name+" "+f.help+"\n# TYPE "+f.name+" "+f.typ+"\n"...)
+		b = textfmt.AppendHeader(b[:0], f.name, f.help, f.typ)
 		head, wrote := len(b), false
 		for j := range ms {
 			b = f.write(b, &ms[j], line)
@@ -248,19 +248,4 @@ func (e *Engine) WriteText(w *bufio.Writer, labels string) error {
 		}
 	}
 	return nil
-}
-
-// appendFloat formats v as the text format does.
-func appendFloat(b []byte, v float64) []byte {
-	switch {
-	case math.IsNaN(v):
-		return append(b, "NaN"...)
-	case math.IsInf(v, 1):
-		return append(b, "+Inf"...)
-	case math.IsInf(v, -1):
-		return append(b, "-Inf"...)
-	case v == math.Trunc(v) && math.Abs(v) < 1e15:
-		return strconv.AppendInt(b, int64(v), 10)
-	}
-	return strconv.AppendFloat(b, v, 'g', -1, 64)
 }
