@@ -3,8 +3,6 @@ package agent
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,27 +21,7 @@ import (
 func BenchmarkMetricsSLOs(b *testing.B) {
 	res, url := benchResult(b)
 	for _, n := range []int{1000, 10000} {
-		a := benchAgentSLOs(b, n, url, res)
-		h := a.Handler()
-		for _, format := range []struct{ name, accept, encoding string }{
-			{"text", "text/plain;version=0.0.4", "identity"},
-			{"prometheus", "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1", "gzip"},
-		} {
-			b.Run(fmt.Sprintf("probes=%d/%s", n, format.name), func(b *testing.B) {
-				req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
-				req.Header.Set("Accept", format.accept)
-				req.Header.Set("Accept-Encoding", format.encoding)
-				b.ReportAllocs()
-				for b.Loop() {
-					w := &discardWriter{header: http.Header{}}
-					h.ServeHTTP(w, req)
-					if w.status != 0 && w.status != http.StatusOK {
-						b.Fatalf("status %d", w.status)
-					}
-					b.SetBytes(w.n)
-				}
-			})
-		}
+		benchScrapes(b, fmt.Sprintf("probes=%d", n), benchAgentSLOs(b, n, url, res).Handler())
 	}
 }
 
