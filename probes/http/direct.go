@@ -63,23 +63,21 @@ var (
 var longAgo = time.Unix(1, 0)
 
 func (t *directTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	closeBody := func() { // a RoundTripper closes the request body, even on error
+		if req.Body != nil {
+			req.Body.Close()
+		}
+	}
 	if req.URL.Scheme != "http" || t.proxied {
 		std, err := t.standard()
 		if err != nil {
-			if req.Body != nil {
-				req.Body.Close()
-			}
+			closeBody()
 			return nil, err
 		}
 		return std.RoundTrip(req)
 	}
 	ctx := req.Context()
 	trace := httptrace.ContextClientTrace(ctx)
-	closeBody := func() {
-		if req.Body != nil {
-			req.Body.Close()
-		}
-	}
 	if trace != nil && trace.GetConn != nil {
 		trace.GetConn(req.URL.Host)
 	}
