@@ -135,28 +135,12 @@ func TestMemoryPerSLO(t *testing.T) {
 // computes every SLO's windows; later ones in the minute reuse them.
 func BenchmarkWriteText(b *testing.B) {
 	for _, n := range []int{1000, 10000} {
-		dir := b.TempDir()
-		store, err := OpenStore(dir, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		cfgs := make([]Config, n)
-		names := make([]string, n)
-		for i := range cfgs {
-			names[i] = fmt.Sprintf("slo-%05d", i)
-			cfgs[i] = Config{Name: names[i], Probes: []string{names[i]}, Objective: 99.9}
-		}
-		end := t0.Add(30 * 24 * time.Hour)
-		if err := store.WriteHistory(names, t0, end, func(m time.Time) (uint32, uint32) {
+		e, c, store, _ := fullSLOs(b, n, func(m time.Time) (uint32, uint32) {
 			if m.Unix()/60%1000 == 0 {
 				return 2, 3
 			}
 			return 3, 3
-		}); err != nil {
-			b.Fatal(err)
-		}
-		c := newClock(end)
-		e := mustEngine(b, cfgs, store, c)
+		})
 		store.Close()
 		for _, newMinute := range []bool{false, true} {
 			name := fmt.Sprintf("slos=%d/cached", n)
@@ -184,24 +168,8 @@ func BenchmarkWriteText(b *testing.B) {
 func BenchmarkFlush(b *testing.B) {
 	for _, n := range []int{1000, 10000} {
 		b.Run(fmt.Sprintf("slos=%d", n), func(b *testing.B) {
-			dir := b.TempDir()
-			store, err := OpenStore(dir, nil)
-			if err != nil {
-				b.Fatal(err)
-			}
+			e, c, store, names := fullSLOs(b, n, func(time.Time) (uint32, uint32) { return 3, 3 })
 			defer store.Close()
-			cfgs := make([]Config, n)
-			names := make([]string, n)
-			for i := range cfgs {
-				names[i] = fmt.Sprintf("slo-%05d", i)
-				cfgs[i] = Config{Name: names[i], Probes: []string{names[i]}, Objective: 99.9}
-			}
-			end := t0.Add(30 * 24 * time.Hour)
-			if err := store.WriteHistory(names, t0, end, func(time.Time) (uint32, uint32) { return 3, 3 }); err != nil {
-				b.Fatal(err)
-			}
-			c := newClock(end)
-			e := mustEngine(b, cfgs, store, c)
 			b.ReportAllocs()
 			for b.Loop() {
 				c.Add(time.Minute)
@@ -214,4 +182,27 @@ func BenchmarkFlush(b *testing.B) {
 			}
 		})
 	}
+}
+
+// fullSLOs is an engine of n 30-day SLOs (one probe each, named as the
+// SLO) whose store holds 30 days of history with runs(minute) good and
+// total runs a minute, on a clock at the end of that history.
+func fullSLOs(b *testing.B, n int, runs func(time.Time) (good, total uint32)) (*Engine, *clock, *Store, []string) {
+	b.Helper()
+	store, err := OpenStore(b.TempDir(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfgs := make([]Config, n)
+	names := make([]string, n)
+	for i := range cfgs {
+		names[i] = fmt.Sprintf("slo-%05d", i)
+		cfgs[i] = Config{Name: names[i], Probes: []string{names[i]}, Objective: 99.9}
+	}
+	end := t0.Add(30 * 24 * time.Hour)
+	if err := store.WriteHistory(names, t0, end, runs); err != nil {
+		b.Fatal(err)
+	}
+	c := newClock(end)
+	return mustEngine(b, cfgs, store, c), c, store, names
 }
