@@ -22,12 +22,8 @@ func newWorkers(idle time.Duration) *workers {
 }
 
 // Go runs f on an idle worker, or on a new one if none is idle: it never
-// waits. A nil *workers runs f on a goroutine of its own.
+// waits.
 func (w *workers) Go(f func()) {
-	if w == nil {
-		go f()
-		return
-	}
 	select {
 	case w.tasks <- f:
 	default:
