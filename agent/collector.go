@@ -6,7 +6,6 @@ import (
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 )
 
 // probeCollector exports every probe's state at scrape time. Series are
@@ -117,8 +116,9 @@ func (c *probeCollector) Collect(ch chan<- prometheus.Metric) {
 				ch <- m
 			}
 		}
+		hist := s.duration.metric(c.histogram, values)
 		s.mu.Unlock()
-		ch <- labelled{desc: c.histogram, inner: s.duration, pairs: prometheus.MakeLabelPairs(c.histogram, values)}
+		ch <- hist
 	}
 }
 
@@ -135,24 +135,6 @@ func (c *probeCollector) sampleDesc(name, help string, labels []string) *prometh
 		c.descs[key] = d
 	}
 	return d
-}
-
-// labelled exports an unlabelled metric (a probe's own histogram) under the
-// collector's labels.
-type labelled struct {
-	desc  *prometheus.Desc
-	inner prometheus.Metric
-	pairs []*dto.LabelPair
-}
-
-func (l labelled) Desc() *prometheus.Desc { return l.desc }
-
-func (l labelled) Write(m *dto.Metric) error {
-	if err := l.inner.Write(m); err != nil {
-		return err
-	}
-	m.Label = l.pairs
-	return nil
 }
 
 func boolFloat(b bool) float64 {

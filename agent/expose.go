@@ -211,7 +211,7 @@ type row struct {
 	skipped  uint64
 	failures []reasonCount
 	samples  []probes.Sample // never modified once recorded
-	buckets  []uint64        // as probeState.buckets
+	buckets  []uint64        // as durationHistogram.classic
 	sum      float64
 }
 
@@ -362,7 +362,7 @@ func (c *probeCollector) rows(constLabels prometheus.Labels) []row {
 		if s.hasRun {
 			r.samples = s.last.Samples
 		}
-		r.buckets, r.sum = append([]uint64(nil), s.buckets...), s.durSum
+		r.buckets, r.sum = append([]uint64(nil), s.duration.classic...), s.duration.sum
 		s.mu.Unlock()
 		sort.Slice(r.failures, func(a, b int) bool { return r.failures[a].reason < r.failures[b].reason })
 	}

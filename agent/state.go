@@ -1,12 +1,9 @@
 package agent
 
 import (
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sloagent/sloagent/probes"
 )
@@ -27,26 +24,14 @@ type probeState struct {
 	failures   map[string]uint64 // by reason
 	skipped    uint64
 	lastChange time.Time // when success last flipped
-	duration   prometheus.Histogram
-	// buckets (not cumulative, +Inf last) and durSum mirror duration's
-	// classic buckets, so /metrics can write them without building the
-	// whole histogram, native buckets and all, for every probe.
-	buckets []uint64
-	durSum  float64
+	duration   *durationHistogram
 }
 
 func newProbeState(name string) *probeState {
 	return &probeState{
 		name:     name,
 		failures: map[string]uint64{},
-		buckets:  make([]uint64, len(durationBuckets)+1),
-		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:                            "probe_run_duration_seconds",
-			Buckets:                         durationBuckets,
-			NativeHistogramBucketFactor:     1.1,
-			NativeHistogramMaxBucketNumber:  100,
-			NativeHistogramMinResetDuration: time.Hour,
-		}),
+		duration: newDurationHistogram(time.Now()),
 	}
 }
 
@@ -56,7 +41,6 @@ var durationBuckets = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10
 // record stores a finished run and reports whether its success differs from
 // the previous run's (false for the first run).
 func (s *probeState) record(res probes.Result, start time.Time) (changed, first bool) {
-	s.duration.Observe(res.Duration.Seconds())
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	first = !s.hasRun
@@ -66,9 +50,7 @@ func (s *probeState) record(res probes.Result, start time.Time) (changed, first 
 	}
 	s.last, s.lastStart, s.hasRun = res, start, true
 	s.runs++
-	d := res.Duration.Seconds()
-	s.buckets[sort.SearchFloat64s(durationBuckets, d)]++ // le is inclusive
-	s.durSum += d
+	s.duration.observe(res.Duration.Seconds())
 	if !res.Success {
 		s.failures[res.Reason]++
 	}
