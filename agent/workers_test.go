@@ -58,3 +58,46 @@ func TestIdleWorkersExit(t *testing.T) {
 		t.Errorf("%d goroutines left after the idle time, want %d", n, before)
 	}
 }
+
+// After a burst, steady work one function at a time must keep one worker,
+// not every goroutine the burst started.
+func TestWorkersShrinkAfterBurst(t *testing.T) {
+	w := newWorkers(50 * time.Millisecond)
+	const n = 20
+	var started, done sync.WaitGroup
+	block := make(chan struct{})
+	started.Add(n)
+	done.Add(n)
+	for range n {
+		w.Go(func() {
+			started.Done()
+			<-block
+			done.Done()
+		})
+	}
+	started.Wait()
+	close(block)
+	done.Wait()
+	idle := func() int {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		return len(w.ready)
+	}
+	for idle() < n {
+		time.Sleep(time.Millisecond) // the workers are getting back to waiting
+	}
+
+	// One function every millisecond: each worker would get one well
+	// within the idle time if they took turns.
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		ran := make(chan struct{})
+		w.Go(func() { close(ran) })
+		<-ran
+		time.Sleep(time.Millisecond)
+		if idle() <= 1 {
+			return
+		}
+	}
+	t.Errorf("%d idle workers after steady work, want at most 1", idle())
+}
