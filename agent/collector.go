@@ -100,7 +100,8 @@ func (c *probeCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(c.skipped, prometheus.CounterValue, float64(s.skipped), values...)
 		if s.hasRun {
-			for _, smp := range s.last.Samples {
+			for i := range s.samples.len() {
+				smp := s.samples.at(i)
 				names := make([]string, 0, len(c.labelNames)+len(smp.Labels))
 				vals := append(make([]string, 0, cap(names)), values...)
 				names = append(names, c.labelNames...)

@@ -210,8 +210,8 @@ type row struct {
 	runs     uint64
 	skipped  uint64
 	failures []reasonCount
-	samples  []probes.Sample // never modified once recorded
-	buckets  []uint64        // as durationHistogram.classic
+	samples  sampleSet
+	buckets  []uint64 // as durationHistogram.classic
 	sum      float64
 }
 
@@ -295,8 +295,9 @@ func (c *probeCollector) writeSamples(w *bufio.Writer, rows []row, taken map[str
 	var members [][]ref
 	index := map[string]int{}
 	for i := range rows {
-		for j := range rows[i].samples {
-			s := &rows[i].samples[j]
+		set := rows[i].samples
+		for j := range set.len() {
+			s := &set.layout.samples[j]
 			k, seen := index[s.Name]
 			if !seen {
 				k = -1
@@ -320,7 +321,7 @@ func (c *probeCollector) writeSamples(w *bufio.Writer, rows []row, taken map[str
 		b = textfmt.AppendHeader(b[:0], name, helps[k], "gauge")
 		for _, m := range members[k] {
 			r := &rows[m.row]
-			s := &r.samples[m.sample]
+			s := &r.samples.layout.samples[m.sample]
 			if !validLabels(s.Labels) {
 				continue
 			}
@@ -328,7 +329,7 @@ func (c *probeCollector) writeSamples(w *bufio.Writer, rows []row, taken map[str
 			for _, l := range s.Labels {
 				b = label(b, r.labels, l.Name, textfmt.EscapeLabel(l.Value))
 			}
-			b = flush(w, end(b, s.Value))
+			b = flush(w, end(b, r.samples.values[m.sample]))
 		}
 		w.Write(b)
 	}
@@ -360,7 +361,7 @@ func (c *probeCollector) rows(constLabels prometheus.Labels) []row {
 			r.failures = append(r.failures, reasonCount{reason, n})
 		}
 		if s.hasRun {
-			r.samples = s.last.Samples
+			r.samples = s.samples
 		}
 		r.buckets, r.sum = append([]uint64(nil), s.duration.classic...), s.duration.sum
 		s.mu.Unlock()

@@ -17,7 +17,8 @@ type probeState struct {
 
 	mu         sync.Mutex
 	cfg        *ProbeConfig
-	last       probes.Result
+	last       probes.Result // Samples are kept in samples
+	samples    sampleSet
 	lastStart  time.Time
 	hasRun     bool
 	runs       uint64
@@ -48,6 +49,8 @@ func (s *probeState) record(res probes.Result, start time.Time) (changed, first 
 	if changed || first {
 		s.lastChange = start
 	}
+	s.samples = compact(s.samples.layout, res.Samples)
+	res.Samples = nil
 	s.last, s.lastStart, s.hasRun = res, start, true
 	s.runs++
 	s.duration.observe(res.Duration.Seconds())
