@@ -212,6 +212,9 @@ func (st *state) restore(data stored, now int64) {
 // constant time per matching SLO.
 func (e *Engine) Observe(ev Event) {
 	snap := e.snap.Load()
+	if len(snap.slos) == 0 {
+		return // nothing to count, nor to remember per probe
+	}
 	var m *match
 	if v, ok := snap.cache.Load(ev.Probe); ok {
 		m = v.(*match)
