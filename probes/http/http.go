@@ -153,7 +153,15 @@ func requestBody(c *Config) ([]byte, error) {
 	return b, nil
 }
 
+// defaultHeader is the request header of every probe that adds nothing to
+// it, shared rather than a map per probe. Nothing changes a request's
+// header once built: net/http copies it before adding to it.
+var defaultHeader = http.Header{"User-Agent": {UserAgent}}
+
 func requestHeader(c *Config, req *http.Request) (http.Header, error) {
+	if len(c.Headers) == 0 && c.Compression == "" && c.BasicAuth == nil && c.BearerToken == "" && c.BearerTokenFile == "" {
+		return defaultHeader, nil
+	}
 	h := http.Header{"User-Agent": {UserAgent}}
 	for k, v := range c.Headers {
 		if strings.EqualFold(k, "Host") {

@@ -263,6 +263,13 @@ func TestRedirects(t *testing.T) {
 	if sample(t, res, MetricRedirects) != 11 || sample(t, res, MetricStatusCode) != 302 {
 		t.Errorf("loop: redirects %v status %v", sample(t, res, MetricRedirects), sample(t, res, MetricStatusCode))
 	}
+
+	// Probes without headers of their own share one request header:
+	// redirects and credentials in the URL must not write into it.
+	wantSuccess(t, probe(t, strings.Replace(s.URL, "://", "://user:pw@", 1)+"/a", nil))
+	if len(defaultHeader) != 1 || defaultHeader.Get("User-Agent") != UserAgent {
+		t.Errorf("the shared request header changed: %v", defaultHeader)
+	}
 }
 
 func TestHTTPVersions(t *testing.T) {
