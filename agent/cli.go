@@ -133,6 +133,9 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	opts.Logger = log
+	if from, to := setProcs(); to != from {
+		log.Debug("raised GOMAXPROCS so that the garbage collector marks on a worker of its own", "from", from, "to", to)
+	}
 	if isSvc, _ := service.IsService(); isSvc {
 		return runService(opts)
 	}
