@@ -54,9 +54,11 @@ How the figures are measured (all processes on 127.0.0.1 on this one machine):
 - Timed out: sloagent's probe_failures_total{reason="timeout"}; a /probe answer with
   probe_success 0 after the timeout for blackbox_exporter; a deadline error for the loop.
 - Highest sustained rate: rates doubling from 1,000/s until one fails, then bisected in
-  steps of 250/s. A rate passes if the target served at least 97% of it, no run failed or
-  timed out and at most 1% started more than 10 ms late (lag p99 under 10 ms); the full run
-  tries a failing rate a second time. The target and the generator share the 2 cores with
+  steps of 250/s, each rate judged on a 10 s window after 8 s of warm-up (the first seconds
+  after starting thousands of new probes are a start-up transient, not a sustained rate).
+  A rate passes if the target served at least 97% of it, no run failed or timed out and at
+  most 1% started more than 10 ms late (lag p99 under 10 ms); the full run tries a failing
+  rate a second time. The target and the generator share the 2 cores with
   the system under test.
 - Duration error: a second target answers 100 ms after a request arrives (it sleeps and
   spins the last millisecond) and records how long it really took from accepting the
