@@ -60,7 +60,7 @@ func main() {
 	fs.StringVar(&b.binDir, "bin", "", "Directory holding the sloagent, benchtarget and benchgen binaries.")
 	fs.StringVar(&b.blackbox, "blackbox", "/usr/bin/prometheus-blackbox-exporter", "blackbox_exporter binary.")
 	fs.StringVar(&b.work, "work", "", "Work directory for configs and logs (default: a new temporary one).")
-	quick := fs.Bool("quick", false, "A short run (about 3 minutes) for trying the harness; numbers are rough.")
+	quick := fs.Bool("quick", false, "A short run (about 4 minutes) for trying the harness; numbers are rough.")
 	out := fs.String("out", "bench/results/latest.md", "File to write the results table to.")
 	command := fs.String("command", "bench/run", "The command line to print in the results.")
 	revision := fs.String("revision", "unknown", "The revision of sloagent measured, to print in the results.")
