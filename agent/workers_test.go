@@ -7,15 +7,12 @@ import (
 	"time"
 )
 
-func TestWorkersRunEverythingWithoutWaiting(t *testing.T) {
-	w := newWorkers(time.Minute)
+// burst runs n functions at once on w, each blocking until all have
+// started, and returns when all are done.
+func burst(w *workers, n int) {
+	var started, done sync.WaitGroup
 	block := make(chan struct{})
-	var started sync.WaitGroup
-	// Busy workers must not hold up new work: each of these blocks until
-	// all of them have started.
-	const n = 50
 	started.Add(n)
-	var done sync.WaitGroup
 	done.Add(n)
 	for range n {
 		w.Go(func() {
@@ -27,9 +24,17 @@ func TestWorkersRunEverythingWithoutWaiting(t *testing.T) {
 	started.Wait()
 	close(block)
 	done.Wait()
+}
+
+func TestWorkersRunEverythingWithoutWaiting(t *testing.T) {
+	w := newWorkers(time.Minute)
+	// Busy workers must not hold up new work.
+	const n = 50
+	burst(w, n)
 
 	// Now idle, the workers take new work rather than new goroutines.
 	before := runtime.NumGoroutine()
+	var done sync.WaitGroup
 	done.Add(n)
 	for range n {
 		w.Go(done.Done)
@@ -64,20 +69,7 @@ func TestIdleWorkersExit(t *testing.T) {
 func TestWorkersShrinkAfterBurst(t *testing.T) {
 	w := newWorkers(50 * time.Millisecond)
 	const n = 20
-	var started, done sync.WaitGroup
-	block := make(chan struct{})
-	started.Add(n)
-	done.Add(n)
-	for range n {
-		w.Go(func() {
-			started.Done()
-			<-block
-			done.Done()
-		})
-	}
-	started.Wait()
-	close(block)
-	done.Wait()
+	burst(w, n)
 	idle := func() int {
 		w.mu.Lock()
 		defer w.mu.Unlock()
