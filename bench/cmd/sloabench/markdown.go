@@ -35,7 +35,10 @@ How the figures are measured (all processes on 127.0.0.1 on this one machine):
 
 - The target is bench/cmd/benchtarget: a small Go server answering every GET with a 1 KB body
   written ahead of time, closing the connection, and counting what it served; its count gives
-  the rate really achieved. Its own CPU cost is shown in the last row.
+  the rate really achieved. Its own CPU cost is shown in the last row. Every rate
+  measurement starts a target of its own on a new port: a port that took tens of thousands
+  of connections in the last minute keeps them in TIME_WAIT, and on loopback that makes
+  each new connection costlier for the system connecting.
 - A rate of R probes/s is R probes at a 1 s interval (timeout 900 ms), each opening a new TCP
   connection. The schedule is sloagent's: each probe at an offset within the interval from a
   hash of its name; the load generator (bench/cmd/benchgen) follows the same schedule for
