@@ -1,6 +1,11 @@
 package agent
 
-import "testing"
+import (
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+)
 
 func TestProcsFor(t *testing.T) {
 	for _, c := range []struct {
@@ -20,6 +25,29 @@ func TestProcsFor(t *testing.T) {
 	} {
 		if got := procsFor(c.env, c.procs, c.cpus); got != c.want {
 			t.Errorf("procsFor(%q, %d, %d) = %d, want %d", c.env, c.procs, c.cpus, got, c.want)
+		}
+	}
+}
+
+// The agent binary runs with the Ps procsFor chooses, and keeps a
+// GOMAXPROCS set in its environment.
+func TestBinaryGOMAXPROCS(t *testing.T) {
+	cpus := runtime.NumCPU()
+	for _, c := range []struct{ env, want string }{
+		{"", strconv.Itoa(procsFor("", cpus, cpus))},
+		{"1", "1"},
+	} {
+		t.Setenv("GOMAXPROCS", c.env)
+		p := startBinary(t)
+		_, body := get(t, "http://"+p.addr+"/metrics")
+		var got string
+		for _, line := range strings.Split(body, "\n") {
+			if strings.HasPrefix(line, "go_sched_gomaxprocs_threads") {
+				got = line[strings.LastIndexByte(line, ' ')+1:]
+			}
+		}
+		if got != c.want {
+			t.Errorf("GOMAXPROCS=%q on %d CPUs: go_sched_gomaxprocs_threads %q, want %s", c.env, cpus, got, c.want)
 		}
 	}
 }
