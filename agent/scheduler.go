@@ -43,26 +43,45 @@ func newScheduler(states []*probeState, probers map[string]probes.Prober, now fu
 		iv := st.cfg.Interval.D()
 		j := &job{state: st, prober: probers[st.name], interval: iv, timeout: st.cfg.Timeout.D(), labels: st.cfg.Labels,
 			offset: offsetOf(st.name, iv)}
-		j.next = nextSlot(t, iv, j.offset)
 		st.mu.Lock()
 		fresh := !st.hasRun
 		st.mu.Unlock()
-		if fresh {
-			// A probe that never ran gets a first run soon, spread
-			// over at most startSpread, rather than up to a whole
-			// interval after the agent starts or the probe is added.
-			if early := t.Add(j.offset % min(iv, startSpread)); early.Before(j.next) {
-				j.next = early
-			}
-		}
+		j.next = firstRun(t, iv, j.offset, fresh)
 		s.jobs = append(s.jobs, j)
 	}
 	heap.Init(&s.jobs)
 	return s
 }
 
-// startSpread bounds how long after start a new probe first runs.
+// startSpread bounds how long after start a probe that never ran first
+// runs.
 const startSpread = 10 * time.Second
+
+// firstRun is when a probe first runs once the scheduler starts at t: its
+// slot, or, for a probe that never ran and whose interval is longer than
+// startSpread, a slot on a startSpread grid if that comes sooner, so a new
+// hourly probe does not wait up to an hour for its first result.
+//
+// Probes with shorter intervals start in their own slots. Running them early
+// at t plus their offset would keep them off their slots for good: the
+// probes would crowd into part of the interval, twice as dense as planned,
+// and leave the rest of it empty.
+func firstRun(t time.Time, interval, offset time.Duration, fresh bool) time.Time {
+	next := nextSlot(t, interval, offset)
+	if fresh && interval > startSpread {
+		if early := nextSlot(t, startSpread, offset%startSpread); early.Before(next) {
+			return early
+		}
+	}
+	return next
+}
+
+// following is the slot of the run after one planned for planned: one
+// interval on from a run in its slot, and after an early first run the
+// first slot at least half an interval on.
+func following(planned time.Time, interval, offset time.Duration) time.Time {
+	return nextSlot(planned.Add(interval/2), interval, offset)
+}
 
 // offsetOf spreads probes over their interval by a hash of the name.
 func offsetOf(name string, interval time.Duration) time.Duration {
@@ -109,7 +128,7 @@ func (s *scheduler) run(ctx context.Context) {
 		// Plan the next run from the slot, not from now, so a late
 		// dispatch does not shift the probe's phase; slots missed by
 		// a long stall are dropped rather than run in a burst.
-		j.next = planned.Add(j.interval)
+		j.next = following(planned, j.interval, j.offset)
 		if now := s.now(); !j.next.After(now) {
 			j.next = nextSlot(now, j.interval, j.offset)
 		}

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"testing"
@@ -43,6 +44,63 @@ func TestOffsetsSpreadProbes(t *testing.T) {
 	}
 	if offsetOf("x", iv) != offsetOf("x", iv) {
 		t.Error("offset is not stable")
+	}
+}
+
+// Runs of many probes fall evenly over the interval, from the first runs on
+// and whatever the phase of the start time within the interval.
+func TestRunsSpreadEvenlyOverInterval(t *testing.T) {
+	const n, buckets = 4000, 10
+	iv := time.Second
+	for _, phase := range []time.Duration{0, 150 * time.Millisecond, 500 * time.Millisecond, 850 * time.Millisecond} {
+		start := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC).Add(phase)
+		// counts[r][b]: runs of round r (the first three) in bucket b
+		// of the interval that follows start + r intervals.
+		var counts [3][buckets]int
+		for i := range n {
+			off := offsetOf(fmt.Sprintf("p%05d", i), iv)
+			next := firstRun(start, iv, off, true)
+			for r := range counts {
+				from := start.Add(time.Duration(r) * iv)
+				if d := next.Sub(from); d < 0 || d >= iv {
+					t.Fatalf("phase %s: probe %d round %d runs at %s, not in [%s, +%s)", phase, i, r, next, from, iv)
+				} else {
+					counts[r][d*buckets/iv]++
+				}
+				next = following(next, iv, off)
+			}
+		}
+		for r, c := range counts {
+			for b, k := range c {
+				if k < n/buckets*3/4 || k > n/buckets*5/4 {
+					t.Errorf("phase %s, round %d: %d runs in tenth %d of the interval, want about %d: %v", phase, r, k, b, n/buckets, c)
+					break
+				}
+			}
+		}
+	}
+}
+
+// A probe that never ran and has a long interval runs within startSpread,
+// then in its own slots.
+func TestLongIntervalProbeRunsSoonThenInSlot(t *testing.T) {
+	iv := time.Hour
+	off := offsetOf("hourly", iv)
+	start := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC).Add(off + time.Second) // just past its slot
+	first := firstRun(start, iv, off, true)
+	if d := first.Sub(start); d < 0 || d >= startSpread {
+		t.Fatalf("first run %s after start, want within %s", d, startSpread)
+	}
+	second := following(first, iv, off)
+	if second != nextSlot(first, iv, off) || second.Sub(first) < iv/2 {
+		t.Errorf("second run at %s, %s after the first; want its slot, at least half an interval on", second, second.Sub(first))
+	}
+	if third := following(second, iv, off); third.Sub(second) != iv {
+		t.Errorf("third run %s after the second, want %s", third.Sub(second), iv)
+	}
+	// A probe that has run waits for its slot.
+	if got, want := firstRun(start, iv, off, false), nextSlot(start, iv, off); got != want {
+		t.Errorf("probe that ran: first run %s, want its slot %s", got, want)
 	}
 }
 
