@@ -7,11 +7,10 @@ import (
 
 // gcDedicatedProcs is the fewest Ps at which Go's garbage collector marks
 // with a dedicated worker, a quarter of the Ps. Below it, it marks with
-// fractional workers on every P, in turns with the goroutines: on a
-// two-core host at 4,000 probes/s those turns held up runs for tens of
-// milliseconds at each collection, and 2 to 20% of runs started more than
-// 10 ms late. With four Ps, one of them marks and the kernel shares the
-// cores among them: under 1% started late.
+// fractional workers on every P, in turns with the goroutines, and holds up
+// runs at each collection: on a two-core host at 6,000 probes/s, 0.24% and
+// 8% of runs started more than 10 ms late in two windows with 2 Ps, and
+// 0.06% in both with 4 Ps, where one P marks and the kernel shares the cores.
 const gcDedicatedProcs = 4
 
 // procsFor is the GOMAXPROCS the agent runs with, given the GOMAXPROCS
