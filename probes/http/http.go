@@ -162,7 +162,7 @@ func requestHeader(c *Config, req *http.Request) (http.Header, error) {
 	if len(c.Headers) == 0 && c.Compression == "" && c.BasicAuth == nil && c.BearerToken == "" && c.BearerTokenFile == "" {
 		return defaultHeader, nil
 	}
-	h := http.Header{"User-Agent": {UserAgent}}
+	h := defaultHeader.Clone()
 	for k, v := range c.Headers {
 		if strings.EqualFold(k, "Host") {
 			req.Host = v
