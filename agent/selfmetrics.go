@@ -18,8 +18,6 @@ type selfMetrics struct {
 	reloadOK        prometheus.Gauge
 	reloadTimestamp prometheus.Gauge
 	reloads         *prometheus.CounterVec
-	lag             prometheus.Histogram
-	inFlight        prometheus.Gauge
 	probes          prometheus.Gauge
 }
 
@@ -43,18 +41,6 @@ func newSelfMetrics() *selfMetrics {
 			Name: "sloagent_config_reloads_total",
 			Help: "Attempts to load the config, by result.",
 		}, []string{"result"}),
-		lag: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:                            "sloagent_scheduler_lag_seconds",
-			Help:                            "How late probe runs started: actual start minus planned start.",
-			Buckets:                         []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 5},
-			NativeHistogramBucketFactor:     1.1,
-			NativeHistogramMaxBucketNumber:  100,
-			NativeHistogramMinResetDuration: time.Hour,
-		}),
-		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "sloagent_runs_in_flight",
-			Help: "Probe runs in progress now.",
-		}),
 		probes: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "sloagent_probes",
 			Help: "Probes in the running config.",
@@ -67,7 +53,7 @@ func newSelfMetrics() *selfMetrics {
 }
 
 func (m *selfMetrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.buildInfo, m.reloadOK, m.reloadTimestamp, m.reloads, m.lag, m.inFlight, m.probes}
+	return []prometheus.Collector{m.buildInfo, m.reloadOK, m.reloadTimestamp, m.reloads, m.probes}
 }
 
 func (m *selfMetrics) reloaded(ok bool, at time.Time) {

@@ -179,8 +179,7 @@ func (r *run) execute(ctx context.Context) probes.Result {
 		err := r.step(steps, s)
 		took := time.Since(t0)
 		samples = append(samples, probes.Sample{
-			Name:   "probe_browser_step_duration_seconds",
-			Help:   "Duration of each step of the browser journey in the last run.",
+			Name:   MetricStepDuration,
 			Labels: []probes.Label{{Name: "step", Value: s.name}},
 			Value:  took.Seconds(),
 		})
@@ -219,8 +218,8 @@ func (r *run) execute(ctx context.Context) probes.Result {
 	console, consoleErrors, failed, failedCount := r.rec.snapshot()
 	res.Samples = append(samples, timingSamples(tm)...)
 	res.Samples = append(res.Samples,
-		probes.Sample{Name: "probe_browser_console_errors", Help: "Console errors and uncaught exceptions in the last browser run.", Value: float64(consoleErrors)},
-		probes.Sample{Name: "probe_browser_failed_requests", Help: "Requests that failed or got a status of 400 or more in the last browser run.", Value: float64(failedCount)},
+		probes.Sample{Name: MetricConsoleErrors, Value: float64(consoleErrors)},
+		probes.Sample{Name: MetricFailedRequests, Value: float64(failedCount)},
 	)
 	if !res.Success && pageOK {
 		if png, err := chromedp.Run(dctx, chromedp.CaptureScreenshot()); err == nil {
@@ -244,24 +243,22 @@ func (r *run) execute(ctx context.Context) probes.Result {
 // not report is left out rather than exported as zero.
 func timingSamples(t timings) []probes.Sample {
 	var out []probes.Sample
-	add := func(v *float64, name, help, label, value string, scale float64) {
+	add := func(v *float64, name, label, value string, scale float64) {
 		if v == nil {
 			return
 		}
-		s := probes.Sample{Name: name, Help: help, Value: *v * scale}
+		s := probes.Sample{Name: name, Value: *v * scale}
 		if label != "" {
 			s.Labels = []probes.Label{{Name: label, Value: value}}
 		}
 		out = append(out, s)
 	}
-	const nav = "Navigation timing of the last page of the browser journey, from the start of its navigation."
-	const vital = "Web Vitals of the last page of the browser journey: largest and first contentful paint, and interaction to next paint when the journey interacted."
-	add(t.TTFB, "probe_browser_navigation_seconds", nav, "phase", "ttfb", 1e-3)
-	add(t.DCL, "probe_browser_navigation_seconds", nav, "phase", "dom_content_loaded", 1e-3)
-	add(t.Load, "probe_browser_navigation_seconds", nav, "phase", "load", 1e-3)
-	add(t.LCP, "probe_browser_web_vital_seconds", vital, "vital", "lcp", 1e-3)
-	add(t.FCP, "probe_browser_web_vital_seconds", vital, "vital", "fcp", 1e-3)
-	add(t.INP, "probe_browser_web_vital_seconds", vital, "vital", "inp", 1e-3)
-	add(t.CLS, "probe_browser_cls", "Cumulative layout shift of the last page of the browser journey (a ratio).", "", "", 1)
+	add(t.TTFB, MetricNavigation, "phase", "ttfb", 1e-3)
+	add(t.DCL, MetricNavigation, "phase", "dom_content_loaded", 1e-3)
+	add(t.Load, MetricNavigation, "phase", "load", 1e-3)
+	add(t.LCP, MetricWebVital, "vital", "lcp", 1e-3)
+	add(t.FCP, MetricWebVital, "vital", "fcp", 1e-3)
+	add(t.INP, MetricWebVital, "vital", "inp", 1e-3)
+	add(t.CLS, MetricCLS, "", "", 1)
 	return out
 }

@@ -1,52 +1,53 @@
-package agent
+// Package schedule runs probes: the scheduler that starts each probe's runs
+// at its interval, the one Runner that every run goes through (scheduled,
+// `once`, the debug endpoint, `sloagent probe`), the workers and limit
+// that runs share, and shards of a probe list split across agents.
+package schedule
 
 import (
 	"container/heap"
 	"context"
 	"hash/fnv"
 	"time"
-
-	"github.com/sloagent/sloagent/probes"
 )
 
-// job is one probe in the scheduler: when it is next due and how to run it.
-type job struct {
-	state    *probeState
-	prober   probes.Prober
-	interval time.Duration
-	timeout  time.Duration
-	labels   map[string]string
-	offset   time.Duration
-	next     time.Time
+// Job is one probe for the scheduler: its run (without Planned, which the
+// scheduler sets), its interval, and whether it never ran (see firstRun).
+type Job struct {
+	Run      Run
+	Interval time.Duration
+	Fresh    bool
 }
 
-// scheduler starts each probe's runs at its interval. A probe's runs fall at
-// a stable offset within the interval, derived from its name and aligned to
-// the wall clock, so probes spread over the interval instead of firing
+// job is a Job in the scheduler's heap.
+type job struct {
+	Job
+	offset time.Duration
+	next   time.Time
+}
+
+// Scheduler starts each probe's runs at its interval. A probe's runs fall
+// at a stable offset within the interval, derived from its name and aligned
+// to the wall clock, so probes spread over the interval instead of firing
 // together, and a restart or reload keeps each probe's phase.
 //
-// One goroutine waits for the next due run and hands it to a goroutine of its
-// own; a run whose probe is still busy is skipped and counted, never started
+// One goroutine waits for the next due run and hands it to the Runner; a
+// run whose probe is still busy is skipped and counted, never started
 // twice.
-type scheduler struct {
+type Scheduler struct {
 	jobs  jobHeap
-	start func(j *job, planned time.Time)
-	skip  func(j *job)
+	start func(Run)
 	now   func() time.Time
 }
 
-func newScheduler(states []*probeState, probers map[string]probes.Prober, now func() time.Time,
-	start func(j *job, planned time.Time), skip func(j *job)) *scheduler {
-	s := &scheduler{start: start, skip: skip, now: now}
+// New returns a scheduler of jobs that starts runs with start (the
+// Runner's Start), reading the time from now.
+func New(jobs []Job, now func() time.Time, start func(Run)) *Scheduler {
+	s := &Scheduler{start: start, now: now}
 	t := now()
-	for _, st := range states {
-		iv := st.cfg.Interval.D()
-		j := &job{state: st, prober: probers[st.name], interval: iv, timeout: st.cfg.Timeout.D(), labels: st.cfg.Labels,
-			offset: offsetOf(st.name, iv)}
-		st.mu.Lock()
-		fresh := !st.hasRun
-		st.mu.Unlock()
-		j.next = firstRun(t, iv, j.offset, fresh)
+	for _, jb := range jobs {
+		j := &job{Job: jb, offset: offsetOf(jb.Run.Probe, jb.Interval)}
+		j.next = firstRun(t, jb.Interval, j.offset, jb.Fresh)
 		s.jobs = append(s.jobs, j)
 	}
 	heap.Init(&s.jobs)
@@ -100,8 +101,8 @@ func nextSlot(t time.Time, interval, offset time.Duration) time.Time {
 	return base
 }
 
-// run dispatches runs until ctx is done.
-func (s *scheduler) run(ctx context.Context) {
+// Run dispatches runs until ctx is done.
+func (s *Scheduler) Run(ctx context.Context) {
 	if len(s.jobs) == 0 {
 		<-ctx.Done()
 		return
@@ -120,17 +121,15 @@ func (s *scheduler) run(ctx context.Context) {
 			continue // re-check: the clock may have jumped
 		}
 		planned := j.next
-		if j.state.running.CompareAndSwap(false, true) {
-			s.start(j, planned)
-		} else {
-			s.skip(j)
-		}
+		run := j.Run
+		run.Planned = planned
+		s.start(run)
 		// Plan the next run from the slot, not from now, so a late
 		// dispatch does not shift the probe's phase; slots missed by
 		// a long stall are dropped rather than run in a burst.
-		j.next = following(planned, j.interval, j.offset)
+		j.next = following(planned, j.Interval, j.offset)
 		if now := s.now(); !j.next.After(now) {
-			j.next = nextSlot(now, j.interval, j.offset)
+			j.next = nextSlot(now, j.Interval, j.offset)
 		}
 		heap.Fix(&s.jobs, 0)
 		if ctx.Err() != nil {
@@ -151,25 +150,3 @@ func (h *jobHeap) Pop() any {
 	*h = old[:len(old)-1]
 	return j
 }
-
-// limiter bounds the runs in flight across all probes.
-type limiter struct {
-	slots chan struct{}
-	// workers run the runs, keeping grown stacks from one to the next.
-	workers *workers
-}
-
-func newLimiter(n int) *limiter {
-	return &limiter{slots: make(chan struct{}, n), workers: newWorkers(workerIdle)}
-}
-
-func (l *limiter) acquire(ctx context.Context) bool {
-	select {
-	case l.slots <- struct{}{}:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
-func (l *limiter) release() { <-l.slots }

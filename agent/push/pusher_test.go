@@ -1,9 +1,10 @@
-package agent
+package push
 
 import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -22,36 +23,18 @@ import (
 	"github.com/sloagent/sloagent/internal/conf"
 )
 
-func TestInvalidPushConfig(t *testing.T) {
-	_, err := LoadFile("testdata/invalid-push.yml", nil)
-	if err == nil {
-		t.Fatal("config loaded; want an error")
-	}
-	want := `testdata/invalid-push.yml:4: push.remote_write.url: url "ftp://metrics.invalid/write" must be an http:// or https:// URL with a host
-testdata/invalid-push.yml:6: push.remote_write.bearer_token_file: bearer_token and bearer_token_file are mutually exclusive
-testdata/invalid-push.yml:6: push.remote_write.bearer_token_file: stat /nonexistent/token: no such file or directory
-testdata/invalid-push.yml:7: push.pushgateway.url: missing URL
-testdata/invalid-push.yml:8: push.pushgateway.basic_auth.username: missing username
-testdata/invalid-push.yml:9: push.interval: invalid duration "-5s" (use a number and a unit: ms, s, m, h, d, w)
-testdata/invalid-push.yml:10: push.max_retries: must not be negative, got -1
-testdata/invalid-push.yml:12: push.max_backoff: max_backoff 1s is shorter than min_backoff 2s`
-	if got := err.Error(); got != want {
-		t.Errorf("error:\n%s\nwant:\n%s", got, want)
-	}
-}
-
 // testPusher pushes with short backoffs to the given targets.
-func testPusher(t *testing.T, rw, pg string, retries int) *pusher {
+func testPusher(t *testing.T, rw, pg string, retries int) *Pusher {
 	t.Helper()
-	cfg := PushConfig{MaxRetries: &retries, MinBackoff: conf.Duration(10 * time.Millisecond), MaxBackoff: conf.Duration(40 * time.Millisecond)}
+	cfg := Config{MaxRetries: &retries, MinBackoff: conf.Duration(10 * time.Millisecond), MaxBackoff: conf.Duration(40 * time.Millisecond)}
 	if rw != "" {
-		cfg.RemoteWrite = &PushEndpoint{URL: rw, BearerToken: "s3cret", Headers: map[string]string{"X-Scope-OrgID": "team-a"}}
+		cfg.RemoteWrite = &Endpoint{URL: rw, BearerToken: "s3cret", Headers: map[string]string{"X-Scope-OrgID": "team-a"}}
 	}
 	if pg != "" {
-		cfg.Pushgateway = &PushgatewayConfig{PushEndpoint{URL: pg, BasicAuth: &PushBasicAuth{Username: "u", Password: "p"}}}
+		cfg.Pushgateway = &PushgatewayConfig{Endpoint{URL: pg, BasicAuth: &BasicAuth{Username: "u", Password: "p"}}}
 	}
-	cfg.applyDefaults()
-	p, err := newPusher(cfg, "edge/1", slog.New(slog.DiscardHandler))
+	cfg.ApplyDefaults()
+	p, err := New(cfg, "edge/1", slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,10 +76,10 @@ func TestRemoteWriteRetriesServerErrorsOnly(t *testing.T) {
 	}))
 	defer srv.Close()
 	p := testPusher(t, srv.URL+"/api/v1/write", "", 2)
-	b := pushBatch{families: sampleFamilies(t), at: time.Now(), start: time.Now()}
+	b := Batch{Families: sampleFamilies(t), At: time.Now(), Start: time.Now()}
 
 	status.Store(http.StatusServiceUnavailable)
-	err := p.push(context.Background(), b)
+	err := p.Push(context.Background(), b)
 	if err == nil || !strings.Contains(err.Error(), "failed after 3 attempt(s)") || !strings.Contains(err.Error(), "503") {
 		t.Errorf("push error %v; want it to name 3 attempts and the 503", err)
 	}
@@ -106,14 +89,14 @@ func TestRemoteWriteRetriesServerErrorsOnly(t *testing.T) {
 
 	// No retries means one attempt (the exp client's own 0 is forever).
 	calls.Store(0)
-	if err := testPusher(t, srv.URL+"/api/v1/write", "", 0).push(context.Background(), b); err == nil || calls.Load() != 1 {
+	if err := testPusher(t, srv.URL+"/api/v1/write", "", 0).Push(context.Background(), b); err == nil || calls.Load() != 1 {
 		t.Errorf("max_retries 0: %d requests, error %v; want 1 request and an error", calls.Load(), err)
 	}
 
 	// A refused write is not retried: it would be refused again.
 	calls.Store(0)
 	status.Store(http.StatusBadRequest)
-	if err := p.push(context.Background(), b); err == nil || !strings.Contains(err.Error(), "out of order sample") {
+	if err := p.Push(context.Background(), b); err == nil || !strings.Contains(err.Error(), "out of order sample") {
 		t.Errorf("push error %v; want the server's message", err)
 	}
 	if n := calls.Load(); n != 1 {
@@ -145,7 +128,7 @@ func TestPushgatewayGetsTheTextFormat(t *testing.T) {
 	}))
 	defer srv.Close()
 	p := testPusher(t, "", srv.URL+"/", 3)
-	if err := p.push(context.Background(), pushBatch{families: sampleFamilies(t), at: time.Now()}); err != nil {
+	if err := p.Push(context.Background(), Batch{Families: sampleFamilies(t), At: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	if n := calls.Load(); n != 2 {
@@ -161,7 +144,7 @@ func TestPushgatewayGetsTheTextFormat(t *testing.T) {
 
 func TestPushToDeadEndpointFailsClearly(t *testing.T) {
 	p := testPusher(t, "http://127.0.0.1:"+strconv.Itoa(freePort(t))+"/api/v1/write", "", 1)
-	err := p.push(context.Background(), pushBatch{families: sampleFamilies(t), at: time.Now()})
+	err := p.Push(context.Background(), Batch{Families: sampleFamilies(t), At: time.Now()})
 	if err == nil || !strings.Contains(err.Error(), "failed after 2 attempt(s)") || !strings.Contains(err.Error(), "connection refused") {
 		t.Errorf("push error %v; want attempts and the cause", err)
 	}
@@ -172,7 +155,7 @@ func TestPushToDeadEndpointFailsClearly(t *testing.T) {
 func TestAccumulateCounters(t *testing.T) {
 	dir := t.TempDir()
 	first := sampleFamilies(t)
-	fresh, err := accumulate(dir, first)
+	fresh, err := Accumulate(dir, first)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +165,7 @@ func TestAccumulateCounters(t *testing.T) {
 		}
 	}
 	second := sampleFamilies(t)
-	fresh, err = accumulate(dir, second)
+	fresh, err = Accumulate(dir, second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +197,7 @@ func TestAccumulateCounters(t *testing.T) {
 		t.Fatal(err)
 	}
 	third := sampleFamilies(t)
-	fresh, err = accumulate(filepath.Join(blocker, "state"), third)
+	fresh, err = Accumulate(filepath.Join(blocker, "state"), third)
 	if err == nil {
 		t.Error("no error for a state dir under a file")
 	}
@@ -239,24 +222,13 @@ func labelsOf(s timeSeries) string {
 	return b.String()
 }
 
-// Push credentials never show in /config.
-func TestPushSecretsRedacted(t *testing.T) {
-	cfg, err := Parse("push.yml", []byte(`
-push:
-  remote_write: {url: "http://127.0.0.1:9090/api/v1/write", bearer_token: tok-123, headers: {X-Scope-OrgID: tenant-1, X-Api-Key: key-789}}
-  pushgateway: {url: "http://127.0.0.1:9091", basic_auth: {username: u, password: pw-456}}
-probes:
-  - {name: home, target: "http://127.0.0.1/"}
-`), nil)
+// freePort returns a loopback port that was free a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := cfg.Redacted()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.Contains(string(out), "tok-123") || strings.Contains(string(out), "pw-456") || strings.Contains(string(out), "key-789") ||
-		!strings.Contains(string(out), "<secret>") || !strings.Contains(string(out), "tenant-1") {
-		t.Errorf("redacted config shows a push secret:\n%s", out)
-	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
 }

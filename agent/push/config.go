@@ -1,6 +1,10 @@
-package agent
+// Package push sends the agent's metrics where nothing scrapes it: to a
+// Prometheus remote write endpoint and to a Pushgateway, from one-shot runs
+// and from the daemon on an interval.
+package push
 
 import (
+	"fmt"
 	"net/url"
 	"time"
 
@@ -8,11 +12,11 @@ import (
 	httpprobe "github.com/sloagent/sloagent/probes/http"
 )
 
-// PushConfig is the push section: where the agent sends its metrics on
+// Config is the push section: where the agent sends its metrics on
 // hosts that nothing can scrape. `sloagent once` pushes after its runs; the
 // daemon pushes every Interval when one is set.
-type PushConfig struct {
-	RemoteWrite *PushEndpoint      `yaml:"remote_write,omitempty"`
+type Config struct {
+	RemoteWrite *Endpoint          `yaml:"remote_write,omitempty"`
 	Pushgateway *PushgatewayConfig `yaml:"pushgateway,omitempty"`
 	// Interval makes the daemon push every interval, besides serving
 	// /metrics. Zero: the daemon does not push.
@@ -29,12 +33,12 @@ type PushConfig struct {
 	MaxBackoff conf.Duration `yaml:"max_backoff,omitempty"`
 }
 
-// PushEndpoint is an HTTP endpoint metrics are pushed to.
-type PushEndpoint struct {
-	URL             string         `yaml:"url"`
-	BasicAuth       *PushBasicAuth `yaml:"basic_auth,omitempty"`
-	BearerToken     conf.Secret    `yaml:"bearer_token,omitempty"`
-	BearerTokenFile string         `yaml:"bearer_token_file,omitempty"`
+// Endpoint is an HTTP endpoint metrics are pushed to.
+type Endpoint struct {
+	URL             string      `yaml:"url"`
+	BasicAuth       *BasicAuth  `yaml:"basic_auth,omitempty"`
+	BearerToken     conf.Secret `yaml:"bearer_token,omitempty"`
+	BearerTokenFile string      `yaml:"bearer_token_file,omitempty"`
 	// Headers are sent with every push; values of credential-like
 	// headers print as <secret> in /config.
 	Headers httpprobe.Headers `yaml:"headers,omitempty"`
@@ -42,11 +46,11 @@ type PushEndpoint struct {
 
 // PushgatewayConfig is a Pushgateway endpoint.
 type PushgatewayConfig struct {
-	PushEndpoint `yaml:",inline"`
+	Endpoint `yaml:",inline"`
 }
 
-// PushBasicAuth is sent with every push.
-type PushBasicAuth struct {
+// BasicAuth is sent with every push.
+type BasicAuth struct {
 	Username     string      `yaml:"username"`
 	Password     conf.Secret `yaml:"password,omitempty"`
 	PasswordFile string      `yaml:"password_file,omitempty"`
@@ -54,36 +58,38 @@ type PushBasicAuth struct {
 
 // Defaults of the push section.
 const (
-	DefaultPushJob        = "sloagent"
-	DefaultPushTimeout    = 10 * time.Second
-	DefaultPushMaxRetries = 3
-	DefaultPushMinBackoff = 500 * time.Millisecond
-	DefaultPushMaxBackoff = 5 * time.Second
+	DefaultJob        = "sloagent"
+	DefaultTimeout    = 10 * time.Second
+	DefaultMaxRetries = 3
+	DefaultMinBackoff = 500 * time.Millisecond
+	DefaultMaxBackoff = 5 * time.Second
 )
 
-func (c *PushConfig) applyDefaults() {
+// ApplyDefaults fills in what the section leaves unset.
+func (c *Config) ApplyDefaults() {
 	if c.Job == "" {
-		c.Job = DefaultPushJob
+		c.Job = DefaultJob
 	}
 	if c.Timeout == 0 {
-		c.Timeout = conf.Duration(DefaultPushTimeout)
+		c.Timeout = conf.Duration(DefaultTimeout)
 	}
 	if c.MaxRetries == nil {
-		n := DefaultPushMaxRetries
+		n := DefaultMaxRetries
 		c.MaxRetries = &n
 	}
 	if c.MinBackoff == 0 {
-		c.MinBackoff = conf.Duration(DefaultPushMinBackoff)
+		c.MinBackoff = conf.Duration(DefaultMinBackoff)
 	}
 	if c.MaxBackoff == 0 {
-		c.MaxBackoff = conf.Duration(max(DefaultPushMaxBackoff, c.MinBackoff.D()))
+		c.MaxBackoff = conf.Duration(max(DefaultMaxBackoff, c.MinBackoff.D()))
 	}
 }
 
-// enabled reports whether any push target is configured.
-func (c *PushConfig) enabled() bool { return c.RemoteWrite != nil || c.Pushgateway != nil }
+// Enabled reports whether any push target is configured.
+func (c *Config) Enabled() bool { return c.RemoteWrite != nil || c.Pushgateway != nil }
 
-func (c *PushConfig) validate(r conf.Report) {
+// Validate checks the section; fields are relative to it.
+func (c *Config) Validate(r conf.Report) {
 	if c.RemoteWrite != nil {
 		c.RemoteWrite.validate(r.At("remote_write"))
 	}
@@ -93,7 +99,7 @@ func (c *PushConfig) validate(r conf.Report) {
 	switch {
 	case c.Interval < 0:
 		r.Errorf("interval", "must be positive")
-	case c.Interval > 0 && !c.enabled():
+	case c.Interval > 0 && !c.Enabled():
 		r.Errorf("interval", "pushing every %s needs a remote_write or pushgateway target", c.Interval)
 	}
 	if c.Timeout < 0 {
@@ -110,7 +116,7 @@ func (c *PushConfig) validate(r conf.Report) {
 	}
 }
 
-func (e *PushEndpoint) validate(r conf.Report) {
+func (e *Endpoint) validate(r conf.Report) {
 	if e.URL == "" {
 		r.Errorf("url", "missing URL")
 	} else if u, err := url.Parse(e.URL); err != nil {
@@ -135,4 +141,32 @@ func (e *PushEndpoint) validate(r conf.Report) {
 	if (e.BasicAuth != nil) && (e.BearerToken != "" || e.BearerTokenFile != "") {
 		r.Errorf("bearer_token", "basic_auth and bearer_token are mutually exclusive")
 	}
+}
+
+// ApplyFlags sets the URLs of the push targets given on the command line
+// (keeping a configured target's auth and headers) and checks them as the
+// config's are checked.
+func (c *Config) ApplyFlags(rwURL, pgURL string) error {
+	if rwURL != "" {
+		e := Endpoint{}
+		if c.RemoteWrite != nil {
+			e = *c.RemoteWrite
+		}
+		e.URL = rwURL
+		c.RemoteWrite = &e
+	}
+	if pgURL != "" {
+		e := PushgatewayConfig{}
+		if c.Pushgateway != nil {
+			e = *c.Pushgateway
+		}
+		e.URL = pgURL
+		c.Pushgateway = &e
+	}
+	r := conf.NewReport()
+	c.Validate(r.At("push"))
+	if !r.Empty() {
+		return fmt.Errorf("%s", r.Problems()[0])
+	}
+	return nil
 }

@@ -1,4 +1,4 @@
-package agent
+package schedule
 
 import (
 	"fmt"
@@ -31,7 +31,7 @@ func TestShardsPartitionStablyAndEvenly(t *testing.T) {
 	for _, name := range names {
 		owners := 0
 		for i := range n {
-			if (Shard{i, n}).keeps(name) {
+			if (Shard{i, n}).Keeps(name) {
 				owners++
 				counts[i]++
 			}
@@ -48,36 +48,29 @@ func TestShardsPartitionStablyAndEvenly(t *testing.T) {
 	}
 
 	// Stable: the shard of a name does not depend on the list it is in.
-	cfg := &Config{}
-	for _, name := range names[:50] {
-		cfg.Probes = append(cfg.Probes, ProbeConfig{Name: name})
-	}
 	s := Shard{1, n}
-	s.apply(cfg)
-	for _, p := range cfg.Probes {
-		if !s.keeps(p.Name) {
-			t.Errorf("apply kept %q of another shard", p.Name)
+	kept := Filter(s, names[:50], func(n string) string { return n })
+	for _, p := range kept {
+		if !s.Keeps(p) {
+			t.Errorf("Filter kept %q of another shard", p)
 		}
 	}
-	alone := &Config{Probes: []ProbeConfig{{Name: cfg.Probes[0].Name}}}
-	s.apply(alone)
-	if len(alone.Probes) != 1 {
+	if alone := Filter(s, kept[:1], func(n string) string { return n }); len(alone) != 1 {
 		t.Errorf("a probe left its shard when the list changed")
 	}
 	// Known values pin the hash: changing it would move every probe of
 	// every fleet at the next upgrade.
 	for name, want := range map[string]int{"home": 1, "api": 0, "checkout": 0, "profile": 2} {
 		for i := range n {
-			if got := (Shard{i, n}).keeps(name); got != (i == want) {
+			if got := (Shard{i, n}).Keeps(name); got != (i == want) {
 				t.Errorf("probe %q on shard %d/%d: %v; want it on shard %d", name, i, n, got, want)
 			}
 		}
 	}
 
-	all := &Config{Probes: []ProbeConfig{{Name: "a"}, {Name: "b"}}}
-	Shard{}.apply(all)
-	(Shard{0, 1}).apply(all)
-	if len(all.Probes) != 2 {
-		t.Errorf("no sharding or one shard must keep every probe, kept %d", len(all.Probes))
+	all := Filter(Shard{}, []string{"a", "b"}, func(n string) string { return n })
+	all = Filter(Shard{0, 1}, all, func(n string) string { return n })
+	if len(all) != 2 {
+		t.Errorf("no sharding or one shard must keep every probe, kept %d", len(all))
 	}
 }

@@ -1,4 +1,4 @@
-package agent
+package schedule
 
 import (
 	"fmt"
@@ -30,21 +30,21 @@ func ParseShard(s string) (Shard, error) {
 }
 
 func (s Shard) String() string {
-	if !s.sharded() {
+	if !s.Sharded() {
 		return "none"
 	}
 	return fmt.Sprintf("%d/%d", s.Index, s.Count)
 }
 
-// sharded reports whether the probe list is split at all.
-func (s Shard) sharded() bool { return s.Count > 1 }
+// Sharded reports whether the probe list is split at all.
+func (s Shard) Sharded() bool { return s.Count > 1 }
 
-// keeps reports whether probe name belongs to this shard. The hash of the
+// Keeps reports whether probe name belongs to this shard. The hash of the
 // name alone decides, so every agent of a fleet agrees without talking to
 // the others, and a probe stays on its agent while others are added or
 // removed from the config.
-func (s Shard) keeps(name string) bool {
-	if !s.sharded() {
+func (s Shard) Keeps(name string) bool {
+	if !s.Sharded() {
 		return true
 	}
 	h := fnv.New64a()
@@ -52,25 +52,25 @@ func (s Shard) keeps(name string) bool {
 	return h.Sum64()%uint64(s.Count) == uint64(s.Index)
 }
 
-// apply drops the probes of other shards from cfg. SLOs stay as they are:
-// each agent counts the runs of its own probes, and Prometheus sums the
-// fleet's counters with the rules of `sloagent rules`.
-func (s Shard) apply(cfg *Config) {
-	if !s.sharded() {
-		return
+// Filter returns the items of this shard, in order. SLOs stay as they
+// are: each agent counts the runs of its own probes, and Prometheus sums
+// the fleet's counters with the rules of `sloagent rules`.
+func Filter[T any](s Shard, items []T, name func(T) string) []T {
+	if !s.Sharded() {
+		return items
 	}
-	kept := cfg.Probes[:0]
-	for _, p := range cfg.Probes {
-		if s.keeps(p.Name) {
-			kept = append(kept, p)
+	kept := items[:0:0]
+	for _, it := range items {
+		if s.Keeps(name(it)) {
+			kept = append(kept, it)
 		}
 	}
-	cfg.Probes = kept
+	return kept
 }
 
-// collector exports which shard the agent runs, so a dashboard can tell a
+// Collector exports which shard the agent runs, so a dashboard can tell a
 // shard with no agent.
-func (s Shard) collector() prometheus.Collector {
+func (s Shard) Collector() prometheus.Collector {
 	g := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name:        "sloagent_shard_info",
 		Help:        "Always 1; shard and shards say which part of the probe list (--shard=shard/shards) this agent runs.",

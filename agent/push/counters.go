@@ -1,4 +1,4 @@
-package agent
+package push
 
 import (
 	"encoding/binary"
@@ -17,7 +17,7 @@ const OnceStateFile = "once.db"
 
 var countersBucket = []byte("counters")
 
-// accumulate makes the counters of a one-shot run cumulative for a
+// Accumulate makes the counters of a one-shot run cumulative for a
 // Pushgateway: it adds what earlier runs of this agent counted (kept in the
 // state dir) to the run's own counts in mfs, and stores the sums.
 // Prometheus scraping the Pushgateway then sees ordinary counters that only
@@ -26,14 +26,14 @@ var countersBucket = []byte("counters")
 // It returns the keys (see seriesKey) of counter series that start with
 // this run. When the state dir cannot be used every series is fresh and
 // mfs keeps the run's own counts, with the error.
-func accumulate(dir string, mfs []*dto.MetricFamily) (fresh map[string]bool, err error) {
+func Accumulate(dir string, mfs []*dto.MetricFamily) (fresh map[string]bool, err error) {
 	fresh = map[string]bool{}
 	var db *bolt.DB
 	if err = os.MkdirAll(dir, 0o750); err == nil {
 		db, err = bolt.Open(filepath.Join(dir, OnceStateFile), 0o640, &bolt.Options{Timeout: 10 * time.Second})
 	}
 	if err != nil {
-		walkCounters(mfs, func(key string, v *float64) { fresh[key] = true })
+		WalkCounters(mfs, func(key string, v *float64) { fresh[key] = true })
 		return fresh, fmt.Errorf("opening the counter state: %w", err)
 	}
 	defer db.Close()
@@ -43,7 +43,7 @@ func accumulate(dir string, mfs []*dto.MetricFamily) (fresh map[string]bool, err
 			return err
 		}
 		var perr error
-		walkCounters(mfs, func(key string, v *float64) {
+		WalkCounters(mfs, func(key string, v *float64) {
 			if prev := b.Get([]byte(key)); len(prev) == 8 {
 				*v += math.Float64frombits(binary.BigEndian.Uint64(prev))
 			} else {
@@ -63,11 +63,11 @@ func accumulate(dir string, mfs []*dto.MetricFamily) (fresh map[string]bool, err
 	return fresh, nil
 }
 
-// walkCounters calls fn with the key and value of every cumulative series
+// WalkCounters calls fn with the key and value of every cumulative series
 // in mfs, as seriesOf names them: counters, and the buckets, sum and count
 // of histograms. Values fn changes are written back. Native histogram
 // buckets are dropped: they cannot be summed across runs this way.
-func walkCounters(mfs []*dto.MetricFamily, fn func(key string, v *float64)) {
+func WalkCounters(mfs []*dto.MetricFamily, fn func(key string, v *float64)) {
 	for _, mf := range mfs {
 		name := mf.GetName()
 		for _, m := range mf.GetMetric() {

@@ -1,19 +1,22 @@
-package agent
+// Package config is the agent's configuration file: its types, their
+// defaults and validation, and decoding with every problem reported at once
+// as file:line: field: message. Each probe's kind section is decoded and
+// checked by its kind (probes/kinds).
+package config
 
 import (
 	"fmt"
-	"net/url"
 	"os"
-	"regexp"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/sloagent/sloagent/agent/push"
 	"github.com/sloagent/sloagent/internal/conf"
+	"github.com/sloagent/sloagent/internal/expo"
 	"github.com/sloagent/sloagent/plugins"
 	"github.com/sloagent/sloagent/probes/browser"
-	"github.com/sloagent/sloagent/probes/command"
-	httpprobe "github.com/sloagent/sloagent/probes/http"
+	"github.com/sloagent/sloagent/probes/kinds"
 	"github.com/sloagent/sloagent/slo"
 )
 
@@ -27,7 +30,7 @@ type Config struct {
 	// Plugins are the plugin executables that probes of kind plugin run on.
 	Plugins []plugins.Config `yaml:"plugins,omitempty"`
 	// Push sends metrics where nothing scrapes the agent.
-	Push PushConfig `yaml:"push,omitempty"`
+	Push push.Config `yaml:"push,omitempty"`
 }
 
 // AgentConfig is the agent section: who this agent is and where it keeps
@@ -56,21 +59,6 @@ type AgentConfig struct {
 	DefaultTimeout  conf.Duration `yaml:"default_timeout,omitempty"`
 }
 
-// ProbeConfig is one entry of the probes list.
-type ProbeConfig struct {
-	Name     string            `yaml:"name"`
-	Kind     string            `yaml:"kind,omitempty"`
-	Target   string            `yaml:"target,omitempty"`
-	Interval conf.Duration     `yaml:"interval,omitempty"`
-	Timeout  conf.Duration     `yaml:"timeout,omitempty"`
-	Labels   map[string]string `yaml:"labels,omitempty"`
-
-	HTTP    *httpprobe.Config    `yaml:"http,omitempty"`
-	Browser *browser.Config      `yaml:"browser,omitempty"`
-	Plugin  *plugins.ProbeConfig `yaml:"plugin,omitempty"`
-	Command *command.Config      `yaml:"command,omitempty"`
-}
-
 // Defaults of the agent section.
 const (
 	DefaultInterval          = 30 * time.Second
@@ -79,29 +67,6 @@ const (
 	DefaultStateDir          = "data"
 	DefaultStateFlush        = time.Minute
 )
-
-// Probe kinds.
-const (
-	KindHTTP    = "http"
-	KindBrowser = "browser"
-	KindPlugin  = "plugin"
-	KindCommand = "command"
-)
-
-var (
-	probeNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]*$`)
-	labelNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
-)
-
-// reservedLabels are set by the agent itself and may not be configured.
-var reservedLabels = map[string]bool{
-	"agent": true, "location": true, "probe": true, "job": true, "instance": true,
-	"phase": true, "reason": true, "result": true, "step": true, "vital": true,
-	"version": true, "slo": true, "window": true, "severity": true, "le": true,
-	"plugin": true, "kind": true, "quantile": true, "label": true, "uom": true,
-	"cipher": true, "subject": true, "issuer": true, "fingerprint_sha256": true,
-	"subjectalternative": true,
-}
 
 // LoadFile reads and validates a config file. The returned error, if any,
 // is a *conf.Error listing every problem with its line and field.
@@ -119,6 +84,9 @@ func Parse(file string, data []byte, env func(string) (string, bool)) (*Config, 
 	doc, problems := conf.Decode(file, data, c, env)
 	if doc.Root == nil && len(problems) > 0 {
 		return nil, doc.Err(problems) // not YAML at all
+	}
+	for i := range c.Probes {
+		problems = append(problems, c.Probes[i].decodeSection(doc)...)
 	}
 	c.applyDefaults()
 	r := conf.NewReport()
@@ -141,7 +109,7 @@ func Parse(file string, data []byte, env func(string) (string, bool)) (*Config, 
 }
 
 func (c *Config) applyDefaults() {
-	c.Push.applyDefaults()
+	c.Push.ApplyDefaults()
 	a := &c.Agent
 	if a.Name == "" {
 		a.Name, _ = os.Hostname()
@@ -162,31 +130,12 @@ func (c *Config) applyDefaults() {
 		c.Plugins[i].Defaults()
 	}
 	for i := range c.Probes {
-		p := &c.Probes[i]
-		if p.Kind == "" {
-			p.Kind = KindHTTP
-		}
-		if p.Interval == 0 {
-			p.Interval = a.DefaultInterval
-		}
-		if p.Timeout == 0 {
-			p.Timeout = a.DefaultTimeout
-			if p.Timeout == 0 {
-				// Leave a fifth of the interval free so a slow run
-				// ends before the next one is due.
-				p.Timeout = conf.Duration(min(DefaultTimeout, p.Interval.D()*4/5))
-			}
-		}
-		if p.Kind == KindHTTP && p.HTTP == nil {
-			p.HTTP = &httpprobe.Config{}
-		}
-		if p.Kind == KindBrowser && p.Browser == nil {
-			p.Browser = &browser.Config{}
-		}
+		c.Probes[i].applyDefaults(a)
 	}
 }
 
 func (c *Config) validate(r conf.Report) {
+	reserved := reservedLabels()
 	a := r.At("agent")
 	if c.Agent.MaxConcurrentRuns < 0 {
 		a.Errorf("max_concurrent_runs", "must be positive, got %d", c.Agent.MaxConcurrentRuns)
@@ -197,9 +146,9 @@ func (c *Config) validate(r conf.Report) {
 	if c.Agent.StateFlushInterval < 0 {
 		a.Errorf("state_flush_interval", "must be positive")
 	}
-	validateLabels(a.At("labels"), c.Agent.Labels)
+	validateLabels(a.At("labels"), c.Agent.Labels, reserved)
 	c.Browser.Validate(r.At("browser"))
-	c.Push.validate(r.At("push"))
+	c.Push.Validate(r.At("push"))
 	seen := map[string]int{}
 	for i := range c.Probes {
 		p := &c.Probes[i]
@@ -208,7 +157,7 @@ func (c *Config) validate(r conf.Report) {
 			pr.Errorf("name", "duplicate probe name %q (also probes[%d])", p.Name, j)
 		}
 		seen[p.Name] = i
-		p.validate(pr, c.Plugins)
+		p.validate(pr, c.Plugins, reserved)
 	}
 	slo.ValidateList(r, c.SLOs)
 	for i, s := range c.SLOs {
@@ -220,89 +169,26 @@ func (c *Config) validate(r conf.Report) {
 	}
 }
 
-func (p *ProbeConfig) validate(r conf.Report, plugs []plugins.Config) {
-	switch {
-	case p.Name == "":
-		r.Errorf("name", "missing probe name")
-	case !probeNameRE.MatchString(p.Name):
-		r.Errorf("name", "invalid probe name %q: use letters, digits, '_', '.', ':' and '-'", p.Name)
-	}
-	if p.Interval <= 0 {
-		r.Errorf("interval", "must be positive")
-	}
-	switch {
-	case p.Timeout <= 0:
-		r.Errorf("timeout", "must be positive")
-	case p.Timeout >= p.Interval:
-		r.Errorf("timeout", "timeout %s must be shorter than interval %s", p.Timeout, p.Interval)
-	}
-	validateLabels(r.At("labels"), p.Labels)
-	sections := map[string]bool{KindHTTP: p.HTTP != nil, KindBrowser: p.Browser != nil,
-		KindPlugin: p.Plugin != nil, KindCommand: p.Command != nil}
-	known := false
-	for kind, set := range sections {
-		if kind == p.Kind {
-			known = true
-		} else if set {
-			r.Errorf(kind, "section %q does not apply to a probe of kind %q", kind, p.Kind)
+// Uses reports whether a probe of the config is of kind name.
+func (c *Config) Uses(kind string) bool {
+	for i := range c.Probes {
+		if c.Probes[i].Kind == kind {
+			return true
 		}
 	}
-	if !known {
-		r.Errorf("kind", "unknown probe kind %q (known: http, browser, plugin, command)", p.Kind)
-		return
-	}
-	switch p.Kind {
-	case KindHTTP:
-		validateHTTPTarget(r, p.Target)
-		p.HTTP.Validate(r.At("http"))
-	case KindBrowser:
-		if p.Target != "" {
-			validateHTTPTarget(r, p.Target)
-		} else if len(p.Browser.Steps) == 0 || p.Browser.Steps[0].Navigate == "" {
-			r.Errorf("target", "a browser probe needs a target, or a first step that navigates")
-		}
-		p.Browser.Validate(r.At("browser"))
-	case KindPlugin:
-		if p.Plugin == nil {
-			r.Errorf("plugin", "a plugin probe needs a plugin section naming its plugin")
-			return
-		}
-		plugins.ValidateProbe(plugs, p.Plugin, r.At("plugin"))
-	case KindCommand:
-		if p.Command == nil {
-			r.Errorf("command", "a command probe needs a command section with the check's path")
-			return
-		}
-		p.Command.Validate(r.At("command"))
-	}
+	return false
 }
 
-func validateHTTPTarget(r conf.Report, target string) {
-	if target == "" {
-		r.Errorf("target", "missing target URL")
-		return
+// MaxTimeout is the longest timeout of the config's probes.
+func (c *Config) MaxTimeout() time.Duration {
+	var m time.Duration
+	if c == nil {
+		return 0
 	}
-	u, err := url.Parse(target)
-	if err != nil {
-		r.Errorf("target", "invalid URL: %v", err)
-		return
+	for _, p := range c.Probes {
+		m = max(m, p.Timeout.D())
 	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		r.Errorf("target", "target %q must be an http:// or https:// URL", target)
-	} else if u.Host == "" {
-		r.Errorf("target", "target %q has no host", target)
-	}
-}
-
-func validateLabels(r conf.Report, labels map[string]string) {
-	for name := range labels {
-		switch {
-		case !labelNameRE.MatchString(name):
-			r.Errorf(name, "invalid label name %q", name)
-		case reservedLabels[name]:
-			r.Errorf(name, "label %q is set by the agent and cannot be configured", name)
-		}
-	}
+	return m
 }
 
 // Redacted returns the config as YAML with every secret replaced by
@@ -313,4 +199,37 @@ func (c *Config) Redacted() ([]byte, error) {
 		return nil, fmt.Errorf("printing config: %w", err)
 	}
 	return b, nil
+}
+
+// reservedLabels are the label names a config may not set: those the agent
+// sets itself, and those of every family the agent exports (reason, phase,
+// slo, window, ...), which a config label of the same name would collide
+// with.
+func reservedLabels() map[string]bool {
+	out := make(map[string]bool, len(conf.ReservedLabels)+32)
+	for l := range conf.ReservedLabels {
+		out[l] = true
+	}
+	for _, l := range expo.LabelNames(expo.ProbeFamilies, slo.Families()) {
+		out[l] = true
+	}
+	for _, k := range kinds.All {
+		for _, f := range k.Families {
+			for _, l := range f.Labels {
+				out[l] = true
+			}
+		}
+	}
+	return out
+}
+
+func validateLabels(r conf.Report, labels map[string]string, reserved map[string]bool) {
+	for name := range labels {
+		switch {
+		case !conf.ValidLabelName(name):
+			r.Errorf(name, "invalid label name %q", name)
+		case reserved[name]:
+			r.Errorf(name, "label %q is set by the agent and cannot be configured", name)
+		}
+	}
 }

@@ -1,4 +1,4 @@
-package agent
+package push
 
 import (
 	"bytes"
@@ -20,10 +20,10 @@ import (
 	"github.com/sloagent/sloagent/internal/conf"
 )
 
-// pusher sends gathered metrics to the configured remote write endpoint
+// Pusher sends gathered metrics to the configured remote write endpoint
 // and Pushgateway, retrying with exponential backoff.
-type pusher struct {
-	cfg   PushConfig
+type Pusher struct {
+	cfg   Config
 	agent string
 	log   *slog.Logger
 
@@ -34,21 +34,21 @@ type pusher struct {
 	pgURL    string // the group's URL: .../metrics/job/<job>/instance/<agent>
 }
 
-// pushBatch is one push: the families, when they were taken, and for a
+// Batch is one push: the families, when they were taken, and for a
 // one-shot run the counter series that start with it.
-type pushBatch struct {
-	families []*dto.MetricFamily
-	at       time.Time
-	// fresh holds the keys of counter series that start at zero in
+type Batch struct {
+	Families []*dto.MetricFamily
+	At       time.Time
+	// Fresh holds the keys of counter series that start at zero in
 	// this batch. Remote write sends them a zero sample at start before
 	// their value: a counter's first sample is otherwise only a baseline
 	// to increase(), and a one-shot run's events would never count.
-	fresh map[string]bool
-	start time.Time
+	Fresh map[string]bool
+	Start time.Time
 }
 
-func newPusher(cfg PushConfig, agent string, log *slog.Logger) (*pusher, error) {
-	p := &pusher{cfg: cfg, agent: agent, log: log}
+func New(cfg Config, agent string, log *slog.Logger) (*Pusher, error) {
+	p := &Pusher{cfg: cfg, agent: agent, log: log}
 	if e := cfg.RemoteWrite; e != nil {
 		client, err := endpointClient(e, cfg.Timeout.D())
 		if err != nil {
@@ -70,7 +70,7 @@ func newPusher(cfg PushConfig, agent string, log *slog.Logger) (*pusher, error) 
 		p.rw, p.rwURL, p.rwClient = api, e.URL, client
 	}
 	if e := cfg.Pushgateway; e != nil {
-		client, err := endpointClient(&e.PushEndpoint, cfg.Timeout.D())
+		client, err := endpointClient(&e.Endpoint, cfg.Timeout.D())
 		if err != nil {
 			return nil, fmt.Errorf("push.pushgateway: %w", err)
 		}
@@ -92,25 +92,25 @@ func groupKey(name, value string) string {
 	return name + "/" + url.PathEscape(value)
 }
 
-// push sends b to every target; the error names each target that failed.
-func (p *pusher) push(ctx context.Context, b pushBatch) error {
+// Push sends b to every target; the error names each target that failed.
+func (p *Pusher) Push(ctx context.Context, b Batch) error {
 	var errs []error
-	for _, t := range p.targets() {
-		errs = append(errs, p.pushTo(ctx, t, b))
+	for _, t := range p.Targets() {
+		errs = append(errs, p.PushTo(ctx, t, b))
 	}
 	return errors.Join(errs...)
 }
 
-// pushTo sends b to one target: remote_write or pushgateway.
-func (p *pusher) pushTo(ctx context.Context, target string, b pushBatch) error {
+// PushTo sends b to one target: remote_write or pushgateway.
+func (p *Pusher) PushTo(ctx context.Context, target string, b Batch) error {
 	if target == "remote_write" {
 		return p.remoteWrite(ctx, b)
 	}
 	return p.pushgateway(ctx, b)
 }
 
-// close lets go of the connections kept for the next push.
-func (p *pusher) close() {
+// Close lets go of the connections kept for the next push.
+func (p *Pusher) Close() {
 	for _, c := range []*http.Client{p.rwClient, p.pg} {
 		if c != nil {
 			c.CloseIdleConnections()
@@ -118,7 +118,7 @@ func (p *pusher) close() {
 	}
 }
 
-func (p *pusher) targets() []string {
+func (p *Pusher) Targets() []string {
 	var t []string
 	if p.rw != nil {
 		t = append(t, "remote_write")
@@ -129,12 +129,12 @@ func (p *pusher) targets() []string {
 	return t
 }
 
-func (p *pusher) remoteWrite(ctx context.Context, b pushBatch) error {
+func (p *Pusher) remoteWrite(ctx context.Context, b Batch) error {
 	extra := []labelPair{{"job", p.cfg.Job}, {"instance", p.agent}}
-	series := seriesOf(b.families, extra, b.at.UnixMilli())
-	zero := min(b.start.UnixMilli(), b.at.UnixMilli()-1)
+	series := seriesOf(b.Families, extra, b.At.UnixMilli())
+	zero := min(b.Start.UnixMilli(), b.At.UnixMilli()-1)
 	for i := range series {
-		if s := &series[i]; s.counter && b.fresh[s.key] {
+		if s := &series[i]; s.counter && b.Fresh[s.key] {
 			s.samples = append([]rwSample{{0, zero}}, s.samples...)
 		}
 	}
@@ -150,16 +150,17 @@ func (p *pusher) remoteWrite(ctx context.Context, b pushBatch) error {
 	return nil
 }
 
-func (p *pusher) pushgateway(ctx context.Context, b pushBatch) error {
+func (p *Pusher) pushgateway(ctx context.Context, b Batch) error {
 	var body bytes.Buffer
 	enc := expfmt.NewEncoder(&body, expfmt.NewFormat(expfmt.TypeTextPlain))
-	for _, mf := range b.families {
+	for _, mf := range b.Families {
 		if err := enc.Encode(mf); err != nil {
 			return fmt.Errorf("pushgateway: encoding %s: %w", mf.GetName(), err)
 		}
 	}
-	delay := p.cfg.MinBackoff.D()
+	backoff := conf.Backoff{First: p.cfg.MinBackoff.D(), Max: p.cfg.MaxBackoff.D()}
 	for attempt := 1; ; attempt++ {
+		delay := backoff.Delay(attempt)
 		retry, err := p.putGroup(ctx, body.Bytes())
 		if err == nil {
 			return nil
@@ -173,14 +174,13 @@ func (p *pusher) pushgateway(ctx context.Context, b pushBatch) error {
 			return fmt.Errorf("push to Pushgateway %s failed after %d attempt(s): %w", p.pgURL, attempt, err)
 		case <-time.After(delay):
 		}
-		delay = min(2*delay, p.cfg.MaxBackoff.D())
 	}
 }
 
 // putGroup replaces this agent's group on the Pushgateway. It reports
 // whether a failure is worth retrying: network errors and 5xx are, a
 // refused push is not.
-func (p *pusher) putGroup(ctx context.Context, body []byte) (retry bool, err error) {
+func (p *Pusher) putGroup(ctx context.Context, body []byte) (retry bool, err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPut, p.pgURL, bytes.NewReader(body))
 	if err != nil {
 		return false, err
@@ -200,7 +200,7 @@ func (p *pusher) putGroup(ctx context.Context, body []byte) (retry bool, err err
 }
 
 // endpointClient is an HTTP client that authenticates as e says.
-func endpointClient(e *PushEndpoint, timeout time.Duration) (*http.Client, error) {
+func endpointClient(e *Endpoint, timeout time.Duration) (*http.Client, error) {
 	h := http.Header{}
 	for k, v := range e.Headers {
 		h.Set(k, v)

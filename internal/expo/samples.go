@@ -1,4 +1,4 @@
-package agent
+package expo
 
 import (
 	"strings"
@@ -7,16 +7,16 @@ import (
 	"github.com/sloagent/sloagent/probes"
 )
 
-// sampleSet is a probe's last run's samples as the agent keeps them: the
+// Samples are a probe's last run's samples as the agent keeps them: the
 // names, help and labels in a layout shared by every probe whose samples
 // look the same, and the values on their own. An HTTP probe's samples are
 // about 900 bytes of pointers; kept per probe, at thousands of probes they
 // were a large part of what every garbage collection has to mark. The
 // values are a few bytes without pointers.
 //
-// A sampleSet is immutable once stored: a scrape may read it after the
+// Samples are immutable once stored: a scrape may read them after the
 // probe's lock is released.
-type sampleSet struct {
+type Samples struct {
 	layout *sampleLayout
 	values []float64
 }
@@ -26,39 +26,45 @@ type sampleLayout struct {
 	samples []probes.Sample
 }
 
-func (s sampleSet) len() int { return len(s.values) }
+// Len is the number of samples.
+func (s Samples) Len() int { return len(s.values) }
 
-// at is the i-th sample, value included.
-func (s sampleSet) at(i int) probes.Sample {
+// At is the i-th sample, value included.
+func (s Samples) At(i int) probes.Sample {
 	smp := s.layout.samples[i]
 	smp.Value = s.values[i]
 	return smp
 }
 
-// layouts interns sample layouts. A kind whose label values change from run
-// to run would make a layout per run: past maxLayouts, layouts are kept per
-// probe instead of shared.
-var layouts = struct {
-	sync.Mutex
-	m map[string]*sampleLayout
-}{m: map[string]*sampleLayout{}}
+// Layouts interns sample layouts, so probes whose samples look the same
+// share one. The agent keeps one table per config generation, so that the
+// layouts of probes that are gone go with the config. A kind whose label
+// values change from run to run would make a layout per run: past
+// maxLayouts, layouts are kept per probe instead of shared.
+type Layouts struct {
+	mu sync.Mutex
+	m  map[string]*sampleLayout
+}
 
 const maxLayouts = 4096
 
-// compact turns a run's samples into a sampleSet, reusing prev's layout
-// when the samples look the same.
-func compact(prev *sampleLayout, samples []probes.Sample) sampleSet {
+// NewLayouts returns an empty table.
+func NewLayouts() *Layouts { return &Layouts{m: map[string]*sampleLayout{}} }
+
+// Compact turns a run's samples into Samples, reusing the layout of the
+// probe's previous ones when the samples look the same.
+func (t *Layouts) Compact(prev Samples, samples []probes.Sample) Samples {
 	if len(samples) == 0 {
-		return sampleSet{}
+		return Samples{}
 	}
 	values := make([]float64, len(samples))
 	for i, s := range samples {
 		values[i] = s.Value
 	}
-	if prev != nil && prev.matches(samples) {
-		return sampleSet{layout: prev, values: values}
+	if prev.layout != nil && prev.layout.matches(samples) {
+		return Samples{layout: prev.layout, values: values}
 	}
-	return sampleSet{layout: internLayout(samples), values: values}
+	return Samples{layout: t.intern(samples), values: values}
 }
 
 func (l *sampleLayout) matches(samples []probes.Sample) bool {
@@ -79,7 +85,7 @@ func (l *sampleLayout) matches(samples []probes.Sample) bool {
 	return true
 }
 
-func internLayout(samples []probes.Sample) *sampleLayout {
+func (t *Layouts) intern(samples []probes.Sample) *sampleLayout {
 	var key strings.Builder
 	for _, s := range samples {
 		key.WriteString(s.Name)
@@ -94,9 +100,9 @@ func internLayout(samples []probes.Sample) *sampleLayout {
 		key.WriteByte(0xff)
 	}
 	k := key.String()
-	layouts.Lock()
-	defer layouts.Unlock()
-	if l, ok := layouts.m[k]; ok {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if l, ok := t.m[k]; ok {
 		return l
 	}
 	// A copy, so that nothing of the run's own result is kept.
@@ -107,8 +113,8 @@ func internLayout(samples []probes.Sample) *sampleLayout {
 			l.samples[i].Labels = append([]probes.Label(nil), s.Labels...)
 		}
 	}
-	if len(layouts.m) < maxLayouts {
-		layouts.m[k] = l
+	if len(t.m) < maxLayouts {
+		t.m[k] = l
 	}
 	return l
 }

@@ -1,4 +1,4 @@
-package agent
+package schedule
 
 import (
 	"context"
@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sloagent/sloagent/internal/conf"
 	"github.com/sloagent/sloagent/probes"
 )
 
@@ -104,16 +103,10 @@ func TestLongIntervalProbeRunsSoonThenInSlot(t *testing.T) {
 	}
 }
 
-func testState(name string, interval, timeout time.Duration) *probeState {
-	st := newProbeState(name)
-	st.cfg = &ProbeConfig{Name: name, Kind: "test", Interval: conf.Duration(interval), Timeout: conf.Duration(timeout)}
-	return st
-}
-
 // A probe slower than its interval is skipped, never run twice at once.
 func TestSchedulerSkipsBusyProbe(t *testing.T) {
-	st := testState("slow", 20*time.Millisecond, 15*time.Millisecond)
 	var running, maxRunning, started, skipped atomic.Int32
+	var busy atomic.Bool
 	prober := probes.ProberFunc(func(ctx context.Context, _ *slog.Logger) probes.Result {
 		n := running.Add(1)
 		for {
@@ -126,19 +119,15 @@ func TestSchedulerSkipsBusyProbe(t *testing.T) {
 		running.Add(-1)
 		return probes.Result{Success: true}
 	})
-	s := newScheduler([]*probeState{st}, map[string]probes.Prober{"slow": prober}, time.Now,
-		func(j *job, _ time.Time) {
-			started.Add(1)
-			go func() {
-				j.prober.Probe(context.Background(), slog.New(slog.DiscardHandler))
-				j.state.running.Store(false)
-			}()
-		},
-		func(j *job) { skipped.Add(1) })
+	r := NewRunner(10, nil, slog.New(slog.DiscardHandler))
+	run := Run{Probe: "slow", Prober: prober, Timeout: 15 * time.Millisecond, Running: &busy,
+		Record: func(Outcome) { started.Add(1) },
+		Skip:   func(error) { skipped.Add(1) }}
+	s := New([]Job{{Run: run, Interval: 20 * time.Millisecond}}, time.Now, r.Start)
 	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
 	defer cancel()
-	s.run(ctx)
-	time.Sleep(100 * time.Millisecond)
+	s.Run(ctx)
+	r.Wait(context.Background())
 	if maxRunning.Load() != 1 {
 		t.Errorf("probe ran %d times at once", maxRunning.Load())
 	}
@@ -148,15 +137,46 @@ func TestSchedulerSkipsBusyProbe(t *testing.T) {
 }
 
 func TestSchedulerStopsPromptly(t *testing.T) {
-	st := testState("p", time.Hour, time.Minute)
-	s := newScheduler([]*probeState{st}, nil, time.Now, func(*job, time.Time) {}, func(*job) {})
+	s := New([]Job{{Run: Run{Probe: "p", Timeout: time.Minute}, Interval: time.Hour}}, time.Now, func(Run) {})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { s.run(ctx); close(done) }()
+	go func() { s.Run(ctx); close(done) }()
 	cancel()
 	select {
 	case <-done:
 	case <-time.After(5 * time.Second):
 		t.Fatal("scheduler did not stop")
+	}
+}
+
+// BenchmarkSchedulerDispatch is the scheduler picking the next due probe
+// among many and planning its next run, on a clock that is always behind
+// so that no time is spent waiting.
+func BenchmarkSchedulerDispatch(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("probes=%d", n), func(b *testing.B) {
+			jobs := make([]Job, n)
+			for i := range jobs {
+				jobs[i] = Job{Run: Run{Probe: fmt.Sprintf("p%05d", i), Timeout: time.Second}, Interval: 10 * time.Second}
+			}
+			// Each reading of the clock moves it on by twice a probe's
+			// share of the interval: there is always a run due.
+			virt := time.Unix(0, 0)
+			step := 2 * 10 * time.Second / time.Duration(n)
+			now := func() time.Time { virt = virt.Add(step); return virt }
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var dispatched int
+			target := b.N
+			start := func(Run) {
+				if dispatched++; dispatched == target {
+					cancel()
+				}
+			}
+			s := New(jobs, now, start)
+			b.ReportAllocs()
+			b.ResetTimer()
+			s.Run(ctx)
+		})
 	}
 }

@@ -1,0 +1,60 @@
+package browser
+
+import (
+	"fmt"
+
+	"github.com/sloagent/sloagent/internal/conf"
+	"github.com/sloagent/sloagent/probes"
+)
+
+// Sample names and help of browser probes.
+const (
+	MetricStepDuration   = "probe_browser_step_duration_seconds"
+	MetricNavigation     = "probe_browser_navigation_seconds"
+	MetricWebVital       = "probe_browser_web_vital_seconds"
+	MetricCLS            = "probe_browser_cls"
+	MetricConsoleErrors  = "probe_browser_console_errors"
+	MetricFailedRequests = "probe_browser_failed_requests"
+
+	helpStepDuration   = "Duration of each step of the browser journey in the last run."
+	helpNavigation     = "Navigation timing of the last page of the browser journey, from the start of its navigation."
+	helpWebVital       = "Web Vitals of the last page of the browser journey: largest and first contentful paint, and interaction to next paint when the journey interacted."
+	helpCLS            = "Cumulative layout shift of the last page of the browser journey (a ratio)."
+	helpConsoleErrors  = "Console errors and uncaught exceptions in the last browser run."
+	helpFailedRequests = "Requests that failed or got a status of 400 or more in the last browser run."
+)
+
+// Kind is the browser probe kind. Its probers run on the agent's one
+// shared Browser, which the agent passes as the Spec's Shared.
+var Kind = probes.NewKind(probes.Definition[Config]{
+	Name:    "browser",
+	Summary: "a scripted journey in headless Chromium (a fresh browser context per run), with Web Vitals, console errors and a screenshot when it fails",
+	Validate: func(target string, c *Config, r conf.Report) {
+		if target != "" {
+			probes.ValidateURL(r, "target", target)
+		} else if len(c.Steps) == 0 || c.Steps[0].Navigate == "" {
+			r.Errorf("target", "a browser probe needs a target, or a first step that navigates")
+		}
+		c.Validate(r.At("browser"))
+	},
+	Build: func(s probes.Spec, c *Config) (probes.Prober, error) {
+		b, ok := s.Shared.(*Browser)
+		if !ok {
+			return nil, fmt.Errorf("browser probes need the agent's browser")
+		}
+		return New(b, s.Target, c)
+	},
+	Families: []probes.Family{
+		{Name: MetricStepDuration, Help: helpStepDuration, Labels: []string{"step"}},
+		{Name: MetricNavigation, Help: helpNavigation, Labels: []string{"phase"}},
+		{Name: MetricWebVital, Help: helpWebVital, Labels: []string{"vital"}},
+		{Name: MetricCLS, Help: helpCLS},
+		{Name: MetricConsoleErrors, Help: helpConsoleErrors},
+		{Name: MetricFailedRequests, Help: helpFailedRequests},
+	},
+	Reasons: []string{
+		probes.ReasonStep, probes.ReasonAssertion, probes.ReasonTimeout, probes.ReasonDNS,
+		probes.ReasonConnect, probes.ReasonTLS, probes.ReasonStatusCode,
+		probes.ReasonBrowserUnavailable, probes.ReasonCanceled,
+	},
+})
