@@ -53,8 +53,6 @@ type Agent struct {
 	now  func() time.Time
 
 	self   *selfMetrics
-	pushm  *push.Metrics
-	runm   *schedule.Metrics
 	runner *schedule.Runner
 
 	reloadMu  sync.Mutex // one reload at a time
@@ -93,13 +91,11 @@ func New(opts Options) *Agent {
 		log:     opts.Logger,
 		now:     time.Now,
 		self:    newSelfMetrics(),
-		pushm:   push.NewMetrics(),
-		runm:    schedule.NewMetrics(),
 		states:  map[string]*probeState{},
 		layouts: expo.NewLayouts(),
 		started: time.Now(),
 	}
-	a.runner = schedule.NewRunner(config.DefaultMaxConcurrentRuns, a.runm, a.log)
+	a.runner = schedule.NewRunner(config.DefaultMaxConcurrentRuns, &a.self.run, a.log)
 	a.webAddr.Store(reachable(opts.ListenAddress))
 	return a
 }
@@ -289,7 +285,6 @@ func (a *Agent) registry(cfg *config.Config, states []*probeState, br *browser.B
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	}
 	cs = append(cs, a.self.collectors()...)
-	cs = append(cs, a.runm.Collectors()...)
 	cs = append(cs, a.fleetCollectors(cfg)...)
 	if withState {
 		cs = append(cs, newProbeCollector(states, nil))
@@ -319,7 +314,7 @@ func (a *Agent) fleetCollectors(cfg *config.Config) []prometheus.Collector {
 		cs = append(cs, a.opts.Shard.Collector())
 	}
 	if cfg.Push.Enabled() {
-		cs = append(cs, a.pushm.Collectors()...)
+		cs = append(cs, a.self.pushCollectors()...)
 	}
 	return cs
 }

@@ -199,7 +199,7 @@ func Serve(ctx context.Context, opts Options) error {
 	go func() { served <- web.Serve(ln, srv, flags, log) }()
 	log.Info("sloagent started", "version", Version, "address", ln.Addr().String(), "shard", opts.Shard)
 	a.ready.Store(true)
-	loop := &push.Loop{Current: a.pushConfig, Gather: a.Gatherer().Gather, Now: a.now, Log: log, Metrics: a.pushm}
+	loop := &push.Loop{Current: a.pushConfig, Gather: a.Gatherer().Gather, Now: a.now, Log: log, Metrics: &a.self.push}
 	defer loop.Start(ctx)()
 
 	hup := make(chan os.Signal, 1)

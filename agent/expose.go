@@ -21,8 +21,8 @@ func (a *Agent) exposition(rest prometheus.Gatherer, probes *probeCollector, lab
 	if eng := a.slo; eng != nil {
 		base := labelSet(labels)
 		e.Sources = append(e.Sources, func(enc expo.Encoder, taken map[string]bool) error {
-			for _, name := range slo.MetricNames() {
-				taken[name] = true
+			for _, f := range slo.Families() {
+				taken[f.Name] = true
 			}
 			return eng.Write(enc, base)
 		})

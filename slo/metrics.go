@@ -198,15 +198,6 @@ func Families() []*expo.Family {
 	return out
 }
 
-// MetricNames are the names of the families the SLOs export.
-func MetricNames() []string {
-	names := make([]string, len(families))
-	for i, f := range families {
-		names[i] = f.Name
-	}
-	return names
-}
-
 // Write writes every SLO's series through enc, each with base's labels and
 // its slo label. /metrics writes the text and protobuf formats with it
 // straight from the engine; Collector sends the same series to a registry.

@@ -34,15 +34,9 @@ type ProbeConfig struct {
 	Raw map[string]yaml.Node `yaml:",inline"`
 }
 
-// probeFields are ProbeConfig's own fields, for writing it back out.
-type probeFields struct {
-	Name     string            `yaml:"name"`
-	Kind     string            `yaml:"kind,omitempty"`
-	Target   string            `yaml:"target,omitempty"`
-	Interval conf.Duration     `yaml:"interval,omitempty"`
-	Timeout  conf.Duration     `yaml:"timeout,omitempty"`
-	Labels   map[string]string `yaml:"labels,omitempty"`
-}
+// plainProbe is a ProbeConfig without its methods, for writing its own
+// fields back out.
+type plainProbe ProbeConfig
 
 // Sections tells config decoding that every kind's name is a key of a
 // probe, holding that kind's section type (conf.Sectioned), so that
@@ -80,8 +74,9 @@ func (p *ProbeConfig) kindName() string {
 // kind's key, as the file has them.
 func (p ProbeConfig) MarshalYAML() (any, error) {
 	var n yaml.Node
-	if err := n.Encode(probeFields{Name: p.Name, Kind: p.Kind, Target: p.Target, Interval: p.Interval,
-		Timeout: p.Timeout, Labels: p.Labels}); err != nil {
+	plain := plainProbe(p)
+	plain.Raw = nil
+	if err := n.Encode(plain); err != nil {
 		return nil, err
 	}
 	if p.Section != nil {

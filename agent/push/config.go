@@ -148,20 +148,14 @@ func (e *Endpoint) validate(r conf.Report) {
 // config's are checked.
 func (c *Config) ApplyFlags(rwURL, pgURL string) error {
 	if rwURL != "" {
-		e := Endpoint{}
-		if c.RemoteWrite != nil {
-			e = *c.RemoteWrite
-		}
-		e.URL = rwURL
-		c.RemoteWrite = &e
+		c.RemoteWrite = endpointAt(c.RemoteWrite, rwURL)
 	}
 	if pgURL != "" {
-		e := PushgatewayConfig{}
+		var pg *Endpoint
 		if c.Pushgateway != nil {
-			e = *c.Pushgateway
+			pg = &c.Pushgateway.Endpoint
 		}
-		e.URL = pgURL
-		c.Pushgateway = &e
+		c.Pushgateway = &PushgatewayConfig{Endpoint: *endpointAt(pg, pgURL)}
 	}
 	r := conf.NewReport()
 	c.Validate(r.At("push"))
@@ -169,4 +163,14 @@ func (c *Config) ApplyFlags(rwURL, pgURL string) error {
 		return fmt.Errorf("%s", r.Problems()[0])
 	}
 	return nil
+}
+
+// endpointAt is a copy of e (or a new endpoint) with url.
+func endpointAt(e *Endpoint, url string) *Endpoint {
+	out := Endpoint{}
+	if e != nil {
+		out = *e
+	}
+	out.URL = url
+	return &out
 }

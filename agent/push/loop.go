@@ -10,34 +10,11 @@ import (
 	dto "github.com/prometheus/client_model/go"
 )
 
-// Metrics count the daemon's pushes. They are registered only while a push
-// target is configured.
+// Metrics count the daemon's pushes, by target. The agent owns the series,
+// with its other health metrics.
 type Metrics struct {
-	pushes, failures *prometheus.CounterVec
-	lastSuccess      *prometheus.GaugeVec
-}
-
-// NewMetrics makes the push metrics, for the agent's whole life.
-func NewMetrics() *Metrics {
-	return &Metrics{
-		pushes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "sloagent_pushes_total",
-			Help: "Pushes of the agent's metrics attempted, by target (remote_write, pushgateway); retries within one push are not counted.",
-		}, []string{"target"}),
-		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "sloagent_push_failures_total",
-			Help: "Pushes that failed after all their retries, by target.",
-		}, []string{"target"}),
-		lastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "sloagent_push_last_success_timestamp_seconds",
-			Help: "When a push to the target last succeeded, as a Unix time.",
-		}, []string{"target"}),
-	}
-}
-
-// Collectors are the metrics, for the registry of a config that pushes.
-func (m *Metrics) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.pushes, m.failures, m.lastSuccess}
+	Pushes, Failures *prometheus.CounterVec
+	LastSuccess      *prometheus.GaugeVec
 }
 
 // Loop pushes the agent's metrics every push.interval of the running
@@ -130,13 +107,13 @@ func (l *Loop) pushNow(ctx context.Context, p *Pusher) {
 	var wg sync.WaitGroup
 	for _, target := range p.Targets() {
 		wg.Go(func() {
-			l.Metrics.pushes.WithLabelValues(target).Inc()
+			l.Metrics.Pushes.WithLabelValues(target).Inc()
 			if err := p.PushTo(ctx, target, b); err != nil {
-				l.Metrics.failures.WithLabelValues(target).Inc()
+				l.Metrics.Failures.WithLabelValues(target).Inc()
 				l.Log.Error("push failed", "target", target, "err", err)
 				return
 			}
-			l.Metrics.lastSuccess.WithLabelValues(target).Set(float64(l.Now().UnixNano()) / 1e9)
+			l.Metrics.LastSuccess.WithLabelValues(target).Set(float64(l.Now().UnixNano()) / 1e9)
 		})
 	}
 	wg.Wait()

@@ -82,7 +82,7 @@ type Runner struct {
 func NewRunner(limit int, m *Metrics, log *slog.Logger) *Runner {
 	ctx, cancel := context.WithCancel(context.Background())
 	if m == nil {
-		m = NewMetrics()
+		m = &Metrics{}
 	}
 	return &Runner{ctx: ctx, stop: cancel, log: log, m: m, lim: newLimiter(limit)}
 }
@@ -204,8 +204,8 @@ func (r *Runner) execute(ctx context.Context, lim *limiter, run Run, settle func
 		if !settled.CompareAndSwap(false, true) {
 			return
 		}
-		if running {
-			r.m.inFlight.Dec()
+		if running && r.m.InFlight != nil {
+			r.m.InFlight.Dec()
 		}
 		lim.release()
 		settle(o)
@@ -213,7 +213,9 @@ func (r *Runner) execute(ctx context.Context, lim *limiter, run Run, settle func
 	if a, ok := run.Prober.(probes.Admitter); ok {
 		t0 := time.Now()
 		release, err := a.Admit(ctx)
-		r.m.wait.WithLabelValues(run.Kind).Observe(time.Since(t0).Seconds())
+		if r.m.Wait != nil {
+			r.m.Wait.WithLabelValues(run.Kind).Observe(time.Since(t0).Seconds())
+		}
 		if err != nil {
 			if errors.Is(err, probes.ErrNoSlot) || ctx.Err() != nil {
 				if run.Skip != nil {
@@ -234,10 +236,12 @@ func (r *Runner) execute(ctx context.Context, lim *limiter, run Run, settle func
 		log = r.log.With("probe", run.Probe)
 	}
 	start := time.Now()
-	if !run.Planned.IsZero() {
-		r.m.lag.Observe(start.Sub(run.Planned).Seconds())
+	if !run.Planned.IsZero() && r.m.Lag != nil {
+		r.m.Lag.Observe(start.Sub(run.Planned).Seconds())
 	}
-	r.m.inFlight.Inc()
+	if r.m.InFlight != nil {
+		r.m.InFlight.Inc()
+	}
 	watchdog := time.AfterFunc(run.Timeout+abandonGrace, func() {
 		finish(Outcome{Result: abandoned(run.Timeout, time.Since(start)), Start: start, Abandoned: true}, true)
 	})
@@ -282,39 +286,14 @@ func safeProbe(ctx context.Context, p probes.Prober, log *slog.Logger) (res prob
 	return p.Probe(ctx, log)
 }
 
-// Metrics are the runner's own series.
+// Metrics are where the runner reports: how late runs start, how many are
+// in flight, and how long runs waited for a slot of their kind. The agent
+// owns the series, with its other health metrics; a nil one is not
+// reported.
 type Metrics struct {
-	lag      prometheus.Histogram
-	inFlight prometheus.Gauge
-	wait     *prometheus.HistogramVec
-}
-
-// NewMetrics makes the runner's metrics, for the agent's whole life.
-func NewMetrics() *Metrics {
-	return &Metrics{
-		lag: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:                            "sloagent_scheduler_lag_seconds",
-			Help:                            "How late probe runs started: actual start minus planned start.",
-			Buckets:                         []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 5},
-			NativeHistogramBucketFactor:     1.1,
-			NativeHistogramMaxBucketNumber:  100,
-			NativeHistogramMinResetDuration: time.Hour,
-		}),
-		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "sloagent_runs_in_flight",
-			Help: "Probe runs in progress now.",
-		}),
-		wait: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "sloagent_run_slot_wait_seconds",
-			Help:    "How long runs of kinds with a shared resource (a browser) waited for a slot of it before their timeout started, by kind.",
-			Buckets: []float64{.001, .01, .1, .5, 1, 2.5, 5, 10, 30, 60},
-		}, []string{"kind"}),
-	}
-}
-
-// Collectors are the metrics, for a registry.
-func (m *Metrics) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.lag, m.inFlight, m.wait}
+	Lag      prometheus.Observer
+	InFlight prometheus.Gauge
+	Wait     *prometheus.HistogramVec
 }
 
 // limiter bounds the runs in flight across all probes.

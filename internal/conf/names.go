@@ -32,7 +32,7 @@ func ValidEnvName(name string) bool { return envNameRE.MatchString(name) }
 // families (reason, phase, slo, window, ...) are reserved for config labels
 // too; the family tables add those.
 var ReservedLabels = map[string]bool{
-	"agent": true, "location": true, "probe": true, "job": true, "instance": true,
+	"agent": true, "location": true, "probe": true, "slo": true, "job": true, "instance": true,
 	"kind": true, "plugin": true, "reason": true, "result": true, "le": true, "quantile": true,
 }
 

@@ -7,7 +7,7 @@ import (
 	"github.com/sloagent/sloagent/probes"
 )
 
-// Sample names and help of browser probes.
+// Sample names of browser probes; their help is in Kind.
 const (
 	MetricStepDuration   = "probe_browser_step_duration_seconds"
 	MetricNavigation     = "probe_browser_navigation_seconds"
@@ -15,13 +15,6 @@ const (
 	MetricCLS            = "probe_browser_cls"
 	MetricConsoleErrors  = "probe_browser_console_errors"
 	MetricFailedRequests = "probe_browser_failed_requests"
-
-	helpStepDuration   = "Duration of each step of the browser journey in the last run."
-	helpNavigation     = "Navigation timing of the last page of the browser journey, from the start of its navigation."
-	helpWebVital       = "Web Vitals of the last page of the browser journey: largest and first contentful paint, and interaction to next paint when the journey interacted."
-	helpCLS            = "Cumulative layout shift of the last page of the browser journey (a ratio)."
-	helpConsoleErrors  = "Console errors and uncaught exceptions in the last browser run."
-	helpFailedRequests = "Requests that failed or got a status of 400 or more in the last browser run."
 )
 
 // Kind is the browser probe kind. Its probers run on the agent's one
@@ -45,12 +38,14 @@ var Kind = probes.NewKind(probes.Definition[Config]{
 		return New(b, s.Target, c)
 	},
 	Families: []probes.Family{
-		{Name: MetricStepDuration, Help: helpStepDuration, Labels: []string{"step"}},
-		{Name: MetricNavigation, Help: helpNavigation, Labels: []string{"phase"}},
-		{Name: MetricWebVital, Help: helpWebVital, Labels: []string{"vital"}},
-		{Name: MetricCLS, Help: helpCLS},
-		{Name: MetricConsoleErrors, Help: helpConsoleErrors},
-		{Name: MetricFailedRequests, Help: helpFailedRequests},
+		{Name: MetricStepDuration, Labels: []string{"step"}, Help: "Duration of each step of the browser journey in the last run."},
+		{Name: MetricNavigation, Labels: []string{"phase"},
+			Help: "Navigation timing of the last page of the browser journey, from the start of its navigation."},
+		{Name: MetricWebVital, Labels: []string{"vital"},
+			Help: "Web Vitals of the last page of the browser journey: largest and first contentful paint, and interaction to next paint when the journey interacted."},
+		{Name: MetricCLS, Help: "Cumulative layout shift of the last page of the browser journey (a ratio)."},
+		{Name: MetricConsoleErrors, Help: "Console errors and uncaught exceptions in the last browser run."},
+		{Name: MetricFailedRequests, Help: "Requests that failed or got a status of 400 or more in the last browser run."},
 	},
 	Reasons: []string{
 		probes.ReasonStep, probes.ReasonAssertion, probes.ReasonTimeout, probes.ReasonDNS,
