@@ -10,6 +10,7 @@ import (
 type Text struct {
 	w    *bufio.Writer
 	f    *Family
+	hist [3]string // a histogram family's _bucket, _sum and _count names
 	b    []byte
 	head int // length of the family's header in b; -1 once a series is written
 	les  map[float64]string
@@ -22,6 +23,9 @@ func NewText(w *bufio.Writer) *Text { return &Text{w: w, les: map[float64]string
 // Family starts f; its header is written with its first series.
 func (t *Text) Family(f *Family) {
 	t.f = f
+	if f.Type == Histogram {
+		t.hist = [3]string{f.Name + "_bucket", f.Name + "_sum", f.Name + "_count"}
+	}
 	t.b = textfmt.AppendHeader(t.b[:0], f.Name, f.Help, f.Type.String())
 	t.head = len(t.b)
 }
@@ -72,11 +76,10 @@ func (t *Text) Value(ls *Labels, own []Label, v float64) {
 // Hist writes a histogram's classic buckets, sum and count; the text
 // format has no native histograms.
 func (t *Text) Hist(ls *Labels, own []Label, h *Hist) {
-	name := t.f.Name
 	var cum uint64
 	for i, n := range h.Counts {
 		cum += n
-		t.open(name+"_bucket", ls, own)
+		t.open(t.hist[0], ls, own)
 		le := "+Inf"
 		if i < len(h.Bounds) {
 			le = t.le(h.Bounds[i])
@@ -84,9 +87,9 @@ func (t *Text) Hist(ls *Labels, own []Label, h *Hist) {
 		t.label("le", le)
 		t.end(float64(cum))
 	}
-	t.open(name+"_sum", ls, own)
+	t.open(t.hist[1], ls, own)
 	t.end(h.Sum)
-	t.open(name+"_count", ls, own)
+	t.open(t.hist[2], ls, own)
 	t.end(float64(h.Count))
 }
 
