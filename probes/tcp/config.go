@@ -63,7 +63,9 @@ func (c *Config) Validate(r conf.Report) {
 			qr.Errorf("expect_bytes", "expect and expect_bytes are mutually exclusive")
 		}
 		if q.Expect.Regexp == nil && q.ExpectBytes == "" && q.Send == "" && !q.StartTLS {
-			qr.Errorf("", "empty entry: set expect, expect_bytes, send or starttls")
+			// On expect, so that an expect that did not decode is
+			// reported once.
+			qr.Errorf("expect", "empty entry: set expect, expect_bytes, send or starttls")
 		}
 		if len(q.Labels) > 0 && q.Expect.Regexp == nil {
 			qr.Errorf("labels", "labels need expect: their values are filled from its match")

@@ -11,7 +11,7 @@ import (
 func TestConfigInvalid(t *testing.T) {
 	probetest.InvalidFiles(t, func() probetest.Validator { return &Config{} }, map[string]string{
 		"invalid-unknown-key.yml":      `invalid-unknown-key.yml:2: tls_confg: unknown field "tls_confg"`,
-		"invalid-empty-entry.yml":      `invalid-empty-entry.yml:3: query_response[1]: empty entry: set expect, expect_bytes, send or starttls`,
+		"invalid-empty-entry.yml":      `invalid-empty-entry.yml:3: query_response[1].expect: empty entry: set expect, expect_bytes, send or starttls`,
 		"invalid-expect-and-bytes.yml": `invalid-expect-and-bytes.yml:3: query_response[0].expect_bytes: expect and expect_bytes are mutually exclusive`,
 		"invalid-ip-protocol.yml": `invalid-ip-protocol.yml:1: ip_protocol: unknown ip_protocol "ipv6" (use ip4 or ip6)
 invalid-ip-protocol.yml:2: source_ip_address: invalid IP address "10.0.0.300"`,

@@ -114,11 +114,23 @@ func Problems(t testing.TB, path string, out Validator, env map[string]string) [
 	}
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	doc, ps := conf.Decode(filepath.Base(path), data, out, lookup)
-	if len(ps) == 0 {
-		r := conf.NewReport()
-		out.Validate(r)
-		ps = doc.Locate(r.Problems())
+	if doc.Root == nil && len(ps) > 0 {
+		return strings.Split(doc.Err(ps).Error(), "\n")
 	}
+	// As the agent does: validate what decoded, and report a field
+	// that did not decode only once.
+	r := conf.NewReport()
+	out.Validate(r)
+	bad := map[string]bool{}
+	for _, p := range ps {
+		bad[p.Field] = true
+	}
+	for _, p := range doc.Locate(r.Problems()) {
+		if !bad[p.Field] {
+			ps = append(ps, p)
+		}
+	}
+	ps = doc.Locate(ps)
 	if len(ps) == 0 {
 		return nil
 	}
