@@ -55,7 +55,7 @@ func zone(w dns.ResponseWriter, req *dns.Msg) {
 
 // serve starts the zone's server on a loopback address of network (udp,
 // udp6, tcp, or tcp with tc for DNS over TLS) and returns its address.
-func serve(t *testing.T, network string, tc *tls.Config) string {
+func serve(t testing.TB, network string, tc *tls.Config) string {
 	t.Helper()
 	host := "127.0.0.1:0"
 	if network == "udp6" || network == "tcp6" {

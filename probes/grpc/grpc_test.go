@@ -25,7 +25,7 @@ const timeout = 2 * time.Second
 
 // serve starts a gRPC server with the standard health service (unless
 // noHealth) on a loopback address of network and returns it and its address.
-func serve(t *testing.T, network string, noHealth bool, opts ...grpc.ServerOption) (*health.Server, string) {
+func serve(t testing.TB, network string, noHealth bool, opts ...grpc.ServerOption) (*health.Server, string) {
 	t.Helper()
 	host := "127.0.0.1:0"
 	if network == "tcp6" {
