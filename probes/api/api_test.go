@@ -63,6 +63,9 @@ func newShop(t *testing.T, tls bool) (*httptest.Server, *shop) {
 	mux.HandleFunc("GET /delay", func(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(50 * time.Millisecond)
 	})
+	mux.HandleFunc("GET /loop", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/loop", http.StatusFound)
+	})
 	mux.HandleFunc("GET /big", func(w http.ResponseWriter, r *http.Request) {
 		w.Write(make([]byte, 2<<20))
 	})
@@ -307,6 +310,12 @@ steps:
     assertions: [{status: 302}, {header: Location, equals: /profile}]
 `), timeout)
 	probetest.WantSuccess(t, res)
+}
+
+func TestRedirectLoop(t *testing.T) {
+	srv, _ := newShop(t, false)
+	res := probetest.Run(t, newProber(t, srv.URL, `steps: [{name: loop, request: {url: "{{target}}/loop"}}]`), timeout)
+	probetest.WantFail(t, res, probes.ReasonRedirects, `step "loop" (GET `+srv.URL+`/loop): more than 10 redirects`)
 }
 
 func TestTimeouts(t *testing.T) {

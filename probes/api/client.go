@@ -54,7 +54,10 @@ func (p phases) args() []any {
 	return []any{"resolve", p.resolve, "connect", p.connect, "tls", p.tls, "processing", p.processing, "transfer", p.transfer}
 }
 
-var errTooLarge = errors.New("body too large")
+var (
+	errTooLarge         = errors.New("body too large")
+	errTooManyRedirects = errors.New("more than 10 redirects")
+)
 
 // netClient is the requester on net/http: one transport and one cookie jar
 // per run, so that the steps of a run share connections and cookies as a
@@ -78,7 +81,7 @@ func (p *prober) checkRedirect(req *http.Request, via []*http.Request) error {
 		return http.ErrUseLastResponse
 	}
 	if len(via) > MaxRedirects {
-		return errors.New("more than 10 redirects")
+		return errTooManyRedirects
 	}
 	return nil
 }

@@ -128,6 +128,8 @@ func (r *run) classify(ctx context.Context, err error, stepTimeout time.Duration
 		return probes.ReasonTimeout, "timed out after " + netprobe.Timeout(r.start, deadline) + " (the probe's timeout)"
 	case ctx.Err() != nil || netprobe.IsTimeout(err):
 		return probes.ReasonTimeout, "timed out after " + stepTimeout.String() + " (the step's timeout)"
+	case errors.Is(err, errTooManyRedirects):
+		return probes.ReasonRedirects, err.Error()
 	case errors.As(err, &dnsErr):
 		return probes.ReasonDNS, "lookup " + dnsErr.Name + ": " + dnsErr.Err
 	}
