@@ -21,6 +21,7 @@ import (
 
 	"github.com/sloagent/sloagent/internal/conf"
 	"github.com/sloagent/sloagent/probes"
+	"github.com/sloagent/sloagent/probes/internal/family"
 )
 
 // prober is what every run of one probe shares, built when the config is
@@ -111,7 +112,7 @@ func New(target string, c *Config) (probes.Prober, error) {
 }
 
 func compileStep(s *Step) (step, error) {
-	out := step{name: s.Name, labels: StepDuration.LabelSet(s.Name), method: s.Request.Method, timeout: s.Timeout.D()}
+	out := step{name: s.Name, labels: family.Labels(&StepDuration, s.Name), method: s.Request.Method, timeout: s.Timeout.D()}
 	if out.method == "" {
 		out.method = DefaultMethod
 	}

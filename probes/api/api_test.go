@@ -169,6 +169,7 @@ func TestFlow(t *testing.T) {
 	srv, _ := newShop(t, false)
 	res, log := probetest.RunDebug(t, newProber(t, srv.URL, flow), timeout)
 	probetest.WantSuccess(t, res)
+	probetest.Declared(t, &Kind, res)
 	if res.Message != "2 steps passed" {
 		t.Errorf("message %q", res.Message)
 	}
@@ -366,4 +367,5 @@ steps:
 	res = probetest.Run(t, newProber(t, srv.URL, `steps: [{name: home, request: {url: "{{target}}/"}}]`), timeout)
 	probetest.WantFail(t, res, probes.ReasonTLS, "certificate signed by unknown authority")
 	probetest.Sample(t, res, "probe_ssl_earliest_cert_expiry")
+	probetest.Declared(t, &Kind, res)
 }

@@ -32,7 +32,7 @@ type Config struct {
 	// FollowRedirects is true when unset; at most 10 are followed.
 	FollowRedirects *bool `yaml:"follow_redirects,omitempty"`
 	// BodySizeLimit bounds each response body read; 10MiB when unset.
-	BodySizeLimit httpprobe.ByteSize `yaml:"body_size_limit,omitempty"`
+	BodySizeLimit conf.ByteSize `yaml:"body_size_limit,omitempty"`
 }
 
 // Step is one request and what its response must be.

@@ -15,7 +15,7 @@ var (
 )
 
 // Families lists every series an api run may report.
-var Families = []family.Family{StepDuration, StepStatusCode, StepSuccess, tlsprobe.EarliestExpiry}
+var Families = []probes.Family{StepDuration, StepStatusCode, StepSuccess, tlsprobe.EarliestExpiry}
 
 func (r *run) samples() []probes.Sample {
 	s := make([]probes.Sample, 0, 3*len(r.p.steps)+1)
@@ -26,8 +26,8 @@ func (r *run) samples() []probes.Sample {
 		if res.ok {
 			ok = 1
 		}
-		s = append(s, StepDuration.With(res.duration.Seconds(), labels), StepStatusCode.With(float64(res.status), labels),
-			StepSuccess.With(ok, labels))
+		s = append(s, family.With(&StepDuration, res.duration.Seconds(), labels), family.With(&StepStatusCode, float64(res.status), labels),
+			family.With(&StepSuccess, ok, labels))
 	}
 	if len(r.peerCerts) > 0 {
 		earliest := r.peerCerts[0].NotAfter
@@ -36,7 +36,7 @@ func (r *run) samples() []probes.Sample {
 				earliest = c.NotAfter
 			}
 		}
-		s = append(s, tlsprobe.EarliestExpiry.Sample(float64(earliest.UnixNano())/1e9))
+		s = append(s, family.Sample(&tlsprobe.EarliestExpiry, float64(earliest.UnixNano())/1e9))
 	}
 	return s
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/sloagent/sloagent/probes"
+	"github.com/sloagent/sloagent/probes/internal/family"
 	"github.com/sloagent/sloagent/probes/internal/netprobe"
 	"github.com/sloagent/sloagent/probes/internal/tlsprobe"
 )
@@ -253,18 +254,18 @@ func (r *run) failTLS(err error) probes.Result {
 func (r *run) samples() []probes.Sample {
 	s := make([]probes.Sample, 0, int(numPhases)+9)
 	for ph := range numPhases {
-		s = append(s, Duration.With(r.dur[ph].Seconds(), phaseLabels[ph]))
+		s = append(s, family.With(&Duration, r.dur[ph].Seconds(), phaseLabels[ph]))
 	}
 	var answer, authority, additional, ok float64
 	if r.resp != nil {
 		answer, authority, additional, ok = float64(len(r.resp.Answer)), float64(len(r.resp.Ns)), float64(len(r.resp.Extra)), 1
 	}
-	s = append(s, AnswerRRs.Sample(answer), AuthorityRRs.Sample(authority), AdditionalRRs.Sample(additional),
-		QuerySucceeded.Sample(ok))
+	s = append(s, family.Sample(&AnswerRRs, answer), family.Sample(&AuthorityRRs, authority), family.Sample(&AdditionalRRs, additional),
+		family.Sample(&QuerySucceeded, ok))
 	if r.p.soa && r.resp != nil {
 		for _, rr := range r.resp.Answer {
 			if soa, ok := rr.(*dns.SOA); ok {
-				s = append(s, Serial.Sample(float64(soa.Serial)))
+				s = append(s, family.Sample(&Serial, float64(soa.Serial)))
 				break
 			}
 		}

@@ -30,7 +30,9 @@ func probe(t *testing.T, target string, src string) probes.Result {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	return probetest.Run(t, p, timeout)
+	res := probetest.Run(t, p, timeout)
+	probetest.Declared(t, &Kind, res)
+	return res
 }
 
 func TestQueryUDPAndTCP(t *testing.T) {

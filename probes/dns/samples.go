@@ -32,12 +32,12 @@ var (
 )
 
 // Families lists every series a dns run may report (the TLS ones over TLS).
-var Families = append([]family.Family{Duration, AnswerRRs, AuthorityRRs, AdditionalRRs, QuerySucceeded, Serial,
+var Families = append([]probes.Family{Duration, AnswerRRs, AuthorityRRs, AdditionalRRs, QuerySucceeded, Serial,
 	netprobe.IPProtocol, netprobe.DNSLookup}, tlsprobe.Families...)
 
 var phaseLabels = func() (l [numPhases][]probes.Label) {
 	for ph := range numPhases {
-		l[ph] = Duration.LabelSet(phaseNames[ph])
+		l[ph] = family.Labels(&Duration, phaseNames[ph])
 	}
 	return l
 }()

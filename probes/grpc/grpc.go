@@ -24,6 +24,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/sloagent/sloagent/probes"
+	"github.com/sloagent/sloagent/probes/internal/family"
 	"github.com/sloagent/sloagent/probes/internal/netprobe"
 	"github.com/sloagent/sloagent/probes/internal/tlsprobe"
 )
@@ -32,9 +33,6 @@ import (
 // a status other than SERVING: the server is up and says the service is
 // not. It is this kind's own reason.
 const ReasonNotServing = "not_serving"
-
-// Reasons lists the kind's own reasons, besides the shared ones.
-var Reasons = []string{ReasonNotServing}
 
 // UserAgent is sent with every call.
 const UserAgent = "sloagent"
@@ -326,7 +324,7 @@ func (r *run) fail(err error) probes.Result {
 func (r *run) samples() []probes.Sample {
 	s := make([]probes.Sample, 0, int(numPhases)+len(servingStatuses)+9)
 	for ph := range numPhases {
-		s = append(s, Duration.With(r.dur[ph].Seconds(), phaseLabels[ph]))
+		s = append(s, family.With(&Duration, r.dur[ph].Seconds(), phaseLabels[ph]))
 	}
 	ssl := 0.0
 	if r.tlsState != nil {
@@ -336,13 +334,13 @@ func (r *run) samples() []probes.Sample {
 	if r.called {
 		code = float64(r.code)
 	}
-	s = append(s, SSL.Sample(ssl), StatusCode.Sample(code))
+	s = append(s, family.Sample(&SSL, ssl), family.Sample(&StatusCode, code))
 	for _, st := range servingStatuses {
 		v := 0.0
 		if r.answered && st.status == r.serving {
 			v = 1
 		}
-		s = append(s, HealthCheckResponse.With(v, st.labels))
+		s = append(s, family.With(&HealthCheckResponse, v, st.labels))
 	}
 	s = netprobe.AppendSamples(s, r.resolved, r.resolvedOK)
 	switch {

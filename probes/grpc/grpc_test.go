@@ -63,7 +63,9 @@ func probe(t *testing.T, target, src string) probes.Result {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	return probetest.Run(t, p, timeout)
+	res := probetest.Run(t, p, timeout)
+	probetest.Declared(t, &Kind, res)
+	return res
 }
 
 func TestServing(t *testing.T) {

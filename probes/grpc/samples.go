@@ -34,12 +34,12 @@ var (
 )
 
 // Families lists every series a grpc run may report (the TLS ones over TLS).
-var Families = append([]family.Family{Duration, SSL, StatusCode, HealthCheckResponse,
+var Families = append([]probes.Family{Duration, SSL, StatusCode, HealthCheckResponse,
 	netprobe.IPProtocol, netprobe.DNSLookup}, tlsprobe.Families...)
 
 var phaseLabels = func() (l [numPhases][]probes.Label) {
 	for ph := range numPhases {
-		l[ph] = Duration.LabelSet(phaseNames[ph])
+		l[ph] = family.Labels(&Duration, phaseNames[ph])
 	}
 	return l
 }()
@@ -55,7 +55,7 @@ var servingStatuses = func() (s []struct {
 		s = append(s, struct {
 			status grpc_health_v1.HealthCheckResponse_ServingStatus
 			labels []probes.Label
-		}{st, HealthCheckResponse.LabelSet(st.String())})
+		}{st, family.Labels(&HealthCheckResponse, st.String())})
 	}
 	return s
 }()

@@ -27,18 +27,11 @@ import (
 	"github.com/sloagent/sloagent/probes/internal/netprobe"
 )
 
-// This kind's own reasons, besides the shared ones.
-const (
-	// ReasonPacketLoss: more requests went unanswered than
-	// max_packet_loss allows (but some were answered).
-	ReasonPacketLoss = "packet_loss"
-	// ReasonConfig: the agent may not send ICMP here; the message says
-	// which permission is missing.
-	ReasonConfig = "config"
-)
-
-// Reasons lists the kind's own reasons.
-var Reasons = []string{ReasonPacketLoss, ReasonConfig}
+// ReasonPacketLoss is this kind's own reason: more requests went
+// unanswered than max_packet_loss allows (but some were answered). A run
+// the agent may not send ICMP for fails with probes.ReasonConfig, its
+// message naming the missing permission.
+const ReasonPacketLoss = "packet_loss"
 
 // payloadText fills the data of every request.
 const payloadText = "sloagent icmp probe"
@@ -161,7 +154,7 @@ func (r *run) do() probes.Result {
 	if err != nil {
 		var se *socketError
 		if errors.As(err, &se) && se.permission() {
-			return probes.Fail(ReasonConfig, err.Error())
+			return probes.Fail(probes.ReasonConfig, err.Error())
 		}
 		return probes.Fail(probes.ReasonInternal, "opening the ICMP socket: "+err.Error())
 	}

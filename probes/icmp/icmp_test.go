@@ -35,7 +35,8 @@ func newProber(t *testing.T, target, src string, timeout time.Duration) probes.P
 func echo(t *testing.T, target string, proto float64) string {
 	t.Helper()
 	res, log := probetest.RunDebug(t, newProber(t, target, "{packets: 3, packet_interval: 10ms}", timeout), timeout)
-	if res.Reason == ReasonConfig {
+	probetest.Declared(t, &Kind, res)
+	if res.Reason == probes.ReasonConfig {
 		t.Skipf("this process may not send ICMP here: %s", res.Message)
 	}
 	probetest.WantSuccess(t, res)

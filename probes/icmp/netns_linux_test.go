@@ -135,8 +135,8 @@ func TestNoPermission(t *testing.T) {
 	dropRoot(t)
 	for _, target := range []string{"127.0.0.1", "::1"} {
 		res := probetest.Run(t, newProber(t, target, "{}", timeout), timeout)
-		probetest.WantFail(t, res, ReasonConfig, `no permission to send ICMP: unprivileged ICMP (datagram) sockets are allowed only to groups in net.ipv4.ping_group_range, which is "1 0" and does not include this process's group (gid 65534), and raw ICMP sockets need root or CAP_NET_RAW (`)
-		probetest.WantFail(t, res, ReasonConfig, `or grant CAP_NET_RAW (setcap cap_net_raw+ep on the binary, or AmbientCapabilities=CAP_NET_RAW in the systemd unit)`)
+		probetest.WantFail(t, res, probes.ReasonConfig, `no permission to send ICMP: unprivileged ICMP (datagram) sockets are allowed only to groups in net.ipv4.ping_group_range, which is "1 0" and does not include this process's group (gid 65534), and raw ICMP sockets need root or CAP_NET_RAW (`)
+		probetest.WantFail(t, res, probes.ReasonConfig, `or grant CAP_NET_RAW (setcap cap_net_raw+ep on the binary, or AmbientCapabilities=CAP_NET_RAW in the systemd unit)`)
 	}
 }
 

@@ -22,30 +22,30 @@ var (
 )
 
 // Families lists every series an icmp run may report.
-var Families = []family.Family{Duration, RTTMin, RTTMax, RTTStdev, Sent, Received, Loss, HopLimit,
+var Families = []probes.Family{Duration, RTTMin, RTTMax, RTTStdev, Sent, Received, Loss, HopLimit,
 	netprobe.IPProtocol, netprobe.DNSLookup}
 
 var (
-	labelsResolve = Duration.LabelSet("resolve")
-	labelsSetup   = Duration.LabelSet("setup")
-	labelsRTT     = Duration.LabelSet("rtt")
+	labelsResolve = family.Labels(&Duration, "resolve")
+	labelsSetup   = family.Labels(&Duration, "setup")
+	labelsRTT     = family.Labels(&Duration, "rtt")
 )
 
 func (r *run) samples() []probes.Sample {
 	s := make([]probes.Sample, 0, 11)
 	s = append(s,
-		Duration.With(r.resolved.Took.Seconds(), labelsResolve),
-		Duration.With(r.setup.Seconds(), labelsSetup),
-		Duration.With(r.stats.mean.Seconds(), labelsRTT),
-		RTTMin.Sample(r.stats.min.Seconds()),
-		RTTMax.Sample(r.stats.max.Seconds()),
-		RTTStdev.Sample(r.stats.stddev.Seconds()),
-		Sent.Sample(float64(r.sent)),
-		Received.Sample(float64(r.received)),
-		Loss.Sample(r.loss()),
+		family.With(&Duration, r.resolved.Took.Seconds(), labelsResolve),
+		family.With(&Duration, r.setup.Seconds(), labelsSetup),
+		family.With(&Duration, r.stats.mean.Seconds(), labelsRTT),
+		family.Sample(&RTTMin, r.stats.min.Seconds()),
+		family.Sample(&RTTMax, r.stats.max.Seconds()),
+		family.Sample(&RTTStdev, r.stats.stddev.Seconds()),
+		family.Sample(&Sent, float64(r.sent)),
+		family.Sample(&Received, float64(r.received)),
+		family.Sample(&Loss, r.loss()),
 	)
 	if r.hopLimit >= 0 {
-		s = append(s, HopLimit.Sample(float64(r.hopLimit)))
+		s = append(s, family.Sample(&HopLimit, float64(r.hopLimit)))
 	}
 	return netprobe.AppendSamples(s, r.resolved, r.resolvedOK)
 }

@@ -35,11 +35,11 @@ var (
 )
 
 // Families lists every series a tcp run may report.
-var Families = append([]family.Family{Duration, netprobe.IPProtocol, netprobe.DNSLookup, FailedDueToRegex, FailedDueToBytes, ExpectInfo}, tlsprobe.Families...)
+var Families = append([]probes.Family{Duration, netprobe.IPProtocol, netprobe.DNSLookup, FailedDueToRegex, FailedDueToBytes, ExpectInfo}, tlsprobe.Families...)
 
 var phaseLabels = func() (l [numPhases][]probes.Label) {
 	for ph := range numPhases {
-		l[ph] = Duration.LabelSet(phaseNames[ph])
+		l[ph] = family.Labels(&Duration, phaseNames[ph])
 	}
 	return l
 }()

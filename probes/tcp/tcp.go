@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sloagent/sloagent/probes"
+	"github.com/sloagent/sloagent/probes/internal/family"
 	"github.com/sloagent/sloagent/probes/internal/netprobe"
 	"github.com/sloagent/sloagent/probes/internal/tlsprobe"
 )
@@ -211,12 +212,12 @@ func (r *run) samples() []probes.Sample {
 	}
 	s := make([]probes.Sample, 0, n)
 	for ph := range numPhases {
-		s = append(s, Duration.With(r.dur[ph].Seconds(), phaseLabels[ph]))
+		s = append(s, family.With(&Duration, r.dur[ph].Seconds(), phaseLabels[ph]))
 	}
 	s = netprobe.AppendSamples(s, r.resolved, r.resolvedOK)
-	s = append(s, FailedDueToRegex.Sample(b2f(r.failedRegex)), FailedDueToBytes.Sample(b2f(r.failedBytes)))
+	s = append(s, family.Sample(&FailedDueToRegex, b2f(r.failedRegex)), family.Sample(&FailedDueToBytes, b2f(r.failedBytes)))
 	if r.expectInfo != nil {
-		s = append(s, ExpectInfo.With(1, r.expectInfo))
+		s = append(s, family.With(&ExpectInfo, 1, r.expectInfo))
 	}
 	switch {
 	case r.tlsState != nil:

@@ -67,7 +67,9 @@ func probe(t *testing.T, target string, c *Config) probes.Result {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	return probetest.Run(t, p, timeout)
+	res := probetest.Run(t, p, timeout)
+	probetest.Declared(t, &Kind, res, ExpectInfo.Name)
+	return res
 }
 
 // smtp is a server that greets, answers EHLO and QUIT.

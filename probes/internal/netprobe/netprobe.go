@@ -145,7 +145,7 @@ func AppendSamples(s []probes.Sample, res Resolved, ok bool) []probes.Sample {
 	if ok {
 		proto = res.Proto()
 	}
-	return append(s, IPProtocol.Sample(float64(proto)), DNSLookup.Sample(res.Took.Seconds()))
+	return append(s, family.Sample(&IPProtocol, float64(proto)), family.Sample(&DNSLookup, res.Took.Seconds()))
 }
 
 // FailedDueToRegex is blackbox_exporter's series, described as the http kind

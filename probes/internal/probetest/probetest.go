@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -164,5 +165,21 @@ func InvalidFiles(t *testing.T, newConfig func() Validator, want map[string]stri
 		if !seen[name] {
 			t.Errorf("expected message for %s, which does not exist", name)
 		}
+	}
+}
+
+// Declared fails the test if res has a sample kind does not declare (by
+// name and label names). dynamic names families whose label names the
+// probe's config sets, which are checked by name only.
+func Declared(t testing.TB, kind *probes.Kind, res probes.Result, dynamic ...string) {
+	t.Helper()
+	var check []probes.Sample
+	for _, s := range res.Samples {
+		if !slices.Contains(dynamic, s.Name) {
+			check = append(check, s)
+		}
+	}
+	if u := kind.Undeclared(check); len(u) > 0 {
+		t.Errorf("samples the kind does not declare:\n%s", strings.Join(u, "\n"))
 	}
 }

@@ -19,20 +19,20 @@ var (
 	EarliestExpiry  = family.Gauge("probe_ssl_earliest_cert_expiry", "Earliest expiry of the certificates the server sent, in unix seconds.")
 	LastChainExpiry = family.Gauge("probe_ssl_last_chain_expiry_timestamp_seconds", "Expiry of the verified chain that lasts longest, taking each chain's earliest expiry, in unix seconds.")
 	LastChainInfo   = family.Gauge("probe_ssl_last_chain_info", "Identity of the server's leaf certificate; always 1.",
-		"fingerprint_sha256", "subject", "issuer", "subjectalternative")
+		"fingerprint_sha256", "issuer", "subject", "subjectalternative")
 	Version = family.Gauge("probe_tls_version_info", "TLS version of the final response's connection; always 1.", "version")
 	Cipher  = family.Gauge("probe_tls_cipher_info", "TLS cipher suite of the final response's connection; always 1.", "cipher")
 )
 
 // Families lists the series AppendState reports.
-var Families = []family.Family{EarliestExpiry, LastChainExpiry, LastChainInfo, Version, Cipher}
+var Families = []probes.Family{EarliestExpiry, LastChainExpiry, LastChainInfo, Version, Cipher}
 
 // AppendState appends the samples of a finished handshake.
 func AppendState(s []probes.Sample, cs *tls.ConnectionState) []probes.Sample {
 	s = AppendCerts(s, cs.PeerCertificates, cs.VerifiedChains)
 	return append(s,
-		Version.Sample(1, tls.VersionName(cs.Version)),
-		Cipher.Sample(1, tls.CipherSuiteName(cs.CipherSuite)))
+		family.Sample(&Version, 1, tls.VersionName(cs.Version)),
+		family.Sample(&Cipher, 1, tls.CipherSuiteName(cs.CipherSuite)))
 }
 
 // AppendCerts appends the certificate samples of peer (and of the verified
@@ -48,7 +48,7 @@ func AppendCerts(s []probes.Sample, peer []*x509.Certificate, chains [][]*x509.C
 			earliest = c.NotAfter
 		}
 	}
-	s = append(s, EarliestExpiry.Sample(unix(earliest)))
+	s = append(s, family.Sample(&EarliestExpiry, unix(earliest)))
 	var last time.Time
 	for _, chain := range chains {
 		var e time.Time
@@ -62,12 +62,12 @@ func AppendCerts(s []probes.Sample, peer []*x509.Certificate, chains [][]*x509.C
 		}
 	}
 	if !last.IsZero() {
-		s = append(s, LastChainExpiry.Sample(unix(last)))
+		s = append(s, family.Sample(&LastChainExpiry, unix(last)))
 	}
 	leaf := peer[0]
 	sum := sha256.Sum256(leaf.Raw)
-	return append(s, LastChainInfo.Sample(1, hex.EncodeToString(sum[:]), leaf.Subject.String(),
-		leaf.Issuer.String(), strings.Join(leaf.DNSNames, ",")))
+	return append(s, family.Sample(&LastChainInfo, 1, hex.EncodeToString(sum[:]), leaf.Issuer.String(),
+		leaf.Subject.String(), strings.Join(leaf.DNSNames, ",")))
 }
 
 func unix(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
