@@ -72,7 +72,7 @@ func (r *run) step(i int) *probes.Result {
 			r.peerCerts = append(r.peerCerts, certs...)
 		}
 		reason, msg := r.classify(ctx, err, s.timeout, start)
-		r.logf("step failed", "step", s.name, "err", r.redact.text(err.Error()))
+		r.logf("step failed", "step", s.name, "err", r.redact.text(msg))
 		return fail(reason, msg)
 	}
 

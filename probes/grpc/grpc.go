@@ -172,6 +172,8 @@ func (r *run) do() probes.Result {
 		return r.fail(err)
 	}
 	r.resolvedOK = true
+	// Setting up the client is part of connecting.
+	r.enter(phaseConnect)
 	addr := net.JoinHostPort(res.IP.String(), r.p.target.port)
 	if !res.Literal {
 		r.logf("resolved", "host", r.p.target.host, "ip", res.IP.String(), "took", res.Took)
