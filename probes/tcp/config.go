@@ -2,7 +2,6 @@ package tcp
 
 import (
 	"net"
-	"regexp"
 	"strconv"
 
 	"github.com/sloagent/sloagent/internal/conf"
@@ -48,8 +47,6 @@ type Label struct {
 	Value string `yaml:"value"`
 }
 
-var labelNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
-
 // Validate records every problem of the section in r, with fields relative
 // to the section.
 func (c *Config) Validate(r conf.Report) {
@@ -73,8 +70,10 @@ func (c *Config) Validate(r conf.Report) {
 		for j, l := range q.Labels {
 			lr := qr.Index("labels", j)
 			switch {
-			case !labelNameRE.MatchString(l.Name):
+			case !conf.ValidLabelName(l.Name):
 				lr.Errorf("name", "invalid label name %q", l.Name)
+			case conf.ReservedLabels[l.Name]:
+				lr.Errorf("name", "label %q is set by the agent and cannot be used here", l.Name)
 			case labels[l.Name]:
 				lr.Errorf("name", "duplicate label %q: probe_expect_info has one set of labels", l.Name)
 			}

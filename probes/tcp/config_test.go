@@ -17,6 +17,7 @@ func TestConfigInvalid(t *testing.T) {
 invalid-ip-protocol.yml:2: source_ip_address: invalid IP address "10.0.0.300"`,
 		"invalid-label-name.yml": `invalid-label-name.yml:4: query_response[0].labels[0].name: invalid label name "server-version"
 invalid-label-name.yml:8: query_response[1].labels[0].name: duplicate label "build": probe_expect_info has one set of labels`,
+		"invalid-label-reserved.yml":        `invalid-label-reserved.yml:3: query_response[0].labels[0].name: label "probe" is set by the agent and cannot be used here`,
 		"invalid-labels-without-expect.yml": `invalid-labels-without-expect.yml:3: query_response[0].labels: labels need expect: their values are filled from its match`,
 		"invalid-regexp.yml":                `invalid-regexp.yml:2: query_response[0].expect: invalid regular expression "^220 (ready": missing closing ): ` + "`^220 (ready`",
 		"invalid-starttls.yml":              `invalid-starttls.yml:6: query_response[1].starttls: the connection is already TLS here (tls: true or an earlier starttls)`,
