@@ -64,7 +64,7 @@ func main() {
 	out := fs.String("out", "bench/results/latest.md", "File to write the results table to.")
 	command := fs.String("command", "bench/run", "The command line to print in the results.")
 	revision := fs.String("revision", "unknown", "The revision of sloagent measured, to print in the results.")
-	only := fs.String("only", "", `Measure one part only: "memory" is memory with many probes (and SLOs) and the time to serve /metrics, about 2 minutes; "kinds" is the tcp, dns and grpc kinds' CPU, about 4 minutes.`)
+	only := fs.String("only", "", `Measure one part only: "memory" is memory with many probes (and SLOs) and the time to serve /metrics, about 2 minutes; "kinds" is the tcp, dns and grpc kinds' CPU, about 6 minutes.`)
 	_ = fs.Parse(os.Args[1:])
 	if *only != "" && *only != "memory" && *only != "kinds" {
 		fmt.Fprintf(os.Stderr, "sloabench: unknown -only %q (use memory or kinds)\n", *only)
