@@ -24,9 +24,6 @@ const retryStartAfter = 5 * time.Second
 // ErrClosed is returned for runs after Close.
 var ErrClosed = errors.New("the browser was shut down")
 
-// errNoSlot is a run that timed out waiting for another to finish.
-var errNoSlot = errors.New("no free browser slot")
-
 // Browser is the one Chromium of the agent, shared by every browser probe.
 // It starts lazily at the first run (or at Start), and restarts when the
 // process crashes or hangs, after Options.RestartAfterRuns runs, or above
@@ -65,6 +62,15 @@ type Stats struct {
 	// MemoryBytes is the browser's memory use when last measured (between
 	// runs, on Linux; 0 elsewhere).
 	MemoryBytes int64
+	// QueueWait is how long runs waited for a slot (max_concurrent_runs),
+	// those that got one and those that gave up.
+	QueueWait WaitHistogram
+	// QueueTimeouts counts runs that found no free slot in time: skipped
+	// runs when the agent admitted them, failed ones otherwise.
+	QueueTimeouts uint64
+	// Version is the running Chromium's product string, such as
+	// "HeadlessChrome/156.0.0.0"; empty while none runs.
+	Version string
 }
 
 // Restart reasons in Stats.Restarts.
@@ -127,7 +133,14 @@ func (b *Browser) Stats() Stats {
 	for k, v := range b.stats.Restarts {
 		s.Restarts[k] = v
 	}
+	s.QueueWait.Buckets = append([]uint64(nil), b.stats.QueueWait.Buckets...)
+	if s.QueueWait.Buckets == nil {
+		s.QueueWait.Buckets = make([]uint64, len(WaitBuckets))
+	}
 	s.Up = b.cur != nil && isReady(b.cur) && b.cur.alive()
+	if s.Up {
+		s.Version = b.cur.version
+	}
 	return s
 }
 
@@ -181,25 +194,15 @@ func isReady(in *instance) bool {
 	}
 }
 
-// acquire waits for a run slot and a working browser. The caller must call
-// release with what it got.
+// acquire gets a working browser for a run that holds a slot. The caller
+// must call release with what it got.
 func (b *Browser) acquire(ctx context.Context) (*instance, error) {
-	select {
-	case b.slots <- struct{}{}:
-	case <-ctx.Done():
-		return nil, fmt.Errorf("%w: %d runs (max_concurrent_runs) still running: %w", errNoSlot, cap(b.slots), ctx.Err())
-	}
-	in, err := b.get(ctx, true)
-	if err != nil {
-		<-b.slots
-		return nil, err
-	}
-	return in, nil
+	return b.get(ctx, true)
 }
 
+// release ends a run's use of in once its tab is closed.
 func (b *Browser) release(in *instance) {
 	b.put(in)
-	<-b.slots
 	b.cleanup.Done()
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/chromedp/chromedp"
@@ -29,7 +30,11 @@ const targetStepName = "target"
 
 type prober struct {
 	b     *Browser
+	name  string // the probe's, in diagnostics folder names
 	steps []runStep
+
+	mu      sync.Mutex
+	tickets []*ticket // slots admitted for the next runs, oldest first
 }
 
 // runStep is a configured step with what New resolved.
@@ -41,10 +46,19 @@ type runStep struct {
 	what   string // what it acts on, such as "#login"
 }
 
-// New returns a prober that runs c's journey on b. When target is set and
-// the first step is not a navigate, the journey starts by loading target
-// (a step named "target"); relative navigate URLs are resolved against it.
+// New returns a prober that runs c's journey on b, as NewNamed does for a
+// probe without a name.
 func New(b *Browser, target string, c *Config) (probes.Prober, error) {
+	return NewNamed(b, "", target, c)
+}
+
+// NewNamed returns a prober that runs c's journey on b for the probe name.
+// When target is set and the first step is not a navigate, the journey
+// starts by loading target (a step named "target"); relative navigate URLs
+// are resolved against it. The prober is a probes.Admitter: a runner that
+// calls Admit first keeps the wait for a browser slot out of the run's
+// timeout.
+func NewNamed(b *Browser, name, target string, c *Config) (probes.Prober, error) {
 	if b == nil {
 		return nil, errors.New("browser probes need the agent's browser")
 	}
@@ -59,7 +73,7 @@ func New(b *Browser, target string, c *Config) (probes.Prober, error) {
 		}
 		base = u
 	}
-	p := &prober{b: b}
+	p := &prober{b: b, name: name}
 	names := map[string]bool{}
 	for i := range c.Steps {
 		s := &c.Steps[i]
@@ -109,9 +123,10 @@ type run struct {
 }
 
 // Probe runs the journey once in a fresh browser context, which is thrown
-// away afterwards with its cookies and cache.
+// away afterwards with its cookies and cache. It uses the slot an earlier
+// Admit took; without one it waits for a slot within its own deadline.
+// The run's duration starts once it has a slot.
 func (p *prober) Probe(ctx context.Context, log *slog.Logger) probes.Result {
-	start := time.Now()
 	if _, ok := ctx.Deadline(); !ok {
 		// The agent always sets one; this keeps any other caller from
 		// waiting for ever on a page that never answers.
@@ -119,13 +134,26 @@ func (p *prober) Probe(ctx context.Context, log *slog.Logger) probes.Result {
 		ctx, cancel = context.WithTimeout(ctx, defaultRunTimeout)
 		defer cancel()
 	}
+	t := p.takeTicket()
+	if t == nil {
+		waited := time.Now()
+		var err error
+		if t, err = p.b.takeSlot(ctx, 0); err != nil {
+			r := unavailable(ctx, err)
+			r.Duration = time.Since(waited)
+			return r
+		}
+		t.taken, t.released = true, true
+	}
+	start := time.Now()
 	in, err := p.b.acquire(ctx)
 	if err != nil {
+		t.ended()
 		r := unavailable(ctx, err)
 		r.Duration = time.Since(start)
 		return r
 	}
-	r := &run{p: p, in: in, rec: newRecorder(), diag: p.b.newDiagRun(start), log: log}
+	r := &run{p: p, in: in, rec: newRecorder(), diag: p.b.newDiagRun(start, p.name), log: log}
 	tab, tabCancel := chromedp.NewContext(in.ctx, chromedp.WithNewBrowserContext(), chromedp.WithListener(r.rec.listen))
 	r.tab = tab
 	go handleDialogs(tab, r.rec.dialogs)
@@ -138,6 +166,7 @@ func (p *prober) Probe(ctx context.Context, log *slog.Logger) probes.Result {
 			unwatch()
 			tabCancel()
 			p.b.release(in)
+			t.ended()
 		}()
 	}()
 	res := r.execute(ctx)

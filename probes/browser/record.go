@@ -173,8 +173,10 @@ func (r *recorder) crashed() bool {
 func (r *recorder) snapshot() (console []ConsoleMessage, consoleErrors int, failed []FailedRequest, failedCount int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]ConsoleMessage(nil), r.console...), r.consoleErrors,
-		append([]FailedRequest(nil), r.failed...), r.failedCount
+	// Empty lists, never nil, so that the diagnostics say [] rather
+	// than null.
+	return append([]ConsoleMessage{}, r.console...), r.consoleErrors,
+		append([]FailedRequest{}, r.failed...), r.failedCount
 }
 
 // argsText renders console arguments roughly as DevTools does: strings as
