@@ -44,6 +44,8 @@ type Browser struct {
 	diagSeq  uint64
 	cleanup  sync.WaitGroup // runs until their tab is closed, browsers being stopped
 	diagMu   sync.Mutex     // serializes writing and pruning diagnostics
+	stale    sync.Once      // removes profiles of killed agents at the first start
+	logged   string         // the start error last logged, so a missing browser is logged once
 }
 
 // Stats are counters for the agent's sloagent_browser_* metrics.
@@ -235,6 +237,7 @@ func (b *Browser) get(ctx context.Context, run bool) (*instance, error) {
 			in.counted = true
 			b.stats.Starts++
 			b.lastErr = nil
+			b.logged = ""
 		}
 		// Between runs, make sure the browser still answers; while
 		// other runs use it, they would notice a hang themselves.
@@ -301,6 +304,7 @@ func (b *Browser) current() (*instance, error) {
 		if b.lastErr != nil && time.Since(b.lastFail) < retryStartAfter {
 			return nil, b.lastErr
 		}
+		b.stale.Do(func() { removeStaleProfiles(b.log) })
 		opts := b.opts // the start reads its own copy, not fields tests and reloads may change
 		in = launch(&opts, b.log)
 		b.cur = in
@@ -339,7 +343,15 @@ func (b *Browser) startFailed(in *instance) {
 		b.stats.StartFailures++
 		b.lastErr = in.err
 		b.lastFail = time.Now()
-		b.log.Error("browser failed to start", "err", in.err)
+		// A browser that is missing fails the same way at every retry:
+		// said once, then counted in sloagent_browser_start_failures_total.
+		if msg := in.err.Error(); msg != b.logged {
+			b.logged = msg
+			b.log.Error("browser failed to start; browser runs fail with browser_unavailable until it starts (retried at most every 5s, counted in sloagent_browser_start_failures_total)",
+				"err", in.err)
+		} else {
+			b.log.Debug("browser failed to start again", "err", in.err, "failures", b.stats.StartFailures)
+		}
 	}
 }
 

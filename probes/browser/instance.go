@@ -121,7 +121,7 @@ func (in *instance) start(opts *Options, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp("", "sloagent-chromium-")
+	dir, err := newProfileDir()
 	if err != nil {
 		return fmt.Errorf("creating the browser profile directory: %w", err)
 	}

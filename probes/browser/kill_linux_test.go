@@ -4,9 +4,12 @@ package browser
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
+	"path/filepath"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -202,6 +205,36 @@ func TestBrowserDiesWithTheAgent(t *testing.T) {
 			t.Fatalf("Chromium processes outlived the killed agent: %v", left)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+
+	// The killed agent could not remove its profile: the next start does,
+	// and leaves alone what a live agent uses or what the agent did not
+	// make.
+	if _, err := os.Stat(filepath.Join(dir, profileMark)); err != nil {
+		t.Fatalf("the profile is not marked: %v", err)
+	}
+	live, err := newProfileDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(live)
+	unmarked, err := os.MkdirTemp("", profilePattern)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(unmarked)
+	var logged bytes.Buffer
+	removeStaleProfiles(slog.New(slog.NewTextHandler(&logged, nil)))
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("the killed agent's profile %s is still there: %v", dir, err)
+	}
+	for _, d := range []string{live, unmarked} {
+		if _, err := os.Stat(d); err != nil {
+			t.Errorf("%s was removed: %v", d, err)
+		}
+	}
+	if !strings.Contains(logged.String(), "removed browser profiles left by agents that were killed") {
+		t.Errorf("logged %q", logged.String())
 	}
 }
 

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"regexp"
 	"sync"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/sloagent/sloagent/probes"
@@ -32,6 +34,10 @@ type prober struct {
 	b     *Browser
 	name  string // the probe's, in diagnostics folder names
 	steps []runStep
+	// assertConsole fails a run whose pages logged errors, except those
+	// ignoreConsole matches, which are not counted either.
+	assertConsole bool
+	ignoreConsole []*regexp.Regexp
 
 	mu      sync.Mutex
 	tickets []*ticket // slots admitted for the next runs, oldest first
@@ -44,6 +50,9 @@ type runStep struct {
 	url    string // of a navigate step, resolved against the target
 	action string // such as "click"
 	what   string // what it acts on, such as "#login"
+	// cookieURL is the page a set_cookie step without url or domain
+	// sets its cookie for: the next one the journey opens.
+	cookieURL string
 }
 
 // New returns a prober that runs c's journey on b, as NewNamed does for a
@@ -73,7 +82,12 @@ func NewNamed(b *Browser, name, target string, c *Config) (probes.Prober, error)
 		}
 		base = u
 	}
-	p := &prober{b: b, name: name}
+	p := &prober{b: b, name: name, assertConsole: c.AssertNoConsoleErrors}
+	for _, re := range c.IgnoreConsoleErrors {
+		if re.Regexp != nil {
+			p.ignoreConsole = append(p.ignoreConsole, re.Regexp)
+		}
+	}
 	names := map[string]bool{}
 	for i := range c.Steps {
 		s := &c.Steps[i]
@@ -98,28 +112,52 @@ func NewNamed(b *Browser, name, target string, c *Config) (probes.Prober, error)
 		names[rs.name] = true
 		p.steps = append(p.steps, rs)
 	}
-	if base != nil && (len(p.steps) == 0 || p.steps[0].Navigate == "") {
+	// The journey opens the target first, after the steps that set up
+	// the browser context (cookies, headers), unless it starts by
+	// opening a page itself.
+	first := 0
+	for first < len(p.steps) && p.steps[first].setsUp() {
+		first++
+	}
+	if base != nil && (first == len(p.steps) || p.steps[first].Navigate == "") {
 		name := targetStepName
 		for names[name] {
 			name = "_" + name
 		}
 		open := runStep{Step: &Step{Navigate: target}, name: name, url: base.String(), action: "navigate", what: target}
-		p.steps = append([]runStep{open}, p.steps...)
+		p.steps = append(p.steps[:first], append([]runStep{open}, p.steps[first:]...)...)
 	}
-	if len(p.steps) == 0 {
-		return nil, errors.New("a browser probe needs a target or at least one step")
+	if len(p.steps) == 0 || first == len(p.steps) {
+		return nil, errors.New("a browser probe needs a target or at least one step that opens a page")
+	}
+	next := ""
+	for i := len(p.steps) - 1; i >= 0; i-- {
+		s := &p.steps[i]
+		if s.url != "" {
+			next = s.url
+		}
+		if c := s.SetCookie; c != nil && c.Domain == "" {
+			s.cookieURL = c.URL
+			if s.cookieURL == "" {
+				s.cookieURL = next
+			}
+			if s.cookieURL == "" {
+				return nil, fmt.Errorf("steps[%d].set_cookie: set url or domain: no page is opened after it", i)
+			}
+		}
 	}
 	return p, nil
 }
 
 // run is the state of one run of a journey.
 type run struct {
-	p    *prober
-	in   *instance
-	rec  *recorder
-	tab  context.Context // the run's tab; no deadline of its own
-	diag *diagRun
-	log  *slog.Logger
+	headers network.Headers // what set_header steps added so far
+	p       *prober
+	in      *instance
+	rec     *recorder
+	tab     context.Context // the run's tab; no deadline of its own
+	diag    *diagRun
+	log     *slog.Logger
 }
 
 // Probe runs the journey once in a fresh browser context, which is thrown
@@ -153,7 +191,7 @@ func (p *prober) Probe(ctx context.Context, log *slog.Logger) probes.Result {
 		r.Duration = time.Since(start)
 		return r
 	}
-	r := &run{p: p, in: in, rec: newRecorder(), diag: p.b.newDiagRun(start, p.name), log: log}
+	r := &run{p: p, in: in, rec: newRecorder(p.ignoreConsole), diag: p.b.newDiagRun(start, p.name), log: log}
 	tab, tabCancel := chromedp.NewContext(in.ctx, chromedp.WithNewBrowserContext(), chromedp.WithListener(r.rec.listen))
 	r.tab = tab
 	go handleDialogs(tab, r.rec.dialogs)
@@ -208,8 +246,8 @@ func (r *run) execute(ctx context.Context) probes.Result {
 		err := r.step(steps, s)
 		took := time.Since(t0)
 		samples = append(samples, probes.Sample{
-			Name:   "probe_browser_step_duration_seconds",
-			Help:   "Duration of each step of the browser journey in the last run.",
+			Name:   famStep.Name,
+			Help:   famStep.Help,
 			Labels: []probes.Label{{Name: "step", Value: s.name}},
 			Value:  took.Seconds(),
 		})
@@ -240,7 +278,7 @@ func (r *run) execute(ctx context.Context) probes.Result {
 		// still leaves some for the screenshot.
 		tctx, tcancel := context.WithTimeout(dctx, diagTimeout/2)
 		var err error
-		if tm, err = collectTimings(tctx); err != nil && r.log.Enabled(ctx, slog.LevelDebug) {
+		if tm, err = collectTimings(tctx, int(vitalsWait/time.Millisecond)); err != nil && r.log.Enabled(ctx, slog.LevelDebug) {
 			r.log.Debug("reading page timings", "err", err)
 		}
 		tcancel()
@@ -248,9 +286,12 @@ func (r *run) execute(ctx context.Context) probes.Result {
 	console, consoleErrors, failed, failedCount := r.rec.snapshot()
 	res.Samples = append(samples, timingSamples(tm)...)
 	res.Samples = append(res.Samples,
-		probes.Sample{Name: "probe_browser_console_errors", Help: "Console errors and uncaught exceptions in the last browser run.", Value: float64(consoleErrors)},
-		probes.Sample{Name: "probe_browser_failed_requests", Help: "Requests that failed or got a status of 400 or more in the last browser run.", Value: float64(failedCount)},
+		probes.Sample{Name: famConsoleErrors.Name, Help: famConsoleErrors.Help, Value: float64(consoleErrors)},
+		probes.Sample{Name: famFailedRequests.Name, Help: famFailedRequests.Help, Value: float64(failedCount)},
 	)
+	if res.Success && r.p.assertConsole && consoleErrors > 0 {
+		res = r.consoleFailure(res, consoleErrors, r.rec.firstError())
+	}
 	if !res.Success && pageOK {
 		if png, err := chromedp.Run(dctx, chromedp.CaptureScreenshot()); err == nil {
 			r.diag.write("screenshot.png", png)
@@ -269,28 +310,46 @@ func (r *run) execute(ctx context.Context) probes.Result {
 	return res
 }
 
-// timingSamples turns the page's timings into samples; what the page did
-// not report is left out rather than exported as zero.
+// vitalsWait bounds the wait for a page's first paint and for the timing
+// of its last interaction when the run reads its Web Vitals.
+const vitalsWait = time.Second
+
+// timingSamples turns the page's timings into samples. What the page did
+// not report is left out rather than exported as zero, and
+// probe_browser_web_vital_available says for each vital whether it was
+// measured in this run.
 func timingSamples(t timings) []probes.Sample {
 	var out []probes.Sample
-	add := func(v *float64, name, help, label, value string, scale float64) {
+	add := func(v *float64, f Family, label, value string, scale float64) {
 		if v == nil {
 			return
 		}
-		s := probes.Sample{Name: name, Help: help, Value: *v * scale}
+		s := probes.Sample{Name: f.Name, Help: f.Help, Value: *v * scale}
 		if label != "" {
 			s.Labels = []probes.Label{{Name: label, Value: value}}
 		}
 		out = append(out, s)
 	}
-	const nav = "Navigation timing of the last page of the browser journey, from the start of its navigation."
-	const vital = "Web Vitals of the last page of the browser journey: largest and first contentful paint, and interaction to next paint when the journey interacted."
-	add(t.TTFB, "probe_browser_navigation_seconds", nav, "phase", "ttfb", 1e-3)
-	add(t.DCL, "probe_browser_navigation_seconds", nav, "phase", "dom_content_loaded", 1e-3)
-	add(t.Load, "probe_browser_navigation_seconds", nav, "phase", "load", 1e-3)
-	add(t.LCP, "probe_browser_web_vital_seconds", vital, "vital", "lcp", 1e-3)
-	add(t.FCP, "probe_browser_web_vital_seconds", vital, "vital", "fcp", 1e-3)
-	add(t.INP, "probe_browser_web_vital_seconds", vital, "vital", "inp", 1e-3)
-	add(t.CLS, "probe_browser_cls", "Cumulative layout shift of the last page of the browser journey (a ratio).", "", "", 1)
+	add(t.TTFB, famNavigation, "phase", "ttfb", 1e-3)
+	add(t.DCL, famNavigation, "phase", "dom_content_loaded", 1e-3)
+	add(t.Load, famNavigation, "phase", "load", 1e-3)
+	add(t.LCP, famVital, "vital", "lcp", 1e-3)
+	add(t.FCP, famVital, "vital", "fcp", 1e-3)
+	if t.Interactions == 0 {
+		t.INP = nil // a value without an interaction is not INP
+	}
+	add(t.INP, famVital, "vital", "inp", 1e-3)
+	add(t.CLS, famCLS, "", "", 1)
+	for _, v := range []struct {
+		name string
+		val  *float64
+	}{{"lcp", t.LCP}, {"fcp", t.FCP}, {"inp", t.INP}, {"cls", t.CLS}} {
+		avail := 0.0
+		if v.val != nil {
+			avail = 1
+		}
+		out = append(out, probes.Sample{Name: famVitalAvailable.Name, Help: famVitalAvailable.Help,
+			Labels: []probes.Label{{Name: "vital", Value: v.name}}, Value: avail})
+	}
 	return out
 }

@@ -158,3 +158,31 @@ func processMemory(pid string) int64 {
 
 // memorySupported reports whether treeMemory measures anything here.
 const memorySupported = true
+
+// processStart is the start time of pid in clock ticks since boot (field
+// 22 of /proc/pid/stat): with the pid, it names a process even after the
+// pid is reused.
+func processStart(pid int) string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return "0"
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return "0"
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 20 {
+		return "0"
+	}
+	return f[19]
+}
+
+// processAlive reports whether the process pid that started at start
+// still runs.
+func processAlive(pid int, start string) bool {
+	if err := syscall.Kill(pid, 0); err != nil && err != syscall.EPERM {
+		return false
+	}
+	return start == "0" || processStart(pid) == start
+}

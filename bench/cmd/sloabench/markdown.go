@@ -27,6 +27,9 @@ func (r *results) markdown() string {
 	fmt.Fprintf(&b, "- compared: sloagent (revision %s, %s), %s, and a bare `net/http` loop\n\n", r.revision, runtime.Version(), blackboxVersion(r.blackbox))
 	b.WriteString(r.table().Markdown())
 	b.WriteString(method)
+	if r.browser != nil {
+		b.WriteString(r.browser.markdown())
+	}
 	return b.String()
 }
 

@@ -19,6 +19,7 @@ type results struct {
 	acc     map[string]accuracy
 	mem     []memResult
 	maxRate map[string]int
+	browser *browserResult // nil when not measured
 
 	quick    bool
 	memOnly  bool // only memory and /metrics were measured
@@ -79,6 +80,11 @@ func (b *bench) measureAll(p plan, memOnly bool) (*results, error) {
 		b.logf("%s sustains %d probes/s", sys.name, best)
 		r.maxRate[sys.name] = best
 	}
+	br, err := b.measureBrowserIfPossible(p)
+	if err != nil {
+		return nil, err
+	}
+	r.browser = br
 	return r, nil
 }
 
