@@ -328,14 +328,18 @@ steps:
 // interaction's event timing entry, which arrives only after the next
 // paint, every time.
 func TestInteractionToNextPaint(t *testing.T) {
+	checkInteractionToNextPaint(t, shared, 10)
+}
+
+func checkInteractionToNextPaint(t *testing.T, b *Browser, runs int) {
 	s := newSite(t)
 	c := parseConfig(t, `
 steps:
   - navigate: /interact
   - click: "#slow"
 `)
-	for i := 0; i < 3; i++ {
-		res := runProbe(t, shared, s.URL, c, 20*time.Second)
+	for i := 0; i < runs; i++ {
+		res := runProbe(t, b, s.URL, c, 20*time.Second)
 		if !res.Success {
 			t.Fatalf("%s: %s", res.Reason, res.Message)
 		}
@@ -347,7 +351,7 @@ steps:
 		}
 	}
 	// Without an interaction there is no INP to report, and the run says so.
-	res := runProbe(t, shared, s.URL+"/plain", &Config{}, 20*time.Second)
+	res := runProbe(t, b, s.URL+"/plain", &Config{}, 20*time.Second)
 	for _, smp := range res.Samples {
 		if smp.Name == famVital.Name && smp.Labels[0].Value == "inp" {
 			t.Errorf("inp reported without an interaction: %v", smp.Value)
@@ -361,6 +365,10 @@ steps:
 // TestVitalsOfTheLastPage ends a multi-page journey on a navigation, when
 // the new page has barely painted: every run still reports its paints.
 func TestVitalsOfTheLastPage(t *testing.T) {
+	checkVitalsOfTheLastPage(t, shared)
+}
+
+func checkVitalsOfTheLastPage(t *testing.T, b *Browser) {
 	s := newSite(t)
 	c := parseConfig(t, `
 steps:
@@ -370,7 +378,7 @@ steps:
   - navigate: /plain
 `)
 	for i := 0; i < 5; i++ {
-		res := runProbe(t, shared, s.URL, c, 20*time.Second)
+		res := runProbe(t, b, s.URL, c, 20*time.Second)
 		if !res.Success {
 			t.Fatalf("%s: %s", res.Reason, res.Message)
 		}
@@ -385,7 +393,7 @@ steps:
 	}
 	// A page with nothing to paint has no paint timings, and says so
 	// after a bounded wait.
-	res := runProbe(t, shared, s.URL+"/blank", &Config{}, 20*time.Second)
+	res := runProbe(t, b, s.URL+"/blank", &Config{}, 20*time.Second)
 	if !res.Success {
 		t.Fatalf("%s: %s", res.Reason, res.Message)
 	}

@@ -10,6 +10,7 @@ import (
 
 // Defaults of Options, used where a field is left at its zero value.
 const (
+	DefaultHeadlessShellPath = "/usr/lib/chromium/chromium-headless-shell"
 	DefaultChromiumPath      = "/usr/bin/chromium"
 	DefaultMaxConcurrentRuns = 1
 	DefaultRestartAfterRuns  = 100
@@ -24,9 +25,10 @@ const (
 // Chromium that every browser probe shares. Zero values mean the defaults
 // above, so a config without the section works as is.
 type Options struct {
-	// ChromiumPath is the browser executable. Empty means /usr/bin/chromium
-	// when it exists, else the places chromedp knows (Chrome, Chromium, and
-	// Edge on Windows).
+	// ChromiumPath is the browser executable. Empty means Debian's headless
+	// shell (package chromium-headless-shell) when it is installed, else
+	// /usr/bin/chromium, else the places chromedp knows (Chrome, Chromium,
+	// and Edge on Windows).
 	ChromiumPath string `yaml:"chromium_path"`
 	// MaxConcurrentRuns bounds how many browser runs share the browser at
 	// once; every run is a tab with its own renderer, so on a small machine

@@ -166,6 +166,9 @@ type run struct {
 // Admit took; without one it waits for a slot within its own deadline.
 // The run's duration starts once it has a slot.
 func (p *prober) Probe(ctx context.Context, log *slog.Logger) probes.Result {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	if _, ok := ctx.Deadline(); !ok {
 		// The agent always sets one; this keeps any other caller from
 		// waiting for ever on a page that never answers.

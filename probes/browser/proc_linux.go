@@ -57,7 +57,9 @@ func killUsing(dir string) int {
 
 // ProcessesUsing lists the live processes (not zombies) whose command line
 // has --user-data-dir=dir. Tests and the agent's own checks use it to prove
-// nothing of a browser is left.
+// nothing of a browser is left. Chromium's helpers rewrite their command
+// line as one string of space-separated arguments, so the flag is looked
+// for between NULs or spaces.
 func ProcessesUsing(dir string) []int {
 	if dir == "" {
 		return nil
@@ -78,14 +80,28 @@ func ProcessesUsing(dir string) []int {
 		if err != nil || len(cmdline) == 0 {
 			continue
 		}
-		for _, arg := range bytes.Split(cmdline, []byte{0}) {
-			if bytes.Equal(arg, want) {
-				pids = append(pids, pid)
-				break
-			}
+		if hasArg(cmdline, want) {
+			pids = append(pids, pid)
 		}
 	}
 	return pids
+}
+
+// hasArg reports whether arg is one of the arguments in cmdline, separated
+// by NULs or spaces.
+func hasArg(cmdline, arg []byte) bool {
+	sep := func(c byte) bool { return c == 0 || c == ' ' }
+	for i := 0; ; {
+		j := bytes.Index(cmdline[i:], arg)
+		if j < 0 {
+			return false
+		}
+		start, end := i+j, i+j+len(arg)
+		if (start == 0 || sep(cmdline[start-1])) && (end == len(cmdline) || sep(cmdline[end])) {
+			return true
+		}
+		i = start + 1
+	}
 }
 
 // treeMemory returns the proportional set size of every process in the

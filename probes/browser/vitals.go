@@ -17,7 +17,7 @@ import (
 // also takes the records still pending.
 const vitalsScript = `(() => {
   if (window.__sloagentVitals || typeof PerformanceObserver !== 'function') return;
-  const v = window.__sloagentVitals = {lcp: null, fcp: null, cls: 0, inp: null, lastInput: -1, lastEntry: -1, obs: []};
+  const v = window.__sloagentVitals = {lcp: null, fcp: null, cls: 0, inp: null, lastInput: -1, lastInputType: '', seen: {}, obs: []};
   const observe = (type, cb, extra) => {
     try {
       const o = new PerformanceObserver(list => list.getEntries().forEach(cb));
@@ -41,14 +41,16 @@ const vitalsScript = `(() => {
   const interaction = e => {
     if (!e.interactionId && e.entryType !== 'first-input') return;
     if (v.inp === null || e.duration > v.inp) v.inp = e.duration;
-    v.lastEntry = Math.max(v.lastEntry, e.startTime);
+    if (e.entryType === 'event') v.seen[e.name] = Math.max(v.seen[e.name] || -1, e.startTime);
   };
   observe('event', interaction, {durationThreshold: 16});
   observe('first-input', interaction);
   // When the last input came, so the reader knows whether its entry may
   // still be on its way.
   for (const t of ['pointerup', 'keyup', 'click']) {
-    addEventListener(t, e => { if (e.isTrusted) v.lastInput = Math.max(v.lastInput, e.timeStamp); }, {capture: true, passive: true});
+    addEventListener(t, e => {
+      if (e.isTrusted && e.timeStamp >= v.lastInput) { v.lastInput = e.timeStamp; v.lastInputType = e.type; }
+    }, {capture: true, passive: true});
   }
 })();`
 
@@ -67,9 +69,11 @@ const timingsScript = `(async () => {
   const flush = () => { if (v) for (const {o, cb} of v.obs) o.takeRecords().forEach(cb); };
   flush();
   const painted = () => performance.getEntriesByType('paint').some(e => e.name === 'first-contentful-paint');
-  // An input of less than 16 ms gets no entry: after half a second, none
-  // is coming.
-  const inputPending = () => v && v.lastInput >= 0 && !(v.lastEntry >= v.lastInput - 50) && performance.now() - v.lastInput < 500;
+  // The entry of the last input (a click, a pointerup or a keyup) has its
+  // type and time; those of the events before it in the same interaction
+  // may come first. An input handled in less than 16 ms gets no entry:
+  // after half a second, none is coming.
+  const inputPending = () => v && v.lastInput >= 0 && !((v.seen[v.lastInputType] || -1) >= v.lastInput - 1) && performance.now() - v.lastInput < 500;
   while (performance.now() < deadline && (!painted() || inputPending())) {
     await frame();
     flush();
