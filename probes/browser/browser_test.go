@@ -100,7 +100,7 @@ func runProbe(t testing.TB, b *Browser, target string, c *Config, timeout time.D
 // logged too.
 func runProbeLog(t testing.TB, b *Browser, target string, c *Config, timeout time.Duration) (probes.Result, string) {
 	t.Helper()
-	p, err := New(b, target, c)
+	p, err := NewNamed(b, "probe", target, c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,6 +236,17 @@ steps:
 		}
 	}
 	decodePNG(t, files["screenshot.png"])
+	if step, shot := FailedStep(res); step != "welcome" || filepath.Join(sharedDiag, shot) != files["screenshot.png"] {
+		t.Errorf("FailedStep = %q, %q", step, shot)
+	}
+	if !strings.Contains(filepath.Dir(res.Diagnostics[0]), "-probe-") {
+		t.Errorf("the folder %s does not name the probe", filepath.Dir(res.Diagnostics[0]))
+	}
+	var requests []FailedRequest
+	readJSON(t, files["requests.json"], &requests)
+	if data, _ := os.ReadFile(files["requests.json"]); requests == nil || strings.TrimSpace(string(data)) != "[]" {
+		t.Errorf("requests.json = %s, want []", data)
+	}
 	// The steps before the failure are measured too.
 	sample(t, res, "probe_browser_step_duration_seconds", "step", "submit")
 	sample(t, res, "probe_browser_step_duration_seconds", "step", "type_1")

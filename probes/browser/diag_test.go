@@ -74,3 +74,17 @@ func TestNoDiagnosticsDir(t *testing.T) {
 		t.Errorf("files %v, err %v", files, d.err)
 	}
 }
+
+func TestSafeName(t *testing.T) {
+	for in, want := range map[string]string{
+		"checkout":              "checkout",
+		"shop/checkout EU":      "shop_checkout_EU",
+		"..":                    "_.",
+		"":                      "",
+		strings.Repeat("x", 80): strings.Repeat("x", 64),
+	} {
+		if got := safeName(in); got != want {
+			t.Errorf("safeName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

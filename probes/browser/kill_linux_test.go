@@ -292,3 +292,19 @@ func TestBrowserThatFailsToStart(t *testing.T) {
 		t.Errorf("the browser that never answered (pid %d) still runs", pid)
 	}
 }
+
+func TestHasArg(t *testing.T) {
+	arg := []byte("--user-data-dir=/tmp/p1")
+	for cmdline, want := range map[string]bool{
+		"/usr/lib/chromium/chromium\x00--user-data-dir=/tmp/p1\x00about:blank":            true,
+		"/usr/lib/chromium/chromium --type=renderer --user-data-dir=/tmp/p1 --lang=en-US": true,
+		"chromium --user-data-dir=/tmp/p1":                                                true,
+		"chromium --user-data-dir=/tmp/p10":                                               false,
+		"chromium --user-data-dir=/tmp/p1/x":                                              false,
+		"chromium x--user-data-dir=/tmp/p1 y":                                             false,
+	} {
+		if got := hasArg([]byte(cmdline), arg); got != want {
+			t.Errorf("%q: %v, want %v", cmdline, got, want)
+		}
+	}
+}

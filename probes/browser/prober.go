@@ -259,6 +259,8 @@ func (r *run) execute(ctx context.Context) probes.Result {
 		})
 		if err != nil {
 			res = r.failure(ctx, s, took, err)
+			samples = append(samples, probes.Sample{Name: famFailedStep.Name, Help: famFailedStep.Help,
+				Labels: []probes.Label{{Name: "step", Value: s.name}}, Value: 1})
 		}
 		if r.log.Enabled(ctx, slog.LevelDebug) {
 			// s.what is a selector or URL, never typed text.
