@@ -304,7 +304,14 @@ func (b *Browser) current() (*instance, error) {
 		if b.lastErr != nil && time.Since(b.lastFail) < retryStartAfter {
 			return nil, b.lastErr
 		}
-		b.stale.Do(func() { removeStaleProfiles(b.log) })
+		b.stale.Do(func() {
+			// Not under mu: it reads the temporary directory and /proc.
+			b.cleanup.Add(1)
+			go func() {
+				defer b.cleanup.Done()
+				removeStaleProfiles(b.log)
+			}()
+		})
 		opts := b.opts // the start reads its own copy, not fields tests and reloads may change
 		in = launch(&opts, b.log)
 		b.cur = in
