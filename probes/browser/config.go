@@ -232,6 +232,30 @@ func (c *Config) Validate(r conf.Report) {
 			s.validateAction(sr)
 		}
 	}
+	c.validateCookiePages(r)
+}
+
+// validateCookiePages checks that a set_cookie without url or domain has a
+// page to go to: a later navigate, or, at the start of the journey, the
+// probe's target (which New checks).
+func (c *Config) validateCookiePages(r conf.Report) {
+	leading := true
+	for i := range c.Steps {
+		s := &c.Steps[i]
+		if !s.setsUp() {
+			leading = false
+		}
+		if s.SetCookie == nil || s.SetCookie.URL != "" || s.SetCookie.Domain != "" || leading {
+			continue
+		}
+		later := false
+		for j := i + 1; j < len(c.Steps); j++ {
+			later = later || c.Steps[j].Navigate != ""
+		}
+		if !later {
+			r.Index("steps", i).Errorf("set_cookie", "set url or domain: no page is opened after it")
+		}
+	}
 }
 
 func (s *Step) validateAction(r conf.Report) {
