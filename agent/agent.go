@@ -1,6 +1,8 @@
 // Package agent is the sloagent daemon: command line, config loading and
-// reload, the scheduler that runs probes, and the HTTP server that exports
-// their results as Prometheus metrics, a status page and debug runs.
+// reload, the probes' state, and the HTTP server that exports their results
+// as Prometheus metrics, a status page and debug runs. The config is in
+// agent/config, scheduling and the one run path in agent/schedule, pushing
+// in agent/push.
 package agent
 
 import (
@@ -18,7 +20,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/sloagent/sloagent/agent/config"
+	"github.com/sloagent/sloagent/agent/push"
+	"github.com/sloagent/sloagent/agent/schedule"
 	"github.com/sloagent/sloagent/configs"
+	"github.com/sloagent/sloagent/internal/expo"
 	"github.com/sloagent/sloagent/plugins"
 	"github.com/sloagent/sloagent/probes"
 	"github.com/sloagent/sloagent/probes/browser"
@@ -36,7 +42,7 @@ type Options struct {
 	// StateDir, when set, overrides the config's agent.state_dir.
 	StateDir string
 	// Shard keeps only this agent's part of the probe list.
-	Shard  Shard
+	Shard  schedule.Shard
 	Logger *slog.Logger
 }
 
@@ -46,18 +52,15 @@ type Agent struct {
 	log  *slog.Logger
 	now  func() time.Time
 
-	self    *selfMetrics
-	pushm   *pushMetrics
-	limiter *limiter
-	runCtx  context.Context // cancelled at shutdown: ends every run
-	stopRun context.CancelFunc
-	runs    sync.WaitGroup
+	self   *selfMetrics
+	runner *schedule.Runner
 
 	reloadMu  sync.Mutex // one reload at a time
 	mu        sync.RWMutex
-	cfg       *Config
+	cfg       *config.Config
 	states    map[string]*probeState
 	probers   map[string]probes.Prober
+	layouts   *expo.Layouts // of this config generation's samples
 	schedStop context.CancelFunc
 	schedDone chan struct{}
 
@@ -73,7 +76,7 @@ type Agent struct {
 	flushDone chan struct{}
 
 	gatherer atomic.Pointer[prometheus.Registry]
-	expo     atomic.Pointer[exposition] // what /metrics serves
+	expo     atomic.Pointer[expo.Exposition] // what /metrics serves
 	ready    atomic.Bool
 	webAddr  atomic.Value // string: host:port this agent is reachable at
 }
@@ -83,18 +86,16 @@ func New(opts Options) *Agent {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
 	a := &Agent{
 		opts:    opts,
 		log:     opts.Logger,
 		now:     time.Now,
 		self:    newSelfMetrics(),
-		pushm:   newPushMetrics(),
-		runCtx:  ctx,
-		stopRun: cancel,
 		states:  map[string]*probeState{},
+		layouts: expo.NewLayouts(),
 		started: time.Now(),
 	}
+	a.runner = schedule.NewRunner(config.DefaultMaxConcurrentRuns, &a.self.run, a.log)
 	a.webAddr.Store(reachable(opts.ListenAddress))
 	return a
 }
@@ -125,17 +126,17 @@ func (a *Agent) env(name string) (string, bool) {
 }
 
 // LoadConfig reads the configured file, or the embedded default.
-func (a *Agent) LoadConfig() (cfg *Config, err error) {
+func (a *Agent) LoadConfig() (cfg *config.Config, err error) {
 	if a.opts.ConfigFile == "" {
-		cfg, err = Parse("default.yml (embedded)", configs.Default, a.env)
+		cfg, err = config.Parse("default.yml (embedded)", configs.Default, a.env)
 	} else {
-		cfg, err = LoadFile(a.opts.ConfigFile, a.env)
+		cfg, err = config.LoadFile(a.opts.ConfigFile, a.env)
 	}
 	if err == nil && a.opts.StateDir != "" {
 		cfg.Agent.StateDir = a.opts.StateDir
 	}
 	if err == nil {
-		a.opts.Shard.apply(cfg)
+		cfg.Probes = schedule.Filter(a.opts.Shard, cfg.Probes, func(p config.ProbeConfig) string { return p.Name })
 	}
 	return cfg, err
 }
@@ -166,50 +167,49 @@ func (a *Agent) configName() string {
 	return a.opts.ConfigFile
 }
 
+// build returns the probers of the config's probes whose kind wants
+// selects, each built by its kind with the shared resource of that kind.
+func build(cfg *config.Config, shared map[string]any, wants func(kind string) bool, into map[string]probes.Prober) error {
+	var errs []error
+	for i := range cfg.Probes {
+		p := &cfg.Probes[i]
+		if !wants(p.Kind) {
+			continue
+		}
+		pr, err := p.KindOf().Build(p.Spec(shared[p.Kind]))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("probe %q: %w", p.Name, err))
+			continue
+		}
+		into[p.Name] = pr
+	}
+	return errors.Join(errs...)
+}
+
 // apply builds everything the config needs, then swaps it in. Nothing of the
 // running config is touched until all of the new one has been built.
-func (a *Agent) apply(cfg *Config) error {
+func (a *Agent) apply(cfg *config.Config) error {
 	br, oldBrowser := a.browserFor(cfg)
-	discard := func() {
+	probers := make(map[string]probes.Prober, len(cfg.Probes))
+	fail := func(err error) error {
+		closeAll(probers)
 		if br != nil && br != a.browser {
 			_ = br.Close()
 		}
+		return err
 	}
 	// Plugin probes are built last, once the rest of the config has been
 	// built: only then is the plugin supervisor updated, which the config
 	// was validated against.
-	probers := make(map[string]probes.Prober, len(cfg.Probes))
-	var errs []error
-	buildAll := func(plugin bool, deps kindDeps) {
-		for i := range cfg.Probes {
-			p := &cfg.Probes[i]
-			if (p.Kind == KindPlugin) != plugin {
-				continue
-			}
-			pr, err := build(p, deps)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("probe %q: %w", p.Name, err))
-				continue
-			}
-			probers[p.Name] = pr
-		}
-	}
-	buildAll(false, kindDeps{browser: br})
-	if err := errors.Join(errs...); err != nil {
-		closeAll(probers)
-		discard()
-		return err
+	isPlugin := func(kind string) bool { return kind == plugins.Kind.Name }
+	if err := build(cfg, map[string]any{browser.Kind.Name: br}, func(k string) bool { return !isPlugin(k) }, probers); err != nil {
+		return fail(err)
 	}
 	if err := a.applySLOs(cfg); err != nil {
-		closeAll(probers)
-		discard()
-		return err
+		return fail(err)
 	}
-	buildAll(true, kindDeps{plugins: a.pluginsFor(cfg)})
-	if err := errors.Join(errs...); err != nil {
-		closeAll(probers)
-		discard()
-		return err
+	if err := build(cfg, map[string]any{plugins.Kind.Name: a.pluginsFor(cfg)}, isPlugin, probers); err != nil {
+		return fail(err)
 	}
 
 	a.mu.Lock()
@@ -228,6 +228,7 @@ func (a *Agent) apply(cfg *Config) error {
 		states[p.Name] = st
 		list = append(list, st)
 	}
+	labels := agentLabels(cfg)
 	reg, err := a.registry(cfg, list, br, true)
 	var rest *prometheus.Registry
 	if err == nil {
@@ -235,24 +236,25 @@ func (a *Agent) apply(cfg *Config) error {
 	}
 	if err != nil {
 		a.mu.Unlock()
-		closeAll(probers)
-		discard()
-		return err
+		return fail(err)
 	}
 	a.browser, a.browserOpts = br, cfg.Browser
 	a.stopScheduler()
 	a.cfg, a.states, a.probers = cfg, states, probers
+	// Sample layouts are kept per config: those of probes that are gone
+	// go with it.
+	a.layouts = expo.NewLayouts()
 	a.gatherer.Store(reg)
-	a.expo.Store(&exposition{probes: newProbeCollector(list), slo: a.slo, rest: rest, labels: agentLabels(cfg)})
+	a.expo.Store(a.exposition(rest, newProbeCollector(list, labels), labels))
 	a.self.probes.Set(float64(len(list)))
-	a.limiter = newLimiterFor(a.limiter, cfg.Agent.MaxConcurrentRuns)
+	a.runner.SetLimit(cfg.Agent.MaxConcurrentRuns)
 	a.startScheduler(list, probers)
 	a.mu.Unlock()
 
 	// Probers of the old config may still be running; close them, and a
 	// browser no longer used, once their longest timeout has passed.
 	if len(oldProbers) > 0 || oldBrowser != nil {
-		wait := maxTimeout(oldCfg) + time.Second
+		wait := oldCfg.MaxTimeout() + time.Second
 		go func() {
 			time.Sleep(wait)
 			closeAll(oldProbers)
@@ -264,24 +266,6 @@ func (a *Agent) apply(cfg *Config) error {
 	return nil
 }
 
-func newLimiterFor(old *limiter, n int) *limiter {
-	if old != nil && cap(old.slots) == n {
-		return old
-	}
-	return newLimiter(n)
-}
-
-func maxTimeout(cfg *Config) time.Duration {
-	var m time.Duration
-	if cfg == nil {
-		return 0
-	}
-	for _, p := range cfg.Probes {
-		m = max(m, p.Timeout.D())
-	}
-	return m
-}
-
 func closeAll(ps map[string]probes.Prober) {
 	for _, p := range ps {
 		if c, ok := p.(probes.Closer); ok {
@@ -291,20 +275,22 @@ func closeAll(ps map[string]probes.Prober) {
 }
 
 // registry builds the metrics registry of a config generation. Every series
-// in it carries the agent's labels. withSLOs adds the SLOs' series, which
-// /metrics writes without a registry.
-func (a *Agent) registry(cfg *Config, states []*probeState, br *browser.Browser, withSLOs bool) (*prometheus.Registry, error) {
+// in it carries the agent's labels. withState adds the probes' and the
+// SLOs' series, which /metrics writes without a registry.
+func (a *Agent) registry(cfg *config.Config, states []*probeState, br *browser.Browser, withState bool) (*prometheus.Registry, error) {
 	reg := prometheus.NewRegistry()
 	wrapped := prometheus.WrapRegistererWith(agentLabels(cfg), reg)
 	cs := []prometheus.Collector{
-		newProbeCollector(states),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	}
 	cs = append(cs, a.self.collectors()...)
 	cs = append(cs, a.fleetCollectors(cfg)...)
-	if a.slo != nil && withSLOs {
-		cs = append(cs, a.slo.Collector())
+	if withState {
+		cs = append(cs, newProbeCollector(states, nil))
+		if a.slo != nil {
+			cs = append(cs, a.slo.Collector())
+		}
 	}
 	if br != nil {
 		cs = append(cs, newBrowserCollector(br))
@@ -320,20 +306,52 @@ func (a *Agent) registry(cfg *Config, states []*probeState, br *browser.Browser,
 	return reg, nil
 }
 
+// fleetCollectors are the metrics of sharding and pushing, for the
+// registry of a config generation.
+func (a *Agent) fleetCollectors(cfg *config.Config) []prometheus.Collector {
+	var cs []prometheus.Collector
+	if a.opts.Shard.Sharded() {
+		cs = append(cs, a.opts.Shard.Collector())
+	}
+	if cfg.Push.Enabled() {
+		cs = append(cs, a.self.pushCollectors()...)
+	}
+	return cs
+}
+
+// startScheduler schedules the probes' runs on the runner; each run's
+// outcome is recorded by finish.
 func (a *Agent) startScheduler(states []*probeState, probers map[string]probes.Prober) {
-	ctx, cancel := context.WithCancel(a.runCtx)
+	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	lim := a.limiter
-	start := func(j *job, planned time.Time) { a.startRun(lim, j, planned) }
-	s := newScheduler(states, probers, a.now, start, func(j *job) {
-		j.state.skip()
-		a.log.Warn("run skipped: the previous run is still in flight", "probe", j.state.name)
-	})
+	jobs := make([]schedule.Job, len(states))
+	for i, st := range states {
+		st.mu.Lock()
+		fresh := !st.hasRun
+		st.mu.Unlock()
+		jobs[i] = schedule.Job{Run: a.runOf(st, probers[st.name], true), Interval: st.cfg.Interval.D(), Fresh: fresh}
+	}
+	s := schedule.New(jobs, a.now, a.runner.Start)
 	a.schedStop, a.schedDone = cancel, done
 	go func() {
 		defer close(done)
-		s.run(ctx)
+		s.Run(ctx)
 	}()
+}
+
+// runOf is a run of a probe; a counted run records its outcome, a debug
+// run does not.
+func (a *Agent) runOf(st *probeState, pr probes.Prober, counted bool) schedule.Run {
+	p := st.cfg
+	run := schedule.Run{Probe: st.name, Kind: p.Kind, Prober: pr, Timeout: p.Timeout.D(), Running: &st.running}
+	if counted {
+		run.Record = func(o schedule.Outcome) { a.finish(st, p, o) }
+		run.Skip = func(why error) {
+			st.skip()
+			a.log.Warn("run skipped", "probe", st.name, "why", why)
+		}
+	}
+	return run
 }
 
 func (a *Agent) stopScheduler() {
@@ -341,6 +359,35 @@ func (a *Agent) stopScheduler() {
 		a.schedStop()
 		<-a.schedDone
 		a.schedStop = nil
+	}
+}
+
+// finish records a run's outcome: the probe's state and metrics, logs and
+// SLO events.
+func (a *Agent) finish(st *probeState, p *config.ProbeConfig, o schedule.Outcome) {
+	res := o.Result
+	a.mu.RLock()
+	layouts := a.layouts
+	a.mu.RUnlock()
+	changed, first := st.record(res, o.Start, layouts)
+	if !res.Success {
+		attrs := []any{"probe", st.name, "reason", res.Reason, "msg", res.Message,
+			"duration", res.Duration.Round(time.Microsecond)}
+		if len(res.Diagnostics) > 0 {
+			attrs = append(attrs, "diagnostics", res.Diagnostics)
+		}
+		a.log.Warn("probe failed", attrs...)
+	}
+	switch {
+	case changed && res.Success:
+		a.log.Info("probe recovered", "probe", st.name)
+	case changed:
+		a.log.Info("probe started failing", "probe", st.name, "reason", res.Reason)
+	case first:
+		a.log.Debug("probe ran for the first time", "probe", st.name, "success", res.Success)
+	}
+	if a.slo != nil {
+		a.slo.Observe(slo.Event{Probe: st.name, Labels: p.Labels, Time: o.Start, Success: res.Success, Duration: res.Duration})
 	}
 }
 
@@ -352,15 +399,8 @@ func (a *Agent) Shutdown(ctx context.Context) {
 	a.stopScheduler()
 	probers := a.probers
 	a.mu.Unlock()
-	a.stopRun()
-	done := make(chan struct{})
-	go func() {
-		a.runs.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-ctx.Done():
+	a.runner.Stop()
+	if !a.runner.Wait(ctx) {
 		a.log.Warn("shutdown: some probe runs did not end in time")
 	}
 	closeAll(probers)
@@ -387,19 +427,30 @@ func (a *Agent) snapshots() []snapshot {
 	return out
 }
 
-// config returns the running config and the prober of a probe.
-func (a *Agent) probe(name string) (*ProbeConfig, probes.Prober) {
+// probe returns a probe's state and prober in the running config; nil for
+// a probe that is not in it.
+func (a *Agent) probe(name string) (*probeState, probes.Prober) {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	st := a.states[name]
 	if st == nil {
 		return nil, nil
 	}
-	return st.cfg, a.probers[name]
+	return st, a.probers[name]
 }
 
-func (a *Agent) config() *Config {
+func (a *Agent) config() *config.Config {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	return a.cfg
+}
+
+// pushConfig is the running config's push section and the agent's name,
+// for the push loop.
+func (a *Agent) pushConfig() (*push.Config, string) {
+	cfg := a.config()
+	if cfg == nil {
+		return nil, ""
+	}
+	return &cfg.Push, cfg.Agent.Name
 }

@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sloagent/sloagent/agent/config"
+	"github.com/sloagent/sloagent/internal/conf"
+	"github.com/sloagent/sloagent/internal/expo"
 	"github.com/sloagent/sloagent/probes"
 	httpprobe "github.com/sloagent/sloagent/probes/http"
 )
@@ -42,63 +45,29 @@ func benchResult(b *testing.B) (probes.Result, string) {
 func BenchmarkRecord(b *testing.B) {
 	res, _ := benchResult(b)
 	st := newProbeState("p")
+	layouts := expo.NewLayouts()
 	b.ReportAllocs()
 	for b.Loop() {
-		st.record(res, time.Now())
+		st.record(res, time.Now(), layouts)
 	}
 }
 
 // BenchmarkScheduleRun is the agent's whole overhead around one run: the
-// run's goroutine, the concurrency limit, the deadline, the lag and
+// runner's worker, the concurrency limit, the deadline, the lag and
 // in-flight metrics and recording the result. The prober returns at once.
 func BenchmarkScheduleRun(b *testing.B) {
 	res, _ := benchResult(b)
 	a := New(Options{})
 	st := newProbeState("p")
-	st.cfg = &ProbeConfig{Name: "p"}
-	j := &job{state: st, interval: time.Second, timeout: time.Second,
-		prober: probes.ProberFunc(func(context.Context, *slog.Logger) probes.Result { return res })}
-	lim := newLimiter(DefaultMaxConcurrentRuns)
+	st.cfg = &config.ProbeConfig{Name: "p", Kind: "http", Timeout: conf.Duration(time.Second)}
+	run := a.runOf(st, probes.ProberFunc(func(context.Context, *slog.Logger) probes.Result { return res }), true)
+	run.Running = nil // the same probe many times at once
 	b.ReportAllocs()
 	for b.Loop() {
-		a.startRun(lim, j, time.Now())
+		run.Planned = time.Now()
+		a.runner.Start(run)
 	}
-	a.runs.Wait()
-}
-
-// BenchmarkSchedulerDispatch is the scheduler picking the next due probe
-// among many and planning its next run, on a clock that is always behind
-// so that no time is spent waiting.
-func BenchmarkSchedulerDispatch(b *testing.B) {
-	for _, n := range []int{1000, 10000} {
-		b.Run(fmt.Sprintf("probes=%d", n), func(b *testing.B) {
-			states := make([]*probeState, n)
-			for i := range states {
-				st := newProbeState(fmt.Sprintf("p%05d", i))
-				st.cfg = &ProbeConfig{Name: st.name, Interval: 10 * 1e9, Timeout: 1e9}
-				states[i] = st
-			}
-			// Each reading of the clock moves it on by twice a probe's
-			// share of the interval: there is always a run due.
-			virt := time.Unix(0, 0)
-			step := 2 * 10 * time.Second / time.Duration(n)
-			now := func() time.Time { virt = virt.Add(step); return virt }
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			var dispatched int
-			target := b.N
-			start := func(j *job, _ time.Time) {
-				j.state.running.Store(false)
-				if dispatched++; dispatched == target {
-					cancel()
-				}
-			}
-			s := newScheduler(states, nil, now, start, func(*job) {})
-			b.ReportAllocs()
-			b.ResetTimer()
-			s.run(ctx)
-		})
-	}
+	a.runner.Wait(context.Background())
 }
 
 // BenchmarkMetrics renders /metrics for many HTTP probes that have all
@@ -110,12 +79,17 @@ func BenchmarkMetrics(b *testing.B) {
 	}
 }
 
-// benchScrapes reads /metrics from h as plain text and as Prometheus asks
-// for it (OpenMetrics, gzip).
+// protobufAccept is what Prometheus asks for with native histograms on.
+const protobufAccept = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.6,application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.3"
+
+// benchScrapes reads /metrics from h as plain text, as Prometheus asks for
+// it (OpenMetrics, gzip), and as protobuf.
 func benchScrapes(b *testing.B, name string, h http.Handler) {
 	for _, format := range []struct{ name, accept, encoding string }{
 		{"text", "text/plain;version=0.0.4", "identity"},
 		{"prometheus", "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1", "gzip"},
+		{"protobuf", protobufAccept, "identity"},
+		{"protobuf-gzip", protobufAccept, "gzip"},
 	} {
 		b.Run(name+"/"+format.name, func(b *testing.B) {
 			req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
@@ -161,7 +135,7 @@ func benchAgent(b *testing.B, n int, url string, res probes.Result) *Agent {
 	now := time.Now()
 	a.mu.RLock()
 	for _, st := range a.states {
-		st.record(res, now)
+		st.record(res, now, a.layouts)
 	}
 	a.mu.RUnlock()
 	return a

@@ -8,30 +8,24 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/sloagent/sloagent/agent/config"
 	"github.com/sloagent/sloagent/probes/browser"
 )
 
 // diagnosticsDir is where failed runs leave screenshots and logs, served at
 // /diagnostics/.
-func diagnosticsDir(cfg *Config) string {
+func diagnosticsDir(cfg *config.Config) string {
 	return filepath.Join(cfg.Agent.StateDir, "diagnostics")
 }
 
-func usesBrowser(cfg *Config) bool {
-	for _, p := range cfg.Probes {
-		if p.Kind == KindBrowser {
-			return true
-		}
-	}
-	return false
-}
+func usesBrowser(cfg *config.Config) bool { return cfg.Uses(browser.Kind.Name) }
 
 // browserFor returns the agent's browser for cfg, starting one when the
 // first browser probe appears and replacing it when the browser section
 // changes. A Chromium that is missing or does not start is logged clearly;
 // browser runs then fail with browser_unavailable and the other probes keep
 // running. It returns the browser to retire, if any.
-func (a *Agent) browserFor(cfg *Config) (cur, retired *browser.Browser) {
+func (a *Agent) browserFor(cfg *config.Config) (cur, retired *browser.Browser) {
 	if !usesBrowser(cfg) {
 		return nil, a.browser
 	}
@@ -78,7 +72,7 @@ func (c *browserCollector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c *browserCollector) Collect(ch chan<- prometheus.Metric) {
 	s := c.b.Stats()
-	ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, boolFloat(s.Up))
+	ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, b2f(s.Up))
 	ch <- prometheus.MustNewConstMetric(c.runs, prometheus.CounterValue, float64(s.Runs))
 	ch <- prometheus.MustNewConstMetric(c.starts, prometheus.CounterValue, float64(s.Starts))
 	ch <- prometheus.MustNewConstMetric(c.failures, prometheus.CounterValue, float64(s.StartFailures))
@@ -86,4 +80,11 @@ func (c *browserCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, r := range []string{browser.RestartCrash, browser.RestartUnresponsive, browser.RestartRuns, browser.RestartMemory} {
 		ch <- prometheus.MustNewConstMetric(c.restarts, prometheus.CounterValue, float64(s.Restarts[r]), r)
 	}
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }

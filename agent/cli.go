@@ -18,6 +18,9 @@ import (
 
 	"github.com/prometheus/exporter-toolkit/web"
 
+	"github.com/sloagent/sloagent/agent/config"
+	"github.com/sloagent/sloagent/agent/push"
+	"github.com/sloagent/sloagent/agent/schedule"
 	"github.com/sloagent/sloagent/agent/service"
 	"github.com/sloagent/sloagent/probes/browser"
 )
@@ -123,7 +126,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	var err error
-	if opts.Shard, err = ParseShard(*shard); err != nil {
+	if opts.Shard, err = schedule.ParseShard(*shard); err != nil {
 		fmt.Fprintln(stderr, "sloagent:", err)
 		return exitUsage
 	}
@@ -196,7 +199,8 @@ func Serve(ctx context.Context, opts Options) error {
 	go func() { served <- web.Serve(ln, srv, flags, log) }()
 	log.Info("sloagent started", "version", Version, "address", ln.Addr().String(), "shard", opts.Shard)
 	a.ready.Store(true)
-	defer a.startPush(ctx)()
+	loop := &push.Loop{Current: a.pushConfig, Gather: a.Gatherer().Gather, Now: a.now, Log: log, Metrics: &a.self.push}
+	defer loop.Start(ctx)()
 
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -231,7 +235,7 @@ func checkConfigCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	code := exitOK
 	for _, file := range fs.Args() {
-		cfg, err := LoadFile(file, nil)
+		cfg, err := config.LoadFile(file, nil)
 		if err != nil {
 			fmt.Fprintf(stderr, "%v\n", err)
 			code = exitFailed
@@ -249,29 +253,23 @@ func checkConfigCmd(args []string, stdout, stderr io.Writer) int {
 
 // check builds every probe of cfg, as loading would, and releases them: it
 // finds what validation cannot, such as an unreadable CA file or a browser
-// that does not start.
-func check(cfg *Config) error {
+// that does not start. Each kind says what checking it means (plugins are
+// started by the agent, not here).
+func check(cfg *config.Config) error {
 	var errs []error
-	var deps kindDeps
+	shared := map[string]any{}
 	if usesBrowser(cfg) {
 		if err := browser.Check(cfg.Browser); err != nil {
 			errs = append(errs, fmt.Errorf("browser: %w", err))
 		}
-		deps.browser = browser.NewBrowser(cfg.Browser, "", nil)
-		defer deps.browser.Close()
+		br := browser.NewBrowser(cfg.Browser, "", nil)
+		defer br.Close()
+		shared[browser.Kind.Name] = br
 	}
 	for i := range cfg.Probes {
 		p := &cfg.Probes[i]
-		if p.Kind == KindPlugin {
-			continue // validated against the plugins list; started by the agent
-		}
-		pr, err := build(p, deps)
-		if err != nil {
+		if err := p.KindOf().Check(p.Spec(shared[p.Kind])); err != nil {
 			errs = append(errs, fmt.Errorf("probe %q: %w", p.Name, err))
-			continue
-		}
-		if c, ok := pr.(interface{ Close() error }); ok {
-			_ = c.Close()
 		}
 	}
 	return errors.Join(errs...)

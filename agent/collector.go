@@ -2,10 +2,11 @@ package agent
 
 import (
 	"sort"
-	"strings"
-	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sloagent/sloagent/internal/expo"
+	"github.com/sloagent/sloagent/probes/kinds"
 )
 
 // probeCollector exports every probe's state at scrape time. Series are
@@ -13,35 +14,24 @@ import (
 // counters survive config reloads and per-probe labels can differ: every
 // series of a config generation carries the union of all probes' label
 // names, empty (so absent in Prometheus) where a probe does not set one.
+//
+// /metrics writes the series through the text or protobuf encoder with the
+// agent's labels (write); a registry collects them without, adding the
+// agent's labels by wrapping (Collect). Both walk the same table of
+// families (expo.WriteProbes).
 type probeCollector struct {
-	entries    []entry  // sorted by probe name
-	labelNames []string // probe, then the union of probe label names
-
-	success, duration, lastRun, runs, failures, skipped, histogram *prometheus.Desc
-
-	mu    sync.Mutex
-	descs map[string]*prometheus.Desc // sample descs by name and label names
+	entries  []entry // sorted by probe name
+	describe func(string) *expo.Family
 }
 
-// Help of the probe series; /metrics writes them without the registry too
-// (see exposition).
-const (
-	helpSuccess   = "Whether the probe's last run succeeded (1) or failed (0)."
-	helpDuration  = "How long the probe's last run took, in seconds."
-	helpLastRun   = "When the probe's last run started, as a Unix time."
-	helpRuns      = "Runs of the probe that finished, successful or not."
-	helpFailures  = "Runs of the probe that failed, by reason."
-	helpSkipped   = "Runs not started because the probe's previous run was still in flight."
-	helpHistogram = "Duration of every run of the probe, failed runs included."
-)
-
-// entry is one probe with its label values, fixed for the collector's life.
+// entry is one probe with its label sets, fixed for the collector's life.
 type entry struct {
-	state  *probeState
-	values []string
+	state *probeState
+	// full has the agent's labels too; own only the probe's.
+	full, own *expo.Labels
 }
 
-func newProbeCollector(states []*probeState) *probeCollector {
+func newProbeCollector(states []*probeState, agentLabels prometheus.Labels) *probeCollector {
 	union := map[string]bool{}
 	for _, s := range states {
 		for k := range s.cfg.Labels {
@@ -53,94 +43,74 @@ func newProbeCollector(states []*probeState) *probeCollector {
 		extra = append(extra, k)
 	}
 	sort.Strings(extra)
-	names := append([]string{"probe"}, extra...)
 	entries := make([]entry, len(states))
 	for i, s := range states {
-		v := make([]string, len(names))
-		v[0] = s.name
-		for j, k := range extra {
-			v[j+1] = s.cfg.Labels[k]
+		names, values := []string{"probe"}, []string{s.name}
+		for _, k := range extra {
+			names, values = append(names, k), append(values, s.cfg.Labels[k])
 		}
-		entries[i] = entry{state: s, values: v}
+		own := expo.NewLabels(names, values)
+		// A probe label named like an agent label gives way to it, as
+		// it cannot be both.
+		for k, v := range agentLabels {
+			if union[k] {
+				for j := range names {
+					if names[j] == k {
+						values[j] = v
+					}
+				}
+				continue
+			}
+			names, values = append(names, k), append(values, v)
+		}
+		entries[i] = entry{state: s, own: own, full: expo.NewLabels(names, values)}
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].state.name < entries[j].state.name })
-	desc := func(name, help string, more ...string) *prometheus.Desc {
-		return prometheus.NewDesc(name, help, append(append([]string(nil), names...), more...), nil)
-	}
-	return &probeCollector{
-		entries:    entries,
-		labelNames: names,
-		success:    desc("probe_success", helpSuccess),
-		duration:   desc("probe_duration_seconds", helpDuration),
-		lastRun:    desc("probe_last_run_timestamp_seconds", helpLastRun),
-		runs:       desc("probe_runs_total", helpRuns),
-		failures:   desc("probe_failures_total", helpFailures, "reason"),
-		skipped:    desc("sloagent_probe_skipped_runs_total", helpSkipped),
-		histogram:  desc("probe_run_duration_seconds", helpHistogram),
-		descs:      map[string]*prometheus.Desc{},
-	}
+	return &probeCollector{entries: entries, describe: expo.DescribeWith(kinds.All)}
+}
+
+// write writes every probe's series with the agent's labels; it is an
+// expo.Source.
+func (c *probeCollector) write(enc expo.Encoder, taken map[string]bool) error {
+	_, text := enc.(*expo.Text) // the text format has no native histograms
+	return expo.WriteProbes(enc, c.rows(true, !text), c.describe, taken)
 }
 
 // Describe sends nothing: sample names depend on what probes return, so the
 // collector is unchecked.
 func (c *probeCollector) Describe(chan<- *prometheus.Desc) {}
 
+// Collect sends every probe's series without the agent's labels, which a
+// wrapping registerer adds.
 func (c *probeCollector) Collect(ch chan<- prometheus.Metric) {
-	for _, e := range c.entries {
-		s, values := e.state, e.values
+	_ = expo.WriteProbes(expo.NewMetrics(ch), c.rows(false, true), c.describe, map[string]bool{})
+}
+
+// rows copies every probe's state, with the agent's labels when full and
+// the native histogram buckets when native. Each lock is held only for the
+// copy.
+func (c *probeCollector) rows(full, native bool) []expo.ProbeRow {
+	rows := make([]expo.ProbeRow, len(c.entries))
+	for i, e := range c.entries {
+		r := &rows[i]
+		r.Labels = e.own
+		if full {
+			r.Labels = e.full
+		}
+		s := e.state
 		s.mu.Lock()
-		if s.hasRun {
-			ch <- prometheus.MustNewConstMetric(c.success, prometheus.GaugeValue, boolFloat(s.last.Success), values...)
-			ch <- prometheus.MustNewConstMetric(c.duration, prometheus.GaugeValue, s.last.Duration.Seconds(), values...)
-			ch <- prometheus.MustNewConstMetric(c.lastRun, prometheus.GaugeValue, float64(s.lastStart.UnixNano())/1e9, values...)
-		}
-		ch <- prometheus.MustNewConstMetric(c.runs, prometheus.CounterValue, float64(s.runs), values...)
+		r.HasRun, r.Success = s.hasRun, s.last.Success
+		r.Duration, r.Start = s.last.Duration.Seconds(), float64(s.lastStart.UnixNano())/1e9
+		r.Runs, r.Skipped = s.runs, s.skipped
 		for reason, n := range s.failures {
-			ch <- prometheus.MustNewConstMetric(c.failures, prometheus.CounterValue, float64(n), append(values[:len(values):len(values)], reason)...)
+			r.Failures = append(r.Failures, expo.ReasonCount{Reason: reason, N: n})
 		}
-		ch <- prometheus.MustNewConstMetric(c.skipped, prometheus.CounterValue, float64(s.skipped), values...)
 		if s.hasRun {
-			for i := range s.samples.len() {
-				smp := s.samples.at(i)
-				names := make([]string, 0, len(c.labelNames)+len(smp.Labels))
-				vals := append(make([]string, 0, cap(names)), values...)
-				names = append(names, c.labelNames...)
-				for _, l := range smp.Labels {
-					names = append(names, l.Name)
-					vals = append(vals, l.Value)
-				}
-				d := c.sampleDesc(smp.Name, smp.Help, names)
-				m, err := prometheus.NewConstMetric(d, prometheus.GaugeValue, smp.Value, vals...)
-				if err != nil {
-					m = prometheus.NewInvalidMetric(d, err)
-				}
-				ch <- m
-			}
+			r.Samples = s.samples
 		}
-		hist := s.duration.metric(c.histogram, values)
+		s.duration.snapshot(&r.Hist, native)
 		s.mu.Unlock()
-		ch <- hist
+		sort.Slice(r.Failures, func(a, b int) bool { return r.Failures[a].Reason < r.Failures[b].Reason })
 	}
-}
-
-func (c *probeCollector) sampleDesc(name, help string, labels []string) *prometheus.Desc {
-	key := name + "\xff" + strings.Join(labels, "\xff")
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	d, ok := c.descs[key]
-	if !ok {
-		if help == "" {
-			help = name
-		}
-		d = prometheus.NewDesc(name, help, labels, nil)
-		c.descs[key] = d
-	}
-	return d
-}
-
-func boolFloat(b bool) float64 {
-	if b {
-		return 1
-	}
-	return 0
+	return rows
 }

@@ -15,6 +15,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"google.golang.org/protobuf/proto"
 )
 
 // /metrics writes the probes' and SLOs' series without the registry; what
@@ -48,7 +49,7 @@ slos:
 	ta.mu.Lock()
 	ta.stopScheduler()
 	ta.mu.Unlock()
-	ta.runs.Wait()
+	ta.runner.Wait(context.Background())
 
 	for _, enc := range []string{"identity", "gzip"} {
 		req, _ := http.NewRequest(http.MethodGet, ta.web.URL+"/metrics", nil)
@@ -140,32 +141,91 @@ func flatten(mf *dto.MetricFamily) string {
 	return strings.Join(lines, "\n") + "\n"
 }
 
-// A scraper asking for protobuf still gets it, from the registry.
-func TestMetricsProtobufFromRegistry(t *testing.T) {
-	ok, _ := targets(t)
-	ta := startAgent(t, fmt.Sprintf("probes:\n  - {name: up, target: %s, interval: 1s, timeout: 500ms}\n", ok.URL))
-	req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, ta.web.URL+"/metrics", nil)
-	req.Header.Set("Accept", "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if ct := resp.Header.Get("Content-Type"); !strings.Contains(ct, "protobuf") {
-		t.Fatalf("Content-Type %q, want protobuf", ct)
-	}
-	dec := expfmt.NewDecoder(resp.Body, expfmt.NewFormat(expfmt.TypeProtoDelim))
-	var n int
-	for {
-		var mf dto.MetricFamily
-		if err := dec.Decode(&mf); err != nil {
-			break
+// A scraper asking for protobuf (Prometheus with native histograms) gets
+// exactly what the registry gathers, native histograms included, written
+// from the same state as the text.
+func TestMetricsProtobufMatchesRegistry(t *testing.T) {
+	ok, broken := targets(t)
+	ta := startAgent(t, fmt.Sprintf(`
+agent: {name: proto, location: lab, labels: {env: test}}
+probes:
+  - {name: up, target: %s, interval: 300ms, timeout: 250ms, labels: {team: web}}
+  - {name: down, target: %s, interval: 300ms, timeout: 250ms}
+slos:
+  - {name: web, probes: [up, down], objective: 99}
+`, ok.URL, broken.URL))
+	waitFor(t, "probes to run", func() bool {
+		v, _ := ta.value(t, "probe_runs_total", map[string]string{"probe": "down"})
+		return v >= 2
+	})
+	ta.mu.Lock()
+	ta.stopScheduler()
+	ta.mu.Unlock()
+	ta.runner.Wait(context.Background())
+
+	for _, enc := range []string{"identity", "gzip"} {
+		req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, ta.web.URL+"/metrics", nil)
+		req.Header.Set("Accept", "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited")
+		req.Header.Set("Accept-Encoding", enc)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if mf.GetName() == "probe_runs_total" {
-			n++
+		if ct := resp.Header.Get("Content-Type"); !strings.Contains(ct, "protobuf") {
+			t.Fatalf("Content-Type %q, want protobuf", ct)
+		}
+		var body io.Reader = resp.Body
+		if enc == "gzip" {
+			if body, err = gzip.NewReader(resp.Body); err != nil {
+				t.Fatal(err)
+			}
+		}
+		served := map[string]*dto.MetricFamily{}
+		dec := expfmt.NewDecoder(body, expfmt.NewFormat(expfmt.TypeProtoDelim))
+		for {
+			var mf dto.MetricFamily
+			if err := dec.Decode(&mf); err == io.EOF {
+				break
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if served[mf.GetName()] != nil {
+				t.Errorf("family %s served twice", mf.GetName())
+			}
+			served[mf.GetName()] = &mf
+		}
+		resp.Body.Close()
+		gathered, err := ta.Gatherer().Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range gathered {
+			name := want.GetName()
+			got := served[name]
+			if got == nil {
+				t.Errorf("%s: family %s missing", enc, name)
+				continue
+			}
+			if strings.HasPrefix(name, "go_") || strings.HasPrefix(name, "process_") || name == "sloagent_scheduler_lag_seconds" {
+				continue // they change between reads
+			}
+			normalize(got)
+			normalize(want)
+			if !proto.Equal(got, want) {
+				t.Errorf("%s: family %s differs:\nserved:   %v\nregistry: %v", enc, name, got, want)
+			}
+		}
+		if h := served["probe_run_duration_seconds"]; h == nil || h.GetMetric()[0].GetHistogram().GetSchema() == 0 ||
+			len(h.GetMetric()[0].GetHistogram().GetPositiveSpan()) == 0 {
+			t.Errorf("%s: the run duration histogram has no native buckets: %v", enc, h)
 		}
 	}
-	if n != 1 {
-		t.Errorf("probe_runs_total families in the protobuf answer: %d, want 1", n)
+}
+
+// normalize sorts a family's labels and series, as registries do.
+func normalize(mf *dto.MetricFamily) {
+	for _, m := range mf.Metric {
+		sort.Slice(m.Label, func(i, j int) bool { return m.Label[i].GetName() < m.Label[j].GetName() })
 	}
+	sort.Slice(mf.Metric, func(i, j int) bool { return mf.Metric[i].String() < mf.Metric[j].String() })
 }

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sloagent/sloagent/agent/schedule"
 )
 
 // A daemon that nothing scrapes pushes on its interval through remote
@@ -58,7 +60,7 @@ func TestFleetOfShardedAgents(t *testing.T) {
 	for i := 0; len(shards[0])+len(shards[1])+len(shards[2]) < n*perShard; i++ {
 		name := fmt.Sprintf("svc-%d", i)
 		for s := range n {
-			if (Shard{s, n}).keeps(name) && len(shards[s]) < perShard {
+			if (schedule.Shard{Index: s, Count: n}).Keeps(name) && len(shards[s]) < perShard {
 				shards[s] = append(shards[s], name)
 			}
 		}

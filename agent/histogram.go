@@ -6,7 +6,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
+
+	"github.com/sloagent/sloagent/internal/expo"
 )
 
 // durationHistogram is one probe's probe_run_duration_seconds: classic
@@ -117,41 +118,20 @@ func (h *durationHistogram) widen() {
 	h.native = out
 }
 
-// metric is the histogram now, classic and native buckets, as a metric of
-// desc with labelValues.
-func (h *durationHistogram) metric(desc *prometheus.Desc, labelValues []string) prometheus.Metric {
-	positive := make(map[int]int64, len(h.native))
+// snapshot is the histogram now, for exposition; native says whether the
+// native buckets are wanted. The buckets are copied:
+// the probe's lock is released before they are written.
+func (h *durationHistogram) snapshot(into *expo.Hist, native bool) {
+	*into = expo.Hist{
+		Count: h.count, Sum: h.sum, Bounds: durationBuckets,
+		Counts: append(into.Counts[:0], h.classic...),
+		Native: native, Schema: h.schema, ZeroThreshold: nativeZeroThreshold, ZeroCount: h.zero,
+		Buckets: into.Buckets[:0], Created: h.created,
+	}
+	if !native {
+		return
+	}
 	for _, b := range h.native {
-		positive[int(b.index)] = int64(b.count)
+		into.Buckets = append(into.Buckets, expo.NativeBucket{Index: b.index, Count: b.count})
 	}
-	nh, err := prometheus.NewConstNativeHistogram(desc, h.count, h.sum, positive, nil, h.zero,
-		h.schema, nativeZeroThreshold, h.created, labelValues...)
-	if err != nil {
-		return prometheus.NewInvalidMetric(desc, err)
-	}
-	m := &dto.Metric{}
-	if err := nh.Write(m); err != nil {
-		return prometheus.NewInvalidMetric(desc, err)
-	}
-	buckets := make([]*dto.Bucket, len(durationBuckets))
-	var cum uint64
-	for i, le := range durationBuckets {
-		cum += h.classic[i]
-		buckets[i] = &dto.Bucket{CumulativeCount: new(cum), UpperBound: new(le)}
-	}
-	m.Histogram.Bucket = buckets
-	return written{desc: desc, m: m}
-}
-
-// written is a metric already written out.
-type written struct {
-	desc *prometheus.Desc
-	m    *dto.Metric
-}
-
-func (w written) Desc() *prometheus.Desc { return w.desc }
-
-func (w written) Write(m *dto.Metric) error {
-	m.Label, m.Histogram = w.m.Label, w.m.Histogram
-	return nil
 }

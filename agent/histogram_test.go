@@ -9,6 +9,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/sloagent/sloagent/internal/expo"
 )
 
 // The compact histogram must expose exactly what client_golang's Histogram
@@ -41,7 +43,7 @@ func TestDurationHistogramMatchesClientGolang(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ref := prometheus.NewHistogram(prometheus.HistogramOpts{
 				Name:                            "probe_run_duration_seconds",
-				Help:                            helpHistogram,
+				Help:                            "h",
 				Buckets:                         durationBuckets,
 				NativeHistogramBucketFactor:     1.1,
 				NativeHistogramMaxBucketNumber:  100,
@@ -56,9 +58,11 @@ func TestDurationHistogramMatchesClientGolang(t *testing.T) {
 			if err := ref.Write(&want); err != nil {
 				t.Fatal(err)
 			}
-			desc := prometheus.NewDesc("probe_run_duration_seconds", helpHistogram, []string{"probe"}, nil)
+			desc := prometheus.NewDesc("probe_run_duration_seconds", "h", []string{"probe"}, nil)
+			var snap expo.Hist
+			h.snapshot(&snap, true)
 			var got dto.Metric
-			if err := h.metric(desc, []string{"home"}).Write(&got); err != nil {
+			if err := expo.HistMetric(desc, &snap, "home").Write(&got); err != nil {
 				t.Fatal(err)
 			}
 			if n := len(got.Label); n != 1 || got.Label[0].GetName() != "probe" || got.Label[0].GetValue() != "home" {

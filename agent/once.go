@@ -15,8 +15,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
-	"github.com/sloagent/sloagent/internal/conf"
+	"github.com/sloagent/sloagent/agent/config"
+	"github.com/sloagent/sloagent/agent/push"
+	"github.com/sloagent/sloagent/agent/schedule"
+	"github.com/sloagent/sloagent/internal/expo"
+	"github.com/sloagent/sloagent/plugins"
 	"github.com/sloagent/sloagent/probes"
+	"github.com/sloagent/sloagent/probes/browser"
 	"github.com/sloagent/sloagent/slo"
 )
 
@@ -55,7 +60,7 @@ func onceCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	log, err := lf.logger(stderr)
 	if err == nil {
-		opts.Shard, err = ParseShard(*shard)
+		opts.Shard, err = schedule.ParseShard(*shard)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "sloagent once:", err)
@@ -68,7 +73,7 @@ func onceCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return exitUsage
 	}
-	if err := pushFlags(&cfg.Push, *rwURL, *pgURL); err != nil {
+	if err := cfg.Push.ApplyFlags(*rwURL, *pgURL); err != nil {
 		fmt.Fprintln(stderr, "sloagent once:", err)
 		return exitUsage
 	}
@@ -86,7 +91,7 @@ func onceCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sloagent once:", err)
 		return exitUsage
 	}
-	if cfg.Push.enabled() {
+	if cfg.Push.Enabled() {
 		run.pushed = a.pushOnce(ctx, cfg, run)
 	}
 	if *output == "json" {
@@ -110,37 +115,9 @@ func onceCmd(args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
-// pushFlags sets the URLs of the push targets given on the command line
-// (keeping a configured target's auth and headers) and checks them as the
-// config's are checked.
-func pushFlags(c *PushConfig, rwURL, pgURL string) error {
-	if rwURL != "" {
-		e := PushEndpoint{}
-		if c.RemoteWrite != nil {
-			e = *c.RemoteWrite
-		}
-		e.URL = rwURL
-		c.RemoteWrite = &e
-	}
-	if pgURL != "" {
-		e := PushgatewayConfig{}
-		if c.Pushgateway != nil {
-			e = *c.Pushgateway
-		}
-		e.URL = pgURL
-		c.Pushgateway = &e
-	}
-	r := conf.NewReport()
-	c.validate(r.At("push"))
-	if !r.Empty() {
-		return fmt.Errorf("%s", r.Problems()[0])
-	}
-	return nil
-}
-
 // selectProbes returns the probes named (all when none is), in config
 // order. A name that is not configured, or on another shard, is an error.
-func selectProbes(cfg *Config, names []string, shard Shard) ([]ProbeConfig, error) {
+func selectProbes(cfg *config.Config, names []string, shard schedule.Shard) ([]config.ProbeConfig, error) {
 	if len(names) == 0 {
 		return cfg.Probes, nil
 	}
@@ -148,7 +125,7 @@ func selectProbes(cfg *Config, names []string, shard Shard) ([]ProbeConfig, erro
 	for _, n := range names {
 		want[n] = true
 	}
-	var out []ProbeConfig
+	var out []config.ProbeConfig
 	for _, p := range cfg.Probes {
 		if want[p.Name] {
 			out = append(out, p)
@@ -157,7 +134,7 @@ func selectProbes(cfg *Config, names []string, shard Shard) ([]ProbeConfig, erro
 	}
 	for _, n := range names {
 		if want[n] {
-			if shard.sharded() && !shard.keeps(n) {
+			if shard.Sharded() && !shard.Keeps(n) {
 				return nil, fmt.Errorf("probe %q is not on shard %s", n, shard)
 			}
 			return nil, fmt.Errorf("no probe named %q in the config", n)
@@ -199,57 +176,47 @@ func (r *onceRun) failed() int {
 // runOnce builds the probes and runs each once, at most
 // max_concurrent_runs at a time, each within its timeout. An error means a
 // probe could not be built: a config problem, not a failed run.
-func (a *Agent) runOnce(ctx context.Context, cfg *Config) (*onceRun, error) {
+func (a *Agent) runOnce(ctx context.Context, cfg *config.Config) (*onceRun, error) {
 	br, _ := a.browserFor(cfg)
 	if br != nil {
 		defer br.Close()
 	}
-	deps := kindDeps{browser: br, plugins: a.pluginsFor(cfg)}
-	if deps.plugins != nil {
-		defer deps.plugins.Close()
+	var sup *plugins.Supervisor
+	if len(cfg.Plugins) > 0 {
+		sup = newSupervisor(cfg, a)
+		defer sup.Close()
 	}
-	probers := make([]probes.Prober, len(cfg.Probes))
-	defer func() {
-		for _, p := range probers {
-			if c, ok := p.(probes.Closer); ok {
-				_ = c.Close()
-			}
-		}
-	}()
-	for i := range cfg.Probes {
-		p, err := build(&cfg.Probes[i], deps)
-		if err != nil {
-			return nil, fmt.Errorf("probe %q: %w", cfg.Probes[i].Name, err)
-		}
-		probers[i] = p
+	probers := make(map[string]probes.Prober, len(cfg.Probes))
+	defer closeAll(probers)
+	shared := map[string]any{browser.Kind.Name: br, plugins.Kind.Name: sup}
+	if err := build(cfg, shared, func(string) bool { return true }, probers); err != nil {
+		return nil, err
 	}
 	eng, err := slo.NewEngine(cfg.SLOs, nil, a.now, a.log)
 	if err != nil {
 		return nil, fmt.Errorf("slos: %w", err)
 	}
 	run := &onceRun{start: a.now(), results: make([]onceResult, len(cfg.Probes)), slo: eng}
-	lim := newLimiter(cfg.Agent.MaxConcurrentRuns)
+	runner := schedule.NewRunner(cfg.Agent.MaxConcurrentRuns, nil, a.log)
+	layouts := expo.NewLayouts()
 	var wg sync.WaitGroup
 	for i := range cfg.Probes {
 		p := &cfg.Probes[i]
 		st := newProbeState(p.Name)
 		st.cfg = p
 		run.states = append(run.states, st)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if !lim.acquire(ctx) {
-				run.results[i] = onceResult{p.Name, a.now(), probes.Fail(probes.ReasonInternal, "cancelled before it started")}
-				return
+		wg.Go(func() {
+			o := runner.Do(ctx, schedule.Run{Probe: p.Name, Kind: p.Kind, Prober: probers[p.Name], Timeout: p.Timeout.D(),
+				Log: a.log.With("probe", p.Name),
+				Record: func(o schedule.Outcome) {
+					st.record(o.Result, o.Start, layouts)
+					eng.Observe(slo.Event{Probe: p.Name, Labels: p.Labels, Time: o.Start, Success: o.Success, Duration: o.Duration})
+				}})
+			if o.Skipped != nil {
+				o.Result, o.Start = probes.Fail(probes.ReasonInternal, o.Skipped.Error()), a.now()
 			}
-			defer lim.release()
-			start := a.now()
-			out, _ := a.execute(ctx, probers[i], p.Timeout.D(), a.log.With("probe", p.Name))
-			res := out.Result
-			st.record(res, start)
-			eng.Observe(slo.Event{Probe: p.Name, Labels: p.Labels, Time: start, Success: res.Success, Duration: res.Duration})
-			run.results[i] = onceResult{p.Name, start, res}
-		}()
+			run.results[i] = onceResult{p.Name, o.Start, o.Result}
+		})
 	}
 	wg.Wait()
 	run.end = a.now()
@@ -259,12 +226,12 @@ func (a *Agent) runOnce(ctx context.Context, cfg *Config) (*onceRun, error) {
 // families are the metrics a one-shot run pushes: the probes' series, the
 // SLOs' raw counters and the objective (the window gauges of a single run
 // would mislead), and the build and shard info.
-func (a *Agent) onceFamilies(cfg *Config, run *onceRun) ([]*dto.MetricFamily, error) {
+func (a *Agent) onceFamilies(cfg *config.Config, run *onceRun) ([]*dto.MetricFamily, error) {
 	reg := prometheus.NewRegistry()
 	wrapped := prometheus.WrapRegistererWith(agentLabels(cfg), reg)
-	cs := []prometheus.Collector{newProbeCollector(run.states), run.slo.Collector(), a.self.buildInfo}
-	if a.opts.Shard.sharded() {
-		cs = append(cs, a.opts.Shard.collector())
+	cs := []prometheus.Collector{newProbeCollector(run.states, nil), run.slo.Collector(), a.self.buildInfo}
+	if a.opts.Shard.Sharded() {
+		cs = append(cs, a.opts.Shard.Collector())
 	}
 	for _, c := range cs {
 		if err := wrapped.Register(c); err != nil {
@@ -293,13 +260,13 @@ func (a *Agent) onceFamilies(cfg *Config, run *onceRun) ([]*dto.MetricFamily, er
 //
 // A Pushgateway keeps only the last push, and Prometheus scrapes it at its
 // own pace, so it gets counters made cumulative across runs from the state
-// dir (see accumulate), as a daemon's would be.
-func (a *Agent) pushOnce(ctx context.Context, cfg *Config, run *onceRun) []pushOutcome {
-	p, err := newPusher(cfg.Push, cfg.Agent.Name, a.log)
+// dir (see push.Accumulate), as a daemon's would be.
+func (a *Agent) pushOnce(ctx context.Context, cfg *config.Config, run *onceRun) []pushOutcome {
+	p, err := push.New(cfg.Push, cfg.Agent.Name, a.log)
 	if err != nil {
 		return []pushOutcome{{"push", err}}
 	}
-	targets := p.targets()
+	targets := p.Targets()
 	out := make([]pushOutcome, len(targets))
 	var wg sync.WaitGroup
 	for i, t := range targets {
@@ -308,14 +275,14 @@ func (a *Agent) pushOnce(ctx context.Context, cfg *Config, run *onceRun) []pushO
 			out[i] = pushOutcome{t, err}
 			continue
 		}
-		b := pushBatch{families: mfs, at: a.now(), start: run.start, fresh: map[string]bool{}}
+		b := push.Batch{Families: mfs, At: a.now(), Start: run.start, Fresh: map[string]bool{}}
 		if t == "remote_write" {
-			walkCounters(mfs, func(key string, _ *float64) { b.fresh[key] = true })
-		} else if _, err := accumulate(cfg.Agent.StateDir, mfs); err != nil {
+			push.WalkCounters(mfs, func(key string, _ *float64) { b.Fresh[key] = true })
+		} else if _, err := push.Accumulate(cfg.Agent.StateDir, mfs); err != nil {
 			a.log.Warn("the Pushgateway gets this run's counters only: they do not add up across runs without a writable state dir",
 				"state_dir", cfg.Agent.StateDir, "err", err)
 		}
-		wg.Go(func() { out[i] = pushOutcome{t, p.pushTo(ctx, t, b)} })
+		wg.Go(func() { out[i] = pushOutcome{t, p.PushTo(ctx, t, b)} })
 	}
 	wg.Wait()
 	return out

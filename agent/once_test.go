@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sloagent/sloagent/agent/schedule"
 )
 
 // onceExec is what a run of the built binary printed and returned.
@@ -164,7 +166,7 @@ probes:
 		r := runOnceBinary(t, "--config.file="+cfg, state, "--output=json", fmt.Sprintf("--shard=%d/2", i))
 		for _, p := range parseSummary(t, r.stdout).Probes {
 			seen[p.Probe]++
-			if !(Shard{i, 2}).keeps(p.Probe) {
+			if !(schedule.Shard{Index: i, Count: 2}).Keeps(p.Probe) {
 				t.Errorf("shard %d/2 ran %q", i, p.Probe)
 			}
 		}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/sloagent/sloagent/agent/config"
 )
 
 // writeText prints the run as a table, one probe a line, and what the push
@@ -62,7 +64,7 @@ type pushJSON struct {
 	Error  string `json:"error,omitempty"`
 }
 
-func (r *onceRun) writeJSON(w io.Writer, cfg *Config) error {
+func (r *onceRun) writeJSON(w io.Writer, cfg *config.Config) error {
 	out := onceJSON{Agent: cfg.Agent.Name, Location: cfg.Agent.Location, Start: r.start.UTC(),
 		Failed: r.failed(), Passed: len(r.results) - r.failed(), Probes: []onceProbeJSON{}}
 	for _, x := range r.results {

@@ -8,7 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sloagent/sloagent/agent/schedule"
 	"github.com/sloagent/sloagent/internal/conf"
+	"github.com/sloagent/sloagent/probes"
 	httpprobe "github.com/sloagent/sloagent/probes/http"
 )
 
@@ -42,8 +44,7 @@ func probeCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	target := fs.Arg(0)
 	r := conf.NewReport()
-	validateHTTPTarget(r, target)
-	cfg.Validate(r.At("http"))
+	httpprobe.Kind.Validate(target, cfg, r)
 	if !r.Empty() {
 		for _, p := range r.Problems() {
 			fmt.Fprintf(stderr, "sloagent probe: %s\n", p.Msg)
@@ -55,13 +56,13 @@ func probeCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sloagent probe:", err)
 		return exitUsage
 	}
-	prober, err := httpprobe.New(target, cfg)
+	prober, err := httpprobe.Kind.Build(probes.Spec{Name: "probe", Target: target, Timeout: *timeout, Section: cfg})
 	if err != nil {
 		fmt.Fprintln(stderr, "sloagent probe:", err)
 		return exitFailed
 	}
-	a := New(Options{Logger: log})
-	out, _ := a.execute(context.Background(), prober, *timeout, log)
+	out := schedule.NewRunner(1, nil, log).Do(context.Background(),
+		schedule.Run{Probe: "probe", Kind: httpprobe.Kind.Name, Prober: prober, Timeout: *timeout, Log: log})
 	if !*quiet {
 		fmt.Fprintf(stdout, "%s\n", target)
 		_ = httpprobe.Format(stdout, out.Result)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/sloagent/sloagent/agent/config"
 	"github.com/sloagent/sloagent/configs"
 	"github.com/sloagent/sloagent/slo"
 )
@@ -22,13 +23,13 @@ func rulesCmd(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	var (
-		cfg *Config
+		cfg *config.Config
 		err error
 	)
 	if *file == "" {
-		cfg, err = Parse("default.yml (embedded)", configs.Default, New(Options{ListenAddress: DefaultListenAddress}).env)
+		cfg, err = config.Parse("default.yml (embedded)", configs.Default, New(Options{ListenAddress: DefaultListenAddress}).env)
 	} else {
-		cfg, err = LoadFile(*file, nil)
+		cfg, err = config.LoadFile(*file, nil)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, err)

@@ -5,22 +5,28 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sloagent/sloagent/agent/push"
+	"github.com/sloagent/sloagent/agent/schedule"
 )
 
 // Version is the agent's version, set at build time with
 // -ldflags "-X github.com/sloagent/sloagent/agent.Version=v1.2.3".
 var Version = "dev"
 
-// selfMetrics are the agent's own health metrics. They live as long as the
-// agent and are registered again in each config generation's registry.
+// selfMetrics are the agent's own health metrics, all of them: the
+// runner's and the push loop's report into theirs. They live as long as
+// the agent and are registered again in each config generation's
+// registry.
 type selfMetrics struct {
 	buildInfo       prometheus.Gauge
 	reloadOK        prometheus.Gauge
 	reloadTimestamp prometheus.Gauge
 	reloads         *prometheus.CounterVec
-	lag             prometheus.Histogram
-	inFlight        prometheus.Gauge
 	probes          prometheus.Gauge
+
+	run  schedule.Metrics
+	push push.Metrics
 }
 
 func newSelfMetrics() *selfMetrics {
@@ -31,34 +37,35 @@ func newSelfMetrics() *selfMetrics {
 			Help:        "Always 1; the labels say which build of the agent runs.",
 			ConstLabels: prometheus.Labels{"version": Version, "revision": revision, "goversion": goVersion},
 		}),
-		reloadOK: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "sloagent_config_last_reload_successful",
-			Help: "Whether the last attempt to load the config succeeded.",
-		}),
-		reloadTimestamp: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "sloagent_config_last_reload_success_timestamp_seconds",
-			Help: "When the config was last loaded successfully, as a Unix time.",
-		}),
-		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "sloagent_config_reloads_total",
-			Help: "Attempts to load the config, by result.",
-		}, []string{"result"}),
-		lag: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:                            "sloagent_scheduler_lag_seconds",
-			Help:                            "How late probe runs started: actual start minus planned start.",
-			Buckets:                         []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 5},
-			NativeHistogramBucketFactor:     1.1,
-			NativeHistogramMaxBucketNumber:  100,
-			NativeHistogramMinResetDuration: time.Hour,
-		}),
-		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "sloagent_runs_in_flight",
-			Help: "Probe runs in progress now.",
-		}),
-		probes: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "sloagent_probes",
-			Help: "Probes in the running config.",
-		}),
+		reloadOK:        gauge("sloagent_config_last_reload_successful", "Whether the last attempt to load the config succeeded."),
+		reloadTimestamp: gauge("sloagent_config_last_reload_success_timestamp_seconds", "When the config was last loaded successfully, as a Unix time."),
+		reloads:         counters("sloagent_config_reloads_total", "Attempts to load the config, by result.", "result"),
+		probes:          gauge("sloagent_probes", "Probes in the running config."),
+		run: schedule.Metrics{
+			Lag: prometheus.NewHistogram(prometheus.HistogramOpts{
+				Name:                            "sloagent_scheduler_lag_seconds",
+				Help:                            "How late probe runs started: actual start minus planned start.",
+				Buckets:                         []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 5},
+				NativeHistogramBucketFactor:     1.1,
+				NativeHistogramMaxBucketNumber:  100,
+				NativeHistogramMinResetDuration: time.Hour,
+			}),
+			InFlight: gauge("sloagent_runs_in_flight", "Probe runs in progress now."),
+			Wait: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+				Name:    "sloagent_run_slot_wait_seconds",
+				Help:    "How long runs of kinds with a shared resource (a browser) waited for a slot of it before their timeout started, by kind.",
+				Buckets: []float64{.001, .01, .1, .5, 1, 2.5, 5, 10, 30, 60},
+			}, []string{"kind"}),
+		},
+		push: push.Metrics{
+			Pushes: counters("sloagent_pushes_total",
+				"Pushes of the agent's metrics attempted, by target (remote_write, pushgateway); retries within one push are not counted.", "target"),
+			Failures: counters("sloagent_push_failures_total", "Pushes that failed after all their retries, by target.", "target"),
+			LastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+				Name: "sloagent_push_last_success_timestamp_seconds",
+				Help: "When a push to the target last succeeded, as a Unix time.",
+			}, []string{"target"}),
+		},
 	}
 	m.buildInfo.Set(1)
 	m.reloads.WithLabelValues("success")
@@ -66,8 +73,23 @@ func newSelfMetrics() *selfMetrics {
 	return m
 }
 
+func gauge(name, help string) prometheus.Gauge {
+	return prometheus.NewGauge(prometheus.GaugeOpts{Name: name, Help: help})
+}
+
+func counters(name, help string, labels ...string) *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
+}
+
+// collectors are the metrics always registered.
 func (m *selfMetrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.buildInfo, m.reloadOK, m.reloadTimestamp, m.reloads, m.lag, m.inFlight, m.probes}
+	return []prometheus.Collector{m.buildInfo, m.reloadOK, m.reloadTimestamp, m.reloads, m.probes,
+		m.run.Lag.(prometheus.Collector), m.run.InFlight, m.run.Wait}
+}
+
+// pushCollectors are registered while a push target is configured.
+func (m *selfMetrics) pushCollectors() []prometheus.Collector {
+	return []prometheus.Collector{m.push.Pushes, m.push.Failures, m.push.LastSuccess}
 }
 
 func (m *selfMetrics) reloaded(ok bool, at time.Time) {

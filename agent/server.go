@@ -110,8 +110,8 @@ func (a *Agent) serveConfig(w http.ResponseWriter, _ *http.Request) {
 // towards metrics or SLOs.
 func (a *Agent) serveRun(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	cfg, prober := a.probe(name)
-	if cfg == nil {
+	st, prober := a.probe(name)
+	if st == nil {
 		http.Error(w, fmt.Sprintf("no probe named %q in the running config", name), http.StatusNotFound)
 		return
 	}
@@ -122,9 +122,15 @@ func (a *Agent) serveRun(w http.ResponseWriter, r *http.Request) {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: level})).With("probe", name)
-	out, _ := a.execute(r.Context(), prober, cfg.Timeout.D(), log)
+	run := a.runOf(st, prober, false)
+	run.Running, run.Log = nil, log
+	out := a.runner.Do(r.Context(), run)
 	res := out.Result
+	if out.Skipped != nil {
+		res = probes.Fail(probes.ReasonInternal, "the run did not start: "+out.Skipped.Error())
+	}
 
+	cfg := st.cfg
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	writeResult(w, name, cfg.Kind, cfg.Target, res)
 	if logs.Len() > 0 {

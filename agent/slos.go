@@ -3,16 +3,15 @@ package agent
 import (
 	"context"
 	"fmt"
-	"time"
 
-	"github.com/sloagent/sloagent/probes"
+	"github.com/sloagent/sloagent/agent/config"
 	"github.com/sloagent/sloagent/slo"
 )
 
 // applySLOs opens the SLO state on the first config and updates the SLOs on
 // later ones. History is keyed by SLO name, so an SLO that stays keeps its
 // budget and a changed objective is recomputed from the counts.
-func (a *Agent) applySLOs(cfg *Config) error {
+func (a *Agent) applySLOs(cfg *config.Config) error {
 	if a.slo != nil {
 		if a.cfg != nil && cfg.Agent.StateDir != a.cfg.Agent.StateDir {
 			a.log.Warn("agent.state_dir changes take effect at the next start", "running", a.cfg.Agent.StateDir)
@@ -54,12 +53,4 @@ func (a *Agent) closeSLOs() {
 	if err := a.sloStore.Close(); err != nil {
 		a.log.Error("closing SLO state", "err", err)
 	}
-}
-
-// observe counts a run towards the SLOs its probe belongs to.
-func (a *Agent) observe(j *job, res probes.Result, start time.Time) {
-	if a.slo == nil {
-		return
-	}
-	a.slo.Observe(slo.Event{Probe: j.state.name, Labels: j.labels, Time: start, Success: res.Success, Duration: res.Duration})
 }

@@ -5,6 +5,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sloagent/sloagent/agent/config"
+	"github.com/sloagent/sloagent/internal/expo"
 	"github.com/sloagent/sloagent/probes"
 )
 
@@ -16,9 +18,9 @@ type probeState struct {
 	running atomic.Bool
 
 	mu         sync.Mutex
-	cfg        *ProbeConfig
+	cfg        *config.ProbeConfig
 	last       probes.Result // Samples are kept in samples
-	samples    sampleSet
+	samples    expo.Samples
 	lastStart  time.Time
 	hasRun     bool
 	runs       uint64
@@ -40,8 +42,9 @@ func newProbeState(name string) *probeState {
 var durationBuckets = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60}
 
 // record stores a finished run and reports whether its success differs from
-// the previous run's (false for the first run).
-func (s *probeState) record(res probes.Result, start time.Time) (changed, first bool) {
+// the previous run's (false for the first run). Its samples are kept under
+// layouts shared with other probes.
+func (s *probeState) record(res probes.Result, start time.Time, layouts *expo.Layouts) (changed, first bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	first = !s.hasRun
@@ -49,7 +52,7 @@ func (s *probeState) record(res probes.Result, start time.Time) (changed, first 
 	if changed || first {
 		s.lastChange = start
 	}
-	s.samples = compact(s.samples.layout, res.Samples)
+	s.samples = layouts.Compact(s.samples, res.Samples)
 	res.Samples = nil
 	s.last, s.lastStart, s.hasRun = res, start, true
 	s.runs++
@@ -69,7 +72,7 @@ func (s *probeState) skip() {
 // snapshot is a consistent copy for rendering.
 type snapshot struct {
 	Name       string
-	Config     *ProbeConfig
+	Config     *config.ProbeConfig
 	Last       probes.Result
 	LastStart  time.Time
 	HasRun     bool

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/sloagent/sloagent/agent/config"
+	"github.com/sloagent/sloagent/probes/kinds"
 	"github.com/sloagent/sloagent/slo"
 )
 
@@ -38,10 +40,16 @@ var statusTemplate = template.Must(template.New("status").Funcs(template.FuncMap
 		return strconv.FormatFloat(v, 'f', 2, 64)
 	},
 	"bar": func(v float64) float64 { return math.Max(0, math.Min(100, v*100)) },
+	"kindSummary": func(name string) string {
+		if k := kinds.Lookup(name); k != nil {
+			return k.Summary
+		}
+		return ""
+	},
 }).Parse(statusHTML))
 
 type statusPage struct {
-	Agent   AgentConfig
+	Agent   config.AgentConfig
 	Version string
 	Config  string
 	Now     time.Time

@@ -51,7 +51,6 @@ const (
 
 var (
 	pluginNameRE = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
-	envNameRE    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
 
 // Defaults fills in unset fields.
@@ -89,16 +88,7 @@ func (c *Config) Validate(r conf.Report) {
 			r.Errorf("sha256", "must be 64 hex digits, got %q", c.SHA256)
 		}
 	}
-	for k := range c.Env {
-		if !envNameRE.MatchString(k) {
-			r.Errorf("env."+k, "invalid environment variable name %q", k)
-		}
-	}
-	for i, k := range c.InheritEnv {
-		if !envNameRE.MatchString(k) {
-			r.Errorf(fmt.Sprintf("inherit_env[%d]", i), "invalid environment variable name %q", k)
-		}
-	}
+	conf.ValidateEnv(r, c.Env, c.InheritEnv)
 	if c.StartTimeout < 0 {
 		r.Errorf("start_timeout", "must be positive")
 	}
@@ -162,6 +152,11 @@ func (pc *ProbeConfig) Validate(r conf.Report) {
 // ValidateProbe checks pc and that it names a plugin of cs.
 func ValidateProbe(cs []Config, pc *ProbeConfig, r conf.Report) {
 	pc.Validate(r)
+	CheckDeclared(cs, pc, r)
+}
+
+// CheckDeclared checks that pc names a plugin of cs.
+func CheckDeclared(cs []Config, pc *ProbeConfig, r conf.Report) {
 	if pc.Name == "" {
 		return
 	}

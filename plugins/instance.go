@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sloagent/sloagent/internal/conf"
 	pluginv1 "github.com/sloagent/sloagent/plugins/proto"
 )
 
@@ -128,7 +129,7 @@ func (i *instance) failed(err error, ran time.Duration) {
 	}
 	i.answered = false
 	i.failures++
-	delay := backoff(i.cfg.RestartBackoff.D(), i.cfg.MaxRestartBackoff.D(), i.failures)
+	delay := conf.Backoff{First: i.cfg.RestartBackoff.D(), Max: i.cfg.MaxRestartBackoff.D()}.Delay(i.failures)
 	i.retryAt = time.Now().Add(delay)
 	n := i.failures
 	i.mu.Unlock()
@@ -143,14 +144,6 @@ func (i *instance) failed(err error, ran time.Duration) {
 		err = fmt.Errorf("%w (failed %d times in a row; now restarting at most every %s)", err, n, i.cfg.MaxRestartBackoff)
 	}
 	i.log.Log(context.Background(), lvl, "plugin stopped", "state", state, "error", err, "failures", n, "restart_in", delay.Round(time.Millisecond))
-}
-
-func backoff(first, limit time.Duration, failures int) time.Duration {
-	d := first
-	for n := 1; n < failures && d < limit; n++ {
-		d *= 2
-	}
-	return min(d, limit)
 }
 
 // watch returns why the running plugin has to go.

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/sloagent/sloagent/internal/conf"
 	pluginv1 "github.com/sloagent/sloagent/plugins/proto"
 	"github.com/sloagent/sloagent/probes"
 )
@@ -22,6 +23,7 @@ type prober struct {
 	target   string
 	settings []byte
 	calls    prometheus.Observer
+	reserved func(string) bool
 }
 
 // deadlineMargin is the part of a run's time kept back from the plugin, so
@@ -63,7 +65,7 @@ func (p *prober) Probe(ctx context.Context, log *slog.Logger) probes.Result {
 		res.Reason = p.reason(resp.Reason, info, &res)
 	}
 	var dropped []string
-	res.Samples, dropped = samples(resp.Metrics)
+	res.Samples, dropped = samples(resp.Metrics, p.reserved)
 	if len(dropped) > 0 {
 		log.Warn("dropped metrics returned by the plugin", "plugin", p.inst.cfg.Name, "probe", p.probe, "problems", dropped)
 	}
@@ -99,11 +101,8 @@ var sharedReasons = map[string]bool{
 	probes.ReasonTimeout: true, probes.ReasonDNS: true, probes.ReasonConnect: true,
 	probes.ReasonTLS: true, probes.ReasonProtocol: true, probes.ReasonAssertion: true,
 	probes.ReasonBodyMismatch: true, probes.ReasonStatusCode: true, probes.ReasonInternal: true,
-	probes.ReasonCanceled: true, ReasonConfig: true,
+	probes.ReasonCanceled: true, probes.ReasonConfig: true,
 }
-
-// ReasonConfig is a plugin's reason for settings it cannot use.
-const ReasonConfig = "config"
 
 // maxPluginReasons bounds what a plugin may declare; reasons are label
 // values.
@@ -122,7 +121,7 @@ func (p *prober) reason(r string, info *pluginv1.DescribeResponse, res *probes.R
 		if i >= maxPluginReasons {
 			break
 		}
-		if d == r && metricNameRE.MatchString(r) {
+		if d == r && conf.ValidMetricName(r) {
 			return r
 		}
 	}

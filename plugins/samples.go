@@ -2,10 +2,11 @@ package plugins
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 
+	"github.com/sloagent/sloagent/internal/conf"
+	"github.com/sloagent/sloagent/internal/expo"
 	pluginv1 "github.com/sloagent/sloagent/plugins/proto"
 	"github.com/sloagent/sloagent/probes"
 )
@@ -19,27 +20,17 @@ const (
 	maxProblemsLog = 8
 )
 
-var (
-	metricNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
-	labelNameRE  = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
-)
-
-// reservedMetrics are the agent's own per-probe series; a plugin may not
-// shadow them.
-var reservedMetrics = map[string]bool{
-	"probe_success": true, "probe_duration_seconds": true, "probe_last_run_timestamp_seconds": true,
-	"probe_runs_total": true, "probe_failures_total": true, "probe_run_duration_seconds": true,
-}
-
-// reservedLabels are set by the agent on every probe series.
-var reservedLabels = map[string]bool{
-	"agent": true, "location": true, "probe": true, "job": true, "instance": true,
-	"le": true, "quantile": true, "reason": true, "plugin": true, "kind": true,
+// ownedByAgent reports whether a metric name is the agent's: one of the
+// families every probe has (described in package expo), or under the
+// agent's own prefixes. The supervisor adds the families of the built-in
+// probe kinds (ReserveNames).
+func ownedByAgent(name string) bool {
+	return expo.Reserved(name) || strings.HasPrefix(name, "sloagent_") || strings.HasPrefix(name, "slo_")
 }
 
 // samples converts a plugin's metrics into Result samples, dropping the
 // invalid ones and any beyond maxMetrics; it returns why it dropped some.
-func samples(ms []*pluginv1.Metric) ([]probes.Sample, []string) {
+func samples(ms []*pluginv1.Metric, reserved func(string) bool) ([]probes.Sample, []string) {
 	var out []probes.Sample
 	var problems []string
 	drop := func(format string, args ...any) {
@@ -53,7 +44,7 @@ func samples(ms []*pluginv1.Metric) ([]probes.Sample, []string) {
 			drop("more than %d metrics", maxMetrics)
 			break
 		}
-		s, err := sample(m)
+		s, err := sample(m, reserved)
 		if err != nil {
 			drop("%v", err)
 			continue
@@ -69,12 +60,12 @@ func samples(ms []*pluginv1.Metric) ([]probes.Sample, []string) {
 	return out, problems
 }
 
-func sample(m *pluginv1.Metric) (probes.Sample, error) {
+func sample(m *pluginv1.Metric, reserved func(string) bool) (probes.Sample, error) {
 	name := m.GetName()
 	switch {
-	case !metricNameRE.MatchString(name):
+	case !conf.ValidMetricName(name):
 		return probes.Sample{}, fmt.Errorf("invalid metric name %q", truncate(name, 64))
-	case reservedMetrics[name] || strings.HasPrefix(name, "sloagent_") || strings.HasPrefix(name, "slo_"):
+	case ownedByAgent(name) || (reserved != nil && reserved(name)):
 		return probes.Sample{}, fmt.Errorf("metric name %q is reserved for the agent", name)
 	case len(m.GetLabels()) > maxLabels:
 		return probes.Sample{}, fmt.Errorf("metric %s has more than %d labels", name, maxLabels)
@@ -83,9 +74,9 @@ func sample(m *pluginv1.Metric) (probes.Sample, error) {
 	names := map[string]bool{}
 	for _, l := range m.GetLabels() {
 		switch {
-		case !labelNameRE.MatchString(l.GetName()) || strings.HasPrefix(l.GetName(), "__"):
+		case !conf.ValidLabelName(l.GetName()):
 			return probes.Sample{}, fmt.Errorf("metric %s: invalid label name %q", name, truncate(l.GetName(), 64))
-		case reservedLabels[l.GetName()]:
+		case conf.ReservedLabels[l.GetName()]:
 			return probes.Sample{}, fmt.Errorf("metric %s: label %q is set by the agent", name, l.GetName())
 		case names[l.GetName()]:
 			return probes.Sample{}, fmt.Errorf("metric %s: label %q twice", name, l.GetName())

@@ -21,8 +21,9 @@ import (
 
 // Supervisor owns the plugin processes.
 type Supervisor struct {
-	metrics *metrics
-	log     *slog.Logger
+	metrics  *metrics
+	log      *slog.Logger
+	reserved func(string) bool
 
 	mu        sync.Mutex
 	instances map[string]*instance
@@ -54,7 +55,15 @@ func (s *Supervisor) Prober(probe, target string, pc *ProbeConfig) (probes.Probe
 		return nil, fmt.Errorf("plugin settings: %w", err)
 	}
 	return &prober{inst: i, probe: probe, target: target, settings: settings,
-		calls: s.metrics.calls.WithLabelValues(pc.Name)}, nil
+		calls: s.metrics.calls.WithLabelValues(pc.Name), reserved: s.reserved}, nil
+}
+
+// ReserveNames keeps plugins from metric names reserved reports, beside
+// the agent's own: those of the built-in probe kinds. Call it before the
+// first Prober.
+func (s *Supervisor) ReserveNames(reserved func(string) bool) *Supervisor {
+	s.reserved = reserved
+	return s
 }
 
 // Collector exports sloagent_plugin_up, sloagent_plugin_restarts_total,

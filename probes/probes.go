@@ -92,6 +92,10 @@ const (
 	ReasonCheckCritical      = "check_critical"
 	ReasonCheckUnknown       = "check_unknown"
 	ReasonInternal           = "internal"
+	// ReasonConfig is a run that could not start because the probe's
+	// settings are wrong in a way only the run finds (a plugin refusing
+	// its settings, a file that went missing).
+	ReasonConfig = "config"
 )
 
 // Fail returns a failed Result with reason and message.

@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/sloagent/sloagent/internal/expo"
 )
 
 // BenchmarkObserve records one run; the SLOs other than the matching one
@@ -149,12 +151,13 @@ func BenchmarkWriteText(b *testing.B) {
 			}
 			b.Run(name, func(b *testing.B) {
 				w := bufio.NewWriterSize(io.Discard, 64<<10)
+				base := expo.NewLabels([]string{"agent"}, []string{"bench"})
 				b.ReportAllocs()
 				for i := 0; b.Loop(); i++ {
 					if newMinute {
 						c.Add(time.Duration(1-2*(i%2)) * time.Minute)
 					}
-					if err := e.WriteText(w, `agent="bench"`); err != nil {
+					if err := e.Write(expo.NewText(w), base); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -13,6 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/sloagent/sloagent/internal/expo"
 )
 
 // metricsEngine has an SLO with an hour of runs, the last five minutes of
@@ -88,8 +90,9 @@ func exposition(t *testing.T, g prometheus.Gatherer) []byte {
 	return buf.Bytes()
 }
 
-// WriteText writes what the registry gathers, with the agent's labels in
-// front, for SLOs with and without data, calendar and timeslices ones.
+// Write in the text format writes what the registry gathers, with the
+// agent's labels in front, for SLOs with and without data, calendar and
+// timeslices ones.
 func TestWriteTextMatchesCollector(t *testing.T) {
 	e := metricsEngine(t)
 	cfgs := append(e.snap.Load().cfgs, Config{Name: "ts", Probes: []string{"p"}, Objective: 99, BudgetingMethod: Timeslices,
@@ -105,14 +108,14 @@ func TestWriteTextMatchesCollector(t *testing.T) {
 
 	var buf bytes.Buffer
 	w := bufio.NewWriter(&buf)
-	if err := e.WriteText(w, `agent="a \"quoted\" \\ one",zone="z"`); err != nil {
+	if err := e.Write(expo.NewText(w), expo.NewLabels([]string{"agent", "zone"}, []string{`a "quoted" \ one`, "z"})); err != nil {
 		t.Fatal(err)
 	}
 	w.Flush()
 	parser := expfmt.NewTextParser(model.LegacyValidation)
 	fams, err := parser.TextToMetricFamilies(bytes.NewReader(buf.Bytes()))
 	if err != nil {
-		t.Fatalf("parsing WriteText's output: %v\n%s", err, buf.Bytes())
+		t.Fatalf("parsing Write's text: %v\n%s", err, buf.Bytes())
 	}
 	var got bytes.Buffer
 	enc := expfmt.NewEncoder(&got, expfmt.NewFormat(expfmt.TypeTextPlain))
@@ -132,7 +135,7 @@ func TestWriteTextMatchesCollector(t *testing.T) {
 		}
 	}
 	if got.String() != string(want) {
-		t.Errorf("WriteText:\n%s\nregistry:\n%s", got.String(), want)
+		t.Errorf("Write's text:\n%s\nregistry:\n%s", got.String(), want)
 	}
 	cmd := exec.Command(lookPromtool(t), "check", "metrics")
 	cmd.Stdin = bytes.NewReader(buf.Bytes())

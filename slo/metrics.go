@@ -1,14 +1,23 @@
 package slo
 
 import (
-	"bufio"
+	"sync"
 	"time"
 
-	"github.com/sloagent/sloagent/internal/textfmt"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sloagent/sloagent/internal/expo"
 )
 
-// Metrics is one SLO's exported values at one moment: what Collector
-// exports, and what WriteText writes without a registry.
+// Metric names. The raw counters are what the generated rules aggregate
+// across agents; the rest is the agent's own view.
+const (
+	MetricEvents     = "slo_events_total"
+	MetricGoodEvents = "slo_good_events_total"
+)
+
+// Metrics is one SLO's exported values at one moment, from which Write
+// writes its series.
 type Metrics struct {
 	Name      string
 	Objective float64
@@ -110,142 +119,175 @@ func (st *state) wholeLength(now time.Time) time.Duration {
 	return end.Sub(start)
 }
 
-// family is one exported metric family.
+// family is one exported metric family, described once: Write takes every
+// format's series from this table.
 type family struct {
-	name, help, typ string
-	label           string // the family's own label besides slo, if any
-	write           func(b []byte, m *Metrics, line func(b []byte, m *Metrics, label string, v float64) []byte) []byte
+	expo.Family
+	// series calls emit with each series of one SLO: the value of the
+	// family's own label (if it has one) and the series' value.
+	series func(m *Metrics, emit func(label string, v float64))
 }
 
-// families are the SLO metric families, in the order WriteText writes
-// them (the registry's: by name).
+func gauge(name, help string, labels ...string) expo.Family {
+	return expo.Family{Name: name, Help: help, Type: expo.Gauge, Labels: labels}
+}
+
+func counter(name, help string) expo.Family {
+	return expo.Family{Name: name, Help: help, Type: expo.Counter}
+}
+
+// families are the SLO metric families, in the order Write writes them (a
+// registry's: by name).
 var families = []family{
-	{"slo_alert_firing", "1 when the multi-window multi-burn-rate alert of the severity fires.", "gauge", "severity",
-		func(b []byte, m *Metrics, line func([]byte, *Metrics, string, float64) []byte) []byte {
+	{gauge("slo_alert_firing", "1 when the multi-window multi-burn-rate alert of the severity fires.", "severity"),
+		func(m *Metrics, emit func(string, float64)) {
 			for _, a := range m.Alerts {
-				v := 0.0
-				if a.Firing {
-					v = 1
-				}
-				b = line(b, m, a.Severity, v)
+				emit(a.Severity, b2f(a.Firing))
 			}
-			return b
 		}},
-	{"slo_burn_rate", "Error ratio over the window divided by the error budget (1 - objective); absent when the window has no events.", "gauge", "window",
-		func(b []byte, m *Metrics, line func([]byte, *Metrics, string, float64) []byte) []byte {
+	{gauge("slo_burn_rate", "Error ratio over the window divided by the error budget (1 - objective); absent when the window has no events.", "window"),
+		func(m *Metrics, emit func(string, float64)) {
 			for _, w := range m.Windows {
 				if w.HasData {
-					b = line(b, m, w.Name, w.BurnRate)
+					emit(w.Name, w.BurnRate)
 				}
 			}
-			return b
 		}},
-	{"slo_error_budget_remaining_ratio", "Share of the SLO window's error budget not yet spent: 1 - burn rate over the SLO window. Negative once overspent.", "gauge", "",
-		func(b []byte, m *Metrics, line func([]byte, *Metrics, string, float64) []byte) []byte {
+	{gauge("slo_error_budget_remaining_ratio", "Share of the SLO window's error budget not yet spent: 1 - burn rate over the SLO window. Negative once overspent."),
+		func(m *Metrics, emit func(string, float64)) {
 			if m.Windows[len(m.Windows)-1].HasData {
-				b = line(b, m, "", m.BudgetRemaining)
+				emit("", m.BudgetRemaining)
 			}
-			return b
 		}},
-	{"slo_events_dropped_total", "Runs not kept in the SLO's history because their time was out of its reach (too old, or ahead of the agent's clock).", "counter", "",
-		func(b []byte, m *Metrics, line func([]byte, *Metrics, string, float64) []byte) []byte {
-			return line(b, m, "", float64(m.Dropped))
-		}},
-	{MetricEvents, "Runs counted towards the SLO since it was created in this process.", "counter", "",
-		func(b []byte, m *Metrics, line func([]byte, *Metrics, string, float64) []byte) []byte {
-			return line(b, m, "", float64(m.Events))
-		}},
-	{MetricGoodEvents, "Good runs counted towards the SLO since it was created in this process.", "counter", "",
-		func(b []byte, m *Metrics, line func([]byte, *Metrics, string, float64) []byte) []byte {
-			return line(b, m, "", float64(m.Good))
-		}},
-	{"slo_objective_ratio", "Target share of good events (or good timeslices).", "gauge", "",
-		func(b []byte, m *Metrics, line func([]byte, *Metrics, string, float64) []byte) []byte {
-			return line(b, m, "", m.Objective)
-		}},
-	{"slo_sli_ratio", "Share of good events over the window; absent when the window has no events. window=\"slo\" is the whole SLO window.", "gauge", "window",
-		func(b []byte, m *Metrics, line func([]byte, *Metrics, string, float64) []byte) []byte {
+	{counter("slo_events_dropped_total", "Runs not kept in the SLO's history because their time was out of its reach (too old, or ahead of the agent's clock)."),
+		func(m *Metrics, emit func(string, float64)) { emit("", float64(m.Dropped)) }},
+	{counter(MetricEvents, "Runs counted towards the SLO since it was created in this process."),
+		func(m *Metrics, emit func(string, float64)) { emit("", float64(m.Events)) }},
+	{counter(MetricGoodEvents, "Good runs counted towards the SLO since it was created in this process."),
+		func(m *Metrics, emit func(string, float64)) { emit("", float64(m.Good)) }},
+	{gauge("slo_objective_ratio", "Target share of good events (or good timeslices)."),
+		func(m *Metrics, emit func(string, float64)) { emit("", m.Objective) }},
+	{gauge("slo_sli_ratio", "Share of good events over the window; absent when the window has no events. window=\"slo\" is the whole SLO window.", "window"),
+		func(m *Metrics, emit func(string, float64)) {
 			for _, w := range m.Windows {
 				if w.HasData {
-					b = line(b, m, w.Name, w.SLI)
+					emit(w.Name, w.SLI)
 				}
 			}
-			return b
 		}},
-	{"slo_time_to_exhaustion_seconds", "Time until the error budget is spent at the current (1h for 30d) burn rate; absent when nothing burns.", "gauge", "",
-		func(b []byte, m *Metrics, line func([]byte, *Metrics, string, float64) []byte) []byte {
+	{gauge("slo_time_to_exhaustion_seconds", "Time until the error budget is spent at the current (1h for 30d) burn rate; absent when nothing burns."),
+		func(m *Metrics, emit func(string, float64)) {
 			if m.Exhausts {
-				b = line(b, m, "", m.TimeToExhaustion)
+				emit("", m.TimeToExhaustion)
 			}
-			return b
 		}},
-	{"slo_window_events", "Events (runs, or timeslices with runs for the timeslices method) in the window.", "gauge", "window",
-		func(b []byte, m *Metrics, line func([]byte, *Metrics, string, float64) []byte) []byte {
+	{gauge("slo_window_events", "Events (runs, or timeslices with runs for the timeslices method) in the window.", "window"),
+		func(m *Metrics, emit func(string, float64)) {
 			for _, w := range m.Windows {
-				b = line(b, m, w.Name, float64(w.Events))
+				emit(w.Name, float64(w.Events))
 			}
-			return b
 		}},
 }
 
-// MetricNames are the names of the families the SLOs export.
-func MetricNames() []string {
-	names := make([]string, len(families))
-	for i, f := range families {
-		names[i] = f.name
+// Families are the SLO metric families' descriptions.
+func Families() []*expo.Family {
+	out := make([]*expo.Family, len(families))
+	for i := range families {
+		out[i] = &families[i].Family
 	}
-	return names
+	return out
 }
 
-// WriteText writes the SLOs' metrics in the Prometheus text format (0.0.4),
-// each series with labels (the agent's label pairs, rendered and escaped:
-// name="value",...) before its own. It writes what Collector gathers,
-// without the registry's cost per series (a Desc, a protobuf message,
-// hashing and sorting), which at 10,000 SLOs is most of a scrape. Families
-// without series are left out.
-func (e *Engine) WriteText(w *bufio.Writer, labels string) error {
+// Write writes every SLO's series through enc, each with base's labels and
+// its slo label. /metrics writes the text and protobuf formats with it
+// straight from the engine; Collector sends the same series to a registry.
+func (e *Engine) Write(enc expo.Encoder, base *expo.Labels) error {
 	ms := e.Metrics()
-	var b []byte
+	labels := e.labels.of(base, ms)
+	own := make([]expo.Label, 1)
 	for i := range families {
 		f := &families[i]
-		prefix := f.name + "{" + labels
-		if labels != "" {
-			prefix += ","
-		}
-		prefix += `slo="`
-		line := func(b []byte, m *Metrics, label string, v float64) []byte {
-			b = append(b, prefix...)
-			b = append(b, m.Name...) // names need no escaping (see nameRE)
-			b = append(b, '"')
-			if f.label != "" {
-				b = append(b, ',')
-				b = append(b, f.label...)
-				b = append(b, `="`...)
-				b = append(b, label...)
-				b = append(b, '"')
-			}
-			b = append(b, "} "...)
-			b = textfmt.AppendFloat(b, v)
-			return append(b, '\n')
-		}
-		b = textfmt.AppendHeader(b[:0], f.name, f.help, f.typ)
-		head, wrote := len(b), false
+		enc.Family(&f.Family)
 		for j := range ms {
-			b = f.write(b, &ms[j], line)
-			wrote = wrote || len(b) > head
-			if len(b) >= 32<<10 {
-				if _, err := w.Write(b); err != nil {
-					return err
+			ls := labels[j]
+			f.series(&ms[j], func(label string, v float64) {
+				if len(f.Labels) == 0 {
+					enc.Value(ls, nil, v)
+					return
 				}
-				b, head = b[:0], 0
-			}
+				own[0] = expo.Label{Name: f.Labels[0], Value: label}
+				enc.Value(ls, own, v)
+			})
 		}
-		if !wrote {
-			continue
-		}
-		if _, err := w.Write(b); err != nil {
+		if err := enc.End(); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// labelCache keeps each SLO's labels between scrapes: they change only
+// with the agent's labels or the SLOs.
+type labelCache struct {
+	mu   sync.Mutex
+	base *expo.Labels
+	m    map[string]*expo.Labels
+}
+
+// of returns the labels of each of ms's SLOs under base.
+func (c *labelCache) of(base *expo.Labels, ms []Metrics) []*expo.Labels {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.base != base || c.m == nil {
+		c.base, c.m = base, make(map[string]*expo.Labels, len(ms))
+	}
+	out := make([]*expo.Labels, len(ms))
+	for i := range ms {
+		ls, ok := c.m[ms[i].Name]
+		if !ok {
+			if base == nil {
+				ls = expo.NewLabels([]string{"slo"}, []string{ms[i].Name})
+			} else {
+				ls = base.With("slo", ms[i].Name)
+			}
+			c.m[ms[i].Name] = ls
+		}
+		out[i] = ls
+	}
+	return out
+}
+
+// collector sends the engine's series to a registry, which adds the
+// agent's labels by wrapping.
+type collector struct {
+	e     *Engine
+	descs []*prometheus.Desc
+}
+
+// Collector returns the engine's metrics for a registry. Register it on the
+// agent's own registry; the agent's labels are added by wrapping the
+// registerer.
+func (e *Engine) Collector() prometheus.Collector {
+	c := &collector{e: e}
+	for _, f := range families {
+		c.descs = append(c.descs, prometheus.NewDesc(f.Name, f.Help, append([]string{"slo"}, f.Labels...), nil))
+	}
+	return c
+}
+
+func (c *collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range c.descs {
+		ch <- d
+	}
+}
+
+func (c *collector) Collect(ch chan<- prometheus.Metric) {
+	_ = c.e.Write(expo.NewMetrics(ch), nil)
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }

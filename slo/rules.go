@@ -3,7 +3,6 @@ package slo
 import (
 	"bytes"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -25,8 +24,6 @@ const (
 	ruleTimeslice = "slo:timeslice_good:bool" // 1 per good slice, 0 per bad
 	alertName     = "SLOErrorBudgetBurn"
 )
-
-var labelNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 
 type ruleFile struct {
 	Groups []ruleGroup `yaml:"groups"`
@@ -57,7 +54,7 @@ type rule struct {
 // times rather than on UTC-aligned slice boundaries.
 func Rules(cfgs []Config, groupLabels ...string) ([]byte, error) {
 	for _, l := range groupLabels {
-		if !labelNameRE.MatchString(l) || l == "slo" || strings.HasPrefix(l, "__") {
+		if !conf.ValidLabelName(l) || l == "slo" {
 			return nil, fmt.Errorf("invalid group label %q", l)
 		}
 	}

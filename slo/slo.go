@@ -52,6 +52,8 @@ type Engine struct {
 
 	snap atomic.Pointer[snapshot]
 	mu   sync.Mutex // serialises Update and Flush
+
+	labels labelCache // for Write
 }
 
 // snapshot is one configuration's SLOs, swapped as a whole on Update so

@@ -15,7 +15,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/sloagent/sloagent/agent"
+	"github.com/sloagent/sloagent/agent/config"
 )
 
 // The parts of the Kubernetes objects the example's consistency rests on.
@@ -163,7 +163,7 @@ func TestKubernetesSidecarIsConsistent(t *testing.T) {
 			env[e.Name] = "checkout-7d9f-" + strings.ToLower(e.Name)
 		}
 	}
-	cfg, err := agent.Parse(key, []byte(cm.Data[key]), func(k string) (string, bool) {
+	cfg, err := config.Parse(key, []byte(cm.Data[key]), func(k string) (string, bool) {
 		v, ok := env[k]
 		return v, ok
 	})

@@ -45,6 +45,9 @@ func checkKnown(n *yaml.Node, t reflect.Type, path string, doc *Document, r Repo
 		}
 		fields := map[string]reflect.Type{}
 		collectFields(t, fields)
+		for k, ft := range sectionsOf(t, n) {
+			fields[k] = ft
+		}
 		for k := 0; k+1 < len(n.Content); k += 2 {
 			key := n.Content[k].Value
 			ft, ok := fields[key]

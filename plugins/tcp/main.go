@@ -1,6 +1,8 @@
-// Command tcp is a sloagent plugin that connects to a TCP target (host:port),
-// optionally over TLS, optionally sends a string and expects an answer that
-// contains a string or matches a regular expression.
+// Command tcp is the example plugin of sloagent's Go SDK: it connects to a
+// TCP target (host:port), optionally over TLS, optionally sends a string and
+// expects an answer that contains a string or matches a regular expression.
+// It shows a whole plugin in one file; TCP services are probed with the
+// agent's built-in tcp kind.
 //
 // Settings (all optional):
 //
@@ -45,7 +47,7 @@ type plugin struct{}
 func (plugin) Describe() sdk.Info {
 	return sdk.Info{
 		Name: "tcp", Version: "1.0.0",
-		Description: "Connects to host:port, optionally with TLS, sends and expects a string.",
+		Description: "The Go SDK's example: connects to host:port, optionally with TLS, sends and expects a string.",
 		Settings: []sdk.Setting{
 			{Name: "tls", Description: "handshake TLS after connecting"},
 			{Name: "tls_server_name", Description: "server name to verify (default: the target's host)"},

@@ -180,6 +180,9 @@ steps:
 	if v := sample(t, res, "probe_browser_console_errors"); v != 0 {
 		t.Errorf("console errors = %v", v)
 	}
+	if u := Kind.Undeclared(res.Samples); len(u) > 0 {
+		t.Errorf("samples the kind does not declare: %v", u)
+	}
 	if len(res.Diagnostics) != 1 || !strings.HasSuffix(res.Diagnostics[0], "/home.png") {
 		t.Fatalf("diagnostics = %v, want the home screenshot", res.Diagnostics)
 	}
@@ -246,6 +249,9 @@ steps:
 	readJSON(t, files["requests.json"], &requests)
 	if data, _ := os.ReadFile(files["requests.json"]); requests == nil || strings.TrimSpace(string(data)) != "[]" {
 		t.Errorf("requests.json = %s, want []", data)
+	}
+	if u := Kind.Undeclared(res.Samples); len(u) > 0 {
+		t.Errorf("samples the kind does not declare: %v", u)
 	}
 	// The steps before the failure are measured too.
 	sample(t, res, "probe_browser_step_duration_seconds", "step", "submit")
@@ -354,21 +360,21 @@ steps:
 		if !res.Success {
 			t.Fatalf("%s: %s", res.Reason, res.Message)
 		}
-		if inp := sample(t, res, famVital.Name, "vital", "inp"); inp < 0.14 || inp > 1 {
+		if inp := sample(t, res, MetricWebVital, "vital", "inp"); inp < 0.14 || inp > 1 {
 			t.Errorf("run %d: inp = %vs, want about the handler's 0.15s", i, inp)
 		}
-		if v := sample(t, res, famVitalAvailable.Name, "vital", "inp"); v != 1 {
+		if v := sample(t, res, MetricWebVitalAvailable, "vital", "inp"); v != 1 {
 			t.Errorf("run %d: inp available = %v", i, v)
 		}
 	}
 	// Without an interaction there is no INP to report, and the run says so.
 	res := runProbe(t, b, s.URL+"/plain", &Config{}, 20*time.Second)
 	for _, smp := range res.Samples {
-		if smp.Name == famVital.Name && smp.Labels[0].Value == "inp" {
+		if smp.Name == MetricWebVital && smp.Labels[0].Value == "inp" {
 			t.Errorf("inp reported without an interaction: %v", smp.Value)
 		}
 	}
-	if v := sample(t, res, famVitalAvailable.Name, "vital", "inp"); v != 0 {
+	if v := sample(t, res, MetricWebVitalAvailable, "vital", "inp"); v != 0 {
 		t.Errorf("inp available = %v without an interaction", v)
 	}
 }
@@ -394,11 +400,11 @@ steps:
 			t.Fatalf("%s: %s", res.Reason, res.Message)
 		}
 		for _, v := range []string{"fcp", "lcp", "cls"} {
-			if a := sample(t, res, famVitalAvailable.Name, "vital", v); a != 1 {
+			if a := sample(t, res, MetricWebVitalAvailable, "vital", v); a != 1 {
 				t.Errorf("run %d: %s not available", i, v)
 			}
 		}
-		if fcp := sample(t, res, famVital.Name, "vital", "fcp"); fcp <= 0 || fcp > 5 {
+		if fcp := sample(t, res, MetricWebVital, "vital", "fcp"); fcp <= 0 || fcp > 5 {
 			t.Errorf("run %d: fcp = %v", i, fcp)
 		}
 	}
@@ -409,7 +415,7 @@ steps:
 		t.Fatalf("%s: %s", res.Reason, res.Message)
 	}
 	for _, v := range []string{"fcp", "lcp"} {
-		if a := sample(t, res, famVitalAvailable.Name, "vital", v); a != 0 {
+		if a := sample(t, res, MetricWebVitalAvailable, "vital", v); a != 0 {
 			t.Errorf("blank page: %s available = %v", v, a)
 		}
 	}

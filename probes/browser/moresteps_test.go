@@ -44,7 +44,7 @@ steps:
 		t.Fatalf("%s: %s", res.Reason, res.Message)
 	}
 	for _, step := range []string{"set_cookie_1", "set_header_2", "press_8", "menu", "upload_16", "wait_url_19"} {
-		sample(t, res, famStep.Name, "step", step)
+		sample(t, res, MetricStepDuration, "step", step)
 	}
 }
 
@@ -119,7 +119,7 @@ steps:
 		`the pages logged 2 console errors (assert_no_console_errors); the first: "something broke 42" at `+s.URL+`/trouble:`) {
 		t.Fatalf("got %q %q", res.Reason, res.Message)
 	}
-	if v := sample(t, res, famConsoleErrors.Name); v != 2 {
+	if v := sample(t, res, MetricConsoleErrors); v != 2 {
 		t.Errorf("console errors %v", v)
 	}
 	var shot bool
@@ -142,7 +142,7 @@ steps:
 	if !res.Success {
 		t.Fatalf("%s: %s", res.Reason, res.Message)
 	}
-	if v := sample(t, res, famConsoleErrors.Name); v != 0 {
+	if v := sample(t, res, MetricConsoleErrors); v != 0 {
 		t.Errorf("console errors %v, want the ignored ones left out", v)
 	}
 }

@@ -14,11 +14,11 @@ const (
 	DefaultChromiumPath      = "/usr/bin/chromium"
 	DefaultMaxConcurrentRuns = 1
 	DefaultRestartAfterRuns  = 100
-	DefaultMemoryLimit       = ByteSize(1 << 30)
+	DefaultMemoryLimit       = conf.ByteSize(1 << 30)
 	DefaultStartTimeout      = 30 * time.Second
 	DefaultMaxQueueWait      = time.Minute
 	DefaultDiagMaxFiles      = 300
-	DefaultDiagMaxBytes      = ByteSize(100 << 20)
+	DefaultDiagMaxBytes      = conf.ByteSize(100 << 20)
 )
 
 // Options is the top-level browser section of the agent config: the one
@@ -44,7 +44,7 @@ type Options struct {
 	// MemoryLimit restarts the browser between runs when its processes
 	// together use more (proportional set size, Linux only). Negative
 	// disables it.
-	MemoryLimit ByteSize `yaml:"memory_limit"`
+	MemoryLimit conf.ByteSize `yaml:"memory_limit"`
 	// StartTimeout bounds how long a browser start may take.
 	StartTimeout conf.Duration `yaml:"start_timeout"`
 	// ExtraFlags are added to Chromium's command line, such as
@@ -57,8 +57,8 @@ type Options struct {
 // DiagOptions is the retention of diagnostics files: the oldest runs' files
 // are removed first when either bound is exceeded.
 type DiagOptions struct {
-	MaxFiles int      `yaml:"max_files"`
-	MaxBytes ByteSize `yaml:"max_bytes"`
+	MaxFiles int           `yaml:"max_files"`
+	MaxBytes conf.ByteSize `yaml:"max_bytes"`
 }
 
 // Validate checks the section; fields are relative to it.
@@ -113,7 +113,7 @@ func (o *Options) restartAfter() int {
 	return o.RestartAfterRuns
 }
 
-func (o *Options) memoryLimit() ByteSize {
+func (o *Options) memoryLimit() conf.ByteSize {
 	if o.MemoryLimit == 0 {
 		return DefaultMemoryLimit
 	}

@@ -252,14 +252,13 @@ func (r *run) execute(ctx context.Context) probes.Result {
 		err := r.step(steps, s)
 		took := time.Since(t0)
 		samples = append(samples, probes.Sample{
-			Name:   famStep.Name,
-			Help:   famStep.Help,
+			Name:   MetricStepDuration,
 			Labels: []probes.Label{{Name: "step", Value: s.name}},
 			Value:  took.Seconds(),
 		})
 		if err != nil {
 			res = r.failure(ctx, s, took, err)
-			samples = append(samples, probes.Sample{Name: famFailedStep.Name, Help: famFailedStep.Help,
+			samples = append(samples, probes.Sample{Name: MetricFailedStep,
 				Labels: []probes.Label{{Name: "step", Value: s.name}}, Value: 1})
 		}
 		if r.log.Enabled(ctx, slog.LevelDebug) {
@@ -295,8 +294,8 @@ func (r *run) execute(ctx context.Context) probes.Result {
 	console, consoleErrors, failed, failedCount := r.rec.snapshot()
 	res.Samples = append(samples, timingSamples(tm)...)
 	res.Samples = append(res.Samples,
-		probes.Sample{Name: famConsoleErrors.Name, Help: famConsoleErrors.Help, Value: float64(consoleErrors)},
-		probes.Sample{Name: famFailedRequests.Name, Help: famFailedRequests.Help, Value: float64(failedCount)},
+		probes.Sample{Name: MetricConsoleErrors, Value: float64(consoleErrors)},
+		probes.Sample{Name: MetricFailedRequests, Value: float64(failedCount)},
 	)
 	if res.Success && r.p.assertConsole && consoleErrors > 0 {
 		res = r.consoleFailure(res, consoleErrors, r.rec.firstError())
@@ -329,26 +328,26 @@ const vitalsWait = time.Second
 // measured in this run.
 func timingSamples(t timings) []probes.Sample {
 	var out []probes.Sample
-	add := func(v *float64, f Family, label, value string, scale float64) {
+	add := func(v *float64, name, label, value string, scale float64) {
 		if v == nil {
 			return
 		}
-		s := probes.Sample{Name: f.Name, Help: f.Help, Value: *v * scale}
+		s := probes.Sample{Name: name, Value: *v * scale}
 		if label != "" {
 			s.Labels = []probes.Label{{Name: label, Value: value}}
 		}
 		out = append(out, s)
 	}
-	add(t.TTFB, famNavigation, "phase", "ttfb", 1e-3)
-	add(t.DCL, famNavigation, "phase", "dom_content_loaded", 1e-3)
-	add(t.Load, famNavigation, "phase", "load", 1e-3)
-	add(t.LCP, famVital, "vital", "lcp", 1e-3)
-	add(t.FCP, famVital, "vital", "fcp", 1e-3)
+	add(t.TTFB, MetricNavigation, "phase", "ttfb", 1e-3)
+	add(t.DCL, MetricNavigation, "phase", "dom_content_loaded", 1e-3)
+	add(t.Load, MetricNavigation, "phase", "load", 1e-3)
+	add(t.LCP, MetricWebVital, "vital", "lcp", 1e-3)
+	add(t.FCP, MetricWebVital, "vital", "fcp", 1e-3)
 	if t.Interactions == 0 {
 		t.INP = nil // a value without an interaction is not INP
 	}
-	add(t.INP, famVital, "vital", "inp", 1e-3)
-	add(t.CLS, famCLS, "", "", 1)
+	add(t.INP, MetricWebVital, "vital", "inp", 1e-3)
+	add(t.CLS, MetricCLS, "", "", 1)
 	for _, v := range []struct {
 		name string
 		val  *float64
@@ -357,7 +356,7 @@ func timingSamples(t timings) []probes.Sample {
 		if v.val != nil {
 			avail = 1
 		}
-		out = append(out, probes.Sample{Name: famVitalAvailable.Name, Help: famVitalAvailable.Help,
+		out = append(out, probes.Sample{Name: MetricWebVitalAvailable,
 			Labels: []probes.Label{{Name: "vital", Value: v.name}}, Value: avail})
 	}
 	return out

@@ -106,8 +106,7 @@ func (p *prober) Probe(ctx context.Context, log *slog.Logger) probes.Result {
 			return res
 		}
 	}
-	res.Samples = append(res.Samples, probes.Sample{Name: "probe_command_exit_code",
-		Help: "Exit status of the check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.", Value: float64(code)})
+	res.Samples = append(res.Samples, probes.Sample{Name: MetricExitCode, Value: float64(code)})
 	res.Message = truncate(msg, maxMessage)
 	switch code {
 	case StatusOK:

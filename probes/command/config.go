@@ -1,10 +1,8 @@
 package command
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 
 	"github.com/sloagent/sloagent/internal/conf"
 )
@@ -31,8 +29,6 @@ type Config struct {
 // DefaultPath is the PATH a check runs with unless env sets one.
 const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-
 // Validate checks the section.
 func (c *Config) Validate(r conf.Report) {
 	switch {
@@ -47,16 +43,7 @@ func (c *Config) Validate(r conf.Report) {
 			r.Errorf("path", "%s is not an executable file", c.Path)
 		}
 	}
-	for k := range c.Env {
-		if !envNameRE.MatchString(k) {
-			r.Errorf("env."+k, "invalid environment variable name %q", k)
-		}
-	}
-	for i, k := range c.InheritEnv {
-		if !envNameRE.MatchString(k) {
-			r.Errorf(fmt.Sprintf("inherit_env[%d]", i), "invalid environment variable name %q", k)
-		}
-	}
+	conf.ValidateEnv(r, c.Env, c.InheritEnv)
 	if c.Dir != "" {
 		if fi, err := os.Stat(c.Dir); err != nil {
 			r.Errorf("dir", "%v", err)

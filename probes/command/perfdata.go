@@ -192,15 +192,12 @@ func (o Output) Samples() []probes.Sample {
 	var out []probes.Sample
 	for _, p := range o.Perf {
 		ls := []probes.Label{{Name: "label", Value: p.Label}, {Name: "uom", Value: p.UOM}}
-		out = append(out, probes.Sample{Name: "probe_command_perfdata", Labels: ls, Value: p.Value,
-			Help: "Performance data of the check, in base units (seconds, bytes, ratios)."})
+		out = append(out, probes.Sample{Name: MetricPerfdata, Labels: ls, Value: p.Value})
 		if p.HasMin {
-			out = append(out, probes.Sample{Name: "probe_command_perfdata_min", Labels: ls, Value: p.Min,
-				Help: "Minimum of the check's performance data item, as the check declared it."})
+			out = append(out, probes.Sample{Name: MetricPerfdataMin, Labels: ls, Value: p.Min})
 		}
 		if p.HasMax {
-			out = append(out, probes.Sample{Name: "probe_command_perfdata_max", Labels: ls, Value: p.Max,
-				Help: "Maximum of the check's performance data item, as the check declared it."})
+			out = append(out, probes.Sample{Name: MetricPerfdataMax, Labels: ls, Value: p.Max})
 		}
 	}
 	return out

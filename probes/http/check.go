@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sloagent/sloagent/internal/conf"
 	"github.com/sloagent/sloagent/probes"
 )
 
@@ -44,7 +45,7 @@ func (r *run) check(resp *http.Response) probes.Result {
 		}
 	}
 	if p.limit > 0 && resp.ContentLength > p.limit {
-		return probes.Fail(probes.ReasonBodyTooLarge, fmt.Sprintf("Content-Length %d larger than body_size_limit %s", resp.ContentLength, ByteSize(p.limit)))
+		return probes.Fail(probes.ReasonBodyTooLarge, fmt.Sprintf("Content-Length %d larger than body_size_limit %s", resp.ContentLength, conf.ByteSize(p.limit)))
 	}
 
 	if err := r.readBody(resp); err != nil {

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sloagent/sloagent/internal/conf"
 	"github.com/sloagent/sloagent/probes"
 )
 
@@ -59,7 +60,7 @@ func (r *run) classify(err error, head bool) probes.Result {
 	case errors.As(err, &dnsErr):
 		return probes.Fail(probes.ReasonDNS, "lookup "+dnsErr.Name+": "+dnsErr.Err)
 	case errors.Is(err, errTooLarge):
-		return probes.Fail(probes.ReasonBodyTooLarge, "body larger than body_size_limit "+ByteSize(r.p.limit).String())
+		return probes.Fail(probes.ReasonBodyTooLarge, "body larger than body_size_limit "+conf.ByteSize(r.p.limit).String())
 	}
 	if msg, ok := tlsMessage(err); ok {
 		return probes.Fail(probes.ReasonTLS, msg)

@@ -53,7 +53,7 @@ type Config struct {
 	ProxyURL ProxyURL `yaml:"proxy_url,omitempty"`
 	// BodySizeLimit fails a run whose response body (on the wire, and
 	// again once decompressed) is larger; no limit when zero.
-	BodySizeLimit ByteSize `yaml:"body_size_limit,omitempty"`
+	BodySizeLimit conf.ByteSize `yaml:"body_size_limit,omitempty"`
 	// Compression asks for a gzip or deflate encoded response, fails
 	// when the response is not encoded so, and decompresses the body
 	// before matching it.

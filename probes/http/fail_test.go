@@ -156,13 +156,13 @@ func TestBodySizeLimit(t *testing.T) {
 			}
 		}
 	})
-	c := parseConfig(t, "body_size_limit: 1MB")
+	c := parseConfig(t, "body_size_limit: 1MiB")
 	res := probe(t, s.URL, c)
 	wantFail(t, res, probes.ReasonBodyTooLarge, "body larger than body_size_limit 1MiB")
 	res = probe(t, s.URL+"?length=1", c)
 	wantFail(t, res, probes.ReasonBodyTooLarge, "Content-Length 4194304 larger than body_size_limit 1MiB")
 
-	res = probe(t, s.URL, parseConfig(t, "body_size_limit: 8MB"))
+	res = probe(t, s.URL, parseConfig(t, "body_size_limit: 8MiB"))
 	wantSuccess(t, res)
 	if sample(t, res, MetricUncompressedBody) != size || sample(t, res, MetricContentLength) != -1 {
 		t.Errorf("body length %v, content length %v", sample(t, res, MetricUncompressedBody), sample(t, res, MetricContentLength))

@@ -61,10 +61,8 @@ func TestDefaults(t *testing.T) {
 	if !strings.Contains(res.Message, "HTTP/1.1 200 OK from 127.0.0.1:") {
 		t.Errorf("message %q", res.Message)
 	}
-	for _, smp := range res.Samples {
-		if smp.Help == "" {
-			t.Errorf("sample %s has no help", smp.Name)
-		}
+	for _, problem := range Kind.Undeclared(res.Samples) {
+		t.Errorf("sample %s", problem)
 	}
 }
 

@@ -78,7 +78,7 @@ func (r *run) samples(resp *http.Response) []probes.Sample {
 	}
 	s := make([]probes.Sample, 0, n)
 	for ph := range numPhases {
-		s = append(s, probes.Sample{Name: MetricDuration, Help: helpDuration, Labels: phaseLabels[ph], Value: dur[ph].Seconds()})
+		s = append(s, probes.Sample{Name: MetricDuration, Labels: phaseLabels[ph], Value: dur[ph].Seconds()})
 	}
 	var status, version, contentLength, ssl float64
 	var state *tls.ConnectionState
@@ -91,20 +91,20 @@ func (r *run) samples(resp *http.Response) []probes.Sample {
 		}
 	}
 	s = append(s,
-		probes.Sample{Name: MetricStatusCode, Help: helpStatusCode, Value: status},
-		probes.Sample{Name: MetricVersion, Help: helpVersion, Value: version},
-		probes.Sample{Name: MetricRedirects, Help: helpRedirects, Value: float64(r.redirects)},
-		probes.Sample{Name: MetricContentLength, Help: helpContentLength, Value: contentLength},
-		probes.Sample{Name: MetricUncompressedBody, Help: helpUncompressedBody, Value: float64(r.bodyLen)},
-		probes.Sample{Name: MetricSSL, Help: helpSSL, Value: ssl},
-		probes.Sample{Name: MetricIPProtocol, Help: helpIPProtocol, Value: float64(ipProto)},
-		probes.Sample{Name: MetricDNSLookup, Help: helpDNSLookup, Value: dnsLookup.Seconds()},
-		probes.Sample{Name: MetricFailedDueToRegex, Help: helpFailedDueToRegex, Value: b2f(r.failedRegex)},
+		probes.Sample{Name: MetricStatusCode, Value: status},
+		probes.Sample{Name: MetricVersion, Value: version},
+		probes.Sample{Name: MetricRedirects, Value: float64(r.redirects)},
+		probes.Sample{Name: MetricContentLength, Value: contentLength},
+		probes.Sample{Name: MetricUncompressedBody, Value: float64(r.bodyLen)},
+		probes.Sample{Name: MetricSSL, Value: ssl},
+		probes.Sample{Name: MetricIPProtocol, Value: float64(ipProto)},
+		probes.Sample{Name: MetricDNSLookup, Value: dnsLookup.Seconds()},
+		probes.Sample{Name: MetricFailedDueToRegex, Value: b2f(r.failedRegex)},
 	)
 	if resp != nil {
 		if lm := resp.Header.Get("Last-Modified"); lm != "" {
 			if t, err := http.ParseTime(lm); err == nil {
-				s = append(s, probes.Sample{Name: MetricLastModified, Help: helpLastModified, Value: unix(t)})
+				s = append(s, probes.Sample{Name: MetricLastModified, Value: unix(t)})
 			}
 		}
 	}
@@ -112,8 +112,8 @@ func (r *run) samples(resp *http.Response) []probes.Sample {
 	case state != nil:
 		s = appendTLS(s, state.PeerCertificates, state.VerifiedChains)
 		s = append(s,
-			probes.Sample{Name: MetricTLSVersion, Help: helpTLSVersion, Labels: []probes.Label{{Name: "version", Value: tls.VersionName(state.Version)}}, Value: 1},
-			probes.Sample{Name: MetricTLSCipher, Help: helpTLSCipher, Labels: []probes.Label{{Name: "cipher", Value: tls.CipherSuiteName(state.CipherSuite)}}, Value: 1},
+			probes.Sample{Name: MetricTLSVersion, Labels: []probes.Label{{Name: "version", Value: tls.VersionName(state.Version)}}, Value: 1},
+			probes.Sample{Name: MetricTLSCipher, Labels: []probes.Label{{Name: "cipher", Value: tls.CipherSuiteName(state.CipherSuite)}}, Value: 1},
 		)
 	case len(r.peerCerts) > 0:
 		// Verification failed: the expiry is often why, so still show it.
@@ -132,7 +132,7 @@ func appendTLS(s []probes.Sample, peer []*x509.Certificate, chains [][]*x509.Cer
 			earliest = c.NotAfter
 		}
 	}
-	s = append(s, probes.Sample{Name: MetricEarliestExpiry, Help: helpEarliestExpiry, Value: unix(earliest)})
+	s = append(s, probes.Sample{Name: MetricEarliestExpiry, Value: unix(earliest)})
 	var last time.Time
 	for _, chain := range chains {
 		var e time.Time
@@ -146,11 +146,11 @@ func appendTLS(s []probes.Sample, peer []*x509.Certificate, chains [][]*x509.Cer
 		}
 	}
 	if !last.IsZero() {
-		s = append(s, probes.Sample{Name: MetricLastChainExpiry, Help: helpLastChainExpiry, Value: unix(last)})
+		s = append(s, probes.Sample{Name: MetricLastChainExpiry, Value: unix(last)})
 	}
 	leaf := peer[0]
 	sum := sha256.Sum256(leaf.Raw)
-	return append(s, probes.Sample{Name: MetricLastChainInfo, Help: helpLastChainInfo, Value: 1, Labels: []probes.Label{
+	return append(s, probes.Sample{Name: MetricLastChainInfo, Value: 1, Labels: []probes.Label{
 		{Name: "fingerprint_sha256", Value: hex.EncodeToString(sum[:])},
 		{Name: "subject", Value: leaf.Subject.String()},
 		{Name: "issuer", Value: leaf.Issuer.String()},

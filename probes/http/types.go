@@ -1,12 +1,8 @@
 package http
 
 import (
-	"fmt"
 	"net/url"
-	"strconv"
 	"strings"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/sloagent/sloagent/internal/conf"
 )
@@ -68,58 +64,4 @@ func (p ProxyURL) redacted() string {
 		u.User = url.UserPassword(u.User.Username(), conf.Redacted)
 	}
 	return u.String()
-}
-
-// ByteSize is a number of bytes, written as a plain number or with a unit:
-// 512, 64KB, 10MB, 1GiB (KB and KiB both mean 1024).
-type ByteSize int64
-
-var sizeUnits = map[string]int64{
-	"": 1, "b": 1,
-	"k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10,
-	"m": 1 << 20, "mb": 1 << 20, "mib": 1 << 20,
-	"g": 1 << 30, "gb": 1 << 30, "gib": 1 << 30,
-}
-
-// ParseByteSize parses a size such as 10MB.
-func ParseByteSize(s string) (ByteSize, error) {
-	t := strings.TrimSpace(s)
-	i := 0
-	for i < len(t) && (t[i] >= '0' && t[i] <= '9') {
-		i++
-	}
-	if i == 0 {
-		return 0, fmt.Errorf("invalid size %q (use bytes or a unit: KB, MB, GB)", s)
-	}
-	n, err := strconv.ParseInt(t[:i], 10, 64)
-	mult, ok := sizeUnits[strings.ToLower(strings.TrimSpace(t[i:]))]
-	if err != nil || !ok || n > (1<<62)/mult {
-		return 0, fmt.Errorf("invalid size %q (use bytes or a unit: KB, MB, GB)", s)
-	}
-	return ByteSize(n * mult), nil
-}
-
-// UnmarshalYAML parses a size; a bad one is a problem on its line.
-func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error {
-	v, err := ParseByteSize(n.Value)
-	if err != nil {
-		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %v", n.Line, err)}}
-	}
-	*b = v
-	return nil
-}
-
-// MarshalYAML writes the size with the largest unit that divides it.
-func (b ByteSize) MarshalYAML() (any, error) { return b.String(), nil }
-
-func (b ByteSize) String() string {
-	for _, u := range [...]struct {
-		name string
-		n    int64
-	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
-		if b != 0 && int64(b)%u.n == 0 {
-			return strconv.FormatInt(int64(b)/u.n, 10) + u.name
-		}
-	}
-	return strconv.FormatInt(int64(b), 10)
 }

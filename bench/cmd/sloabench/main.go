@@ -67,11 +67,11 @@ func main() {
 	out := fs.String("out", "bench/results/latest.md", "File to write the results table to.")
 	command := fs.String("command", "bench/run", "The command line to print in the results.")
 	revision := fs.String("revision", "unknown", "The revision of sloagent measured, to print in the results.")
-	only := fs.String("only", "", `Measure one part only: "memory" is memory with many probes (and SLOs) and the time to serve /metrics, about 2 minutes; "browser" is the browser journeys, about 9 minutes a binary (3 with -quick).`)
+	only := fs.String("only", "", `Measure one part only: "memory" is memory with many probes (and SLOs) and the time to serve /metrics, about 2 minutes; "kinds" is the tcp, dns and grpc kinds' CPU, about 6 minutes; "browser" is the browser journeys, about 9 minutes a binary (3 with -quick).`)
 	fs.StringVar(&b.browserBaseline, "browser-baseline", "", "Directory holding another revision's sloagent binary (and a REVISION file) to measure the browser figure against, taking turns.")
 	_ = fs.Parse(os.Args[1:])
-	if *only != "" && *only != "memory" && *only != "browser" {
-		fmt.Fprintf(os.Stderr, "sloabench: unknown -only %q (use memory or browser)\n", *only)
+	if *only != "" && *only != "memory" && *only != "kinds" && *only != "browser" {
+		fmt.Fprintf(os.Stderr, "sloabench: unknown -only %q (use memory, kinds or browser)\n", *only)
 		os.Exit(2)
 	}
 	if b.binDir == "" {
@@ -93,13 +93,13 @@ func main() {
 		}
 		return
 	}
-	if err := b.run(p, *quick, *only == "memory", *out, *command, *revision); err != nil {
+	if err := b.run(p, *quick, *only, *out, *command, *revision); err != nil {
 		fmt.Fprintln(os.Stderr, "sloabench:", err)
 		os.Exit(1)
 	}
 }
 
-func (b *bench) run(p plan, quick, memOnly bool, out, command, revision string) error {
+func (b *bench) run(p plan, quick bool, only string, out, command, revision string) error {
 	if b.work == "" {
 		dir, err := os.MkdirTemp("", "sloabench-")
 		if err != nil {
@@ -119,7 +119,7 @@ func (b *bench) run(p plan, quick, memOnly bool, out, command, revision string) 
 	defer b.slow.stop()
 
 	started := time.Now()
-	res, err := b.measureAll(p, memOnly)
+	res, err := b.measureAll(p, only == "memory", only == "kinds")
 	if err != nil {
 		return err
 	}

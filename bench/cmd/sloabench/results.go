@@ -19,24 +19,30 @@ type results struct {
 	acc     map[string]accuracy
 	mem     []memResult
 	maxRate map[string]int
-	browser *browserResult // nil when not measured
+	kinds   map[string]map[string]sample // tcp, dns, grpc medians, by kind and system
+	browser *browserResult               // nil when not measured
 
-	quick    bool
-	memOnly  bool // only memory and /metrics were measured
-	command  string
-	blackbox string
-	revision string
-	started  time.Time
-	took     time.Duration
+	quick     bool
+	memOnly   bool // only memory and /metrics were measured
+	kindsOnly bool // only the tcp, dns and grpc kinds were measured
+	command   string
+	blackbox  string
+	revision  string
+	started   time.Time
+	took      time.Duration
 }
 
 // measureAll runs every part of the plan, or with memOnly the memory and
 // /metrics part. Systems take turns within each repetition so that a slow
 // spell of the machine hits them all alike.
-func (b *bench) measureAll(p plan, memOnly bool) (*results, error) {
+func (b *bench) measureAll(p plan, memOnly, kindsOnly bool) (*results, error) {
 	r := &results{fixed: map[string]map[int]sample{}, acc: map[string]accuracy{}, maxRate: map[string]int{}, memOnly: memOnly}
 	if memOnly {
 		return r, b.measureMemory(p, r)
+	}
+	if kindsOnly {
+		r.kindsOnly = true
+		return r, b.measureKinds(p, r)
 	}
 	raw := map[string]map[int][]sample{}
 	for _, sys := range systems {
@@ -59,6 +65,9 @@ func (b *bench) measureAll(p plan, memOnly bool) (*results, error) {
 		for rate, ss := range byRate {
 			r.fixed[name][rate] = median(ss)
 		}
+	}
+	if err := b.measureKinds(p, r); err != nil {
+		return nil, err
 	}
 	b.logf("timing accuracy against a target answering after %s", trueDelay)
 	for _, sys := range systems {
@@ -108,6 +117,10 @@ func (r *results) table() report.Table {
 	for _, s := range systems {
 		t.Systems = append(t.Systems, s.name)
 	}
+	if r.kindsOnly {
+		t.Rows = r.kindRows()
+		return t
+	}
 	per := func(f func(name string) report.Cell) []report.Cell {
 		var cs []report.Cell
 		for _, s := range systems {
@@ -141,6 +154,7 @@ func (r *results) table() report.Table {
 			t.Rows = append(t.Rows, report.Row{Name: fmt.Sprintf("runs timed out at %d/s", rate), Format: "%.2f%%",
 				Cells: fixed(rate, func(s sample) float64 { return 100 * s.timedOut })})
 		}
+		t.Rows = append(t.Rows, r.kindRows()...)
 		t.Rows = append(t.Rows, report.Row{Name: "highest sustained rate (probes/s)", Format: "%.0f", Ratio: true,
 			Cells: per(func(n string) report.Cell { return report.Val(float64(r.maxRate[n])) })})
 		t.Rows = append(t.Rows,

@@ -1,0 +1,235 @@
+// Package config is the agent's configuration file: its types, their
+// defaults and validation, and decoding with every problem reported at once
+// as file:line: field: message. Each probe's kind section is decoded and
+// checked by its kind (probes/kinds).
+package config
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/sloagent/sloagent/agent/push"
+	"github.com/sloagent/sloagent/internal/conf"
+	"github.com/sloagent/sloagent/internal/expo"
+	"github.com/sloagent/sloagent/plugins"
+	"github.com/sloagent/sloagent/probes/browser"
+	"github.com/sloagent/sloagent/probes/kinds"
+	"github.com/sloagent/sloagent/slo"
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	Agent  AgentConfig   `yaml:"agent"`
+	Probes []ProbeConfig `yaml:"probes"`
+	SLOs   []slo.Config  `yaml:"slos,omitempty"`
+	// Browser configures the one Chromium that browser probes share.
+	Browser browser.Options `yaml:"browser,omitempty"`
+	// Plugins are the plugin executables that probes of kind plugin run on.
+	Plugins []plugins.Config `yaml:"plugins,omitempty"`
+	// Push sends metrics where nothing scrapes the agent.
+	Push push.Config `yaml:"push,omitempty"`
+}
+
+// AgentConfig is the agent section: who this agent is and where it keeps
+// state.
+type AgentConfig struct {
+	// Name identifies this agent among many; it is the `agent` label on
+	// every series. Defaults to the host name.
+	Name string `yaml:"name,omitempty"`
+	// Location is the vantage point (a region, a data centre); when set it
+	// is the `location` label on every series.
+	Location string `yaml:"location,omitempty"`
+	// Labels are put on every series the agent exports.
+	Labels map[string]string `yaml:"labels,omitempty"`
+	// StateDir holds SLO state and failure diagnostics.
+	StateDir string `yaml:"state_dir,omitempty"`
+	// StateFlushInterval is how often SLO state is written to disk; a
+	// crash loses at most this much. The state is also written at exit.
+	StateFlushInterval conf.Duration `yaml:"state_flush_interval,omitempty"`
+	// MaxConcurrentRuns bounds the probe runs in flight at once. The
+	// default leaves room for thousands of probes a second, whose runs
+	// bunch up behind a pause (a GC, a slow target) of a few
+	// milliseconds, while bounding what hanging targets can hold.
+	MaxConcurrentRuns int `yaml:"max_concurrent_runs,omitempty"`
+	// DefaultInterval and DefaultTimeout apply to probes that set none.
+	DefaultInterval conf.Duration `yaml:"default_interval,omitempty"`
+	DefaultTimeout  conf.Duration `yaml:"default_timeout,omitempty"`
+}
+
+// Defaults of the agent section.
+const (
+	DefaultInterval          = 30 * time.Second
+	DefaultTimeout           = 10 * time.Second
+	DefaultMaxConcurrentRuns = 1000
+	DefaultStateDir          = "data"
+	DefaultStateFlush        = time.Minute
+)
+
+// LoadFile reads and validates a config file. The returned error, if any,
+// is a *conf.Error listing every problem with its line and field.
+func LoadFile(path string, env func(string) (string, bool)) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, data, env)
+}
+
+// Parse decodes, defaults and validates a config. file names it in errors.
+func Parse(file string, data []byte, env func(string) (string, bool)) (*Config, error) {
+	c := &Config{}
+	doc, problems := conf.Decode(file, data, c, env)
+	if doc.Root == nil && len(problems) > 0 {
+		return nil, doc.Err(problems) // not YAML at all
+	}
+	for i := range c.Probes {
+		problems = append(problems, c.Probes[i].decodeSection(doc)...)
+	}
+	c.applyDefaults()
+	r := conf.NewReport()
+	c.validate(r)
+	// A value that did not decode is left zero and would fail validation
+	// too; report it once, as decoding saw it.
+	bad := map[string]bool{}
+	for _, p := range problems {
+		bad[p.Field] = true
+	}
+	for _, p := range doc.Locate(r.Problems()) {
+		if !bad[p.Field] {
+			problems = append(problems, p)
+		}
+	}
+	if err := doc.Err(doc.Locate(problems)); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Config) applyDefaults() {
+	c.Push.ApplyDefaults()
+	a := &c.Agent
+	if a.Name == "" {
+		a.Name, _ = os.Hostname()
+	}
+	if a.StateDir == "" {
+		a.StateDir = DefaultStateDir
+	}
+	if a.StateFlushInterval == 0 {
+		a.StateFlushInterval = conf.Duration(DefaultStateFlush)
+	}
+	if a.MaxConcurrentRuns == 0 {
+		a.MaxConcurrentRuns = DefaultMaxConcurrentRuns
+	}
+	if a.DefaultInterval == 0 {
+		a.DefaultInterval = conf.Duration(DefaultInterval)
+	}
+	for i := range c.Plugins {
+		c.Plugins[i].Defaults()
+	}
+	for i := range c.Probes {
+		c.Probes[i].applyDefaults(a)
+	}
+}
+
+func (c *Config) validate(r conf.Report) {
+	reserved := reservedLabels()
+	a := r.At("agent")
+	if c.Agent.MaxConcurrentRuns < 0 {
+		a.Errorf("max_concurrent_runs", "must be positive, got %d", c.Agent.MaxConcurrentRuns)
+	}
+	if c.Agent.DefaultTimeout < 0 {
+		a.Errorf("default_timeout", "must be positive")
+	}
+	if c.Agent.StateFlushInterval < 0 {
+		a.Errorf("state_flush_interval", "must be positive")
+	}
+	validateLabels(a.At("labels"), c.Agent.Labels, reserved)
+	c.Browser.Validate(r.At("browser"))
+	c.Push.Validate(r.At("push"))
+	seen := map[string]int{}
+	for i := range c.Probes {
+		p := &c.Probes[i]
+		pr := r.Index("probes", i)
+		if j, dup := seen[p.Name]; dup && p.Name != "" {
+			pr.Errorf("name", "duplicate probe name %q (also probes[%d])", p.Name, j)
+		}
+		seen[p.Name] = i
+		p.validate(pr, c.Plugins, reserved)
+	}
+	slo.ValidateList(r, c.SLOs)
+	for i, s := range c.SLOs {
+		for j, name := range s.Probes {
+			if _, ok := seen[name]; !ok {
+				r.Index("slos", i).Errorf(fmt.Sprintf("probes[%d]", j), "no probe named %q", name)
+			}
+		}
+	}
+}
+
+// Uses reports whether a probe of the config is of kind name.
+func (c *Config) Uses(kind string) bool {
+	for i := range c.Probes {
+		if c.Probes[i].Kind == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// MaxTimeout is the longest timeout of the config's probes.
+func (c *Config) MaxTimeout() time.Duration {
+	var m time.Duration
+	if c == nil {
+		return 0
+	}
+	for _, p := range c.Probes {
+		m = max(m, p.Timeout.D())
+	}
+	return m
+}
+
+// Redacted returns the config as YAML with every secret replaced by
+// <secret>, as /config shows it.
+func (c *Config) Redacted() ([]byte, error) {
+	b, err := yaml.Marshal(c)
+	if err != nil {
+		return nil, fmt.Errorf("printing config: %w", err)
+	}
+	return b, nil
+}
+
+// reservedLabels are the label names a config may not set: those the agent
+// sets itself, and those of every family the agent exports (reason, phase,
+// slo, window, ...), which a config label of the same name would collide
+// with.
+func reservedLabels() map[string]bool {
+	out := make(map[string]bool, len(conf.ReservedLabels)+32)
+	for l := range conf.ReservedLabels {
+		out[l] = true
+	}
+	for _, l := range expo.LabelNames(expo.ProbeFamilies, slo.Families()) {
+		out[l] = true
+	}
+	for _, k := range kinds.All {
+		for _, f := range k.Families {
+			for _, l := range f.Labels {
+				out[l] = true
+			}
+		}
+	}
+	return out
+}
+
+func validateLabels(r conf.Report, labels map[string]string, reserved map[string]bool) {
+	for name := range labels {
+		switch {
+		case !conf.ValidLabelName(name):
+			r.Errorf(name, "invalid label name %q", name)
+		case reserved[name]:
+			r.Errorf(name, "label %q is set by the agent and cannot be configured", name)
+		}
+	}
+}

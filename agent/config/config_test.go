@@ -1,0 +1,140 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestInvalidConfigs(t *testing.T) {
+	cases := map[string]string{
+		"invalid-duplicate-name.yml": `testdata/invalid-duplicate-name.yml:4: probes[1].name: duplicate probe name "home" (also probes[0])`,
+		"invalid-duration.yml":       `testdata/invalid-duration.yml:4: probes[0].interval: invalid duration "5 seconds" (use a number and a unit: ms, s, m, h, d, w)`,
+		"invalid-env.yml":            `testdata/invalid-env.yml:3: probes[0].target: environment variable SLOAGENT_TEST_UNSET_HOST is not set`,
+		"invalid-kind.yml":           `testdata/invalid-kind.yml:3: probes[0].kind: unknown probe kind "gopher" (known: http, browser, plugin, command)`,
+		"invalid-labels.yml": `testdata/invalid-labels.yml:3: agent.labels.probe: label "probe" is set by the agent and cannot be configured
+testdata/invalid-labels.yml:8: probes[0].labels.team-name: invalid label name "team-name"`,
+		"invalid-many.yml": `testdata/invalid-many.yml:2: agent.max_concurrent_runs: must be positive, got -1
+testdata/invalid-many.yml:5: probes[0].target: target "ftp://127.0.0.1/" must be an http:// or https:// URL
+testdata/invalid-many.yml:6: probes[0].timeout: invalid duration "2x" (use a number and a unit: ms, s, m, h, d, w)
+testdata/invalid-many.yml:7: probes[1].name: duplicate probe name "home" (also probes[0])
+testdata/invalid-many.yml:10: probes[1].timeout: timeout 2s must be shorter than interval 1s
+testdata/invalid-many.yml:11: probes[2].name: missing probe name
+testdata/invalid-many.yml:12: probes[2].colour: unknown field "colour"`,
+		"invalid-missing-target.yml": `testdata/invalid-missing-target.yml:2: probes[0].target: missing target URL`,
+		"invalid-regexp.yml":         `testdata/invalid-regexp.yml:7: probes[0].http.fail_if_body_matches_regexp[1]: invalid regular expression "(unclosed": missing closing ): ` + "`(unclosed`",
+		"invalid-timeout.yml":        `testdata/invalid-timeout.yml:5: probes[0].timeout: timeout 5s must be shorter than interval 5s`,
+		"invalid-unknown-key.yml": `testdata/invalid-unknown-key.yml:2: agent.nmae: unknown field "nmae"
+testdata/invalid-unknown-key.yml:6: probes[0].intreval: unknown field "intreval"`,
+		"invalid-yaml.yml": `testdata/invalid-yaml.yml:1: did not find expected '-' indicator`,
+	}
+	for file, want := range cases {
+		t.Run(file, func(t *testing.T) {
+			_, err := LoadFile("testdata/"+file, nil)
+			if err == nil {
+				t.Fatal("config loaded; want an error")
+			}
+			if got := err.Error(); got != want {
+				t.Errorf("error:\n%s\nwant:\n%s", got, want)
+			}
+		})
+	}
+}
+
+func TestValidConfigDefaults(t *testing.T) {
+	cfg, err := LoadFile("testdata/valid-full.yml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Agent.Labels["env"]; got != "prod" {
+		t.Errorf("agent label env = %q", got)
+	}
+	home, api := cfg.Probes[0], cfg.Probes[1]
+	if home.Kind != "http" || home.Interval.D() != 10*time.Second || home.Timeout.D() != 3*time.Second {
+		t.Errorf("home: kind %q interval %s timeout %s", home.Kind, home.Interval, home.Timeout)
+	}
+	if api.Interval.D() != DefaultInterval || api.Timeout.D() != DefaultTimeout {
+		t.Errorf("api defaults: interval %s timeout %s", api.Interval, api.Timeout)
+	}
+	if api.Section == nil {
+		t.Error("http section not defaulted")
+	}
+}
+
+func TestShortIntervalGetsShorterDefaultTimeout(t *testing.T) {
+	cfg, err := Parse("x.yml", []byte("probes:\n  - name: a\n    target: http://127.0.0.1/\n    interval: 5s\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Probes[0].Timeout.D(); got != 4*time.Second {
+		t.Errorf("timeout = %s, want 4s", got)
+	}
+}
+
+func TestEnvExpansion(t *testing.T) {
+	t.Setenv("SLOAGENT_TEST_HOST", "127.0.0.1:9999")
+	cfg, err := Parse("x.yml", []byte("probes:\n  - name: a\n    target: http://${SLOAGENT_TEST_HOST}/$$x\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Probes[0].Target; got != "http://127.0.0.1:9999/$x" {
+		t.Errorf("target = %q", got)
+	}
+}
+
+func TestInvalidPushConfig(t *testing.T) {
+	_, err := LoadFile("testdata/invalid-push.yml", nil)
+	if err == nil {
+		t.Fatal("config loaded; want an error")
+	}
+	want := `testdata/invalid-push.yml:4: push.remote_write.url: url "ftp://metrics.invalid/write" must be an http:// or https:// URL with a host
+testdata/invalid-push.yml:6: push.remote_write.bearer_token_file: bearer_token and bearer_token_file are mutually exclusive
+testdata/invalid-push.yml:6: push.remote_write.bearer_token_file: stat /nonexistent/token: no such file or directory
+testdata/invalid-push.yml:7: push.pushgateway.url: missing URL
+testdata/invalid-push.yml:8: push.pushgateway.basic_auth.username: missing username
+testdata/invalid-push.yml:9: push.interval: invalid duration "-5s" (use a number and a unit: ms, s, m, h, d, w)
+testdata/invalid-push.yml:10: push.max_retries: must not be negative, got -1
+testdata/invalid-push.yml:12: push.max_backoff: max_backoff 1s is shorter than min_backoff 2s`
+	if got := err.Error(); got != want {
+		t.Errorf("error:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// Push credentials never show in /config.
+func TestPushSecretsRedacted(t *testing.T) {
+	cfg, err := Parse("push.yml", []byte(`
+push:
+  remote_write: {url: "http://127.0.0.1:9090/api/v1/write", bearer_token: tok-123, headers: {X-Scope-OrgID: tenant-1, X-Api-Key: key-789}}
+  pushgateway: {url: "http://127.0.0.1:9091", basic_auth: {username: u, password: pw-456}}
+probes:
+  - {name: home, target: "http://127.0.0.1/"}
+`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cfg.Redacted()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out), "tok-123") || strings.Contains(string(out), "pw-456") || strings.Contains(string(out), "key-789") ||
+		!strings.Contains(string(out), "<secret>") || !strings.Contains(string(out), "tenant-1") {
+		t.Errorf("redacted config shows a push secret:\n%s", out)
+	}
+}
+
+// A config label may not take a name the agent's series have: the agent's
+// own labels, and every label of the families it exports (from the tables
+// of families, so a new kind's labels are reserved with it).
+func TestReservedLabels(t *testing.T) {
+	reserved := reservedLabels()
+	for _, l := range []string{"agent", "location", "probe", "job", "instance", "phase", "reason", "result",
+		"step", "vital", "version", "slo", "window", "severity", "le", "plugin", "kind", "quantile", "label",
+		"uom", "cipher", "subject", "issuer", "fingerprint_sha256", "subjectalternative"} {
+		if !reserved[l] {
+			t.Errorf("label %q is not reserved", l)
+		}
+	}
+	if reserved["team"] || reserved["env"] {
+		t.Error("ordinary labels are reserved")
+	}
+}

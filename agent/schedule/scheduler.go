@@ -1,0 +1,152 @@
+// Package schedule runs probes: the scheduler that starts each probe's runs
+// at its interval, the one Runner that every run goes through (scheduled,
+// `once`, the debug endpoint, `sloagent probe`), the workers and limit
+// that runs share, and shards of a probe list split across agents.
+package schedule
+
+import (
+	"container/heap"
+	"context"
+	"hash/fnv"
+	"time"
+)
+
+// Job is one probe for the scheduler: its run (without Planned, which the
+// scheduler sets), its interval, and whether it never ran (see firstRun).
+type Job struct {
+	Run      Run
+	Interval time.Duration
+	Fresh    bool
+}
+
+// job is a Job in the scheduler's heap.
+type job struct {
+	Job
+	offset time.Duration
+	next   time.Time
+}
+
+// Scheduler starts each probe's runs at its interval. A probe's runs fall
+// at a stable offset within the interval, derived from its name and aligned
+// to the wall clock, so probes spread over the interval instead of firing
+// together, and a restart or reload keeps each probe's phase.
+//
+// One goroutine waits for the next due run and hands it to the Runner; a
+// run whose probe is still busy is skipped and counted, never started
+// twice.
+type Scheduler struct {
+	jobs  jobHeap
+	start func(Run)
+	now   func() time.Time
+}
+
+// New returns a scheduler of jobs that starts runs with start (the
+// Runner's Start), reading the time from now.
+func New(jobs []Job, now func() time.Time, start func(Run)) *Scheduler {
+	s := &Scheduler{start: start, now: now}
+	t := now()
+	for _, jb := range jobs {
+		j := &job{Job: jb, offset: offsetOf(jb.Run.Probe, jb.Interval)}
+		j.next = firstRun(t, jb.Interval, j.offset, jb.Fresh)
+		s.jobs = append(s.jobs, j)
+	}
+	heap.Init(&s.jobs)
+	return s
+}
+
+// startSpread bounds how long after start a probe that never ran first
+// runs.
+const startSpread = 10 * time.Second
+
+// firstRun is when a probe first runs once the scheduler starts at t: its
+// slot, or, for a probe that never ran and whose interval is longer than
+// startSpread, a slot on a startSpread grid if that comes sooner, so a new
+// hourly probe does not wait up to an hour for its first result.
+//
+// Probes with shorter intervals start in their own slots. Running them early
+// at t plus their offset would keep them off their slots for good: the
+// probes would crowd into part of the interval, twice as dense as planned,
+// and leave the rest of it empty.
+func firstRun(t time.Time, interval, offset time.Duration, fresh bool) time.Time {
+	next := nextSlot(t, interval, offset)
+	if fresh && interval > startSpread {
+		if early := nextSlot(t, startSpread, offset%startSpread); early.Before(next) {
+			return early
+		}
+	}
+	return next
+}
+
+// following is the slot of the run after one planned for planned: one
+// interval on from a run in its slot, and after an early first run the
+// first slot at least half an interval on.
+func following(planned time.Time, interval, offset time.Duration) time.Time {
+	return nextSlot(planned.Add(interval/2), interval, offset)
+}
+
+// offsetOf spreads probes over their interval by a hash of the name.
+func offsetOf(name string, interval time.Duration) time.Duration {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(name))
+	return time.Duration(h.Sum64() % uint64(interval))
+}
+
+// nextSlot is the first time after t that is offset past a multiple of
+// interval since the Unix epoch.
+func nextSlot(t time.Time, interval, offset time.Duration) time.Time {
+	base := t.Add(-offset).Truncate(interval).Add(offset)
+	if !base.After(t) {
+		base = base.Add(interval)
+	}
+	return base
+}
+
+// Run dispatches runs until ctx is done.
+func (s *Scheduler) Run(ctx context.Context) {
+	if len(s.jobs) == 0 {
+		<-ctx.Done()
+		return
+	}
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		j := s.jobs[0]
+		if d := j.next.Sub(s.now()); d > 0 {
+			timer.Reset(d)
+			select {
+			case <-ctx.Done():
+				return
+			case <-timer.C:
+			}
+			continue // re-check: the clock may have jumped
+		}
+		planned := j.next
+		run := j.Run
+		run.Planned = planned
+		s.start(run)
+		// Plan the next run from the slot, not from now, so a late
+		// dispatch does not shift the probe's phase; slots missed by
+		// a long stall are dropped rather than run in a burst.
+		j.next = following(planned, j.Interval, j.offset)
+		if now := s.now(); !j.next.After(now) {
+			j.next = nextSlot(now, j.Interval, j.offset)
+		}
+		heap.Fix(&s.jobs, 0)
+		if ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+type jobHeap []*job
+
+func (h jobHeap) Len() int           { return len(h) }
+func (h jobHeap) Less(i, j int) bool { return h[i].next.Before(h[j].next) }
+func (h jobHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *jobHeap) Push(x any)        { *h = append(*h, x.(*job)) }
+func (h *jobHeap) Pop() any {
+	old := *h
+	j := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return j
+}

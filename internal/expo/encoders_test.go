@@ -1,0 +1,173 @@
+package expo
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"math/rand/v2"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	"google.golang.org/protobuf/proto"
+)
+
+// source writes a few families the way the agent's sources do: gauges and
+// counters with and without own labels, awkward label values, and
+// histograms whose native buckets have gaps of every width.
+func source(enc Encoder) error {
+	a := NewLabels([]string{"probe", "agent", "team"}, []string{"api", `a "quoted" \ one`, ""})
+	b := NewLabels([]string{"agent", "probe", "team"}, []string{"x\ny", "web", "payments"})
+	gauge := Family{Name: "probe_success", Help: "Whether it\nworked \\ or not.", Type: Gauge}
+	counter := Family{Name: "probe_failures_total", Help: "Failures.", Type: Counter, Labels: []string{"reason"}}
+	info := Family{Name: "probe_tls_info", Help: "Info.", Type: Gauge, Labels: []string{"version", "cipher"}}
+	hist := Family{Name: "probe_run_duration_seconds", Help: "Durations.", Type: Histogram}
+	empty := Family{Name: "probe_never", Help: "Nothing.", Type: Gauge}
+
+	enc.Family(&gauge)
+	enc.Value(a, nil, 1)
+	enc.Value(b, nil, 0)
+	if err := enc.End(); err != nil {
+		return err
+	}
+	enc.Family(&counter)
+	enc.Value(a, []Label{{Name: "reason", Value: "timeout"}}, 3)
+	enc.Value(a, []Label{{Name: "reason", Value: "dns"}}, 1e20)
+	enc.Value(b, []Label{{Name: "reason", Value: "zz"}}, 0.5)
+	if err := enc.End(); err != nil {
+		return err
+	}
+	enc.Family(&info)
+	enc.Value(b, []Label{{Name: "version", Value: "TLS 1.3"}, {Name: "cipher", Value: "AES"}}, 1)
+	if err := enc.End(); err != nil {
+		return err
+	}
+	enc.Family(&empty)
+	if err := enc.End(); err != nil {
+		return err
+	}
+	enc.Family(&hist)
+	rng := rand.New(rand.NewPCG(7, 8))
+	created := time.Unix(1700000000, 123456789)
+	for i, ls := range []*Labels{a, b, a.With("extra", "1"), b.With("extra", "2")} {
+		h := Hist{Bounds: []float64{.1, 1, 10}, Counts: make([]uint64, 4), Native: true, Schema: int32(3 - i),
+			ZeroThreshold: prometheus.DefNativeHistogramZeroThreshold, Created: created}
+		idx := int32(-5)
+		for range 6 * i {
+			idx += 1 + int32(rng.IntN(5)) // gaps of 0 to 4 buckets
+			n := uint64(1 + rng.IntN(9))
+			h.Buckets = append(h.Buckets, NativeBucket{Index: idx, Count: n})
+			h.Count += n
+			h.Sum += float64(n) * 0.5
+			h.Counts[rng.IntN(4)] += n
+		}
+		if i == 1 {
+			h.ZeroCount = 2
+			h.Count += 2
+			h.Counts[0] += 2
+		}
+		enc.Hist(ls, nil, &h)
+	}
+	return enc.End()
+}
+
+type sourceCollector struct{}
+
+func (sourceCollector) Describe(chan<- *prometheus.Desc) {}
+func (sourceCollector) Collect(ch chan<- prometheus.Metric) {
+	_ = source(NewMetrics(ch))
+}
+
+func gathered(t *testing.T) map[string]*dto.MetricFamily {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(sourceCollector{})
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]*dto.MetricFamily{}
+	for _, mf := range mfs {
+		normalize(mf)
+		out[mf.GetName()] = mf
+	}
+	return out
+}
+
+func normalize(mf *dto.MetricFamily) {
+	for _, m := range mf.Metric {
+		sort.Slice(m.Label, func(i, j int) bool { return m.Label[i].GetName() < m.Label[j].GetName() })
+	}
+	sort.Slice(mf.Metric, func(i, j int) bool { return mf.Metric[i].String() < mf.Metric[j].String() })
+}
+
+// The protobuf encoder writes exactly what client_golang's types write for
+// the same series, native histograms included.
+func TestProtoMatchesRegistry(t *testing.T) {
+	var buf bytes.Buffer
+	if err := source(NewProto(&buf)); err != nil {
+		t.Fatal(err)
+	}
+	want := gathered(t)
+	got := map[string]*dto.MetricFamily{}
+	dec := expfmt.NewDecoder(&buf, expfmt.NewFormat(expfmt.TypeProtoDelim))
+	for {
+		var mf dto.MetricFamily
+		if err := dec.Decode(&mf); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		normalize(&mf)
+		got[mf.GetName()] = &mf
+	}
+	if len(got) != len(want) || got["probe_never"] != nil {
+		t.Errorf("families: got %d, want %d (an empty family must be left out)", len(got), len(want))
+	}
+	for name, w := range want {
+		if !proto.Equal(got[name], w) {
+			t.Errorf("%s differs:\nproto:    %v\nregistry: %v", name, got[name], w)
+		}
+	}
+}
+
+// The text encoder writes what client_golang's text encoder writes for the
+// same series (without native buckets, which the format lacks).
+func TestTextMatchesRegistry(t *testing.T) {
+	var buf bytes.Buffer
+	w := bufio.NewWriter(&buf)
+	if err := source(NewText(w)); err != nil {
+		t.Fatal(err)
+	}
+	w.Flush()
+	parser := expfmt.NewTextParser(model.LegacyValidation)
+	got, err := parser.TextToMetricFamilies(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, buf.Bytes())
+	}
+	for name, mf := range gathered(t) {
+		var a, b bytes.Buffer
+		for _, m := range mf.Metric {
+			if h := m.Histogram; h != nil {
+				*h = dto.Histogram{SampleCount: h.SampleCount, SampleSum: h.SampleSum, Bucket: h.Bucket}
+			}
+		}
+		normalize(got[name])
+		if _, err := expfmt.MetricFamilyToText(&a, got[name]); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := expfmt.MetricFamilyToText(&b, mf); err != nil {
+			t.Fatal(err)
+		}
+		if a.String() != b.String() {
+			t.Errorf("%s differs:\ntext:\n%s\nregistry:\n%s", name, a.String(), b.String())
+		}
+	}
+	if _, ok := got["probe_never"]; ok {
+		t.Error("an empty family was written")
+	}
+}

@@ -1,0 +1,171 @@
+package expo
+
+import (
+	"github.com/sloagent/sloagent/probes"
+)
+
+// The families every probe has, whatever its kind, in the order they are
+// written. Their names follow blackbox_exporter's where the meaning is the
+// same.
+var (
+	familySuccess  = Family{Name: "probe_success", Help: "Whether the probe's last run succeeded (1) or failed (0).", Type: Gauge}
+	familyDuration = Family{Name: "probe_duration_seconds", Help: "How long the probe's last run took, in seconds.", Type: Gauge}
+	familyLastRun  = Family{Name: "probe_last_run_timestamp_seconds", Help: "When the probe's last run started, as a Unix time.", Type: Gauge}
+	familyRuns     = Family{Name: "probe_runs_total", Help: "Runs of the probe that finished, successful or not.", Type: Counter}
+	familySkipped  = Family{Name: "sloagent_probe_skipped_runs_total", Help: "Runs not started because the probe's previous run was still in flight.", Type: Counter}
+	familyFailures = Family{Name: "probe_failures_total", Help: "Runs of the probe that failed, by reason.", Type: Counter, Labels: []string{"reason"}}
+	familyRunHist  = Family{Name: "probe_run_duration_seconds", Help: "Duration of every run of the probe, failed runs included.", Type: Histogram}
+)
+
+// ProbeFamilies are the families every probe exports. A kind's own are in
+// its probes.Kind.
+var ProbeFamilies = []*Family{
+	&familySuccess, &familyDuration, &familyLastRun, &familyRuns, &familySkipped, &familyFailures, &familyRunHist,
+}
+
+// ProbeRow is one probe's state at a scrape, copied under its lock.
+type ProbeRow struct {
+	Labels   *Labels // the agent's labels, probe, and the probe's own
+	HasRun   bool
+	Success  bool
+	Duration float64
+	Start    float64 // Unix time
+	Runs     uint64
+	Skipped  uint64
+	Failures []ReasonCount // by reason, sorted
+	Samples  Samples
+	Hist     Hist
+}
+
+// ReasonCount is how many runs failed for a reason.
+type ReasonCount struct {
+	Reason string
+	N      uint64
+}
+
+// WriteProbes writes every probe's series. describe returns the family a
+// probe kind declares for a sample's name (nil for a plugin's own). A
+// sample family whose name is in taken (another family has it) is left
+// out, as a registry would reject it; the names written are added to
+// taken.
+func WriteProbes(enc Encoder, rows []ProbeRow, describe func(name string) *Family, taken map[string]bool) error {
+	fixed := []struct {
+		f     *Family
+		value func(*ProbeRow) (float64, bool)
+	}{
+		{&familySuccess, func(r *ProbeRow) (float64, bool) { return b2f(r.Success), r.HasRun }},
+		{&familyDuration, func(r *ProbeRow) (float64, bool) { return r.Duration, r.HasRun }},
+		{&familyLastRun, func(r *ProbeRow) (float64, bool) { return r.Start, r.HasRun }},
+		{&familyRuns, func(r *ProbeRow) (float64, bool) { return float64(r.Runs), true }},
+		{&familySkipped, func(r *ProbeRow) (float64, bool) { return float64(r.Skipped), true }},
+	}
+	for _, x := range fixed {
+		taken[x.f.Name] = true
+		enc.Family(x.f)
+		for i := range rows {
+			if v, ok := x.value(&rows[i]); ok {
+				enc.Value(rows[i].Labels, nil, v)
+			}
+		}
+		if err := enc.End(); err != nil {
+			return err
+		}
+	}
+
+	taken[familyFailures.Name] = true
+	enc.Family(&familyFailures)
+	reason := []Label{{Name: "reason"}}
+	for i := range rows {
+		for _, f := range rows[i].Failures {
+			reason[0].Value = f.Reason
+			enc.Value(rows[i].Labels, reason, float64(f.N))
+		}
+	}
+	if err := enc.End(); err != nil {
+		return err
+	}
+
+	for _, s := range []string{"", "_bucket", "_sum", "_count"} {
+		taken[familyRunHist.Name+s] = true
+	}
+	enc.Family(&familyRunHist)
+	for i := range rows {
+		enc.Hist(rows[i].Labels, nil, &rows[i].Hist)
+	}
+	if err := enc.End(); err != nil {
+		return err
+	}
+	return writeSamples(enc, rows, describe, taken)
+}
+
+// writeSamples writes the probes' kind-specific gauges, grouped into
+// families by name in the order they first appear.
+func writeSamples(enc Encoder, rows []ProbeRow, describe func(string) *Family, taken map[string]bool) error {
+	// One pass sorts the samples into families, so that writing them does
+	// not scan every probe's samples once per family.
+	type ref struct{ row, sample int32 }
+	var fams []*Family
+	var members [][]ref
+	index := map[string]int{}
+	for i := range rows {
+		set := rows[i].Samples
+		for j := range set.Len() {
+			s := &set.layout.samples[j]
+			k, seen := index[s.Name]
+			if !seen {
+				k = -1
+				if !taken[s.Name] && validMetricName(s.Name) {
+					k = len(fams)
+					f := describe(s.Name)
+					if f == nil {
+						help := s.Help
+						if help == "" {
+							help = s.Name
+						}
+						f = &Family{Name: s.Name, Help: help, Type: Gauge}
+					}
+					fams, members = append(fams, f), append(members, nil)
+				}
+				index[s.Name] = k
+			}
+			if k >= 0 {
+				members[k] = append(members[k], ref{int32(i), int32(j)})
+			}
+		}
+	}
+	for k, f := range fams {
+		enc.Family(f)
+		for _, m := range members[k] {
+			r := &rows[m.row]
+			s := &r.Samples.layout.samples[m.sample]
+			if !validLabels(r.Labels, s.Labels) {
+				continue
+			}
+			enc.Value(r.Labels, s.Labels, r.Samples.values[m.sample])
+		}
+		if err := enc.End(); err != nil {
+			return err
+		}
+		taken[f.Name] = true
+	}
+	return nil
+}
+
+// DescribeWith returns a describe function for WriteProbes over the
+// families of kinds.
+func DescribeWith(kinds []*probes.Kind) func(string) *Family {
+	m := map[string]*Family{}
+	for _, k := range kinds {
+		for i := range k.Families {
+			m[k.Families[i].Name] = &k.Families[i]
+		}
+	}
+	return func(name string) *Family { return m[name] }
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,112 @@
+package expo
+
+import (
+	"bufio"
+
+	"github.com/sloagent/sloagent/internal/textfmt"
+)
+
+// Text writes the text format (0.0.4) to w.
+type Text struct {
+	w    *bufio.Writer
+	f    *Family
+	hist [3]string // a histogram family's _bucket, _sum and _count names
+	b    []byte
+	head int // length of the family's header in b; -1 once a series is written
+	les  map[float64]string
+	err  error
+}
+
+// NewText returns an encoder writing to w.
+func NewText(w *bufio.Writer) *Text { return &Text{w: w, les: map[float64]string{}} }
+
+// Family starts f; its header is written with its first series.
+func (t *Text) Family(f *Family) {
+	t.f = f
+	if f.Type == Histogram {
+		t.hist = [3]string{f.Name + "_bucket", f.Name + "_sum", f.Name + "_count"}
+	}
+	t.b = textfmt.AppendHeader(t.b[:0], f.Name, f.Help, f.Type.String())
+	t.head = len(t.b)
+}
+
+func (t *Text) open(name string, ls *Labels, own []Label) {
+	t.head = -1
+	t.b = append(t.b, name...)
+	t.b = append(t.b, '{')
+	t.b = append(t.b, ls.text...)
+	for _, l := range own {
+		t.label(l.Name, l.Value)
+	}
+}
+
+func (t *Text) label(name, value string) {
+	if t.b[len(t.b)-1] != '{' {
+		t.b = append(t.b, ',')
+	}
+	t.b = append(t.b, name...)
+	t.b = append(t.b, `="`...)
+	t.b = append(t.b, textfmt.EscapeLabel(value)...)
+	t.b = append(t.b, '"')
+}
+
+func (t *Text) end(v float64) {
+	t.b = append(t.b, "} "...)
+	t.b = textfmt.AppendFloat(t.b, v)
+	t.b = append(t.b, '\n')
+	// Hand the family over once it has grown, so it is never held whole.
+	if len(t.b) >= 32<<10 {
+		t.write()
+	}
+}
+
+func (t *Text) write() {
+	if t.err == nil {
+		_, t.err = t.w.Write(t.b)
+	}
+	t.b = t.b[:0]
+}
+
+// Value writes one series of a gauge or counter.
+func (t *Text) Value(ls *Labels, own []Label, v float64) {
+	t.open(t.f.Name, ls, own)
+	t.end(v)
+}
+
+// Hist writes a histogram's classic buckets, sum and count; the text
+// format has no native histograms.
+func (t *Text) Hist(ls *Labels, own []Label, h *Hist) {
+	var cum uint64
+	for i, n := range h.Counts {
+		cum += n
+		t.open(t.hist[0], ls, own)
+		le := "+Inf"
+		if i < len(h.Bounds) {
+			le = t.le(h.Bounds[i])
+		}
+		t.label("le", le)
+		t.end(float64(cum))
+	}
+	t.open(t.hist[1], ls, own)
+	t.end(h.Sum)
+	t.open(t.hist[2], ls, own)
+	t.end(float64(h.Count))
+}
+
+func (t *Text) le(v float64) string {
+	s, ok := t.les[v]
+	if !ok {
+		s = string(textfmt.AppendFloat(nil, v))
+		t.les[v] = s
+	}
+	return s
+}
+
+// End writes what is left of the family, if it had series.
+func (t *Text) End() error {
+	if t.head < 0 {
+		t.write()
+	}
+	t.b = t.b[:0]
+	return t.err
+}
