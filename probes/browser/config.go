@@ -12,6 +12,12 @@ import (
 // Config is the browser section of a probe: the journey to run.
 type Config struct {
 	Steps []Step `yaml:"steps"`
+	// AssertNoConsoleErrors fails a run whose pages logged a console
+	// error or threw an uncaught exception, once every step passed.
+	AssertNoConsoleErrors bool `yaml:"assert_no_console_errors"`
+	// IgnoreConsoleErrors are regular expressions of console errors that
+	// neither fail the run nor count in probe_browser_console_errors.
+	IgnoreConsoleErrors []conf.Regexp `yaml:"ignore_console_errors"`
 }
 
 // Step is one action of a journey, with exactly one action field set.
@@ -32,6 +38,49 @@ type Step struct {
 	Select      *SelectValue `yaml:"select"`
 	Eval        string       `yaml:"eval"`
 	Screenshot  string       `yaml:"screenshot"`
+	Press       *Press       `yaml:"press"`
+	Hover       string       `yaml:"hover"`
+	Upload      *Upload      `yaml:"upload"`
+	WaitURL     *Match       `yaml:"wait_url"`
+	SetCookie   *SetCookie   `yaml:"set_cookie"`
+	SetHeader   *SetHeader   `yaml:"set_header"`
+}
+
+// Press presses a key, such as Enter, Escape, ArrowDown or a single
+// character, in the element matching Selector (focused first) or, without
+// one, in whatever has the focus on the page.
+type Press struct {
+	Key      string `yaml:"key"`
+	Selector string `yaml:"selector"`
+}
+
+// Upload sets the file of a file input, as choosing it in the dialog would.
+type Upload struct {
+	Selector string `yaml:"selector"`
+	File     string `yaml:"file"`
+}
+
+// SetCookie adds a cookie to the run's browser context, for the requests
+// that follow. Without URL or Domain it is the cookie of the next page the
+// journey opens.
+type SetCookie struct {
+	Name      string      `yaml:"name"`
+	Value     conf.Secret `yaml:"value"`
+	ValueEnv  string      `yaml:"value_env"`
+	ValueFile string      `yaml:"value_file"`
+	URL       string      `yaml:"url"`
+	Domain    string      `yaml:"domain"`
+	Path      string      `yaml:"path"`
+	Secure    bool        `yaml:"secure"`
+	HTTPOnly  bool        `yaml:"http_only"`
+}
+
+// SetHeader adds a header to every request the run's tab sends after it.
+type SetHeader struct {
+	Name      string      `yaml:"name"`
+	Value     conf.Secret `yaml:"value"`
+	ValueEnv  string      `yaml:"value_env"`
+	ValueFile string      `yaml:"value_file"`
 }
 
 // TypeAction types text into an element. The text comes from exactly one of
@@ -87,9 +136,28 @@ func (s *Step) action() (string, string) {
 		return "eval", abbreviate(s.Eval, 60)
 	case s.Screenshot != "":
 		return "screenshot", s.Screenshot
+	case s.Press != nil:
+		if s.Press.Selector != "" {
+			return "press", s.Press.Key + " in " + s.Press.Selector
+		}
+		return "press", s.Press.Key
+	case s.Hover != "":
+		return "hover", s.Hover
+	case s.Upload != nil:
+		return "upload", s.Upload.Selector
+	case s.WaitURL != nil:
+		return "wait_url", s.WaitURL.describe()
+	case s.SetCookie != nil:
+		return "set_cookie", s.SetCookie.Name
+	case s.SetHeader != nil:
+		return "set_header", s.SetHeader.Name
 	}
 	return "", ""
 }
+
+// setsUp tells the steps that prepare the browser context rather than act
+// on a page: they run before the implicit first navigation.
+func (s *Step) setsUp() bool { return s.SetCookie != nil || s.SetHeader != nil }
 
 func (s *Step) actions() []string {
 	var set []string
@@ -108,6 +176,12 @@ func (s *Step) actions() []string {
 	add(s.Select != nil, "select")
 	add(s.Eval != "", "eval")
 	add(s.Screenshot != "", "screenshot")
+	add(s.Press != nil, "press")
+	add(s.Hover != "", "hover")
+	add(s.Upload != nil, "upload")
+	add(s.WaitURL != nil, "wait_url")
+	add(s.SetCookie != nil, "set_cookie")
+	add(s.SetHeader != nil, "set_header")
 	return set
 }
 
@@ -137,7 +211,7 @@ func (c *Config) Validate(r conf.Report) {
 		acts := s.actions()
 		switch len(acts) {
 		case 0:
-			sr.Errorf("", "a step needs one action: navigate, click, type, wait_visible, wait_gone, assert_text, assert_url, select, eval or screenshot")
+			sr.Errorf("", "a step needs one action: navigate, click, type, press, hover, select, upload, wait_visible, wait_gone, wait_url, assert_text, assert_url, eval, screenshot, set_cookie or set_header")
 		case 1:
 		default:
 			sr.Errorf(acts[1], "a step has exactly one action, and this one also has %s", acts[0])
@@ -158,6 +232,30 @@ func (c *Config) Validate(r conf.Report) {
 			s.validateAction(sr)
 		}
 	}
+	c.validateCookiePages(r)
+}
+
+// validateCookiePages checks that a set_cookie without url or domain has a
+// page to go to: a later navigate, or, at the start of the journey, the
+// probe's target (which New checks).
+func (c *Config) validateCookiePages(r conf.Report) {
+	leading := true
+	for i := range c.Steps {
+		s := &c.Steps[i]
+		if !s.setsUp() {
+			leading = false
+		}
+		if s.SetCookie == nil || s.SetCookie.URL != "" || s.SetCookie.Domain != "" || leading {
+			continue
+		}
+		later := false
+		for j := i + 1; j < len(c.Steps); j++ {
+			later = later || c.Steps[j].Navigate != ""
+		}
+		if !later {
+			r.Index("steps", i).Errorf("set_cookie", "set url or domain: no page is opened after it")
+		}
+	}
 }
 
 func (s *Step) validateAction(r conf.Report) {
@@ -169,21 +267,7 @@ func (s *Step) validateAction(r conf.Report) {
 		if t.Selector == "" {
 			r.Errorf("type.selector", "is required")
 		}
-		n := 0
-		for _, set := range []bool{t.Text != "", t.TextEnv != "", t.TextFile != ""} {
-			if set {
-				n++
-			}
-		}
-		if n != 1 {
-			r.Errorf("type", "set exactly one of text, text_env and text_file")
-		}
-		if t.TextEnv != "" {
-			if _, ok := os.LookupEnv(t.TextEnv); !ok {
-				r.Errorf("type.text_env", "environment variable %s is not set", t.TextEnv)
-			}
-		}
-		conf.CheckFile(r, "type.text_file", t.TextFile)
+		validateSecret(r.At("type"), "text", t.Text, t.TextEnv, t.TextFile)
 	case s.AssertText != nil:
 		if s.AssertText.Selector == "" {
 			r.Errorf("assert_text.selector", "is required")
@@ -199,6 +283,8 @@ func (s *Step) validateAction(r conf.Report) {
 		if !validName(s.Screenshot) || strings.ContainsAny(s.Screenshot, " ") {
 			r.Errorf("screenshot", "%q: a file name of letters, digits, _ . and -", s.Screenshot)
 		}
+	default:
+		s.validateMore(r)
 	}
 }
 
@@ -236,16 +322,42 @@ func abbreviate(s string, n int) string {
 // text returns what a type step types, read now so that a rotated secret
 // file or a changed variable is picked up without a reload.
 func (t *TypeAction) text() (string, error) {
+	return readSecret(t.Text, t.TextEnv, t.TextFile)
+}
+
+// readSecret returns a value given inline, by an environment variable or
+// in a file, read at each run.
+func readSecret(inline conf.Secret, env, file string) (string, error) {
 	switch {
-	case t.TextEnv != "":
-		v, ok := os.LookupEnv(t.TextEnv)
+	case env != "":
+		v, ok := os.LookupEnv(env)
 		if !ok {
-			return "", fmt.Errorf("environment variable %s is not set", t.TextEnv)
+			return "", fmt.Errorf("environment variable %s is not set", env)
 		}
 		return v, nil
-	case t.TextFile != "":
-		s, err := conf.SecretFrom("", t.TextFile)
+	case file != "":
+		s, err := conf.SecretFrom("", file)
 		return s.Reveal(), err
 	}
-	return t.Text.Reveal(), nil
+	return inline.Reveal(), nil
+}
+
+// validateSecret checks that exactly one of name, name_env and name_file
+// is set, and that the variable or file is there.
+func validateSecret(r conf.Report, name string, inline conf.Secret, env, file string) {
+	n := 0
+	for _, set := range []bool{inline != "", env != "", file != ""} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		r.Errorf("", "set exactly one of %s, %s_env and %s_file", name, name, name)
+	}
+	if env != "" {
+		if _, ok := os.LookupEnv(env); !ok {
+			r.Errorf(name+"_env", "environment variable %s is not set", env)
+		}
+	}
+	conf.CheckFile(r, name+"_file", file)
 }

@@ -118,6 +118,7 @@ func TestOptions(t *testing.T) {
 		{"extra_flags: [lang=de]\n", `1:extra_flags[0]: "lang=de" is not a flag (write --name or --name=value)`},
 		{"extra_flags: [--lang=de, --user-data-dir=/x]\n", "1:extra_flags[1]: --user-data-dir is set by the agent"},
 		{"diagnostics: {max_files: -2}\n", "1:diagnostics.max_files: must not be negative"},
+		{"max_queue_wait: soon\n", `1:max_queue_wait: invalid duration "soon" (use a number and a unit: ms, s, m, h, d, w)`},
 	} {
 		got := problems(t, []byte(tc.yml), &Options{})
 		if len(got) != 1 || got[0] != tc.want {
@@ -131,7 +132,7 @@ func TestOptions(t *testing.T) {
 	if o.MemoryLimit != 3<<29 || o.Diagnostics.MaxBytes != 20e6 || o.restartAfter() != 50 || o.maxConcurrent() != 1 {
 		t.Errorf("%+v", o)
 	}
-	if d := (Options{}); d.memoryLimit() != DefaultMemoryLimit || d.restartAfter() != DefaultRestartAfterRuns || d.diagMaxFiles() != DefaultDiagMaxFiles {
+	if d := (Options{}); d.memoryLimit() != DefaultMemoryLimit || d.restartAfter() != DefaultRestartAfterRuns || d.diagMaxFiles() != DefaultDiagMaxFiles || d.maxQueueWait() != DefaultMaxQueueWait {
 		t.Errorf("defaults %+v", d)
 	}
 }

@@ -26,6 +26,9 @@ type bench struct {
 	log      io.Writer
 	target   *target // answers at once
 	slow     *target // answers after trueDelay
+	// browserBaseline holds another revision's sloagent to measure the
+	// browser figure against, in the same sitting.
+	browserBaseline string
 }
 
 type target struct {
@@ -64,10 +67,11 @@ func main() {
 	out := fs.String("out", "bench/results/latest.md", "File to write the results table to.")
 	command := fs.String("command", "bench/run", "The command line to print in the results.")
 	revision := fs.String("revision", "unknown", "The revision of sloagent measured, to print in the results.")
-	only := fs.String("only", "", `Measure one part only: "memory" is memory with many probes (and SLOs) and the time to serve /metrics, about 2 minutes; "kinds" is the tcp, dns and grpc kinds' CPU, about 6 minutes.`)
+	only := fs.String("only", "", `Measure one part only: "memory" is memory with many probes (and SLOs) and the time to serve /metrics, about 2 minutes; "kinds" is the tcp, dns and grpc kinds' CPU, about 6 minutes; "browser" is the browser journeys, about 9 minutes a binary (3 with -quick).`)
+	fs.StringVar(&b.browserBaseline, "browser-baseline", "", "Directory holding another revision's sloagent binary (and a REVISION file) to measure the browser figure against, taking turns.")
 	_ = fs.Parse(os.Args[1:])
-	if *only != "" && *only != "memory" && *only != "kinds" {
-		fmt.Fprintf(os.Stderr, "sloabench: unknown -only %q (use memory or kinds)\n", *only)
+	if *only != "" && *only != "memory" && *only != "kinds" && *only != "browser" {
+		fmt.Fprintf(os.Stderr, "sloabench: unknown -only %q (use memory, kinds or browser)\n", *only)
 		os.Exit(2)
 	}
 	if b.binDir == "" {
@@ -77,6 +81,17 @@ func main() {
 	p := fullPlan
 	if *quick {
 		p = quickPlan
+	}
+	if *only == "browser" {
+		bp := browserFull
+		if *quick {
+			bp = browserQuick
+		}
+		if err := b.runBrowser(bp, *quick, *out, *command, *revision); err != nil {
+			fmt.Fprintln(os.Stderr, "sloabench:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	if err := b.run(p, *quick, *only, *out, *command, *revision); err != nil {
 		fmt.Fprintln(os.Stderr, "sloabench:", err)

@@ -31,6 +31,9 @@ func (r *results) markdown() string {
 	b.WriteString(r.table().Markdown())
 	b.WriteString(method)
 	b.WriteString(kindsMethod)
+	if r.browser != nil {
+		b.WriteString(r.browser.markdown())
+	}
 	return b.String()
 }
 

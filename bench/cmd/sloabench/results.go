@@ -20,6 +20,7 @@ type results struct {
 	mem     []memResult
 	maxRate map[string]int
 	kinds   map[string]map[string]sample // tcp, dns, grpc medians, by kind and system
+	browser *browserResult               // nil when not measured
 
 	quick     bool
 	memOnly   bool // only memory and /metrics were measured
@@ -88,6 +89,11 @@ func (b *bench) measureAll(p plan, memOnly, kindsOnly bool) (*results, error) {
 		b.logf("%s sustains %d probes/s", sys.name, best)
 		r.maxRate[sys.name] = best
 	}
+	br, err := b.measureBrowserIfPossible(p)
+	if err != nil {
+		return nil, err
+	}
+	r.browser = br
 	return r, nil
 }
 
