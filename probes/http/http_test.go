@@ -443,7 +443,7 @@ func TestNewErrors(t *testing.T) {
 		c      *Config
 		msg    string
 	}{
-		"scheme":       {"ftp://example.test/", nil, `unsupported scheme "ftp"`},
+		"scheme":       {"ftp://example.test/", nil, "must be an http:// or https:// URL"},
 		"no host":      {"http:///path", nil, "has no host"},
 		"bad url":      {"http://[::1", nil, "target"},
 		"ca not pem":   {"https://example.test/", &Config{TLSConfig: TLSConfig{CAFile: notPEM}}, "unable to use specified CA cert"},

@@ -248,8 +248,8 @@ func TestTargetScheme(t *testing.T) {
 		}
 	}
 	for target, msg := range map[string]string{
-		"invalid://" + host(plain): `target "invalid://` + host(plain) + `": unsupported scheme "invalid" (use http:// or https://, or host:port for http)`,
-		"ftp://x.test/":            `unsupported scheme "ftp"`,
+		"invalid://" + host(plain): `target "invalid://` + host(plain) + `" must be an http:// or https:// URL`,
+		"ftp://x.test/":            `target "ftp://x.test/" must be an http:// or https:// URL`,
 		"":                         "missing target URL",
 		"http://":                  `target "http://" has no host`,
 		"localhost:http":           "not a valid URL",

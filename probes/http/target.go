@@ -11,8 +11,7 @@ import (
 // blackbox_exporter reads targets: a target without a scheme (host:port,
 // host/path) is http://; the scheme's case does not matter; with
 // enable_http3 an http:// target is taken as https://, since HTTP/3 runs
-// only over TLS. Any other scheme is an error that says what is wrong. c
-// may be nil.
+// only over TLS. Any other scheme is an error that says so. c may be nil.
 func NormalizeTarget(target string, c *Config) (string, error) {
 	if strings.TrimSpace(target) == "" {
 		return "", errors.New("missing target URL")
@@ -24,7 +23,9 @@ func NormalizeTarget(target string, c *Config) (string, error) {
 	case strings.EqualFold(scheme, "http"), strings.EqualFold(scheme, "https"):
 		scheme = strings.ToLower(scheme)
 	default:
-		return "", fmt.Errorf("target %q: unsupported scheme %q (use http:// or https://, or host:port for http)", target, scheme)
+		// The words of the agent's other URL checks, which users and
+		// tests already know; host:port without a scheme is http.
+		return "", fmt.Errorf("target %q must be an http:// or https:// URL", target)
 	}
 	if c != nil && c.EnableHTTP3 {
 		scheme = "https"
