@@ -44,7 +44,7 @@ func (r *run) readBody(resp *http.Response, keep bool) error {
 	}
 	if keep {
 		if lr.limit == 0 {
-			lr.limit, lr.kept = maxKeptBody, true
+			lr.limit, lr.kept = p.keptMax, true
 		}
 		r.bodyp = p.bufs.Get().(*[]byte)
 		b := (*r.bodyp)[:0]

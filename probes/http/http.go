@@ -54,6 +54,7 @@ type prober struct {
 	headerMatch    []headerMatch
 	headerNotMatch []headerMatch
 	limit          int64 // of the decoded body; 0 means none
+	keptMax        int64 // of a body kept for checks when there is no limit
 	compression    string
 
 	bufs  sync.Pool // *[]byte for bodies that are matched
@@ -101,6 +102,7 @@ func build(target string, c *Config) (*prober, error) {
 		failIfSSL:    c.FailIfSSL,
 		failIfNotSSL: c.FailIfNotSSL,
 		limit:        c.bodyLimit(),
+		keptMax:      maxKeptBody,
 		compression:  c.Compression,
 		validStatus:  c.ValidStatusCodes,
 		celMatch:     c.FailIfBodyJSONMatchesCEL,
