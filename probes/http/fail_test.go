@@ -160,7 +160,7 @@ func TestBodySizeLimit(t *testing.T) {
 	res := probe(t, s.URL, c)
 	wantFail(t, res, probes.ReasonBodyTooLarge, "body larger than body_size_limit 1MiB")
 	res = probe(t, s.URL+"?length=1", c)
-	wantFail(t, res, probes.ReasonBodyTooLarge, "Content-Length 4194304 larger than body_size_limit 1MiB")
+	wantFail(t, res, probes.ReasonBodyTooLarge, "body larger than body_size_limit 1MiB (Content-Length 4194304)")
 
 	res = probe(t, s.URL, parseConfig(t, "body_size_limit: 8MiB"))
 	wantSuccess(t, res)

@@ -18,12 +18,14 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/sloagent/sloagent/internal/conf"
 	"github.com/sloagent/sloagent/probes"
 )
 
@@ -250,4 +252,13 @@ func poolOf(c *certs) *x509.CertPool {
 	p := x509.NewCertPool()
 	p.AddCert(c.ca)
 	return p
+}
+
+func mustRegexps(t *testing.T, exprs ...string) []conf.Regexp {
+	t.Helper()
+	out := make([]conf.Regexp, len(exprs))
+	for i, e := range exprs {
+		out[i].Regexp = regexp.MustCompile(e)
+	}
+	return out
 }

@@ -248,10 +248,16 @@ func TestRedirects(t *testing.T) {
 
 	res = probe(t, s.URL+"/a", &Config{FollowRedirects: &no})
 	wantFail(t, res, probes.ReasonStatusCode, "status code 301")
-	if sample(t, res, MetricRedirects) != 0 || sample(t, res, MetricStatusCode) != 301 {
-		t.Errorf("not following: redirects %v status %v", sample(t, res, MetricRedirects), sample(t, res, MetricStatusCode))
+	// The redirect not followed counts, and its body is not read, as
+	// in blackbox_exporter.
+	if sample(t, res, MetricRedirects) != 1 || sample(t, res, MetricStatusCode) != 301 || sample(t, res, MetricUncompressedBody) != 0 {
+		t.Errorf("not following: redirects %v status %v body %v", sample(t, res, MetricRedirects), sample(t, res, MetricStatusCode), sample(t, res, MetricUncompressedBody))
 	}
-	wantSuccess(t, probe(t, s.URL+"/a", &Config{FollowRedirects: &no, ValidStatusCodes: []int{301}}))
+	res = probe(t, s.URL+"/a", &Config{FollowRedirects: &no, ValidStatusCodes: []int{301}})
+	wantSuccess(t, res)
+	if sample(t, res, MetricRedirects) != 1 || !strings.HasSuffix(res.Message, "redirect not followed") {
+		t.Errorf("not following: redirects %v, message %q", sample(t, res, MetricRedirects), res.Message)
+	}
 
 	wantFail(t, probe(t, s.URL+"/a", &Config{MaxRedirects: &one}), probes.ReasonRedirects, "more than 1 redirects")
 	wantFail(t, probe(t, s.URL+"/a", &Config{MaxRedirects: &zero}), probes.ReasonRedirects, "more than 0 redirects")
@@ -437,13 +443,13 @@ func TestNewErrors(t *testing.T) {
 		c      *Config
 		msg    string
 	}{
-		"scheme":       {"ftp://example.test/", nil, "not an http:// or https:// URL"},
-		"no host":      {"http:///path", nil, "not an http:// or https:// URL"},
+		"scheme":       {"ftp://example.test/", nil, "must be an http:// or https:// URL"},
+		"no host":      {"http:///path", nil, "has no host"},
 		"bad url":      {"http://[::1", nil, "target"},
-		"ca not pem":   {"https://example.test/", &Config{TLSConfig: TLSConfig{CAFile: notPEM}}, "no PEM certificate"},
-		"ca missing":   {"https://example.test/", &Config{TLSConfig: TLSConfig{CAFile: filepath.Join(dir, "nope")}}, "ca_file"},
+		"ca not pem":   {"https://example.test/", &Config{TLSConfig: TLSConfig{CAFile: notPEM}}, "unable to use specified CA cert"},
+		"ca missing":   {"https://example.test/", &Config{TLSConfig: TLSConfig{CAFile: filepath.Join(dir, "nope")}}, "unable to read CA cert"},
 		"bad pw file":  {"http://example.test/", &Config{BasicAuth: &BasicAuth{Username: "u", PasswordFile: dir + "/nope"}}, "password_file"},
-		"bad key pair": {"http://example.test/", &Config{TLSConfig: TLSConfig{CertFile: notPEM, KeyFile: notPEM}}, "client certificate"},
+		"bad key pair": {"http://example.test/", &Config{TLSConfig: TLSConfig{CertFile: notPEM, KeyFile: notPEM}}, "client cert"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := New(tc.target, tc.c)

@@ -3,10 +3,12 @@ package http
 import (
 	"crypto/tls"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sloagent/sloagent/internal/conf"
 	"github.com/sloagent/sloagent/probes"
 )
 
@@ -126,4 +128,42 @@ func TestClientCertificate(t *testing.T) {
 	if _, err := New(s.URL, &Config{TLSConfig: TLSConfig{CertFile: certFile, KeyFile: pki.caFile}}); err == nil {
 		t.Error("New accepted a key file that holds no key")
 	}
+}
+
+// The CA, certificate and key can be given inline, in any mix with files.
+func TestInlineTLSMaterial(t *testing.T) {
+	pki := newCerts(t)
+	s := tlsServer(t, pki.valid(t), false, func(w http.ResponseWriter, r *http.Request) {
+		if len(r.TLS.PeerCertificates) == 0 || r.TLS.PeerCertificates[0].Subject.CommonName != "probe client" {
+			http.Error(w, "who are you", http.StatusForbidden)
+		}
+	}, func(c *tls.Config) {
+		c.ClientAuth = tls.RequireAndVerifyClientCert
+		c.ClientCAs = poolOf(pki)
+	})
+	client := pki.leaf(t, "probe client", time.Now().Add(-time.Hour), time.Now().Add(time.Hour), false)
+	certFile, keyFile := pki.files(t, "client", client)
+	read := func(f string) string {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	ca, cert, key := read(pki.caFile), read(certFile), read(keyFile)
+	for name, tc := range map[string]TLSConfig{
+		"all inline":              {CA: ca, Cert: cert, Key: conf.Secret(key)},
+		"inline ca, files":        {CA: ca, CertFile: certFile, KeyFile: keyFile},
+		"ca file, inline cert":    {CAFile: pki.caFile, Cert: cert, KeyFile: keyFile},
+		"ca file, inline key":     {CAFile: pki.caFile, CertFile: certFile, Key: conf.Secret(key)},
+		"inline pair, no ca file": {CA: ca, Cert: cert, Key: conf.Secret(key), ServerName: "localhost"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			wantSuccess(t, probe(t, s.URL, &Config{TLSConfig: tc}))
+		})
+	}
+	wantFail(t, probe(t, s.URL, &Config{TLSConfig: TLSConfig{CA: ca}}), probes.ReasonTLS, "certificate required")
+	other := newCerts(t)
+	otherCA, _ := os.ReadFile(other.caFile)
+	wantFail(t, probe(t, s.URL, &Config{TLSConfig: TLSConfig{CA: string(otherCA)}}), probes.ReasonTLS, "certificate signed by unknown authority")
 }
