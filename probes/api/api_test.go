@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sloagent/sloagent/internal/testutil"
+
 	"gopkg.in/yaml.v3"
 
 	"github.com/sloagent/sloagent/probes"
@@ -349,7 +351,7 @@ func TestBodySizeLimit(t *testing.T) {
 }
 
 func TestTLS(t *testing.T) {
-	pki := probetest.NewCerts(t)
+	pki := testutil.NewCerts(t)
 	srv, _ := newShop(t, true)
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{pki.Server(t)}}
 	srv.StartTLS()

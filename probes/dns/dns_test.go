@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sloagent/sloagent/internal/testutil"
+
 	"gopkg.in/yaml.v3"
 
 	"github.com/sloagent/sloagent/probes"
@@ -183,7 +185,7 @@ func TestUnknownServer(t *testing.T) {
 }
 
 func TestDNSOverTLS(t *testing.T) {
-	pki := probetest.NewCerts(t)
+	pki := testutil.NewCerts(t)
 	addr := serve(t, "tcp", &tls.Config{Certificates: []tls.Certificate{pki.Server(t)}})
 	res := probe(t, addr, "{query_name: example.test, query_type: MX, dns_over_tls: true, tls_config: {ca_file: "+pki.CAFile+"}}")
 	probetest.WantSuccess(t, res)

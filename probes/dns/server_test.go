@@ -2,10 +2,11 @@ package dns
 
 import (
 	"crypto/tls"
-	"net"
 	"testing"
 
 	"github.com/miekg/dns"
+
+	"github.com/sloagent/sloagent/internal/testutil"
 )
 
 // zone answers for example.test the way an authoritative server would.
@@ -57,34 +58,5 @@ func zone(w dns.ResponseWriter, req *dns.Msg) {
 // udp6, tcp, or tcp with tc for DNS over TLS) and returns its address.
 func serve(t testing.TB, network string, tc *tls.Config) string {
 	t.Helper()
-	host := "127.0.0.1:0"
-	if network == "udp6" || network == "tcp6" {
-		host = "[::1]:0"
-	}
-	srv := &dns.Server{Handler: dns.HandlerFunc(zone)}
-	var addr string
-	switch network {
-	case "udp", "udp6":
-		pc, err := net.ListenPacket(network, host)
-		if err != nil {
-			t.Fatal(err)
-		}
-		srv.PacketConn, addr = pc, pc.LocalAddr().String()
-	default:
-		ln, err := net.Listen(network, host)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if tc != nil {
-			ln = tls.NewListener(ln, tc)
-		}
-		srv.Listener, addr = ln, ln.Addr().String()
-	}
-	started := make(chan struct{})
-	srv.NotifyStartedFunc = func() { close(started) }
-	done := make(chan struct{})
-	go func() { defer close(done); srv.ActivateAndServe() }()
-	<-started
-	t.Cleanup(func() { srv.Shutdown(); <-done })
-	return addr
+	return testutil.ServeDNS(t, network, dns.HandlerFunc(zone), tc)
 }

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sloagent/sloagent/internal/testutil"
+
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -152,7 +154,7 @@ func TestMetadata(t *testing.T) {
 }
 
 func TestTLS(t *testing.T) {
-	pki := probetest.NewCerts(t)
+	pki := testutil.NewCerts(t)
 	creds := credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{pki.Server(t)}})
 	_, addr := serve(t, "tcp4", false, grpc.Creds(creds))
 

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sloagent/sloagent/internal/testutil"
+
 	"gopkg.in/yaml.v3"
 
 	"github.com/sloagent/sloagent/internal/conf"
@@ -50,9 +52,9 @@ enable_http2: false
 	if ps := problems(t, src); len(ps) > 0 {
 		t.Fatalf("problems in a good config: %v", ps)
 	}
-	pki := newCerts(t)
-	certFile, keyFile := pki.files(t, "client", pki.valid(t))
-	caPEM, _ := os.ReadFile(pki.caFile)
+	pki := testutil.NewCerts(t)
+	certFile, keyFile := pki.Files(t, "client", pki.Server(t))
+	caPEM, _ := os.ReadFile(pki.CAFile)
 	certPEM, _ := os.ReadFile(certFile)
 	keyPEM, _ := os.ReadFile(keyFile)
 	indent := func(b []byte) string { return strings.ReplaceAll(strings.TrimSpace(string(b)), "\n", "\n    ") }

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sloagent/sloagent/internal/testutil"
+
 	"github.com/quic-go/quic-go/http3"
 
 	"github.com/sloagent/sloagent/probes"
@@ -40,9 +42,9 @@ func h3Server(t *testing.T, cert tls.Certificate, h http.HandlerFunc) string {
 }
 
 func TestHTTP3(t *testing.T) {
-	pki := newCerts(t)
+	pki := testutil.NewCerts(t)
 	var proto atomic.Value
-	url := h3Server(t, pki.valid(t), func(w http.ResponseWriter, r *http.Request) {
+	url := h3Server(t, pki.Server(t), func(w http.ResponseWriter, r *http.Request) {
 		proto.Store(r.Proto)
 		w.Header().Set("X-Served", "h3")
 		w.Write([]byte("over quic"))
@@ -52,7 +54,7 @@ enable_http3: true
 valid_http_versions: [HTTP/3.0]
 fail_if_body_not_matches_regexp: [quic]
 fail_if_header_not_matches: [{header: X-Served, regexp: h3}]
-tls_config: {ca_file: `+pki.caFile+`}
+tls_config: {ca_file: `+pki.CAFile+`}
 `)
 	res := probe(t, url, c)
 	wantSuccess(t, res)
@@ -89,10 +91,10 @@ tls_config: {ca_file: `+pki.caFile+`}
 }
 
 func TestHTTP3Failures(t *testing.T) {
-	pki := newCerts(t)
-	self := pki.leaf(t, "self", time.Now().Add(-time.Hour), time.Now().Add(time.Hour), true, "127.0.0.1")
+	pki := testutil.NewCerts(t)
+	self := pki.Leaf(t, "self", time.Now().Add(-time.Hour), time.Now().Add(time.Hour), true, "127.0.0.1")
 	url := h3Server(t, self, ok)
-	c := parseConfig(t, "enable_http3: true\ntls_config: {ca_file: "+pki.caFile+"}")
+	c := parseConfig(t, "enable_http3: true\ntls_config: {ca_file: "+pki.CAFile+"}")
 	wantFail(t, probe(t, url, c), probes.ReasonTLS, "certificate signed by unknown authority")
 
 	// Nothing answers on the UDP port: QUIC has no refusal to notice, so
@@ -107,7 +109,7 @@ func TestHTTP3Failures(t *testing.T) {
 	wantFail(t, res, probes.ReasonTimeout, "timed out after 500ms while in the TLS handshake (tls phase)")
 
 	// A handler that never answers: the run ends at its timeout.
-	hang := h3Server(t, pki.valid(t), func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+	hang := h3Server(t, pki.Server(t), func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
 	res = runProbe(t, newProber(t, hang, c), 500*time.Millisecond)
 	wantFail(t, res, probes.ReasonTimeout, "timed out after 500ms while waiting for the response (processing phase)")
 }

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sloagent/sloagent/internal/testutil"
+
 	"github.com/sloagent/sloagent/probes"
 )
 
@@ -88,18 +90,18 @@ func TestEndlessResponseHead(t *testing.T) {
 			endless(c, line)
 		},
 	}
-	pki := newCerts(t)
-	cert := pki.valid(t)
+	pki := testutil.NewCerts(t)
+	cert := pki.Server(t)
 	for name, h := range heads {
 		for _, scheme := range []string{"http", "https"} {
 			t.Run(scheme+"/"+name, func(t *testing.T) {
 				var addr string
 				if scheme == "http" {
-					addr = rawServer(t, func(c *net.TCPConn) { h(c) })
+					addr = testutil.ServeTCP(t, func(c *net.TCPConn) { h(c) })
 				} else {
 					addr = rawTLSServer(t, cert, h)
 				}
-				p := newProber(t, scheme+"://"+addr+"/", &Config{TLSConfig: TLSConfig{CAFile: pki.caFile}})
+				p := newProber(t, scheme+"://"+addr+"/", &Config{TLSConfig: TLSConfig{CAFile: pki.CAFile}})
 				var res probes.Result
 				n := allocated(func() { res = runProbe(t, p, 5*time.Second) })
 				wantFail(t, res, probes.ReasonProtocol, "response head larger than 1MiB while reading the response head")
@@ -114,7 +116,7 @@ func TestEndlessResponseHead(t *testing.T) {
 // A head that is large but within the limit is read as usual.
 func TestLargeResponseHead(t *testing.T) {
 	big := strings.Repeat("c", 512<<10)
-	addr := rawServer(t, func(c *net.TCPConn) {
+	addr := testutil.ServeTCP(t, func(c *net.TCPConn) {
 		readRequest(c)
 		io.WriteString(c, "HTTP/1.1 200 OK\r\nSet-Cookie: big="+big+"\r\nContent-Length: 2\r\n\r\nok")
 	})
@@ -122,7 +124,7 @@ func TestLargeResponseHead(t *testing.T) {
 }
 
 func TestEndlessInterimResponses(t *testing.T) {
-	addr := rawServer(t, func(c *net.TCPConn) {
+	addr := testutil.ServeTCP(t, func(c *net.TCPConn) {
 		readRequest(c)
 		endless(c, []byte("HTTP/1.1 100 Continue\r\n\r\n"))
 	})
@@ -133,7 +135,7 @@ func TestEndlessInterimResponses(t *testing.T) {
 // A head that trickles in, a byte at a time, never reaches the limit: the
 // run ends at its timeout.
 func TestTricklingResponseHead(t *testing.T) {
-	addr := rawServer(t, func(c *net.TCPConn) {
+	addr := testutil.ServeTCP(t, func(c *net.TCPConn) {
 		readRequest(c)
 		io.WriteString(c, "HTTP/1.1 200 OK\r\nX-Slow: ")
 		for {
@@ -219,7 +221,7 @@ func TestGzipBomb(t *testing.T) {
 // limit, or with no limit at the most a run keeps; the buffer it filled is
 // not kept for the next run.
 func TestEndlessBodyWithRegexp(t *testing.T) {
-	addr := rawServer(t, func(c *net.TCPConn) {
+	addr := testutil.ServeTCP(t, func(c *net.TCPConn) {
 		readRequest(c)
 		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n")
 		endless(c, bytes.Repeat([]byte("x"), 64<<10))

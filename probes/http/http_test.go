@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sloagent/sloagent/internal/testutil"
+
 	"github.com/sloagent/sloagent/probes"
 )
 
@@ -98,11 +100,11 @@ func TestFreshConnectionPerRun(t *testing.T) {
 }
 
 func TestFreshConnectionPerRunHTTP2(t *testing.T) {
-	pki := newCerts(t)
+	pki := testutil.NewCerts(t)
 	var conns atomic.Int32
 	s := httptest.NewUnstartedServer(http.HandlerFunc(ok))
 	s.EnableHTTP2 = true
-	s.TLS = &tls.Config{Certificates: []tls.Certificate{pki.valid(t)}}
+	s.TLS = &tls.Config{Certificates: []tls.Certificate{pki.Server(t)}}
 	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
 		if st == http.StateNew {
 			conns.Add(1)
@@ -110,7 +112,7 @@ func TestFreshConnectionPerRunHTTP2(t *testing.T) {
 	}
 	s.StartTLS()
 	t.Cleanup(s.Close)
-	p := newProber(t, s.URL, &Config{TLSConfig: TLSConfig{CAFile: pki.caFile}})
+	p := newProber(t, s.URL, &Config{TLSConfig: TLSConfig{CAFile: pki.CAFile}})
 	for range 3 {
 		res := runProbe(t, p, probeTimeout)
 		wantSuccess(t, res)
@@ -277,10 +279,10 @@ func TestRedirects(t *testing.T) {
 }
 
 func TestHTTPVersions(t *testing.T) {
-	pki := newCerts(t)
-	h2 := tlsServer(t, pki.valid(t), true, ok)
+	pki := testutil.NewCerts(t)
+	h2 := tlsServer(t, pki.Server(t), true, ok)
 	h1 := server(t, ok)
-	tlsc := TLSConfig{CAFile: pki.caFile}
+	tlsc := TLSConfig{CAFile: pki.CAFile}
 
 	res := probe(t, h2.URL, &Config{TLSConfig: tlsc, ValidHTTPVersions: []string{"HTTP/2.0"}})
 	wantSuccess(t, res)
@@ -301,12 +303,12 @@ func TestHTTPVersions(t *testing.T) {
 }
 
 func TestSSLPolicy(t *testing.T) {
-	pki := newCerts(t)
-	ts := tlsServer(t, pki.valid(t), false, ok)
+	pki := testutil.NewCerts(t)
+	ts := tlsServer(t, pki.Server(t), false, ok)
 	s := server(t, ok)
 	wantFail(t, probe(t, s.URL, &Config{FailIfNotSSL: true}), probes.ReasonSSLPolicy, "fail_if_not_ssl")
-	wantFail(t, probe(t, ts.URL, &Config{FailIfSSL: true, TLSConfig: TLSConfig{CAFile: pki.caFile}}), probes.ReasonSSLPolicy, "fail_if_ssl")
-	wantSuccess(t, probe(t, ts.URL, &Config{FailIfNotSSL: true, TLSConfig: TLSConfig{CAFile: pki.caFile}}))
+	wantFail(t, probe(t, ts.URL, &Config{FailIfSSL: true, TLSConfig: TLSConfig{CAFile: pki.CAFile}}), probes.ReasonSSLPolicy, "fail_if_ssl")
+	wantSuccess(t, probe(t, ts.URL, &Config{FailIfNotSSL: true, TLSConfig: TLSConfig{CAFile: pki.CAFile}}))
 	wantSuccess(t, probe(t, s.URL, &Config{FailIfSSL: true}))
 }
 

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/sloagent/sloagent/internal/testutil"
+
 	"github.com/sloagent/sloagent/probes"
 )
 
@@ -108,8 +110,8 @@ func TestProxyFromEnvironment(t *testing.T) {
 // An https target is reached through a CONNECT tunnel that carries
 // proxy_connect_header.
 func TestProxyConnectHeader(t *testing.T) {
-	pki := newCerts(t)
-	target := tlsServer(t, pki.valid(t), true, fromTarget)
+	pki := testutil.NewCerts(t)
+	target := tlsServer(t, pki.Server(t), true, fromTarget)
 	port := target.Listener.Addr().(*net.TCPAddr).Port
 	proxy := newTestProxy(t, target.Listener.Addr().String())
 	c := parseConfig(t, `
@@ -117,7 +119,7 @@ proxy_url: `+proxy.url+`
 proxy_connect_header:
   X-Proxy-Token: [abc]
   X-Multi: [one, two]
-tls_config: {ca_file: `+pki.caFile+`, server_name: localhost}
+tls_config: {ca_file: `+pki.CAFile+`, server_name: localhost}
 fail_if_body_not_matches_regexp: [from target]
 `)
 	res := probe(t, "https://tunneled.invalid:"+strconv.Itoa(port)+"/", c)

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sloagent/sloagent/internal/testutil"
+
 	"gopkg.in/yaml.v3"
 
 	"github.com/sloagent/sloagent/probes"
@@ -240,7 +242,7 @@ func TestReset(t *testing.T) {
 }
 
 func TestTLS(t *testing.T) {
-	pki := probetest.NewCerts(t)
+	pki := testutil.NewCerts(t)
 	cert := pki.Server(t)
 	addr := serve(t, "tcp4", func(c net.Conn) {
 		tc := tls.Server(c, &tls.Config{Certificates: []tls.Certificate{cert}})
@@ -275,7 +277,7 @@ func TestTLSToPlainServer(t *testing.T) {
 }
 
 func TestStartTLS(t *testing.T) {
-	pki := probetest.NewCerts(t)
+	pki := testutil.NewCerts(t)
 	cert := pki.Server(t)
 	addr := serve(t, "tcp4", func(c net.Conn) {
 		io.WriteString(c, "220 ready\r\n")

@@ -1,4 +1,4 @@
-package probetest
+package testutil
 
 import (
 	"crypto/ecdsa"
@@ -121,4 +121,13 @@ func writePEM(t testing.TB, path, typ string, der []byte) {
 	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// SelfSigned writes a self-signed certificate for 127.0.0.1 and its key to
+// dir, for a server that a client trusts by skipping verification.
+func SelfSigned(t testing.TB, dir string) (certFile, keyFile string) {
+	t.Helper()
+	c := &Certs{dir: dir}
+	cert := c.Leaf(t, "127.0.0.1", time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour), true, "127.0.0.1")
+	return c.Files(t, "self-signed", cert)
 }
