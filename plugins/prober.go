@@ -12,7 +12,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/sloagent/sloagent/internal/conf"
-	pluginv1 "github.com/sloagent/sloagent/plugins/proto"
+	"github.com/sloagent/sloagent/plugins/sdk/pluginv1"
 	"github.com/sloagent/sloagent/probes"
 )
 

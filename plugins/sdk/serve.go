@@ -12,7 +12,7 @@ import (
 
 	"github.com/hashicorp/go-plugin"
 
-	pluginv1 "github.com/sloagent/sloagent/plugins/proto"
+	"github.com/sloagent/sloagent/plugins/sdk/pluginv1"
 )
 
 // Serve runs p as a plugin until the agent stops it or goes away. It does not

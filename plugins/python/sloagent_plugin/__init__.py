@@ -39,7 +39,9 @@ CORE_PROTOCOL_VERSION = 1
 # Shared failure reasons; a plugin may add its own through serve(reasons=...).
 TIMEOUT, DNS, CONNECT, TLS = "timeout", "dns", "connect", "tls"
 PROTOCOL, ASSERTION, STATUS_CODE = "protocol", "assertion", "status_code"
-BODY_MISMATCH, INTERNAL, CONFIG = "body_mismatch", "internal", "config"
+BODY_MISMATCH, INTERNAL, CANCELED, CONFIG = "body_mismatch", "internal", "canceled", "config"
+SHARED_REASONS = (TIMEOUT, DNS, CONNECT, TLS, PROTOCOL, ASSERTION, BODY_MISMATCH, STATUS_CODE,
+                  INTERNAL, CANCELED, CONFIG)
 
 
 class Request:

@@ -516,7 +516,7 @@ const file_plugin_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value2\xad\x01\n" +
 	"\x06Plugin\x12U\n" +
 	"\bDescribe\x12#.sloagent.plugin.v1.DescribeRequest\x1a$.sloagent.plugin.v1.DescribeResponse\x12L\n" +
-	"\x05Probe\x12 .sloagent.plugin.v1.ProbeRequest\x1a!.sloagent.plugin.v1.ProbeResponseB5Z3github.com/sloagent/sloagent/plugins/proto;pluginv1b\x06proto3"
+	"\x05Probe\x12 .sloagent.plugin.v1.ProbeRequest\x1a!.sloagent.plugin.v1.ProbeResponseB3Z1github.com/sloagent/sloagent/plugins/sdk/pluginv1b\x06proto3"
 
 var (
 	file_plugin_proto_rawDescOnce sync.Once
