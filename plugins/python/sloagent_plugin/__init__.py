@@ -134,11 +134,32 @@ def _watch_parent(parent):
             os._exit(0)
 
 
+def _hand_run_help(name, version, description, settings):
+    """Tells someone who ran the plugin by hand how the agent runs it."""
+    key = name.lower() or "myplugin"
+    out = ["This is a sloagent plugin (%s%s): the agent starts it, it is not run by hand.\n"
+           % (name, " " + version if version else "")]
+    if description:
+        out.append(description + "\n")
+    out.append("Declare it in the agent's config and use it from probes of kind plugin:\n\n")
+    out.append("  plugins:\n    - name: %s\n      command: %s\n      auto_mtls: true   # needs python3-cryptography; or false\n"
+               % (key, os.path.abspath(sys.argv[0])))
+    out.append("  probes:\n    - name: example\n      kind: plugin\n      target: ...\n"
+               "      plugin:\n        name: %s\n" % key)
+    if settings:
+        out.append("        settings:\n")
+        for s in settings:
+            s = s if isinstance(s, dict) else {"name": s}
+            out.append("          %s: ...   # %s%s\n" % (s["name"], s.get("description", ""),
+                                                    " (required)" if s.get("required") else ""))
+    out.append("\nThen check it with: sloagent check-config AGENT.yml\n")
+    return "".join(out)
+
+
 def serve(probe, name, version="", description="", settings=(), reasons=(), workers=16):
     """Serves probe until the agent stops the plugin. Does not return."""
     if os.environ.get(MAGIC_COOKIE_KEY) != MAGIC_COOKIE_VALUE:
-        sys.stderr.write("This is a sloagent plugin: it is started by the agent, not by hand.\n"
-                         "Declare it in the plugins section of the agent's config.\n")
+        sys.stderr.write(_hand_run_help(name, version, description, settings))
         sys.exit(1)
     versions = os.environ.get("PLUGIN_PROTOCOL_VERSIONS", str(PROTOCOL_VERSION)).split(",")
     if str(PROTOCOL_VERSION) not in versions:
