@@ -29,7 +29,7 @@ import grpc
 
 from . import plugin_pb2 as pb
 
-__all__ = ["Request", "Response", "Metric", "serve"]
+__all__ = ["Request", "Response", "Metric", "Problem", "serve"]
 
 MAGIC_COOKIE_KEY = "SLOAGENT_PLUGIN"
 MAGIC_COOKIE_VALUE = "a3f1c0de-probe-plugin-v1"
@@ -70,6 +70,15 @@ class Response:
         self.metrics = metrics or []
 
 
+class Problem:
+    """One thing wrong with a probe's target or settings, from validate():
+    setting names the key it is about ("" for the settings as a whole);
+    target=True for the target."""
+
+    def __init__(self, message, setting="", target=False):
+        self.message, self.setting, self.target = message, setting, target
+
+
 class _JSONLogHandler(logging.Handler):
     """Writes records the way go-plugin's log lines look, which the agent
     turns into its own log entries at the right level."""
@@ -93,8 +102,20 @@ log.propagate = False
 
 
 class _Service:
-    def __init__(self, probe, info):
-        self.probe_fn, self.info = probe, info
+    def __init__(self, probe, info, validate=None):
+        self.probe_fn, self.info, self.validate_fn = probe, info, validate
+
+    def validate(self, request, context):
+        out = pb.ValidateResponse()
+        try:
+            settings = json.loads(request.settings_json or b"{}")
+            problems = self.validate_fn(Request(request.target, request.probe, settings, time.monotonic() + 10))
+        except Exception as e:  # a broken validate says so rather than passing
+            log.exception("validate raised")
+            problems = [Problem("validate raised %s: %s" % (type(e).__name__, e))]
+        for p in problems or ():
+            out.problems.add(target=bool(p.target), setting=p.setting or "", message=p.message)
+        return out
 
     def describe(self, request, context):
         return self.info
@@ -156,8 +177,12 @@ def _hand_run_help(name, version, description, settings):
     return "".join(out)
 
 
-def serve(probe, name, version="", description="", settings=(), reasons=(), workers=16):
-    """Serves probe until the agent stops the plugin. Does not return."""
+def serve(probe, name, version="", description="", settings=(), reasons=(), workers=16, validate=None):
+    """Serves probe until the agent stops the plugin. Does not return.
+
+    validate, if given, is called by `sloagent check-config` with a Request
+    for each probe and returns a list of Problem: what probe would refuse
+    (a bad setting, a bad target), found without probing."""
     if os.environ.get(MAGIC_COOKIE_KEY) != MAGIC_COOKIE_VALUE:
         sys.stderr.write(_hand_run_help(name, version, description, settings))
         sys.exit(1)
@@ -170,13 +195,16 @@ def serve(probe, name, version="", description="", settings=(), reasons=(), work
     info = pb.DescribeResponse(name=name, version=version, description=description, reasons=list(reasons))
     for s in settings:
         info.settings.add(**s) if isinstance(s, dict) else info.settings.add(name=s)
-    svc = _Service(probe, info)
+    svc = _Service(probe, info, validate)
+    methods = {
+        "Describe": _unary(svc.describe, pb.DescribeRequest, pb.DescribeResponse),
+        "Probe": _unary(svc.probe, pb.ProbeRequest, pb.ProbeResponse),
+    }
+    if validate is not None:  # without it the agent gets UNIMPLEMENTED, as from older plugins
+        methods["Validate"] = _unary(svc.validate, pb.ValidateRequest, pb.ValidateResponse)
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=workers))
     server.add_generic_rpc_handlers((
-        grpc.method_handlers_generic_handler("sloagent.plugin.v1.Plugin", {
-            "Describe": _unary(svc.describe, pb.DescribeRequest, pb.DescribeResponse),
-            "Probe": _unary(svc.probe, pb.ProbeRequest, pb.ProbeResponse),
-        }),
+        grpc.method_handlers_generic_handler("sloagent.plugin.v1.Plugin", methods),
         grpc.method_handlers_generic_handler("grpc.health.v1.Health", {
             "Check": grpc.unary_unary_rpc_method_handler(_health_check),
         }),

@@ -477,6 +477,176 @@ func (x *Label) GetValue() string {
 	return ""
 }
 
+type ValidateRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// As in ProbeRequest.
+	Target        string `protobuf:"bytes,1,opt,name=target,proto3" json:"target,omitempty"`
+	SettingsJson  []byte `protobuf:"bytes,2,opt,name=settings_json,json=settingsJson,proto3" json:"settings_json,omitempty"`
+	Probe         string `protobuf:"bytes,3,opt,name=probe,proto3" json:"probe,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ValidateRequest) Reset() {
+	*x = ValidateRequest{}
+	mi := &file_plugin_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ValidateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ValidateRequest) ProtoMessage() {}
+
+func (x *ValidateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ValidateRequest.ProtoReflect.Descriptor instead.
+func (*ValidateRequest) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ValidateRequest) GetTarget() string {
+	if x != nil {
+		return x.Target
+	}
+	return ""
+}
+
+func (x *ValidateRequest) GetSettingsJson() []byte {
+	if x != nil {
+		return x.SettingsJson
+	}
+	return nil
+}
+
+func (x *ValidateRequest) GetProbe() string {
+	if x != nil {
+		return x.Probe
+	}
+	return ""
+}
+
+type ValidateResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Empty when the probe is fine.
+	Problems      []*Problem `protobuf:"bytes,1,rep,name=problems,proto3" json:"problems,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ValidateResponse) Reset() {
+	*x = ValidateResponse{}
+	mi := &file_plugin_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ValidateResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ValidateResponse) ProtoMessage() {}
+
+func (x *ValidateResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ValidateResponse.ProtoReflect.Descriptor instead.
+func (*ValidateResponse) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *ValidateResponse) GetProblems() []*Problem {
+	if x != nil {
+		return x.Problems
+	}
+	return nil
+}
+
+type Problem struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What the problem is about: the target, or a setting (a key of the
+	// settings, nested keys joined with "."; empty for the settings as a
+	// whole).
+	Target  bool   `protobuf:"varint,1,opt,name=target,proto3" json:"target,omitempty"`
+	Setting string `protobuf:"bytes,2,opt,name=setting,proto3" json:"setting,omitempty"`
+	// A sentence saying what is wrong and, ideally, what would be right.
+	Message       string `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Problem) Reset() {
+	*x = Problem{}
+	mi := &file_plugin_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Problem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Problem) ProtoMessage() {}
+
+func (x *Problem) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Problem.ProtoReflect.Descriptor instead.
+func (*Problem) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *Problem) GetTarget() bool {
+	if x != nil {
+		return x.Target
+	}
+	return false
+}
+
+func (x *Problem) GetSetting() string {
+	if x != nil {
+		return x.Setting
+	}
+	return ""
+}
+
+func (x *Problem) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
 var File_plugin_proto protoreflect.FileDescriptor
 
 const file_plugin_proto_rawDesc = "" +
@@ -513,10 +683,21 @@ const file_plugin_proto_rawDesc = "" +
 	"\x05value\x18\x04 \x01(\x01R\x05value\"1\n" +
 	"\x05Label\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value2\xad\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\"d\n" +
+	"\x0fValidateRequest\x12\x16\n" +
+	"\x06target\x18\x01 \x01(\tR\x06target\x12#\n" +
+	"\rsettings_json\x18\x02 \x01(\fR\fsettingsJson\x12\x14\n" +
+	"\x05probe\x18\x03 \x01(\tR\x05probe\"K\n" +
+	"\x10ValidateResponse\x127\n" +
+	"\bproblems\x18\x01 \x03(\v2\x1b.sloagent.plugin.v1.ProblemR\bproblems\"U\n" +
+	"\aProblem\x12\x16\n" +
+	"\x06target\x18\x01 \x01(\bR\x06target\x12\x18\n" +
+	"\asetting\x18\x02 \x01(\tR\asetting\x12\x18\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage2\x84\x02\n" +
 	"\x06Plugin\x12U\n" +
 	"\bDescribe\x12#.sloagent.plugin.v1.DescribeRequest\x1a$.sloagent.plugin.v1.DescribeResponse\x12L\n" +
-	"\x05Probe\x12 .sloagent.plugin.v1.ProbeRequest\x1a!.sloagent.plugin.v1.ProbeResponseB3Z1github.com/sloagent/sloagent/plugins/sdk/pluginv1b\x06proto3"
+	"\x05Probe\x12 .sloagent.plugin.v1.ProbeRequest\x1a!.sloagent.plugin.v1.ProbeResponse\x12U\n" +
+	"\bValidate\x12#.sloagent.plugin.v1.ValidateRequest\x1a$.sloagent.plugin.v1.ValidateResponseB3Z1github.com/sloagent/sloagent/plugins/sdk/pluginv1b\x06proto3"
 
 var (
 	file_plugin_proto_rawDescOnce sync.Once
@@ -530,7 +711,7 @@ func file_plugin_proto_rawDescGZIP() []byte {
 	return file_plugin_proto_rawDescData
 }
 
-var file_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_plugin_proto_goTypes = []any{
 	(*DescribeRequest)(nil),  // 0: sloagent.plugin.v1.DescribeRequest
 	(*DescribeResponse)(nil), // 1: sloagent.plugin.v1.DescribeResponse
@@ -539,20 +720,26 @@ var file_plugin_proto_goTypes = []any{
 	(*ProbeResponse)(nil),    // 4: sloagent.plugin.v1.ProbeResponse
 	(*Metric)(nil),           // 5: sloagent.plugin.v1.Metric
 	(*Label)(nil),            // 6: sloagent.plugin.v1.Label
+	(*ValidateRequest)(nil),  // 7: sloagent.plugin.v1.ValidateRequest
+	(*ValidateResponse)(nil), // 8: sloagent.plugin.v1.ValidateResponse
+	(*Problem)(nil),          // 9: sloagent.plugin.v1.Problem
 }
 var file_plugin_proto_depIdxs = []int32{
 	2, // 0: sloagent.plugin.v1.DescribeResponse.settings:type_name -> sloagent.plugin.v1.Setting
 	5, // 1: sloagent.plugin.v1.ProbeResponse.metrics:type_name -> sloagent.plugin.v1.Metric
 	6, // 2: sloagent.plugin.v1.Metric.labels:type_name -> sloagent.plugin.v1.Label
-	0, // 3: sloagent.plugin.v1.Plugin.Describe:input_type -> sloagent.plugin.v1.DescribeRequest
-	3, // 4: sloagent.plugin.v1.Plugin.Probe:input_type -> sloagent.plugin.v1.ProbeRequest
-	1, // 5: sloagent.plugin.v1.Plugin.Describe:output_type -> sloagent.plugin.v1.DescribeResponse
-	4, // 6: sloagent.plugin.v1.Plugin.Probe:output_type -> sloagent.plugin.v1.ProbeResponse
-	5, // [5:7] is the sub-list for method output_type
-	3, // [3:5] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	9, // 3: sloagent.plugin.v1.ValidateResponse.problems:type_name -> sloagent.plugin.v1.Problem
+	0, // 4: sloagent.plugin.v1.Plugin.Describe:input_type -> sloagent.plugin.v1.DescribeRequest
+	3, // 5: sloagent.plugin.v1.Plugin.Probe:input_type -> sloagent.plugin.v1.ProbeRequest
+	7, // 6: sloagent.plugin.v1.Plugin.Validate:input_type -> sloagent.plugin.v1.ValidateRequest
+	1, // 7: sloagent.plugin.v1.Plugin.Describe:output_type -> sloagent.plugin.v1.DescribeResponse
+	4, // 8: sloagent.plugin.v1.Plugin.Probe:output_type -> sloagent.plugin.v1.ProbeResponse
+	8, // 9: sloagent.plugin.v1.Plugin.Validate:output_type -> sloagent.plugin.v1.ValidateResponse
+	7, // [7:10] is the sub-list for method output_type
+	4, // [4:7] is the sub-list for method input_type
+	4, // [4:4] is the sub-list for extension type_name
+	4, // [4:4] is the sub-list for extension extendee
+	0, // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_plugin_proto_init() }
@@ -566,7 +753,7 @@ func file_plugin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plugin_proto_rawDesc), len(file_plugin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
