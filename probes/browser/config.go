@@ -233,6 +233,9 @@ func (c *Config) Validate(r conf.Report) {
 		}
 	}
 	c.validateCookiePages(r)
+	// Until the config loader reports run-time inputs by what it loads the
+	// config for (errors to run it, warnings to check it), they are errors.
+	conf.CheckRunTime(r, c.RunTimeInputs())
 }
 
 // validateCookiePages checks that a set_cookie without url or domain has a
@@ -256,6 +259,34 @@ func (c *Config) validateCookiePages(r conf.Report) {
 			r.Index("steps", i).Errorf("set_cookie", "set url or domain: no page is opened after it")
 		}
 	}
+}
+
+// RunTimeInputs lists what the steps read at each run (text_env,
+// text_file, value_env, value_file), with fields relative to the section: the agent wants them
+// present when it loads a config to run it, while check-config and rules
+// only warn of absent ones (see conf.RunTimeInput).
+func (c *Config) RunTimeInputs() []conf.RunTimeInput {
+	var out []conf.RunTimeInput
+	add := func(i int, field, env, file string) {
+		field = "steps[" + strconv.Itoa(i) + "]." + field
+		switch {
+		case env != "":
+			out = append(out, conf.RunTimeInput{Field: field + "_env", Env: env})
+		case file != "":
+			out = append(out, conf.RunTimeInput{Field: field + "_file", File: file})
+		}
+	}
+	for i, s := range c.Steps {
+		switch {
+		case s.Type != nil:
+			add(i, "type.text", s.Type.TextEnv, s.Type.TextFile)
+		case s.SetCookie != nil:
+			add(i, "set_cookie.value", s.SetCookie.ValueEnv, s.SetCookie.ValueFile)
+		case s.SetHeader != nil:
+			add(i, "set_header.value", s.SetHeader.ValueEnv, s.SetHeader.ValueFile)
+		}
+	}
+	return out
 }
 
 func (s *Step) validateAction(r conf.Report) {
@@ -354,10 +385,5 @@ func validateSecret(r conf.Report, name string, inline conf.Secret, env, file st
 	if n != 1 {
 		r.Errorf("", "set exactly one of %s, %s_env and %s_file", name, name, name)
 	}
-	if env != "" {
-		if _, ok := os.LookupEnv(env); !ok {
-			r.Errorf(name+"_env", "environment variable %s is not set", env)
-		}
-	}
-	conf.CheckFile(r, name+"_file", file)
+	// The variable and the file are read at each run: RunTimeInputs.
 }
