@@ -121,8 +121,12 @@ func TestSDKModuleWorksOutsideTheRepository(t *testing.T) {
 	if st := s.Status()[0]; st.Version != "0.0.1" {
 		t.Errorf("status %+v", st)
 	}
-	if !strings.Contains(lb.String(), "msg=matched") {
-		t.Errorf("the plugin's log line did not reach the agent's log:\n%s", lb.String())
+	// The plugin's stderr reaches the log on its own pipe, after the
+	// answer; wait for it, within bounds.
+	for end := time.Now().Add(10 * time.Second); !strings.Contains(lb.String(), "msg=matched"); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatalf("the plugin's log line did not reach the agent's log:\n%s", lb.String())
+		}
 	}
 }
 
