@@ -233,9 +233,6 @@ func (c *Config) Validate(r conf.Report) {
 		}
 	}
 	c.validateCookiePages(r)
-	// Until the config loader reports run-time inputs by what it loads the
-	// config for (errors to run it, warnings to check it), they are errors.
-	conf.CheckRunTime(r, c.RunTimeInputs())
 }
 
 // validateCookiePages checks that a set_cookie without url or domain has a
