@@ -82,7 +82,7 @@ func (st *state) status(now time.Time, chart bool) Status {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	cfg := &st.cfg
-	objective, budget := cfg.objective(), NewBudget(cfg.Objective)
+	objective, budget := cfg.objective(), st.budget
 	nowMin := floorDiv(now.Unix(), 60)
 	s := Status{
 		Name: cfg.Name, Description: cfg.Description, RunbookURL: cfg.RunbookURL,
