@@ -218,9 +218,18 @@ func (c *Config) MaxTimeout() time.Duration {
 }
 
 // Redacted returns the config as YAML with every secret replaced by
-// <secret>, as /config shows it.
+// <secret>, as /config shows it: the values in effect, defaults included,
+// without what is unset (the browser section without browser probes, push
+// without a target).
 func (c *Config) Redacted() ([]byte, error) {
-	b, err := yaml.Marshal(c)
+	shown := *c
+	if !c.Uses(browser.Kind.Name) {
+		shown.Browser = browser.Options{}
+	}
+	if !c.Push.Enabled() {
+		shown.Push = push.Config{}
+	}
+	b, err := yaml.Marshal(&shown)
 	if err != nil {
 		return nil, fmt.Errorf("printing config: %w", err)
 	}

@@ -161,3 +161,36 @@ func TestRunTimeValuesWarnWhenChecking(t *testing.T) {
 		t.Errorf("with the variable set: %v %v", cfg.Warnings(), err)
 	}
 }
+
+// /config shows the values in effect and leaves out what is unset: no empty
+// strings, lists or maps, no zero durations, no null steps' actions.
+func TestRedactedShowsEffectiveValues(t *testing.T) {
+	cfg, err := LoadFile("../../configs/example.yml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := cfg.Redacted()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := string(b)
+	for _, unset := range []string{`: ""`, ": []", ": {}", ": 0s\n", ": null", ": 0\n"} {
+		if strings.Contains(out, unset) {
+			t.Errorf("/config shows an unset value (%q):\n%s", unset, out)
+		}
+	}
+	for _, want := range []string{
+		"budgeting_method: occurrences", "memory_limit: 1GiB", "start_timeout: 30s",
+		"alerting:\n        page:\n            - long_window: 1h\n              short_window: 5m\n              burn_rate: 14.4\n            - long_window: 6h",
+		"bearer_token_file: /dev/null",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("/config lacks %q:\n%s", want, out)
+		}
+	}
+	for _, absent := range []string{"push:", "timeslice:\n        length: 0s"} {
+		if strings.Contains(out, absent) {
+			t.Errorf("/config shows %q though it is not configured:\n%s", absent, out)
+		}
+	}
+}
