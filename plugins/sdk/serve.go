@@ -162,6 +162,11 @@ func (s *server) Probe(ctx context.Context, in *pluginv1.ProbeRequest) (*pluginv
 		Deadline: deadline,
 		Log:      s.log.With("probe", in.Probe),
 	}
+	var watched *capture
+	if in.Debug {
+		watched = newCapture(s.log.Handler())
+		req.Log = slog.New(watched).With("probe", in.Probe)
+	}
 	start := time.Now()
 	done := make(chan Response, 1)
 	go func() { done <- s.p.Probe(ctx, req) }()
@@ -180,7 +185,11 @@ func (s *server) Probe(ctx context.Context, in *pluginv1.ProbeRequest) (*pluginv
 	if r.Duration == 0 {
 		r.Duration = time.Since(start)
 	}
-	return toProto(r), nil
+	out := toProto(r)
+	if watched != nil {
+		out.Logs = watched.taken()
+	}
+	return out, nil
 }
 
 func toProto(r Response) *pluginv1.ProbeResponse {

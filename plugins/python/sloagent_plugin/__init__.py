@@ -95,6 +95,19 @@ class _JSONLogHandler(logging.Handler):
             pass
 
 
+class _Capture(logging.Handler):
+    """Keeps what one call logs, for a watched run (ProbeRequest.debug):
+    the records of the thread that runs the call, at most 100."""
+
+    def __init__(self):
+        super().__init__()
+        self.thread, self.lines = threading.get_ident(), []
+
+    def emit(self, record):
+        if record.thread == self.thread and len(self.lines) < 100:
+            self.lines.append(record)
+
+
 log = logging.getLogger("sloagent_plugin")
 log.addHandler(_JSONLogHandler())
 log.setLevel(logging.DEBUG)
@@ -123,13 +136,23 @@ class _Service:
     def probe(self, request, context):
         timeout = request.timeout_ms / 1000.0 if request.timeout_ms > 0 else context.time_remaining() or 30.0
         start = time.monotonic()
+        capture = _Capture() if request.debug else None
+        if capture:
+            log.addHandler(capture)
         try:
             settings = json.loads(request.settings_json or b"{}")
             resp = self.probe_fn(Request(request.target, request.probe, settings, start + timeout))
         except Exception as e:  # a broken check fails its run, not the plugin
             log.exception("probe raised")
             resp = Response(reason=INTERNAL, message="%s: %s" % (type(e).__name__, e))
+        finally:
+            if capture:
+                log.removeHandler(capture)
         out = pb.ProbeResponse(success=bool(resp.success), reason=resp.reason or "", message=resp.message or "")
+        for r in capture.lines if capture else ():
+            line = out.logs.add(level=_JSONLogHandler.LEVELS.get(r.levelname, "info"), message=r.getMessage()[:2000])
+            for k, v in sorted(getattr(r, "fields", {}).items()):
+                line.fields.add(name=str(k), value=str(v)[:2000])
         out.duration_ns = int((resp.duration or (time.monotonic() - start)) * 1e9)
         for m in resp.metrics:
             pm = out.metrics.add(name=m.name, help=m.help, value=float(m.value))
