@@ -38,6 +38,9 @@ var skipped = []struct{ prefix, reason string }{
 	{"systemctl ", "needs systemd; configs/deploy/systemd_test.go verifies the unit"},
 	{"sloagent.exe ", "Windows; scripts/windows-test runs the service under wine"},
 	{"prometheus ", "a Prometheus server; agent/once_test.go pushes to a real one and checks the rules"},
+	{"bench/run", "the benchmark harness: minutes of load, run by hand, never in the test suite"},
+	{"git worktree add ", "builds an earlier release as bench/run's baseline"},
+	{"echo v1.2.0 > /tmp/base-bin/", "names bench/run's baseline"},
 }
 
 // An entry of skipped that matches no command any more must go.
