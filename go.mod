@@ -17,9 +17,11 @@ require (
 	github.com/prometheus/common v0.73.1
 	github.com/prometheus/exporter-toolkit v0.20.0
 	github.com/quic-go/quic-go v0.65.0
+	github.com/sloagent/sloagent/plugins/sdk v0.1.0
 	github.com/theory/jsonpath v0.12.3
 	go.etcd.io/bbolt v1.5.0
 	golang.org/x/crypto v0.59.0
+	golang.org/x/mod v0.43.0
 	golang.org/x/net v0.62.0
 	golang.org/x/oauth2 v0.37.0
 	golang.org/x/sys v0.50.0
@@ -61,3 +63,7 @@ require (
 	google.golang.org/genproto/googleapis/api v0.0.0-20260817212433-ac3dfec99bb1 // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260817212433-ac3dfec99bb1 // indirect
 )
+
+// The plugin SDK is its own module, so that plugins outside this repository
+// depend on it alone; the agent builds against the copy beside it.
+replace github.com/sloagent/sloagent/plugins/sdk => ./plugins/sdk

@@ -104,7 +104,7 @@ probes:
 	state := "--storage.path=" + filepath.Join(dir, "state")
 
 	r := runOnceBinary(t, "--config.file="+cfg, state, "up")
-	if r.code != 0 || !strings.Contains(r.stdout, "1 probes: 1 passed, 0 failed") {
+	if r.code != 0 || !strings.Contains(r.stdout, "1 probe: 1 passed, 0 failed") {
 		t.Errorf("one passing probe: exit %d, stdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
 	if !regexpMatch(`(?m)^PROBE\s+RESULT\s+REASON\s+DURATION\s+MESSAGE$`, r.stdout) || !regexpMatch(`(?m)^up\s+ok\s+\d+ms\s+HTTP/1.1 200 OK`, r.stdout) {
@@ -127,6 +127,12 @@ probes:
 	want := map[string]string{"up": "true ", "down": "false status_code", "stuck": "false timeout"}
 	if s.Agent != "edge" || s.Passed != 1 || s.Failed != 2 || fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("summary %+v; want agent edge, 1 passed, 2 failed, %v", s, want)
+	}
+
+	// Flags may come after probe names too.
+	r = runOnceBinary(t, "up", "--config.file="+cfg, "down", state, "--output=json")
+	if s := parseSummary(t, r.stdout); r.code != 1 || len(s.Probes) != 2 || s.Probes[0].Probe != "up" || s.Probes[1].Probe != "down" {
+		t.Errorf("probe names between flags: exit %d, summary %+v; stderr:\n%s", r.code, s, r.stderr)
 	}
 
 	// A push that fails makes the run fail, with the reason, even when

@@ -15,6 +15,7 @@ type state struct {
 
 	mu       sync.Mutex
 	cfg      Config
+	budget   Budget // 1 - cfg.Objective
 	sp       span
 	alerts   map[string][]BurnRateAlert
 	windows  []time.Duration // short windows, ascending
@@ -104,6 +105,7 @@ func (st *state) configure(cfg Config, now int64) error {
 	}
 	old := st.cfg
 	st.cfg, st.sp, st.alerts, st.windows = cfg, sp, alerts, windows
+	st.budget = NewBudget(cfg.Objective)
 	st.cache.reset(len(windows) + 1)
 	st.names, st.conds = st.names[:0], st.conds[:0]
 	for _, d := range windows {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -176,6 +177,13 @@ steps:
 	}
 	if v := sample(t, res, "probe_browser_web_vital_seconds", "vital", "fcp"); v <= 0 {
 		t.Errorf("fcp = %v", v)
+	}
+	for _, smp := range res.Samples {
+		if smp.Name == "probe_browser_navigation_seconds" || smp.Name == "probe_browser_web_vital_seconds" {
+			if s := strconv.FormatFloat(smp.Value, 'f', -1, 64); len(s) > len("0.123456") && smp.Value < 1 {
+				t.Errorf("%s%v = %s: float noise beyond the microsecond", smp.Name, smp.Labels, s)
+			}
+		}
 	}
 	if v := sample(t, res, "probe_browser_console_errors"); v != 0 {
 		t.Errorf("console errors = %v", v)

@@ -11,105 +11,105 @@ import (
 
 // Config is the browser section of a probe: the journey to run.
 type Config struct {
-	Steps []Step `yaml:"steps"`
+	Steps []Step `yaml:"steps,omitempty"`
 	// AssertNoConsoleErrors fails a run whose pages logged a console
 	// error or threw an uncaught exception, once every step passed.
-	AssertNoConsoleErrors bool `yaml:"assert_no_console_errors"`
+	AssertNoConsoleErrors bool `yaml:"assert_no_console_errors,omitempty"`
 	// IgnoreConsoleErrors are regular expressions of console errors that
 	// neither fail the run nor count in probe_browser_console_errors.
-	IgnoreConsoleErrors []conf.Regexp `yaml:"ignore_console_errors"`
+	IgnoreConsoleErrors []conf.Regexp `yaml:"ignore_console_errors,omitempty"`
 }
 
 // Step is one action of a journey, with exactly one action field set.
 type Step struct {
 	// Name labels the step in metrics, logs and failure messages; it
 	// defaults to the action and the step's position, such as click_3.
-	Name string `yaml:"name"`
+	Name string `yaml:"name,omitempty"`
 	// Timeout bounds the step; zero leaves only the probe's own timeout.
-	Timeout conf.Duration `yaml:"timeout"`
+	Timeout conf.Duration `yaml:"timeout,omitempty"`
 
-	Navigate    string       `yaml:"navigate"`
-	Click       string       `yaml:"click"`
-	Type        *TypeAction  `yaml:"type"`
-	WaitVisible string       `yaml:"wait_visible"`
-	WaitGone    string       `yaml:"wait_gone"`
-	AssertText  *AssertText  `yaml:"assert_text"`
-	AssertURL   *Match       `yaml:"assert_url"`
-	Select      *SelectValue `yaml:"select"`
-	Eval        string       `yaml:"eval"`
-	Screenshot  string       `yaml:"screenshot"`
-	Press       *Press       `yaml:"press"`
-	Hover       string       `yaml:"hover"`
-	Upload      *Upload      `yaml:"upload"`
-	WaitURL     *Match       `yaml:"wait_url"`
-	SetCookie   *SetCookie   `yaml:"set_cookie"`
-	SetHeader   *SetHeader   `yaml:"set_header"`
+	Navigate    string       `yaml:"navigate,omitempty"`
+	Click       string       `yaml:"click,omitempty"`
+	Type        *TypeAction  `yaml:"type,omitempty"`
+	WaitVisible string       `yaml:"wait_visible,omitempty"`
+	WaitGone    string       `yaml:"wait_gone,omitempty"`
+	AssertText  *AssertText  `yaml:"assert_text,omitempty"`
+	AssertURL   *Match       `yaml:"assert_url,omitempty"`
+	Select      *SelectValue `yaml:"select,omitempty"`
+	Eval        string       `yaml:"eval,omitempty"`
+	Screenshot  string       `yaml:"screenshot,omitempty"`
+	Press       *Press       `yaml:"press,omitempty"`
+	Hover       string       `yaml:"hover,omitempty"`
+	Upload      *Upload      `yaml:"upload,omitempty"`
+	WaitURL     *Match       `yaml:"wait_url,omitempty"`
+	SetCookie   *SetCookie   `yaml:"set_cookie,omitempty"`
+	SetHeader   *SetHeader   `yaml:"set_header,omitempty"`
 }
 
 // Press presses a key, such as Enter, Escape, ArrowDown or a single
 // character, in the element matching Selector (focused first) or, without
 // one, in whatever has the focus on the page.
 type Press struct {
-	Key      string `yaml:"key"`
-	Selector string `yaml:"selector"`
+	Key      string `yaml:"key,omitempty"`
+	Selector string `yaml:"selector,omitempty"`
 }
 
 // Upload sets the file of a file input, as choosing it in the dialog would.
 type Upload struct {
-	Selector string `yaml:"selector"`
-	File     string `yaml:"file"`
+	Selector string `yaml:"selector,omitempty"`
+	File     string `yaml:"file,omitempty"`
 }
 
 // SetCookie adds a cookie to the run's browser context, for the requests
 // that follow. Without URL or Domain it is the cookie of the next page the
 // journey opens.
 type SetCookie struct {
-	Name      string      `yaml:"name"`
-	Value     conf.Secret `yaml:"value"`
-	ValueEnv  string      `yaml:"value_env"`
-	ValueFile string      `yaml:"value_file"`
-	URL       string      `yaml:"url"`
-	Domain    string      `yaml:"domain"`
-	Path      string      `yaml:"path"`
-	Secure    bool        `yaml:"secure"`
-	HTTPOnly  bool        `yaml:"http_only"`
+	Name      string      `yaml:"name,omitempty"`
+	Value     conf.Secret `yaml:"value,omitempty"`
+	ValueEnv  string      `yaml:"value_env,omitempty"`
+	ValueFile string      `yaml:"value_file,omitempty"`
+	URL       string      `yaml:"url,omitempty"`
+	Domain    string      `yaml:"domain,omitempty"`
+	Path      string      `yaml:"path,omitempty"`
+	Secure    bool        `yaml:"secure,omitempty"`
+	HTTPOnly  bool        `yaml:"http_only,omitempty"`
 }
 
 // SetHeader adds a header to every request the run's tab sends after it.
 type SetHeader struct {
-	Name      string      `yaml:"name"`
-	Value     conf.Secret `yaml:"value"`
-	ValueEnv  string      `yaml:"value_env"`
-	ValueFile string      `yaml:"value_file"`
+	Name      string      `yaml:"name,omitempty"`
+	Value     conf.Secret `yaml:"value,omitempty"`
+	ValueEnv  string      `yaml:"value_env,omitempty"`
+	ValueFile string      `yaml:"value_file,omitempty"`
 }
 
 // TypeAction types text into an element. The text comes from exactly one of
 // Text, TextEnv (read at each run) or TextFile (read at each run), and is
 // never logged.
 type TypeAction struct {
-	Selector string      `yaml:"selector"`
-	Text     conf.Secret `yaml:"text"`
-	TextEnv  string      `yaml:"text_env"`
-	TextFile string      `yaml:"text_file"`
+	Selector string      `yaml:"selector,omitempty"`
+	Text     conf.Secret `yaml:"text,omitempty"`
+	TextEnv  string      `yaml:"text_env,omitempty"`
+	TextFile string      `yaml:"text_file,omitempty"`
 }
 
 // Match checks a string: it must contain Contains, or match Regexp (one of
 // the two).
 type Match struct {
-	Contains string      `yaml:"contains"`
-	Regexp   conf.Regexp `yaml:"regexp"`
+	Contains string      `yaml:"contains,omitempty"`
+	Regexp   conf.Regexp `yaml:"regexp,omitempty"`
 }
 
 // AssertText checks the visible text of the first element matching Selector.
 type AssertText struct {
-	Selector string `yaml:"selector"`
+	Selector string `yaml:"selector,omitempty"`
 	Match    `yaml:",inline"`
 }
 
 // SelectValue chooses the option with value Value in a select element.
 type SelectValue struct {
-	Selector string `yaml:"selector"`
-	Value    string `yaml:"value"`
+	Selector string `yaml:"selector,omitempty"`
+	Value    string `yaml:"value,omitempty"`
 }
 
 // action returns the name of the step's action and a short description of
@@ -258,6 +258,34 @@ func (c *Config) validateCookiePages(r conf.Report) {
 	}
 }
 
+// RunTimeInputs lists what the steps read at each run (text_env,
+// text_file, value_env, value_file), with fields relative to the section: the agent wants them
+// present when it loads a config to run it, while check-config and rules
+// only warn of absent ones (see conf.RunTimeInput).
+func (c *Config) RunTimeInputs() []conf.RunTimeInput {
+	var out []conf.RunTimeInput
+	add := func(i int, field, env, file string) {
+		field = "steps[" + strconv.Itoa(i) + "]." + field
+		switch {
+		case env != "":
+			out = append(out, conf.RunTimeInput{Field: field + "_env", Env: env})
+		case file != "":
+			out = append(out, conf.RunTimeInput{Field: field + "_file", File: file})
+		}
+	}
+	for i, s := range c.Steps {
+		switch {
+		case s.Type != nil:
+			add(i, "type.text", s.Type.TextEnv, s.Type.TextFile)
+		case s.SetCookie != nil:
+			add(i, "set_cookie.value", s.SetCookie.ValueEnv, s.SetCookie.ValueFile)
+		case s.SetHeader != nil:
+			add(i, "set_header.value", s.SetHeader.ValueEnv, s.SetHeader.ValueFile)
+		}
+	}
+	return out
+}
+
 func (s *Step) validateAction(r conf.Report) {
 	switch {
 	case s.Navigate != "":
@@ -354,10 +382,5 @@ func validateSecret(r conf.Report, name string, inline conf.Secret, env, file st
 	if n != 1 {
 		r.Errorf("", "set exactly one of %s, %s_env and %s_file", name, name, name)
 	}
-	if env != "" {
-		if _, ok := os.LookupEnv(env); !ok {
-			r.Errorf(name+"_env", "environment variable %s is not set", env)
-		}
-	}
-	conf.CheckFile(r, name+"_file", file)
+	// The variable and the file are read at each run: RunTimeInputs.
 }

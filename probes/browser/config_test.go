@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -134,5 +135,24 @@ func TestOptions(t *testing.T) {
 	}
 	if d := (Options{}); d.memoryLimit() != DefaultMemoryLimit || d.restartAfter() != DefaultRestartAfterRuns || d.diagMaxFiles() != DefaultDiagMaxFiles || d.maxQueueWait() != DefaultMaxQueueWait {
 		t.Errorf("defaults %+v", d)
+	}
+}
+
+// text_env and text_file are read at each run; the loader decides whether
+// their absence is an error (to run) or a warning (to check).
+func TestRunTimeInputs(t *testing.T) {
+	c := Config{Steps: []Step{
+		{Type: &TypeAction{Selector: "#u", Text: "alice"}},
+		{Type: &TypeAction{Selector: "#p", TextEnv: "SHOP_PASSWORD"}},
+		{Click: "#go"},
+		{Type: &TypeAction{Selector: "#otp", TextFile: "/run/secrets/otp"}},
+	}}
+	got := c.RunTimeInputs()
+	want := []conf.RunTimeInput{
+		{Field: "steps[1].type.text_env", Env: "SHOP_PASSWORD"},
+		{Field: "steps[3].type.text_file", File: "/run/secrets/otp"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("inputs %+v, want %+v", got, want)
 	}
 }

@@ -35,6 +35,7 @@ var Kind = probes.NewKind(probes.Definition[Config]{
 		}
 		c.Validate(r.At("browser"))
 	},
+	RunTimeInputs: (*Config).RunTimeInputs,
 	Build: func(s probes.Spec, c *Config) (probes.Prober, error) {
 		b, ok := s.Shared.(*Browser)
 		if !ok {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/url"
 	"regexp"
 	"sync"
@@ -328,26 +329,26 @@ const vitalsWait = time.Second
 // measured in this run.
 func timingSamples(t timings) []probes.Sample {
 	var out []probes.Sample
-	add := func(v *float64, name, label, value string, scale float64) {
+	add := func(v *float64, name, label, value string, conv func(float64) float64) {
 		if v == nil {
 			return
 		}
-		s := probes.Sample{Name: name, Value: *v * scale}
+		s := probes.Sample{Name: name, Value: conv(*v)}
 		if label != "" {
 			s.Labels = []probes.Label{{Name: label, Value: value}}
 		}
 		out = append(out, s)
 	}
-	add(t.TTFB, MetricNavigation, "phase", "ttfb", 1e-3)
-	add(t.DCL, MetricNavigation, "phase", "dom_content_loaded", 1e-3)
-	add(t.Load, MetricNavigation, "phase", "load", 1e-3)
-	add(t.LCP, MetricWebVital, "vital", "lcp", 1e-3)
-	add(t.FCP, MetricWebVital, "vital", "fcp", 1e-3)
+	add(t.TTFB, MetricNavigation, "phase", "ttfb", msToSeconds)
+	add(t.DCL, MetricNavigation, "phase", "dom_content_loaded", msToSeconds)
+	add(t.Load, MetricNavigation, "phase", "load", msToSeconds)
+	add(t.LCP, MetricWebVital, "vital", "lcp", msToSeconds)
+	add(t.FCP, MetricWebVital, "vital", "fcp", msToSeconds)
 	if t.Interactions == 0 {
 		t.INP = nil // a value without an interaction is not INP
 	}
-	add(t.INP, MetricWebVital, "vital", "inp", 1e-3)
-	add(t.CLS, MetricCLS, "", "", 1)
+	add(t.INP, MetricWebVital, "vital", "inp", msToSeconds)
+	add(t.CLS, MetricCLS, "", "", roundCLS)
 	for _, v := range []struct {
 		name string
 		val  *float64
@@ -361,3 +362,15 @@ func timingSamples(t timings) []probes.Sample {
 	}
 	return out
 }
+
+// msToSeconds converts a page's timestamp to seconds, rounded to the
+// microsecond. Chromium computes a navigation's timestamps as differences
+// of large monotonic times, so 6.7 ms arrives as 6.699999999953434; its
+// timers are coarsened to 5 us or more, so the rounding loses nothing and
+// the metric reads 0.0067 rather than 0.006699999999953434.
+func msToSeconds(ms float64) float64 { return math.Round(ms*1e3) / 1e6 }
+
+// roundCLS rounds a layout shift score to 6 decimals: the page sums the
+// shifts' scores in JavaScript (0.1 + 0.2 is 0.30000000000000004), and
+// scores are judged against thresholds such as 0.1.
+func roundCLS(v float64) float64 { return math.Round(v*1e6) / 1e6 }

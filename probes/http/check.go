@@ -115,7 +115,11 @@ func (p *prober) statusRange() string {
 	if len(p.validStatus) == 0 {
 		return "200-299"
 	}
-	return strings.Trim(fmt.Sprint(p.validStatus), "[]")
+	codes := make([]string, len(p.validStatus))
+	for i, c := range p.validStatus {
+		codes[i] = strconv.Itoa(c)
+	}
+	return strings.Join(codes, ", ")
 }
 
 func (p *prober) checkHeaders(h http.Header) string {

@@ -224,7 +224,7 @@ func TestStatusCodes(t *testing.T) {
 		t.Errorf("status sample %v", sample(t, res, MetricStatusCode))
 	}
 	wantSuccess(t, probe(t, s.URL, &Config{ValidStatusCodes: []int{200, 503}}))
-	wantFail(t, probe(t, s.URL, &Config{ValidStatusCodes: []int{200, 204}}), probes.ReasonStatusCode, "status code 503 not in 200 204")
+	wantFail(t, probe(t, s.URL, &Config{ValidStatusCodes: []int{200, 204}}), probes.ReasonStatusCode, "status code 503 not in 200, 204")
 }
 
 func TestRedirects(t *testing.T) {

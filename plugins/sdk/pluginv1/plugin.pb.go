@@ -213,7 +213,10 @@ type ProbeRequest struct {
 	// checks should end somewhat before it.
 	TimeoutMs int64 `protobuf:"varint,3,opt,name=timeout_ms,json=timeoutMs,proto3" json:"timeout_ms,omitempty"`
 	// The probe's name, for the plugin's logs.
-	Probe         string `protobuf:"bytes,4,opt,name=probe,proto3" json:"probe,omitempty"`
+	Probe string `protobuf:"bytes,4,opt,name=probe,proto3" json:"probe,omitempty"`
+	// Set for a run someone watches (the agent's ?debug=true): the plugin
+	// returns what it logged during the call in ProbeResponse.logs too.
+	Debug         bool `protobuf:"varint,5,opt,name=debug,proto3" json:"debug,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -276,6 +279,13 @@ func (x *ProbeRequest) GetProbe() string {
 	return ""
 }
 
+func (x *ProbeRequest) GetDebug() bool {
+	if x != nil {
+		return x.Debug
+	}
+	return false
+}
+
 type ProbeResponse struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	Success bool                   `protobuf:"varint,1,opt,name=success,proto3" json:"success,omitempty"`
@@ -287,7 +297,10 @@ type ProbeResponse struct {
 	// measure the call instead.
 	DurationNs int64 `protobuf:"varint,4,opt,name=duration_ns,json=durationNs,proto3" json:"duration_ns,omitempty"`
 	// Extra gauges, exported under the probe's labels.
-	Metrics       []*Metric `protobuf:"bytes,5,rep,name=metrics,proto3" json:"metrics,omitempty"`
+	Metrics []*Metric `protobuf:"bytes,5,rep,name=metrics,proto3" json:"metrics,omitempty"`
+	// With ProbeRequest.debug: the lines the plugin logged during the call,
+	// in order (the agent keeps at most 100).
+	Logs          []*LogLine `protobuf:"bytes,6,rep,name=logs,proto3" json:"logs,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -357,6 +370,74 @@ func (x *ProbeResponse) GetMetrics() []*Metric {
 	return nil
 }
 
+func (x *ProbeResponse) GetLogs() []*LogLine {
+	if x != nil {
+		return x.Logs
+	}
+	return nil
+}
+
+type LogLine struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// debug, info, warn or error.
+	Level         string   `protobuf:"bytes,1,opt,name=level,proto3" json:"level,omitempty"`
+	Message       string   `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	Fields        []*Label `protobuf:"bytes,3,rep,name=fields,proto3" json:"fields,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LogLine) Reset() {
+	*x = LogLine{}
+	mi := &file_plugin_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LogLine) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LogLine) ProtoMessage() {}
+
+func (x *LogLine) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LogLine.ProtoReflect.Descriptor instead.
+func (*LogLine) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *LogLine) GetLevel() string {
+	if x != nil {
+		return x.Level
+	}
+	return ""
+}
+
+func (x *LogLine) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *LogLine) GetFields() []*Label {
+	if x != nil {
+		return x.Fields
+	}
+	return nil
+}
+
 type Metric struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -369,7 +450,7 @@ type Metric struct {
 
 func (x *Metric) Reset() {
 	*x = Metric{}
-	mi := &file_plugin_proto_msgTypes[5]
+	mi := &file_plugin_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -381,7 +462,7 @@ func (x *Metric) String() string {
 func (*Metric) ProtoMessage() {}
 
 func (x *Metric) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[5]
+	mi := &file_plugin_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -394,7 +475,7 @@ func (x *Metric) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Metric.ProtoReflect.Descriptor instead.
 func (*Metric) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{5}
+	return file_plugin_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Metric) GetName() string {
@@ -435,7 +516,7 @@ type Label struct {
 
 func (x *Label) Reset() {
 	*x = Label{}
-	mi := &file_plugin_proto_msgTypes[6]
+	mi := &file_plugin_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -447,7 +528,7 @@ func (x *Label) String() string {
 func (*Label) ProtoMessage() {}
 
 func (x *Label) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[6]
+	mi := &file_plugin_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -460,7 +541,7 @@ func (x *Label) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Label.ProtoReflect.Descriptor instead.
 func (*Label) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{6}
+	return file_plugin_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Label) GetName() string {
@@ -473,6 +554,176 @@ func (x *Label) GetName() string {
 func (x *Label) GetValue() string {
 	if x != nil {
 		return x.Value
+	}
+	return ""
+}
+
+type ValidateRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// As in ProbeRequest.
+	Target        string `protobuf:"bytes,1,opt,name=target,proto3" json:"target,omitempty"`
+	SettingsJson  []byte `protobuf:"bytes,2,opt,name=settings_json,json=settingsJson,proto3" json:"settings_json,omitempty"`
+	Probe         string `protobuf:"bytes,3,opt,name=probe,proto3" json:"probe,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ValidateRequest) Reset() {
+	*x = ValidateRequest{}
+	mi := &file_plugin_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ValidateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ValidateRequest) ProtoMessage() {}
+
+func (x *ValidateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ValidateRequest.ProtoReflect.Descriptor instead.
+func (*ValidateRequest) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *ValidateRequest) GetTarget() string {
+	if x != nil {
+		return x.Target
+	}
+	return ""
+}
+
+func (x *ValidateRequest) GetSettingsJson() []byte {
+	if x != nil {
+		return x.SettingsJson
+	}
+	return nil
+}
+
+func (x *ValidateRequest) GetProbe() string {
+	if x != nil {
+		return x.Probe
+	}
+	return ""
+}
+
+type ValidateResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Empty when the probe is fine.
+	Problems      []*Problem `protobuf:"bytes,1,rep,name=problems,proto3" json:"problems,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ValidateResponse) Reset() {
+	*x = ValidateResponse{}
+	mi := &file_plugin_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ValidateResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ValidateResponse) ProtoMessage() {}
+
+func (x *ValidateResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ValidateResponse.ProtoReflect.Descriptor instead.
+func (*ValidateResponse) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ValidateResponse) GetProblems() []*Problem {
+	if x != nil {
+		return x.Problems
+	}
+	return nil
+}
+
+type Problem struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What the problem is about: the target, or a setting (a key of the
+	// settings, nested keys joined with "."; empty for the settings as a
+	// whole).
+	Target  bool   `protobuf:"varint,1,opt,name=target,proto3" json:"target,omitempty"`
+	Setting string `protobuf:"bytes,2,opt,name=setting,proto3" json:"setting,omitempty"`
+	// A sentence saying what is wrong and, ideally, what would be right.
+	Message       string `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Problem) Reset() {
+	*x = Problem{}
+	mi := &file_plugin_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Problem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Problem) ProtoMessage() {}
+
+func (x *Problem) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Problem.ProtoReflect.Descriptor instead.
+func (*Problem) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *Problem) GetTarget() bool {
+	if x != nil {
+		return x.Target
+	}
+	return false
+}
+
+func (x *Problem) GetSetting() string {
+	if x != nil {
+		return x.Setting
+	}
+	return ""
+}
+
+func (x *Problem) GetMessage() string {
+	if x != nil {
+		return x.Message
 	}
 	return ""
 }
@@ -492,20 +743,26 @@ const file_plugin_proto_rawDesc = "" +
 	"\aSetting\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x12\x1a\n" +
-	"\brequired\x18\x03 \x01(\bR\brequired\"\x80\x01\n" +
+	"\brequired\x18\x03 \x01(\bR\brequired\"\x96\x01\n" +
 	"\fProbeRequest\x12\x16\n" +
 	"\x06target\x18\x01 \x01(\tR\x06target\x12#\n" +
 	"\rsettings_json\x18\x02 \x01(\fR\fsettingsJson\x12\x1d\n" +
 	"\n" +
 	"timeout_ms\x18\x03 \x01(\x03R\ttimeoutMs\x12\x14\n" +
-	"\x05probe\x18\x04 \x01(\tR\x05probe\"\xb2\x01\n" +
+	"\x05probe\x18\x04 \x01(\tR\x05probe\x12\x14\n" +
+	"\x05debug\x18\x05 \x01(\bR\x05debug\"\xe3\x01\n" +
 	"\rProbeResponse\x12\x18\n" +
 	"\asuccess\x18\x01 \x01(\bR\asuccess\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x18\n" +
 	"\amessage\x18\x03 \x01(\tR\amessage\x12\x1f\n" +
 	"\vduration_ns\x18\x04 \x01(\x03R\n" +
 	"durationNs\x124\n" +
-	"\ametrics\x18\x05 \x03(\v2\x1a.sloagent.plugin.v1.MetricR\ametrics\"y\n" +
+	"\ametrics\x18\x05 \x03(\v2\x1a.sloagent.plugin.v1.MetricR\ametrics\x12/\n" +
+	"\x04logs\x18\x06 \x03(\v2\x1b.sloagent.plugin.v1.LogLineR\x04logs\"l\n" +
+	"\aLogLine\x12\x14\n" +
+	"\x05level\x18\x01 \x01(\tR\x05level\x12\x18\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\x121\n" +
+	"\x06fields\x18\x03 \x03(\v2\x19.sloagent.plugin.v1.LabelR\x06fields\"y\n" +
 	"\x06Metric\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04help\x18\x02 \x01(\tR\x04help\x121\n" +
@@ -513,10 +770,21 @@ const file_plugin_proto_rawDesc = "" +
 	"\x05value\x18\x04 \x01(\x01R\x05value\"1\n" +
 	"\x05Label\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value2\xad\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\"d\n" +
+	"\x0fValidateRequest\x12\x16\n" +
+	"\x06target\x18\x01 \x01(\tR\x06target\x12#\n" +
+	"\rsettings_json\x18\x02 \x01(\fR\fsettingsJson\x12\x14\n" +
+	"\x05probe\x18\x03 \x01(\tR\x05probe\"K\n" +
+	"\x10ValidateResponse\x127\n" +
+	"\bproblems\x18\x01 \x03(\v2\x1b.sloagent.plugin.v1.ProblemR\bproblems\"U\n" +
+	"\aProblem\x12\x16\n" +
+	"\x06target\x18\x01 \x01(\bR\x06target\x12\x18\n" +
+	"\asetting\x18\x02 \x01(\tR\asetting\x12\x18\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage2\x84\x02\n" +
 	"\x06Plugin\x12U\n" +
 	"\bDescribe\x12#.sloagent.plugin.v1.DescribeRequest\x1a$.sloagent.plugin.v1.DescribeResponse\x12L\n" +
-	"\x05Probe\x12 .sloagent.plugin.v1.ProbeRequest\x1a!.sloagent.plugin.v1.ProbeResponseB5Z3github.com/sloagent/sloagent/plugins/proto;pluginv1b\x06proto3"
+	"\x05Probe\x12 .sloagent.plugin.v1.ProbeRequest\x1a!.sloagent.plugin.v1.ProbeResponse\x12U\n" +
+	"\bValidate\x12#.sloagent.plugin.v1.ValidateRequest\x1a$.sloagent.plugin.v1.ValidateResponseB3Z1github.com/sloagent/sloagent/plugins/sdk/pluginv1b\x06proto3"
 
 var (
 	file_plugin_proto_rawDescOnce sync.Once
@@ -530,29 +798,38 @@ func file_plugin_proto_rawDescGZIP() []byte {
 	return file_plugin_proto_rawDescData
 }
 
-var file_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_plugin_proto_goTypes = []any{
 	(*DescribeRequest)(nil),  // 0: sloagent.plugin.v1.DescribeRequest
 	(*DescribeResponse)(nil), // 1: sloagent.plugin.v1.DescribeResponse
 	(*Setting)(nil),          // 2: sloagent.plugin.v1.Setting
 	(*ProbeRequest)(nil),     // 3: sloagent.plugin.v1.ProbeRequest
 	(*ProbeResponse)(nil),    // 4: sloagent.plugin.v1.ProbeResponse
-	(*Metric)(nil),           // 5: sloagent.plugin.v1.Metric
-	(*Label)(nil),            // 6: sloagent.plugin.v1.Label
+	(*LogLine)(nil),          // 5: sloagent.plugin.v1.LogLine
+	(*Metric)(nil),           // 6: sloagent.plugin.v1.Metric
+	(*Label)(nil),            // 7: sloagent.plugin.v1.Label
+	(*ValidateRequest)(nil),  // 8: sloagent.plugin.v1.ValidateRequest
+	(*ValidateResponse)(nil), // 9: sloagent.plugin.v1.ValidateResponse
+	(*Problem)(nil),          // 10: sloagent.plugin.v1.Problem
 }
 var file_plugin_proto_depIdxs = []int32{
-	2, // 0: sloagent.plugin.v1.DescribeResponse.settings:type_name -> sloagent.plugin.v1.Setting
-	5, // 1: sloagent.plugin.v1.ProbeResponse.metrics:type_name -> sloagent.plugin.v1.Metric
-	6, // 2: sloagent.plugin.v1.Metric.labels:type_name -> sloagent.plugin.v1.Label
-	0, // 3: sloagent.plugin.v1.Plugin.Describe:input_type -> sloagent.plugin.v1.DescribeRequest
-	3, // 4: sloagent.plugin.v1.Plugin.Probe:input_type -> sloagent.plugin.v1.ProbeRequest
-	1, // 5: sloagent.plugin.v1.Plugin.Describe:output_type -> sloagent.plugin.v1.DescribeResponse
-	4, // 6: sloagent.plugin.v1.Plugin.Probe:output_type -> sloagent.plugin.v1.ProbeResponse
-	5, // [5:7] is the sub-list for method output_type
-	3, // [3:5] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	2,  // 0: sloagent.plugin.v1.DescribeResponse.settings:type_name -> sloagent.plugin.v1.Setting
+	6,  // 1: sloagent.plugin.v1.ProbeResponse.metrics:type_name -> sloagent.plugin.v1.Metric
+	5,  // 2: sloagent.plugin.v1.ProbeResponse.logs:type_name -> sloagent.plugin.v1.LogLine
+	7,  // 3: sloagent.plugin.v1.LogLine.fields:type_name -> sloagent.plugin.v1.Label
+	7,  // 4: sloagent.plugin.v1.Metric.labels:type_name -> sloagent.plugin.v1.Label
+	10, // 5: sloagent.plugin.v1.ValidateResponse.problems:type_name -> sloagent.plugin.v1.Problem
+	0,  // 6: sloagent.plugin.v1.Plugin.Describe:input_type -> sloagent.plugin.v1.DescribeRequest
+	3,  // 7: sloagent.plugin.v1.Plugin.Probe:input_type -> sloagent.plugin.v1.ProbeRequest
+	8,  // 8: sloagent.plugin.v1.Plugin.Validate:input_type -> sloagent.plugin.v1.ValidateRequest
+	1,  // 9: sloagent.plugin.v1.Plugin.Describe:output_type -> sloagent.plugin.v1.DescribeResponse
+	4,  // 10: sloagent.plugin.v1.Plugin.Probe:output_type -> sloagent.plugin.v1.ProbeResponse
+	9,  // 11: sloagent.plugin.v1.Plugin.Validate:output_type -> sloagent.plugin.v1.ValidateResponse
+	9,  // [9:12] is the sub-list for method output_type
+	6,  // [6:9] is the sub-list for method input_type
+	6,  // [6:6] is the sub-list for extension type_name
+	6,  // [6:6] is the sub-list for extension extendee
+	0,  // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_plugin_proto_init() }
@@ -566,7 +843,7 @@ func file_plugin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plugin_proto_rawDesc), len(file_plugin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

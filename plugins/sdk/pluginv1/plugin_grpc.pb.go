@@ -27,6 +27,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	Plugin_Describe_FullMethodName = "/sloagent.plugin.v1.Plugin/Describe"
 	Plugin_Probe_FullMethodName    = "/sloagent.plugin.v1.Plugin/Probe"
+	Plugin_Validate_FullMethodName = "/sloagent.plugin.v1.Plugin/Validate"
 )
 
 // PluginClient is the client API for Plugin service.
@@ -40,6 +41,12 @@ type PluginClient interface {
 	// sent as the gRPC deadline). A plugin that does not answer in time is
 	// considered hung and is restarted.
 	Probe(ctx context.Context, in *ProbeRequest, opts ...grpc.CallOption) (*ProbeResponse, error)
+	// Validate checks a probe's target and settings without probing, for
+	// `sloagent check-config`: what Probe would refuse with reason "config"
+	// (an unknown or ill-typed setting, a bad value, a file that cannot be
+	// read). Optional: the agent checks a plugin without it only against the
+	// settings listed by Describe.
+	Validate(ctx context.Context, in *ValidateRequest, opts ...grpc.CallOption) (*ValidateResponse, error)
 }
 
 type pluginClient struct {
@@ -70,6 +77,16 @@ func (c *pluginClient) Probe(ctx context.Context, in *ProbeRequest, opts ...grpc
 	return out, nil
 }
 
+func (c *pluginClient) Validate(ctx context.Context, in *ValidateRequest, opts ...grpc.CallOption) (*ValidateResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ValidateResponse)
+	err := c.cc.Invoke(ctx, Plugin_Validate_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PluginServer is the server API for Plugin service.
 // All implementations must embed UnimplementedPluginServer
 // for forward compatibility.
@@ -81,6 +98,12 @@ type PluginServer interface {
 	// sent as the gRPC deadline). A plugin that does not answer in time is
 	// considered hung and is restarted.
 	Probe(context.Context, *ProbeRequest) (*ProbeResponse, error)
+	// Validate checks a probe's target and settings without probing, for
+	// `sloagent check-config`: what Probe would refuse with reason "config"
+	// (an unknown or ill-typed setting, a bad value, a file that cannot be
+	// read). Optional: the agent checks a plugin without it only against the
+	// settings listed by Describe.
+	Validate(context.Context, *ValidateRequest) (*ValidateResponse, error)
 	mustEmbedUnimplementedPluginServer()
 }
 
@@ -96,6 +119,9 @@ func (UnimplementedPluginServer) Describe(context.Context, *DescribeRequest) (*D
 }
 func (UnimplementedPluginServer) Probe(context.Context, *ProbeRequest) (*ProbeResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Probe not implemented")
+}
+func (UnimplementedPluginServer) Validate(context.Context, *ValidateRequest) (*ValidateResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Validate not implemented")
 }
 func (UnimplementedPluginServer) mustEmbedUnimplementedPluginServer() {}
 func (UnimplementedPluginServer) testEmbeddedByValue()                {}
@@ -154,6 +180,24 @@ func _Plugin_Probe_Handler(srv interface{}, ctx context.Context, dec func(interf
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Plugin_Validate_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ValidateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginServer).Validate(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Plugin_Validate_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginServer).Validate(ctx, req.(*ValidateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Plugin_ServiceDesc is the grpc.ServiceDesc for Plugin service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -168,6 +212,10 @@ var Plugin_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Probe",
 			Handler:    _Plugin_Probe_Handler,
+		},
+		{
+			MethodName: "Validate",
+			Handler:    _Plugin_Validate_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
