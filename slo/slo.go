@@ -41,6 +41,11 @@ type Event struct {
 	Time     time.Time         // when the run happened; zero means now
 	Success  bool
 	Duration time.Duration
+	// Reason is a failed run's bounded failure reason (connect, timeout,
+	// status_code, ...): alerts and incidents name the window's top
+	// reasons. A successful run slower than the latency threshold counts
+	// as ReasonSlow whatever it says.
+	Reason string
 }
 
 // Engine holds the state of every configured SLO. Observe may be called
@@ -54,13 +59,21 @@ type Engine struct {
 	mu   sync.Mutex // serialises Update and Flush
 
 	labels labelCache // for Write
+
+	// amu serialises alert evaluations and the swap of snapshots, so
+	// that an SLO removed by Update is not evaluated afterwards; retired
+	// holds the transitions of alerts of removed SLOs, for the next
+	// evaluation to report.
+	amu     sync.Mutex
+	retired []Transition
 }
 
 // snapshot is one configuration's SLOs, swapped as a whole on Update so
 // Observe never waits for a reload.
 type snapshot struct {
-	slos []*state
-	cfgs []Config // copies of the states' configs, for matching without locks
+	slos   []*state
+	alerts []*sloAlerts // each SLO's alerting state, as slos
+	cfgs   []Config     // copies of the states' configs, for matching without locks
 	// byProbe lists the SLOs naming each probe, selectors those with a
 	// probe selector, so that a probe's first run does not try every SLO.
 	byProbe   map[string][]int
@@ -86,6 +99,8 @@ func (s *snapshot) index() {
 type match struct {
 	labels map[string]string
 	slos   []*state
+	alerts []*sloAlerts
+	cfgs   []*Config
 }
 
 // NewEngine builds the SLOs of cfgs (which must have passed Validate) with
@@ -135,9 +150,18 @@ func (e *Engine) Update(cfgs []Config) error {
 			return fmt.Errorf("slo %q: %w", cfgs[i].Name, err)
 		}
 	}
+	alertsByName := map[string]*sloAlerts{}
+	for _, al := range old.alerts {
+		alertsByName[al.name] = al
+	}
 	next := &snapshot{}
 	for i := range cfgs {
 		cfg := cfgs[i]
+		al := alertsByName[cfg.Name]
+		if al == nil {
+			al = e.openAlerts(cfg.Name)
+		}
+		next.alerts = append(next.alerts, al)
 		if st := byName[cfg.Name]; st != nil {
 			st.mu.Lock()
 			err := st.configure(cfg, now)
@@ -155,13 +179,22 @@ func (e *Engine) Update(cfgs []Config) error {
 		next.slos, next.cfgs = append(next.slos, st), append(next.cfgs, cfg)
 	}
 	next.index()
+	e.amu.Lock()
 	e.snap.Store(next)
 	var removed []*state
+	var removedAlerts []*sloAlerts
 	for name, st := range byName {
 		if !seen[name] {
 			removed = append(removed, st)
 		}
 	}
+	for name, al := range alertsByName {
+		if !seen[name] {
+			removedAlerts = append(removedAlerts, al)
+		}
+	}
+	e.retire(removedAlerts)
+	e.amu.Unlock()
 	if len(removed) > 0 {
 		if err := e.flush(removed, next.slos, e.clock()); err != nil {
 			e.log.Warn("flushing removed SLOs failed; their last minutes are lost", "err", err)
@@ -239,6 +272,8 @@ func (e *Engine) Observe(ev Event) {
 			}
 			if snap.cfgs[i].Matches(ev.Probe, ev.Labels) {
 				m.slos = append(m.slos, snap.slos[i])
+				m.alerts = append(m.alerts, snap.alerts[i])
+				m.cfgs = append(m.cfgs, &snap.cfgs[i])
 			}
 		}
 		snap.cache.Store(ev.Probe, m)
@@ -251,8 +286,11 @@ func (e *Engine) Observe(ev Event) {
 		ev.Time = now
 	}
 	nowMin := floorDiv(now.Unix(), 60)
-	for _, st := range m.slos {
+	for i, st := range m.slos {
 		st.observe(&ev, nowMin)
+		if !ev.Success || ev.Duration > m.cfgs[i].LatencyThreshold.D() && m.cfgs[i].LatencyThreshold > 0 {
+			m.alerts[i].noteBad(&ev, m.cfgs[i])
+		}
 	}
 }
 
@@ -262,8 +300,15 @@ func (e *Engine) Status() []Status {
 	now := e.clock()
 	snap := e.snap.Load()
 	out := make([]Status, 0, len(snap.slos))
-	for _, st := range snap.slos {
-		out = append(out, st.status(now, true))
+	for i, st := range snap.slos {
+		s := st.status(now, true)
+		al := snap.alerts[i]
+		al.mu.Lock()
+		for k := range s.Alerts {
+			s.Alerts[k].Lifecycle = al.life[sevIndex(s.Alerts[k].Severity)]
+		}
+		al.mu.Unlock()
+		out = append(out, s)
 	}
 	return out
 }
