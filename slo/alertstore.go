@@ -63,7 +63,8 @@ func (s *Store) loadAlerts(slo string) (map[string]Lifecycle, error) {
 	return out, err
 }
 
-// deleteAlerts forgets the lifecycles of the SLOs named.
+// deleteAlerts forgets the lifecycles of the SLOs (or probe alert keys)
+// named.
 func (s *Store) deleteAlerts(slos []string) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketAlerts)
