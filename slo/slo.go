@@ -101,6 +101,7 @@ type match struct {
 	slos   []*state
 	alerts []*sloAlerts
 	cfgs   []*Config
+	names  []string
 }
 
 // NewEngine builds the SLOs of cfgs (which must have passed Validate) with
@@ -250,34 +251,7 @@ func (e *Engine) Observe(ev Event) {
 	if len(snap.slos) == 0 {
 		return // nothing to count, nor to remember per probe
 	}
-	var m *match
-	if v, ok := snap.cache.Load(ev.Probe); ok {
-		m = v.(*match)
-	}
-	if m == nil || !maps.Equal(m.labels, ev.Labels) {
-		m = &match{labels: maps.Clone(ev.Labels)}
-		// The SLOs naming the probe and those selecting by labels, in
-		// config order.
-		named, sel := snap.byProbe[ev.Probe], snap.selectors
-		for len(named) > 0 || len(sel) > 0 {
-			var i int
-			switch {
-			case len(sel) == 0 || len(named) > 0 && named[0] <= sel[0]:
-				i, named = named[0], named[1:]
-				if len(sel) > 0 && sel[0] == i {
-					sel = sel[1:]
-				}
-			default:
-				i, sel = sel[0], sel[1:]
-			}
-			if snap.cfgs[i].Matches(ev.Probe, ev.Labels) {
-				m.slos = append(m.slos, snap.slos[i])
-				m.alerts = append(m.alerts, snap.alerts[i])
-				m.cfgs = append(m.cfgs, &snap.cfgs[i])
-			}
-		}
-		snap.cache.Store(ev.Probe, m)
-	}
+	m := snap.matchOf(ev.Probe, ev.Labels)
 	if len(m.slos) == 0 {
 		return
 	}
@@ -292,6 +266,50 @@ func (e *Engine) Observe(ev Event) {
 			m.alerts[i].noteBad(&ev, m.cfgs[i])
 		}
 	}
+}
+
+// SLOsOf returns the names of the SLOs a run of the probe with labels
+// counts towards, in config order. The slice is shared: do not change it.
+func (e *Engine) SLOsOf(probe string, labels map[string]string) []string {
+	snap := e.snap.Load()
+	if len(snap.slos) == 0 {
+		return nil
+	}
+	return snap.matchOf(probe, labels).names
+}
+
+// matchOf returns the SLOs of a probe with labels, from the cache.
+func (snap *snapshot) matchOf(probe string, labels map[string]string) *match {
+	var m *match
+	if v, ok := snap.cache.Load(probe); ok {
+		m = v.(*match)
+	}
+	if m == nil || !maps.Equal(m.labels, labels) {
+		m = &match{labels: maps.Clone(labels)}
+		// The SLOs naming the probe and those selecting by labels, in
+		// config order.
+		named, sel := snap.byProbe[probe], snap.selectors
+		for len(named) > 0 || len(sel) > 0 {
+			var i int
+			switch {
+			case len(sel) == 0 || len(named) > 0 && named[0] <= sel[0]:
+				i, named = named[0], named[1:]
+				if len(sel) > 0 && sel[0] == i {
+					sel = sel[1:]
+				}
+			default:
+				i, sel = sel[0], sel[1:]
+			}
+			if snap.cfgs[i].Matches(probe, labels) {
+				m.slos = append(m.slos, snap.slos[i])
+				m.alerts = append(m.alerts, snap.alerts[i])
+				m.cfgs = append(m.cfgs, &snap.cfgs[i])
+				m.names = append(m.names, snap.cfgs[i].Name)
+			}
+		}
+		snap.cache.Store(probe, m)
+	}
+	return m
 }
 
 // Status returns every SLO's state now, in config order, with the budget
