@@ -24,10 +24,24 @@ type dayKey struct{ day, probe string }
 
 func dayOf(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 
+// dayName is dayOf for the runs of the tracker, which come day after day:
+// formatting a date for every run would cost an allocation each.
+type dayName struct {
+	n    int64
+	name string
+}
+
+func (d *dayName) of(t time.Time) string {
+	if n := t.Unix() / 86400; n != d.n || d.name == "" {
+		d.n, d.name = n, dayOf(t)
+	}
+	return d.name
+}
+
 // countDay counts a run in its day; wasFailing is whether the probe's
 // previous run failed. t.mu is held.
 func (t *Tracker) countDay(r Run, wasFailing bool) {
-	k := dayKey{dayOf(r.Time), r.Probe}
+	k := dayKey{t.today.of(r.Time), r.Probe}
 	d := t.days[k]
 	if d == nil {
 		d = &DayStats{Day: k.day, Probe: r.Probe}

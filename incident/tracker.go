@@ -59,6 +59,7 @@ type Tracker struct {
 	// seq numbers its incidents.
 	closed []*Incident
 	seq    int
+	today  dayName
 }
 
 // maxClosedInMemory bounds the closed incidents kept without a store.
