@@ -210,7 +210,7 @@ func (a *Agent) runOnce(ctx context.Context, cfg *config.Config) (*onceRun, erro
 				Log: a.log.With("probe", p.Name),
 				Record: func(o schedule.Outcome) {
 					st.record(o.Result, o.Start, layouts)
-					eng.Observe(slo.Event{Probe: p.Name, Labels: p.Labels, Time: o.Start, Success: o.Success, Duration: o.Duration})
+					eng.Observe(slo.Event{Probe: p.Name, Labels: p.Labels, Time: o.Start, Success: o.Success, Duration: o.Duration, Reason: o.Reason})
 				}})
 			if o.Skipped != nil {
 				o.Result, o.Start = probes.Fail(probes.ReasonInternal, o.Skipped.Error()), a.now()
