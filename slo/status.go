@@ -172,17 +172,23 @@ func windowStatus(name string, d time.Duration, c counts, budget Budget) WindowS
 }
 
 // burndown samples 1 - bad(start..t) / (budget * total) over the window:
-// it starts at 1 and ends at the budget remaining now.
+// it starts at 1 where the window's first events are (nothing is drawn of
+// the time before the SLO counted anything) and ends at the budget
+// remaining now.
 func burndown(units *series, from, nowMin int64, whole counts, budget float64, now time.Time) []BudgetPoint {
 	allowed := budget * float64(whole.total)
-	step := (nowMin - from + 1) / maxChartPoints
-	if step < 1 {
-		step = 1
-	}
-	pts := []BudgetPoint{{Time: time.Unix(from*60, 0), Remaining: 1}}
+	var pts []BudgetPoint
 	var bad uint64
-	next := from + step
+	var step, next int64
 	units.each(from, nowMin, nowMin, func(m, n int64, c counts) {
+		if pts == nil {
+			if c.total == 0 {
+				return
+			}
+			pts = []BudgetPoint{{Time: time.Unix(m*60, 0), Remaining: 1}}
+			step = max(1, (nowMin-m+1)/maxChartPoints)
+			next = m + step
+		}
 		bad += c.total - c.good
 		if end := m + n; end >= next && end <= nowMin {
 			pts = append(pts, BudgetPoint{Time: time.Unix(end*60, 0), Remaining: 1 - float64(bad)/allowed})
