@@ -102,6 +102,8 @@ type match struct {
 	alerts []*sloAlerts
 	cfgs   []*Config
 	names  []string
+	// latency is the lowest latency threshold of the SLOs (0: none).
+	latency time.Duration
 }
 
 // NewEngine builds the SLOs of cfgs (which must have passed Validate) with
@@ -278,6 +280,17 @@ func (e *Engine) SLOsOf(probe string, labels map[string]string) []string {
 	return snap.matchOf(probe, labels).names
 }
 
+// LatencyThreshold returns the lowest latency threshold of the SLOs a
+// run of the probe with labels counts towards, 0 if none has one: a run
+// that passes but takes longer is bad for that SLO.
+func (e *Engine) LatencyThreshold(probe string, labels map[string]string) time.Duration {
+	snap := e.snap.Load()
+	if len(snap.slos) == 0 {
+		return 0
+	}
+	return snap.matchOf(probe, labels).latency
+}
+
 // matchOf returns the SLOs of a probe with labels, from the cache.
 func (snap *snapshot) matchOf(probe string, labels map[string]string) *match {
 	var m *match
@@ -305,6 +318,9 @@ func (snap *snapshot) matchOf(probe string, labels map[string]string) *match {
 				m.alerts = append(m.alerts, snap.alerts[i])
 				m.cfgs = append(m.cfgs, &snap.cfgs[i])
 				m.names = append(m.names, snap.cfgs[i].Name)
+				if lt := snap.cfgs[i].LatencyThreshold.D(); lt > 0 && (m.latency == 0 || lt < m.latency) {
+					m.latency = lt
+				}
 			}
 		}
 		snap.cache.Store(probe, m)
