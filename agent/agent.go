@@ -379,7 +379,13 @@ func (a *Agent) finish(st *probeState, p *config.ProbeConfig, o schedule.Outcome
 	a.mu.RLock()
 	layouts := a.layouts
 	a.mu.RUnlock()
-	changed, first := st.record(res, o.Start, layouts)
+	var slow bool
+	if a.slo != nil && res.Success {
+		if thr := a.slo.LatencyThreshold(st.name, p.Labels); thr > 0 && res.Duration > thr {
+			slow = true
+		}
+	}
+	changed, first := st.record(res, o.Start, layouts, slow)
 	if !res.Success {
 		attrs := []any{"probe", st.name, "reason", res.Reason, "msg", res.Message,
 			"duration", res.Duration.Round(time.Microsecond)}
@@ -431,7 +437,7 @@ func (a *Agent) snapshots() []snapshot {
 	a.mu.RLock()
 	out := make([]snapshot, 0, len(a.states))
 	for _, s := range a.states {
-		out = append(out, s.snapshot())
+		out = append(out, s.snapshot(a.now()))
 	}
 	a.mu.RUnlock()
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
