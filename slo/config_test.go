@@ -135,9 +135,9 @@ func TestLint(t *testing.T) {
 		{Name: "fast", Interval: 30 * time.Second, Labels: map[string]string{"team": "web"}},
 	})
 	got := doc.Err(doc.Locate(r.Problems())).Error()
-	want := "lint.yml:6: slos[0].window: page alert 2m/1m at burn rate 14.4: its 1m window holds 1 run of the SLO's probes (probe slow every 1m): a single failure decides it\n" +
+	want := "lint.yml:6: slos[0].window: page alert 2m/1m at burn rate 14.4: its 1m window holds 1 run (probe slow every 1m): a single failure decides it\n" +
 		"lint.yml:6: slos[0].window: page alert 2m/1m at burn rate 14.4 can never fire: its 2m long window holds about 2 runs of the SLO's probes, fewer than min_events 10\n" +
-		"lint.yml:6: slos[0].window: page alert 12m/1m at burn rate 6: its 1m window holds 1 run of the SLO's probes (probe slow every 1m): a single failure decides it\n" +
+		"lint.yml:6: slos[0].window: page alert 12m/1m at burn rate 6: its 1m window holds 1 run (probe slow every 1m): a single failure decides it\n" +
 		"lint.yml:10: slos[1].objective: page alert 1h/5m at burn rate 14.4 can never fire: objective 90% allows burn rates up to 10\n" +
 		"lint.yml:13: slos[2].probe_selector: matches no probe\n" +
 		"lint.yml:21: slos[3].alerting.page[0].long_window: page alert 10m/1m at burn rate 14.4 can never fire: its 10m long window holds about 20 runs of the SLO's probes, fewer than min_events 30"

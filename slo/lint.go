@@ -54,13 +54,17 @@ func (c *Config) lint(r conf.Report, probes []ProbeInfo) {
 		return // reported by Validate
 	}
 	maxBurn := 1 / c.budget()
-	// runs is how many runs of the matched probes a window of d holds.
+	// runs is how many events a window of d holds: runs of the matched
+	// probes, or for timeslices the slices that have a run.
 	runs := func(d time.Duration) float64 {
 		var n float64
 		for _, p := range matched {
 			if p.Interval > 0 {
 				n += float64(d) / float64(p.Interval)
 			}
+		}
+		if c.method() == Timeslices {
+			n = min(n, float64(d)/float64(c.sliceLength()))
 		}
 		return n
 	}
@@ -99,16 +103,16 @@ func (c *Config) lint(r conf.Report, probes []ProbeInfo) {
 					winField = w.field
 				}
 				if n := runs(w.d); n < 2 {
-					at.Errorf(winField, "%s: its %s window holds %s of the SLO's probes (%s): %s",
-						pair, conf.Duration(w.d), runsText(n), intervals(matched), fewRuns(n))
+					at.Errorf(winField, "%s: its %s window holds %s (%s): %s",
+						pair, conf.Duration(w.d), c.eventsText(n), c.intervals(matched), fewRuns(n))
 				}
 			}
 			if min := c.Alerting.minEvents(a); min > 0 && runs(a.LongWindow.D()) < float64(min) {
 				if len(set) > 0 {
 					winField = "long_window"
 				}
-				at.Errorf(winField, "%s can never fire: its %s long window holds %s of the SLO's probes, fewer than min_events %d",
-					pair, a.LongWindow, runsText(runs(a.LongWindow.D())), min)
+				at.Errorf(winField, "%s can never fire: its %s long window holds %s, fewer than min_events %d",
+					pair, a.LongWindow, c.eventsText(runs(a.LongWindow.D())), min)
 			}
 		}
 	}
@@ -124,11 +128,20 @@ func (c *Config) selects(labels map[string]string) bool {
 	return true
 }
 
-func runsText(n float64) string {
-	if n == 1 {
-		return "1 run"
+// eventsText writes n events: runs of the SLO's probes, or timeslices.
+func (c *Config) eventsText(n float64) string {
+	unit := "run"
+	if c.method() == Timeslices {
+		unit = "timeslice"
 	}
-	return "about " + num(math.Round(n*10)/10) + " runs"
+	if n == 1 {
+		return "1 " + unit
+	}
+	s := "about " + num(math.Round(n*10)/10) + " " + unit + "s"
+	if unit == "run" {
+		s += " of the SLO's probes"
+	}
+	return s
 }
 
 func fewRuns(n float64) string {
@@ -138,8 +151,11 @@ func fewRuns(n float64) string {
 	return "a single failure decides it"
 }
 
-// intervals lists the probes' intervals, for a message.
-func intervals(ps []ProbeInfo) string {
+// intervals says what the events come from, for a message.
+func (c *Config) intervals(ps []ProbeInfo) string {
+	if c.method() == Timeslices {
+		return "timeslices of " + conf.Duration(c.sliceLength()).String()
+	}
 	if len(ps) == 1 {
 		return "probe " + ps[0].Name + " every " + conf.Duration(ps[0].Interval).String()
 	}
