@@ -157,9 +157,12 @@ func (a *Agent) recordOncall(name string, labels map[string]string, res probes.R
 		return
 	}
 	oc.probeAlerts.Observe(name, res.Success, res.Reason)
-	oc.incidents.Record(incident.Run{Probe: name, Time: start, Success: res.Success, Reason: res.Reason,
-		Message: res.Message, Duration: res.Duration, Diagnostics: res.Diagnostics, Phases: phases(res.Samples),
-		SLOs: a.slo.SLOsOf(name, labels)})
+	run := incident.Run{Probe: name, Time: start, Success: res.Success, Reason: res.Reason,
+		Message: res.Message, Duration: res.Duration, Diagnostics: res.Diagnostics, SLOs: a.slo.SLOsOf(name, labels)}
+	if !res.Success {
+		run.Phases = phases(res.Samples) // where a failed run hung; a passing run's are not kept
+	}
+	oc.incidents.Record(run)
 }
 
 // phases are a failed run's timing phases: its samples with a phase label
