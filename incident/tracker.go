@@ -134,11 +134,11 @@ func (t *Tracker) Record(r Run) {
 			}
 			t.dirty[inc] = true
 		}
-		if pt.failing {
-			pt.failing, pt.streak, pt.pending = false, 0, nil
-			if inc != nil {
-				t.probeRecovered(inc, r.Probe, r.Time)
-			}
+		pt.failing, pt.streak, pt.pending = false, 0, nil
+		// After a restart the tracker does not know the probe was
+		// failing; the incident does.
+		if inc != nil {
+			t.probeRecovered(inc, r.Probe, r.Time)
 		}
 		return
 	}
