@@ -77,8 +77,12 @@ func (n *Notifier) Update(now time.Time, alerts []slo.Alert) {
 		k := key(p.Labels)
 		seen[k] = true
 		s := n.sent[k]
-		if a.State == slo.AlertResolved && (s == nil || now.Sub(a.ResolvedAt) >= slo.ResolvedRetention) {
-			continue // resolved before it was ever sent, or long ago
+		// A resolved alert goes out even if this process never sent it
+		// firing (it was resolved at the first evaluation after a
+		// restart): an Alertmanager that never notified it as firing
+		// does not notify it as resolved either.
+		if a.State == slo.AlertResolved && now.Sub(a.ResolvedAt) >= slo.ResolvedRetention {
+			continue
 		}
 		if s != nil && s.state == a.State && s.firingSince.Equal(a.FiringSince) && now.Sub(s.at) < resend {
 			continue
