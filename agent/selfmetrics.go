@@ -144,7 +144,7 @@ func (c oncallCollector) Collect(ch chan<- prometheus.Metric) {
 	if oc == nil {
 		return
 	}
-	ch <- prometheus.MustNewConstMetric(descIncidentsOpen, prometheus.GaugeValue, float64(len(oc.incidents.Open())))
+	ch <- prometheus.MustNewConstMetric(descIncidentsOpen, prometheus.GaugeValue, float64(oc.incidents.OpenCount()))
 	n := oc.notifier.Load()
 	if n == nil {
 		return

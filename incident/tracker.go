@@ -624,6 +624,13 @@ func (t *Tracker) Run(ctx context.Context, every time.Duration) {
 	}
 }
 
+// OpenCount is how many incidents are open.
+func (t *Tracker) OpenCount() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.open)
+}
+
 // Open returns copies of the open incidents, newest first.
 func (t *Tracker) Open() []*Incident {
 	t.mu.Lock()
