@@ -4,16 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/sloagent/sloagent/internal/testutil"
 )
 
 // hook receives Alertmanager's webhook notifications.
@@ -57,45 +55,6 @@ func (h *hook) count(status string) (int, map[string]string) {
 	return n, ann
 }
 
-// startAlertmanager runs Debian's Alertmanager on loopback routing every
-// alert to url within about a second; it returns its URL.
-func startAlertmanager(t *testing.T, url string) string {
-	t.Helper()
-	bin, err := exec.LookPath("prometheus-alertmanager")
-	if err != nil {
-		t.Fatalf("prometheus-alertmanager not found (install Debian's prometheus-alertmanager package): %v", err)
-	}
-	dir := t.TempDir()
-	cfg := fmt.Sprintf("route: {receiver: hook, group_by: [alertname, probe, slo, severity], group_wait: 1s, group_interval: 1s, repeat_interval: 1h}\n"+
-		"receivers: [{name: hook, webhook_configs: [{url: %q, send_resolved: true}]}]\n", url)
-	if err := os.WriteFile(filepath.Join(dir, "am.yml"), []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	cmd := exec.Command(bin, "--config.file="+filepath.Join(dir, "am.yml"), "--storage.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr, "--cluster.listen-address=", "--log.level=warn")
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("alertmanager log:\n%s", logs.String())
-		}
-	})
-	waitFor(t, "alertmanager to listen", func() bool {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
-	return "http://" + addr
-}
-
 // A probe that fails: its own alert fires and reaches a real
 // Alertmanager with the link to the incident, which the incident pages,
 // the JSON API, the review and the period report show; when the probe
@@ -115,7 +74,7 @@ func TestOutageThroughAlertmanagerAndIncident(t *testing.T) {
 	h := &hook{}
 	hookSrv := httptest.NewServer(h)
 	defer hookSrv.Close()
-	am := startAlertmanager(t, hookSrv.URL)
+	am := testutil.StartAlertmanager(t, hookSrv.URL, "")
 
 	ta := startAgent(t, fmt.Sprintf(`
 agent: {name: oncall-agent, location: lab}

@@ -1,14 +1,6 @@
 package notify
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -20,38 +12,9 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/sloagent/sloagent/internal/conf"
+	"github.com/sloagent/sloagent/internal/testutil"
 	"github.com/sloagent/sloagent/slo"
 )
-
-// writeCert writes a self-signed certificate for 127.0.0.1 and its key
-// into dir, returning their paths.
-func writeCert(t *testing.T, dir string) (certFile, keyFile string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "alertmanager"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return certFile, keyFile
-}
 
 // A probe's own alert goes to an Alertmanager that wants TLS and basic
 // auth: one firing and one resolved notification. Beside it, an
@@ -60,13 +23,13 @@ func writeCert(t *testing.T, dir string) (certFile, keyFile string) {
 func TestProbeAlertNotifiesAlertmanagerOverTLS(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	certFile, keyFile := writeCert(t, dir)
+	certFile, keyFile := testutil.SelfSigned(t, dir)
 	hash, err := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
 	if err != nil {
 		t.Fatal(err)
 	}
 	hook, hookURL := newWebhook(t)
-	am := alertmanager(t, hookURL, "tls_server_config: {cert_file: "+certFile+", key_file: "+keyFile+"}\n"+
+	am := testutil.StartAlertmanager(t, hookURL, "tls_server_config: {cert_file: "+certFile+", key_file: "+keyFile+"}\n"+
 		"basic_auth_users: {agent: '"+string(hash)+"'}\n")
 
 	var unavailable atomic.Int64

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sloagent/sloagent/internal/conf"
+	"github.com/sloagent/sloagent/internal/testutil"
 	"github.com/sloagent/sloagent/slo"
 )
 
@@ -21,7 +22,7 @@ import (
 func TestSLOOutageNotifiesAlertmanagerOnce(t *testing.T) {
 	t.Parallel()
 	hook, hookURL := newWebhook(t)
-	am := alertmanager(t, hookURL, "")
+	am := testutil.StartAlertmanager(t, hookURL, "")
 
 	cfg := slo.Config{Name: "checkout", Probes: []string{"p"}, Objective: 99, Window: slo.WindowConfig{Rolling: conf.Duration(24 * time.Hour)},
 		RunbookURL: "https://runbooks.example.com/checkout", Labels: map[string]string{"team": "payments"},
