@@ -61,7 +61,7 @@ var statusTemplate = template.Must(template.New("status").Funcs(template.FuncMap
 	},
 	"runClass": func(r stripRun) string { return [...]string{"r-ok", "r-slow", "r-fail"}[r.State] },
 	"runTitle": func(r stripRun) string {
-		t := time.Unix(r.At, 0).UTC().Format("15:04:05 UTC")
+		t := time.Unix(int64(r.At), 0).UTC().Format("15:04:05 UTC")
 		switch r.State {
 		case runFailed:
 			return t + " failed: " + r.Reason
