@@ -81,10 +81,10 @@ scrape_configs:
 	sawPending := false
 	deadline := time.Now().Add(90 * time.Second)
 	for {
-		if v, ok := query(page+`"pending"}`); ok && v == 1 {
+		if v, ok := query(page + `"pending"}`); ok && v == 1 {
 			sawPending = true
 		}
-		if v, ok := query(page+`"firing"}`); ok && v == 1 {
+		if v, ok := query(page + `"firing"}`); ok && v == 1 {
 			break
 		}
 		if time.Now().After(deadline) {
