@@ -14,16 +14,16 @@ var nan = math.NaN()
 type Config struct {
 	// OpenAfterFailures is how many failed runs in a row of one probe
 	// open an incident; 0: only alerts open incidents.
-	OpenAfterFailures *int `yaml:"open_after_failures"`
+	OpenAfterFailures *int `yaml:"open_after_failures,omitempty"`
 	// OpenOn are the severities whose alerts open an incident.
-	OpenOn []string `yaml:"open_on"`
+	OpenOn []string `yaml:"open_on,omitempty"`
 	// CloseAfter is how long recovery must hold (every probe passing,
 	// every alert resolved) before the incident closes; a failure before
 	// then continues the same incident.
-	CloseAfter conf.Duration `yaml:"close_after"`
+	CloseAfter conf.Duration `yaml:"close_after,omitempty"`
 	// Retention is how long closed incidents (and the per-probe daily
 	// counts of the period report) are kept.
-	Retention conf.Duration `yaml:"retention"`
+	Retention conf.Duration `yaml:"retention,omitempty"`
 }
 
 // Defaults of the incidents section.

@@ -13,23 +13,23 @@ import (
 // alerts go to. It is for hosts that nothing scrapes; where Prometheus
 // evaluates the generated rules, leave it out.
 type Config struct {
-	Alertmanagers []Target `yaml:"alertmanagers"`
+	Alertmanagers []Target `yaml:"alertmanagers,omitempty"`
 	// ResendInterval is how often a firing alert (and, for
 	// slo.ResolvedRetention, a resolved one) is sent again, as
 	// Prometheus' --rules.alert.resend-delay. A firing alert ends four
 	// intervals after it was last sent, so an Alertmanager resolves it
 	// when the agent is gone.
-	ResendInterval conf.Duration `yaml:"resend_interval"`
+	ResendInterval conf.Duration `yaml:"resend_interval,omitempty"`
 	// Timeout bounds each request.
-	Timeout conf.Duration `yaml:"timeout"`
+	Timeout conf.Duration `yaml:"timeout,omitempty"`
 	// MaxRetries is how often a failed request is tried again, waiting
 	// from MinBackoff, doubling up to MaxBackoff, in between.
-	MaxRetries *int          `yaml:"max_retries"`
-	MinBackoff conf.Duration `yaml:"min_backoff"`
-	MaxBackoff conf.Duration `yaml:"max_backoff"`
+	MaxRetries *int          `yaml:"max_retries,omitempty"`
+	MinBackoff conf.Duration `yaml:"min_backoff,omitempty"`
+	MaxBackoff conf.Duration `yaml:"max_backoff,omitempty"`
 	// QueueCapacity bounds the alerts waiting for each Alertmanager;
 	// beyond it the oldest are dropped and counted.
-	QueueCapacity int `yaml:"queue_capacity"`
+	QueueCapacity int `yaml:"queue_capacity,omitempty"`
 }
 
 // Target is one Alertmanager.

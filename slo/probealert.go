@@ -26,11 +26,11 @@ const DefaultProbeAlertFailures = 3
 // For, and goes through the same lifecycle, logs and notifications as an
 // SLO's alerts.
 type ProbeAlertConfig struct {
-	Failures   int               `yaml:"failures"`
-	For        conf.Duration     `yaml:"for"`
-	Severity   string            `yaml:"severity"`
-	RunbookURL string            `yaml:"runbook_url"`
-	Labels     map[string]string `yaml:"labels"`
+	Failures   int               `yaml:"failures,omitempty"`
+	For        conf.Duration     `yaml:"for,omitempty"`
+	Severity   string            `yaml:"severity,omitempty"`
+	RunbookURL string            `yaml:"runbook_url,omitempty"`
+	Labels     map[string]string `yaml:"labels,omitempty"`
 }
 
 // ApplyDefaults fills what the config leaves unset.

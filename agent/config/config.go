@@ -156,7 +156,9 @@ func ParseFor(purpose Purpose, file string, data []byte, env func(string) (strin
 
 func (c *Config) applyDefaults() {
 	c.Push.ApplyDefaults()
-	c.Notifications.ApplyDefaults()
+	if c.Notifications.Enabled() {
+		c.Notifications.ApplyDefaults() // else nothing of it is in effect
+	}
 	c.Incidents.ApplyDefaults()
 	if c.Alerting.EvaluationInterval == 0 {
 		c.Alerting.EvaluationInterval = conf.Duration(DefaultEvaluationInterval)
@@ -200,7 +202,9 @@ func (c *Config) validate(r conf.Report) {
 	validateLabels(a.At("labels"), c.Agent.Labels, reserved)
 	c.Browser.Validate(r.At("browser"))
 	c.Push.Validate(r.At("push"))
-	c.Notifications.Validate(r.At("notifications"))
+	if c.Notifications.Enabled() {
+		c.Notifications.Validate(r.At("notifications"))
+	}
 	c.Incidents.Validate(r.At("incidents"))
 	if c.Alerting.EvaluationInterval < conf.Duration(time.Second) {
 		r.At("alerting").Errorf("evaluation_interval", "must be at least 1s (got %s)", c.Alerting.EvaluationInterval)
