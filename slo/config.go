@@ -74,8 +74,8 @@ type AlertingConfig struct {
 
 // SeverityDurations is a duration per severity.
 type SeverityDurations struct {
-	Page   conf.Duration `yaml:"page"`
-	Ticket conf.Duration `yaml:"ticket"`
+	Page   conf.Duration `yaml:"page,omitempty"`
+	Ticket conf.Duration `yaml:"ticket,omitempty"`
 }
 
 // of returns the duration of severity sev.
