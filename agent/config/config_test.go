@@ -202,3 +202,24 @@ func TestRedactedShowsEffectiveValues(t *testing.T) {
 		}
 	}
 }
+
+// Checking a config warns of SLO alerts that cannot work; running it does
+// not refuse them.
+func TestSLOWarnings(t *testing.T) {
+	data := []byte(`probes:
+  - {name: p, target: "http://127.0.0.1:1/", interval: 1m}
+slos:
+  - {name: loose, probes: [p], objective: 90}
+`)
+	cfg, err := ParseFor(ToCheck, "c.yml", data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "c.yml:4: warning: slos[0].objective: page alert 1h/5m at burn rate 14.4 can never fire: objective 90% allows burn rates up to 10"
+	if got := cfg.Warnings(); len(got) != 1 || got[0] != want {
+		t.Errorf("warnings %q, want %q", got, want)
+	}
+	if _, err := Parse("c.yml", data, nil); err != nil {
+		t.Errorf("running it: %v", err)
+	}
+}
