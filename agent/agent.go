@@ -41,6 +41,9 @@ type Options struct {
 	WebConfigFile string
 	// StateDir, when set, overrides the config's agent.state_dir.
 	StateDir string
+	// ExternalURL is the agent's URL as people reach it, for the links
+	// in notifications; empty: its listen address.
+	ExternalURL string
 	// Shard keeps only this agent's part of the probe list.
 	Shard  schedule.Shard
 	Logger *slog.Logger
@@ -74,6 +77,7 @@ type Agent struct {
 	sloStore  *slo.Store
 	flushStop context.CancelFunc
 	flushDone chan struct{}
+	oncall    *oncall // with slo: alerts, incidents, notifications
 
 	gatherer atomic.Pointer[prometheus.Registry]
 	expo     atomic.Pointer[expo.Exposition] // what /metrics serves
@@ -291,6 +295,7 @@ func (a *Agent) registry(cfg *config.Config, states []*probeState, br *browser.B
 	}
 	cs = append(cs, a.self.collectors()...)
 	cs = append(cs, a.fleetCollectors(cfg)...)
+	cs = append(cs, oncallCollector{a})
 	if withState {
 		cs = append(cs, newProbeCollector(states, nil))
 		if a.slo != nil {
@@ -374,7 +379,13 @@ func (a *Agent) finish(st *probeState, p *config.ProbeConfig, o schedule.Outcome
 	a.mu.RLock()
 	layouts := a.layouts
 	a.mu.RUnlock()
-	changed, first := st.record(res, o.Start, layouts)
+	var slow bool
+	if a.slo != nil && res.Success {
+		if thr := a.slo.LatencyThreshold(st.name, p.Labels); thr > 0 && res.Duration > thr {
+			slow = true
+		}
+	}
+	changed, first := st.record(res, o.Start, layouts, slow)
 	if !res.Success {
 		attrs := []any{"probe", st.name, "reason", res.Reason, "msg", res.Message,
 			"duration", res.Duration.Round(time.Microsecond)}
@@ -392,7 +403,8 @@ func (a *Agent) finish(st *probeState, p *config.ProbeConfig, o schedule.Outcome
 		a.log.Debug("probe ran for the first time", "probe", st.name, "success", res.Success)
 	}
 	if a.slo != nil {
-		a.slo.Observe(slo.Event{Probe: st.name, Labels: p.Labels, Time: o.Start, Success: res.Success, Duration: res.Duration})
+		a.slo.Observe(slo.Event{Probe: st.name, Labels: p.Labels, Time: o.Start, Success: res.Success, Duration: res.Duration, Reason: res.Reason})
+		a.recordOncall(st.name, p.Labels, res, o.Start)
 	}
 }
 
@@ -425,7 +437,7 @@ func (a *Agent) snapshots() []snapshot {
 	a.mu.RLock()
 	out := make([]snapshot, 0, len(a.states))
 	for _, s := range a.states {
-		out = append(out, s.snapshot())
+		out = append(out, s.snapshot(a.now()))
 	}
 	a.mu.RUnlock()
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })

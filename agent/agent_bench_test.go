@@ -48,7 +48,7 @@ func BenchmarkRecord(b *testing.B) {
 	layouts := expo.NewLayouts()
 	b.ReportAllocs()
 	for b.Loop() {
-		st.record(res, time.Now(), layouts)
+		st.record(res, time.Now(), layouts, false)
 	}
 }
 
@@ -135,7 +135,7 @@ func benchAgent(b *testing.B, n int, url string, res probes.Result) *Agent {
 	now := time.Now()
 	a.mu.RLock()
 	for _, st := range a.states {
-		st.record(res, now, a.layouts)
+		st.record(res, now, a.layouts, false)
 	}
 	a.mu.RUnlock()
 	return a

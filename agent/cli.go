@@ -51,6 +51,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			return onceCmd(rest, stdout, stderr)
 		case "rules":
 			return rulesCmd(rest, stdout, stderr)
+		case "review":
+			return reviewCmd(rest, stdout, stderr)
 		case "service":
 			return service.Command(rest, stdout, stderr)
 		case "version":
@@ -73,6 +75,8 @@ func usage(w io.Writer) {
        sloagent probe [flags] URL      run one HTTP probe and print its phases
        sloagent once [flags] [PROBE...] run the probes once, push the results, exit 0 if all passed
        sloagent rules [flags]          print Prometheus rules for the config's SLOs
+       sloagent review INCIDENT        print the draft of an incident's live-site review (Markdown)
+       sloagent review --since=7d      print the report of the period for the operations review
        sloagent service install|uninstall|start|stop|status [--name=N] [-- FLAGS]
                                        run as a Windows service
        sloagent version                print the version
@@ -118,6 +122,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&opts.ListenAddress, "web.listen-address", DefaultListenAddress, "Address to serve metrics, the status page and the API on.")
 	fs.StringVar(&opts.StateDir, "storage.path", "", "Directory for SLO state and failure diagnostics; overrides agent.state_dir of the config.")
 	fs.StringVar(&opts.WebConfigFile, "web.config.file", "", "Path to a web config file enabling TLS and/or basic auth (Prometheus exporter-toolkit format).")
+	fs.StringVar(&opts.ExternalURL, "web.external-url", "", "URL the agent is reached at by people (http://probe-fra-1:9470/), for links to incidents in alerts. Default: its listen address.")
 	shard := fs.String("shard", "", "Run only this agent's part i/N of the probes (by a stable hash of their names); N agents with 0/N ... N-1/N share the list.")
 	lf.register(fs)
 	if err := fs.Parse(args); err != nil {

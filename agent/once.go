@@ -209,8 +209,8 @@ func (a *Agent) runOnce(ctx context.Context, cfg *config.Config) (*onceRun, erro
 			o := runner.Do(ctx, schedule.Run{Probe: p.Name, Kind: p.Kind, Prober: probers[p.Name], Timeout: p.Timeout.D(),
 				Log: a.log.With("probe", p.Name),
 				Record: func(o schedule.Outcome) {
-					st.record(o.Result, o.Start, layouts)
-					eng.Observe(slo.Event{Probe: p.Name, Labels: p.Labels, Time: o.Start, Success: o.Success, Duration: o.Duration})
+					st.record(o.Result, o.Start, layouts, false)
+					eng.Observe(slo.Event{Probe: p.Name, Labels: p.Labels, Time: o.Start, Success: o.Success, Duration: o.Duration, Reason: o.Reason})
 				}})
 			if o.Skipped != nil {
 				o.Result, o.Start = probes.Fail(probes.ReasonInternal, o.Skipped.Error()), a.now()

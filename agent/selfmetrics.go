@@ -116,3 +116,45 @@ func buildRevision() (revision, goVersion string) {
 	}
 	return revision, bi.GoVersion
 }
+
+// oncallCollector exports the state of incidents and of the
+// notifications to each Alertmanager, read at scrape time.
+type oncallCollector struct {
+	a *Agent
+}
+
+var (
+	descIncidentsOpen = prometheus.NewDesc("sloagent_incidents_open", "Incidents open now.", nil, nil)
+	descAMSent        = prometheus.NewDesc("sloagent_notifications_sent_total", "Alerts delivered to the Alertmanager (each resend counts).", []string{"alertmanager"}, nil)
+	descAMFailed      = prometheus.NewDesc("sloagent_notifications_failed_total", "Alerts given up on after every retry; firing ones go again at the next resend.", []string{"alertmanager"}, nil)
+	descAMDropped     = prometheus.NewDesc("sloagent_notifications_dropped_total", "Alerts pushed out of a full queue before they were sent.", []string{"alertmanager"}, nil)
+	descAMRequests    = prometheus.NewDesc("sloagent_notification_requests_total", "Requests to the Alertmanager, retries included.", []string{"alertmanager"}, nil)
+	descAMErrors      = prometheus.NewDesc("sloagent_notification_request_errors_total", "Requests to the Alertmanager that failed (network errors, non-2xx answers).", []string{"alertmanager"}, nil)
+	descAMQueue       = prometheus.NewDesc("sloagent_notification_queue_length", "Alerts waiting to be sent to the Alertmanager.", []string{"alertmanager"}, nil)
+)
+
+func (c oncallCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descIncidentsOpen, descAMSent, descAMFailed, descAMDropped, descAMRequests, descAMErrors, descAMQueue} {
+		ch <- d
+	}
+}
+
+func (c oncallCollector) Collect(ch chan<- prometheus.Metric) {
+	oc := c.a.oncall
+	if oc == nil {
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(descIncidentsOpen, prometheus.GaugeValue, float64(oc.incidents.OpenCount()))
+	n := oc.notifier.Load()
+	if n == nil {
+		return
+	}
+	for _, s := range n.Stats() {
+		ch <- prometheus.MustNewConstMetric(descAMSent, prometheus.CounterValue, float64(s.Sent), s.URL)
+		ch <- prometheus.MustNewConstMetric(descAMFailed, prometheus.CounterValue, float64(s.Failed), s.URL)
+		ch <- prometheus.MustNewConstMetric(descAMDropped, prometheus.CounterValue, float64(s.Dropped), s.URL)
+		ch <- prometheus.MustNewConstMetric(descAMRequests, prometheus.CounterValue, float64(s.Requests), s.URL)
+		ch <- prometheus.MustNewConstMetric(descAMErrors, prometheus.CounterValue, float64(s.Errors), s.URL)
+		ch <- prometheus.MustNewConstMetric(descAMQueue, prometheus.GaugeValue, float64(s.Queued), s.URL)
+	}
+}

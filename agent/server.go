@@ -44,6 +44,7 @@ func (a *Agent) Handler() http.Handler {
 	mux.HandleFunc("POST /probes/{name}/run", a.serveRun)
 	mux.HandleFunc("GET /diagnostics/", a.serveDiagnostics)
 	mux.HandleFunc("GET /{$}", a.serveStatus)
+	a.registerIncidents(mux)
 	return mux
 }
 

@@ -55,7 +55,7 @@ slos:
 		t.Errorf("slow probe itself should succeed, probe_success = %v", v)
 	}
 	_, page := get(t, ta.web.URL+"/")
-	for _, want := range []string{"front", "The storefront answers.", "https://runbooks.example.com/front", "<svg", "error budget remaining"} {
+	for _, want := range []string{"front", "The storefront answers.", "https://runbooks.example.com/front", "<svg", `<p class="budget-text">`, `<span class="slow">slow</span>`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("status page lacks %q", want)
 		}

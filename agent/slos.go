@@ -19,7 +19,7 @@ func (a *Agent) applySLOs(cfg *config.Config) error {
 		if err := a.slo.Update(cfg.SLOs); err != nil {
 			return fmt.Errorf("slos: %w", err)
 		}
-		return nil
+		return a.applyOncall(cfg)
 	}
 	store, err := slo.OpenStore(cfg.Agent.StateDir, a.log)
 	if err != nil {
@@ -31,6 +31,11 @@ func (a *Agent) applySLOs(cfg *config.Config) error {
 		return fmt.Errorf("slos: %w", err)
 	}
 	a.slo, a.sloStore = eng, store
+	if err := a.applyOncall(cfg); err != nil {
+		a.slo, a.sloStore = nil, nil
+		store.Close()
+		return err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	a.flushStop, a.flushDone = cancel, done
@@ -48,6 +53,7 @@ func (a *Agent) closeSLOs() {
 	if a.slo == nil {
 		return
 	}
+	a.closeOncall()
 	a.flushStop()
 	<-a.flushDone
 	if err := a.sloStore.Close(); err != nil {

@@ -74,7 +74,7 @@ func benchAgentSLOs(b *testing.B, n int, url string, res probes.Result) *Agent {
 	})
 	a.mu.RLock()
 	for _, st := range a.states {
-		st.record(res, end, a.layouts)
+		st.record(res, end, a.layouts, false)
 	}
 	a.mu.RUnlock()
 	return a

@@ -28,6 +28,7 @@ type probeState struct {
 	skipped    uint64
 	lastChange time.Time // when success last flipped
 	duration   *durationHistogram
+	history    runHistory // for the status page
 }
 
 func newProbeState(name string) *probeState {
@@ -44,7 +45,7 @@ var durationBuckets = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10
 // record stores a finished run and reports whether its success differs from
 // the previous run's (false for the first run). Its samples are kept under
 // layouts shared with other probes.
-func (s *probeState) record(res probes.Result, start time.Time, layouts *expo.Layouts) (changed, first bool) {
+func (s *probeState) record(res probes.Result, start time.Time, layouts *expo.Layouts, slow bool) (changed, first bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	first = !s.hasRun
@@ -60,6 +61,7 @@ func (s *probeState) record(res probes.Result, start time.Time, layouts *expo.La
 	if !res.Success {
 		s.failures[res.Reason]++
 	}
+	s.history.add(start, res.Success, slow, res.Reason)
 	return changed, first
 }
 
@@ -81,17 +83,26 @@ type snapshot struct {
 	Failures   map[string]uint64
 	Skipped    uint64
 	LastChange time.Time
+	// Strip is the latest runs, oldest first; HourRatio and DayRatio the
+	// share of passing runs over the last hour and day (NaN without
+	// runs), of HourRuns and DayRuns runs.
+	Strip               []stripRun
+	HourRatio, DayRatio float64
+	HourRuns, DayRuns   uint32
 }
 
-func (s *probeState) snapshot() snapshot {
+func (s *probeState) snapshot(now time.Time) snapshot {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	f := make(map[string]uint64, len(s.failures))
 	for k, v := range s.failures {
 		f[k] = v
 	}
-	return snapshot{
+	snap := snapshot{
 		Name: s.name, Config: s.cfg, Last: s.last, LastStart: s.lastStart, HasRun: s.hasRun,
 		Running: s.running.Load(), Runs: s.runs, Failures: f, Skipped: s.skipped, LastChange: s.lastChange,
+		Strip: s.history.runs(),
 	}
+	snap.HourRatio, snap.DayRatio, snap.HourRuns, snap.DayRuns = s.history.ratios(now)
+	return snap
 }

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"bytes"
 	_ "embed"
 	"html/template"
 	"math"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sloagent/sloagent/agent/config"
+	"github.com/sloagent/sloagent/incident"
 	"github.com/sloagent/sloagent/probes/kinds"
 	"github.com/sloagent/sloagent/slo"
 )
@@ -40,6 +42,35 @@ var statusTemplate = template.Must(template.New("status").Funcs(template.FuncMap
 		return strconv.FormatFloat(v, 'f', 2, 64)
 	},
 	"bar": func(v float64) float64 { return math.Max(0, math.Min(100, v*100)) },
+	// since writes a time and how long ago it was: "03:12:05 UTC (12m ago)".
+	"since": func(now, t time.Time) string {
+		if t.IsZero() {
+			return "–"
+		}
+		f := "15:04:05 UTC"
+		if now.Sub(t) > 20*time.Hour {
+			f = "Jan 2 15:04 UTC"
+		}
+		return t.UTC().Format(f) + " (" + agoText(now.Sub(t)) + " ago)"
+	},
+	"ratio": func(v float64) string {
+		if math.IsNaN(v) {
+			return "–"
+		}
+		return strconv.FormatFloat(v*100, 'f', 1, 64) + "%"
+	},
+	"runClass": func(r stripRun) string { return [...]string{"r-ok", "r-slow", "r-fail"}[r.State] },
+	"runTitle": func(r stripRun) string {
+		t := time.Unix(int64(r.At), 0).UTC().Format("15:04:05 UTC")
+		switch r.State {
+		case runFailed:
+			return t + " failed: " + r.Reason
+		case runSlow:
+			return t + " passed, slower than the SLO's threshold"
+		}
+		return t + " passed"
+	},
+	"state": func(s slo.AlertState) string { return s.String() },
 	"kindSummary": func(name string) string {
 		if k := kinds.Lookup(name); k != nil {
 			return k.Summary
@@ -54,35 +85,93 @@ type statusPage struct {
 	Config  string
 	Now     time.Time
 	Started time.Time
-	Probes  []snapshot
+	Probes  []probeView
 	Up      int
 	Down    int
+	Slow    int
 	Pending int
 	SLOs    []slo.Status
+	// What is broken now, for the top of the page: open incidents,
+	// alerts firing or pending, failing probes.
+	Incidents []incident.Summary
+	Alerts    []slo.Alert
+	Failing   []probeView
+}
+
+// probeView is a probe as the status page shows it.
+type probeView struct {
+	snapshot
+	// Threshold is the lowest latency threshold of the probe's SLOs
+	// (0: none); Slow says the last run passed but took longer.
+	Threshold time.Duration
+	Slow      bool
+	Alert     *slo.Alert // the probe's own alert, if it has one
 }
 
 func (a *Agent) serveStatus(w http.ResponseWriter, r *http.Request) {
 	cfg := a.config()
-	p := statusPage{Version: Version, Config: a.configName(), Now: a.now(), Started: a.started,
-		Probes: a.snapshots()}
+	now := a.now()
+	p := statusPage{Version: Version, Config: a.configName(), Now: now, Started: a.started}
 	if cfg != nil {
 		p.Agent = cfg.Agent
 	}
-	for _, s := range p.Probes {
+	own := map[string]*slo.Alert{}
+	if a.slo != nil {
+		p.SLOs = a.slo.Status()
+		for _, al := range a.alerts() {
+			if al.State == slo.AlertFiring || al.State == slo.AlertPending {
+				p.Alerts = append(p.Alerts, al)
+			}
+			if al.Probe != "" {
+				own[al.Probe] = &al
+			}
+		}
+	}
+	if a.oncall != nil {
+		for _, inc := range a.oncall.incidents.Open() {
+			p.Incidents = append(p.Incidents, inc.Summarize(now))
+		}
+	}
+	for _, s := range a.snapshots() {
+		v := probeView{snapshot: s, Alert: own[s.Name]}
+		if a.slo != nil && s.Config != nil {
+			v.Threshold = a.slo.LatencyThreshold(s.Name, s.Config.Labels)
+		}
+		v.Slow = s.HasRun && s.Last.Success && v.Threshold > 0 && s.Last.Duration > v.Threshold
 		switch {
 		case !s.HasRun:
 			p.Pending++
-		case s.Last.Success:
+		case !s.Last.Success:
+			p.Down++
+			p.Failing = append(p.Failing, v)
+		case v.Slow:
+			p.Slow++
 			p.Up++
 		default:
-			p.Down++
+			p.Up++
 		}
+		p.Probes = append(p.Probes, v)
 	}
-	if a.slo != nil {
-		p.SLOs = a.slo.Status()
+	var b bytes.Buffer
+	if err := statusTemplate.Execute(&b, p); err != nil {
+		a.log.Error("rendering status page", "err", err)
+		http.Error(w, "rendering the status page failed", http.StatusInternalServerError)
+		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if err := statusTemplate.Execute(w, p); err != nil {
-		a.log.Error("rendering status page", "err", err)
+	_, _ = w.Write(b.Bytes())
+}
+
+// agoText writes a duration the way people say how long ago: 45s, 12m,
+// 3h10m, 2d4h.
+func agoText(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return d.Round(time.Second).String()
+	case d < time.Hour:
+		return strconv.Itoa(int(d/time.Minute)) + "m"
+	case d < 48*time.Hour:
+		return strconv.Itoa(int(d/time.Hour)) + "h" + strconv.Itoa(int(d%time.Hour/time.Minute)) + "m"
 	}
+	return strconv.Itoa(int(d/(24*time.Hour))) + "d" + strconv.Itoa(int(d%(24*time.Hour)/time.Hour)) + "h"
 }

@@ -18,7 +18,8 @@ import (
 )
 
 // metricsEngine has an SLO with an hour of runs, the last five minutes of
-// which fail one run in ten, and an SLO that has seen nothing.
+// which fail one run in ten, and an SLO that has seen nothing; its alerts
+// are evaluated once.
 func metricsEngine(t *testing.T) *Engine {
 	c := newClock(t0)
 	e := mustEngine(t, []Config{
@@ -34,6 +35,7 @@ func metricsEngine(t *testing.T) *Engine {
 		}
 		observeMinute(e, "p", start, 10, bad)
 	}
+	e.EvaluateAlerts()
 	return e
 }
 

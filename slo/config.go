@@ -29,6 +29,9 @@ type Config struct {
 	RunbookURL         string              `yaml:"runbook_url"`
 	MaintenanceWindows []MaintenanceWindow `yaml:"maintenance_windows"`
 	Alerting           AlertingConfig      `yaml:"alerting"`
+	// Labels go on the SLO's alerts (in the agent, in notifications and
+	// in the generated rules), for routing them: team: payments.
+	Labels map[string]string `yaml:"labels"`
 }
 
 // WindowConfig is either a rolling window (Rolling) or a calendar period
@@ -59,13 +62,54 @@ type MaintenanceWindow struct {
 type AlertingConfig struct {
 	Page   []BurnRateAlert `yaml:"page"`
 	Ticket []BurnRateAlert `yaml:"ticket"`
+	// For is how long a severity's condition must hold before its alert
+	// fires (pending until then), as a Prometheus rule's for: does.
+	For SeverityDurations `yaml:"for"`
+	// MinEvents is the fewest events (runs, or timeslices) the long
+	// window of a window pair must hold for the pair to fire; its short
+	// window needs one. Unset: DefaultMinEvents; 0 turns it off. A pair
+	// may set its own.
+	MinEvents *int `yaml:"min_events"`
 }
+
+// SeverityDurations is a duration per severity.
+type SeverityDurations struct {
+	Page   conf.Duration `yaml:"page,omitempty"`
+	Ticket conf.Duration `yaml:"ticket,omitempty"`
+}
+
+// of returns the duration of severity sev.
+func (d SeverityDurations) of(sev string) time.Duration {
+	if sev == "ticket" {
+		return d.Ticket.D()
+	}
+	return d.Page.D()
+}
+
+// DefaultMinEvents keeps an alert quiet until its long window holds a few
+// runs: a new SLO's first failure in a handful of runs is a burn rate in
+// the hundreds, yet says little. Ten runs are five minutes of a probe
+// every 30s, and the long page window of a 30-day SLO (1h) holds 120.
+const DefaultMinEvents = 10
 
 // BurnRateAlert fires when the burn rate over both windows exceeds BurnRate.
 type BurnRateAlert struct {
 	LongWindow  conf.Duration `yaml:"long_window"`
 	ShortWindow conf.Duration `yaml:"short_window"`
 	BurnRate    float64       `yaml:"burn_rate"`
+	// MinEvents overrides alerting.min_events for this pair.
+	MinEvents *int `yaml:"min_events,omitempty"`
+}
+
+// minEvents is the fewest events the long window of a must hold.
+func (c *AlertingConfig) minEvents(a BurnRateAlert) int {
+	switch {
+	case a.MinEvents != nil:
+		return *a.MinEvents
+	case c.MinEvents != nil:
+		return *c.MinEvents
+	}
+	return DefaultMinEvents
 }
 
 // Budgeting methods.

@@ -102,3 +102,46 @@ func TestInvalidConfigs(t *testing.T) {
 		})
 	}
 }
+
+func TestAlertingConfigRefused(t *testing.T) {
+	for file, want := range map[string]string{
+		"invalid-no-budget.yml": "invalid-no-budget.yml:4: slos[0].objective: leaves no error budget (100 - 99.99999999999 rounds to 0): use at most 99.999999999",
+		"invalid-alert-for.yml": "invalid-alert-for.yml:6: slos[0].alerting.for.page: must be between 0 and 31d (got 40d)\n" +
+			"invalid-alert-for.yml:7: slos[0].alerting.min_events: must not be negative (got -3)\n" +
+			"invalid-alert-for.yml:9: slos[0].alerting.page[0].min_events: must not be negative (got -1)",
+		"invalid-labels.yml": `invalid-labels.yml:5: slos[0].labels.1x: invalid label name "1x"` + "\n" +
+			`invalid-labels.yml:5: slos[0].labels.severity: label "severity" is set by the agent on every alert`,
+	} {
+		t.Run(file, func(t *testing.T) {
+			_, err := load(t, file)
+			if err == nil || err.Error() != want {
+				t.Errorf("got  %v\nwant %s", err, want)
+			}
+		})
+	}
+}
+
+// Lint warns of alerts that cannot work, each on its line.
+func TestLint(t *testing.T) {
+	f, err := load(t, "lint.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(filepath.Join("testdata", "lint.yml"))
+	doc, _ := conf.Decode("lint.yml", data, &file{}, nil)
+	r := conf.NewReport()
+	Lint(r, f.SLOs, []ProbeInfo{
+		{Name: "slow", Interval: time.Minute},
+		{Name: "fast", Interval: 30 * time.Second, Labels: map[string]string{"team": "web"}},
+	})
+	got := doc.Err(doc.Locate(r.Problems())).Error()
+	want := "lint.yml:6: slos[0].window: page alert 2m/1m at burn rate 14.4: its 1m window holds 1 run (probe slow every 1m): a single failure decides it\n" +
+		"lint.yml:6: slos[0].window: page alert 2m/1m at burn rate 14.4 can never fire: its 2m long window holds about 2 runs of the SLO's probes, fewer than min_events 10\n" +
+		"lint.yml:6: slos[0].window: page alert 12m/1m at burn rate 6: its 1m window holds 1 run (probe slow every 1m): a single failure decides it\n" +
+		"lint.yml:10: slos[1].objective: page alert 1h/5m at burn rate 14.4 can never fire: objective 90% allows burn rates up to 10\n" +
+		"lint.yml:13: slos[2].probe_selector: matches no probe\n" +
+		"lint.yml:21: slos[3].alerting.page[0].long_window: page alert 10m/1m at burn rate 14.4 can never fire: its 10m long window holds about 20 runs of the SLO's probes, fewer than min_events 30"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}

@@ -10,18 +10,28 @@ import (
 // the budgeting method and the alert windows with their defaults, and
 // nothing that is unset.
 type effectiveConfig struct {
-	Name               string                     `yaml:"name"`
-	Description        string                     `yaml:"description,omitempty"`
-	Probes             []string                   `yaml:"probes,omitempty"`
-	ProbeSelector      map[string]string          `yaml:"probe_selector,omitempty"`
-	Objective          float64                    `yaml:"objective"`
-	Window             effectiveWindow            `yaml:"window"`
-	BudgetingMethod    string                     `yaml:"budgeting_method"`
-	Timeslice          *TimesliceConfig           `yaml:"timeslice,omitempty"`
-	LatencyThreshold   conf.Duration              `yaml:"latency_threshold,omitempty"`
-	RunbookURL         string                     `yaml:"runbook_url,omitempty"`
-	MaintenanceWindows []effectiveMaint           `yaml:"maintenance_windows,omitempty"`
-	Alerting           map[string][]BurnRateAlert `yaml:"alerting,omitempty"`
+	Name               string            `yaml:"name"`
+	Description        string            `yaml:"description,omitempty"`
+	Probes             []string          `yaml:"probes,omitempty"`
+	ProbeSelector      map[string]string `yaml:"probe_selector,omitempty"`
+	Objective          float64           `yaml:"objective"`
+	Window             effectiveWindow   `yaml:"window"`
+	BudgetingMethod    string            `yaml:"budgeting_method"`
+	Timeslice          *TimesliceConfig  `yaml:"timeslice,omitempty"`
+	LatencyThreshold   conf.Duration     `yaml:"latency_threshold,omitempty"`
+	RunbookURL         string            `yaml:"runbook_url,omitempty"`
+	MaintenanceWindows []effectiveMaint  `yaml:"maintenance_windows,omitempty"`
+	Alerting           effectiveAlerting `yaml:"alerting"`
+	Labels             map[string]string `yaml:"labels,omitempty"`
+}
+
+// effectiveAlerting is the alert windows in force, the for: of the
+// severities that hold their alerts, and the minimum of events.
+type effectiveAlerting struct {
+	Page      []BurnRateAlert    `yaml:"page,omitempty"`
+	Ticket    []BurnRateAlert    `yaml:"ticket,omitempty"`
+	For       *SeverityDurations `yaml:"for,omitempty"`
+	MinEvents int                `yaml:"min_events"`
 }
 
 type effectiveWindow struct {
@@ -44,7 +54,7 @@ func (c Config) MarshalYAML() (any, error) {
 	out := effectiveConfig{
 		Name: c.Name, Description: c.Description, Probes: c.Probes, ProbeSelector: c.ProbeSelector,
 		Objective: c.Objective, Window: effectiveWindow(c.Window), BudgetingMethod: c.method(),
-		LatencyThreshold: c.LatencyThreshold, RunbookURL: c.RunbookURL,
+		LatencyThreshold: c.LatencyThreshold, RunbookURL: c.RunbookURL, Labels: c.Labels,
 	}
 	if out.Window.Calendar != "" && out.Window.TimeZone == "" {
 		out.Window.TimeZone = "UTC"
@@ -56,7 +66,12 @@ func (c Config) MarshalYAML() (any, error) {
 		out.MaintenanceWindows = append(out.MaintenanceWindows, effectiveMaint(m))
 	}
 	if sp, err := newSpan(c.Window); err == nil {
-		out.Alerting = alertWindows(c.Alerting, sp)
+		w := alertWindows(c.Alerting, sp)
+		out.Alerting.Page, out.Alerting.Ticket = w["page"], w["ticket"]
 	}
+	if c.Alerting.For != (SeverityDurations{}) {
+		out.Alerting.For = &c.Alerting.For
+	}
+	out.Alerting.MinEvents = c.Alerting.minEvents(BurnRateAlert{})
 	return out, nil
 }

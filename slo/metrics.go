@@ -44,10 +44,13 @@ type WindowMetrics struct {
 	HasData       bool
 }
 
-// AlertMetrics is whether one severity's alert fires.
+// AlertMetrics is the state of one severity's alert, as its lifecycle
+// has it (for:, min_events): firing, pending, and when it last changed
+// (zero if never).
 type AlertMetrics struct {
-	Severity string
-	Firing   bool
+	Severity        string
+	Firing, Pending bool
+	LastChange      time.Time
 }
 
 // Metrics returns every SLO's values now, in config order. The windows'
@@ -55,12 +58,20 @@ type AlertMetrics struct {
 // come in, so this costs little whatever the windows' lengths.
 func (e *Engine) Metrics() []Metrics {
 	now := e.clock()
-	slos := e.snap.Load().slos
-	out := make([]Metrics, len(slos))
+	snap := e.snap.Load()
+	out := make([]Metrics, len(snap.slos))
 	var ws []WindowMetrics
 	var as []AlertMetrics
-	for i, st := range slos {
+	for i, st := range snap.slos {
 		ws, as = st.metrics(now, &out[i], ws, as)
+		al := snap.alerts[i]
+		al.mu.Lock()
+		for k := range out[i].Alerts {
+			a := &out[i].Alerts[k]
+			l := al.life[sevIndex(a.Severity)]
+			a.Firing, a.Pending, a.LastChange = l.State == AlertFiring, l.State == AlertPending, l.LastChange
+		}
+		al.mu.Unlock()
 	}
 	return out
 }
@@ -98,13 +109,7 @@ func (st *state) metrics(now time.Time, m *Metrics, ws []WindowMetrics, as []Ale
 	}
 	start = len(as)
 	for _, sev := range severities {
-		a := AlertMetrics{Severity: sev}
-		for _, p := range st.conds {
-			if p.severity == sev && Firing(m.Windows[p.long].BurnRate, m.Windows[p.short].BurnRate, p.factor) {
-				a.Firing = true
-			}
-		}
-		as = append(as, a)
+		as = append(as, AlertMetrics{Severity: sev}) // states filled in by Metrics
 	}
 	m.Alerts = as[start:len(as):len(as)]
 	return ws, as
@@ -139,10 +144,24 @@ func counter(name, help string) expo.Family {
 // families are the SLO metric families, in the order Write writes them (a
 // registry's: by name).
 var families = []family{
-	{gauge("slo_alert_firing", "1 when the multi-window multi-burn-rate alert of the severity fires.", "severity"),
+	{gauge("slo_alert_firing", "1 when the multi-window multi-burn-rate alert of the severity fires (its condition held for its for:, with min_events in the long window).", "severity"),
 		func(m *Metrics, emit func(string, float64)) {
 			for _, a := range m.Alerts {
 				emit(a.Severity, b2f(a.Firing))
+			}
+		}},
+	{gauge("slo_alert_last_transition_timestamp_seconds", "When the alert of the severity last changed state (inactive, pending, firing, resolved), in Unix seconds; absent if it never has.", "severity"),
+		func(m *Metrics, emit func(string, float64)) {
+			for _, a := range m.Alerts {
+				if !a.LastChange.IsZero() {
+					emit(a.Severity, float64(a.LastChange.UnixNano())/1e9)
+				}
+			}
+		}},
+	{gauge("slo_alert_pending", "1 while the alert of the severity is pending: its condition holds, not yet for its for:.", "severity"),
+		func(m *Metrics, emit func(string, float64)) {
+			for _, a := range m.Alerts {
+				emit(a.Severity, b2f(a.Pending))
 			}
 		}},
 	{gauge("slo_burn_rate", "Error ratio over the window divided by the error budget (1 - objective); absent when the window has no events.", "window"),

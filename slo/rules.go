@@ -39,6 +39,7 @@ type rule struct {
 	Record      string            `yaml:"record,omitempty"`
 	Alert       string            `yaml:"alert,omitempty"`
 	Expr        string            `yaml:"expr"`
+	For         string            `yaml:"for,omitempty"`
 	Labels      map[string]string `yaml:"labels,omitempty"`
 	Annotations map[string]string `yaml:"annotations,omitempty"`
 }
@@ -138,8 +139,14 @@ func sloRules(c *Config, by string) (ruleGroup, error) {
 	for _, sev := range severities {
 		var conds []string
 		for _, a := range alerts[sev] {
-			f := num(a.BurnRate)
-			conds = append(conds, "("+ruleBurn+fmtDur(a.LongWindow.D())+sel+" > "+f+" and "+ruleBurn+fmtDur(a.ShortWindow.D())+sel+" > "+f+")")
+			f, long := num(a.BurnRate), fmtDur(a.LongWindow.D())
+			cond := "(" + ruleBurn + long + sel + " > " + f + " and " + ruleBurn + fmtDur(a.ShortWindow.D()) + sel + " > " + f
+			// The engine's minimum of events in the long window; and
+			// keeps the left side's value, the burn rate.
+			if min := c.Alerting.minEvents(a); min > 0 {
+				cond += " and " + ruleEvents + long + sel + " >= " + strconv.Itoa(min)
+			}
+			conds = append(conds, cond+")")
 		}
 		if len(conds) == 0 {
 			continue
@@ -151,10 +158,19 @@ func sloRules(c *Config, by string) (ruleGroup, error) {
 		if c.RunbookURL != "" {
 			ann["runbook_url"] = c.RunbookURL
 		}
+		labels := map[string]string{"severity": sev}
+		for k, v := range c.Labels {
+			labels[k] = v
+		}
+		var hold string
+		if d := c.Alerting.For.of(sev); d > 0 {
+			hold = fmtDur(d)
+		}
 		g.Rules = append(g.Rules, rule{
 			Alert:       alertName,
 			Expr:        strings.Join(conds, "\nor\n"),
-			Labels:      map[string]string{"severity": sev},
+			For:         hold,
+			Labels:      labels,
 			Annotations: ann,
 		})
 	}

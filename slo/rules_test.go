@@ -16,7 +16,8 @@ var ruleSLOs = []Config{
 	{Name: "checkout", Probes: []string{"p"}, Objective: 99.9, RunbookURL: "https://runbooks.example.com/checkout"},
 	{Name: "api.eu", ProbeSelector: map[string]string{"team": "api"}, Objective: 99, BudgetingMethod: Timeslices,
 		Timeslice: TimesliceConfig{Length: dur(time.Minute), GoodThreshold: 0.98}},
-	{Name: "weekly", Probes: []string{"p"}, Objective: 95, Window: WindowConfig{Calendar: Week, TimeZone: "Europe/Berlin"}},
+	{Name: "weekly", Probes: []string{"p"}, Objective: 95, Window: WindowConfig{Calendar: Week, TimeZone: "Europe/Berlin"},
+		Labels: map[string]string{"team": "web"}, Alerting: AlertingConfig{For: SeverityDurations{Page: dur(2 * time.Minute), Ticket: dur(time.Hour)}}},
 	{Name: "custom", Probes: []string{"p"}, Objective: 90, Window: WindowConfig{Rolling: dur(28 * 24 * time.Hour)},
 		Alerting: AlertingConfig{Page: []BurnRateAlert{{LongWindow: dur(2 * time.Hour), ShortWindow: dur(10 * time.Minute), BurnRate: 10}}}},
 }
@@ -71,10 +72,23 @@ func TestRulesMatchEngineAlerts(t *testing.T) {
 			found++
 			sev := r.Labels["severity"]
 			for _, a := range alerts[sev] {
-				want := fmt.Sprintf("(slo:burn_rate:ratio_rate%s{slo=%q} > %s and slo:burn_rate:ratio_rate%s{slo=%q} > %s)",
-					fmtDur(a.LongWindow.D()), c.Name, num(a.BurnRate), fmtDur(a.ShortWindow.D()), c.Name, num(a.BurnRate))
+				long := fmtDur(a.LongWindow.D())
+				want := fmt.Sprintf("(slo:burn_rate:ratio_rate%s{slo=%q} > %s and slo:burn_rate:ratio_rate%s{slo=%q} > %s and slo:events:increase%s{slo=%q} >= %d)",
+					long, c.Name, num(a.BurnRate), fmtDur(a.ShortWindow.D()), c.Name, num(a.BurnRate), long, c.Name, c.Alerting.minEvents(a))
 				if !strings.Contains(r.Expr, want) {
 					t.Errorf("%s %s alert lacks %s:\n%s", c.Name, sev, want, r.Expr)
+				}
+			}
+			var hold string
+			if d := c.Alerting.For.of(sev); d > 0 {
+				hold = fmtDur(d)
+			}
+			if r.For != hold {
+				t.Errorf("%s %s alert: for %q, want %q", c.Name, sev, r.For, hold)
+			}
+			for k, v := range c.Labels {
+				if r.Labels[k] != v {
+					t.Errorf("%s %s alert: label %s=%q, want %q", c.Name, sev, k, r.Labels[k], v)
 				}
 			}
 			if r.Annotations["runbook_url"] != c.RunbookURL {
@@ -123,6 +137,10 @@ func TestRulesAggregateAgents(t *testing.T) {
 			e.Observe(ev)
 		}
 	}
+	// Read at 2h, where Prometheus evaluates: the windows hold whole
+	// minutes then, and the runs of a minute the window covers only in
+	// part are not rounded.
+	c.Set(t0.Add(120 * time.Minute))
 	st := map[string]Status{}
 	for _, s := range e.Status() {
 		st[s.Name] = s

@@ -41,6 +41,11 @@ type Event struct {
 	Time     time.Time         // when the run happened; zero means now
 	Success  bool
 	Duration time.Duration
+	// Reason is a failed run's bounded failure reason (connect, timeout,
+	// status_code, ...): alerts and incidents name the window's top
+	// reasons. A successful run slower than the latency threshold counts
+	// as ReasonSlow whatever it says.
+	Reason string
 }
 
 // Engine holds the state of every configured SLO. Observe may be called
@@ -54,13 +59,21 @@ type Engine struct {
 	mu   sync.Mutex // serialises Update and Flush
 
 	labels labelCache // for Write
+
+	// amu serialises alert evaluations and the swap of snapshots, so
+	// that an SLO removed by Update is not evaluated afterwards; retired
+	// holds the transitions of alerts of removed SLOs, for the next
+	// evaluation to report.
+	amu     sync.Mutex
+	retired []Transition
 }
 
 // snapshot is one configuration's SLOs, swapped as a whole on Update so
 // Observe never waits for a reload.
 type snapshot struct {
-	slos []*state
-	cfgs []Config // copies of the states' configs, for matching without locks
+	slos   []*state
+	alerts []*sloAlerts // each SLO's alerting state, as slos
+	cfgs   []Config     // copies of the states' configs, for matching without locks
 	// byProbe lists the SLOs naming each probe, selectors those with a
 	// probe selector, so that a probe's first run does not try every SLO.
 	byProbe   map[string][]int
@@ -86,6 +99,11 @@ func (s *snapshot) index() {
 type match struct {
 	labels map[string]string
 	slos   []*state
+	alerts []*sloAlerts
+	cfgs   []*Config
+	names  []string
+	// latency is the lowest latency threshold of the SLOs (0: none).
+	latency time.Duration
 }
 
 // NewEngine builds the SLOs of cfgs (which must have passed Validate) with
@@ -135,9 +153,18 @@ func (e *Engine) Update(cfgs []Config) error {
 			return fmt.Errorf("slo %q: %w", cfgs[i].Name, err)
 		}
 	}
+	alertsByName := map[string]*sloAlerts{}
+	for _, al := range old.alerts {
+		alertsByName[al.name] = al
+	}
 	next := &snapshot{}
 	for i := range cfgs {
 		cfg := cfgs[i]
+		al := alertsByName[cfg.Name]
+		if al == nil {
+			al = e.openAlerts(cfg.Name)
+		}
+		next.alerts = append(next.alerts, al)
 		if st := byName[cfg.Name]; st != nil {
 			st.mu.Lock()
 			err := st.configure(cfg, now)
@@ -155,13 +182,22 @@ func (e *Engine) Update(cfgs []Config) error {
 		next.slos, next.cfgs = append(next.slos, st), append(next.cfgs, cfg)
 	}
 	next.index()
+	e.amu.Lock()
 	e.snap.Store(next)
 	var removed []*state
+	var removedAlerts []*sloAlerts
 	for name, st := range byName {
 		if !seen[name] {
 			removed = append(removed, st)
 		}
 	}
+	for name, al := range alertsByName {
+		if !seen[name] {
+			removedAlerts = append(removedAlerts, al)
+		}
+	}
+	e.retire(removedAlerts)
+	e.amu.Unlock()
 	if len(removed) > 0 {
 		if err := e.flush(removed, next.slos, e.clock()); err != nil {
 			e.log.Warn("flushing removed SLOs failed; their last minutes are lost", "err", err)
@@ -217,15 +253,55 @@ func (e *Engine) Observe(ev Event) {
 	if len(snap.slos) == 0 {
 		return // nothing to count, nor to remember per probe
 	}
+	m := snap.matchOf(ev.Probe, ev.Labels)
+	if len(m.slos) == 0 {
+		return
+	}
+	now := e.clock()
+	if ev.Time.IsZero() {
+		ev.Time = now
+	}
+	nowMin := floorDiv(now.Unix(), 60)
+	for i, st := range m.slos {
+		st.observe(&ev, nowMin)
+		if !ev.Success || ev.Duration > m.cfgs[i].LatencyThreshold.D() && m.cfgs[i].LatencyThreshold > 0 {
+			m.alerts[i].noteBad(&ev, m.cfgs[i])
+		}
+	}
+}
+
+// SLOsOf returns the names of the SLOs a run of the probe with labels
+// counts towards, in config order. The slice is shared: do not change it.
+func (e *Engine) SLOsOf(probe string, labels map[string]string) []string {
+	snap := e.snap.Load()
+	if len(snap.slos) == 0 {
+		return nil
+	}
+	return snap.matchOf(probe, labels).names
+}
+
+// LatencyThreshold returns the lowest latency threshold of the SLOs a
+// run of the probe with labels counts towards, 0 if none has one: a run
+// that passes but takes longer is bad for that SLO.
+func (e *Engine) LatencyThreshold(probe string, labels map[string]string) time.Duration {
+	snap := e.snap.Load()
+	if len(snap.slos) == 0 {
+		return 0
+	}
+	return snap.matchOf(probe, labels).latency
+}
+
+// matchOf returns the SLOs of a probe with labels, from the cache.
+func (snap *snapshot) matchOf(probe string, labels map[string]string) *match {
 	var m *match
-	if v, ok := snap.cache.Load(ev.Probe); ok {
+	if v, ok := snap.cache.Load(probe); ok {
 		m = v.(*match)
 	}
-	if m == nil || !maps.Equal(m.labels, ev.Labels) {
-		m = &match{labels: maps.Clone(ev.Labels)}
+	if m == nil || !maps.Equal(m.labels, labels) {
+		m = &match{labels: maps.Clone(labels)}
 		// The SLOs naming the probe and those selecting by labels, in
 		// config order.
-		named, sel := snap.byProbe[ev.Probe], snap.selectors
+		named, sel := snap.byProbe[probe], snap.selectors
 		for len(named) > 0 || len(sel) > 0 {
 			var i int
 			switch {
@@ -237,23 +313,19 @@ func (e *Engine) Observe(ev Event) {
 			default:
 				i, sel = sel[0], sel[1:]
 			}
-			if snap.cfgs[i].Matches(ev.Probe, ev.Labels) {
+			if snap.cfgs[i].Matches(probe, labels) {
 				m.slos = append(m.slos, snap.slos[i])
+				m.alerts = append(m.alerts, snap.alerts[i])
+				m.cfgs = append(m.cfgs, &snap.cfgs[i])
+				m.names = append(m.names, snap.cfgs[i].Name)
+				if lt := snap.cfgs[i].LatencyThreshold.D(); lt > 0 && (m.latency == 0 || lt < m.latency) {
+					m.latency = lt
+				}
 			}
 		}
-		snap.cache.Store(ev.Probe, m)
+		snap.cache.Store(probe, m)
 	}
-	if len(m.slos) == 0 {
-		return
-	}
-	now := e.clock()
-	if ev.Time.IsZero() {
-		ev.Time = now
-	}
-	nowMin := floorDiv(now.Unix(), 60)
-	for _, st := range m.slos {
-		st.observe(&ev, nowMin)
-	}
+	return m
 }
 
 // Status returns every SLO's state now, in config order, with the budget
@@ -262,8 +334,15 @@ func (e *Engine) Status() []Status {
 	now := e.clock()
 	snap := e.snap.Load()
 	out := make([]Status, 0, len(snap.slos))
-	for _, st := range snap.slos {
-		out = append(out, st.status(now, true))
+	for i, st := range snap.slos {
+		s := st.status(now, true)
+		al := snap.alerts[i]
+		al.mu.Lock()
+		for k := range s.Alerts {
+			s.Alerts[k].Lifecycle = al.life[sevIndex(s.Alerts[k].Severity)]
+		}
+		al.mu.Unlock()
+		out = append(out, s)
 	}
 	return out
 }

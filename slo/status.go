@@ -55,16 +55,25 @@ func (w WindowStatus) HasData() bool { return w.Events > 0 }
 
 // AlertStatus is the state of one severity's alerts.
 type AlertStatus struct {
-	Severity   string
-	Firing     bool
+	Severity string
+	// Firing is whether a window pair's condition holds now; Lifecycle
+	// is the alert's state, which waits For before firing and is what
+	// is logged and notified.
+	Firing bool
+	Lifecycle
+	For        time.Duration
 	Conditions []AlertCondition
 }
 
-// AlertCondition is one window pair of a multi-window alert.
+// AlertCondition is one window pair of a multi-window alert: it fires
+// when both burn rates exceed Factor and the long window holds at least
+// MinEvents events.
 type AlertCondition struct {
 	LongWindow, ShortWindow time.Duration
 	Factor                  float64
 	LongBurn, ShortBurn     float64
+	LongEvents, ShortEvents uint64
+	MinEvents               int
 	Firing                  bool
 }
 
@@ -100,22 +109,7 @@ func (st *state) status(now time.Time, chart bool) Status {
 	s.Whole = windowStatus("slo", end.Sub(start), whole, budget)
 	s.BudgetRemaining = BudgetRemaining(s.Whole.BurnRate)
 
-	for _, sev := range severities {
-		a := AlertStatus{Severity: sev}
-		for _, p := range st.conds {
-			if p.severity != sev {
-				continue
-			}
-			c := AlertCondition{
-				LongWindow: st.windows[p.long], ShortWindow: st.windows[p.short], Factor: p.factor,
-				LongBurn: s.Windows[p.long].BurnRate, ShortBurn: s.Windows[p.short].BurnRate,
-			}
-			c.Firing = Firing(c.LongBurn, c.ShortBurn, c.Factor)
-			a.Firing = a.Firing || c.Firing
-			a.Conditions = append(a.Conditions, c)
-		}
-		s.Alerts = append(s.Alerts, a)
-	}
+	s.Alerts = st.alertConditions(sums)
 	// The current burn rate is the first page alert's long window (1h for
 	// 30 days): long enough to be steady, short enough to be current.
 	if i := st.burnWindow(); i >= 0 {
@@ -126,6 +120,36 @@ func (st *state) status(now time.Time, chart bool) Status {
 		s.Budget = burndown(st.units(), st.cache.starts[len(st.windows)], nowMin, whole, budget.Ratio(), now)
 	}
 	return s
+}
+
+// alertConditions evaluates every severity's window pairs over the
+// windows' counts sums. st.mu must be held.
+func (st *state) alertConditions(sums []counts) []AlertStatus {
+	budget := st.cfg.budget()
+	out := make([]AlertStatus, 0, len(severities))
+	for _, sev := range severities {
+		a := AlertStatus{Severity: sev, For: st.cfg.Alerting.For.of(sev)}
+		j := 0
+		for _, p := range st.conds {
+			if p.severity != sev {
+				continue
+			}
+			long, short := sums[p.long], sums[p.short]
+			c := AlertCondition{
+				LongWindow: st.windows[p.long], ShortWindow: st.windows[p.short], Factor: p.factor,
+				LongBurn:   ErrorRatio(float64(long.good), float64(long.total)) / budget,
+				ShortBurn:  ErrorRatio(float64(short.good), float64(short.total)) / budget,
+				LongEvents: long.total, ShortEvents: short.total,
+				MinEvents: st.cfg.Alerting.minEvents(st.alerts[sev][j]),
+			}
+			c.Firing = Firing(c.LongBurn, c.ShortBurn, c.Factor) && c.LongEvents >= uint64(c.MinEvents)
+			a.Firing = a.Firing || c.Firing
+			a.Conditions = append(a.Conditions, c)
+			j++
+		}
+		out = append(out, a)
+	}
+	return out
 }
 
 // burnWindow is the place in st.windows of the window the time to
@@ -148,17 +172,23 @@ func windowStatus(name string, d time.Duration, c counts, budget Budget) WindowS
 }
 
 // burndown samples 1 - bad(start..t) / (budget * total) over the window:
-// it starts at 1 and ends at the budget remaining now.
+// it starts at 1 where the window's first events are (nothing is drawn of
+// the time before the SLO counted anything) and ends at the budget
+// remaining now.
 func burndown(units *series, from, nowMin int64, whole counts, budget float64, now time.Time) []BudgetPoint {
 	allowed := budget * float64(whole.total)
-	step := (nowMin - from + 1) / maxChartPoints
-	if step < 1 {
-		step = 1
-	}
-	pts := []BudgetPoint{{Time: time.Unix(from*60, 0), Remaining: 1}}
+	var pts []BudgetPoint
 	var bad uint64
-	next := from + step
+	var step, next int64
 	units.each(from, nowMin, nowMin, func(m, n int64, c counts) {
+		if pts == nil {
+			if c.total == 0 {
+				return
+			}
+			pts = []BudgetPoint{{Time: time.Unix(m*60, 0), Remaining: 1}}
+			step = max(1, (nowMin-m+1)/maxChartPoints)
+			next = m + step
+		}
 		bad += c.total - c.good
 		if end := m + n; end >= next && end <= nowMin {
 			pts = append(pts, BudgetPoint{Time: time.Unix(end*60, 0), Remaining: 1 - float64(bad)/allowed})

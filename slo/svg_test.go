@@ -51,8 +51,18 @@ func TestBudgetSVG(t *testing.T) {
 	if len(pts) < 10 || !strings.Contains(svg, "#c62828") {
 		t.Errorf("want a red line of many points: %s", svg)
 	}
-	// Flat at the top while all was good, then falling below the 0 line.
-	if !strings.HasSuffix(pts[0], ",4.0") || !strings.HasSuffix(pts[len(pts)/2], ",4.0") || strings.HasSuffix(pts[len(pts)-1], ",4.0") {
+	// From the left edge (the first events), flat at the top while all
+	// was good, then falling below the objective's line.
+	if pts[0] != "46.0,10.0" || !strings.HasSuffix(pts[len(pts)/2], ",10.0") || strings.HasSuffix(pts[len(pts)-1], ",10.0") {
 		t.Errorf("line %v", pts)
+	}
+	for _, want := range []string{`class="objective"`, ">objective 99%: budget spent</text>", ">100%</text>", ">0%</text>", ">-50%</text>",
+		">Jan 1 00:00</text>", ">Jan 1 12:59</text>"} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("chart lacks %s", want)
+		}
+	}
+	if got := s.BudgetText(); !strings.HasPrefix(got, "error budget spent: ") {
+		t.Errorf("budget text %q", got)
 	}
 }

@@ -46,8 +46,12 @@ func (c *Config) Validate(r conf.Report) {
 			r.Errorf("probe_selector", "empty label name")
 		}
 	}
-	if c.Objective <= 0 || c.Objective >= 100 || math.IsNaN(c.Objective) {
+	switch {
+	case c.Objective <= 0 || c.Objective >= 100 || math.IsNaN(c.Objective):
 		r.Errorf("objective", "must be a percentage above 0 and below 100, such as 99.9 (got %g)", c.Objective)
+	case c.budget() == 0:
+		// Every burn rate would be +Inf and every alert fire.
+		r.Errorf("objective", "leaves no error budget (100 - %g rounds to 0): use at most 99.999999999", c.Objective)
 	}
 	c.Window.validate(r.At("window"))
 	switch c.BudgetingMethod {
@@ -72,7 +76,19 @@ func (c *Config) Validate(r conf.Report) {
 		m.validate(r.Index("maintenance_windows", i))
 	}
 	c.Alerting.validate(r.At("alerting"), c.windowLength())
+	for _, k := range sortedKeys(c.Labels) {
+		switch {
+		case !conf.ValidLabelName(k):
+			r.At("labels").Errorf(k, "invalid label name %q", k)
+		case alertLabels[k]:
+			r.At("labels").Errorf(k, "label %q is set by the agent on every alert", k)
+		}
+	}
 }
+
+// alertLabels are the labels the agent puts on alerts itself.
+var alertLabels = map[string]bool{"alertname": true, "slo": true, "severity": true, "agent": true,
+	"location": true, "probe": true, "job": true, "instance": true, "window": true}
 
 // ValidateList checks every entry of the slos: list and that names are
 // unique. r is the report of the file's top level: problems land under
@@ -166,7 +182,18 @@ func (a *AlertingConfig) validate(r conf.Report, window time.Duration) {
 			if b.BurnRate <= 0 || math.IsNaN(b.BurnRate) || math.IsInf(b.BurnRate, 0) {
 				ri.Errorf("burn_rate", "must be above 0 (got %g)", b.BurnRate)
 			}
+			if b.MinEvents != nil && *b.MinEvents < 0 {
+				ri.Errorf("min_events", "must not be negative (got %d)", *b.MinEvents)
+			}
 		}
+	}
+	for _, sev := range severities {
+		if d := a.For.of(sev); d < 0 || d > maxAlertWindow {
+			r.At("for").Errorf(sev, "must be between 0 and %s (got %s)", conf.Duration(maxAlertWindow), conf.Duration(d))
+		}
+	}
+	if a.MinEvents != nil && *a.MinEvents < 0 {
+		r.Errorf("min_events", "must not be negative (got %d)", *a.MinEvents)
 	}
 }
 

@@ -12,8 +12,10 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/sloagent/sloagent/agent/push"
+	"github.com/sloagent/sloagent/incident"
 	"github.com/sloagent/sloagent/internal/conf"
 	"github.com/sloagent/sloagent/internal/expo"
+	"github.com/sloagent/sloagent/notify"
 	"github.com/sloagent/sloagent/plugins"
 	"github.com/sloagent/sloagent/probes/browser"
 	"github.com/sloagent/sloagent/probes/kinds"
@@ -31,12 +33,29 @@ type Config struct {
 	Plugins []plugins.Config `yaml:"plugins,omitempty"`
 	// Push sends metrics where nothing scrapes the agent.
 	Push push.Config `yaml:"push,omitempty"`
+	// Alerting is how often the agent evaluates its alerts.
+	Alerting AlertingConfig `yaml:"alerting,omitempty"`
+	// Notifications sends the alerts to Alertmanagers, where nothing
+	// evaluates the generated rules.
+	Notifications notify.Config `yaml:"notifications,omitempty"`
+	// Incidents decides when an outage becomes an incident.
+	Incidents incident.Config `yaml:"incidents,omitempty"`
 
 	// doc locates problems found after loading (Problems); warnings are
 	// what loading to check found but did not refuse.
 	doc      *conf.Document
 	warnings []conf.Problem
 }
+
+// AlertingConfig is the alerting section.
+type AlertingConfig struct {
+	// EvaluationInterval is how often the SLOs' and probes' alerts are
+	// evaluated: how late at most a transition is seen, logged and sent.
+	EvaluationInterval conf.Duration `yaml:"evaluation_interval,omitempty"`
+}
+
+// DefaultEvaluationInterval is the alerting section's default.
+const DefaultEvaluationInterval = 10 * time.Second
 
 // AgentConfig is the agent section: who this agent is and where it keeps
 // state.
@@ -115,6 +134,7 @@ func ParseFor(purpose Purpose, file string, data []byte, env func(string) (strin
 	}
 	c.checkRunTime(w)
 	if purpose != ToRun {
+		c.lintSLOs(w)
 		c.warnings = doc.Locate(w.Problems())
 	}
 	// A value that did not decode is left zero and would fail validation
@@ -136,6 +156,13 @@ func ParseFor(purpose Purpose, file string, data []byte, env func(string) (strin
 
 func (c *Config) applyDefaults() {
 	c.Push.ApplyDefaults()
+	if c.Notifications.Enabled() {
+		c.Notifications.ApplyDefaults() // else nothing of it is in effect
+	}
+	c.Incidents.ApplyDefaults()
+	if c.Alerting.EvaluationInterval == 0 {
+		c.Alerting.EvaluationInterval = conf.Duration(DefaultEvaluationInterval)
+	}
 	a := &c.Agent
 	if a.Name == "" {
 		a.Name, _ = os.Hostname()
@@ -175,6 +202,13 @@ func (c *Config) validate(r conf.Report) {
 	validateLabels(a.At("labels"), c.Agent.Labels, reserved)
 	c.Browser.Validate(r.At("browser"))
 	c.Push.Validate(r.At("push"))
+	if c.Notifications.Enabled() {
+		c.Notifications.Validate(r.At("notifications"))
+	}
+	c.Incidents.Validate(r.At("incidents"))
+	if c.Alerting.EvaluationInterval < conf.Duration(time.Second) {
+		r.At("alerting").Errorf("evaluation_interval", "must be at least 1s (got %s)", c.Alerting.EvaluationInterval)
+	}
 	seen := map[string]int{}
 	for i := range c.Probes {
 		p := &c.Probes[i]
@@ -193,6 +227,16 @@ func (c *Config) validate(r conf.Report) {
 			}
 		}
 	}
+}
+
+// lintSLOs reports the SLOs whose alerts cannot work as meant (slo.Lint)
+// into r: warnings, for the config is valid.
+func (c *Config) lintSLOs(r conf.Report) {
+	probes := make([]slo.ProbeInfo, len(c.Probes))
+	for i, p := range c.Probes {
+		probes[i] = slo.ProbeInfo{Name: p.Name, Labels: p.Labels, Interval: p.Interval.D()}
+	}
+	slo.Lint(r, c.SLOs, probes)
 }
 
 // Uses reports whether a probe of the config is of kind name.

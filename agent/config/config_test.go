@@ -29,6 +29,14 @@ testdata/invalid-text-env.yml:8: probes[0].browser.steps[1].type.text_file: stat
 		"invalid-unknown-key.yml": `testdata/invalid-unknown-key.yml:2: agent.nmae: unknown field "nmae"
 testdata/invalid-unknown-key.yml:6: probes[0].intreval: unknown field "intreval"`,
 		"invalid-yaml.yml": `testdata/invalid-yaml.yml:1: did not find expected '-' indicator`,
+		"invalid-oncall.yml": `testdata/invalid-oncall.yml:5: probes[0].alert.failures: must be at least 1 (got -1)
+testdata/invalid-oncall.yml:5: probes[0].alert.severity: unknown severity "critical" (use page or ticket)
+testdata/invalid-oncall.yml:5: probes[0].alert.runbook_url: not an absolute URL: "runbooks/home"
+testdata/invalid-oncall.yml:5: probes[0].alert.labels.slo: label "slo" is set by the agent on every alert
+testdata/invalid-oncall.yml:6: alerting.evaluation_interval: must be at least 1s (got 100ms)
+testdata/invalid-oncall.yml:7: incidents.open_on[0]: unknown severity "pager" (use page or ticket)
+testdata/invalid-oncall.yml:7: incidents.retention: must be at least 1d (got 1h)
+testdata/invalid-oncall.yml:10: notifications.alertmanagers[0].url: url "alertmanager:9093" must be an http:// or https:// URL with a host`,
 	}
 	for file, want := range cases {
 		t.Run(file, func(t *testing.T) {
@@ -192,5 +200,26 @@ func TestRedactedShowsEffectiveValues(t *testing.T) {
 		if strings.Contains(out, absent) {
 			t.Errorf("/config shows %q though it is not configured:\n%s", absent, out)
 		}
+	}
+}
+
+// Checking a config warns of SLO alerts that cannot work; running it does
+// not refuse them.
+func TestSLOWarnings(t *testing.T) {
+	data := []byte(`probes:
+  - {name: p, target: "http://127.0.0.1:1/", interval: 1m}
+slos:
+  - {name: loose, probes: [p], objective: 90}
+`)
+	cfg, err := ParseFor(ToCheck, "c.yml", data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "c.yml:4: warning: slos[0].objective: page alert 1h/5m at burn rate 14.4 can never fire: objective 90% allows burn rates up to 10"
+	if got := cfg.Warnings(); len(got) != 1 || got[0] != want {
+		t.Errorf("warnings %q, want %q", got, want)
+	}
+	if _, err := Parse("c.yml", data, nil); err != nil {
+		t.Errorf("running it: %v", err)
 	}
 }

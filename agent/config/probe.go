@@ -11,6 +11,7 @@ import (
 	"github.com/sloagent/sloagent/plugins"
 	"github.com/sloagent/sloagent/probes"
 	"github.com/sloagent/sloagent/probes/kinds"
+	"github.com/sloagent/sloagent/slo"
 )
 
 // ProbeConfig is one entry of the probes list: what every probe has, and
@@ -23,6 +24,9 @@ type ProbeConfig struct {
 	Interval conf.Duration     `yaml:"interval,omitempty"`
 	Timeout  conf.Duration     `yaml:"timeout,omitempty"`
 	Labels   map[string]string `yaml:"labels,omitempty"`
+	// Alert is the probe's own alert (for a probe that no SLO counts):
+	// it fires after failed runs in a row.
+	Alert *slo.ProbeAlertConfig `yaml:"alert,omitempty"`
 
 	// Section is the probe's section for its kind: a pointer to the
 	// kind's config type. A kind whose section may be left out gets an
@@ -106,6 +110,9 @@ func (p *ProbeConfig) applyDefaults(a *AgentConfig) {
 	if p.Kind == "" {
 		p.Kind = kinds.Default.Name
 	}
+	if p.Alert != nil {
+		p.Alert.ApplyDefaults()
+	}
 	if p.Interval == 0 {
 		p.Interval = a.DefaultInterval
 	}
@@ -123,6 +130,9 @@ func (p *ProbeConfig) applyDefaults(a *AgentConfig) {
 }
 
 func (p *ProbeConfig) validate(r conf.Report, plugs []plugins.Config, reserved map[string]bool) {
+	if p.Alert != nil {
+		p.Alert.Validate(r.At("alert"))
+	}
 	switch {
 	case p.Name == "":
 		r.Errorf("name", "missing probe name")

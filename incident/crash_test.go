@@ -1,0 +1,108 @@
+package incident
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+const crashEnv = "INCIDENT_CRASH_DIR"
+
+// TestCrashChild is the process TestIncidentSurvivesKill kills: a probe
+// fails run after run; it prints how many failed runs each tick wrote.
+func TestCrashChild(t *testing.T) {
+	dir := os.Getenv(crashEnv)
+	if dir == "" {
+		t.Skip("only run by TestIncidentSurvivesKill")
+	}
+	st, err := OpenStore(dir, nil)
+	if err != nil {
+		fmt.Println("error", err)
+		os.Exit(1)
+	}
+	tr, err := NewTracker(Config{}, Source{Agent: "a1"}, st, nil, nil, nil)
+	if err != nil {
+		fmt.Println("error", err)
+		os.Exit(1)
+	}
+	for n := 1; ; n++ {
+		tr.Record(Run{Probe: "p", Time: time.Now(), Reason: "connect", Message: "connection refused"})
+		if n%20 == 0 {
+			tr.Tick()
+			fmt.Println("ticked", n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// A process killed with SIGKILL during an outage: the next one finds the
+// incident open with at least the failed runs of the last tick, carries
+// it on, and closes it after recovery.
+func TestIncidentSurvivesKill(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestCrashChild$")
+	cmd.Env = append(os.Environ(), crashEnv+"="+dir)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ticked, ticks := 0, 0
+	sc := bufio.NewScanner(out)
+	for ticks < 5 && sc.Scan() {
+		line := sc.Text()
+		if n, ok := strings.CutPrefix(line, "ticked "); ok {
+			fmt.Sscan(n, &ticked)
+			ticks++
+		} else if strings.HasPrefix(line, "error") {
+			t.Fatal(line)
+		}
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	if ticks < 5 {
+		t.Fatalf("child stopped after %d ticks", ticks)
+	}
+
+	st, err := OpenStore(dir, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	c := &clock{}
+	c.Set(time.Now())
+	tr, err := NewTracker(Config{}, Source{Agent: "a1"}, st, nil, c.Now, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := tr.Open()
+	if len(open) != 1 {
+		t.Fatalf("%d open incidents after the kill", len(open))
+	}
+	inc := open[0]
+	if inc.ID != "1" || inc.FailedRuns < ticked || len(inc.Timeline) < 2 || inc.Timeline[0].Kind != KindFirstFailure ||
+		inc.Messages[0].Count != inc.FailedRuns {
+		t.Errorf("after the kill: %d failed runs (the last tick held %d), timeline %+v", inc.FailedRuns, ticked, inc.Timeline)
+	}
+	// It goes on, though the new process never saw the probe fail: a
+	// recovery, closed 10m later.
+	tr.Record(Run{Probe: "p", Time: c.Now().Add(time.Second), Success: true})
+	c.Set(c.Now().Add(DefaultCloseAfter + 2*time.Second))
+	tr.Tick()
+	got, ok := tr.Get("1")
+	if !ok || got.Open() || got.FailedRuns != inc.FailedRuns || got.Recovered.IsZero() {
+		t.Errorf("after recovery: %+v", got)
+	}
+}

@@ -1,0 +1,274 @@
+package incident
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// File is the incidents file's name, in the state directory beside the
+// SLO state.
+const File = "incidents.db"
+
+// Buckets: incidents by ID (8 bytes, big endian, so newest last) as
+// JSON; days by "<day>\x00<probe>" as JSON.
+var (
+	bucketIncidents = []byte("incidents")
+	bucketDays      = []byte("days")
+)
+
+// Store keeps incidents in a bbolt file, which survives a crash at any
+// point with its last committed write.
+type Store struct {
+	db *bolt.DB
+}
+
+// OpenStore opens (or creates) the incidents file in dir. A file that
+// cannot be read is moved aside and replaced by an empty one: a damaged
+// file costs the incidents' history, never the agent's start.
+func OpenStore(dir string, log *slog.Logger) (*Store, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("creating state directory: %w", err)
+	}
+	path := filepath.Join(dir, File)
+	db, err := openChecked(path)
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, fmt.Errorf("incidents file %s is locked by another process (is another agent using this state directory?)", path)
+	}
+	if _, serr := os.Stat(path); err != nil && serr != nil {
+		return nil, fmt.Errorf("creating incidents file: %w", err)
+	}
+	if err != nil {
+		aside := fmt.Sprintf("%s.corrupt-%s", path, time.Now().UTC().Format("20060102T150405Z"))
+		if rerr := os.Rename(path, aside); rerr != nil {
+			return nil, fmt.Errorf("incidents file %s is unreadable (%v) and could not be moved aside: %w", path, err, rerr)
+		}
+		log.Error("incidents file is unreadable; moved it aside and starting with no incidents", "file", path, "moved_to", aside, "err", err)
+		if db, err = openChecked(path); err != nil {
+			return nil, fmt.Errorf("creating incidents file: %w", err)
+		}
+	}
+	return &Store{db: db}, nil
+}
+
+func openChecked(path string) (db *bolt.DB, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("incidents file is corrupted: %v", r)
+		}
+	}()
+	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	if err != nil {
+		return nil, err
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for e := range tx.Check() {
+			return fmt.Errorf("incidents file is corrupted: %v", e)
+		}
+		for _, b := range [][]byte{bucketIncidents, bucketDays} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Close closes the file.
+func (s *Store) Close() error { return s.db.Close() }
+
+func idKey(id string) ([]byte, bool) {
+	n, err := strconv.ParseUint(id, 10, 64)
+	if err != nil {
+		return nil, false
+	}
+	k := make([]byte, 8)
+	binary.BigEndian.PutUint64(k, n)
+	return k, true
+}
+
+// create gives inc the next ID and writes it.
+func (s *Store) create(inc *Incident) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketIncidents)
+		n, err := b.NextSequence()
+		if err != nil {
+			return err
+		}
+		inc.ID = strconv.FormatUint(n, 10)
+		return putIncident(b, inc)
+	})
+}
+
+func putIncident(b *bolt.Bucket, inc *Incident) error {
+	k, ok := idKey(inc.ID)
+	if !ok {
+		return nil // kept in memory only
+	}
+	v, err := json.Marshal(inc)
+	if err != nil {
+		return err
+	}
+	return b.Put(k, v)
+}
+
+// put writes incidents and daily counts in one transaction.
+func (s *Store) put(incs []*Incident, days []*DayStats) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketIncidents)
+		for _, inc := range incs {
+			if err := putIncident(b, inc); err != nil {
+				return err
+			}
+		}
+		db := tx.Bucket(bucketDays)
+		for _, d := range days {
+			v, err := json.Marshal(d)
+			if err != nil {
+				return err
+			}
+			if err := db.Put([]byte(d.Day+"\x00"+d.Probe), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// openIncidents returns the incidents not closed, oldest first.
+func (s *Store) openIncidents() ([]*Incident, error) {
+	var out []*Incident
+	err := s.each(func(inc *Incident) bool {
+		if inc.Open() {
+			out = append([]*Incident{inc}, out...)
+		}
+		return true
+	})
+	return out, err
+}
+
+// each calls fn with every incident, newest first, until it returns
+// false. An entry that does not decode is skipped.
+func (s *Store) each(fn func(*Incident) bool) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketIncidents).Cursor()
+		for k, v := c.Last(); k != nil; k, v = c.Prev() {
+			var inc Incident
+			if json.Unmarshal(v, &inc) != nil {
+				continue
+			}
+			if !fn(&inc) {
+				return nil
+			}
+		}
+		return nil
+	})
+}
+
+// get returns the incident with the ID, or nil.
+func (s *Store) get(id string) (*Incident, error) {
+	k, ok := idKey(id)
+	if !ok {
+		return nil, nil
+	}
+	var inc *Incident
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketIncidents).Get(k)
+		if v == nil {
+			return nil
+		}
+		inc = &Incident{}
+		return json.Unmarshal(v, inc)
+	})
+	return inc, err
+}
+
+// day returns a probe's stored counts of a day, or nil.
+func (s *Store) day(k dayKey) (*DayStats, error) {
+	var d *DayStats
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketDays).Get([]byte(k.day + "\x00" + k.probe))
+		if v == nil {
+			return nil
+		}
+		d = &DayStats{}
+		return json.Unmarshal(v, d)
+	})
+	return d, err
+}
+
+// days returns every probe's counts of the days from to to (2026-01-31).
+func (s *Store) days(from, to string) ([]DayStats, error) {
+	var out []DayStats
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketDays).Cursor()
+		for k, v := c.Seek([]byte(from)); k != nil && string(k[:min(len(k), len(to))]) <= to; k, v = c.Next() {
+			var d DayStats
+			if json.Unmarshal(v, &d) == nil {
+				out = append(out, d)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// prune deletes incidents closed before cutoff and days before it.
+func (s *Store) prune(cutoff time.Time) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketIncidents)
+		var old [][]byte
+		if err := b.ForEach(func(k, v []byte) error {
+			var inc Incident
+			if json.Unmarshal(v, &inc) == nil && !inc.Open() && inc.Closed.Before(cutoff) {
+				old = append(old, append([]byte(nil), k...))
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, k := range old {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		c := tx.Bucket(bucketDays).Cursor()
+		day := []byte(dayOf(cutoff))
+		for k, _ := c.First(); k != nil && string(k) < string(day); k, _ = c.First() {
+			if err := c.Delete(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// clone is a deep copy, for handing out what the tracker keeps changing.
+func (i *Incident) clone() *Incident {
+	b, err := json.Marshal(i)
+	if err != nil {
+		panic(err) // only plain types: cannot happen
+	}
+	var c Incident
+	if err := json.Unmarshal(b, &c); err != nil {
+		panic(err)
+	}
+	return &c
+}

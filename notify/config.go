@@ -1,0 +1,174 @@
+package notify
+
+import (
+	"net/url"
+	"time"
+
+	promconfig "github.com/prometheus/common/config"
+
+	"github.com/sloagent/sloagent/internal/conf"
+)
+
+// Config is the notifications section: the Alertmanagers the agent's
+// alerts go to. It is for hosts that nothing scrapes; where Prometheus
+// evaluates the generated rules, leave it out.
+type Config struct {
+	Alertmanagers []Target `yaml:"alertmanagers,omitempty"`
+	// ResendInterval is how often a firing alert (and, for
+	// slo.ResolvedRetention, a resolved one) is sent again, as
+	// Prometheus' --rules.alert.resend-delay. A firing alert ends four
+	// intervals after it was last sent, so an Alertmanager resolves it
+	// when the agent is gone.
+	ResendInterval conf.Duration `yaml:"resend_interval,omitempty"`
+	// Timeout bounds each request.
+	Timeout conf.Duration `yaml:"timeout,omitempty"`
+	// MaxRetries is how often a failed request is tried again, waiting
+	// from MinBackoff, doubling up to MaxBackoff, in between.
+	MaxRetries *int          `yaml:"max_retries,omitempty"`
+	MinBackoff conf.Duration `yaml:"min_backoff,omitempty"`
+	MaxBackoff conf.Duration `yaml:"max_backoff,omitempty"`
+	// QueueCapacity bounds the alerts waiting for each Alertmanager;
+	// beyond it the oldest are dropped and counted.
+	QueueCapacity int `yaml:"queue_capacity,omitempty"`
+}
+
+// Target is one Alertmanager.
+type Target struct {
+	// URL is the Alertmanager's base URL (http://alertmanager:9093,
+	// with a path prefix if it has one); alerts go to <url>/api/v2/alerts.
+	URL             string      `yaml:"url"`
+	BasicAuth       *BasicAuth  `yaml:"basic_auth,omitempty"`
+	BearerToken     conf.Secret `yaml:"bearer_token,omitempty"`
+	BearerTokenFile string      `yaml:"bearer_token_file,omitempty"`
+	// Headers are sent with every request; their values print as
+	// <secret> in /config.
+	Headers map[string]conf.Secret `yaml:"headers,omitempty"`
+	TLS     *TLSConfig             `yaml:"tls_config,omitempty"`
+}
+
+// BasicAuth is sent with every request.
+type BasicAuth struct {
+	Username     string      `yaml:"username"`
+	Password     conf.Secret `yaml:"password,omitempty"`
+	PasswordFile string      `yaml:"password_file,omitempty"`
+}
+
+// TLSConfig is how the agent connects to an https:// Alertmanager: a CA
+// to trust, a client certificate, the server name to check.
+type TLSConfig struct {
+	CAFile             string `yaml:"ca_file,omitempty"`
+	CertFile           string `yaml:"cert_file,omitempty"`
+	KeyFile            string `yaml:"key_file,omitempty"`
+	ServerName         string `yaml:"server_name,omitempty"`
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify,omitempty"`
+}
+
+// Defaults of the section, Prometheus' where it has them.
+const (
+	DefaultResendInterval = time.Minute
+	DefaultTimeout        = 10 * time.Second
+	DefaultMaxRetries     = 3
+	DefaultMinBackoff     = 500 * time.Millisecond
+	DefaultMaxBackoff     = 5 * time.Second
+	DefaultQueueCapacity  = 10000
+)
+
+// ApplyDefaults fills what the config leaves unset.
+func (c *Config) ApplyDefaults() {
+	if c.ResendInterval == 0 {
+		c.ResendInterval = conf.Duration(DefaultResendInterval)
+	}
+	if c.Timeout == 0 {
+		c.Timeout = conf.Duration(DefaultTimeout)
+	}
+	if c.MaxRetries == nil {
+		n := DefaultMaxRetries
+		c.MaxRetries = &n
+	}
+	if c.MinBackoff == 0 {
+		c.MinBackoff = conf.Duration(DefaultMinBackoff)
+	}
+	if c.MaxBackoff == 0 {
+		c.MaxBackoff = conf.Duration(max(DefaultMaxBackoff, c.MinBackoff.D()))
+	}
+	if c.QueueCapacity == 0 {
+		c.QueueCapacity = DefaultQueueCapacity
+	}
+}
+
+// Enabled reports whether any Alertmanager is configured.
+func (c *Config) Enabled() bool { return len(c.Alertmanagers) > 0 }
+
+// Validate records the section's problems, fields relative to it. Call
+// ApplyDefaults first.
+func (c *Config) Validate(r conf.Report) {
+	seen := map[string]int{}
+	for i := range c.Alertmanagers {
+		ri := r.Index("alertmanagers", i)
+		c.Alertmanagers[i].validate(ri)
+		if j, dup := seen[c.Alertmanagers[i].URL]; dup {
+			ri.Errorf("url", "Alertmanager %q is listed twice (also alertmanagers[%d])", c.Alertmanagers[i].URL, j)
+		}
+		seen[c.Alertmanagers[i].URL] = i
+	}
+	if c.ResendInterval < conf.Duration(time.Second) {
+		r.Errorf("resend_interval", "must be at least 1s (got %s)", c.ResendInterval)
+	}
+	if c.Timeout <= 0 {
+		r.Errorf("timeout", "must be positive")
+	}
+	if c.MaxRetries != nil && *c.MaxRetries < 0 {
+		r.Errorf("max_retries", "must not be negative (got %d)", *c.MaxRetries)
+	}
+	if c.MinBackoff < 0 {
+		r.Errorf("min_backoff", "must be positive")
+	}
+	if c.MaxBackoff < c.MinBackoff {
+		r.Errorf("max_backoff", "max_backoff %s is shorter than min_backoff %s", c.MaxBackoff, c.MinBackoff)
+	}
+	if c.QueueCapacity < 0 {
+		r.Errorf("queue_capacity", "must not be negative (got %d)", c.QueueCapacity)
+	}
+}
+
+func (t *Target) validate(r conf.Report) {
+	if t.URL == "" {
+		r.Errorf("url", "missing URL")
+	} else if u, err := url.Parse(t.URL); err != nil {
+		r.Errorf("url", "invalid URL: %v", err)
+	} else if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		r.Errorf("url", "url %q must be an http:// or https:// URL with a host", t.URL)
+	}
+	if t.BearerToken != "" && t.BearerTokenFile != "" {
+		r.Errorf("bearer_token_file", "bearer_token and bearer_token_file are mutually exclusive")
+	}
+	conf.CheckFile(r, "bearer_token_file", t.BearerTokenFile)
+	if b := t.BasicAuth; b != nil {
+		if b.Username == "" {
+			r.At("basic_auth").Errorf("username", "missing username")
+		}
+		if b.Password != "" && b.PasswordFile != "" {
+			r.At("basic_auth").Errorf("password_file", "password and password_file are mutually exclusive")
+		}
+		conf.CheckFile(r.At("basic_auth"), "password_file", b.PasswordFile)
+		if t.BearerToken != "" || t.BearerTokenFile != "" {
+			r.Errorf("bearer_token", "basic_auth and bearer_token are mutually exclusive")
+		}
+	}
+	if tc := t.TLS; tc != nil {
+		rt := r.At("tls_config")
+		conf.CheckFile(rt, "ca_file", tc.CAFile)
+		conf.CheckFile(rt, "cert_file", tc.CertFile)
+		conf.CheckFile(rt, "key_file", tc.KeyFile)
+		if (tc.CertFile == "") != (tc.KeyFile == "") {
+			rt.Errorf("cert_file", "cert_file and key_file go together")
+		}
+	}
+}
+
+// promTLS is the config in the form of prometheus/common, which builds
+// the crypto/tls config (and reads the files) the way Prometheus does.
+func (t *TLSConfig) promTLS() *promconfig.TLSConfig {
+	return &promconfig.TLSConfig{CAFile: t.CAFile, CertFile: t.CertFile, KeyFile: t.KeyFile,
+		ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify}
+}

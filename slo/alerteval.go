@@ -1,0 +1,275 @@
+package slo
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"maps"
+	"math"
+	"strings"
+	"sync"
+	"time"
+)
+
+// AlertName is the alertname of an SLO's alerts, in the agent, in
+// notifications and in the generated rules.
+const AlertName = alertName
+
+// topReasons is how many failure reasons an alert names.
+const topReasons = 5
+
+// sloAlerts is one SLO's alerting state: each severity's lifecycle, what
+// its last evaluation saw, and the SLO's latest bad runs. It is kept
+// across reloads by SLO name, like the SLO's history.
+type sloAlerts struct {
+	name     string
+	failures failureLog
+
+	mu   sync.Mutex
+	life [2]Lifecycle // by severity, as severities
+	last [2]Alert
+}
+
+func sevIndex(sev string) int {
+	if sev == "ticket" {
+		return 1
+	}
+	return 0
+}
+
+// openAlerts builds the alerting state of the SLO name with the
+// lifecycles the store kept: an alert that was firing before a restart
+// (or a kill) keeps its firing-since time.
+func (e *Engine) openAlerts(name string) *sloAlerts {
+	al := &sloAlerts{name: name}
+	for i, sev := range severities {
+		al.last[i] = Alert{Name: AlertName, SLO: name, Severity: sev}
+	}
+	if e.store == nil {
+		return al
+	}
+	kept, err := e.store.loadAlerts(name)
+	if err != nil {
+		e.log.Error("reading SLO alert state failed; its alerts start inactive", "slo", name, "err", err)
+		return al
+	}
+	for sev, l := range kept {
+		al.life[sevIndex(sev)] = l
+		al.last[sevIndex(sev)].Lifecycle = l
+	}
+	return al
+}
+
+// noteBad remembers a bad run's reason for naming the window's top reasons.
+func (al *sloAlerts) noteBad(ev *Event, cfg *Config) {
+	if cfg.inMaintenance(ev.Time) {
+		return
+	}
+	reason := ev.Reason
+	if ev.Success {
+		reason = ReasonSlow
+	}
+	al.failures.add(ev.Time, reason)
+}
+
+// retire resolves the alerts of SLOs no longer configured and forgets
+// them; the next evaluation reports the transitions. e.amu must be held.
+func (e *Engine) retire(gone []*sloAlerts) {
+	if len(gone) == 0 {
+		return
+	}
+	now := e.clock()
+	var names []string
+	for _, al := range gone {
+		names = append(names, al.name)
+		al.mu.Lock()
+		for i := range severities {
+			a := al.last[i]
+			if a.State != AlertPending && a.State != AlertFiring {
+				continue
+			}
+			from, _ := al.life[i].Step(false, now, 0)
+			a.Lifecycle = al.life[i]
+			a.Description = "SLO " + al.name + " was removed from the configuration."
+			e.retired = append(e.retired, Transition{Alert: a, From: from})
+		}
+		al.mu.Unlock()
+	}
+	if e.store != nil {
+		if err := e.store.deleteAlerts(names); err != nil {
+			e.log.Warn("forgetting the alert state of removed SLOs failed", "err", err)
+		}
+	}
+}
+
+// EvaluateAlerts evaluates every SLO's alerts now: it moves each
+// severity's lifecycle on, writes the changed ones to the store at once
+// (so that a firing-since time survives a kill), logs one line per
+// transition and returns the transitions, in config order.
+func (e *Engine) EvaluateAlerts() []Transition {
+	e.amu.Lock()
+	defer e.amu.Unlock()
+	now := e.clock()
+	snap := e.snap.Load()
+	out := e.retired
+	e.retired = nil
+	var changed []alertRecord
+	for i, st := range snap.slos {
+		al := snap.alerts[i]
+		st.mu.Lock()
+		conds := st.alertConditions(st.windowCounts(now))
+		info := alertInfo{cfg: &snap.cfgs[i], window: st.sp.String()}
+		st.mu.Unlock()
+		al.mu.Lock()
+		for k, c := range conds {
+			from, moved := al.life[k].Step(c.Firing, now, c.For)
+			a := al.alert(k, c, info, now)
+			al.last[k] = a
+			if moved {
+				out = append(out, Transition{Alert: a, From: from})
+				changed = append(changed, alertRecord{al.name, c.Severity, al.life[k]})
+			}
+		}
+		al.mu.Unlock()
+	}
+	if len(changed) > 0 && e.store != nil {
+		if err := e.store.putAlerts(changed); err != nil {
+			e.log.Error("writing SLO alert state failed; a restart may forget when alerts fired", "err", err)
+		}
+	}
+	for _, t := range out {
+		logTransition(e.log, t)
+	}
+	return out
+}
+
+// alertInfo is what an alert shows of its SLO's config.
+type alertInfo struct {
+	cfg    *Config
+	window string
+}
+
+// alert builds severity k's alert from its conditions. al.mu is held.
+func (al *sloAlerts) alert(k int, c AlertStatus, info alertInfo, now time.Time) Alert {
+	a := Alert{Name: AlertName, SLO: al.name, Severity: c.Severity, Lifecycle: al.life[k],
+		Conditions: c.Conditions, RunbookURL: info.cfg.RunbookURL, Labels: info.cfg.Labels}
+	// The description's burn rate is the highest long window's of the
+	// pairs that hold, else the first pair's.
+	burn, holds := math.NaN(), false
+	for _, p := range c.Conditions {
+		a.Window = max(a.Window, p.LongWindow)
+		switch {
+		case p.Firing && (!holds || p.LongBurn > burn):
+			burn, holds = p.LongBurn, true
+		case !holds && math.IsNaN(burn):
+			burn = p.LongBurn
+		}
+	}
+	a.Reasons = al.failures.top(now.Add(-a.Window), topReasons)
+	a.Summary = "SLO " + al.name + " is spending its error budget too fast"
+	a.Description = fmt.Sprintf("SLO %s spends its error budget %s times as fast as its window allows (objective %s%%, window %s).",
+		al.name, humanize(burn), num(info.cfg.Objective), info.window)
+	return a
+}
+
+// humanize writes a burn rate as Prometheus' humanize does for the
+// rules' description: 3 significant digits.
+func humanize(v float64) string {
+	if math.IsNaN(v) {
+		return "no data"
+	}
+	return fmt.Sprintf("%.4g", v)
+}
+
+// Alerts returns every SLO's alerts as the last evaluation left them
+// (page, then ticket, for each SLO in config order), for notifiers and
+// pages. Before the first evaluation they hold the stored lifecycles.
+func (e *Engine) Alerts() []Alert {
+	snap := e.snap.Load()
+	out := make([]Alert, 0, 2*len(snap.alerts))
+	for _, al := range snap.alerts {
+		al.mu.Lock()
+		for k := range severities {
+			a := al.last[k]
+			a.Conditions = append([]AlertCondition(nil), a.Conditions...)
+			a.Labels = maps.Clone(a.Labels)
+			out = append(out, a)
+		}
+		al.mu.Unlock()
+	}
+	return out
+}
+
+// WatchAlerts evaluates the alerts every interval until ctx is done,
+// handing the transitions of each evaluation that has any to fn.
+func (e *Engine) WatchAlerts(ctx context.Context, every time.Duration, fn func([]Transition)) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if ts := e.EvaluateAlerts(); len(ts) > 0 && fn != nil {
+			fn(ts)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// logTransition writes the one line of a transition: what changed, the
+// burn rates of every window pair, the runbook and the top reasons.
+func logTransition(log *slog.Logger, t Transition) {
+	level, msg := slog.LevelInfo, "alert "+t.State.String()
+	switch t.State {
+	case AlertFiring:
+		level = slog.LevelWarn
+	case AlertInactive:
+		level = slog.LevelDebug
+	}
+	attrs := []slog.Attr{slog.String("alertname", t.Name)}
+	if t.SLO != "" {
+		attrs = append(attrs, slog.String("slo", t.SLO))
+	}
+	if t.Probe != "" {
+		attrs = append(attrs, slog.String("probe", t.Probe))
+	}
+	attrs = append(attrs, slog.String("severity", t.Severity), slog.String("from", t.From.String()))
+	if len(t.Conditions) > 0 {
+		attrs = append(attrs, slog.String("burn_rates", burnText(t.Conditions)))
+	}
+	if t.Probe != "" {
+		attrs = append(attrs, slog.Int("consecutive_failures", t.Failures))
+	}
+	switch t.State {
+	case AlertFiring:
+		if !t.ActiveSince.Equal(t.FiringSince) {
+			attrs = append(attrs, slog.Duration("pending_for", t.FiringSince.Sub(t.ActiveSince)))
+		}
+	case AlertResolved:
+		attrs = append(attrs, slog.Duration("fired_for", t.ResolvedAt.Sub(t.FiringSince)))
+	}
+	if t.RunbookURL != "" {
+		attrs = append(attrs, slog.String("runbook_url", t.RunbookURL))
+	}
+	if len(t.Reasons) > 0 {
+		attrs = append(attrs, slog.String("reasons", ReasonsText(t.Reasons)))
+	}
+	log.LogAttrs(context.Background(), level, msg, attrs...)
+}
+
+// burnText writes each window pair as "1h=20.1,5m=21.3>14.4", the pairs
+// that hold marked with a star.
+func burnText(cs []AlertCondition) string {
+	var b strings.Builder
+	for i, c := range cs {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%s=%s,%s=%s>%s", fmtDur(c.LongWindow), humanize(c.LongBurn), fmtDur(c.ShortWindow), humanize(c.ShortBurn), num(c.Factor))
+		if c.Firing {
+			b.WriteByte('*')
+		}
+	}
+	return b.String()
+}
