@@ -116,7 +116,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&opts.ListenAddress, "web.listen-address", DefaultListenAddress, "Address to serve metrics, the status page and the API on.")
 	fs.StringVar(&opts.StateDir, "storage.path", "", "Directory for SLO state and failure diagnostics; overrides agent.state_dir of the config.")
 	fs.StringVar(&opts.WebConfigFile, "web.config.file", "", "Path to a web config file enabling TLS and/or basic auth (Prometheus exporter-toolkit format).")
-	shard := fs.String("shard", "", "Run only this agent's part i/N of the probes (by a stable hash of their names); N agents with 0/N ... N-1/N share the list.")
+	shard := fs.String("shard", "", "Run only this agent's part i/N of the probes (by a stable hash of their names); N agents with 0/N ... N-1/N share the list. auto or auto/N: i is the ordinal of a StatefulSet pod's host name NAME-i, N is $SLOAGENT_SHARDS unless given.")
 	lf.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
@@ -126,7 +126,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	var err error
-	if opts.Shard, err = schedule.ParseShard(*shard); err != nil {
+	if opts.Shard, err = schedule.ResolveShard(*shard, os.Getenv, os.Hostname); err != nil {
 		fmt.Fprintln(stderr, "sloagent:", err)
 		return exitUsage
 	}
