@@ -55,8 +55,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stdout, versionString())
 			return exitOK
 		case "help":
-			usage(stdout)
-			return exitOK
+			return runCmd([]string{"--help"}, stdout, stderr)
 		}
 		fmt.Fprintf(stderr, "sloagent: unknown command %q\n", cmd)
 		usage(stderr)
@@ -77,9 +76,12 @@ func usage(w io.Writer) {
 `)
 }
 
+// about is the description --help starts with.
+const about = "A synthetic monitoring and SLO agent: it runs probes (HTTP, browser, TCP, DNS, ICMP, gRPC, multi-step API, checks and plugins) on a schedule, keeps SLO error budgets and burn rates, and serves it all as Prometheus metrics."
+
 func versionString() string {
 	rev, gov := buildRevision()
-	return fmt.Sprintf("sloagent %s (revision %s, %s, %s/%s)", Version, rev, gov, runtime.GOOS, runtime.GOARCH)
+	return fmt.Sprintf("sloagent %s (revision %s, built %s, %s, %s/%s)", Version, rev, buildDate(), gov, runtime.GOOS, runtime.GOARCH)
 }
 
 // logFlags are the logging flags every subcommand takes.
@@ -118,8 +120,13 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&opts.WebConfigFile, "web.config.file", "", "Path to a web config file enabling TLS and/or basic auth (Prometheus exporter-toolkit format).")
 	shard := fs.String("shard", "", "Run only this agent's part i/N of the probes (by a stable hash of their names); N agents with 0/N ... N-1/N share the list. auto or auto/N: i is the ordinal of a StatefulSet pod's host name NAME-i, N is $SLOAGENT_SHARDS unless given.")
 	lf.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
+	showVersion := fs.Bool("version", false, "Show application version.")
+	if done, code := parseFlags(fs, args, stdout, stderr, about); done {
+		return code
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, versionString())
+		return exitOK
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "sloagent: unexpected argument %q\n", fs.Arg(0))

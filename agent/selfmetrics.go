@@ -114,5 +114,8 @@ func buildRevision() (revision, goVersion string) {
 			revision = s.Value
 		}
 	}
+	if Revision != "" {
+		revision = Revision
+	}
 	return revision, bi.GoVersion
 }
