@@ -41,7 +41,9 @@ RUN mkdir -p /rootfs/etc/ssl/certs /rootfs/usr/bin /rootfs/var/lib/sloagent /roo
 # plugin probes (with plugins mounted in) and SLOs work as in the full one.
 FROM scratch AS slim
 COPY --from=slim-files /rootfs/ /
-COPY --from=slim-files --chown=10001:10001 /rootfs/var/lib/sloagent /var/lib/sloagent
+# The state directory itself, not only its (empty) contents, must belong to
+# the user: copy its parent's contents.
+COPY --from=slim-files --chown=10001:10001 /rootfs/var/lib/ /var/lib/
 COPY --from=build /out/sloagent /usr/local/bin/sloagent
 USER sloagent:sloagent
 WORKDIR /var/lib/sloagent
