@@ -49,6 +49,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			return onceCmd(rest, stdout, stderr)
 		case "rules":
 			return rulesCmd(rest, stdout, stderr)
+		case "slo":
+			return sloCmd(rest, stdout, stderr)
 		case "service":
 			return service.Command(rest, stdout, stderr)
 		case "version":
@@ -70,6 +72,7 @@ func usage(w io.Writer) {
        sloagent probe [flags] URL      run one HTTP probe and print its phases
        sloagent once [flags] [PROBE...] run the probes once, push the results, exit 0 if all passed
        sloagent rules [flags]          print Prometheus rules for the config's SLOs
+       sloagent slo import|export ...  convert SLOs from and to OpenSLO (and import sloth's specs)
        sloagent service install|uninstall|start|stop|status [--name=N] [-- FLAGS]
                                        run as a Windows service
        sloagent version                print the version

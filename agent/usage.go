@@ -16,6 +16,8 @@ var subcommands = []subcommand{
 	{"probe [<flags>] <url>", "Run one HTTP probe and print its phases; exit 0 or 1."},
 	{"once [<flags>] [<probe>...]", "Run the probes once, print a summary and push it; exit 0 if all passed."},
 	{"rules [<flags>]", "Print Prometheus recording and alerting rules for the config's SLOs."},
+	{"slo import [--output=FILE] <file>...", "Read OpenSLO v1 documents or sloth specs and print them as a slos: list, naming what does not carry over."},
+	{"slo export --format=openslo --config.file=FILE", "Print the config's SLOs as OpenSLO v1 documents."},
 	{"service install|uninstall|start|stop|status [--name=N] [-- <flags>]", "Run as a Windows service."},
 	{"version", "Print the version."},
 	{"help", "Show this help."},
