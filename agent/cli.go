@@ -53,14 +53,15 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			return rulesCmd(rest, stdout, stderr)
 		case "review":
 			return reviewCmd(rest, stdout, stderr)
+		case "slo":
+			return sloCmd(rest, stdout, stderr)
 		case "service":
 			return service.Command(rest, stdout, stderr)
 		case "version":
 			fmt.Fprintln(stdout, versionString())
 			return exitOK
 		case "help":
-			usage(stdout)
-			return exitOK
+			return runCmd([]string{"--help"}, stdout, stderr)
 		}
 		fmt.Fprintf(stderr, "sloagent: unknown command %q\n", cmd)
 		usage(stderr)
@@ -77,15 +78,19 @@ func usage(w io.Writer) {
        sloagent rules [flags]          print Prometheus rules for the config's SLOs
        sloagent review INCIDENT        print the draft of an incident's live-site review (Markdown)
        sloagent review --since=7d      print the report of the period for the operations review
+       sloagent slo import|export ...  convert SLOs from and to OpenSLO (and import sloth's specs)
        sloagent service install|uninstall|start|stop|status [--name=N] [-- FLAGS]
                                        run as a Windows service
        sloagent version                print the version
 `)
 }
 
+// about is the description --help starts with.
+const about = "A synthetic monitoring and SLO agent: it runs probes (HTTP, browser, TCP, DNS, ICMP, gRPC, multi-step API, checks and plugins) on a schedule, keeps SLO error budgets and burn rates, and serves it all as Prometheus metrics."
+
 func versionString() string {
 	rev, gov := buildRevision()
-	return fmt.Sprintf("sloagent %s (revision %s, %s, %s/%s)", Version, rev, gov, runtime.GOOS, runtime.GOARCH)
+	return fmt.Sprintf("sloagent %s (revision %s, built %s, %s, %s/%s)", Version, rev, buildDate(), gov, runtime.GOOS, runtime.GOARCH)
 }
 
 // logFlags are the logging flags every subcommand takes.
@@ -123,17 +128,22 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&opts.StateDir, "storage.path", "", "Directory for SLO state and failure diagnostics; overrides agent.state_dir of the config.")
 	fs.StringVar(&opts.WebConfigFile, "web.config.file", "", "Path to a web config file enabling TLS and/or basic auth (Prometheus exporter-toolkit format).")
 	fs.StringVar(&opts.ExternalURL, "web.external-url", "", "URL the agent is reached at by people (http://probe-fra-1:9470/), for links to incidents in alerts. Default: its listen address.")
-	shard := fs.String("shard", "", "Run only this agent's part i/N of the probes (by a stable hash of their names); N agents with 0/N ... N-1/N share the list.")
+	shard := fs.String("shard", "", "Run only this agent's part i/N of the probes (by a stable hash of their names); N agents with 0/N ... N-1/N share the list. auto or auto/N: i is the ordinal of a StatefulSet pod's host name NAME-i, N is $SLOAGENT_SHARDS unless given.")
 	lf.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
+	showVersion := fs.Bool("version", false, "Show application version.")
+	if done, code := parseFlags(fs, args, stdout, stderr, about); done {
+		return code
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, versionString())
+		return exitOK
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "sloagent: unexpected argument %q\n", fs.Arg(0))
 		return exitUsage
 	}
 	var err error
-	if opts.Shard, err = schedule.ParseShard(*shard); err != nil {
+	if opts.Shard, err = schedule.ResolveShard(*shard, os.Getenv, os.Hostname); err != nil {
 		fmt.Fprintln(stderr, "sloagent:", err)
 		return exitUsage
 	}

@@ -39,7 +39,7 @@ func onceCmd(args []string, stdout, stderr io.Writer) int {
 	output := fs.String("output", "text", "Summary format: text or json.")
 	rwURL := fs.String("push.remote-write-url", "", "Push the results to this Prometheus remote write URL (for example http://prometheus:9090/api/v1/write); replaces the URL of push.remote_write, keeping its auth and headers.")
 	pgURL := fs.String("push.pushgateway-url", "", "Push the results to this Pushgateway (for example http://pushgateway:9091); replaces the URL of push.pushgateway, keeping its auth and headers.")
-	shard := fs.String("shard", "", "Run only this agent's part i/N of the probes, as the daemon's --shard.")
+	shard := fs.String("shard", "", "Run only this agent's part i/N (or auto) of the probes, as the daemon's --shard.")
 	lf.register(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: sloagent once [flags] [PROBE...]")
@@ -61,7 +61,7 @@ func onceCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	opts.Logger, err = lf.logger(stderr)
 	if err == nil {
-		opts.Shard, err = schedule.ParseShard(*shard)
+		opts.Shard, err = schedule.ResolveShard(*shard, os.Getenv, os.Hostname)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "sloagent once:", err)

@@ -114,6 +114,9 @@ func buildRevision() (revision, goVersion string) {
 			revision = s.Value
 		}
 	}
+	if Revision != "" {
+		revision = Revision
+	}
 	return revision, bi.GoVersion
 }
 

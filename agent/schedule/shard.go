@@ -2,7 +2,6 @@ package schedule
 
 import (
 	"fmt"
-	"hash/fnv"
 	"strconv"
 	"strings"
 
@@ -47,9 +46,7 @@ func (s Shard) Keeps(name string) bool {
 	if !s.Sharded() {
 		return true
 	}
-	h := fnv.New64a()
-	_, _ = h.Write([]byte(name))
-	return h.Sum64()%uint64(s.Count) == uint64(s.Index)
+	return shardOf(name, s.Count) == s.Index
 }
 
 // Filter returns the items of this shard, in order. SLOs stay as they

@@ -1,0 +1,106 @@
+package agent
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/sloagent/sloagent/agent/config"
+	"github.com/sloagent/sloagent/slo"
+	"github.com/sloagent/sloagent/slo/formats"
+)
+
+// sloCmd converts SLOs between the config's slos: list and other tools'
+// formats: `slo import FILE...` reads OpenSLO v1 or sloth specs and prints
+// a slos: list; `slo export --format openslo` prints the config's SLOs as
+// OpenSLO. What does not carry over is named on stderr.
+func sloCmd(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] != "import" && args[0] != "export" {
+		fmt.Fprintln(stderr, "usage: sloagent slo import [--output FILE] FILE...\n       sloagent slo export --format openslo --config.file FILE")
+		return exitUsage
+	}
+	verb := args[0]
+	fs := flag.NewFlagSet("sloagent slo "+verb, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var output, configFile, format string
+	about := "Read OpenSLO v1 documents (SLO, SLI, AlertPolicy, AlertCondition) or sloth prometheus/v1 specs and print them as a slos: list; what does not carry over is named on stderr."
+	if verb == "import" {
+		fs.StringVar(&output, "output", "", "Write the slos: list to this file instead of stdout.")
+	} else {
+		about = "Print the config's SLOs as OpenSLO v1 documents; what OpenSLO has no field for is kept in sloagent.io/ annotations and named on stderr."
+		fs.StringVar(&configFile, "config.file", "", "Config whose SLOs to export (required).")
+		fs.StringVar(&format, "format", "openslo", "Output format: openslo.")
+	}
+	if done, code := parseFlags(fs, args[1:], stdout, stderr, about); done {
+		return code
+	}
+	if verb == "import" {
+		return sloImport(fs.Args(), output, stdout, stderr)
+	}
+	if format != "openslo" {
+		fmt.Fprintf(stderr, "sloagent slo export: --format: %q is not openslo\n", format)
+		return exitUsage
+	}
+	if configFile == "" || fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "sloagent slo export: --config.file is required, and no other argument")
+		return exitUsage
+	}
+	cfg, err := config.LoadFile(configFile, nil)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitFailed
+	}
+	out, ws, err := formats.ExportOpenSLO(cfg.SLOs)
+	if err != nil {
+		fmt.Fprintln(stderr, "sloagent slo export:", err)
+		return exitFailed
+	}
+	for _, w := range ws {
+		fmt.Fprintln(stderr, "warning:", w)
+	}
+	_, _ = stdout.Write(out)
+	return exitOK
+}
+
+func sloImport(files []string, output string, stdout, stderr io.Writer) int {
+	if len(files) == 0 {
+		fmt.Fprintln(stderr, "usage: sloagent slo import [--output FILE] FILE...")
+		return exitUsage
+	}
+	var all []slo.Config
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			fmt.Fprintln(stderr, "sloagent slo import:", err)
+			return exitFailed
+		}
+		cfgs, ws, err := formats.Import(file, data)
+		for _, w := range ws {
+			fmt.Fprintln(stderr, "warning:", w)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "sloagent slo import:", err)
+			return exitFailed
+		}
+		all = append(all, cfgs...)
+	}
+	if err := formats.Validate(all); err != nil {
+		fmt.Fprintln(stderr, "sloagent slo import: the files' SLOs together:", err)
+		return exitFailed
+	}
+	out, err := formats.Marshal(all)
+	if err != nil {
+		fmt.Fprintln(stderr, "sloagent slo import:", err)
+		return exitFailed
+	}
+	if output == "" {
+		_, _ = stdout.Write(out)
+		return exitOK
+	}
+	if err := os.WriteFile(output, out, 0o644); err != nil {
+		fmt.Fprintln(stderr, "sloagent slo import:", err)
+		return exitFailed
+	}
+	return exitOK
+}

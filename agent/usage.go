@@ -1,0 +1,117 @@
+package agent
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// command is one subcommand as the help lists it.
+type subcommand struct{ name, help string }
+
+var subcommands = []subcommand{
+	{"check-config <file>...", "Validate config files; exit 1 with every problem."},
+	{"probe [<flags>] <url>", "Run one HTTP probe and print its phases; exit 0 or 1."},
+	{"once [<flags>] [<probe>...]", "Run the probes once, print a summary and push it; exit 0 if all passed."},
+	{"rules [<flags>]", "Print Prometheus recording and alerting rules for the config's SLOs."},
+	{"slo import [--output=FILE] <file>...", "Read OpenSLO v1 documents or sloth specs and print them as a slos: list, naming what does not carry over."},
+	{"slo export --format=openslo --config.file=FILE", "Print the config's SLOs as OpenSLO v1 documents."},
+	{"service install|uninstall|start|stop|status [--name=N] [-- <flags>]", "Run as a Windows service."},
+	{"version", "Print the version."},
+	{"help", "Show this help."},
+}
+
+// parseFlags parses args as Prometheus' exporters do: --help prints the
+// help to stdout and exits 0, a bad flag says so on stderr and exits 2.
+// It reports whether the command is done and with which code.
+func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer, about string) (done bool, code int) {
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		writeHelp(stdout, fs, about)
+		return true, exitOK
+	case err != nil:
+		fmt.Fprintf(stderr, "%s: try --help\n", fs.Name())
+		return true, exitUsage
+	}
+	return false, exitOK
+}
+
+// writeHelp writes the help in the layout of kingpin, the command line
+// library of Prometheus and its exporters, so it reads like theirs: flags
+// with their defaults in a column, help text beside them.
+func writeHelp(w io.Writer, fs *flag.FlagSet, about string) {
+	fmt.Fprintf(w, "usage: %s [<flags>]", fs.Name())
+	if fs.Name() == "sloagent" {
+		fmt.Fprint(w, " [<command> [<args> ...]]")
+	}
+	fmt.Fprint(w, "\n\n")
+	wrap(w, about, "")
+	fmt.Fprint(w, "\nFlags:\n")
+	rows := [][2]string{{"  -h, --help", "Show context-sensitive help."}}
+	fs.VisitAll(func(f *flag.Flag) {
+		left := "      --" + f.Name
+		if _, isBool := f.Value.(interface{ IsBoolFlag() bool }); !isBool {
+			switch {
+			case f.DefValue != "":
+				left += "=" + fmt.Sprintf("%q", f.DefValue)
+			default:
+				left += "=" + strings.ToUpper(f.Name[strings.LastIndex(f.Name, ".")+1:])
+			}
+		}
+		rows = append(rows, [2]string{left, f.Usage})
+	})
+	twoColumns(w, rows)
+	if fs.Name() == "sloagent" {
+		fmt.Fprint(w, "\nCommands:\n")
+		for _, c := range subcommands {
+			fmt.Fprintf(w, "  %s\n", c.name)
+			wrap(w, c.help, "    ")
+			fmt.Fprintln(w)
+		}
+	}
+}
+
+const (
+	helpWidth   = 100
+	maxLeftCols = 32
+)
+
+func twoColumns(w io.Writer, rows [][2]string) {
+	col := 0
+	for _, r := range rows {
+		if n := len(r[0]) + 2; n > col && n <= maxLeftCols {
+			col = n
+		}
+	}
+	indent := strings.Repeat(" ", col)
+	for _, r := range rows {
+		if len(r[0])+2 > col {
+			fmt.Fprintf(w, "%s\n", r[0])
+			wrap(w, r[1], indent)
+			continue
+		}
+		var b strings.Builder
+		wrap(&b, r[1], indent)
+		fmt.Fprint(w, r[0]+strings.Repeat(" ", col-len(r[0]))+strings.TrimPrefix(b.String(), indent))
+	}
+}
+
+// wrap writes text in lines of at most helpWidth columns, each indented.
+func wrap(w io.Writer, text, indent string) {
+	line := indent
+	for _, word := range strings.Fields(text) {
+		if len(line) > len(indent) && len(line)+1+len(word) > helpWidth {
+			fmt.Fprintln(w, line)
+			line = indent
+		}
+		if len(line) > len(indent) {
+			line += " "
+		}
+		line += word
+	}
+	fmt.Fprintln(w, line)
+}

@@ -1,0 +1,55 @@
+package agent
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// --help reads like a Prometheus exporter's: on stdout, exit 0, every flag
+// with its default, and the commands.
+func TestHelpInTheExportersLayout(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}} {
+		var stdout, stderr strings.Builder
+		if code := Main(args, &stdout, &stderr); code != exitOK || stderr.Len() > 0 {
+			t.Fatalf("%v: exit %d, stderr %q", args, code, stderr.String())
+		}
+		out := stdout.String()
+		for _, want := range []string{
+			"usage: sloagent [<flags>] [<command> [<args> ...]]\n",
+			"\nFlags:\n  -h, --help ",
+			"\n      --web.listen-address=\":9470\"\n",
+			"\n      --log.level=\"info\" ",
+			"\n      --config.file=FILE ",
+			"\n      --version ",
+			"\nCommands:\n  check-config <file>...\n    Validate config files",
+		} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%v: help lacks %q:\n%s", args, want, out)
+			}
+		}
+		for _, line := range strings.Split(out, "\n") {
+			if len(line) > helpWidth {
+				t.Errorf("line of %d columns: %q", len(line), line)
+			}
+		}
+	}
+	var stdout, stderr strings.Builder
+	if code := Main([]string{"--no-such-flag"}, &stdout, &stderr); code != exitUsage ||
+		stderr.String() != "flag provided but not defined: -no-such-flag\nsloagent: try --help\n" {
+		t.Errorf("a bad flag: exit %d, stderr %q", code, stderr.String())
+	}
+}
+
+func TestVersionFlagAndCommandAgree(t *testing.T) {
+	old := [3]string{Version, Revision, BuildDate}
+	Version, Revision, BuildDate = "v1.4.0", "0123abcd", "2026-12-01T10:00:00Z"
+	t.Cleanup(func() { Version, Revision, BuildDate = old[0], old[1], old[2] })
+	re := regexp.MustCompile(`^sloagent v1\.4\.0 \(revision 0123abcd, built 2026-12-01T10:00:00Z, go[0-9.]+, [a-z0-9]+/[a-z0-9]+\)\n$`)
+	for _, args := range [][]string{{"--version"}, {"version"}} {
+		var stdout, stderr strings.Builder
+		if code := Main(args, &stdout, &stderr); code != exitOK || !re.MatchString(stdout.String()) {
+			t.Errorf("%v: exit %d, %q", args, code, stdout.String())
+		}
+	}
+}
