@@ -23,12 +23,12 @@ type state struct {
 	sliceMin int64           // timeslice length in minutes; 0 for occurrences
 
 	raw *series // runs per slice
-	// For timeslices: per-slice counts of the recent slices (acc) and the
-	// judged slices (slices: one per slice with runs, good or bad) stored
-	// at each slice's first minute. sliceFloor is the first slice acc
-	// holds; runs of older slices no longer change their judgement.
+	// For timeslices: the judged slices (one per slice with runs, good or
+	// bad) stored at each slice's first minute. A slice's runs are summed
+	// from the minute tier when one of them is counted, so runs of slices
+	// the minute tier no longer holds, or before sliceFloor (judged before
+	// a reload), no longer change their judgement.
 	slices     *series
-	acc        []slot
 	sliceFloor int64
 
 	cache windowCache // the windows' counts at the last minute asked for
@@ -42,12 +42,6 @@ type condition struct {
 	severity    string
 	long, short int
 	factor      float64
-}
-
-// slot is one timeslice's run counts while it can still change.
-type slot struct {
-	idx         int64
-	good, total uint32
 }
 
 // Tier spans: minutes cover the short windows up to fineSpan (the page
@@ -124,7 +118,7 @@ func (st *state) configure(cfg Config, now int64) error {
 	}
 	switch {
 	case sliceMin == 0:
-		st.slices, st.acc = nil, nil
+		st.slices = nil
 	case st.slices == nil || st.sliceMin != sliceMin || old.Timeslice.GoodThreshold != cfg.Timeslice.GoodThreshold:
 		if st.slices == nil {
 			st.slices = newSeries(ns)
@@ -157,7 +151,7 @@ func resize(s *series, ns []int, now int64) *series {
 		if ot == nil {
 			// A new hour tier: what the quarter hours hold, summed.
 			ot = s.quarters()
-			for idx := nt.head - nt.n() + 1; idx <= nt.head; idx++ {
+			for idx := nt.head - nt.n + 1; idx <= nt.head; idx++ {
 				c := n.sumTier(ot, idx*nt.per, idx*nt.per+nt.per-1)
 				nt.set(idx, c)
 				nt.markDirty(idx)
@@ -166,7 +160,7 @@ func resize(s *series, ns []int, now int64) *series {
 			continue
 		}
 		nt.since = max(ot.first(now), nt.first(now))
-		for idx := nt.head - nt.n() + 1; idx <= nt.head; idx++ {
+		for idx := nt.head - nt.n + 1; idx <= nt.head; idx++ {
 			if ot.held(idx) {
 				nt.set(idx, ot.get(idx))
 				nt.markDirty(idx)
@@ -178,7 +172,7 @@ func resize(s *series, ns []int, now int64) *series {
 		// hours are gone.
 		n.quarters().since = math.MinInt64
 		n.backfill(func(fn func(h int64, c counts)) {
-			for h := oh.head - oh.n() + 1; h <= oh.head; h++ {
+			for h := oh.head - oh.n + 1; h <= oh.head; h++ {
 				fn(h, oh.get(h))
 			}
 		})
@@ -211,7 +205,7 @@ func (st *state) rejudge(now int64) {
 			continue
 		}
 		// Keep the slots before from; the rest is judged again.
-		for idx := t.head - t.n() + 1; idx < from/t.per; idx++ {
+		for idx := t.head - t.n + 1; idx < from/t.per; idx++ {
 			t.set(idx, ot.get(idx))
 			t.markDirty(idx)
 		}
@@ -221,11 +215,9 @@ func (st *state) rejudge(now int64) {
 			t.markDirty(idx)
 		}
 	}
-	st.acc = make([]slot, int64(st.raw.minutes().n())/st.sliceMin+2)
 	st.sliceFloor = ceilDiv(from, st.sliceMin)
 	for k := st.sliceFloor; k*st.sliceMin <= now+maxSkew; k++ {
 		c := st.raw.sumTier(st.raw.minutes(), k*st.sliceMin, (k+1)*st.sliceMin-1)
-		st.acc[floorMod(k, int64(len(st.acc)))] = slot{idx: k, good: uint32(c.good), total: uint32(c.total)}
 		if g, t := st.judge(c); t > 0 {
 			st.slices.add(k*st.sliceMin, now, g, t)
 		}
@@ -276,23 +268,16 @@ func (st *state) observe(ev *Event, now int64) {
 	}
 }
 
+// observeSlice judges again the slice of minute m, whose minute counts
+// have just taken a run (g good).
 func (st *state) observeSlice(m, now, g int64) {
 	k := floorDiv(m, st.sliceMin)
 	if k < st.sliceFloor || k*st.sliceMin < st.raw.minutes().first(now) {
 		return
 	}
-	a := &st.acc[floorMod(k, int64(len(st.acc)))]
-	if a.idx != k {
-		if a.idx > k && a.idx <= floorDiv(now+maxSkew, st.sliceMin) {
-			return
-		}
-		*a = slot{idx: k}
-	}
-	c := counts{uint64(a.good), uint64(a.total)}
-	og, ot := st.judge(c)
-	a.good += uint32(g)
-	a.total++
-	ng, nt := st.judge(counts{uint64(a.good), uint64(a.total)})
+	c := st.raw.minutes().rangeSum(k*st.sliceMin, (k+1)*st.sliceMin-1)
+	og, ot := st.judge(counts{c.good - uint64(g), c.total - 1})
+	ng, nt := st.judge(c)
 	if ng != og || nt != ot {
 		if st.slices.add(k*st.sliceMin, now, ng-og, nt-ot) {
 			st.cache.bump(k*st.sliceMin, ng-og, nt-ot)

@@ -300,7 +300,7 @@ func TestStorePrunes(t *testing.T) {
 	}
 	st0 := e.snap.Load().slos[0]
 	// The quarter hours cover what the hour tier reaches back to.
-	needFine, needCoarse := len(st0.raw.minutes().cells), len(st0.raw.tiers[2].cells)*4
+	needFine, needCoarse := int(st0.raw.minutes().n), int(st0.raw.tiers[2].n)*4
 	if fine > needFine || coarse > needCoarse {
 		t.Errorf("store keeps %d minutes and %d quarter hours, the SLO needs at most %d and %d",
 			fine, coarse, needFine, needCoarse)
