@@ -78,42 +78,47 @@ func (s *series) add(m, now int64, dg, dt int64) bool {
 	return true
 }
 
-// fill replaces the series' counts with stored blocks where the tiers
-// reach them: minutes into the minute tier, quarter hours into the
-// quarter-hour tier and, summed, into the hour tier, which takes stored
-// hours where it has them (quarter hours may have left the ring unwritten
-// when no flush happened for days, and are kept for days only).
-func (s *series) fill(fine, coarse, hours []block, now int64) {
+// clearAt empties every tier with its head at the minute now, before
+// stored slots are put back.
+func (s *series) clearAt(now int64) {
 	for i := range s.tiers {
 		t := &s.tiers[i]
 		t.reset(floorDiv(now+maxSkew, t.per))
-		src := coarse
-		if t.per == 1 {
-			src = fine
-		}
-		for _, b := range src {
-			b.each(func(start int64, c counts) {
-				if idx := floorDiv(floorDiv(start, fineSecs), t.per); t.held(idx) {
-					t.plus(idx, c)
-				}
-			})
+	}
+}
+
+// putMinute puts back the stored counts of minute m, where the minute tier
+// holds it.
+func (s *series) putMinute(m int64, c counts) {
+	if t := s.minutes(); t.held(m) {
+		t.plus(m, c)
+	}
+}
+
+// putQuarter puts back the stored counts of the quarter hour starting at
+// minute m into the quarter-hour tier and, summed, into the hour tier.
+func (s *series) putQuarter(m int64, c counts) {
+	for i := 1; i < len(s.tiers); i++ {
+		if t := &s.tiers[i]; t.held(floorDiv(m, t.per)) {
+			t.plus(floorDiv(m, t.per), c)
 		}
 	}
-	each := func(fn func(h int64, c counts)) {
-		for _, b := range hours {
-			b.each(func(start int64, c counts) { fn(floorDiv(start, 3600), c) })
-		}
-	}
-	t := s.hours()
-	if t == nil {
-		s.backfill(each)
-		return
-	}
-	each(func(h int64, c counts) {
+}
+
+// putHour puts back the stored counts of the hour starting at minute m,
+// after every quarter hour: they replace the quarter hours' sum (quarter
+// hours may have left the ring unwritten when no flush happened for days,
+// and are kept for days only). A series without hours (a calendar window)
+// takes what its quarter hours lack of them.
+func (s *series) putHour(m int64, c counts) {
+	h := floorDiv(m, hourMin)
+	if t := s.hours(); t != nil {
 		if t.held(h) {
 			t.set(h, c)
 		}
-	})
+		return
+	}
+	s.backfillHour(h, c)
 }
 
 // backfill gives a series without hours (a calendar window) the runs of
@@ -121,15 +126,18 @@ func (s *series) fill(fine, coarse, hours []block, now int64) {
 // kept for days only), in each hour's first quarter hour: the history stays
 // whole, exact to the hour.
 func (s *series) backfill(hour func(fn func(h int64, c counts))) {
+	hour(s.backfillHour)
+}
+
+// backfillHour gives hour h the runs c of it that its quarter hours lack.
+func (s *series) backfillHour(h int64, c counts) {
 	q := s.quarters()
-	hour(func(h int64, c counts) {
-		have := s.sumTier(q, h*hourMin, h*hourMin+hourMin-1)
-		if c.total <= have.total || c.good < have.good || !q.held(h*4) {
-			return
-		}
-		q.plus(h*4, counts{c.good - have.good, c.total - have.total})
-		q.markDirty(h * 4)
-	})
+	have := s.sumTier(q, h*hourMin, h*hourMin+hourMin-1)
+	if c.total <= have.total || c.good < have.good || !q.held(h*4) {
+		return
+	}
+	q.plus(h*4, counts{c.good - have.good, c.total - have.total})
+	q.markDirty(h * 4)
 }
 
 // coverage is the oldest minute the series holds runs of.

@@ -54,6 +54,8 @@ type Engine struct {
 	mu   sync.Mutex // serialises Update and Flush
 
 	labels labelCache // for Write
+
+	cells []slotCount // the changed slots of a flush, kept for the next
 }
 
 // snapshot is one configuration's SLOs, swapped as a whole on Update so
@@ -103,11 +105,6 @@ func NewEngine(cfgs []Config, store *Store, clock func() time.Time, log *slog.Lo
 	if err := e.Update(cfgs); err != nil {
 		return nil, err
 	}
-	if store != nil {
-		if err := store.release(); err != nil {
-			return nil, fmt.Errorf("reopening the SLO state file: %w", err)
-		}
-	}
 	return e, nil
 }
 
@@ -136,6 +133,7 @@ func (e *Engine) Update(cfgs []Config) error {
 		}
 	}
 	next := &snapshot{}
+	var fresh []*state
 	for i := range cfgs {
 		cfg := cfgs[i]
 		if st := byName[cfg.Name]; st != nil {
@@ -148,12 +146,14 @@ func (e *Engine) Update(cfgs []Config) error {
 			next.slos, next.cfgs = append(next.slos, st), append(next.cfgs, cfg)
 			continue
 		}
-		st, err := e.open(cfg, now)
+		st, err := newState(cfg, now)
 		if err != nil {
 			return fmt.Errorf("slo %q: %w", cfg.Name, err)
 		}
+		fresh = append(fresh, st)
 		next.slos, next.cfgs = append(next.slos, st), append(next.cfgs, cfg)
 	}
+	e.restore(fresh, now)
 	next.index()
 	e.snap.Store(next)
 	var removed []*state
@@ -163,51 +163,26 @@ func (e *Engine) Update(cfgs []Config) error {
 		}
 	}
 	if len(removed) > 0 {
-		if err := e.flush(removed, next.slos, e.clock()); err != nil {
+		if err := e.flush(removed, e.clock(), true); err != nil {
 			e.log.Warn("flushing removed SLOs failed; their last minutes are lost", "err", err)
 		}
 	}
 	return nil
 }
 
-// open builds a state for cfg from what the store holds.
-func (e *Engine) open(cfg Config, now int64) (*state, error) {
-	st, err := newState(cfg, now)
-	if err != nil {
-		return nil, err
+// restore gives new states (at minute now) the history the store holds.
+func (e *Engine) restore(fresh []*state, now int64) {
+	if e.store == nil || len(fresh) == 0 {
+		return
 	}
-	if e.store == nil {
-		return st, nil
-	}
-	data, err := e.store.load(cfg.Name)
-	if err != nil {
-		e.log.Error("reading SLO history failed; starting it empty", "slo", cfg.Name, "err", err)
-		return st, nil
-	}
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	st.restore(data, now)
-	return st, nil
-}
-
-// restore puts stored slots into the state's series where they are still
-// in reach, then judges recent timeslices again from the minute counts.
-func (st *state) restore(data stored, now int64) {
-	st.raw.fill(data.fine, data.coarse, data.hours, now)
-	if data.fineFrom != 0 || len(data.coarse) > 0 {
-		// The file holds minutes from fineFrom on; before that only
-		// quarter hours, whatever this config's minute tier covers.
-		t := st.raw.minutes()
-		t.since = floorDiv(data.fineFrom, fineSecs)
-		if data.fineFrom == 0 {
-			t.since = now
+	if err := e.store.restore(fresh, now); err != nil {
+		e.log.Error("reading SLO history failed; starting the new SLOs without it", "err", err)
+		for _, st := range fresh {
+			st.beginRestore(now)
+			st.endRestore(noHead, now)
 		}
 	}
-	if st.slices != nil {
-		st.slices.fill(nil, data.slices, data.sliceHours, now)
-		st.rejudge(now)
-	}
-	st.cache.at = noHead
+	e.store.release()
 }
 
 // Observe counts a run towards every SLO its probe belongs to. It takes
@@ -272,8 +247,7 @@ func (e *Engine) Status() []Status {
 func (e *Engine) Flush() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	slos := e.snap.Load().slos
-	return e.flush(slos, slos, e.clock())
+	return e.flush(e.snap.Load().slos, e.clock(), false)
 }
 
 // Close flushes. The store is closed by whoever opened it.
@@ -281,7 +255,7 @@ func (e *Engine) Close() error { return e.Flush() }
 
 // Run flushes every interval until ctx is done, then flushes a last time.
 func (e *Engine) Run(ctx context.Context, interval time.Duration) error {
-	t := time.NewTicker(interval)
+	t := time.NewTicker(max(interval, MinFlushInterval))
 	defer t.Stop()
 	for {
 		select {
@@ -295,26 +269,27 @@ func (e *Engine) Run(ctx context.Context, interval time.Duration) error {
 	}
 }
 
-// flush writes the changes of slos; active are the configured SLOs, whose
-// history is kept whatever its age.
-func (e *Engine) flush(slos, active []*state, now time.Time) error {
+// flush writes the changes of slos: every configured SLO, or with removed
+// those just removed.
+func (e *Engine) flush(slos []*state, now time.Time, removed bool) error {
 	if e.store == nil {
 		return nil
 	}
 	batches := make([]batch, 0, len(slos))
+	cells := e.cells[:0]
 	for _, st := range slos {
-		batches = append(batches, st.takeDirty(now))
+		var b batch
+		b, cells = st.takeDirty(cells)
+		batches = append(batches, b)
 	}
-	names := map[string]bool{}
-	for _, st := range active {
-		names[st.name] = true
-	}
-	err := e.store.write(batches, names, now)
+	e.cells = cells
+	err := e.store.write(batches, now, removed)
 	if err != nil {
 		for i, st := range slos {
 			st.remark(batches[i])
 		}
 		return errors.Join(errors.New("writing SLO state"), err)
 	}
+	e.store.release()
 	return nil
 }

@@ -293,56 +293,99 @@ func (st *state) units() *series {
 	return st.raw
 }
 
-// takeDirty collects the slots changed since the last flush and the
-// cutoffs before which stored slots are out of reach.
-func (st *state) takeDirty(now time.Time) batch {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	nowMin := floorDiv(now.Unix(), 60)
-	b := batch{name: st.name, fine: map[int64]counts{}, coarse: map[int64]counts{}}
-	st.raw.minutes().takeDirty(func(idx int64, c counts) { b.fine[idx*fineSecs] = c })
-	st.raw.quarters().takeDirty(func(idx int64, c counts) { b.coarse[idx*coarseSecs] = c })
-	if h := st.raw.hours(); h != nil {
-		b.hours = map[int64]counts{}
-		h.takeDirty(func(idx int64, c counts) { b.hours[idx*3600] = c })
+// beginRestore empties the state's series before the store puts back its
+// slots. The state is not yet in use: no lock is taken.
+func (st *state) beginRestore(now int64) {
+	st.raw.clearAt(now)
+	if st.slices != nil {
+		st.slices.clearAt(now)
+	}
+}
+
+// restoreSlot puts back one stored slot of tag starting at minute m.
+// Tiers are put back in the order of their tags, quarter hours before
+// hours.
+func (st *state) restoreSlot(tag byte, m int64, c counts) {
+	switch tag {
+	case tagFine:
+		st.raw.putMinute(m, c)
+	case tagCoarse:
+		st.raw.putQuarter(m, c)
+	case tagHours:
+		st.raw.putHour(m, c)
+	case tagSlices:
+		if st.slices != nil {
+			st.slices.putQuarter(m, c)
+		}
+	case tagSliceHours:
+		if st.slices != nil {
+			st.slices.putHour(m, c)
+		}
+	}
+}
+
+// endRestore finishes a restore at minute now. fineFrom is the first
+// minute the stored minutes hold completely, or noHead when nothing was
+// stored: before it the minute tier holds nothing, whatever this config's
+// tier covers. Judged slices of the minutes held are judged again.
+func (st *state) endRestore(fineFrom, now int64) {
+	if fineFrom != noHead {
+		st.raw.minutes().since = fineFrom
 	}
 	if st.slices != nil {
-		b.slices = map[int64]counts{}
-		st.slices.quarters().takeDirty(func(idx int64, c counts) { b.slices[idx*coarseSecs] = c })
-		if h := st.slices.hours(); h != nil {
-			b.sliceHours = map[int64]counts{}
-			h.takeDirty(func(idx int64, c counts) { b.sliceHours[idx*3600] = c })
+		st.rejudge(now)
+	}
+	st.cache.at = noHead
+}
+
+// takeDirty appends the slots changed since the last flush to cells and
+// returns them in a batch with what the store keeps of the state's shape.
+func (st *state) takeDirty(cells []slotCount) (batch, []slotCount) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	from := len(cells)
+	put := func(tag byte, per int64) func(idx int64, c counts) {
+		return func(idx int64, c counts) {
+			cells = append(cells, slotCount{tag: tag, start: idx * per * fineSecs, c: c})
 		}
-		// Judged minutes are rebuilt from the run counts on load.
+	}
+	st.raw.minutes().takeDirty(put(tagFine, 1))
+	st.raw.quarters().takeDirty(put(tagCoarse, quarterMin))
+	if h := st.raw.hours(); h != nil {
+		h.takeDirty(put(tagHours, hourMin))
+	}
+	if st.slices != nil {
+		st.slices.quarters().takeDirty(put(tagSlices, quarterMin))
+		if h := st.slices.hours(); h != nil {
+			h.takeDirty(put(tagSliceHours, hourMin))
+		}
+		// Judged minutes are judged again from the run counts on load.
 		st.slices.minutes().takeDirty(func(int64, counts) {})
 	}
-	b.fineCutoff = st.raw.minutes().first(nowMin) * fineSecs
-	// Quarter hours are kept as far as the quarter-hour tier reaches (for
-	// a calendar window, the whole period), hours for the whole window.
-	b.coarseCutoff = st.raw.quarters().first(nowMin) * fineSecs
-	b.hourCutoff = floorDiv(st.raw.coverage(nowMin), hourMin) * 3600
-	return b
+	b := batch{name: st.name, fineSince: st.raw.minutes().since, slices: st.slices != nil, cells: cells[from:len(cells):len(cells)]}
+	for i := range st.raw.tiers {
+		b.sizes[i] = int32(st.raw.tiers[i].n)
+	}
+	return b, cells
 }
 
 // remark flags a batch that could not be written for the next flush.
 func (st *state) remark(b batch) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	for start := range b.fine {
-		st.raw.minutes().markDirty(start / fineSecs)
-	}
-	for start := range b.coarse {
-		st.raw.quarters().markDirty(start / coarseSecs)
-	}
-	for start := range b.hours {
-		st.raw.hours().markDirty(start / 3600)
-	}
-	if st.slices != nil {
-		for start := range b.slices {
-			st.slices.quarters().markDirty(start / coarseSecs)
-		}
-		for start := range b.sliceHours {
-			st.slices.hours().markDirty(start / 3600)
+	for _, sc := range b.cells {
+		m := floorDiv(sc.start, fineSecs)
+		switch sc.tag {
+		case tagFine:
+			st.raw.minutes().markDirty(m)
+		case tagCoarse:
+			st.raw.quarters().markDirty(m / quarterMin)
+		case tagHours:
+			st.raw.hours().markDirty(m / hourMin)
+		case tagSlices:
+			st.slices.quarters().markDirty(m / quarterMin)
+		case tagSliceHours:
+			st.slices.hours().markDirty(m / hourMin)
 		}
 	}
 }

@@ -187,8 +187,10 @@ func (t *tier) set(idx int64, c counts) {
 // plus adds counts loaded from disk to slot idx, which must be held.
 func (t *tier) plus(idx int64, c counts) {
 	p := t.pos(idx)
-	o := t.load(p)
-	t.store(p, cell{o.good + uint32(c.good), o.total + uint32(c.total)})
+	if !t.addAt(p, int64(c.good), int64(c.total)) {
+		o := t.load(p)
+		t.store(p, cell{o.good + uint32(c.good), o.total + uint32(c.total)})
+	}
 }
 
 func (t *tier) get(idx int64) counts {
