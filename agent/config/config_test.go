@@ -23,6 +23,7 @@ testdata/invalid-many.yml:11: probes[2].name: missing probe name
 testdata/invalid-many.yml:12: probes[2].colour: unknown field "colour"`,
 		"invalid-missing-target.yml": `testdata/invalid-missing-target.yml:2: probes[0].target: missing target URL`,
 		"invalid-regexp.yml":         `testdata/invalid-regexp.yml:7: probes[0].http.fail_if_body_matches_regexp[1]: invalid regular expression "(unclosed": missing closing ): ` + "`(unclosed`",
+		"invalid-state-flush.yml":    `testdata/invalid-state-flush.yml:2: agent.state_flush_interval: must be at least 1s, got 1ms`,
 		"invalid-timeout.yml":        `testdata/invalid-timeout.yml:5: probes[0].timeout: timeout 5s must be shorter than interval 5s`,
 		"invalid-unknown-key.yml": `testdata/invalid-unknown-key.yml:2: agent.nmae: unknown field "nmae"
 testdata/invalid-unknown-key.yml:6: probes[0].intreval: unknown field "intreval"`,
