@@ -24,14 +24,16 @@ func (c *counts) add(o counts) { c.good += o.good; c.total += o.total }
 // Every event goes into every tier, so a query takes each stretch of time
 // from the finest tier that still holds it.
 type series struct {
-	tiers []tier // minute, quarter hour and possibly hour
+	tiers []tier // minute, quarter hour and possibly hour: own[:2] or own[:3]
+	own   [3]tier
 }
 
 func newSeries(ns []int) *series {
 	s := &series{}
 	for i, n := range ns {
 		if n > 0 {
-			s.tiers = append(s.tiers, newTier([]int64{1, quarterMin, hourMin}[i], n))
+			s.own[len(s.tiers)] = newTier([]int64{1, quarterMin, hourMin}[i], n)
+			s.tiers = s.own[:len(s.tiers)+1]
 		}
 	}
 	return s

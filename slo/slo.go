@@ -55,7 +55,8 @@ type Engine struct {
 
 	labels labelCache // for Write
 
-	cells []slotCount // the changed slots of a flush, kept for the next
+	cells  []slotCount // the changed slots of a flush, kept for the next
+	shapes shapes      // shared by states configured alike; under mu
 }
 
 // snapshot is one configuration's SLOs, swapped as a whole on Update so
@@ -100,7 +101,7 @@ func NewEngine(cfgs []Config, store *Store, clock func() time.Time, log *slog.Lo
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	e := &Engine{log: log, clock: clock, store: store}
+	e := &Engine{log: log, clock: clock, store: store, shapes: shapes{}}
 	e.snap.Store(&snapshot{})
 	if err := e.Update(cfgs); err != nil {
 		return nil, err
@@ -138,7 +139,7 @@ func (e *Engine) Update(cfgs []Config) error {
 		cfg := cfgs[i]
 		if st := byName[cfg.Name]; st != nil {
 			st.mu.Lock()
-			err := st.configure(cfg, now)
+			err := st.configure(cfg, now, e.shapes)
 			st.mu.Unlock()
 			if err != nil {
 				return fmt.Errorf("slo %q: %w", cfg.Name, err)
@@ -146,7 +147,7 @@ func (e *Engine) Update(cfgs []Config) error {
 			next.slos, next.cfgs = append(next.slos, st), append(next.cfgs, cfg)
 			continue
 		}
-		st, err := newState(cfg, now)
+		st, err := newState(cfg, now, e.shapes)
 		if err != nil {
 			return fmt.Errorf("slo %q: %w", cfg.Name, err)
 		}
@@ -154,6 +155,7 @@ func (e *Engine) Update(cfgs []Config) error {
 		next.slos, next.cfgs = append(next.slos, st), append(next.cfgs, cfg)
 	}
 	e.restore(fresh, now)
+	e.shapes.keep(next.slos)
 	next.index()
 	e.snap.Store(next)
 	var removed []*state

@@ -1,6 +1,7 @@
 package slo
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"sync"
@@ -15,6 +16,7 @@ type state struct {
 
 	mu       sync.Mutex
 	cfg      Config
+	shape    *shape
 	sp       span
 	alerts   map[string][]BurnRateAlert
 	windows  []time.Duration // short windows, ascending
@@ -71,11 +73,69 @@ func geometry(windows []time.Duration, sp span) []int {
 	return ns
 }
 
+// shape is what a state derives from its window and alerting config: the
+// same for every SLO configured alike, so SLOs share one (at 10,000 SLOs,
+// 6 MB of windows, names and alert conditions, and a time zone loaded
+// once). It is never changed once built.
+type shape struct {
+	sp      span
+	alerts  map[string][]BurnRateAlert
+	windows []time.Duration // short windows, ascending
+	names   []string        // the windows' names, then "slo"
+	conds   []condition
+	ns      []int // tier sizes
+}
+
+// shapes is the shapes in use, by window and alerting config.
+type shapes map[string]*shape
+
+// of returns the shape of cfg, building it when none is cached.
+func (sh shapes) of(cfg *Config) (*shape, error) {
+	key := fmt.Sprintf("%v|%v", cfg.Window, cfg.Alerting)
+	if s := sh[key]; s != nil {
+		return s, nil
+	}
+	sp, err := newSpan(cfg.Window)
+	if err != nil {
+		return nil, err
+	}
+	s := &shape{sp: sp, alerts: alertWindows(cfg.Alerting, sp)}
+	s.windows = shortWindows(s.alerts, sp)
+	s.ns = geometry(s.windows, sp)
+	for _, d := range s.windows {
+		s.names = append(s.names, fmtDur(d))
+	}
+	s.names = append(s.names, "slo")
+	for _, sev := range severities {
+		for _, a := range s.alerts[sev] {
+			s.conds = append(s.conds, condition{severity: sev, factor: a.BurnRate,
+				long: slices.Index(s.windows, a.LongWindow.D()), short: slices.Index(s.windows, a.ShortWindow.D())})
+		}
+	}
+	if sh != nil {
+		sh[key] = s
+	}
+	return s, nil
+}
+
+// keep drops the shapes no state of slos uses.
+func (sh shapes) keep(slos []*state) {
+	used := map[*shape]bool{}
+	for _, st := range slos {
+		used[st.shape] = true
+	}
+	for k, s := range sh {
+		if !used[s] {
+			delete(sh, k)
+		}
+	}
+}
+
 // newState builds an empty state for cfg, which must be valid, at the
-// minute now.
-func newState(cfg Config, now int64) (*state, error) {
+// minute now, sharing the shapes of sh (which may be nil).
+func newState(cfg Config, now int64, sh shapes) (*state, error) {
 	st := &state{name: cfg.Name}
-	if err := st.configure(cfg, now); err != nil {
+	if err := st.configure(cfg, now, sh); err != nil {
 		return nil, err
 	}
 	return st, nil
@@ -84,32 +144,21 @@ func newState(cfg Config, now int64) (*state, error) {
 // configure applies cfg, keeping the history: series are resized when the
 // windows change and timeslices are judged again from the minute counts
 // when the slice settings change. now is the current minute.
-func (st *state) configure(cfg Config, now int64) error {
-	sp, err := newSpan(cfg.Window)
+func (st *state) configure(cfg Config, now int64, sh shapes) error {
+	shp, err := sh.of(&cfg)
 	if err != nil {
 		return err
 	}
-	alerts := alertWindows(cfg.Alerting, sp)
-	windows := shortWindows(alerts, sp)
-	ns := geometry(windows, sp)
+	ns := shp.ns
 	var sliceMin int64
 	if cfg.method() == Timeslices {
 		sliceMin = int64(cfg.sliceLength() / time.Minute)
 	}
 	old := st.cfg
-	st.cfg, st.sp, st.alerts, st.windows = cfg, sp, alerts, windows
-	st.cache.reset(len(windows) + 1)
-	st.names, st.conds = st.names[:0], st.conds[:0]
-	for _, d := range windows {
-		st.names = append(st.names, fmtDur(d))
-	}
-	st.names = append(st.names, "slo")
-	for _, sev := range severities {
-		for _, a := range alerts[sev] {
-			st.conds = append(st.conds, condition{severity: sev, factor: a.BurnRate,
-				long: slices.Index(windows, a.LongWindow.D()), short: slices.Index(windows, a.ShortWindow.D())})
-		}
-	}
+	st.cfg, st.shape = cfg, shp
+	// The shape's, shared: read only.
+	st.sp, st.alerts, st.windows, st.names, st.conds = shp.sp, shp.alerts, shp.windows, shp.names, shp.conds
+	st.cache.reset(len(st.windows) + 1)
 
 	if st.raw == nil {
 		st.raw = newSeries(ns)
