@@ -1,31 +1,17 @@
 package slo
 
 import (
-	"encoding/binary"
 	"math"
 	"math/bits"
 )
 
-// cell is one slot's counts.
-type cell struct{ good, total uint32 }
-
 // tier is a ring of slots of per minutes each. It holds the slots head-n+1
 // to head (numbered from the epoch), so a slot needs no number of its own:
 // moving the head on clears the slots it passes.
-//
-// Counts take as few bytes as the largest of them needs: one while every
-// count in the ring is below 256, two below 65,536, else four. A probe
-// running every 20 s fills a minute slot with 3 runs, a quarter hour with
-// 45 and an hour with 180, so a rolling 30-day SLO of one such probe takes
-// 2.9 KB of slots instead of 11.5 KB at four bytes: at 10,000 SLOs the
-// difference is most of the agent's memory. A count that outgrows its width
-// widens the whole ring, once; the ring narrows again only when it is
-// emptied.
 type tier struct {
 	per   int64 // minutes per slot
 	n     int64 // slots
-	w     int   // bytes per count: 1, 2 or 4
-	cells []byte
+	cells       // by position in the ring
 	head  int64
 	// since is the first minute the tier holds every run of: after the
 	// tier grows (a reload, a restart with a longer window) the minutes
@@ -39,57 +25,9 @@ type tier struct {
 const noHead = math.MinInt64 / 4
 
 func newTier(per int64, n int) tier {
-	return tier{per: per, n: int64(n), w: 1, cells: make([]byte, 2*n), head: noHead, since: math.MinInt64,
+	return tier{per: per, n: int64(n), cells: newCells(n), head: noHead, since: math.MinInt64,
 		dirty: make([]uint64, (n+63)/64)}
 }
-
-// widthMax is the largest count w bytes hold.
-func widthMax(w int) uint32 { return uint32(1)<<(8*w-1)<<1 - 1 }
-
-// load returns the counts of the slot at position p.
-func (t *tier) load(p int) cell {
-	switch t.w {
-	case 1:
-		return cell{uint32(t.cells[2*p]), uint32(t.cells[2*p+1])}
-	case 2:
-		return cell{uint32(binary.LittleEndian.Uint16(t.cells[4*p:])), uint32(binary.LittleEndian.Uint16(t.cells[4*p+2:]))}
-	}
-	return cell{binary.LittleEndian.Uint32(t.cells[8*p:]), binary.LittleEndian.Uint32(t.cells[8*p+4:])}
-}
-
-// store sets the counts of the slot at position p, widening the ring when
-// they do not fit.
-func (t *tier) store(p int, c cell) {
-	if m := max(c.good, c.total); m > widthMax(t.w) {
-		t.widen(m)
-	}
-	switch t.w {
-	case 1:
-		t.cells[2*p], t.cells[2*p+1] = byte(c.good), byte(c.total)
-	case 2:
-		binary.LittleEndian.PutUint16(t.cells[4*p:], uint16(c.good))
-		binary.LittleEndian.PutUint16(t.cells[4*p+2:], uint16(c.total))
-	default:
-		binary.LittleEndian.PutUint32(t.cells[8*p:], c.good)
-		binary.LittleEndian.PutUint32(t.cells[8*p+4:], c.total)
-	}
-}
-
-// widen copies the ring into counts wide enough for m.
-func (t *tier) widen(m uint32) {
-	w := t.w
-	for m > widthMax(w) {
-		w *= 2
-	}
-	old := *t
-	t.w, t.cells = w, make([]byte, 2*w*int(t.n))
-	for p := range int(t.n) {
-		t.store(p, old.load(p))
-	}
-}
-
-// zero empties the slot at position p.
-func (t *tier) zero(p int) { clear(t.cells[2*t.w*p : 2*t.w*(p+1)]) }
 
 func (t *tier) pos(idx int64) int { return int(floorMod(idx, t.n)) }
 
@@ -99,7 +37,7 @@ func (t *tier) held(idx int64) bool { return idx <= t.head && idx > t.head-t.n }
 // advance moves the head on to idx, clearing the slots it passes.
 func (t *tier) advance(idx int64) {
 	if idx-t.head >= t.n {
-		clear(t.cells)
+		t.zeroAll()
 	} else {
 		for i := t.head + 1; i <= idx; i++ {
 			t.zero(t.pos(i))
@@ -112,7 +50,7 @@ func (t *tier) advance(idx int64) {
 // after limit were written at times that have not come yet.
 func (t *tier) rewind(limit int64) {
 	if t.head-limit >= t.n {
-		clear(t.cells)
+		t.zeroAll()
 	} else {
 		for i := limit + 1; i <= t.head; i++ {
 			t.zero(t.pos(i))
@@ -143,38 +81,9 @@ func (t *tier) add(idx, limit int64, dg, dt int64) bool {
 	return true
 }
 
-// addAt changes the counts at position p in place, reporting false when
-// they no longer fit the ring's width.
-func (t *tier) addAt(p int, dg, dt int64) bool {
-	switch t.w {
-	case 1:
-		g, n := int64(t.cells[2*p])+dg, int64(t.cells[2*p+1])+dt
-		if uint64(g|n) > math.MaxUint8 {
-			return false
-		}
-		t.cells[2*p], t.cells[2*p+1] = byte(g), byte(n)
-	case 2:
-		b := t.cells[4*p : 4*p+4]
-		g, n := int64(binary.LittleEndian.Uint16(b))+dg, int64(binary.LittleEndian.Uint16(b[2:]))+dt
-		if uint64(g|n) > math.MaxUint16 {
-			return false
-		}
-		binary.LittleEndian.PutUint16(b, uint16(g))
-		binary.LittleEndian.PutUint16(b[2:], uint16(n))
-	default:
-		b := t.cells[8*p : 8*p+8]
-		binary.LittleEndian.PutUint32(b, uint32(int64(binary.LittleEndian.Uint32(b))+dg))
-		binary.LittleEndian.PutUint32(b[4:], uint32(int64(binary.LittleEndian.Uint32(b[4:]))+dt))
-	}
-	return true
-}
-
 // reset empties the ring with its head at head, at the narrowest width.
 func (t *tier) reset(head int64) {
-	if t.w != 1 {
-		t.w, t.cells = 1, make([]byte, 2*t.n)
-	}
-	clear(t.cells)
+	t.cells.reset()
 	clear(t.dirty)
 	t.head = head
 }
@@ -240,36 +149,10 @@ func (t *tier) rangeSum(a, b int64) counts {
 	}
 	// The ring wraps at most once: sum the two runs of positions.
 	p, k := t.pos(a), int(b-a+1)
-	g, n := t.sumPositions(p, min(k, int(t.n)-p))
+	g, n := t.sum(p, min(k, int(t.n)-p))
 	if k > int(t.n)-p {
-		g2, n2 := t.sumPositions(0, k-(int(t.n)-p))
+		g2, n2 := t.sum(0, k-(int(t.n)-p))
 		g, n = g+g2, n+n2
 	}
 	return counts{g, n}
-}
-
-// sumPositions adds k slots from position p on, without wrapping: the
-// loop a scrape spends its time in once a minute per SLO, one per width.
-func (t *tier) sumPositions(p, k int) (g, n uint64) {
-	switch t.w {
-	case 1:
-		b := t.cells[2*p : 2*(p+k)]
-		for i := 0; i+1 < len(b); i += 2 {
-			g += uint64(b[i])
-			n += uint64(b[i+1])
-		}
-	case 2:
-		b := t.cells[4*p : 4*(p+k)]
-		for i := 0; i+3 < len(b); i += 4 {
-			g += uint64(binary.LittleEndian.Uint16(b[i:]))
-			n += uint64(binary.LittleEndian.Uint16(b[i+2:]))
-		}
-	default:
-		b := t.cells[8*p : 8*(p+k)]
-		for i := 0; i+7 < len(b); i += 8 {
-			g += uint64(binary.LittleEndian.Uint32(b[i:]))
-			n += uint64(binary.LittleEndian.Uint32(b[i+4:]))
-		}
-	}
-	return g, n
 }

@@ -1,14 +1,22 @@
 package slo
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 )
 
 // A ring keeps every count exactly while its width grows from one byte to
-// two and four, and narrows again when emptied: checked against a plain
-// map of the same adds, with counts crossing 255 and 65,535.
+// two and four, while it keeps bad runs by position and after it keeps
+// good counts instead, and narrows again when emptied: checked against a
+// plain map of the same adds, with counts crossing 255 and 65,535.
 func TestTierWidthsExact(t *testing.T) {
+	for _, badShare := range []float64{0.002, 0.03, 0.5} {
+		t.Run(fmt.Sprint("bad share ", badShare), func(t *testing.T) { testTierExact(t, badShare) })
+	}
+}
+
+func testTierExact(t *testing.T, badShare float64) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	const n = 97
 	tr := newTier(1, n)
@@ -53,7 +61,10 @@ func TestTierWidthsExact(t *testing.T) {
 		case 1:
 			dt = 70_000
 		}
-		dg := rng.Int64N(dt + 1)
+		dg := dt
+		if rng.Float64() < badShare {
+			dg = rng.Int64N(dt)
+		}
 		if !tr.add(idx, head, dg, dt) {
 			t.Fatalf("step %d: slot %d (head %d) refused", step, idx, head)
 		}
@@ -67,6 +78,9 @@ func TestTierWidthsExact(t *testing.T) {
 	if tr.w != 4 {
 		t.Errorf("width %d after counts above 65,535, want 4", tr.w)
 	}
+	if dense := badShare > 0.1; tr.dense != dense {
+		t.Errorf("bad runs in a share %v of adds: dense %v, want %v", badShare, tr.dense, dense)
+	}
 	dirty := 0
 	tr.takeDirty(func(idx int64, c counts) {
 		dirty++
@@ -78,8 +92,8 @@ func TestTierWidthsExact(t *testing.T) {
 		t.Error("no dirty slots")
 	}
 	tr.reset(head)
-	if tr.w != 1 || len(tr.cells) != 2*n {
-		t.Errorf("after reset: width %d, %d bytes; want 1 and %d", tr.w, len(tr.cells), 2*n)
+	if tr.w != 1 || tr.dense || len(tr.b) != n || len(tr.bads) != 0 {
+		t.Errorf("after reset: width %d, dense %v, %d bytes, %d bad slots; want 1, false, %d, 0", tr.w, tr.dense, len(tr.b), len(tr.bads), n)
 	}
 }
 
