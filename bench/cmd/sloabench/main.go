@@ -39,8 +39,12 @@ type plan struct {
 	warm, window            time.Duration
 	accuracyProbes          int
 	accuracyWindow          time.Duration
-	memInterval             time.Duration
-	scrapes                 int
+	memInterval             time.Duration // the probes' interval in the memory runs
+	memSteady               time.Duration // how long each memory run goes on once every probe ran
+	scrapeEvery             time.Duration // a memory run's scrape interval, as Prometheus scrapes
+	scrapes                 int           // timed scrapes per format
+	herdProbes              int
+	herdInterval            time.Duration
 	searchLimit, bisect     int
 	retry                   bool
 	searchWarm, searchWindw time.Duration
@@ -50,8 +54,14 @@ var (
 	// The rate search warms up for 8 s: started with thousands of new
 	// probes, a system's first seconds (its heap growing from nothing,
 	// goroutines and connections being set up) are not what it sustains.
-	fullPlan  = plan{3, 4 * time.Second, 15 * time.Second, 20, 15 * time.Second, 20 * time.Second, 5, 16000, 2, true, 8 * time.Second, 10 * time.Second}
-	quickPlan = plan{1, 2 * time.Second, 5 * time.Second, 20, 6 * time.Second, 10 * time.Second, 3, 8000, 1, false, 5 * time.Second, 5 * time.Second}
+	fullPlan = plan{reps: 3, warm: 4 * time.Second, window: 15 * time.Second, accuracyProbes: 20, accuracyWindow: 15 * time.Second,
+		memInterval: time.Minute, memSteady: 5 * time.Minute, scrapeEvery: 15 * time.Second, scrapes: 5,
+		herdProbes: 10000, herdInterval: time.Minute,
+		searchLimit: 16000, bisect: 2, retry: true, searchWarm: 8 * time.Second, searchWindw: 10 * time.Second}
+	quickPlan = plan{reps: 1, warm: 2 * time.Second, window: 5 * time.Second, accuracyProbes: 20, accuracyWindow: 6 * time.Second,
+		memInterval: 20 * time.Second, memSteady: time.Minute, scrapeEvery: 15 * time.Second, scrapes: 3,
+		herdProbes: 2000, herdInterval: 20 * time.Second,
+		searchLimit: 8000, bisect: 1, retry: false, searchWarm: 5 * time.Second, searchWindw: 5 * time.Second}
 )
 
 func main() {
@@ -64,10 +74,11 @@ func main() {
 	out := fs.String("out", "bench/results/latest.md", "File to write the results table to.")
 	command := fs.String("command", "bench/run", "The command line to print in the results.")
 	revision := fs.String("revision", "unknown", "The revision of sloagent measured, to print in the results.")
-	only := fs.String("only", "", `Measure one part only: "memory" is memory with many probes (and SLOs) and the time to serve /metrics, about 2 minutes.`)
+	only := fs.String("only", "", `Measure one part only: "memory" is memory with many probes (and SLOs) over a steady run and the time to serve /metrics in every format, about 20 minutes (4 with -quick); "herd" is the requests targets see in the first interval after a start and after a reload, about 3 minutes.`)
+	steady := fs.Duration("steady", 0, "How long each memory run goes on once every probe has run (default 5m, 1m with -quick); -only memory -steady 1h is the soak.")
 	_ = fs.Parse(os.Args[1:])
-	if *only != "" && *only != "memory" {
-		fmt.Fprintf(os.Stderr, "sloabench: unknown -only %q (use memory)\n", *only)
+	if *only != "" && *only != "memory" && *only != "herd" {
+		fmt.Fprintf(os.Stderr, "sloabench: unknown -only %q (use memory or herd)\n", *only)
 		os.Exit(2)
 	}
 	if b.binDir == "" {
@@ -78,13 +89,16 @@ func main() {
 	if *quick {
 		p = quickPlan
 	}
-	if err := b.run(p, *quick, *only == "memory", *out, *command, *revision); err != nil {
+	if *steady > 0 {
+		p.memSteady = *steady
+	}
+	if err := b.run(p, *quick, *only, *out, *command, *revision); err != nil {
 		fmt.Fprintln(os.Stderr, "sloabench:", err)
 		os.Exit(1)
 	}
 }
 
-func (b *bench) run(p plan, quick, memOnly bool, out, command, revision string) error {
+func (b *bench) run(p plan, quick bool, only, out, command, revision string) error {
 	if b.work == "" {
 		dir, err := os.MkdirTemp("", "sloabench-")
 		if err != nil {
@@ -104,7 +118,7 @@ func (b *bench) run(p plan, quick, memOnly bool, out, command, revision string) 
 	defer b.slow.stop()
 
 	started := time.Now()
-	res, err := b.measureAll(p, memOnly)
+	res, err := b.measureAll(p, only)
 	if err != nil {
 		return err
 	}
@@ -125,7 +139,12 @@ func (b *bench) run(p plan, quick, memOnly bool, out, command, revision string) 
 }
 
 func (b *bench) startTarget(name string, delay time.Duration) (*target, error) {
-	c, err := b.start(name, b.bin("benchtarget"), "-listen", "127.0.0.1:0", "-delay", delay.String())
+	return b.startTargetArgs(name, "-delay", delay.String())
+}
+
+// startTargetArgs starts a benchtarget with more flags.
+func (b *bench) startTargetArgs(name string, args ...string) (*target, error) {
+	c, err := b.start(name, append([]string{b.bin("benchtarget"), "-listen", "127.0.0.1:0"}, args...)...)
 	if err != nil {
 		return nil, err
 	}
