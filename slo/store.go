@@ -239,6 +239,9 @@ func (s *Store) open() error {
 		if _, serr := os.Stat(s.path); serr != nil {
 			return fmt.Errorf("creating state file: %w", err)
 		}
+		if errors.Is(err, os.ErrPermission) {
+			return fmt.Errorf("opening state file: %w", err) // not damage: the file stays where it is
+		}
 		dmg = &damage{fatal: true, why: err.Error()}
 	}
 	if locked(s.path) {
