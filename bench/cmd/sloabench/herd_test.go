@@ -13,7 +13,9 @@ import (
 // second, and the probes that ran twice within half the interval.
 func TestHerdWindow(t *testing.T) {
 	since := time.Unix(1_800_000_000, 0)
-	at := func(d time.Duration, path string) string { return fmt.Sprintf("%d %s\n", since.Add(d).UnixNano(), path) }
+	at := func(d time.Duration, path string) string {
+		return fmt.Sprintf("%d %s\n", since.Add(d).UnixNano(), path)
+	}
 	log := at(100*time.Millisecond, "/p1") + at(200*time.Millisecond, "/p2") + at(900*time.Millisecond, "/p3") +
 		at(5*time.Second, "/p4") + at(20*time.Second, "/p1") + at(50*time.Second, "/p2") +
 		at(61*time.Second, "/p3") // after the interval

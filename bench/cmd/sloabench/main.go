@@ -74,11 +74,11 @@ func main() {
 	out := fs.String("out", "bench/results/latest.md", "File to write the results table to.")
 	command := fs.String("command", "bench/run", "The command line to print in the results.")
 	revision := fs.String("revision", "unknown", "The revision of sloagent measured, to print in the results.")
-	only := fs.String("only", "", `Measure one part only: "memory" is memory with many probes (and SLOs) over a steady run and the time to serve /metrics in every format, about 20 minutes (4 with -quick); "herd" is the requests targets see in the first interval after a start and after a reload, about 3 minutes.`)
+	only := fs.String("only", "", `Measure one part only: "memory" is memory with many probes (and SLOs) over a steady run and the time to serve /metrics in every format, about 20 minutes (4 with -quick); "herd" is the requests targets see in the first interval after a start and after a reload, about 3 minutes; "accuracy" is the timing accuracy of every system, about a minute.`)
 	steady := fs.Duration("steady", 0, "How long each memory run goes on once every probe has run (default 5m, 1m with -quick); -only memory -steady 1h is the soak.")
 	_ = fs.Parse(os.Args[1:])
-	if *only != "" && *only != "memory" && *only != "herd" {
-		fmt.Fprintf(os.Stderr, "sloabench: unknown -only %q (use memory or herd)\n", *only)
+	if *only != "" && *only != "memory" && *only != "herd" && *only != "accuracy" {
+		fmt.Fprintf(os.Stderr, "sloabench: unknown -only %q (use memory, herd or accuracy)\n", *only)
 		os.Exit(2)
 	}
 	if b.binDir == "" {

@@ -42,6 +42,8 @@ func (b *bench) measureAll(p plan, only string) (*results, error) {
 		return r, b.measureMemory(p, r)
 	case "herd":
 		return r, b.measureHerd(p, r)
+	case "accuracy":
+		return r, b.measureAccuracy(p, r)
 	}
 	raw := map[string]map[int][]sample{}
 	for _, sys := range systems {
@@ -65,13 +67,8 @@ func (b *bench) measureAll(p plan, only string) (*results, error) {
 			r.fixed[name][rate] = median(ss)
 		}
 	}
-	b.logf("timing accuracy against a target answering after %s", trueDelay)
-	for _, sys := range systems {
-		a, err := b.accuracy(sys, p.accuracyProbes, p.accuracyWindow)
-		if err != nil {
-			return nil, fmt.Errorf("%s accuracy: %w", sys.name, err)
-		}
-		r.acc[sys.name] = a
+	if err := b.measureAccuracy(p, r); err != nil {
+		return nil, err
 	}
 	if err := b.measureMemory(p, r); err != nil {
 		return nil, err
@@ -103,6 +100,18 @@ func (b *bench) measureMemory(p plan, r *results) error {
 			return fmt.Errorf("memory: %w", err)
 		}
 		r.mem = append(r.mem, m)
+	}
+	return nil
+}
+
+func (b *bench) measureAccuracy(p plan, r *results) error {
+	b.logf("timing accuracy against a target answering after %s", trueDelay)
+	for _, sys := range systems {
+		a, err := b.accuracy(sys, p.accuracyProbes, p.accuracyWindow)
+		if err != nil {
+			return fmt.Errorf("%s accuracy: %w", sys.name, err)
+		}
+		r.acc[sys.name] = a
 	}
 	return nil
 }
@@ -158,6 +167,8 @@ func (r *results) table() report.Table {
 		}
 		t.Rows = append(t.Rows, report.Row{Name: "highest sustained rate (probes/s)", Format: "%.0f", Ratio: true,
 			Cells: per(func(n string) report.Cell { return report.Val(float64(r.maxRate[n])) })})
+	}
+	if r.only == "" || r.only == "accuracy" {
 		t.Rows = append(t.Rows,
 			report.Row{Name: "reported duration minus true, 100 ms target, whole run (mean ± sd, p99)",
 				Cells: per(func(n string) report.Cell { return report.Text(r.acc[n].total.String()) })},
