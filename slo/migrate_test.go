@@ -108,6 +108,9 @@ func testMigrates(t *testing.T, file string) {
 // and nothing of the older ones.
 func checkConverted(t *testing.T, st *Store, names ...string) {
 	t.Helper()
+	if _, err := os.Stat(st.path + ".compact"); err == nil {
+		t.Error("the compacted copy was left beside the file")
+	}
 	if err := st.db.View(func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketSLOs) != nil {
 			t.Error("the older layout's bucket is still there")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"os"
 	"slices"
 	"time"
 
@@ -31,11 +32,11 @@ var (
 // that converting 10,000 SLOs holds some megabytes, not the whole history;
 // the old buckets go last, and a conversion cut short starts again at the
 // next open.
-func convert(db *bolt.DB, log *slog.Logger) error {
+func convert(db *bolt.DB, log *slog.Logger) (converted bool, err error) {
 	started := time.Now()
 	var names []string
 	var chunks [][2]int64 // tag, start
-	err := db.Update(func(tx *bolt.Tx) error {
+	err = db.Update(func(tx *bolt.Tx) error {
 		root := tx.Bucket(bucketSLOs)
 		if root == nil {
 			return nil
@@ -87,7 +88,7 @@ func convert(db *bolt.DB, log *slog.Logger) error {
 		return err
 	})
 	if err != nil || names == nil {
-		return err
+		return false, err
 	}
 	slices.SortFunc(chunks, func(a, b [2]int64) int {
 		if a[0] != b[0] {
@@ -109,14 +110,43 @@ func convert(db *bolt.DB, log *slog.Logger) error {
 			return nil
 		})
 		if err != nil {
-			return err
+			return false, err
 		}
 	}
 	if err := db.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket(bucketSLOs) }); err != nil {
-		return err
+		return false, err
 	}
 	log.Info("converted the SLO state file to its current layout", "slos", len(names), "took", time.Since(started).Round(time.Millisecond))
-	return nil
+	return true, nil
+}
+
+// compactFile rewrites the file at path without its free pages: bbolt
+// never shrinks a file, and converting 10,000 SLOs of 30 days left 279 MB
+// for 73 MB of state. The copy replaces the file only once it is whole.
+func compactFile(path string) error {
+	tmp := path + ".compact"
+	_ = os.Remove(tmp)
+	src, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout, ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	dst, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: lockTimeout})
+	if err != nil {
+		src.Close()
+		return err
+	}
+	err = bolt.Compact(dst, src, 16<<20)
+	if cerr := dst.Close(); err == nil {
+		err = cerr
+	}
+	if cerr := src.Close(); err == nil {
+		err = cerr // closed before the rename: Windows renames no open file
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, path)
 }
 
 // oldRecord is the record of an SLO of an older layout, numbered id, and

@@ -181,8 +181,21 @@ func (s *Store) openChecked() (err error) {
 	if err != nil {
 		return fmt.Errorf("%w: %v", errCorrupted, err)
 	}
-	if err = convert(db, s.log); err != nil {
+	converted, err := convert(db, s.log)
+	if err != nil {
 		return err
+	}
+	if converted {
+		if err = db.Close(); err != nil {
+			return err
+		}
+		db = nil
+		if err := compactFile(s.path); err != nil {
+			s.log.Warn("compacting the converted SLO state file failed; it keeps its free pages", "err", err)
+		}
+		if db, err = bolt.Open(s.path, 0o600, &bolt.Options{Timeout: lockTimeout}); err != nil {
+			return err
+		}
 	}
 	if err = db.View(s.loadIndex); err != nil {
 		return err
