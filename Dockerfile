@@ -16,6 +16,8 @@ WORKDIR /src
 ARG GOPROXY=https://proxy.golang.org,direct
 ENV GOPROXY=${GOPROXY} CGO_ENABLED=0
 COPY go.mod go.sum ./
+# The plugin SDK is a module of its own that go.mod replaces with this copy.
+COPY plugins/sdk/go.mod plugins/sdk/go.sum ./plugins/sdk/
 RUN go mod download
 COPY . .
 RUN go build -trimpath -buildvcs=false -ldflags="-s -w" -o /out/sloagent .

@@ -153,7 +153,12 @@ func (a *Agent) Reload() error {
 	}
 	a.self.reloaded(err == nil, a.now())
 	if err != nil {
-		a.log.Error("config not loaded; keeping the running config", "file", a.configName(), "err", err)
+		if a.config() == nil {
+			// At start there is no running config to keep.
+			a.log.Error("config not loaded", "file", a.configName(), "err", err)
+		} else {
+			a.log.Error("config not loaded; keeping the running config", "file", a.configName(), "err", err)
+		}
 		return err
 	}
 	a.log.Info("config loaded", "file", a.configName(), "probes", len(cfg.Probes))

@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -16,25 +15,19 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/sloagent/sloagent/internal/testutil"
+)
+
+// The helpers every test of the package uses, from internal/testutil.
+var (
+	waitFor     = testutil.WaitFor
+	freePort    = testutil.FreePort
+	startServer = testutil.Start
 )
 
 // syncBuffer is a log sink that tests can read while the agent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = testutil.Buffer
 
 // testAgent runs an agent on config text (with %s replaced by args) and
 // serves its handler; it is shut down when the test ends.
@@ -113,18 +106,6 @@ func metricValue(m *dto.Metric) float64 {
 		return float64(m.GetHistogram().GetSampleCount())
 	}
 	return 0
-}
-
-// waitFor polls cond until it holds or the generous deadline passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 func get(t *testing.T, url string) (int, string) {

@@ -22,6 +22,8 @@ import (
 	"github.com/sloagent/sloagent/agent/push"
 	"github.com/sloagent/sloagent/agent/schedule"
 	"github.com/sloagent/sloagent/agent/service"
+	"github.com/sloagent/sloagent/internal/conf"
+	"github.com/sloagent/sloagent/plugins"
 	"github.com/sloagent/sloagent/probes/browser"
 )
 
@@ -235,20 +237,78 @@ func checkConfigCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	code := exitOK
 	for _, file := range fs.Args() {
-		cfg, err := config.LoadFile(file, nil)
+		cfg, err := config.LoadFileFor(config.ToCheck, file, toolEnv)
 		if err != nil {
 			fmt.Fprintf(stderr, "%v\n", err)
 			code = exitFailed
 			continue
 		}
+		for _, w := range cfg.Warnings() {
+			fmt.Fprintln(stderr, w)
+		}
+		failed := false
 		if err := check(cfg); err != nil {
 			fmt.Fprintf(stderr, "%s: %v\n", file, err)
+			failed = true
+		}
+		if err := checkPlugins(cfg, stderr); err != nil {
+			fmt.Fprintf(stderr, "%v\n", err)
+			failed = true
+		}
+		if failed {
 			code = exitFailed
 			continue
 		}
-		fmt.Fprintf(stdout, "%s: OK, %d probes\n", file, len(cfg.Probes))
+		fmt.Fprintf(stdout, "%s: OK, %s\n", file, count(len(cfg.Probes), "probe"))
 	}
 	return code
+}
+
+// count says n things, in the singular for one.
+func count(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
+}
+
+// WebAddressVar is the variable a config names the agent's own address with
+// (host:port, as the agent itself can reach it), as the embedded default
+// config does to probe the agent.
+const WebAddressVar = "SLOAGENT_WEB_ADDRESS"
+
+// toolEnv resolves ${VAR} for the commands that serve nothing (check-config,
+// rules, once): from the environment and, for WebAddressVar, which only the
+// daemon knows, the address of a daemon on the default listen address.
+func toolEnv(name string) (string, bool) {
+	if v, ok := os.LookupEnv(name); ok {
+		return v, true
+	}
+	if name == WebAddressVar {
+		return reachable(DefaultListenAddress), true
+	}
+	return "", false
+}
+
+// checkPlugins starts the config's plugins once, as the agent would, and
+// reports with file and line what they refuse: a binary whose sha256
+// differs, a start that fails, probe settings and targets the plugin
+// rejects. The plugins' own log lines go to w.
+func checkPlugins(cfg *config.Config, w io.Writer) error {
+	if len(cfg.Plugins) == 0 {
+		return nil
+	}
+	r := conf.NewReport()
+	var ps []plugins.CheckedProbe
+	for i := range cfg.Probes {
+		p := &cfg.Probes[i]
+		if pc, ok := p.Section.(*plugins.ProbeConfig); ok {
+			ps = append(ps, plugins.CheckedProbe{Name: p.Name, Target: p.Target, Section: pc, Report: r.Index("probes", i)})
+		}
+	}
+	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	plugins.Check(context.Background(), cfg.Plugins, r.At("plugins"), ps, log)
+	return cfg.Problems(r)
 }
 
 // check builds every probe of cfg, as loading would, and releases them: it
@@ -273,4 +333,25 @@ func check(cfg *config.Config) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// parseInterleaved parses args with flags anywhere among the positional
+// arguments (`once web --output=json api`), which it returns in order; after
+// "--" everything is positional. The flag package alone stops at the first
+// positional argument and would take the flags after it for probe names.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos, args = append(pos, rest[0]), rest[1:]
+	}
 }

@@ -2,23 +2,20 @@ package agent
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sloagent/sloagent/internal/testutil"
 )
 
 var (
@@ -99,110 +96,10 @@ func startBinary(t *testing.T, args ...string) *process {
 	return p
 }
 
-// freePort returns a loopback port that was free a moment ago.
-func freePort(t *testing.T) int {
+// startPrometheus runs a real Prometheus with config, ready.
+func startPrometheus(t *testing.T, config string, extraArgs ...string) *testutil.Prometheus {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// startServer runs a server program (Prometheus, the Pushgateway) for the
-// test, with its output in the returned buffer, and stops it with SIGTERM
-// (SIGKILL after 10 s) when the test ends.
-func startServer(t *testing.T, bin string, args ...string) *syncBuffer {
-	t.Helper()
-	cmd := exec.Command(bin, args...)
-	logs := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-		}
-	})
-	return logs
-}
-
-// prometheusServer is a real Prometheus from Debian's package, on loopback.
-type prometheusServer struct {
-	url  string
-	logs *syncBuffer
-}
-
-func startPrometheus(t *testing.T, config string, extraArgs ...string) *prometheusServer {
-	t.Helper()
-	bin, err := exec.LookPath("prometheus")
-	if err != nil {
-		t.Fatal("prometheus not found: install Debian's prometheus package (scripts/test does)")
-	}
-	dir := t.TempDir()
-	cfgFile := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(cfgFile, []byte(config), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	port := freePort(t)
-	args := append([]string{
-		"--config.file=" + cfgFile,
-		"--storage.tsdb.path=" + filepath.Join(dir, "data"),
-		"--web.listen-address=127.0.0.1:" + strconv.Itoa(port),
-	}, extraArgs...)
-	logs := startServer(t, bin, args...)
-	ps := &prometheusServer{url: fmt.Sprintf("http://127.0.0.1:%d", port), logs: logs}
-	waitFor(t, "prometheus to be ready", func() bool {
-		resp, err := http.Get(ps.url + "/-/ready")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == 200
-	})
-	return ps
-}
-
-// query runs an instant query and returns each series' labels and value.
-func (ps *prometheusServer) query(t *testing.T, q string) []promSample {
-	t.Helper()
-	resp, err := http.Get(ps.url + "/api/v1/query?query=" + url.QueryEscape(q))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	var r struct {
-		Status string `json:"status"`
-		Error  string `json:"error"`
-		Data   struct {
-			Result []struct {
-				Metric map[string]string `json:"metric"`
-				Value  [2]any            `json:"value"`
-			} `json:"result"`
-		} `json:"data"`
-	}
-	if err := json.Unmarshal(body, &r); err != nil || r.Status != "success" {
-		t.Fatalf("query %q: %v %s %s", q, err, r.Error, body)
-	}
-	out := make([]promSample, 0, len(r.Data.Result))
-	for _, s := range r.Data.Result {
-		v, _ := strconv.ParseFloat(fmt.Sprint(s.Value[1]), 64)
-		out = append(out, promSample{Labels: s.Metric, Value: v})
-	}
-	return out
-}
-
-type promSample struct {
-	Labels map[string]string
-	Value  float64
+	return testutil.StartPrometheus(t, config, nil, extraArgs...)
 }
 
 // The whole path a user relies on: the built binary probes real targets and
@@ -231,16 +128,16 @@ scrape_configs:
 `, agent.addr))
 
 	waitFor(t, "Prometheus to have probe_success for both probes", func() bool {
-		return len(prom.query(t, `probe_success{job="sloagent"}`)) == 2
+		return len(prom.Query(t, `probe_success{job="sloagent"}`)) == 2
 	})
-	for _, s := range prom.query(t, `probe_success{job="sloagent"}`) {
+	for _, s := range prom.Query(t, `probe_success{job="sloagent"}`) {
 		want := map[string]float64{"up": 1, "down": 0}[s.Labels["probe"]]
 		if s.Value != want || s.Labels["agent"] != "e2e" || s.Labels["location"] != "lab" {
 			t.Errorf("probe_success %v = %v, want %v with agent and location labels", s.Labels, s.Value, want)
 		}
 	}
 	waitFor(t, "the failure reason in Prometheus", func() bool {
-		r := prom.query(t, `probe_failures_total{probe="down",reason="status_code"}`)
+		r := prom.Query(t, `probe_failures_total{probe="down",reason="status_code"}`)
 		return len(r) == 1 && r[0].Value > 0
 	})
 
@@ -258,7 +155,7 @@ scrape_configs:
 		t.Fatal(err)
 	}
 	waitFor(t, "Prometheus to see the reloaded probe", func() bool {
-		r := prom.query(t, `probe_success{probe="fresh"}`)
+		r := prom.Query(t, `probe_success{probe="fresh"}`)
 		return len(r) == 1 && r[0].Value == 1
 	})
 

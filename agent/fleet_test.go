@@ -23,21 +23,21 @@ push:
   remote_write: {url: %s/api/v1/write}
 probes:
   - {name: up, target: %s, interval: 200ms, timeout: 150ms}
-`, prom.url, ok.URL))
+`, prom.URL, ok.URL))
 	d := startBinary(t, "--config.file="+cfg)
 	var first float64
 	waitFor(t, "the daemon's pushed runs in Prometheus", func() bool {
-		r := prom.query(t, `probe_runs_total{job="sloagent",instance="pusher",agent="pusher",location="edge",probe="up"}`)
+		r := prom.Query(t, `probe_runs_total{job="sloagent",instance="pusher",agent="pusher",location="edge",probe="up"}`)
 		if len(r) == 1 {
 			first = r[0].Value
 		}
 		return len(r) == 1
 	})
 	waitFor(t, "a later push with more runs", func() bool {
-		r := prom.query(t, `probe_runs_total{instance="pusher",probe="up"}`)
+		r := prom.Query(t, `probe_runs_total{instance="pusher",probe="up"}`)
 		return len(r) == 1 && r[0].Value >= first+3
 	})
-	if r := prom.query(t, `probe_success{instance="pusher",probe="up"}`); len(r) != 1 || r[0].Value != 1 {
+	if r := prom.Query(t, `probe_success{instance="pusher",probe="up"}`); len(r) != 1 || r[0].Value != 1 {
 		t.Errorf("probe_success pushed: %v", r)
 	}
 	if v, _ := scrapeValue(t, d.addr, `sloagent_push_failures_total{agent="pusher",location="edge",target="remote_write"}`); v != 0 {
@@ -104,15 +104,15 @@ scrape_configs:
 `, rules, strings.Join(targetList, ", ")))
 
 	waitFor(t, "all nine probes in Prometheus", func() bool {
-		return len(prom.query(t, `probe_runs_total{job="sloagent"}`)) == n*perShard
+		return len(prom.Query(t, `probe_runs_total{job="sloagent"}`)) == n*perShard
 	})
-	for _, s := range prom.query(t, `probe_runs_total{job="sloagent"}`) {
+	for _, s := range prom.Query(t, `probe_runs_total{job="sloagent"}`) {
 		probe, agent := s.Labels["probe"], s.Labels["agent"]
 		if want := fmt.Sprintf("agent-%d", owner[probe]); agent != want {
 			t.Errorf("probe %s runs on %s, want %s (its shard)", probe, agent, want)
 		}
 	}
-	for _, s := range prom.query(t, `count by (probe) (probe_runs_total{job="sloagent"})`) {
+	for _, s := range prom.Query(t, `count by (probe) (probe_runs_total{job="sloagent"})`) {
 		if s.Value != 1 {
 			t.Errorf("probe %s runs on %v agents", s.Labels["probe"], s.Value)
 		}
@@ -126,7 +126,7 @@ scrape_configs:
 
 	// Let every agent contribute a few scrapes before reading the ratio.
 	waitFor(t, "the fleet's error ratio over several scrapes", func() bool {
-		r := prom.query(t, `count_over_time(slo_events_total[5m])`)
+		r := prom.Query(t, `count_over_time(slo_events_total[5m])`)
 		if len(r) != n {
 			return false
 		}
@@ -135,16 +135,16 @@ scrape_configs:
 				return false
 			}
 		}
-		return len(prom.query(t, `slo:sli_error:ratio_rate5m{slo="fleet"}`)) == 1
+		return len(prom.Query(t, `slo:sli_error:ratio_rate5m{slo="fleet"}`)) == 1
 	})
-	ratio := prom.query(t, `slo:sli_error:ratio_rate5m{slo="fleet"}`)[0].Value
+	ratio := prom.Query(t, `slo:sli_error:ratio_rate5m{slo="fleet"}`)[0].Value
 	t.Logf("fleet error ratio from Prometheus: %v (truth 1/3)", ratio)
 	// Within an agent, probes at the same interval differ by at most a
 	// run or two at any scrape, out of 15 or more each: allow 0.05.
 	if want := 1.0 / 3; math.Abs(ratio-want) > 0.05 {
 		t.Errorf("fleet error ratio %v, want %v ± 0.05", ratio, want)
 	}
-	burn := prom.query(t, `slo:burn_rate:ratio_rate5m{slo="fleet"}`)
+	burn := prom.Query(t, `slo:burn_rate:ratio_rate5m{slo="fleet"}`)
 	if len(burn) != 1 || math.Abs(burn[0].Value-ratio/0.1) > 1e-6 {
 		t.Errorf("burn rate %v, want error ratio / (1 - 0.9) = %v", burn, ratio/0.1)
 	}

@@ -28,11 +28,33 @@ probes:
     interval: 300ms
     timeout: 250ms
     http: {tls_config: {insecure_skip_verify: true}}
+  - name: tcp
+    kind: tcp
+    target: %s
+    interval: 300ms
+    timeout: 250ms
+    tcp:
+      query_response:
+        - send: "GET / HTTP/1.0\r\n\r"
+        - expect: '^HTTP/1\.\d (\d+)'
+          labels: [{name: status, value: '${1}'}]
+  - {name: dns, kind: dns, target: %s, interval: 300ms, timeout: 250ms, dns: {query_name: example.test, query_type: A}}
+  - {name: icmp, kind: icmp, target: 127.0.0.1, interval: 300ms, timeout: 250ms}
+  - {name: grpc, kind: grpc, target: %s, interval: 300ms, timeout: 250ms}
+  - name: api
+    kind: api
+    target: %s
+    interval: 300ms
+    timeout: 250ms
+    api:
+      steps:
+        - {name: home, request: {url: "{{target}}/"}, assertions: [{body_regexp: good}], extract: [{name: type, header: Content-Type}]}
+        - {name: again, request: {url: "{{target}}/?type={{type}}"}}
 slos:
   - {name: web, probes: [up, down], objective: 99, window: {rolling: 7d}, runbook_url: "https://runbooks.example.com/web"}
-`, ok.URL, broken.URL, secure.URL))
+`, ok.URL, broken.URL, secure.URL, strings.TrimPrefix(ok.URL, "http://"), dnsServer(t), grpcServer(t), ok.URL))
 	waitFor(t, "every probe to run", func() bool {
-		for _, p := range []string{"up", "down", "tls"} {
+		for _, p := range []string{"up", "down", "tls", "tcp", "dns", "icmp", "grpc", "api"} {
 			if v, _ := ta.value(t, "probe_runs_total", map[string]string{"probe": p}); v < 1 {
 				return false
 			}

@@ -45,7 +45,8 @@ func onceCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: sloagent once [flags] [PROBE...]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	names, err := parseInterleaved(fs, args)
+	if err != nil {
 		return exitUsage
 	}
 	if opts.ConfigFile == "" {
@@ -58,7 +59,7 @@ func onceCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sloagent once: --output: %q is not text or json\n", *output)
 		return exitUsage
 	}
-	log, err := lf.logger(stderr)
+	opts.Logger, err = lf.logger(stderr)
 	if err == nil {
 		opts.Shard, err = schedule.ParseShard(*shard)
 	}
@@ -66,7 +67,6 @@ func onceCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sloagent once:", err)
 		return exitUsage
 	}
-	opts.Logger = log
 	a := New(opts)
 	cfg, err := a.LoadConfig()
 	if err != nil {
@@ -77,7 +77,7 @@ func onceCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sloagent once:", err)
 		return exitUsage
 	}
-	selected, err := selectProbes(cfg, fs.Args(), opts.Shard)
+	selected, err := selectProbes(cfg, names, opts.Shard)
 	if err != nil {
 		fmt.Fprintln(stderr, "sloagent once:", err)
 		return exitUsage

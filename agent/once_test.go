@@ -104,7 +104,7 @@ probes:
 	state := "--storage.path=" + filepath.Join(dir, "state")
 
 	r := runOnceBinary(t, "--config.file="+cfg, state, "up")
-	if r.code != 0 || !strings.Contains(r.stdout, "1 probes: 1 passed, 0 failed") {
+	if r.code != 0 || !strings.Contains(r.stdout, "1 probe: 1 passed, 0 failed") {
 		t.Errorf("one passing probe: exit %d, stdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
 	if !regexpMatch(`(?m)^PROBE\s+RESULT\s+REASON\s+DURATION\s+MESSAGE$`, r.stdout) || !regexpMatch(`(?m)^up\s+ok\s+\d+ms\s+HTTP/1.1 200 OK`, r.stdout) {
@@ -127,6 +127,12 @@ probes:
 	want := map[string]string{"up": "true ", "down": "false status_code", "stuck": "false timeout"}
 	if s.Agent != "edge" || s.Passed != 1 || s.Failed != 2 || fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("summary %+v; want agent edge, 1 passed, 2 failed, %v", s, want)
+	}
+
+	// Flags may come after probe names too.
+	r = runOnceBinary(t, "up", "--config.file="+cfg, "down", state, "--output=json")
+	if s := parseSummary(t, r.stdout); r.code != 1 || len(s.Probes) != 2 || s.Probes[0].Probe != "up" || s.Probes[1].Probe != "down" {
+		t.Errorf("probe names between flags: exit %d, summary %+v; stderr:\n%s", r.code, s, r.stderr)
 	}
 
 	// A push that fails makes the run fail, with the reason, even when
@@ -194,7 +200,7 @@ slos:
 	rules := sloRulesFile(t, dir, cfg)
 	prom := startPrometheus(t, fmt.Sprintf("global: {evaluation_interval: 1s}\nrule_files: [%q]\n", rules),
 		"--web.enable-remote-write-receiver")
-	write := prom.url + "/api/v1/write"
+	write := prom.URL + "/api/v1/write"
 
 	// Agent "both" runs both probes (1 of 2 fail), "one" only up. Every
 	// run starts without state, as on a host whose disk goes with it.
@@ -220,7 +226,7 @@ slos:
 
 	pushed := time.Now()
 	got := map[string]float64{}
-	for _, s := range prom.query(t, `probe_success{job="sloagent"}`) {
+	for _, s := range prom.Query(t, `probe_success{job="sloagent"}`) {
 		got[s.Labels["instance"]+"/"+s.Labels["probe"]] = s.Value
 		if s.Labels["agent"] != s.Labels["instance"] || s.Labels["location"] != "lab" {
 			t.Errorf("pushed series %v lack the agent's labels", s.Labels)
@@ -230,14 +236,14 @@ slos:
 		t.Errorf("probe_success in Prometheus: %v", got)
 	}
 	// Each run is one sample, so counting samples counts runs.
-	if r := prom.query(t, `count_over_time(probe_success{instance="both",probe="down"}[5m])`); len(r) != 1 || r[0].Value != runs {
+	if r := prom.Query(t, `count_over_time(probe_success{instance="both",probe="down"}[5m])`); len(r) != 1 || r[0].Value != runs {
 		t.Errorf("pushed runs of both/down: %v, want %d", r, runs)
 	}
 	// Each run's counter goes from 0 at its start to its count at its end.
-	if r := prom.query(t, `count_over_time(slo_events_total{instance="both"}[5m])`); len(r) != 1 || r[0].Value != 2*runs {
+	if r := prom.Query(t, `count_over_time(slo_events_total{instance="both"}[5m])`); len(r) != 1 || r[0].Value != 2*runs {
 		t.Errorf("slo_events_total samples of both: %v, want %d", r, 2*runs)
 	}
-	if r := prom.query(t, `max_over_time(slo_events_total{instance="both"}[5m])`); len(r) != 1 || r[0].Value != 2 {
+	if r := prom.Query(t, `max_over_time(slo_events_total{instance="both"}[5m])`); len(r) != 1 || r[0].Value != 2 {
 		t.Errorf("slo_events_total of one run of both: %v, want 2", r)
 	}
 
@@ -249,7 +255,7 @@ slos:
 	// last push, not one from between two.
 	var ratio float64
 	waitFor(t, "the SLO error ratio from the pushed counters", func() bool {
-		r := prom.query(t, fmt.Sprintf(`slo:sli_error:ratio_rate5m{slo="web"} and timestamp(slo:sli_error:ratio_rate5m{slo="web"}) > %d`, pushed.Unix()+1))
+		r := prom.Query(t, fmt.Sprintf(`slo:sli_error:ratio_rate5m{slo="web"} and timestamp(slo:sli_error:ratio_rate5m{slo="web"}) > %d`, pushed.Unix()+1))
 		if len(r) != 1 {
 			return false
 		}

@@ -27,7 +27,7 @@ func (r *onceRun) writeText(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "%d probes: %d passed, %d failed\n", len(r.results), len(r.results)-r.failed(), r.failed())
+	fmt.Fprintf(w, "%s: %d passed, %d failed\n", count(len(r.results), "probe"), len(r.results)-r.failed(), r.failed())
 	for _, p := range r.pushed {
 		if p.err == nil {
 			fmt.Fprintf(w, "pushed to %s\n", p.target)

@@ -29,7 +29,7 @@ func rulesCmd(args []string, stdout, stderr io.Writer) int {
 	if *file == "" {
 		cfg, err = config.Parse("default.yml (embedded)", configs.Default, New(Options{ListenAddress: DefaultListenAddress}).env)
 	} else {
-		cfg, err = config.LoadFile(*file, nil)
+		cfg, err = config.LoadFileFor(config.ToCheck, *file, toolEnv)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, err)

@@ -177,7 +177,7 @@ scrape_configs:
 
 	var promRatio float64
 	waitFor(t, "Prometheus to record the fleet error ratio", func() bool {
-		r := prom.query(t, `slo:sli_error:ratio_rate5m{slo="web"}`)
+		r := prom.Query(t, `slo:sli_error:ratio_rate5m{slo="web"}`)
 		if len(r) != 1 {
 			return false
 		}
@@ -185,8 +185,8 @@ scrape_configs:
 		return !math.IsNaN(promRatio)
 	})
 	time.Sleep(3 * time.Second) // a few more scrapes, so extrapolation settles
-	promRatio = prom.query(t, `slo:sli_error:ratio_rate5m{slo="web"}`)[0].Value
-	burn := prom.query(t, `slo:burn_rate:ratio_rate5m{slo="web"}`)[0].Value
+	promRatio = prom.Query(t, `slo:sli_error:ratio_rate5m{slo="web"}`)[0].Value
+	burn := prom.Query(t, `slo:burn_rate:ratio_rate5m{slo="web"}`)[0].Value
 
 	// What the agents' own counts say: bad over total, summed.
 	var good, total float64

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/sloagent/sloagent/internal/conf"
-	pluginv1 "github.com/sloagent/sloagent/plugins/proto"
+	"github.com/sloagent/sloagent/plugins/sdk/pluginv1"
 )
 
 // Plugin states, as the status page and logs show them.

@@ -46,7 +46,7 @@ func pluginPath(t testing.TB, name string) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		cmd := exec.Command("go", "build", "-ldflags=-s -w", "-o", bin+string(os.PathSeparator),
-			"./tcp", "./dns", "./internal/testplugins/testplugin")
+			"./tcp", "./internal/testplugins/testplugin")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		out, err := cmd.CombinedOutput()
 		if err != nil {

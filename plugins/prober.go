@@ -12,7 +12,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/sloagent/sloagent/internal/conf"
-	pluginv1 "github.com/sloagent/sloagent/plugins/proto"
+	"github.com/sloagent/sloagent/plugins/sdk/pluginv1"
 	"github.com/sloagent/sloagent/probes"
 )
 
@@ -41,7 +41,11 @@ func (p *prober) Probe(ctx context.Context, log *slog.Logger) probes.Result {
 		}
 		return probes.Fail(probes.ReasonPluginUnavailable, err.Error())
 	}
-	req := &pluginv1.ProbeRequest{Target: p.target, SettingsJson: p.settings, Probe: p.probe}
+	// A run someone watches (?debug=true) gets the plugin's log lines of
+	// the call in the answer, into its own log; the agent's log has them
+	// from the plugin's stderr either way.
+	watched := log.Enabled(ctx, slog.LevelDebug)
+	req := &pluginv1.ProbeRequest{Target: p.target, SettingsJson: p.settings, Probe: p.probe, Debug: watched}
 	if d, ok := ctx.Deadline(); ok {
 		left := time.Until(d)
 		req.TimeoutMs = max(1, (left - deadlineMargin(left)).Milliseconds())
@@ -53,6 +57,9 @@ func (p *prober) Probe(ctx context.Context, log *slog.Logger) probes.Result {
 		return p.callFailed(ctx, gen, err, took)
 	}
 	p.inst.answeredCall(gen)
+	if watched {
+		p.replay(ctx, log, resp.GetLogs())
+	}
 	res := probes.Result{
 		Success:  resp.Success,
 		Message:  truncate(resp.Message, maxMessage),
@@ -134,4 +141,27 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "..."
+}
+
+// maxReplayed bounds the plugin log lines a watched run takes from one
+// answer.
+const maxReplayed = 100
+
+// replay writes the lines a plugin logged during a watched call to the
+// run's log, at their level, with plugin=<name>.
+func (p *prober) replay(ctx context.Context, log *slog.Logger, lines []*pluginv1.LogLine) {
+	for i, l := range lines {
+		if i == maxReplayed {
+			log.Warn("more plugin log lines were dropped", "plugin", p.inst.cfg.Name, "lines", len(lines)-i)
+			return
+		}
+		attrs := make([]slog.Attr, 0, len(l.GetFields())+1)
+		attrs = append(attrs, slog.String("plugin", p.inst.cfg.Name))
+		for _, f := range l.GetFields() {
+			if f.GetName() != "probe" { // the run's log names the probe already
+				attrs = append(attrs, slog.String(truncate(f.GetName(), 64), truncate(f.GetValue(), maxMessage)))
+			}
+		}
+		log.LogAttrs(ctx, parseLevel(l.GetLevel()), truncate(l.GetMessage(), maxMessage), attrs...)
+	}
 }

@@ -7,7 +7,7 @@ import (
 
 	"github.com/sloagent/sloagent/internal/conf"
 	"github.com/sloagent/sloagent/internal/expo"
-	pluginv1 "github.com/sloagent/sloagent/plugins/proto"
+	"github.com/sloagent/sloagent/plugins/sdk/pluginv1"
 	"github.com/sloagent/sloagent/probes"
 )
 

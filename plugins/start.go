@@ -17,8 +17,8 @@ import (
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 
-	pluginv1 "github.com/sloagent/sloagent/plugins/proto"
 	"github.com/sloagent/sloagent/plugins/sdk"
+	"github.com/sloagent/sloagent/plugins/sdk/pluginv1"
 )
 
 // maxAnswer bounds a plugin's answer to one call.

@@ -32,6 +32,7 @@ type Kind struct {
 	validate   func(target string, section any, r conf.Report)
 	build      func(s Spec) (Prober, error)
 	check      func(s Spec) error
+	inputs     func(section any) []conf.RunTimeInput
 }
 
 // Spec is one configured probe, as a kind builds a prober from it.
@@ -63,9 +64,14 @@ type Definition[C any] struct {
 	// Check, when set, finds at check-config time what validation cannot
 	// and a run would (a plugin refusing its settings). Without it,
 	// check-config builds the prober and closes it again.
-	Check    func(s Spec, c *C) error
-	Families []Family
-	Reasons  []string
+	Check func(s Spec, c *C) error
+	// RunTimeInputs, when set, lists what a probe reads at each run rather
+	// than when it is built (an environment variable, a file), with fields
+	// relative to the section. The config loader requires them present
+	// to run the config and warns of absent ones to check it.
+	RunTimeInputs func(c *C) []conf.RunTimeInput
+	Families      []Family
+	Reasons       []string
 }
 
 // NewKind makes the Kind of a definition.
@@ -88,7 +94,23 @@ func NewKind[C any](d Definition[C]) Kind {
 	if d.Check != nil {
 		k.check = func(s Spec) error { return d.Check(s, s.Section.(*C)) }
 	}
+	if d.RunTimeInputs != nil {
+		k.inputs = func(section any) []conf.RunTimeInput { return d.RunTimeInputs(section.(*C)) }
+	}
 	return k
+}
+
+// RunTimeInputs lists what a probe with section reads at each run, with
+// fields relative to the probe (the section under the kind's name).
+func (k *Kind) RunTimeInputs(section any) []conf.RunTimeInput {
+	if k.inputs == nil || section == nil {
+		return nil
+	}
+	ins := k.inputs(section)
+	for i := range ins {
+		ins[i].Field = k.Name + "." + ins[i].Field
+	}
+	return ins
 }
 
 // NewSection returns an empty section of the kind, for decoding into.

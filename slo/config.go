@@ -116,7 +116,7 @@ func (c *Config) sliceLength() time.Duration {
 
 // budget is the allowed share of bad runs (or slices): 1 - objective,
 // rounded so that 99.9 gives 0.001 and not 0.000999999999999943.
-func (c *Config) budget() float64 { return math.Round((100-c.Objective)*1e9) / 1e11 }
+func (c *Config) budget() float64 { return NewBudget(c.Objective).Ratio() }
 
 // objective is the objective as a ratio, rounded the same way.
 func (c *Config) objective() float64 { return math.Round(c.Objective*1e9) / 1e11 }

@@ -2,6 +2,7 @@ package slo
 
 import (
 	"math"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -126,5 +127,38 @@ func TestAlertWindowsScale(t *testing.T) {
 	a := alertWindows(custom, span{rolling: month})
 	if len(a["page"]) != 1 || a["page"][0].BurnRate != 10 || len(a["ticket"]) != 2 {
 		t.Errorf("configured page alerts replace the page list only: %+v", a)
+	}
+}
+
+// Burn rates are the correctly rounded quotient of the counts, with no
+// float noise from 1 - objective: 7 bad of 20 against 99.9 is 350, where
+// 0.35 / 0.001 is 349.99999999999994.
+func TestBudgetBurnRateIsExact(t *testing.T) {
+	for _, tc := range []struct {
+		objective   float64
+		good, total uint64
+		want        string
+	}{
+		{99.9, 13, 20, "350"},
+		{99.9, 997, 1000, "3"},
+		{99.9, 1, 3, "666.6666666666666"},
+		{99, 93, 100, "7"},
+		{99, 2, 3, "33.333333333333336"},
+		{99.7, 0, 1, "333.3333333333333"},
+		{95, 19, 20, "1"},
+		{99.95, 999, 1000, "2"},
+		{99.9, 10, 10, "0"},
+		{99.9, 2_591_999, 2_592_000, "0.00038580246913580245"},
+	} {
+		b := NewBudget(tc.objective)
+		if got := strconv.FormatFloat(b.BurnRate(tc.good, tc.total), 'g', -1, 64); got != tc.want {
+			t.Errorf("objective %g, %d good of %d: burn rate %s, want %s", tc.objective, tc.good, tc.total, got, tc.want)
+		}
+	}
+	if r := NewBudget(99.9).Ratio(); r != 0.001 {
+		t.Errorf("budget of 99.9 = %v", r)
+	}
+	if !math.IsNaN(NewBudget(99.9).BurnRate(0, 0)) {
+		t.Error("no events must have no burn rate")
 	}
 }

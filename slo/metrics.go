@@ -70,7 +70,7 @@ func (e *Engine) Metrics() []Metrics {
 func (st *state) metrics(now time.Time, m *Metrics, ws []WindowMetrics, as []AlertMetrics) ([]WindowMetrics, []AlertMetrics) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	budget := st.cfg.budget()
+	budget := st.budget
 	sums := st.windowCounts(now)
 	if cap(ws)-len(ws) < len(sums) {
 		ws = make([]WindowMetrics, 0, max(256, len(sums)))
@@ -82,7 +82,7 @@ func (st *state) metrics(now time.Time, m *Metrics, ws []WindowMetrics, as []Ale
 	for i, c := range sums {
 		w := WindowMetrics{Name: st.names[i], Events: c.total, HasData: c.total > 0}
 		w.SLI = SLI(float64(c.good), float64(c.total))
-		w.BurnRate = ErrorRatio(float64(c.good), float64(c.total)) / budget
+		w.BurnRate = budget.BurnRate(c.good, c.total)
 		ws = append(ws, w)
 	}
 	*m = Metrics{

@@ -2,23 +2,17 @@ package slo
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
-	"net"
-	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/sloagent/sloagent/internal/testutil"
 )
 
 // TestPrometheusAggregatesTwoEngines runs a real Prometheus (Debian's
@@ -30,10 +24,6 @@ import (
 // while the series are seconds long.
 func TestPrometheusAggregatesTwoEngines(t *testing.T) {
 	t.Parallel()
-	bin, err := exec.LookPath("prometheus")
-	if err != nil {
-		t.Fatalf("prometheus not found (install Debian's prometheus package): %v", err)
-	}
 	cfgs := []Config{{Name: "checkout", Probes: []string{"p"}, Objective: 99.9, RunbookURL: "https://runbooks.example.com/checkout"}}
 	engines := make([]*Engine, 2)
 	var targets []string
@@ -73,12 +63,8 @@ func TestPrometheusAggregatesTwoEngines(t *testing.T) {
 	}()
 	defer func() { cancel(); wg.Wait() }()
 
-	dir := t.TempDir()
 	rules, err := Rules(cfgs)
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "rules.yml"), rules, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	config := fmt.Sprintf(`global: {scrape_interval: 500ms, evaluation_interval: 500ms}
@@ -87,43 +73,15 @@ scrape_configs:
   - job_name: sloagent
     static_configs: [{targets: [%q, %q]}]
 `, targets[0], targets[1])
-	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(config), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	addr := freeAddr(t)
-	cmd := exec.Command(bin, "--config.file="+filepath.Join(dir, "prometheus.yml"),
-		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+addr, "--log.level=warn")
-	cmd.Dir = dir
-	logFile, err := os.Create(filepath.Join(dir, "prometheus.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		if t.Failed() {
-			b, _ := os.ReadFile(filepath.Join(dir, "prometheus.log"))
-			t.Logf("prometheus log:\n%s", b)
-		}
-	}()
+	prom := testutil.StartPrometheus(t, config, map[string]string{"rules.yml": string(rules)}, "--log.level=warn")
+	query := func(q string) (float64, bool) { return prom.Value(t, q) }
 
 	// Wait until the page alert fires (every rule has then been evaluated
 	// with data from both targets) and each target has 20 samples.
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		v, ok := query(t, addr, `ALERTS{alertname="SLOErrorBudgetBurn",alertstate="firing",severity="page",slo="checkout"}`)
-		n, _ := query(t, addr, `count(count_over_time(slo_events_total{slo="checkout"}[1m]) >= 20)`)
+		v, ok := query(`ALERTS{alertname="SLOErrorBudgetBurn",alertstate="firing",severity="page",slo="checkout"}`)
+		n, _ := query(`count(count_over_time(slo_events_total{slo="checkout"}[1m]) >= 20)`)
 		if ok && v == 1 && n == 2 {
 			break
 		}
@@ -148,7 +106,7 @@ scrape_configs:
 		burn = ErrorRatio(float64(good), float64(total)) / 0.001
 		mismatch = mismatch[:0]
 		for _, w := range []string{"5m", "1h", "30d"} {
-			got, ok := query(t, addr, `slo:burn_rate:ratio_rate`+w+`{slo="checkout"}`)
+			got, ok := query(`slo:burn_rate:ratio_rate` + w + `{slo="checkout"}`)
 			if !ok || math.Abs(got-burn)/burn > 0.05 {
 				mismatch = append(mismatch, fmt.Sprintf("burn rate over %s: Prometheus %v (%v), engines %v", w, got, ok, burn))
 			}
@@ -165,42 +123,9 @@ scrape_configs:
 			t.Errorf("engine %d pages: %v", i, firing(s, "page"))
 		}
 	}
-	got, ok := query(t, addr, `slo:error_budget_remaining:ratio{slo="checkout"}`)
+	got, ok := query(`slo:error_budget_remaining:ratio{slo="checkout"}`)
 	if want := 1 - burn; !ok || math.Abs(got-want)/math.Abs(want) > 0.05 {
 		t.Errorf("budget remaining: Prometheus %v (%v), engines %v", got, ok, want)
 	}
 	t.Logf("burn rate: engines %.3f; budget remaining %.3f", burn, 1-burn)
-}
-
-// query returns the single value of an instant query.
-func query(t *testing.T, addr, q string) (float64, bool) {
-	t.Helper()
-	resp, err := http.Get("http://" + addr + "/api/v1/query?query=" + url.QueryEscape(q))
-	if err != nil {
-		return 0, false // not up yet
-	}
-	defer resp.Body.Close()
-	var r struct {
-		Data struct {
-			Result []struct {
-				Value [2]any `json:"value"`
-			} `json:"result"`
-		} `json:"data"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil || len(r.Data.Result) != 1 {
-		return 0, false
-	}
-	s, _ := r.Data.Result[0].Value[1].(string)
-	v, err := strconv.ParseFloat(s, 64)
-	return v, err == nil
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }

@@ -17,6 +17,7 @@ type state struct {
 	mu       sync.Mutex
 	cfg      Config
 	shape    *shape
+	budget   Budget // 1 - cfg.Objective
 	sp       span
 	alerts   map[string][]BurnRateAlert
 	windows  []time.Duration // short windows, ascending
@@ -156,6 +157,7 @@ func (st *state) configure(cfg Config, now int64, sh shapes) error {
 	}
 	old := st.cfg
 	st.cfg, st.shape = cfg, shp
+	st.budget = NewBudget(cfg.Objective)
 	// The shape's, shared: read only.
 	st.sp, st.alerts, st.windows, st.names, st.conds = shp.sp, shp.alerts, shp.windows, shp.names, shp.conds
 	st.cache.reset(len(st.windows) + 1)

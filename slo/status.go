@@ -82,7 +82,7 @@ func (st *state) status(now time.Time, chart bool) Status {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	cfg := &st.cfg
-	objective, budget := cfg.objective(), cfg.budget()
+	objective, budget := cfg.objective(), st.budget
 	nowMin := floorDiv(now.Unix(), 60)
 	s := Status{
 		Name: cfg.Name, Description: cfg.Description, RunbookURL: cfg.RunbookURL,
@@ -123,7 +123,7 @@ func (st *state) status(now time.Time, chart bool) Status {
 		s.TimeToExhaustion, s.Exhausts = TimeToExhaustion(s.BudgetRemaining, s.Windows[i].BurnRate, end.Sub(start))
 	}
 	if chart && whole.total > 0 {
-		s.Budget = burndown(st.units(), st.cache.starts[len(st.windows)], nowMin, whole, budget, now)
+		s.Budget = burndown(st.units(), st.cache.starts[len(st.windows)], nowMin, whole, budget.Ratio(), now)
 	}
 	return s
 }
@@ -139,11 +139,11 @@ func (st *state) burnWindow() int {
 	return -1
 }
 
-func windowStatus(name string, d time.Duration, c counts, budget float64) WindowStatus {
+func windowStatus(name string, d time.Duration, c counts, budget Budget) WindowStatus {
 	w := WindowStatus{Name: name, Duration: d, Good: c.good, Events: c.total}
 	w.SLI = SLI(float64(c.good), float64(c.total))
 	w.ErrorRatio = ErrorRatio(float64(c.good), float64(c.total))
-	w.BurnRate = w.ErrorRatio / budget // BurnRate with 1 - objective rounded
+	w.BurnRate = budget.BurnRate(c.good, c.total)
 	return w
 }
 

@@ -31,6 +31,11 @@ type Config struct {
 	Plugins []plugins.Config `yaml:"plugins,omitempty"`
 	// Push sends metrics where nothing scrapes the agent.
 	Push push.Config `yaml:"push,omitempty"`
+
+	// doc locates problems found after loading (Problems); warnings are
+	// what loading to check found but did not refuse.
+	doc      *conf.Document
+	warnings []conf.Problem
 }
 
 // AgentConfig is the agent section: who this agent is and where it keeps
@@ -68,20 +73,33 @@ const (
 	DefaultStateFlush        = time.Minute
 )
 
-// LoadFile reads and validates a config file. The returned error, if any,
-// is a *conf.Error listing every problem with its line and field.
+// LoadFile reads and validates a config file to run it. The returned
+// error, if any, is a *conf.Error listing every problem with its line and
+// field.
 func LoadFile(path string, env func(string) (string, bool)) (*Config, error) {
+	return LoadFileFor(ToRun, path, env)
+}
+
+// LoadFileFor reads and validates a config file for purpose.
+func LoadFileFor(purpose Purpose, path string, env func(string) (string, bool)) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	return Parse(path, data, env)
+	return ParseFor(purpose, path, data, env)
 }
 
-// Parse decodes, defaults and validates a config. file names it in errors.
+// Parse decodes, defaults and validates a config to run it. file names it
+// in errors.
 func Parse(file string, data []byte, env func(string) (string, bool)) (*Config, error) {
+	return ParseFor(ToRun, file, data, env)
+}
+
+// ParseFor decodes, defaults and validates a config for purpose.
+func ParseFor(purpose Purpose, file string, data []byte, env func(string) (string, bool)) (*Config, error) {
 	c := &Config{}
 	doc, problems := conf.Decode(file, data, c, env)
+	c.doc = doc
 	if doc.Root == nil && len(problems) > 0 {
 		return nil, doc.Err(problems) // not YAML at all
 	}
@@ -91,6 +109,14 @@ func Parse(file string, data []byte, env func(string) (string, bool)) (*Config, 
 	c.applyDefaults()
 	r := conf.NewReport()
 	c.validate(r)
+	w := conf.NewReport()
+	if purpose == ToRun {
+		w = r
+	}
+	c.checkRunTime(w)
+	if purpose != ToRun {
+		c.warnings = doc.Locate(w.Problems())
+	}
 	// A value that did not decode is left zero and would fail validation
 	// too; report it once, as decoding saw it.
 	bad := map[string]bool{}
@@ -192,9 +218,18 @@ func (c *Config) MaxTimeout() time.Duration {
 }
 
 // Redacted returns the config as YAML with every secret replaced by
-// <secret>, as /config shows it.
+// <secret>, as /config shows it: the values in effect, defaults included,
+// without what is unset (the browser section without browser probes, push
+// without a target).
 func (c *Config) Redacted() ([]byte, error) {
-	b, err := yaml.Marshal(c)
+	shown := *c
+	if !c.Uses(browser.Kind.Name) {
+		shown.Browser = browser.Options{}
+	}
+	if !c.Push.Enabled() {
+		shown.Push = push.Config{}
+	}
+	b, err := yaml.Marshal(&shown)
 	if err != nil {
 		return nil, fmt.Errorf("printing config: %w", err)
 	}

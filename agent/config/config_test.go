@@ -11,7 +11,7 @@ func TestInvalidConfigs(t *testing.T) {
 		"invalid-duplicate-name.yml": `testdata/invalid-duplicate-name.yml:4: probes[1].name: duplicate probe name "home" (also probes[0])`,
 		"invalid-duration.yml":       `testdata/invalid-duration.yml:4: probes[0].interval: invalid duration "5 seconds" (use a number and a unit: ms, s, m, h, d, w)`,
 		"invalid-env.yml":            `testdata/invalid-env.yml:3: probes[0].target: environment variable SLOAGENT_TEST_UNSET_HOST is not set`,
-		"invalid-kind.yml":           `testdata/invalid-kind.yml:3: probes[0].kind: unknown probe kind "gopher" (known: http, browser, plugin, command)`,
+		"invalid-kind.yml":           `testdata/invalid-kind.yml:3: probes[0].kind: unknown probe kind "gopher" (known: http, browser, plugin, command, tcp, dns, icmp, grpc, api)`,
 		"invalid-labels.yml": `testdata/invalid-labels.yml:3: agent.labels.probe: label "probe" is set by the agent and cannot be configured
 testdata/invalid-labels.yml:8: probes[0].labels.team-name: invalid label name "team-name"`,
 		"invalid-many.yml": `testdata/invalid-many.yml:2: agent.max_concurrent_runs: must be positive, got -1
@@ -24,7 +24,9 @@ testdata/invalid-many.yml:12: probes[2].colour: unknown field "colour"`,
 		"invalid-missing-target.yml": `testdata/invalid-missing-target.yml:2: probes[0].target: missing target URL`,
 		"invalid-regexp.yml":         `testdata/invalid-regexp.yml:7: probes[0].http.fail_if_body_matches_regexp[1]: invalid regular expression "(unclosed": missing closing ): ` + "`(unclosed`",
 		"invalid-state-flush.yml":    `testdata/invalid-state-flush.yml:2: agent.state_flush_interval: must be at least 1s, got 1ms`,
-		"invalid-timeout.yml":        `testdata/invalid-timeout.yml:5: probes[0].timeout: timeout 5s must be shorter than interval 5s`,
+		"invalid-text-env.yml": `testdata/invalid-text-env.yml:7: probes[0].browser.steps[0].type.text_env: environment variable SLOAGENT_TEST_UNSET_PASSWORD is not set (read at each run)
+testdata/invalid-text-env.yml:8: probes[0].browser.steps[1].type.text_file: stat /nonexistent/otp: no such file or directory (read at each run)`,
+		"invalid-timeout.yml": `testdata/invalid-timeout.yml:5: probes[0].timeout: timeout 5s must be shorter than interval 5s`,
 		"invalid-unknown-key.yml": `testdata/invalid-unknown-key.yml:2: agent.nmae: unknown field "nmae"
 testdata/invalid-unknown-key.yml:6: probes[0].intreval: unknown field "intreval"`,
 		"invalid-yaml.yml": `testdata/invalid-yaml.yml:1: did not find expected '-' indicator`,
@@ -137,5 +139,59 @@ func TestReservedLabels(t *testing.T) {
 	}
 	if reserved["team"] || reserved["env"] {
 		t.Error("ordinary labels are reserved")
+	}
+}
+
+// Loaded to be checked (check-config, rules), a config whose probes read
+// absent values at each run is valid, with a warning for each.
+func TestRunTimeValuesWarnWhenChecking(t *testing.T) {
+	cfg, err := LoadFileFor(ToCheck, "testdata/invalid-text-env.yml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"testdata/invalid-text-env.yml:7: warning: probes[0].browser.steps[0].type.text_env: environment variable SLOAGENT_TEST_UNSET_PASSWORD is not set (read at each run)",
+		"testdata/invalid-text-env.yml:8: warning: probes[0].browser.steps[1].type.text_file: stat /nonexistent/otp: no such file or directory (read at each run)",
+	}
+	if got := cfg.Warnings(); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	t.Setenv("SLOAGENT_TEST_UNSET_PASSWORD", "x")
+	cfg, err = LoadFileFor(ToCheck, "testdata/invalid-text-env.yml", nil)
+	if err != nil || len(cfg.Warnings()) != 1 {
+		t.Errorf("with the variable set: %v %v", cfg.Warnings(), err)
+	}
+}
+
+// /config shows the values in effect and leaves out what is unset: no empty
+// strings, lists or maps, no zero durations, no null steps' actions.
+func TestRedactedShowsEffectiveValues(t *testing.T) {
+	cfg, err := LoadFile("../../configs/example.yml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := cfg.Redacted()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := string(b)
+	for _, unset := range []string{`: ""`, ": []", ": {}", ": 0s\n", ": null", ": 0\n"} {
+		if strings.Contains(out, unset) {
+			t.Errorf("/config shows an unset value (%q):\n%s", unset, out)
+		}
+	}
+	for _, want := range []string{
+		"budgeting_method: occurrences", "memory_limit: 1GiB", "start_timeout: 30s",
+		"alerting:\n        page:\n            - long_window: 1h\n              short_window: 5m\n              burn_rate: 14.4\n            - long_window: 6h",
+		"bearer_token_file: /dev/null",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("/config lacks %q:\n%s", want, out)
+		}
+	}
+	for _, absent := range []string{"push:", "timeslice:\n        length: 0s"} {
+		if strings.Contains(out, absent) {
+			t.Errorf("/config shows %q though it is not configured:\n%s", absent, out)
+		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -21,6 +20,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/sloagent/sloagent/internal/conf"
+	"github.com/sloagent/sloagent/internal/testutil"
 )
 
 // testPusher pushes with short backoffs to the given targets.
@@ -143,7 +143,7 @@ func TestPushgatewayGetsTheTextFormat(t *testing.T) {
 }
 
 func TestPushToDeadEndpointFailsClearly(t *testing.T) {
-	p := testPusher(t, "http://127.0.0.1:"+strconv.Itoa(freePort(t))+"/api/v1/write", "", 1)
+	p := testPusher(t, "http://127.0.0.1:"+strconv.Itoa(testutil.FreePort(t))+"/api/v1/write", "", 1)
 	err := p.Push(context.Background(), Batch{Families: sampleFamilies(t), At: time.Now()})
 	if err == nil || !strings.Contains(err.Error(), "failed after 2 attempt(s)") || !strings.Contains(err.Error(), "connection refused") {
 		t.Errorf("push error %v; want attempts and the cause", err)
@@ -220,15 +220,4 @@ func labelsOf(s timeSeries) string {
 		}
 	}
 	return b.String()
-}
-
-// freePort returns a loopback port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }

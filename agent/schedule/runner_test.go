@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sloagent/sloagent/internal/testutil"
 	"github.com/sloagent/sloagent/probes"
 )
 
@@ -28,17 +29,6 @@ func (o *outcomes) all() []Outcome {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return append([]Outcome(nil), o.list...)
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // A prober that ignores its deadline is recorded as timed out abandonGrace
@@ -62,7 +52,7 @@ func TestRunAbandonsProberIgnoringDeadline(t *testing.T) {
 		})}
 
 	r.Start(stuck)
-	waitFor(t, "the abandoned run", func() bool { return len(stuckOut.all()) == 1 })
+	testutil.WaitFor(t, "the abandoned run", func() bool { return len(stuckOut.all()) == 1 })
 	out := stuckOut.all()[0]
 	if out.Success || out.Reason != probes.ReasonTimeout || !out.Abandoned {
 		t.Fatalf("abandoned run recorded as success=%v reason=%q abandoned=%v, want a timeout", out.Success, out.Reason, out.Abandoned)
@@ -73,7 +63,7 @@ func TestRunAbandonsProberIgnoringDeadline(t *testing.T) {
 
 	// The one slot is free again: another probe runs.
 	r.Start(quick)
-	waitFor(t, "the other probe", func() bool { return len(quickOut.all()) == 1 })
+	testutil.WaitFor(t, "the other probe", func() bool { return len(quickOut.all()) == 1 })
 
 	// The synchronous path gives up on the prober the same way.
 	var skipped atomic.Int32
@@ -83,7 +73,7 @@ func TestRunAbandonsProberIgnoringDeadline(t *testing.T) {
 	}
 
 	close(release)
-	waitFor(t, "the prober to return", func() bool { return !stuckBusy.Load() })
+	testutil.WaitFor(t, "the prober to return", func() bool { return !stuckBusy.Load() })
 	r.Wait(context.Background())
 	if n := len(stuckOut.all()); n != 1 {
 		t.Errorf("the late return was recorded too: %d runs", n)

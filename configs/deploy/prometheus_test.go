@@ -1,9 +1,7 @@
 package deploy_test
 
 import (
-	"context"
 	"encoding/json"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -12,6 +10,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/sloagent/sloagent/internal/testutil"
 )
 
 type scrapeConfig struct {
@@ -99,26 +99,15 @@ func loadLoopbackConfig(t *testing.T, pods []pod, hostAddr string) []byte {
 	return out
 }
 
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 func TestPrometheusScrapeConfigSelectsSidecars(t *testing.T) {
 	promtool := lookPath(t, "promtool")
-	prometheus := lookPath(t, "prometheus")
 	dir := t.TempDir()
 	pods := []pod{
-		{freePort(t), "sloagent", "Running", "checkout-7d9f-a"},
-		{freePort(t), "http", "Running", "checkout-7d9f-a"},     // the app's own port
-		{freePort(t), "sloagent", "Pending", "checkout-7d9f-b"}, // not started yet
+		{testutil.FreeAddr(t), "sloagent", "Running", "checkout-7d9f-a"},
+		{testutil.FreeAddr(t), "http", "Running", "checkout-7d9f-a"},     // the app's own port
+		{testutil.FreeAddr(t), "sloagent", "Pending", "checkout-7d9f-b"}, // not started yet
 	}
-	hostAddr := freePort(t)
+	hostAddr := testutil.FreeAddr(t)
 	cfgPath := filepath.Join(dir, "prometheus.yml")
 	if err := os.WriteFile(cfgPath, loadLoopbackConfig(t, pods, hostAddr), 0o644); err != nil {
 		t.Fatal(err)
@@ -127,27 +116,7 @@ func TestPrometheusScrapeConfigSelectsSidecars(t *testing.T) {
 		t.Fatalf("promtool check config: %v\n%s", err, out)
 	}
 
-	web := freePort(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, prometheus, "--config.file="+cfgPath,
-		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+web)
-	logs, err := os.Create(filepath.Join(dir, "prometheus.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		cmd.Wait()
-		logs.Close()
-		if t.Failed() {
-			b, _ := os.ReadFile(logs.Name())
-			t.Logf("prometheus log:\n%s", b)
-		}
-	})
+	prom := testutil.StartPrometheus(t, string(loadLoopbackConfig(t, pods, hostAddr)), nil)
 
 	type target struct {
 		Labels           map[string]string `json:"labels"`
@@ -161,7 +130,7 @@ func TestPrometheusScrapeConfigSelectsSidecars(t *testing.T) {
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		resp, err := http.Get("http://" + web + "/api/v1/targets")
+		resp, err := http.Get(prom.URL + "/api/v1/targets")
 		if err == nil {
 			err = json.NewDecoder(resp.Body).Decode(&targets)
 			resp.Body.Close()

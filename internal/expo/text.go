@@ -13,7 +13,8 @@ import (
 type Text struct {
 	w    *bufio.Writer
 	f    *Family
-	name string // the family's sample name
+	name string    // the family's sample name
+	hist [3]string // a histogram family's _bucket, _sum and _count names
 	b    []byte
 	head int // length of the family's header in b; -1 once a series is written
 	les  map[float64]string
@@ -35,6 +36,9 @@ func NewOpenMetrics(w *bufio.Writer) *Text {
 // Family starts f; its header is written with its first series.
 func (t *Text) Family(f *Family) {
 	t.f, t.name = f, f.Name
+	if f.Type == Histogram {
+		t.hist = [3]string{f.Name + "_bucket", f.Name + "_sum", f.Name + "_count"}
+	}
 	if !t.om {
 		t.b = textfmt.AppendHeader(t.b[:0], f.Name, f.Help, f.Type.String())
 	} else {
@@ -94,11 +98,10 @@ func (t *Text) Value(ls *Labels, own []Label, v float64) {
 // Hist writes a histogram's classic buckets, sum and count; the text
 // format has no native histograms.
 func (t *Text) Hist(ls *Labels, own []Label, h *Hist) {
-	name := t.name
 	var cum uint64
 	for i, n := range h.Counts {
 		cum += n
-		t.open(name+"_bucket", ls, own)
+		t.open(t.hist[0], ls, own)
 		le := "+Inf"
 		if i < len(h.Bounds) {
 			le = t.le(h.Bounds[i])
@@ -106,9 +109,9 @@ func (t *Text) Hist(ls *Labels, own []Label, h *Hist) {
 		t.label("le", le)
 		t.end(float64(cum))
 	}
-	t.open(name+"_sum", ls, own)
+	t.open(t.hist[1], ls, own)
 	t.end(h.Sum)
-	t.open(name+"_count", ls, own)
+	t.open(t.hist[2], ls, own)
 	t.end(float64(h.Count))
 }
 

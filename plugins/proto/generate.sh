@@ -1,5 +1,7 @@
 #!/bin/sh
-# Regenerates the Go and Python code of plugin.proto. Needs Debian's protoc
+# Regenerates the Go and Python code of plugin.proto: the Go code belongs
+# to the SDK's module (plugins/sdk/pluginv1), so that plugins outside this
+# repository get it with the SDK. Needs Debian's protoc
 # (package protobuf-compiler) and the Go plugins pinned below, which go
 # install fetches from the module proxy (or finds in the module cache when
 # offline). Run from anywhere; the output is committed.
@@ -10,7 +12,7 @@ trap 'rm -rf "$bin"' EXIT
 GOBIN=$bin go install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
 GOBIN=$bin go install google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.2
 PATH=$bin:$PATH protoc -I . \
-	--go_out=. --go_opt=paths=source_relative \
-	--go-grpc_out=. --go-grpc_opt=paths=source_relative \
+	--go_out=../sdk/pluginv1 --go_opt=paths=source_relative \
+	--go-grpc_out=../sdk/pluginv1 --go-grpc_opt=paths=source_relative \
 	--python_out=../python/sloagent_plugin \
 	plugin.proto

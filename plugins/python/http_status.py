@@ -14,7 +14,7 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from sloagent_plugin import (BODY_MISMATCH, CONFIG, CONNECT, STATUS_CODE,  # noqa: E402
-                             TIMEOUT, Metric, Response, log, serve)
+                             TIMEOUT, Metric, Problem, Response, log, serve)
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -25,11 +25,27 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _opener = urllib.request.build_opener(_NoRedirect, urllib.request.ProxyHandler({}))
 
 
+def validate(req):
+    """What probe() would refuse, found without fetching anything."""
+    s, problems = req.settings, []
+    for k in sorted(set(s) - {"valid_status_codes", "body_contains"}):
+        problems.append(Problem("unknown setting %r" % k, setting=k))
+    codes = s.get("valid_status_codes", [])
+    if not isinstance(codes, list) or not all(isinstance(c, int) and 100 <= c <= 599 for c in codes):
+        problems.append(Problem("must be a list of status codes (100-599), got %r" % (codes,), setting="valid_status_codes"))
+    if not isinstance(s.get("body_contains", ""), str):
+        problems.append(Problem("must be a string", setting="body_contains"))
+    if not req.target.startswith(("http://", "https://")):
+        problems.append(Problem("%r is not an http:// or https:// URL" % req.target, target=True))
+    return problems
+
+
 def probe(req):
     s = req.settings
-    unknown = set(s) - {"valid_status_codes", "body_contains"}
-    if unknown:
-        return Response(reason=CONFIG, message="unknown settings: %s" % ", ".join(sorted(unknown)))
+    problems = validate(req)
+    if problems:
+        p = problems[0]
+        return Response(reason=CONFIG, message="%s: %s" % ("target" if p.target else p.setting or "settings", p.message))
     valid = s.get("valid_status_codes") or list(range(200, 300))
     start = time.monotonic()
     try:
@@ -53,7 +69,7 @@ def probe(req):
 
 
 if __name__ == "__main__":
-    serve(probe, name="http_status", version="1.0.0",
+    serve(probe, name="http_status", version="1.0.0", validate=validate,
           description="Fetches a URL and checks its status code and body.",
           settings=[{"name": "valid_status_codes", "description": "acceptable status codes (default 200-299)"},
                     {"name": "body_contains", "description": "a string the body must contain"}])

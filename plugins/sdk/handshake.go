@@ -6,7 +6,7 @@ import (
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 
-	pluginv1 "github.com/sloagent/sloagent/plugins/proto"
+	"github.com/sloagent/sloagent/plugins/sdk/pluginv1"
 )
 
 // Handshake is what the agent and a plugin agree on before talking: the

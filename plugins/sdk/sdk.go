@@ -27,8 +27,6 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
-
-	"github.com/sloagent/sloagent/probes"
 )
 
 // Prober is the one type a plugin implements. Probe runs one check against
@@ -118,16 +116,30 @@ func Fail(reason, format string, args ...any) Response {
 	return Response{Reason: reason, Message: fmt.Sprintf(format, args...)}
 }
 
-// Failure reasons shared with the agent's built-in probes.
+// Failure reasons shared with the agent's built-in probes: the only ones
+// a plugin may return without listing them in Info.Reasons. They are the
+// agent's own words, written out here so that the SDK needs nothing of the
+// agent's module.
 const (
-	ReasonTimeout      = probes.ReasonTimeout
-	ReasonDNS          = probes.ReasonDNS
-	ReasonConnect      = probes.ReasonConnect
-	ReasonTLS          = probes.ReasonTLS
-	ReasonProtocol     = probes.ReasonProtocol
-	ReasonAssertion    = probes.ReasonAssertion
-	ReasonBodyMismatch = probes.ReasonBodyMismatch
-	ReasonInternal     = probes.ReasonInternal
+	ReasonTimeout      = "timeout"
+	ReasonDNS          = "dns"
+	ReasonConnect      = "connect"
+	ReasonTLS          = "tls"
+	ReasonProtocol     = "protocol"
+	ReasonAssertion    = "assertion"
+	ReasonBodyMismatch = "body_mismatch"
+	ReasonStatusCode   = "status_code"
+	ReasonInternal     = "internal"
+	ReasonCanceled     = "canceled"
 	// ReasonConfig means the probe's settings are wrong.
 	ReasonConfig = "config"
 )
+
+// SharedReasons returns the shared reasons, for a plugin that checks a
+// reason before returning it.
+func SharedReasons() []string {
+	return []string{
+		ReasonTimeout, ReasonDNS, ReasonConnect, ReasonTLS, ReasonProtocol, ReasonAssertion,
+		ReasonBodyMismatch, ReasonStatusCode, ReasonInternal, ReasonCanceled, ReasonConfig,
+	}
+}

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	pluginv1 "github.com/sloagent/sloagent/plugins/proto"
+	"github.com/sloagent/sloagent/plugins/sdk/pluginv1"
 )
 
 type fn func(ctx context.Context, req Request) Response

@@ -3,6 +3,7 @@ package sdk
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -12,12 +13,17 @@ import (
 
 	"github.com/hashicorp/go-plugin"
 
-	pluginv1 "github.com/sloagent/sloagent/plugins/proto"
+	"github.com/sloagent/sloagent/plugins/sdk/pluginv1"
 )
 
 // Serve runs p as a plugin until the agent stops it or goes away. It does not
 // return.
 func Serve(p Prober) {
+	if os.Getenv(Handshake.MagicCookieKey) != Handshake.MagicCookieValue {
+		// Run by hand: go-plugin's own answer does not say what to do.
+		os.Stderr.WriteString(handRunHelp(infoOf(p), executable()))
+		os.Exit(1)
+	}
 	// The agent reads the original stderr line by line and turns JSON lines
 	// with @level and @message into its own log entries; go-plugin swaps
 	// os.Stderr for a pipe once serving, so the file is taken now.
@@ -82,11 +88,56 @@ type server struct {
 	log *slog.Logger
 }
 
-func (s *server) Describe(context.Context, *pluginv1.DescribeRequest) (*pluginv1.DescribeResponse, error) {
-	info := Info{Name: filepath.Base(os.Args[0])}
-	if d, ok := s.p.(Describer); ok {
-		info = d.Describe()
+// infoOf is what p says about itself, or its executable's name.
+func infoOf(p Prober) Info {
+	if d, ok := p.(Describer); ok {
+		return d.Describe()
 	}
+	return Info{Name: filepath.Base(os.Args[0])}
+}
+
+func executable() string {
+	if exe, err := os.Executable(); err == nil {
+		return exe
+	}
+	return os.Args[0]
+}
+
+// handRunHelp tells someone who ran the plugin by hand how the agent runs
+// it instead.
+func handRunHelp(info Info, exe string) string {
+	name := strings.ToLower(info.Name)
+	if name == "" {
+		name = "myplugin"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "This is a sloagent plugin (%s", info.Name)
+	if info.Version != "" {
+		fmt.Fprintf(&b, " %s", info.Version)
+	}
+	b.WriteString("): the agent starts it, it is not run by hand.\n")
+	if info.Description != "" {
+		fmt.Fprintf(&b, "%s\n", info.Description)
+	}
+	fmt.Fprintf(&b, "Declare it in the agent's config and use it from probes of kind plugin:\n\n")
+	fmt.Fprintf(&b, "  plugins:\n    - name: %s\n      command: %s\n  probes:\n", name, exe)
+	fmt.Fprintf(&b, "    - name: example\n      kind: plugin\n      target: ...\n      plugin:\n        name: %s\n", name)
+	if len(info.Settings) > 0 {
+		b.WriteString("        settings:\n")
+		for _, st := range info.Settings {
+			req := ""
+			if st.Required {
+				req = " (required)"
+			}
+			fmt.Fprintf(&b, "          %s: ...   # %s%s\n", st.Name, st.Description, req)
+		}
+	}
+	b.WriteString("\nThen check it with: sloagent check-config AGENT.yml\n")
+	return b.String()
+}
+
+func (s *server) Describe(context.Context, *pluginv1.DescribeRequest) (*pluginv1.DescribeResponse, error) {
+	info := infoOf(s.p)
 	out := &pluginv1.DescribeResponse{
 		Name: info.Name, Version: info.Version, Description: info.Description,
 		Reasons: info.Reasons,
@@ -111,6 +162,11 @@ func (s *server) Probe(ctx context.Context, in *pluginv1.ProbeRequest) (*pluginv
 		Deadline: deadline,
 		Log:      s.log.With("probe", in.Probe),
 	}
+	var watched *capture
+	if in.Debug {
+		watched = newCapture(s.log.Handler())
+		req.Log = slog.New(watched).With("probe", in.Probe)
+	}
 	start := time.Now()
 	done := make(chan Response, 1)
 	go func() { done <- s.p.Probe(ctx, req) }()
@@ -129,7 +185,11 @@ func (s *server) Probe(ctx context.Context, in *pluginv1.ProbeRequest) (*pluginv
 	if r.Duration == 0 {
 		r.Duration = time.Since(start)
 	}
-	return toProto(r), nil
+	out := toProto(r)
+	if watched != nil {
+		out.Logs = watched.taken()
+	}
+	return out, nil
 }
 
 func toProto(r Response) *pluginv1.ProbeResponse {

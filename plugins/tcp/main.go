@@ -1,6 +1,8 @@
-// Command tcp is a sloagent plugin that connects to a TCP target (host:port),
-// optionally over TLS, optionally sends a string and expects an answer that
-// contains a string or matches a regular expression.
+// Command tcp is the example plugin of sloagent's Go SDK: it connects to a
+// TCP target (host:port), optionally over TLS, optionally sends a string and
+// expects an answer that contains a string or matches a regular expression.
+// It shows a whole plugin in one file; TCP services are probed with the
+// agent's built-in tcp kind.
 //
 // Settings (all optional):
 //
@@ -45,7 +47,7 @@ type plugin struct{}
 func (plugin) Describe() sdk.Info {
 	return sdk.Info{
 		Name: "tcp", Version: "1.0.0",
-		Description: "Connects to host:port, optionally with TLS, sends and expects a string.",
+		Description: "The Go SDK's example: connects to host:port, optionally with TLS, sends and expects a string.",
 		Settings: []sdk.Setting{
 			{Name: "tls", Description: "handshake TLS after connecting"},
 			{Name: "tls_server_name", Description: "server name to verify (default: the target's host)"},
@@ -59,24 +61,53 @@ func (plugin) Describe() sdk.Info {
 	}
 }
 
-func (plugin) Probe(ctx context.Context, req sdk.Request) sdk.Response {
-	var s settings
+// parse reads a probe's settings and target, as Probe needs them; the
+// problems are what Validate reports.
+func parse(req sdk.Request) (s settings, re *regexp.Regexp, host string, problems []sdk.Problem) {
 	if err := req.Decode(&s); err != nil {
-		return sdk.Fail(sdk.ReasonConfig, "bad settings: %v", err)
+		return s, nil, "", []sdk.Problem{sdk.DecodeProblem(err)}
 	}
-	var re *regexp.Regexp
 	if s.ExpectRegexp != "" {
 		var err error
 		if re, err = regexp.Compile(s.ExpectRegexp); err != nil {
-			return sdk.Fail(sdk.ReasonConfig, "bad expect_regexp: %v", err)
+			problems = append(problems, sdk.SettingProblem("expect_regexp", "%v", err))
 		}
+	}
+	if s.MaxReadBytes < 0 {
+		problems = append(problems, sdk.SettingProblem("max_read_bytes", "must be positive, got %d", s.MaxReadBytes))
 	}
 	if s.MaxReadBytes <= 0 {
 		s.MaxReadBytes = 4096
 	}
 	host, _, err := net.SplitHostPort(req.Target)
 	if err != nil {
-		return sdk.Fail(sdk.ReasonConfig, "target %q is not host:port: %v", req.Target, err)
+		problems = append(problems, sdk.TargetProblem("%q is not host:port: %v", req.Target, err))
+	}
+	if s.TLSCAFile != "" {
+		if _, err := tlsConfig(s, host); err != nil {
+			problems = append(problems, sdk.SettingProblem("tls_ca_file", "%v", err))
+		}
+	}
+	return s, re, host, problems
+}
+
+// Validate reports what Probe would refuse, without connecting.
+func (plugin) Validate(req sdk.Request) []sdk.Problem {
+	_, _, _, problems := parse(req)
+	return problems
+}
+
+func (plugin) Probe(ctx context.Context, req sdk.Request) sdk.Response {
+	s, re, host, problems := parse(req)
+	if len(problems) > 0 {
+		p := problems[0]
+		switch {
+		case p.Target:
+			return sdk.Fail(sdk.ReasonConfig, "target %s", p.Message)
+		case p.Setting != "":
+			return sdk.Fail(sdk.ReasonConfig, "bad %s: %s", p.Setting, p.Message)
+		}
+		return sdk.Fail(sdk.ReasonConfig, "bad settings: %s", p.Message)
 	}
 	var resp sdk.Response
 	phase := func(name string, d time.Duration) {
@@ -98,7 +129,7 @@ func (plugin) Probe(ctx context.Context, req sdk.Request) sdk.Response {
 		t := time.Now()
 		cfg, err := tlsConfig(s, host)
 		if err != nil {
-			return sdk.Fail(sdk.ReasonConfig, "%v", err)
+			return sdk.Fail(sdk.ReasonConfig, "tls_ca_file: %v", err)
 		}
 		tc := tls.Client(conn, cfg)
 		if err := tc.HandshakeContext(ctx); err != nil {
@@ -189,11 +220,11 @@ func tlsConfig(s settings, host string) (*tls.Config, error) {
 	if s.TLSCAFile != "" {
 		pem, err := os.ReadFile(s.TLSCAFile)
 		if err != nil {
-			return nil, fmt.Errorf("tls_ca_file: %v", err)
+			return nil, err
 		}
 		cfg.RootCAs = x509.NewCertPool()
 		if !cfg.RootCAs.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("tls_ca_file %s holds no PEM certificate", s.TLSCAFile)
+			return nil, fmt.Errorf("%s holds no PEM certificate", s.TLSCAFile)
 		}
 	}
 	return cfg, nil

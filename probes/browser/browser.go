@@ -24,9 +24,6 @@ const retryStartAfter = 5 * time.Second
 // ErrClosed is returned for runs after Close.
 var ErrClosed = errors.New("the browser was shut down")
 
-// errNoSlot is a run that timed out waiting for another to finish.
-var errNoSlot = errors.New("no free browser slot")
-
 // Browser is the one Chromium of the agent, shared by every browser probe.
 // It starts lazily at the first run (or at Start), and restarts when the
 // process crashes or hangs, after Options.RestartAfterRuns runs, or above
@@ -47,6 +44,8 @@ type Browser struct {
 	diagSeq  uint64
 	cleanup  sync.WaitGroup // runs until their tab is closed, browsers being stopped
 	diagMu   sync.Mutex     // serializes writing and pruning diagnostics
+	stale    sync.Once      // removes profiles of killed agents at the first start
+	logged   string         // the start error last logged, so a missing browser is logged once
 }
 
 // Stats are counters for the agent's sloagent_browser_* metrics.
@@ -65,6 +64,15 @@ type Stats struct {
 	// MemoryBytes is the browser's memory use when last measured (between
 	// runs, on Linux; 0 elsewhere).
 	MemoryBytes int64
+	// QueueWait is how long runs waited for a slot (max_concurrent_runs),
+	// those that got one and those that gave up.
+	QueueWait WaitHistogram
+	// QueueTimeouts counts runs that found no free slot in time: skipped
+	// runs when the agent admitted them, failed ones otherwise.
+	QueueTimeouts uint64
+	// Version is the running Chromium's product string, such as
+	// "HeadlessChrome/156.0.0.0"; empty while none runs.
+	Version string
 }
 
 // Restart reasons in Stats.Restarts.
@@ -127,7 +135,14 @@ func (b *Browser) Stats() Stats {
 	for k, v := range b.stats.Restarts {
 		s.Restarts[k] = v
 	}
+	s.QueueWait.Buckets = append([]uint64(nil), b.stats.QueueWait.Buckets...)
+	if s.QueueWait.Buckets == nil {
+		s.QueueWait.Buckets = make([]uint64, len(WaitBuckets))
+	}
 	s.Up = b.cur != nil && isReady(b.cur) && b.cur.alive()
+	if s.Up {
+		s.Version = b.cur.version
+	}
 	return s
 }
 
@@ -181,25 +196,15 @@ func isReady(in *instance) bool {
 	}
 }
 
-// acquire waits for a run slot and a working browser. The caller must call
-// release with what it got.
+// acquire gets a working browser for a run that holds a slot. The caller
+// must call release with what it got.
 func (b *Browser) acquire(ctx context.Context) (*instance, error) {
-	select {
-	case b.slots <- struct{}{}:
-	case <-ctx.Done():
-		return nil, fmt.Errorf("%w: %d runs (max_concurrent_runs) still running: %w", errNoSlot, cap(b.slots), ctx.Err())
-	}
-	in, err := b.get(ctx, true)
-	if err != nil {
-		<-b.slots
-		return nil, err
-	}
-	return in, nil
+	return b.get(ctx, true)
 }
 
+// release ends a run's use of in once its tab is closed.
 func (b *Browser) release(in *instance) {
 	b.put(in)
-	<-b.slots
 	b.cleanup.Done()
 }
 
@@ -232,6 +237,7 @@ func (b *Browser) get(ctx context.Context, run bool) (*instance, error) {
 			in.counted = true
 			b.stats.Starts++
 			b.lastErr = nil
+			b.logged = ""
 		}
 		// Between runs, make sure the browser still answers; while
 		// other runs use it, they would notice a hang themselves.
@@ -298,6 +304,14 @@ func (b *Browser) current() (*instance, error) {
 		if b.lastErr != nil && time.Since(b.lastFail) < retryStartAfter {
 			return nil, b.lastErr
 		}
+		b.stale.Do(func() {
+			// Not under mu: it reads the temporary directory and /proc.
+			b.cleanup.Add(1)
+			go func() {
+				defer b.cleanup.Done()
+				removeStaleProfiles(b.log)
+			}()
+		})
 		opts := b.opts // the start reads its own copy, not fields tests and reloads may change
 		in = launch(&opts, b.log)
 		b.cur = in
@@ -336,7 +350,15 @@ func (b *Browser) startFailed(in *instance) {
 		b.stats.StartFailures++
 		b.lastErr = in.err
 		b.lastFail = time.Now()
-		b.log.Error("browser failed to start", "err", in.err)
+		// A browser that is missing fails the same way at every retry:
+		// said once, then counted in sloagent_browser_start_failures_total.
+		if msg := in.err.Error(); msg != b.logged {
+			b.logged = msg
+			b.log.Error("browser failed to start; browser runs fail with browser_unavailable until it starts (retried at most every 5s, counted in sloagent_browser_start_failures_total)",
+				"err", in.err)
+		} else {
+			b.log.Debug("browser failed to start again", "err", in.err, "failures", b.stats.StartFailures)
+		}
 	}
 }
 

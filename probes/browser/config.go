@@ -11,56 +11,105 @@ import (
 
 // Config is the browser section of a probe: the journey to run.
 type Config struct {
-	Steps []Step `yaml:"steps"`
+	Steps []Step `yaml:"steps,omitempty"`
+	// AssertNoConsoleErrors fails a run whose pages logged a console
+	// error or threw an uncaught exception, once every step passed.
+	AssertNoConsoleErrors bool `yaml:"assert_no_console_errors,omitempty"`
+	// IgnoreConsoleErrors are regular expressions of console errors that
+	// neither fail the run nor count in probe_browser_console_errors.
+	IgnoreConsoleErrors []conf.Regexp `yaml:"ignore_console_errors,omitempty"`
 }
 
 // Step is one action of a journey, with exactly one action field set.
 type Step struct {
 	// Name labels the step in metrics, logs and failure messages; it
 	// defaults to the action and the step's position, such as click_3.
-	Name string `yaml:"name"`
+	Name string `yaml:"name,omitempty"`
 	// Timeout bounds the step; zero leaves only the probe's own timeout.
-	Timeout conf.Duration `yaml:"timeout"`
+	Timeout conf.Duration `yaml:"timeout,omitempty"`
 
-	Navigate    string       `yaml:"navigate"`
-	Click       string       `yaml:"click"`
-	Type        *TypeAction  `yaml:"type"`
-	WaitVisible string       `yaml:"wait_visible"`
-	WaitGone    string       `yaml:"wait_gone"`
-	AssertText  *AssertText  `yaml:"assert_text"`
-	AssertURL   *Match       `yaml:"assert_url"`
-	Select      *SelectValue `yaml:"select"`
-	Eval        string       `yaml:"eval"`
-	Screenshot  string       `yaml:"screenshot"`
+	Navigate    string       `yaml:"navigate,omitempty"`
+	Click       string       `yaml:"click,omitempty"`
+	Type        *TypeAction  `yaml:"type,omitempty"`
+	WaitVisible string       `yaml:"wait_visible,omitempty"`
+	WaitGone    string       `yaml:"wait_gone,omitempty"`
+	AssertText  *AssertText  `yaml:"assert_text,omitempty"`
+	AssertURL   *Match       `yaml:"assert_url,omitempty"`
+	Select      *SelectValue `yaml:"select,omitempty"`
+	Eval        string       `yaml:"eval,omitempty"`
+	Screenshot  string       `yaml:"screenshot,omitempty"`
+	Press       *Press       `yaml:"press,omitempty"`
+	Hover       string       `yaml:"hover,omitempty"`
+	Upload      *Upload      `yaml:"upload,omitempty"`
+	WaitURL     *Match       `yaml:"wait_url,omitempty"`
+	SetCookie   *SetCookie   `yaml:"set_cookie,omitempty"`
+	SetHeader   *SetHeader   `yaml:"set_header,omitempty"`
+}
+
+// Press presses a key, such as Enter, Escape, ArrowDown or a single
+// character, in the element matching Selector (focused first) or, without
+// one, in whatever has the focus on the page.
+type Press struct {
+	Key      string `yaml:"key,omitempty"`
+	Selector string `yaml:"selector,omitempty"`
+}
+
+// Upload sets the file of a file input, as choosing it in the dialog would.
+type Upload struct {
+	Selector string `yaml:"selector,omitempty"`
+	File     string `yaml:"file,omitempty"`
+}
+
+// SetCookie adds a cookie to the run's browser context, for the requests
+// that follow. Without URL or Domain it is the cookie of the next page the
+// journey opens.
+type SetCookie struct {
+	Name      string      `yaml:"name,omitempty"`
+	Value     conf.Secret `yaml:"value,omitempty"`
+	ValueEnv  string      `yaml:"value_env,omitempty"`
+	ValueFile string      `yaml:"value_file,omitempty"`
+	URL       string      `yaml:"url,omitempty"`
+	Domain    string      `yaml:"domain,omitempty"`
+	Path      string      `yaml:"path,omitempty"`
+	Secure    bool        `yaml:"secure,omitempty"`
+	HTTPOnly  bool        `yaml:"http_only,omitempty"`
+}
+
+// SetHeader adds a header to every request the run's tab sends after it.
+type SetHeader struct {
+	Name      string      `yaml:"name,omitempty"`
+	Value     conf.Secret `yaml:"value,omitempty"`
+	ValueEnv  string      `yaml:"value_env,omitempty"`
+	ValueFile string      `yaml:"value_file,omitempty"`
 }
 
 // TypeAction types text into an element. The text comes from exactly one of
 // Text, TextEnv (read at each run) or TextFile (read at each run), and is
 // never logged.
 type TypeAction struct {
-	Selector string      `yaml:"selector"`
-	Text     conf.Secret `yaml:"text"`
-	TextEnv  string      `yaml:"text_env"`
-	TextFile string      `yaml:"text_file"`
+	Selector string      `yaml:"selector,omitempty"`
+	Text     conf.Secret `yaml:"text,omitempty"`
+	TextEnv  string      `yaml:"text_env,omitempty"`
+	TextFile string      `yaml:"text_file,omitempty"`
 }
 
 // Match checks a string: it must contain Contains, or match Regexp (one of
 // the two).
 type Match struct {
-	Contains string      `yaml:"contains"`
-	Regexp   conf.Regexp `yaml:"regexp"`
+	Contains string      `yaml:"contains,omitempty"`
+	Regexp   conf.Regexp `yaml:"regexp,omitempty"`
 }
 
 // AssertText checks the visible text of the first element matching Selector.
 type AssertText struct {
-	Selector string `yaml:"selector"`
+	Selector string `yaml:"selector,omitempty"`
 	Match    `yaml:",inline"`
 }
 
 // SelectValue chooses the option with value Value in a select element.
 type SelectValue struct {
-	Selector string `yaml:"selector"`
-	Value    string `yaml:"value"`
+	Selector string `yaml:"selector,omitempty"`
+	Value    string `yaml:"value,omitempty"`
 }
 
 // action returns the name of the step's action and a short description of
@@ -87,9 +136,28 @@ func (s *Step) action() (string, string) {
 		return "eval", abbreviate(s.Eval, 60)
 	case s.Screenshot != "":
 		return "screenshot", s.Screenshot
+	case s.Press != nil:
+		if s.Press.Selector != "" {
+			return "press", s.Press.Key + " in " + s.Press.Selector
+		}
+		return "press", s.Press.Key
+	case s.Hover != "":
+		return "hover", s.Hover
+	case s.Upload != nil:
+		return "upload", s.Upload.Selector
+	case s.WaitURL != nil:
+		return "wait_url", s.WaitURL.describe()
+	case s.SetCookie != nil:
+		return "set_cookie", s.SetCookie.Name
+	case s.SetHeader != nil:
+		return "set_header", s.SetHeader.Name
 	}
 	return "", ""
 }
+
+// setsUp tells the steps that prepare the browser context rather than act
+// on a page: they run before the implicit first navigation.
+func (s *Step) setsUp() bool { return s.SetCookie != nil || s.SetHeader != nil }
 
 func (s *Step) actions() []string {
 	var set []string
@@ -108,6 +176,12 @@ func (s *Step) actions() []string {
 	add(s.Select != nil, "select")
 	add(s.Eval != "", "eval")
 	add(s.Screenshot != "", "screenshot")
+	add(s.Press != nil, "press")
+	add(s.Hover != "", "hover")
+	add(s.Upload != nil, "upload")
+	add(s.WaitURL != nil, "wait_url")
+	add(s.SetCookie != nil, "set_cookie")
+	add(s.SetHeader != nil, "set_header")
 	return set
 }
 
@@ -137,7 +211,7 @@ func (c *Config) Validate(r conf.Report) {
 		acts := s.actions()
 		switch len(acts) {
 		case 0:
-			sr.Errorf("", "a step needs one action: navigate, click, type, wait_visible, wait_gone, assert_text, assert_url, select, eval or screenshot")
+			sr.Errorf("", "a step needs one action: navigate, click, type, press, hover, select, upload, wait_visible, wait_gone, wait_url, assert_text, assert_url, eval, screenshot, set_cookie or set_header")
 		case 1:
 		default:
 			sr.Errorf(acts[1], "a step has exactly one action, and this one also has %s", acts[0])
@@ -158,6 +232,58 @@ func (c *Config) Validate(r conf.Report) {
 			s.validateAction(sr)
 		}
 	}
+	c.validateCookiePages(r)
+}
+
+// validateCookiePages checks that a set_cookie without url or domain has a
+// page to go to: a later navigate, or, at the start of the journey, the
+// probe's target (which New checks).
+func (c *Config) validateCookiePages(r conf.Report) {
+	leading := true
+	for i := range c.Steps {
+		s := &c.Steps[i]
+		if !s.setsUp() {
+			leading = false
+		}
+		if s.SetCookie == nil || s.SetCookie.URL != "" || s.SetCookie.Domain != "" || leading {
+			continue
+		}
+		later := false
+		for j := i + 1; j < len(c.Steps); j++ {
+			later = later || c.Steps[j].Navigate != ""
+		}
+		if !later {
+			r.Index("steps", i).Errorf("set_cookie", "set url or domain: no page is opened after it")
+		}
+	}
+}
+
+// RunTimeInputs lists what the steps read at each run (text_env,
+// text_file, value_env, value_file), with fields relative to the section: the agent wants them
+// present when it loads a config to run it, while check-config and rules
+// only warn of absent ones (see conf.RunTimeInput).
+func (c *Config) RunTimeInputs() []conf.RunTimeInput {
+	var out []conf.RunTimeInput
+	add := func(i int, field, env, file string) {
+		field = "steps[" + strconv.Itoa(i) + "]." + field
+		switch {
+		case env != "":
+			out = append(out, conf.RunTimeInput{Field: field + "_env", Env: env})
+		case file != "":
+			out = append(out, conf.RunTimeInput{Field: field + "_file", File: file})
+		}
+	}
+	for i, s := range c.Steps {
+		switch {
+		case s.Type != nil:
+			add(i, "type.text", s.Type.TextEnv, s.Type.TextFile)
+		case s.SetCookie != nil:
+			add(i, "set_cookie.value", s.SetCookie.ValueEnv, s.SetCookie.ValueFile)
+		case s.SetHeader != nil:
+			add(i, "set_header.value", s.SetHeader.ValueEnv, s.SetHeader.ValueFile)
+		}
+	}
+	return out
 }
 
 func (s *Step) validateAction(r conf.Report) {
@@ -169,21 +295,7 @@ func (s *Step) validateAction(r conf.Report) {
 		if t.Selector == "" {
 			r.Errorf("type.selector", "is required")
 		}
-		n := 0
-		for _, set := range []bool{t.Text != "", t.TextEnv != "", t.TextFile != ""} {
-			if set {
-				n++
-			}
-		}
-		if n != 1 {
-			r.Errorf("type", "set exactly one of text, text_env and text_file")
-		}
-		if t.TextEnv != "" {
-			if _, ok := os.LookupEnv(t.TextEnv); !ok {
-				r.Errorf("type.text_env", "environment variable %s is not set", t.TextEnv)
-			}
-		}
-		conf.CheckFile(r, "type.text_file", t.TextFile)
+		validateSecret(r.At("type"), "text", t.Text, t.TextEnv, t.TextFile)
 	case s.AssertText != nil:
 		if s.AssertText.Selector == "" {
 			r.Errorf("assert_text.selector", "is required")
@@ -199,6 +311,8 @@ func (s *Step) validateAction(r conf.Report) {
 		if !validName(s.Screenshot) || strings.ContainsAny(s.Screenshot, " ") {
 			r.Errorf("screenshot", "%q: a file name of letters, digits, _ . and -", s.Screenshot)
 		}
+	default:
+		s.validateMore(r)
 	}
 }
 
@@ -236,16 +350,37 @@ func abbreviate(s string, n int) string {
 // text returns what a type step types, read now so that a rotated secret
 // file or a changed variable is picked up without a reload.
 func (t *TypeAction) text() (string, error) {
+	return readSecret(t.Text, t.TextEnv, t.TextFile)
+}
+
+// readSecret returns a value given inline, by an environment variable or
+// in a file, read at each run.
+func readSecret(inline conf.Secret, env, file string) (string, error) {
 	switch {
-	case t.TextEnv != "":
-		v, ok := os.LookupEnv(t.TextEnv)
+	case env != "":
+		v, ok := os.LookupEnv(env)
 		if !ok {
-			return "", fmt.Errorf("environment variable %s is not set", t.TextEnv)
+			return "", fmt.Errorf("environment variable %s is not set", env)
 		}
 		return v, nil
-	case t.TextFile != "":
-		s, err := conf.SecretFrom("", t.TextFile)
+	case file != "":
+		s, err := conf.SecretFrom("", file)
 		return s.Reveal(), err
 	}
-	return t.Text.Reveal(), nil
+	return inline.Reveal(), nil
+}
+
+// validateSecret checks that exactly one of name, name_env and name_file
+// is set, and that the variable or file is there.
+func validateSecret(r conf.Report, name string, inline conf.Secret, env, file string) {
+	n := 0
+	for _, set := range []bool{inline != "", env != "", file != ""} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		r.Errorf("", "set exactly one of %s, %s_env and %s_file", name, name, name)
+	}
+	// The variable and the file are read at each run: RunTimeInputs.
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -118,6 +119,7 @@ func TestOptions(t *testing.T) {
 		{"extra_flags: [lang=de]\n", `1:extra_flags[0]: "lang=de" is not a flag (write --name or --name=value)`},
 		{"extra_flags: [--lang=de, --user-data-dir=/x]\n", "1:extra_flags[1]: --user-data-dir is set by the agent"},
 		{"diagnostics: {max_files: -2}\n", "1:diagnostics.max_files: must not be negative"},
+		{"max_queue_wait: soon\n", `1:max_queue_wait: invalid duration "soon" (use a number and a unit: ms, s, m, h, d, w)`},
 	} {
 		got := problems(t, []byte(tc.yml), &Options{})
 		if len(got) != 1 || got[0] != tc.want {
@@ -131,7 +133,26 @@ func TestOptions(t *testing.T) {
 	if o.MemoryLimit != 3<<29 || o.Diagnostics.MaxBytes != 20e6 || o.restartAfter() != 50 || o.maxConcurrent() != 1 {
 		t.Errorf("%+v", o)
 	}
-	if d := (Options{}); d.memoryLimit() != DefaultMemoryLimit || d.restartAfter() != DefaultRestartAfterRuns || d.diagMaxFiles() != DefaultDiagMaxFiles {
+	if d := (Options{}); d.memoryLimit() != DefaultMemoryLimit || d.restartAfter() != DefaultRestartAfterRuns || d.diagMaxFiles() != DefaultDiagMaxFiles || d.maxQueueWait() != DefaultMaxQueueWait {
 		t.Errorf("defaults %+v", d)
+	}
+}
+
+// text_env and text_file are read at each run; the loader decides whether
+// their absence is an error (to run) or a warning (to check).
+func TestRunTimeInputs(t *testing.T) {
+	c := Config{Steps: []Step{
+		{Type: &TypeAction{Selector: "#u", Text: "alice"}},
+		{Type: &TypeAction{Selector: "#p", TextEnv: "SHOP_PASSWORD"}},
+		{Click: "#go"},
+		{Type: &TypeAction{Selector: "#otp", TextFile: "/run/secrets/otp"}},
+	}}
+	got := c.RunTimeInputs()
+	want := []conf.RunTimeInput{
+		{Field: "steps[1].type.text_env", Env: "SHOP_PASSWORD"},
+		{Field: "steps[3].type.text_file", File: "/run/secrets/otp"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("inputs %+v, want %+v", got, want)
 	}
 }

@@ -2,10 +2,10 @@ package browser
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -22,15 +22,40 @@ type diagRun struct {
 	err   error
 }
 
-func (b *Browser) newDiagRun(start time.Time) *diagRun {
+// newDiagRun names the folder of a run of probe: browser-<UTC time>-<probe>-<n>,
+// such as browser-20261204T130820.123Z-checkout-7. The time comes first, so
+// names sort oldest first; the sequence keeps runs of the same millisecond
+// apart.
+func (b *Browser) newDiagRun(start time.Time, probe string) *diagRun {
 	b.mu.Lock()
 	b.diagSeq++
 	seq := b.diagSeq
 	b.mu.Unlock()
-	// The UTC time first, so names sort oldest first; the sequence keeps
-	// runs of the same millisecond apart.
-	name := fmt.Sprintf("%s%s-%d", diagPrefix, start.UTC().Format("20060102T150405.000Z"), seq)
-	return &diagRun{b: b, name: name}
+	name := diagPrefix + start.UTC().Format("20060102T150405.000Z") + "-"
+	if p := safeName(probe); p != "" {
+		name += p + "-"
+	}
+	return &diagRun{b: b, name: name + strconv.FormatUint(seq, 10)}
+}
+
+// safeName turns a probe name into something every file system and URL
+// takes as is: letters, digits, _ . and -, at most 64 of them.
+func safeName(s string) string {
+	var sb strings.Builder
+	for _, c := range s {
+		if sb.Len() >= 64 {
+			break
+		}
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_', c == '-':
+			sb.WriteRune(c)
+		case c == '.' && sb.Len() > 0:
+			sb.WriteRune(c)
+		default:
+			sb.WriteRune('_')
+		}
+	}
+	return sb.String()
 }
 
 // write saves data as file in the run's folder, and returns its path relative

@@ -19,7 +19,7 @@ func TestDiagnosticsRetention(t *testing.T) {
 	start := time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC)
 	var kept [][]string
 	for i := 0; i < 4; i++ {
-		d := b.newDiagRun(start.Add(time.Duration(i) * time.Second))
+		d := b.newDiagRun(start.Add(time.Duration(i)*time.Second), "shop/checkout")
 		d.write("screenshot.png", make([]byte, 100))
 		d.writeJSON("console.json", []ConsoleMessage{{Type: "error", Text: "x"}})
 		kept = append(kept, d.finish())
@@ -43,7 +43,7 @@ func TestDiagnosticsRetention(t *testing.T) {
 
 	// A run bigger than the byte limit removes every older run but keeps
 	// its own files.
-	d := b.newDiagRun(start.Add(time.Minute))
+	d := b.newDiagRun(start.Add(time.Minute), "")
 	d.write("screenshot.png", make([]byte, 3000))
 	files := d.finish()
 	if runs := runDirs(t, dir); len(runs) != 1 || runs[0] != filepath.Dir(files[0]) {
@@ -68,9 +68,23 @@ func runDirs(t *testing.T, dir string) []string {
 
 func TestNoDiagnosticsDir(t *testing.T) {
 	b := NewBrowser(Options{}, "", nil)
-	d := b.newDiagRun(time.Now())
+	d := b.newDiagRun(time.Now(), "x")
 	d.write("screenshot.png", []byte("x"))
 	if files := d.finish(); files != nil || d.err != nil {
 		t.Errorf("files %v, err %v", files, d.err)
+	}
+}
+
+func TestSafeName(t *testing.T) {
+	for in, want := range map[string]string{
+		"checkout":              "checkout",
+		"shop/checkout EU":      "shop_checkout_EU",
+		"..":                    "_.",
+		"":                      "",
+		strings.Repeat("x", 80): strings.Repeat("x", 64),
+	} {
+		if got := safeName(in); got != want {
+			t.Errorf("safeName(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

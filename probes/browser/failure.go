@@ -100,3 +100,22 @@ func loadReason(text string) string {
 func oneLine(err error) string {
 	return abbreviate(err.Error(), 300)
 }
+
+// consoleFailure fails a run whose steps passed but whose pages logged
+// errors, with assert_no_console_errors set.
+func (r *run) consoleFailure(res probes.Result, n int, first *ConsoleMessage) probes.Result {
+	msg := fmt.Sprintf("the pages logged %d console error", n)
+	if n != 1 {
+		msg += "s"
+	}
+	msg += " (assert_no_console_errors)"
+	if first != nil {
+		msg += fmt.Sprintf("; the first: %q", abbreviate(first.Text, 200))
+		if first.URL != "" {
+			msg += fmt.Sprintf(" at %s:%d", abbreviate(first.URL, 200), first.Line)
+		}
+	}
+	out := probes.Fail(probes.ReasonAssertion, msg)
+	out.Samples = res.Samples
+	return out
+}

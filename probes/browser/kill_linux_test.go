@@ -4,10 +4,13 @@ package browser
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -203,6 +206,36 @@ func TestBrowserDiesWithTheAgent(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+
+	// The killed agent could not remove its profile: the next start does,
+	// and leaves alone what a live agent uses or what the agent did not
+	// make.
+	if _, err := os.Stat(filepath.Join(dir, profileMark)); err != nil {
+		t.Fatalf("the profile is not marked: %v", err)
+	}
+	live, err := newProfileDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(live)
+	unmarked, err := os.MkdirTemp("", profilePattern)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(unmarked)
+	var logged bytes.Buffer
+	removeStaleProfiles(slog.New(slog.NewTextHandler(&logged, nil)))
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("the killed agent's profile %s is still there: %v", dir, err)
+	}
+	for _, d := range []string{live, unmarked} {
+		if _, err := os.Stat(d); err != nil {
+			t.Errorf("%s was removed: %v", d, err)
+		}
+	}
+	if !strings.Contains(logged.String(), "removed browser profiles left by agents that were killed") {
+		t.Errorf("logged %q", logged.String())
+	}
 }
 
 // waitIdle waits until the runs that returned have also closed their tabs.
@@ -257,5 +290,21 @@ func TestBrowserThatFailsToStart(t *testing.T) {
 	}
 	if err := syscall.Kill(pid, 0); err == nil {
 		t.Errorf("the browser that never answered (pid %d) still runs", pid)
+	}
+}
+
+func TestHasArg(t *testing.T) {
+	arg := []byte("--user-data-dir=/tmp/p1")
+	for cmdline, want := range map[string]bool{
+		"/usr/lib/chromium/chromium\x00--user-data-dir=/tmp/p1\x00about:blank":            true,
+		"/usr/lib/chromium/chromium --type=renderer --user-data-dir=/tmp/p1 --lang=en-US": true,
+		"chromium --user-data-dir=/tmp/p1":                                                true,
+		"chromium --user-data-dir=/tmp/p10":                                               false,
+		"chromium --user-data-dir=/tmp/p1/x":                                              false,
+		"chromium x--user-data-dir=/tmp/p1 y":                                             false,
+	} {
+		if got := hasArg([]byte(cmdline), arg); got != want {
+			t.Errorf("%q: %v, want %v", cmdline, got, want)
+		}
 	}
 }

@@ -1,7 +1,9 @@
 package browser
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +17,8 @@ func TestMissingChromium(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "chromium not found at /nonexistent/chromium") {
 		t.Fatalf("Check: %v", err)
 	}
-	b, err := Start(context.Background(), opts, t.TempDir(), testLogger(t))
+	var logged bytes.Buffer
+	b, err := Start(context.Background(), opts, t.TempDir(), slog.New(slog.NewTextHandler(&logged, nil)))
 	if err == nil {
 		t.Fatal("Start succeeded without Chromium")
 	}
@@ -24,16 +27,26 @@ func TestMissingChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < 2; i++ {
+	for i := 0; i < 3; i++ {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		res := p.Probe(ctx, testLogger(t))
 		cancel()
 		if res.Success || res.Reason != probes.ReasonBrowserUnavailable || !strings.Contains(res.Message, "chromium not found") {
 			t.Fatalf("run %d: %v %q %q", i, res.Success, res.Reason, res.Message)
 		}
+		if i == 1 {
+			// Retries are spaced out; make the next run try again.
+			b.mu.Lock()
+			b.lastFail = time.Time{}
+			b.mu.Unlock()
+		}
 	}
-	if st := b.Stats(); st.StartFailures != 1 || st.Up {
-		t.Errorf("stats %+v: want one start failure (retries are spaced out)", st)
+	if st := b.Stats(); st.StartFailures != 2 || st.Up {
+		t.Errorf("stats %+v: want two start failures (retries are spaced out)", st)
+	}
+	// Said once, then only counted.
+	if n := strings.Count(logged.String(), "level="); n != 1 || !strings.Contains(logged.String(), "level=ERROR") {
+		t.Errorf("logged %d lines:\n%s", n, logged.String())
 	}
 }
 

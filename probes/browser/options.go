@@ -10,11 +10,13 @@ import (
 
 // Defaults of Options, used where a field is left at its zero value.
 const (
+	DefaultHeadlessShellPath = "/usr/lib/chromium/chromium-headless-shell"
 	DefaultChromiumPath      = "/usr/bin/chromium"
 	DefaultMaxConcurrentRuns = 1
 	DefaultRestartAfterRuns  = 100
 	DefaultMemoryLimit       = conf.ByteSize(1 << 30)
 	DefaultStartTimeout      = 30 * time.Second
+	DefaultMaxQueueWait      = time.Minute
 	DefaultDiagMaxFiles      = 300
 	DefaultDiagMaxBytes      = conf.ByteSize(100 << 20)
 )
@@ -23,14 +25,19 @@ const (
 // Chromium that every browser probe shares. Zero values mean the defaults
 // above, so a config without the section works as is.
 type Options struct {
-	// ChromiumPath is the browser executable. Empty means /usr/bin/chromium
-	// when it exists, else the places chromedp knows (Chrome, Chromium, and
-	// Edge on Windows).
+	// ChromiumPath is the browser executable. Empty means Debian's headless
+	// shell (package chromium-headless-shell) when it is installed, else
+	// /usr/bin/chromium, else the places chromedp knows (Chrome, Chromium,
+	// and Edge on Windows).
 	ChromiumPath string `yaml:"chromium_path"`
 	// MaxConcurrentRuns bounds how many browser runs share the browser at
 	// once; every run is a tab with its own renderer, so on a small machine
 	// more than one mostly makes each slower.
 	MaxConcurrentRuns int `yaml:"max_concurrent_runs"`
+	// MaxQueueWait bounds how long a run waits for one of those slots
+	// before it is skipped (counted in sloagent_probe_skipped_runs_total,
+	// not as a failure). The wait is not part of the run's timeout.
+	MaxQueueWait conf.Duration `yaml:"max_queue_wait"`
 	// RestartAfterRuns restarts the browser after that many runs, to shed
 	// whatever a long-lived Chromium accumulates. Negative disables it.
 	RestartAfterRuns int `yaml:"restart_after_runs"`
@@ -58,6 +65,9 @@ type DiagOptions struct {
 func (o *Options) Validate(r conf.Report) {
 	if o.MaxConcurrentRuns < 0 {
 		r.Errorf("max_concurrent_runs", "must not be negative")
+	}
+	if o.MaxQueueWait < 0 {
+		r.Errorf("max_queue_wait", "must not be negative")
 	}
 	if o.StartTimeout < 0 {
 		r.Errorf("start_timeout", "must not be negative")
@@ -87,6 +97,13 @@ func (o *Options) maxConcurrent() int {
 		return DefaultMaxConcurrentRuns
 	}
 	return o.MaxConcurrentRuns
+}
+
+func (o *Options) maxQueueWait() time.Duration {
+	if o.MaxQueueWait <= 0 {
+		return DefaultMaxQueueWait
+	}
+	return o.MaxQueueWait.D()
 }
 
 func (o *Options) restartAfter() int {

@@ -5,9 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/url"
+	"regexp"
+	"sync"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/sloagent/sloagent/probes"
@@ -29,7 +33,15 @@ const targetStepName = "target"
 
 type prober struct {
 	b     *Browser
+	name  string // the probe's, in diagnostics folder names
 	steps []runStep
+	// assertConsole fails a run whose pages logged errors, except those
+	// ignoreConsole matches, which are not counted either.
+	assertConsole bool
+	ignoreConsole []*regexp.Regexp
+
+	mu      sync.Mutex
+	tickets []*ticket // slots admitted for the next runs, oldest first
 }
 
 // runStep is a configured step with what New resolved.
@@ -39,12 +51,24 @@ type runStep struct {
 	url    string // of a navigate step, resolved against the target
 	action string // such as "click"
 	what   string // what it acts on, such as "#login"
+	// cookieURL is the page a set_cookie step without url or domain
+	// sets its cookie for: the next one the journey opens.
+	cookieURL string
 }
 
-// New returns a prober that runs c's journey on b. When target is set and
-// the first step is not a navigate, the journey starts by loading target
-// (a step named "target"); relative navigate URLs are resolved against it.
+// New returns a prober that runs c's journey on b, as NewNamed does for a
+// probe without a name.
 func New(b *Browser, target string, c *Config) (probes.Prober, error) {
+	return NewNamed(b, "", target, c)
+}
+
+// NewNamed returns a prober that runs c's journey on b for the probe name.
+// When target is set and the first step is not a navigate, the journey
+// starts by loading target (a step named "target"); relative navigate URLs
+// are resolved against it. The prober is a probes.Admitter: a runner that
+// calls Admit first keeps the wait for a browser slot out of the run's
+// timeout.
+func NewNamed(b *Browser, name, target string, c *Config) (probes.Prober, error) {
 	if b == nil {
 		return nil, errors.New("browser probes need the agent's browser")
 	}
@@ -59,7 +83,12 @@ func New(b *Browser, target string, c *Config) (probes.Prober, error) {
 		}
 		base = u
 	}
-	p := &prober{b: b}
+	p := &prober{b: b, name: name, assertConsole: c.AssertNoConsoleErrors}
+	for _, re := range c.IgnoreConsoleErrors {
+		if re.Regexp != nil {
+			p.ignoreConsole = append(p.ignoreConsole, re.Regexp)
+		}
+	}
 	names := map[string]bool{}
 	for i := range c.Steps {
 		s := &c.Steps[i]
@@ -84,34 +113,63 @@ func New(b *Browser, target string, c *Config) (probes.Prober, error) {
 		names[rs.name] = true
 		p.steps = append(p.steps, rs)
 	}
-	if base != nil && (len(p.steps) == 0 || p.steps[0].Navigate == "") {
+	// The journey opens the target first, after the steps that set up
+	// the browser context (cookies, headers), unless it starts by
+	// opening a page itself.
+	first := 0
+	for first < len(p.steps) && p.steps[first].setsUp() {
+		first++
+	}
+	if base != nil && (first == len(p.steps) || p.steps[first].Navigate == "") {
 		name := targetStepName
 		for names[name] {
 			name = "_" + name
 		}
 		open := runStep{Step: &Step{Navigate: target}, name: name, url: base.String(), action: "navigate", what: target}
-		p.steps = append([]runStep{open}, p.steps...)
+		p.steps = append(p.steps[:first], append([]runStep{open}, p.steps[first:]...)...)
 	}
-	if len(p.steps) == 0 {
-		return nil, errors.New("a browser probe needs a target or at least one step")
+	if len(p.steps) == 0 || first == len(p.steps) {
+		return nil, errors.New("a browser probe needs a target or at least one step that opens a page")
+	}
+	next := ""
+	for i := len(p.steps) - 1; i >= 0; i-- {
+		s := &p.steps[i]
+		if s.url != "" {
+			next = s.url
+		}
+		if c := s.SetCookie; c != nil && c.Domain == "" {
+			s.cookieURL = c.URL
+			if s.cookieURL == "" {
+				s.cookieURL = next
+			}
+			if s.cookieURL == "" {
+				return nil, fmt.Errorf("steps[%d].set_cookie: set url or domain: no page is opened after it", i)
+			}
+		}
 	}
 	return p, nil
 }
 
 // run is the state of one run of a journey.
 type run struct {
-	p    *prober
-	in   *instance
-	rec  *recorder
-	tab  context.Context // the run's tab; no deadline of its own
-	diag *diagRun
-	log  *slog.Logger
+	headers    network.Headers // what set_header steps added so far
+	stepsEnded time.Time       // when the last step ran (or the run failed)
+	p          *prober
+	in         *instance
+	rec        *recorder
+	tab        context.Context // the run's tab; no deadline of its own
+	diag       *diagRun
+	log        *slog.Logger
 }
 
 // Probe runs the journey once in a fresh browser context, which is thrown
-// away afterwards with its cookies and cache.
+// away afterwards with its cookies and cache. It uses the slot an earlier
+// Admit took; without one it waits for a slot within its own deadline.
+// The run's duration starts once it has a slot.
 func (p *prober) Probe(ctx context.Context, log *slog.Logger) probes.Result {
-	start := time.Now()
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	if _, ok := ctx.Deadline(); !ok {
 		// The agent always sets one; this keeps any other caller from
 		// waiting for ever on a page that never answers.
@@ -119,13 +177,26 @@ func (p *prober) Probe(ctx context.Context, log *slog.Logger) probes.Result {
 		ctx, cancel = context.WithTimeout(ctx, defaultRunTimeout)
 		defer cancel()
 	}
+	t := p.takeTicket()
+	if t == nil {
+		waited := time.Now()
+		var err error
+		if t, err = p.b.takeSlot(ctx, 0); err != nil {
+			r := unavailable(ctx, err)
+			r.Duration = time.Since(waited)
+			return r
+		}
+		t.taken, t.released = true, true
+	}
+	start := time.Now()
 	in, err := p.b.acquire(ctx)
 	if err != nil {
+		t.ended()
 		r := unavailable(ctx, err)
 		r.Duration = time.Since(start)
 		return r
 	}
-	r := &run{p: p, in: in, rec: newRecorder(), diag: p.b.newDiagRun(start), log: log}
+	r := &run{p: p, in: in, rec: newRecorder(p.ignoreConsole), diag: p.b.newDiagRun(start, p.name), log: log}
 	tab, tabCancel := chromedp.NewContext(in.ctx, chromedp.WithNewBrowserContext(), chromedp.WithListener(r.rec.listen))
 	r.tab = tab
 	go handleDialogs(tab, r.rec.dialogs)
@@ -138,10 +209,13 @@ func (p *prober) Probe(ctx context.Context, log *slog.Logger) probes.Result {
 			unwatch()
 			tabCancel()
 			p.b.release(in)
+			t.ended()
 		}()
 	}()
 	res := r.execute(ctx)
-	res.Duration = time.Since(start)
+	// The journey's time: opening the tab and the steps, not reading
+	// timings and saving diagnostics after them.
+	res.Duration = r.stepsEnded.Sub(start)
 	return res
 }
 
@@ -185,12 +259,15 @@ func (r *run) execute(ctx context.Context) probes.Result {
 		})
 		if err != nil {
 			res = r.failure(ctx, s, took, err)
+			samples = append(samples, probes.Sample{Name: MetricFailedStep,
+				Labels: []probes.Label{{Name: "step", Value: s.name}}, Value: 1})
 		}
 		if r.log.Enabled(ctx, slog.LevelDebug) {
 			// s.what is a selector or URL, never typed text.
 			r.log.Debug("browser step", "step", s.name, "action", s.action, "on", s.what, "took", took, "err", err)
 		}
 	}
+	r.stepsEnded = time.Now()
 	if res.Success {
 		res.Message = fmt.Sprintf("%d steps passed", len(r.p.steps))
 	}
@@ -210,7 +287,7 @@ func (r *run) execute(ctx context.Context) probes.Result {
 		// still leaves some for the screenshot.
 		tctx, tcancel := context.WithTimeout(dctx, diagTimeout/2)
 		var err error
-		if tm, err = collectTimings(tctx); err != nil && r.log.Enabled(ctx, slog.LevelDebug) {
+		if tm, err = collectTimings(tctx, int(vitalsWait/time.Millisecond)); err != nil && r.log.Enabled(ctx, slog.LevelDebug) {
 			r.log.Debug("reading page timings", "err", err)
 		}
 		tcancel()
@@ -221,6 +298,9 @@ func (r *run) execute(ctx context.Context) probes.Result {
 		probes.Sample{Name: MetricConsoleErrors, Value: float64(consoleErrors)},
 		probes.Sample{Name: MetricFailedRequests, Value: float64(failedCount)},
 	)
+	if res.Success && r.p.assertConsole && consoleErrors > 0 {
+		res = r.consoleFailure(res, consoleErrors, r.rec.firstError())
+	}
 	if !res.Success && pageOK {
 		if png, err := chromedp.Run(dctx, chromedp.CaptureScreenshot()); err == nil {
 			r.diag.write("screenshot.png", png)
@@ -239,26 +319,58 @@ func (r *run) execute(ctx context.Context) probes.Result {
 	return res
 }
 
-// timingSamples turns the page's timings into samples; what the page did
-// not report is left out rather than exported as zero.
+// vitalsWait bounds the wait for a page's first paint and for the timing
+// of its last interaction when the run reads its Web Vitals.
+const vitalsWait = time.Second
+
+// timingSamples turns the page's timings into samples. What the page did
+// not report is left out rather than exported as zero, and
+// probe_browser_web_vital_available says for each vital whether it was
+// measured in this run.
 func timingSamples(t timings) []probes.Sample {
 	var out []probes.Sample
-	add := func(v *float64, name, label, value string, scale float64) {
+	add := func(v *float64, name, label, value string, conv func(float64) float64) {
 		if v == nil {
 			return
 		}
-		s := probes.Sample{Name: name, Value: *v * scale}
+		s := probes.Sample{Name: name, Value: conv(*v)}
 		if label != "" {
 			s.Labels = []probes.Label{{Name: label, Value: value}}
 		}
 		out = append(out, s)
 	}
-	add(t.TTFB, MetricNavigation, "phase", "ttfb", 1e-3)
-	add(t.DCL, MetricNavigation, "phase", "dom_content_loaded", 1e-3)
-	add(t.Load, MetricNavigation, "phase", "load", 1e-3)
-	add(t.LCP, MetricWebVital, "vital", "lcp", 1e-3)
-	add(t.FCP, MetricWebVital, "vital", "fcp", 1e-3)
-	add(t.INP, MetricWebVital, "vital", "inp", 1e-3)
-	add(t.CLS, MetricCLS, "", "", 1)
+	add(t.TTFB, MetricNavigation, "phase", "ttfb", msToSeconds)
+	add(t.DCL, MetricNavigation, "phase", "dom_content_loaded", msToSeconds)
+	add(t.Load, MetricNavigation, "phase", "load", msToSeconds)
+	add(t.LCP, MetricWebVital, "vital", "lcp", msToSeconds)
+	add(t.FCP, MetricWebVital, "vital", "fcp", msToSeconds)
+	if t.Interactions == 0 {
+		t.INP = nil // a value without an interaction is not INP
+	}
+	add(t.INP, MetricWebVital, "vital", "inp", msToSeconds)
+	add(t.CLS, MetricCLS, "", "", roundCLS)
+	for _, v := range []struct {
+		name string
+		val  *float64
+	}{{"lcp", t.LCP}, {"fcp", t.FCP}, {"inp", t.INP}, {"cls", t.CLS}} {
+		avail := 0.0
+		if v.val != nil {
+			avail = 1
+		}
+		out = append(out, probes.Sample{Name: MetricWebVitalAvailable,
+			Labels: []probes.Label{{Name: "vital", Value: v.name}}, Value: avail})
+	}
 	return out
 }
+
+// msToSeconds converts a page's timestamp to seconds, rounded to the
+// microsecond. Chromium computes a navigation's timestamps as differences
+// of large monotonic times, so 6.7 ms arrives as 6.699999999953434; its
+// timers are coarsened to 5 us or more, so the rounding loses nothing and
+// the metric reads 0.0067 rather than 0.006699999999953434.
+func msToSeconds(ms float64) float64 { return math.Round(ms*1e3) / 1e6 }
+
+// roundCLS rounds a layout shift score to 6 decimals: the page sums the
+// shifts' scores in JavaScript (0.1 + 0.2 is 0.30000000000000004), and
+// scores are judged against thresholds such as 0.1.
+func roundCLS(v float64) float64 { return math.Round(v*1e6) / 1e6 }

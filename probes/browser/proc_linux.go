@@ -57,7 +57,9 @@ func killUsing(dir string) int {
 
 // ProcessesUsing lists the live processes (not zombies) whose command line
 // has --user-data-dir=dir. Tests and the agent's own checks use it to prove
-// nothing of a browser is left.
+// nothing of a browser is left. Chromium's helpers rewrite their command
+// line as one string of space-separated arguments, so the flag is looked
+// for between NULs or spaces.
 func ProcessesUsing(dir string) []int {
 	if dir == "" {
 		return nil
@@ -78,14 +80,28 @@ func ProcessesUsing(dir string) []int {
 		if err != nil || len(cmdline) == 0 {
 			continue
 		}
-		for _, arg := range bytes.Split(cmdline, []byte{0}) {
-			if bytes.Equal(arg, want) {
-				pids = append(pids, pid)
-				break
-			}
+		if hasArg(cmdline, want) {
+			pids = append(pids, pid)
 		}
 	}
 	return pids
+}
+
+// hasArg reports whether arg is one of the arguments in cmdline, separated
+// by NULs or spaces.
+func hasArg(cmdline, arg []byte) bool {
+	sep := func(c byte) bool { return c == 0 || c == ' ' }
+	for i := 0; ; {
+		j := bytes.Index(cmdline[i:], arg)
+		if j < 0 {
+			return false
+		}
+		start, end := i+j, i+j+len(arg)
+		if (start == 0 || sep(cmdline[start-1])) && (end == len(cmdline) || sep(cmdline[end])) {
+			return true
+		}
+		i = start + 1
+	}
 }
 
 // treeMemory returns the proportional set size of every process in the
@@ -158,3 +174,31 @@ func processMemory(pid string) int64 {
 
 // memorySupported reports whether treeMemory measures anything here.
 const memorySupported = true
+
+// processStart is the start time of pid in clock ticks since boot (field
+// 22 of /proc/pid/stat): with the pid, it names a process even after the
+// pid is reused.
+func processStart(pid int) string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return "0"
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return "0"
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 20 {
+		return "0"
+	}
+	return f[19]
+}
+
+// processAlive reports whether the process pid that started at start
+// still runs.
+func processAlive(pid int, start string) bool {
+	if err := syscall.Kill(pid, 0); err != nil && err != syscall.EPERM {
+		return false
+	}
+	return start == "0" || processStart(pid) == start
+}

@@ -5,6 +5,8 @@ package browser
 import (
 	"os"
 	"os/exec"
+	"runtime"
+	"syscall"
 )
 
 // setProcAttr leaves the command as chromedp sets it up. Elsewhere than
@@ -28,3 +30,19 @@ func ProcessesUsing(dir string) []int { return nil }
 func treeMemory(pid int) int64 { return 0 }
 
 const memorySupported = false
+
+func processStart(pid int) string { return "0" }
+
+// processAlive reports whether a process pid runs; on Windows finding it
+// opens it, elsewhere signal 0 asks.
+func processAlive(pid int, start string) bool {
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return false
+	}
+	if runtime.GOOS == "windows" {
+		p.Release()
+		return true
+	}
+	return p.Signal(syscall.Signal(0)) == nil
+}

@@ -1,6 +1,7 @@
 package browser
 
 import (
+	"regexp"
 	"strings"
 	"sync"
 
@@ -26,6 +27,9 @@ type ConsoleMessage struct {
 	Text string `json:"text"`
 	URL  string `json:"url,omitempty"`
 	Line int64  `json:"line,omitempty"` // 1-based
+	// Ignored is an error that ignore_console_errors matched: kept here,
+	// not counted.
+	Ignored bool `json:"ignored,omitempty"`
 }
 
 // FailedRequest is a request that failed in the network or got a status of
@@ -50,13 +54,16 @@ type recorder struct {
 	failedCount   int
 	droppedMsgs   int
 	pageCrashed   bool
+	ignore        []*regexp.Regexp
+	firstErr      *ConsoleMessage // the first counted error, for a failure message
 	// dialogs receives the tab's JavaScript dialogs for handleDialogs,
 	// as the listener itself must not send commands.
 	dialogs chan *page.EventJavascriptDialogOpening
 }
 
-func newRecorder() *recorder {
+func newRecorder(ignore []*regexp.Regexp) *recorder {
 	return &recorder{
+		ignore:   ignore,
 		requests: map[network.RequestID]*network.Request{},
 		dialogs:  make(chan *page.EventJavascriptDialogOpening, 16),
 	}
@@ -72,7 +79,8 @@ func (r *recorder) listen(ev any) {
 			m.URL, m.Line = st.CallFrames[0].URL, st.CallFrames[0].LineNumber+1
 		}
 		if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeAssert {
-			r.consoleErrors++
+			r.addError(m)
+			return
 		}
 		r.addMessage(m)
 	case *runtime.EventExceptionThrown:
@@ -85,8 +93,7 @@ func (r *recorder) listen(ev any) {
 			desc, _, _ := strings.Cut(d.Exception.Description, "\n    at ")
 			text += " " + desc
 		}
-		r.consoleErrors++
-		r.addMessage(ConsoleMessage{Type: "exception", Text: text, URL: d.URL, Line: d.LineNumber + 1})
+		r.addError(ConsoleMessage{Type: "exception", Text: text, URL: d.URL, Line: d.LineNumber + 1})
 	case *cdplog.EventEntryAdded:
 		// The browser's own messages, such as "Failed to load resource":
 		// kept for the diagnostics, not counted, as the request itself is.
@@ -145,6 +152,31 @@ func (r *recorder) method(id network.RequestID) string {
 	return ""
 }
 
+// addError records a console error or uncaught exception, counted unless
+// an ignore_console_errors expression matches its text.
+func (r *recorder) addError(m ConsoleMessage) {
+	for _, re := range r.ignore {
+		if re.MatchString(m.Text) {
+			m.Ignored = true
+			r.addMessage(m)
+			return
+		}
+	}
+	r.consoleErrors++
+	if r.firstErr == nil {
+		m.Text = truncate(m.Text, maxTextLen)
+		r.firstErr = &m
+	}
+	r.addMessage(m)
+}
+
+// firstError returns the first counted console error, if any.
+func (r *recorder) firstError() *ConsoleMessage {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.firstErr
+}
+
 func (r *recorder) addMessage(m ConsoleMessage) {
 	if len(r.console) >= maxMessages {
 		r.droppedMsgs++
@@ -173,8 +205,10 @@ func (r *recorder) crashed() bool {
 func (r *recorder) snapshot() (console []ConsoleMessage, consoleErrors int, failed []FailedRequest, failedCount int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]ConsoleMessage(nil), r.console...), r.consoleErrors,
-		append([]FailedRequest(nil), r.failed...), r.failedCount
+	// Empty lists, never nil, so that the diagnostics say [] rather
+	// than null.
+	return append([]ConsoleMessage{}, r.console...), r.consoleErrors,
+		append([]FailedRequest{}, r.failed...), r.failedCount
 }
 
 // argsText renders console arguments roughly as DevTools does: strings as

@@ -2,6 +2,7 @@ package browser
 
 import (
 	"fmt"
+	"html"
 	"image"
 	"image/png"
 	"net"
@@ -84,6 +85,46 @@ document.getElementById('slow').addEventListener('click', () => {
 });
 </script></body></html>`
 
+// keysPage searches on Enter in #q and closes its modal on Escape.
+const keysPage = `<!doctype html><html><body>
+<input id="q"><p id="out"></p>
+<div id="modal" style="position:fixed;top:40px;left:40px;width:200px;height:100px;background:#eee">a modal</div>
+<script>
+document.getElementById('q').addEventListener('keydown', e => {
+  if (e.key === 'Enter') document.getElementById('out').textContent = 'searched: ' + e.target.value;
+});
+document.addEventListener('keydown', e => {
+  if (e.key === 'Escape') document.getElementById('modal').style.display = 'none';
+});
+</script></body></html>`
+
+// hoverPage shows a submenu while the mouse is over its menu.
+const hoverPage = `<!doctype html><html><head><style>
+#submenu { display: none } #menu:hover #submenu { display: block }
+</style></head><body><div style="height:1500px">tall</div>
+<div id="menu" style="width:200px;padding:10px;background:#ddd">Menu<ul id="submenu"><li>Orders</li></ul></div>
+</body></html>`
+
+// uploadPage shows the name and text of the chosen file.
+const uploadPage = `<!doctype html><html><body>
+<label>File <input id="f" type="file" style="opacity:0;width:1px"></label><p id="out"></p>
+<script>
+document.getElementById('f').addEventListener('change', e => {
+  const f = e.target.files[0];
+  f.text().then(t => { document.getElementById('out').textContent = f.name + ': ' + t.trim(); });
+});
+</script></body></html>`
+
+// echoPage shows the cookie and header the request carried.
+func echoPage(w http.ResponseWriter, r *http.Request) {
+	session := "none"
+	if c, err := r.Cookie("session"); err == nil {
+		session = c.Value
+	}
+	fmt.Fprintf(w, `<!doctype html><html><body><p id="cookie">cookie %s</p><p id="header">header %s</p></body></html>`,
+		html.EscapeString(session), html.EscapeString(r.Header.Get("X-Probe")))
+}
+
 // cookiePage shows whether the browser sent a cookie, and sets one.
 func cookiePage(w http.ResponseWriter, r *http.Request) {
 	seen := "no cookie"
@@ -121,6 +162,16 @@ func newSite(t testing.TB) *site {
 	mux.HandleFunc("/interact", html(interactPage))
 	mux.HandleFunc("/plain", html(`<!doctype html><html><body><p id="ok">all good</p></body></html>`))
 	mux.HandleFunc("/cookie", cookiePage)
+	mux.HandleFunc("/blank", html(`<!doctype html><html><body></body></html>`))
+	mux.HandleFunc("/keys", html(keysPage))
+	mux.HandleFunc("/hover", html(hoverPage))
+	mux.HandleFunc("/upload", html(uploadPage))
+	mux.HandleFunc("/echo", echoPage)
+	// /later moves on to /plain?arrived by itself, as a login redirect might.
+	mux.HandleFunc("/later", html(`<!doctype html><html><body><p>wait</p><script>setTimeout(() => { location.href = '/plain?arrived'; }, 300);</script></body></html>`))
+	// /busy has a button whose click handler keeps the page busy for 4s.
+	mux.HandleFunc("/busy", html(`<!doctype html><html><body><button id="b" style="font-size:30px">Busy</button>
+<script>document.getElementById('b').addEventListener('click', () => { const end = performance.now() + 4000; while (performance.now() < end) {} });</script></body></html>`))
 	mux.HandleFunc("/cachepage", html(`<!doctype html><html><body><img id="img" src="/cached.png"></body></html>`))
 	mux.HandleFunc("/cached.png", func(w http.ResponseWriter, r *http.Request) {
 		s.cached.Add(1)

@@ -67,18 +67,34 @@ func (r *run) step(ctx context.Context, s *runStep) error {
 		}
 		return nil
 	case s.Click != "":
-		return waiting("the element to be visible", chromedp.Do(ctx, chromedp.Click(chromedp.CSS(s.Click), chromedp.NodeVisible)))
+		return r.click(ctx, s.Click)
 	case s.Type != nil:
 		text, err := s.Type.text()
 		if err != nil {
 			return err
 		}
-		err = chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(s.Type.Selector), text, chromedp.NodeVisible))
+		n, err := visibleNode(ctx, s.Type.Selector)
+		if err != nil {
+			return err
+		}
+		err = chromedp.Do(ctx, chromedp.KeyEventNode(n, text))
 		if err != nil && text != "" && strings.Contains(err.Error(), text) {
 			// Never let the typed text reach a log line.
 			err = errors.New(strings.ReplaceAll(err.Error(), text, "<secret>"))
 		}
-		return waiting("the element to be visible", err)
+		return waiting("the page to take the typed text (the element was visible)", err)
+	case s.Press != nil:
+		return r.press(ctx, s.Press)
+	case s.Hover != "":
+		return r.hover(ctx, s.Hover)
+	case s.Upload != nil:
+		return r.upload(ctx, s.Upload)
+	case s.WaitURL != nil:
+		return r.waitURL(ctx, s.WaitURL)
+	case s.SetCookie != nil:
+		return r.setCookie(ctx, s)
+	case s.SetHeader != nil:
+		return r.setHeader(ctx, s.SetHeader)
 	case s.WaitVisible != "":
 		return waiting("the element to be visible", chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(s.WaitVisible))))
 	case s.WaitGone != "":

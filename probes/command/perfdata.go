@@ -135,11 +135,11 @@ func parseItem(label, item string) (Perf, bool) {
 	if label == "" || m == nil {
 		return Perf{}, false // includes "U", an undetermined value
 	}
-	v, err := number(m[1])
+	exp10, scale, uom := unit(m[2])
+	v, err := scaled(m[1], exp10)
 	if err != nil {
 		return Perf{}, false
 	}
-	scale, uom := unit(m[2])
 	p := Perf{Label: label, Value: v * scale, UOM: uom}
 	field := func(i int) string {
 		if i < len(f) {
@@ -148,42 +148,58 @@ func parseItem(label, item string) (Perf, bool) {
 		return ""
 	}
 	p.Warn, p.Crit = field(1), field(2)
-	if x, err := number(field(3)); err == nil {
+	if x, err := scaled(field(3), exp10); err == nil {
 		p.Min, p.HasMin = x*scale, true
 	}
-	if x, err := number(field(4)); err == nil {
+	if x, err := scaled(field(4), exp10); err == nil {
 		p.Max, p.HasMax = x*scale, true
 	}
 	return p, true
 }
 
-func number(s string) (float64, error) {
-	return strconv.ParseFloat(strings.Replace(s, ",", ".", 1), 64)
+// scaled parses the number s times 10^exp10 with one rounding, by moving
+// the exponent in the text: 12.3 ms is 0.0123 s, where 12.3 * 1e-3 is
+// 0.012300000000000002.
+func scaled(s string, exp10 int) (float64, error) {
+	s = strings.Replace(s, ",", ".", 1)
+	if exp10 == 0 {
+		return strconv.ParseFloat(s, 64)
+	}
+	mant, exp := s, 0
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		var err error
+		if exp, err = strconv.Atoi(s[i+1:]); err != nil {
+			return 0, err
+		}
+		mant = s[:i]
+	}
+	return strconv.ParseFloat(mant+"e"+strconv.Itoa(exp+exp10), 64)
 }
 
-// unit returns the factor to the base unit and the base unit's name.
-func unit(uom string) (float64, string) {
+// unit returns the power of ten and the (exact, binary) factor to the base
+// unit, and the base unit's name.
+func unit(uom string) (exp10 int, factor float64, base string) {
 	switch uom {
 	case "s":
-		return 1, "s"
+		return 0, 1, "s"
 	case "ms":
-		return 1e-3, "s"
+		return -3, 1, "s"
 	case "us":
-		return 1e-6, "s"
+		return -6, 1, "s"
 	case "%":
-		return 0.01, "ratio"
+		return -2, 1, "ratio"
 	case "B":
-		return 1, "B"
+		return 0, 1, "B"
 	case "KB":
-		return 1 << 10, "B"
+		return 0, 1 << 10, "B"
 	case "MB":
-		return 1 << 20, "B"
+		return 0, 1 << 20, "B"
 	case "GB":
-		return 1 << 30, "B"
+		return 0, 1 << 30, "B"
 	case "TB":
-		return 1 << 40, "B"
+		return 0, 1 << 40, "B"
 	}
-	return 1, uom
+	return 0, 1, uom
 }
 
 // Samples returns the performance data as probe_command_perfdata{label,uom}

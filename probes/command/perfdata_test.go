@@ -2,6 +2,7 @@ package command
 
 import (
 	"reflect"
+	"strconv"
 	"testing"
 )
 
@@ -100,4 +101,34 @@ func FuzzParse(f *testing.F) {
 			t.Fatal(len(o.Perf))
 		}
 	})
+}
+
+// Values in ms, us and % are scaled without float noise: 12.3 ms is
+// exported as 0.0123, not 0.012300000000000002.
+func TestPerfdataScalesWithoutNoise(t *testing.T) {
+	got := Parse("OK | rtt=12.3ms;;;0.1;1000.7 used=57%;;;0;100 t=0.7us big=1.1e2ms")
+	want := []struct{ value, min, max string }{
+		{"0.0123", "0.0001", "1.0007"}, {"0.57", "0", "1"}, {"7e-07", "", ""}, {"0.11", "", ""},
+	}
+	if len(got.Perf) != len(want) {
+		t.Fatalf("perf %+v", got.Perf)
+	}
+	f := func(v float64, has bool) string {
+		if !has {
+			return ""
+		}
+		return strconv.FormatFloat(v, 'g', -1, 64)
+	}
+	for i, w := range want {
+		p := got.Perf[i]
+		if g := f(p.Value, true); g != w.value {
+			t.Errorf("%s = %s, want %s", p.Label, g, w.value)
+		}
+		if g := f(p.Min, p.HasMin); g != w.min {
+			t.Errorf("%s min = %s, want %s", p.Label, g, w.min)
+		}
+		if g := f(p.Max, p.HasMax); g != w.max {
+			t.Errorf("%s max = %s, want %s", p.Label, g, w.max)
+		}
+	}
 }

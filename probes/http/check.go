@@ -1,61 +1,78 @@
 package http
 
 import (
-	"bytes"
-	"compress/flate"
-	"compress/gzip"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
 
-	"github.com/sloagent/sloagent/internal/conf"
 	"github.com/sloagent/sloagent/probes"
 )
 
-// check runs the configured checks on the final response, reading its body
-// when nothing before it failed. Checks on the response head come first so
-// that a bad status does not wait for a body that may never end.
+// check runs the configured checks on the final response. Checks on the
+// response head come first; as blackbox_exporter does, the body is read
+// even when one of them failed, so that its length is reported, but a
+// failure there does not change the head's reason.
 func (r *run) check(resp *http.Response) probes.Result {
 	p := r.p
 	if r.debug {
 		r.logResponse(resp)
 	}
-	if !p.statusOK(resp.StatusCode) {
-		return probes.Fail(probes.ReasonStatusCode, fmt.Sprintf("status code %d not in %s", resp.StatusCode, p.statusRange()))
-	}
-	if len(p.validVersions) > 0 && !contains(p.validVersions, resp.Proto) {
-		return probes.Fail(probes.ReasonHTTPVersion, fmt.Sprintf("%s not in valid_http_versions %s", resp.Proto, strings.Join(p.validVersions, ", ")))
-	}
-	switch {
-	case p.failIfSSL && resp.TLS != nil:
-		return probes.Fail(probes.ReasonSSLPolicy, "response came over TLS and fail_if_ssl is set")
-	case p.failIfNotSSL && resp.TLS == nil:
-		return probes.Fail(probes.ReasonSSLPolicy, "response came over plain HTTP and fail_if_not_ssl is set")
-	}
-	if msg := p.checkHeaders(resp.Header); msg != "" {
-		r.failedRegex = true
-		return probes.Fail(probes.ReasonHeaderMismatch, msg)
-	}
-	if p.compression != "" && resp.ContentLength != 0 && resp.Request.Method != http.MethodHead {
-		if ce := resp.Header.Get("Content-Encoding"); !strings.EqualFold(ce, p.compression) {
-			return probes.Fail(probes.ReasonHeaderMismatch, fmt.Sprintf("response Content-Encoding is %q, asked for %q", ce, p.compression))
+	res, readAnyway := r.checkHead(resp)
+	if res.Reason != "" {
+		// A redirect that was not followed is reported as it came,
+		// with its body unread, unless a check wants that body.
+		if readAnyway && (!r.unfollowed || p.keepsBody()) {
+			_ = r.readBody(resp, false)
 		}
+		return res
 	}
-	if p.limit > 0 && resp.ContentLength > p.limit {
-		return probes.Fail(probes.ReasonBodyTooLarge, fmt.Sprintf("Content-Length %d larger than body_size_limit %s", resp.ContentLength, conf.ByteSize(p.limit)))
+	if r.unfollowed && !p.keepsBody() {
+		return r.success(resp)
 	}
-
-	if err := r.readBody(resp); err != nil {
+	if err := r.readBody(resp, p.keepsBody()); err != nil {
 		return r.classify(err, true)
 	}
-	if msg := p.checkBody(r.bodyBuf); msg != "" {
+	if msg := p.checkBody(r.kept()); msg != "" {
 		r.failedRegex = true
 		return probes.Fail(probes.ReasonBodyMismatch, msg)
 	}
+	if msg := r.checkCEL(); msg != "" {
+		r.failedCEL = true
+		return probes.Fail(probes.ReasonBodyMismatch, msg)
+	}
 	return r.success(resp)
+}
+
+// checkHead checks what the response head says. readAnyway is false when
+// the body cannot be read as configured (it is not in the encoding asked
+// for).
+func (r *run) checkHead(resp *http.Response) (res probes.Result, readAnyway bool) {
+	p := r.p
+	if !p.statusOK(resp.StatusCode) {
+		return probes.Fail(probes.ReasonStatusCode, fmt.Sprintf("status code %d not in %s", resp.StatusCode, p.statusRange())), true
+	}
+	if len(p.validVersions) > 0 && !contains(p.validVersions, resp.Proto) {
+		return probes.Fail(probes.ReasonHTTPVersion, fmt.Sprintf("%s not in valid_http_versions %s", resp.Proto, strings.Join(p.validVersions, ", "))), true
+	}
+	switch {
+	case p.failIfSSL && resp.TLS != nil:
+		return probes.Fail(probes.ReasonSSLPolicy, "response came over TLS and fail_if_ssl is set"), true
+	case p.failIfNotSSL && resp.TLS == nil:
+		return probes.Fail(probes.ReasonSSLPolicy, "response came over plain HTTP and fail_if_not_ssl is set"), true
+	}
+	if msg := p.checkHeaders(resp.Header); msg != "" {
+		r.failedRegex = true
+		return probes.Fail(probes.ReasonHeaderMismatch, msg), true
+	}
+	if p.compression != "" && resp.ContentLength != 0 && resp.Request.Method != http.MethodHead {
+		ce := resp.Header.Get("Content-Encoding")
+		identity := p.compression == "identity" && (ce == "" || strings.EqualFold(ce, "identity"))
+		if !identity && !strings.EqualFold(ce, p.compression) {
+			return probes.Fail(probes.ReasonHeaderMismatch, fmt.Sprintf("response Content-Encoding is %q, asked for %q", ce, p.compression)), false
+		}
+	}
+	return probes.Result{}, true
 }
 
 func (r *run) success(resp *http.Response) probes.Result {
@@ -69,7 +86,9 @@ func (r *run) success(resp *http.Response) probes.Result {
 		b.WriteString(r.addr)
 	}
 	r.mu.Unlock()
-	if r.redirects > 0 {
+	if r.unfollowed {
+		b.WriteString(", redirect not followed")
+	} else if r.redirects > 0 {
 		b.WriteString(" after ")
 		b.WriteString(strconv.Itoa(r.redirects))
 		b.WriteString(" redirect")
@@ -96,7 +115,11 @@ func (p *prober) statusRange() string {
 	if len(p.validStatus) == 0 {
 		return "200-299"
 	}
-	return strings.Trim(fmt.Sprint(p.validStatus), "[]")
+	codes := make([]string, len(p.validStatus))
+	for i, c := range p.validStatus {
+		codes[i] = strconv.Itoa(c)
+	}
+	return strings.Join(codes, ", ")
 }
 
 func (p *prober) checkHeaders(h http.Header) string {
@@ -133,95 +156,47 @@ func (p *prober) checkHeaders(h http.Header) string {
 	return ""
 }
 
-func (p *prober) checkBody(body *bytes.Buffer) string {
-	if body == nil {
-		return ""
-	}
+func (p *prober) checkBody(body []byte) string {
 	for _, re := range p.bodyMatch {
-		if re.Match(body.Bytes()) {
+		if re.Match(body) {
 			return fmt.Sprintf("body matched /%s/", re)
 		}
 	}
 	for _, re := range p.bodyNotMatch {
-		if !re.Match(body.Bytes()) {
+		if !re.Match(body) {
 			return fmt.Sprintf("body did not match /%s/", re)
 		}
 	}
 	return ""
 }
 
-// readBody reads the whole body, counting it on the wire and decompressed,
-// and keeps it only when there are body regexps to match.
-func (r *run) readBody(resp *http.Response) error {
+// checkCEL evaluates the CEL expressions on the body decoded as JSON.
+func (r *run) checkCEL() string {
 	p := r.p
-	wire := &countingReader{r: resp.Body, limit: p.limit}
-	var body io.Reader = wire
-	switch p.compression {
-	case "gzip":
-		// A gzip reader is large; reuse them across runs.
-		zr, _ := p.gzips.Get().(*gzip.Reader)
-		var err error
-		if zr == nil {
-			zr, err = gzip.NewReader(wire)
-		} else {
-			err = zr.Reset(wire)
+	if p.celMatch == nil && p.celNotMatch == nil {
+		return ""
+	}
+	body, err := decodeJSON(r.kept())
+	if err != nil {
+		return err.Error()
+	}
+	if e := p.celMatch; e != nil {
+		switch ok, err := e.Eval(r.ctx, body); {
+		case err != nil:
+			return err.Error()
+		case ok:
+			return fmt.Sprintf("body matched CEL expression %q", e.Expression)
 		}
-		if err != nil {
-			return bodyErr(err, p.compression)
+	}
+	if e := p.celNotMatch; e != nil {
+		switch ok, err := e.Eval(r.ctx, body); {
+		case err != nil:
+			return err.Error()
+		case !ok:
+			return fmt.Sprintf("body did not match CEL expression %q", e.Expression)
 		}
-		defer p.gzips.Put(zr)
-		body = zr
-	case "deflate":
-		zr := flate.NewReader(wire)
-		defer zr.Close()
-		body = zr
 	}
-	plain := wire
-	if p.compression != "" {
-		plain = &countingReader{r: body, limit: p.limit}
-	}
-	var err error
-	if len(p.bodyMatch)+len(p.bodyNotMatch) > 0 {
-		buf := p.bufs.Get().(*bytes.Buffer)
-		buf.Reset()
-		r.bodyBuf = buf
-		_, err = buf.ReadFrom(plain)
-	} else {
-		_, err = io.Copy(io.Discard, plain)
-	}
-	r.bodyLen = plain.n
-	return bodyErr(err, p.compression)
-}
-
-// bodyErr makes a truncated or corrupt body a protocol error rather than a
-// bare EOF, which classify would take for a connection closed early.
-func bodyErr(err error, encoding string) error {
-	var corrupt flate.CorruptInputError
-	switch {
-	case err == nil, errors.Is(err, errTooLarge):
-		return err
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return fmt.Errorf("body ended early: %w", io.ErrUnexpectedEOF)
-	case errors.As(err, &corrupt), errors.Is(err, gzip.ErrHeader), errors.Is(err, gzip.ErrChecksum):
-		return fmt.Errorf("body is not valid %s: %v", encoding, err)
-	}
-	return err
-}
-
-// countingReader counts bytes and fails once more than limit (if set) came.
-type countingReader struct {
-	r     io.Reader
-	n     int64
-	limit int64
-}
-
-func (c *countingReader) Read(b []byte) (int, error) {
-	n, err := c.r.Read(b)
-	c.n += int64(n)
-	if c.limit > 0 && c.n > c.limit {
-		return n, errTooLarge
-	}
-	return n, err
+	return ""
 }
 
 func contains(list []string, s string) bool {

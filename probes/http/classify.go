@@ -9,11 +9,11 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
-	"github.com/sloagent/sloagent/internal/conf"
 	"github.com/sloagent/sloagent/probes"
 )
 
@@ -38,6 +38,10 @@ func (r *run) classify(err error, head bool) probes.Result {
 		doing = "reading the response head"
 	}
 	where := " while " + doing + " (" + ph.String() + " phase)"
+	var tokErr *tokenError
+	if errors.As(err, &tokErr) {
+		where = " while requesting the OAuth2 token"
+	}
 
 	ctxErr := r.ctx.Err()
 	switch {
@@ -51,16 +55,28 @@ func (r *run) classify(err error, head bool) probes.Result {
 		redirErr *redirectError
 		resErr   *resolveError
 		dnsErr   *net.DNSError
+		large    *tooLargeError
 	)
 	switch {
 	case errors.As(err, &redirErr):
 		return probes.Fail(probes.ReasonRedirects, redirErr.Error())
+	case tokErr != nil:
+		return probes.Fail(ReasonAuth, tokErr.Error())
 	case errors.As(err, &resErr):
 		return probes.Fail(probes.ReasonDNS, resErr.Error())
 	case errors.As(err, &dnsErr):
 		return probes.Fail(probes.ReasonDNS, "lookup "+dnsErr.Name+": "+dnsErr.Err)
-	case errors.Is(err, errTooLarge):
-		return probes.Fail(probes.ReasonBodyTooLarge, "body larger than body_size_limit "+conf.ByteSize(r.p.limit).String())
+	case errors.As(err, &large):
+		msg := large.Error()
+		if r.final != nil && r.final.ContentLength > large.limit && r.p.compression == "" {
+			msg += " (Content-Length " + strconv.FormatInt(r.final.ContentLength, 10) + ")"
+		}
+		return probes.Fail(probes.ReasonBodyTooLarge, msg)
+	case errors.Is(err, errHeadTooLarge), errors.Is(err, errTooManyInterim):
+		return probes.Fail(probes.ReasonProtocol, errText(err)+where)
+	case strings.Contains(err.Error(), "server response headers exceeded"):
+		// The standard transport's (https, proxies) own limit.
+		return probes.Fail(probes.ReasonProtocol, errHeadTooLarge.Error()+where)
 	}
 	if msg, ok := tlsMessage(err); ok {
 		return probes.Fail(probes.ReasonTLS, msg)

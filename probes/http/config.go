@@ -18,14 +18,18 @@ type Config struct {
 	Body     string `yaml:"body,omitempty"`
 	BodyFile string `yaml:"body_file,omitempty"`
 
-	BasicAuth       *BasicAuth  `yaml:"basic_auth,omitempty"`
-	BearerToken     conf.Secret `yaml:"bearer_token,omitempty"`
-	BearerTokenFile string      `yaml:"bearer_token_file,omitempty"`
+	// At most one of BasicAuth, BearerToken(File), Authorization and
+	// OAuth2 sets the Authorization header.
+	BasicAuth       *BasicAuth     `yaml:"basic_auth,omitempty"`
+	BearerToken     conf.Secret    `yaml:"bearer_token,omitempty"`
+	BearerTokenFile string         `yaml:"bearer_token_file,omitempty"`
+	Authorization   *Authorization `yaml:"authorization,omitempty"`
+	OAuth2          *OAuth2        `yaml:"oauth2,omitempty"`
 
 	// ValidStatusCodes of the final response; any 2xx when empty.
 	ValidStatusCodes []int `yaml:"valid_status_codes,omitempty"`
 	// ValidHTTPVersions of the final response (HTTP/1.0, HTTP/1.1,
-	// HTTP/2.0); any when empty.
+	// HTTP/2.0, HTTP/3.0); any when empty.
 	ValidHTTPVersions []string `yaml:"valid_http_versions,omitempty"`
 	FailIfSSL         bool     `yaml:"fail_if_ssl,omitempty"`
 	FailIfNotSSL      bool     `yaml:"fail_if_not_ssl,omitempty"`
@@ -34,6 +38,11 @@ type Config struct {
 	FailIfBodyNotMatchesRegexp []conf.Regexp `yaml:"fail_if_body_not_matches_regexp,omitempty"`
 	FailIfHeaderMatches        []HeaderMatch `yaml:"fail_if_header_matches,omitempty"`
 	FailIfHeaderNotMatches     []HeaderMatch `yaml:"fail_if_header_not_matches,omitempty"`
+	// FailIfBodyJSON(Not)MatchesCEL decode the body as JSON and fail
+	// the run when the expression is true (false); a body that is not
+	// JSON fails either.
+	FailIfBodyJSONMatchesCEL    *CEL `yaml:"fail_if_body_json_matches_cel,omitempty"`
+	FailIfBodyJSONNotMatchesCEL *CEL `yaml:"fail_if_body_json_not_matches_cel,omitempty"`
 
 	// FollowRedirects is true when unset. MaxRedirects (10 when unset)
 	// bounds how many are followed; more is a failure, so 0 fails any
@@ -49,24 +58,54 @@ type Config struct {
 	IPProtocol         string `yaml:"ip_protocol,omitempty"`
 	IPProtocolFallback *bool  `yaml:"ip_protocol_fallback,omitempty"`
 
-	// ProxyURL sends requests through an http, https or socks5 proxy.
-	ProxyURL ProxyURL `yaml:"proxy_url,omitempty"`
-	// BodySizeLimit fails a run whose response body (on the wire, and
-	// again once decompressed) is larger; no limit when zero.
-	BodySizeLimit conf.ByteSize `yaml:"body_size_limit,omitempty"`
-	// Compression asks for a gzip or deflate encoded response, fails
-	// when the response is not encoded so, and decompresses the body
-	// before matching it.
+	// ProxyURL sends requests through an http, https or socks5 proxy,
+	// except to the hosts NoProxy lists. ProxyFromEnvironment takes the
+	// proxy from HTTP_PROXY, HTTPS_PROXY and NO_PROXY instead.
+	// ProxyConnectHeader is sent to the proxy with CONNECT.
+	ProxyURL             ProxyURL    `yaml:"proxy_url,omitempty"`
+	NoProxy              string      `yaml:"no_proxy,omitempty"`
+	ProxyFromEnvironment bool        `yaml:"proxy_from_environment,omitempty"`
+	ProxyConnectHeader   ProxyHeader `yaml:"proxy_connect_header,omitempty"`
+	// BodySizeLimit fails a run whose response body, once decompressed,
+	// is larger; DefaultBodySizeLimit when unset, none for no limit.
+	BodySizeLimit BodySizeLimit `yaml:"body_size_limit,omitempty"`
+	// Compression (gzip, deflate, br or identity) is asked for, required
+	// of a response with a body, and undone before the body is matched.
 	Compression string `yaml:"compression,omitempty"`
 	// EnableHTTP2 (true when unset) offers HTTP/2 in the TLS handshake.
 	EnableHTTP2 *bool `yaml:"enable_http2,omitempty"`
+	// EnableHTTP3 sends https requests over HTTP/3 (QUIC) only.
+	EnableHTTP3 bool `yaml:"enable_http3,omitempty"`
 }
 
 // BasicAuth is sent as an Authorization header.
 type BasicAuth struct {
-	Username     string      `yaml:"username"`
+	Username     string      `yaml:"username,omitempty"`
+	UsernameFile string      `yaml:"username_file,omitempty"`
 	Password     conf.Secret `yaml:"password,omitempty"`
 	PasswordFile string      `yaml:"password_file,omitempty"`
+}
+
+// Authorization is sent as "Authorization: <type> <credentials>".
+type Authorization struct {
+	// Type is Bearer when empty; Basic is basic_auth's.
+	Type            string      `yaml:"type,omitempty"`
+	Credentials     conf.Secret `yaml:"credentials,omitempty"`
+	CredentialsFile string      `yaml:"credentials_file,omitempty"`
+}
+
+// OAuth2 fetches a token with the client credentials grant and sends it
+// with every request to the target's host.
+type OAuth2 struct {
+	ClientID         string            `yaml:"client_id,omitempty"`
+	ClientSecret     conf.Secret       `yaml:"client_secret,omitempty"`
+	ClientSecretFile string            `yaml:"client_secret_file,omitempty"`
+	Scopes           []string          `yaml:"scopes,omitempty"`
+	TokenURL         string            `yaml:"token_url,omitempty"`
+	EndpointParams   map[string]string `yaml:"endpoint_params,omitempty"`
+	// TLSConfig and ProxyURL are those of the token request.
+	TLSConfig TLSConfig `yaml:"tls_config,omitempty"`
+	ProxyURL  ProxyURL  `yaml:"proxy_url,omitempty"`
 }
 
 // HeaderMatch is a regular expression on the values of one response header.
@@ -77,13 +116,17 @@ type HeaderMatch struct {
 	AllowMissing bool        `yaml:"allow_missing,omitempty"`
 }
 
-// TLSConfig configures the TLS client.
+// TLSConfig configures the TLS client. The CA, the client certificate and
+// its key are each given inline (PEM) or as a file.
 type TLSConfig struct {
-	CAFile             string `yaml:"ca_file,omitempty"`
-	CertFile           string `yaml:"cert_file,omitempty"`
-	KeyFile            string `yaml:"key_file,omitempty"`
-	ServerName         string `yaml:"server_name,omitempty"`
-	InsecureSkipVerify bool   `yaml:"insecure_skip_verify,omitempty"`
+	CA                 string      `yaml:"ca,omitempty"`
+	CAFile             string      `yaml:"ca_file,omitempty"`
+	Cert               string      `yaml:"cert,omitempty"`
+	CertFile           string      `yaml:"cert_file,omitempty"`
+	Key                conf.Secret `yaml:"key,omitempty"`
+	KeyFile            string      `yaml:"key_file,omitempty"`
+	ServerName         string      `yaml:"server_name,omitempty"`
+	InsecureSkipVerify bool        `yaml:"insecure_skip_verify,omitempty"`
 	// MinVersion and MaxVersion are TLS10, TLS11, TLS12 or TLS13.
 	MinVersion string `yaml:"min_version,omitempty"`
 	MaxVersion string `yaml:"max_version,omitempty"`
@@ -94,6 +137,9 @@ const (
 	DefaultMethod       = "GET"
 	DefaultMaxRedirects = 10
 	DefaultIPProtocol   = "ip4"
+	// DefaultBodySizeLimit bounds what a run reads of a body (and keeps
+	// of one it matches) when body_size_limit is not set.
+	DefaultBodySizeLimit = 10 << 20
 	// UserAgent is sent unless the headers set one.
 	UserAgent = "sloagent"
 )
@@ -121,7 +167,20 @@ func (c *Config) ipProtocol() string {
 	return c.IPProtocol
 }
 
-func (c *Config) ipFallback() bool  { return boolOr(c.IPProtocolFallback, true) }
+func (c *Config) ipFallback() bool { return boolOr(c.IPProtocolFallback, true) }
+
+// bodyLimit is the body size limit in bytes; 0 means none.
+func (c *Config) bodyLimit() int64 {
+	switch {
+	case c.BodySizeLimit == 0:
+		return DefaultBodySizeLimit
+	case c.BodySizeLimit < 0:
+		return 0
+	}
+	return int64(c.BodySizeLimit)
+}
+
+func (c *Config) proxied() bool     { return c.ProxyURL != "" || c.ProxyFromEnvironment }
 func (c *Config) enableHTTP2() bool { return boolOr(c.EnableHTTP2, true) }
 
 func boolOr(b *bool, def bool) bool {

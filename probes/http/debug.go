@@ -17,14 +17,13 @@ import (
 // The debug trace is what /probes/<name>/run?debug=true shows; it is built
 // only when the logger takes debug records.
 
-func (r *run) logRequest() {
-	req := r.p.tmpl
+func (r *run) logRequest(req *http.Request, bodyLen int) {
 	host := req.Host
 	if host == "" {
 		host = req.URL.Host
 	}
 	r.log.DebugContext(r.ctx, "request", "method", req.Method, "url", req.URL.Redacted(), "host", host,
-		"headers", headerText(req.Header), "body_bytes", len(r.p.body), "timeout", r.timeout())
+		"headers", headerText(req.Header), "body_bytes", bodyLen, "timeout", r.timeout())
 }
 
 func logTLS(ctx context.Context, log *slog.Logger, cs tls.ConnectionState, took time.Duration, err error) {

@@ -8,18 +8,20 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sloagent/sloagent/internal/testutil"
+
 	"github.com/sloagent/sloagent/probes"
 )
 
 // The debug trace shows each step of the run and never a credential.
 func TestDebugTrace(t *testing.T) {
-	pki := newCerts(t)
-	s := tlsServer(t, pki.valid(t), true, func(w http.ResponseWriter, r *http.Request) {
+	pki := testutil.NewCerts(t)
+	s := tlsServer(t, pki.Server(t), true, func(w http.ResponseWriter, r *http.Request) {
 		http.SetCookie(w, &http.Cookie{Name: "session", Value: "server-cookie-value"})
 		w.WriteHeader(http.StatusTeapot)
 	})
 	c := parseConfig(t, "headers: {X-Api-Key: key-value-123, Accept: text/plain}\nbearer_token: bearer-value-456")
-	c.TLSConfig.CAFile = pki.caFile
+	c.TLSConfig.CAFile = pki.CAFile
 	p := newProber(t, s.URL, c)
 
 	var buf bytes.Buffer

@@ -3,6 +3,7 @@ package http
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -11,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/sloagent/sloagent/internal/conf"
 )
 
 // directTransport carries plain-HTTP requests through a connection of their
@@ -29,6 +32,7 @@ import (
 type directTransport struct {
 	dial    func(ctx context.Context, network, addr string) (net.Conn, error)
 	proxied bool
+	h3      func(*http.Request) (*http.Response, error) // https over HTTP/3, when enabled
 
 	build func() (*http.Transport, error)
 	mu    sync.Mutex
@@ -67,6 +71,9 @@ func (t *directTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if req.Body != nil {
 			req.Body.Close()
 		}
+	}
+	if t.h3 != nil && req.URL.Scheme == "https" {
+		return t.h3(req)
 	}
 	if req.URL.Scheme != "http" || t.proxied {
 		std, err := t.standard()
@@ -116,8 +123,9 @@ func (t *directTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 
 	br := directReaders.Get().(*bufio.Reader)
-	br.Reset(conn)
 	body := &directBody{conn: conn, br: br, stop: stop}
+	body.headLeft = maxHeaderBytes
+	br.Reset((*headReader)(body))
 	if _, err := br.Peek(1); err != nil {
 		body.release()
 		return fail(err)
@@ -125,21 +133,65 @@ func (t *directTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if trace != nil && trace.GotFirstResponseByte != nil {
 		trace.GotFirstResponseByte()
 	}
-	for {
+	for interim := 0; ; interim++ {
 		resp, err := http.ReadResponse(br, req)
 		if err != nil {
 			body.release()
+			if body.headLeft < 0 {
+				err = errHeadTooLarge
+			}
 			return fail(err)
 		}
 		// Informational answers (100 Continue, 103 Early Hints) come
-		// before the response, as the standard transport skips them.
+		// before the response, as the standard transport skips them,
+		// and as it does, only a few.
 		if resp.StatusCode >= 100 && resp.StatusCode <= 199 && resp.StatusCode != http.StatusSwitchingProtocols {
+			if interim == maxInterim {
+				body.release()
+				return fail(errTooManyInterim)
+			}
 			continue
 		}
+		body.headLeft = noHeadLimit
 		body.rc = resp.Body
 		resp.Body = body
 		return resp, nil
 	}
+}
+
+// maxInterim is how many 1xx answers may come before the response, as in
+// the standard transport.
+const maxInterim = 5
+
+var (
+	errHeadTooLarge   = fmt.Errorf("response head larger than %s", conf.ByteSize(maxHeaderBytes))
+	errTooManyInterim = fmt.Errorf("more than %d informational (1xx) responses", maxInterim)
+)
+
+// noHeadLimit marks a headReader whose head has been read.
+const noHeadLimit = 1 << 62
+
+// headReader is what the buffered reader of a directBody reads: the
+// connection, at most headLeft bytes of it until the response head has
+// been parsed. It counts what the buffered reader takes, a little of the
+// body included, as the standard transport's limit does; headLeft < 0
+// means the head did not fit. (A view of directBody rather than a field
+// of it: a few bytes more put directBody in a larger size class.)
+type headReader directBody
+
+func (h *headReader) Read(p []byte) (int, error) {
+	if h.headLeft <= 0 {
+		h.headLeft = -1
+		return 0, errHeadTooLarge
+	}
+	if int64(len(p)) > h.headLeft {
+		p = p[:h.headLeft]
+	}
+	n, err := h.conn.Read(p)
+	if h.headLeft != noHeadLimit {
+		h.headLeft -= int64(n)
+	}
+	return n, err
 }
 
 // canonicalAddr is host:port of u, the port defaulting to 80.
@@ -155,9 +207,10 @@ func canonicalAddr(u *url.URL) string {
 // Close may come from another goroutine while a Read blocks: it closes the
 // connection first, which ends the Read, and then returns the buffer.
 type directBody struct {
-	conn   net.Conn
-	stop   func() bool
-	closed atomic.Bool
+	conn     net.Conn
+	headLeft int64
+	stop     func() bool
+	closed   atomic.Bool
 
 	mu sync.Mutex // guards br and rc against a Close during a Read
 	br *bufio.Reader

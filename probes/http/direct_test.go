@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sloagent/sloagent/internal/testutil"
+
 	"github.com/sloagent/sloagent/internal/conf"
 	"github.com/sloagent/sloagent/probes"
 )
@@ -22,7 +24,7 @@ import (
 func TestDirectRequestOnWire(t *testing.T) {
 	got := make(chan *http.Request, 1)
 	closed := make(chan struct{})
-	addr := rawServer(t, func(c *net.TCPConn) {
+	addr := testutil.ServeTCP(t, func(c *net.TCPConn) {
 		req, err := http.ReadRequest(bufio.NewReader(c))
 		if err != nil {
 			return
@@ -65,7 +67,7 @@ func TestDirectRequestOnWire(t *testing.T) {
 // Interim responses (103 Early Hints, 100 Continue) are skipped, as the
 // standard transport does, and the final response is checked.
 func TestDirectSkipsInterimResponses(t *testing.T) {
-	addr := rawServer(t, func(c *net.TCPConn) {
+	addr := testutil.ServeTCP(t, func(c *net.TCPConn) {
 		readRequest(c)
 		io.WriteString(c, "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"+
 			"HTTP/1.1 100 Continue\r\n\r\n"+

@@ -8,8 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"golang.org/x/net/dns/dnsmessage"
-
+	"github.com/sloagent/sloagent/internal/testutil"
 	"github.com/sloagent/sloagent/probes"
 )
 
@@ -18,69 +17,17 @@ import (
 // on /etc/hosts.
 func dnsServer(t *testing.T, zone map[string][]net.IP) *net.Resolver {
 	t.Helper()
-	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pc.Close() })
-	go func() {
-		buf := make([]byte, 1500)
-		for {
-			n, from, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
+	var records []string
+	for name, ips := range zone {
+		for _, ip := range ips {
+			typ := "AAAA"
+			if ip.To4() != nil {
+				typ = "A"
 			}
-			if resp := answer(buf[:n], zone); resp != nil {
-				pc.WriteTo(resp, from)
-			}
-		}
-	}()
-	addr := pc.LocalAddr().String()
-	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, "udp4", addr)
-	}}
-}
-
-func answer(query []byte, zone map[string][]net.IP) []byte {
-	var p dnsmessage.Parser
-	h, err := p.Start(query)
-	if err != nil {
-		return nil
-	}
-	q, err := p.Question()
-	if err != nil {
-		return nil
-	}
-	name := strings.TrimSuffix(strings.ToLower(q.Name.String()), ".")
-	ips, known := zone[name]
-	rcode := dnsmessage.RCodeSuccess
-	if !known {
-		rcode = dnsmessage.RCodeNameError
-	}
-	b := dnsmessage.NewBuilder(nil, dnsmessage.Header{ID: h.ID, Response: true, Authoritative: true, RCode: rcode})
-	b.EnableCompression()
-	b.StartQuestions()
-	b.Question(q)
-	b.StartAnswers()
-	rh := dnsmessage.ResourceHeader{Name: q.Name, Class: dnsmessage.ClassINET, TTL: 60}
-	for _, ip := range ips {
-		switch {
-		case q.Type == dnsmessage.TypeA && ip.To4() != nil:
-			var a [4]byte
-			copy(a[:], ip.To4())
-			b.AResource(rh, dnsmessage.AResource{A: a})
-		case q.Type == dnsmessage.TypeAAAA && ip.To4() == nil:
-			var a [16]byte
-			copy(a[:], ip.To16())
-			b.AAAAResource(rh, dnsmessage.AAAAResource{AAAA: a})
+			records = append(records, name+". 60 IN "+typ+" "+ip.String())
 		}
 	}
-	out, err := b.Finish()
-	if err != nil {
-		return nil
-	}
-	return out
+	return testutil.Resolver(testutil.ServeDNS(t, "udp", testutil.Zone(t, records...), nil))
 }
 
 // dualServer listens on the same port on 127.0.0.1 and ::1; the result's

@@ -13,37 +13,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sloagent/sloagent/internal/testutil"
+
 	"github.com/sloagent/sloagent/probes"
 )
 
 // shortTimeout keeps the cases that must time out quick.
 const shortTimeout = 500 * time.Millisecond
-
-// rawServer accepts TCP connections and hands each to handle, for targets
-// that misbehave below HTTP.
-func rawServer(t *testing.T, handle func(c *net.TCPConn)) string {
-	t.Helper()
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	t.Cleanup(func() { close(done); ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				go func() { <-done; c.Close() }()
-				handle(c.(*net.TCPConn))
-			}()
-		}
-	}()
-	return ln.Addr().String()
-}
 
 // readRequest consumes a request head.
 func readRequest(c net.Conn) {
@@ -57,7 +33,7 @@ func readRequest(c net.Conn) {
 }
 
 func TestHangingTargetTimesOutInProcessing(t *testing.T) {
-	addr := rawServer(t, func(c *net.TCPConn) {
+	addr := testutil.ServeTCP(t, func(c *net.TCPConn) {
 		readRequest(c)
 		io.Copy(io.Discard, c) // never answer; wait for the client to give up
 	})
@@ -76,13 +52,13 @@ func TestHangingTargetTimesOutInProcessing(t *testing.T) {
 }
 
 func TestHangingTLSHandshakeTimesOut(t *testing.T) {
-	addr := rawServer(t, func(c *net.TCPConn) { io.Copy(io.Discard, c) })
+	addr := testutil.ServeTCP(t, func(c *net.TCPConn) { io.Copy(io.Discard, c) })
 	res := runProbe(t, newProber(t, "https://"+addr+"/", nil), shortTimeout)
 	wantFail(t, res, probes.ReasonTimeout, "(tls phase)")
 }
 
 func TestResetConnection(t *testing.T) {
-	addr := rawServer(t, func(c *net.TCPConn) {
+	addr := testutil.ServeTCP(t, func(c *net.TCPConn) {
 		readRequest(c)
 		c.SetLinger(0) // close with RST
 		c.Close()
@@ -91,7 +67,7 @@ func TestResetConnection(t *testing.T) {
 }
 
 func TestClosedWithoutResponse(t *testing.T) {
-	addr := rawServer(t, func(c *net.TCPConn) {
+	addr := testutil.ServeTCP(t, func(c *net.TCPConn) {
 		readRequest(c)
 		c.CloseWrite()
 		io.Copy(io.Discard, c)
@@ -107,7 +83,7 @@ func TestMalformedResponses(t *testing.T) {
 		"bad header":  {"HTTP/1.1 200 OK\r\nNo colon here\r\n\r\n", "malformed MIME header"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			addr := rawServer(t, func(c *net.TCPConn) {
+			addr := testutil.ServeTCP(t, func(c *net.TCPConn) {
 				readRequest(c)
 				io.WriteString(c, tc.response)
 			})
@@ -160,7 +136,7 @@ func TestBodySizeLimit(t *testing.T) {
 	res := probe(t, s.URL, c)
 	wantFail(t, res, probes.ReasonBodyTooLarge, "body larger than body_size_limit 1MiB")
 	res = probe(t, s.URL+"?length=1", c)
-	wantFail(t, res, probes.ReasonBodyTooLarge, "Content-Length 4194304 larger than body_size_limit 1MiB")
+	wantFail(t, res, probes.ReasonBodyTooLarge, "body larger than body_size_limit 1MiB (Content-Length 4194304)")
 
 	res = probe(t, s.URL, parseConfig(t, "body_size_limit: 8MiB"))
 	wantSuccess(t, res)
@@ -188,7 +164,7 @@ func TestConnectionRefused(t *testing.T) {
 }
 
 func TestCanceled(t *testing.T) {
-	addr := rawServer(t, func(c *net.TCPConn) { readRequest(c); io.Copy(io.Discard, c) })
+	addr := testutil.ServeTCP(t, func(c *net.TCPConn) { readRequest(c); io.Copy(io.Discard, c) })
 	p := newProber(t, "http://"+addr+"/", nil)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	time.AfterFunc(100*time.Millisecond, cancel)
@@ -251,7 +227,7 @@ func TestDeflate(t *testing.T) {
 }
 
 func TestHangingHeadTimesOut(t *testing.T) {
-	addr := rawServer(t, func(c *net.TCPConn) {
+	addr := testutil.ServeTCP(t, func(c *net.TCPConn) {
 		readRequest(c)
 		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n")
 		io.Copy(io.Discard, c)

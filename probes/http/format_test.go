@@ -4,13 +4,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sloagent/sloagent/internal/testutil"
+
 	"github.com/sloagent/sloagent/probes"
 )
 
 func TestFormat(t *testing.T) {
-	pki := newCerts(t)
-	s := tlsServer(t, pki.valid(t), true, ok)
-	res := probe(t, s.URL, &Config{TLSConfig: TLSConfig{CAFile: pki.caFile}})
+	pki := testutil.NewCerts(t)
+	s := tlsServer(t, pki.Server(t), true, ok)
+	res := probe(t, s.URL, &Config{TLSConfig: TLSConfig{CAFile: pki.CAFile}})
 	wantSuccess(t, res)
 	var b strings.Builder
 	if err := Format(&b, res); err != nil {

@@ -2,28 +2,20 @@ package http
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"io"
 	"log"
 	"log/slog"
-	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/sloagent/sloagent/internal/conf"
 	"github.com/sloagent/sloagent/probes"
 )
 
@@ -123,106 +115,6 @@ next:
 
 func ok(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) }
 
-// certs is a test PKI: a CA and leaf certificates for 127.0.0.1 and localhost.
-type certs struct {
-	ca     *x509.Certificate
-	caKey  *ecdsa.PrivateKey
-	caFile string
-	dir    string
-}
-
-func newCerts(t *testing.T) *certs {
-	t.Helper()
-	key := genKey(t)
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "sloagent test CA"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, _ := x509.ParseCertificate(der)
-	dir := t.TempDir()
-	c := &certs{ca: ca, caKey: key, dir: dir, caFile: filepath.Join(dir, "ca.pem")}
-	writePEM(t, c.caFile, "CERTIFICATE", der)
-	return c
-}
-
-func genKey(t *testing.T) *ecdsa.PrivateKey {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return key
-}
-
-func writePEM(t *testing.T, path, typ string, der []byte) {
-	t.Helper()
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// leaf makes a certificate for names valid from notBefore to notAfter,
-// signed by the CA (or by itself when selfSigned).
-func (c *certs) leaf(t *testing.T, cn string, notBefore, notAfter time.Time, selfSigned bool, names ...string) tls.Certificate {
-	t.Helper()
-	key := genKey(t)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: cn},
-		NotBefore:    notBefore,
-		NotAfter:     notAfter,
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-	}
-	for _, n := range names {
-		if ip := net.ParseIP(n); ip != nil {
-			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
-		} else {
-			tmpl.DNSNames = append(tmpl.DNSNames, n)
-		}
-	}
-	parent, signer := c.ca, c.caKey
-	if selfSigned {
-		parent, signer = tmpl, key
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, signer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, _ := x509.ParseCertificate(der)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}
-}
-
-func (c *certs) valid(t *testing.T, names ...string) tls.Certificate {
-	if len(names) == 0 {
-		names = []string{"127.0.0.1", "localhost"}
-	}
-	return c.leaf(t, "test server", time.Now().Add(-time.Hour), time.Now().Add(12*time.Hour), false, names...)
-}
-
-// files writes cert and key as PEM files and returns their paths.
-func (c *certs) files(t *testing.T, name string, cert tls.Certificate) (certFile, keyFile string) {
-	t.Helper()
-	certFile = filepath.Join(c.dir, name+".pem")
-	keyFile = filepath.Join(c.dir, name+"-key.pem")
-	writePEM(t, certFile, "CERTIFICATE", cert.Certificate[0])
-	der, err := x509.MarshalECPrivateKey(cert.PrivateKey.(*ecdsa.PrivateKey))
-	if err != nil {
-		t.Fatal(err)
-	}
-	writePEM(t, keyFile, "EC PRIVATE KEY", der)
-	return certFile, keyFile
-}
-
 // tlsServer starts an HTTPS server with cert; http2 offers h2; opts
 // adjust its TLS config before it starts.
 func tlsServer(t *testing.T, cert tls.Certificate, http2 bool, h http.HandlerFunc, opts ...func(*tls.Config)) *httptest.Server {
@@ -246,8 +138,11 @@ func server(t *testing.T, h http.HandlerFunc) *httptest.Server {
 	return s
 }
 
-func poolOf(c *certs) *x509.CertPool {
-	p := x509.NewCertPool()
-	p.AddCert(c.ca)
-	return p
+func mustRegexps(t *testing.T, exprs ...string) []conf.Regexp {
+	t.Helper()
+	out := make([]conf.Regexp, len(exprs))
+	for i, e := range exprs {
+		out[i].Regexp = regexp.MustCompile(e)
+	}
+	return out
 }

@@ -9,7 +9,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -18,26 +17,26 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/textproto"
-	"net/url"
 	"os"
 	"regexp"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/sloagent/sloagent/internal/conf"
 	"github.com/sloagent/sloagent/probes"
 )
 
 // prober is everything a run needs, built once per config load so that a
 // run compiles, parses and allocates as little as it can.
 type prober struct {
-	tmpl     *http.Request // shared read-only; each run shallow-copies it
-	body     []byte
-	client   *http.Client
-	direct   *directTransport
-	dialer   net.Dialer
-	resolver *net.Resolver
+	tmpl      *http.Request // shared read-only; each run shallow-copies it
+	body      []byte
+	transport http.RoundTripper // direct, wrapped for OAuth2 when set
+	client    http.Client       // each run copies it and adds its cookie jar
+	direct    *directTransport
+	dialer    net.Dialer
+	resolver  *net.Resolver
+	h3TLS     *tls.Config // HTTP/3's, when enabled
 
 	ipProtocol   string
 	ipFallback   bool
@@ -50,12 +49,15 @@ type prober struct {
 	failIfNotSSL   bool
 	bodyMatch      []*regexp.Regexp
 	bodyNotMatch   []*regexp.Regexp
+	celMatch       *CEL
+	celNotMatch    *CEL
 	headerMatch    []headerMatch
 	headerNotMatch []headerMatch
-	limit          int64
+	limit          int64 // of the decoded body; 0 means none
+	keptMax        int64 // of a body kept for checks when there is no limit
 	compression    string
 
-	bufs  sync.Pool // *bytes.Buffer for bodies that are matched
+	bufs  sync.Pool // *[]byte for bodies that are matched
 	gzips sync.Pool // *gzip.Reader
 }
 
@@ -65,20 +67,30 @@ type headerMatch struct {
 	allowMissing bool
 }
 
-// New returns a prober for target, an http:// or https:// URL. It reads the
-// *_file secrets and certificates now, so that a missing file shows at
-// config load and not at every run. The prober also implements
-// probes.Closer.
+// New returns a prober for target, an http:// or https:// URL or a bare
+// host:port (see NormalizeTarget). It reads the *_file secrets and
+// certificates now, so that a missing file shows at config load and not
+// at every run. The prober also implements probes.Closer.
 func New(target string, c *Config) (probes.Prober, error) {
+	if target == "" {
+		return nil, errors.New("missing target URL")
+	}
+	return build(target, c)
+}
+
+// build makes the prober of target, or with target "" one without a
+// request of its own, for a Client.
+func build(target string, c *Config) (*prober, error) {
 	if c == nil {
 		c = &Config{}
 	}
-	u, err := url.Parse(target)
-	if err != nil {
-		return nil, fmt.Errorf("target: %w", err)
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("target %q is not an http:// or https:// URL", target)
+	https := true // a Client's requests may go anywhere
+	if target != "" {
+		var err error
+		if target, err = NormalizeTarget(target, c); err != nil {
+			return nil, err
+		}
+		https = strings.HasPrefix(target, "https:")
 	}
 	p := &prober{
 		dialer:       net.Dialer{KeepAlive: -1}, // connections live for one request
@@ -89,11 +101,14 @@ func New(target string, c *Config) (probes.Prober, error) {
 		maxRedirects: c.maxRedirects(),
 		failIfSSL:    c.FailIfSSL,
 		failIfNotSSL: c.FailIfNotSSL,
-		limit:        int64(c.BodySizeLimit),
+		limit:        c.bodyLimit(),
+		keptMax:      maxKeptBody,
 		compression:  c.Compression,
 		validStatus:  c.ValidStatusCodes,
+		celMatch:     c.FailIfBodyJSONMatchesCEL,
+		celNotMatch:  c.FailIfBodyJSONNotMatchesCEL,
 	}
-	p.bufs.New = func() any { return new(bytes.Buffer) }
+	p.bufs.New = func() any { return new([]byte) }
 	for _, v := range c.ValidHTTPVersions {
 		p.validVersions = append(p.validVersions, httpVersions[v])
 	}
@@ -110,21 +125,40 @@ func New(target string, c *Config) (probes.Prober, error) {
 		p.headerNotMatch = append(p.headerNotMatch, headerMatch{textproto.CanonicalMIMEHeaderKey(m.Header), m.Regexp.Regexp, m.AllowMissing})
 	}
 
-	p.direct = &directTransport{dial: p.dial, proxied: c.ProxyURL != "", build: func() (*http.Transport, error) { return p.newTransport(c) }}
+	p.direct = &directTransport{dial: p.dial, proxied: c.proxied(), build: func() (*http.Transport, error) { return p.newTransport(c) }}
 	// The standard transport and its TLS config take about 1 KB; a
 	// plain-HTTP probe needs them only if redirected to https, so they
 	// are built then. Where settings can be wrong (files, a proxy) or an
 	// https target needs it anyway, it is built now, so that a problem
 	// shows when the config is loaded.
-	if u.Scheme == "https" || c.ProxyURL != "" || c.TLSConfig != (TLSConfig{}) {
+	if https || c.proxied() || c.TLSConfig != (TLSConfig{}) {
 		if _, err := p.direct.standard(); err != nil {
 			return nil, err
 		}
 	}
-	p.client = &http.Client{Transport: p.direct, CheckRedirect: p.checkRedirect}
+	var err error
+	if c.EnableHTTP3 {
+		if p.h3TLS, err = newTLSConfig(&c.TLSConfig); err != nil {
+			return nil, err
+		}
+		// QUIC has no TLS below 1.3.
+		p.h3TLS.MinVersion = max(p.h3TLS.MinVersion, tls.VersionTLS13)
+		p.direct.h3 = p.roundTripH3
+	}
+	p.transport = p.direct
+	if c.OAuth2 != nil {
+		if p.transport, err = newOAuth2Transport(c.OAuth2, p.direct); err != nil {
+			return nil, err
+		}
+	}
+	// Built once: a method value is an allocation.
+	p.client = http.Client{Transport: p.transport, CheckRedirect: p.checkRedirect}
 
 	if p.body, err = requestBody(c); err != nil {
 		return nil, err
+	}
+	if target == "" {
+		target = "http://client.invalid/" // only carries the config's header
 	}
 	req, err := http.NewRequest(c.method(), target, nil)
 	if err != nil {
@@ -159,7 +193,11 @@ func requestBody(c *Config) ([]byte, error) {
 var defaultHeader = http.Header{"User-Agent": {UserAgent}}
 
 func requestHeader(c *Config, req *http.Request) (http.Header, error) {
-	if len(c.Headers) == 0 && c.Compression == "" && c.BasicAuth == nil && c.BearerToken == "" && c.BearerTokenFile == "" {
+	auth, err := authHeader(c)
+	if err != nil {
+		return nil, err
+	}
+	if len(c.Headers) == 0 && c.Compression == "" && auth == "" {
 		return defaultHeader, nil
 	}
 	h := defaultHeader.Clone()
@@ -173,19 +211,8 @@ func requestHeader(c *Config, req *http.Request) (http.Header, error) {
 	if c.Compression != "" && h.Get("Accept-Encoding") == "" {
 		h.Set("Accept-Encoding", c.Compression)
 	}
-	if b := c.BasicAuth; b != nil {
-		pw, err := conf.SecretFrom(b.Password, b.PasswordFile)
-		if err != nil {
-			return nil, fmt.Errorf("basic_auth.password_file: %w", err)
-		}
-		h.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(b.Username+":"+pw.Reveal())))
-	}
-	if c.BearerToken != "" || c.BearerTokenFile != "" {
-		tok, err := conf.SecretFrom(c.BearerToken, c.BearerTokenFile)
-		if err != nil {
-			return nil, fmt.Errorf("bearer_token_file: %w", err)
-		}
-		h.Set("Authorization", "Bearer "+tok.Reveal())
+	if auth != "" {
+		h.Set("Authorization", auth)
 	}
 	return h, nil
 }
@@ -201,67 +228,110 @@ func (p *prober) Close() error {
 
 // Probe runs one request (following redirects) and checks the response.
 func (p *prober) Probe(ctx context.Context, log *slog.Logger) probes.Result {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	r := &run{p: p, ctx: ctx, log: log, start: time.Now()}
-	r.debug = log.Enabled(ctx, slog.LevelDebug)
-	r.deadline, _ = ctx.Deadline()
+	r := p.newRun(ctx, log)
+	defer r.release()
 	if r.debug {
-		r.logRequest()
+		r.logRequest(p.tmpl, len(p.body))
 	}
-
-	req := p.tmpl.WithContext(httptrace.WithClientTrace(context.WithValue(ctx, runKey{}, r), r.trace()))
-	if req.GetBody != nil {
-		req.Body, _ = req.GetBody()
-	}
-	resp, err := p.client.Do(req)
+	resp, err := r.roundTrip(p.tmpl)
 	var res probes.Result
 	if err != nil {
 		r.finish()
 		res = r.classify(err, false)
-		if resp != nil { // the response a refused redirect came with
-			resp.Body.Close()
-		}
-		var cve *tls.CertificateVerificationError
-		if errors.As(err, &cve) {
-			r.peerCerts = cve.UnverifiedCertificates
-		}
 	} else {
 		res = r.check(resp)
 		r.finish()
-		resp.Body.Close()
-		if r.bodyBuf != nil && r.bodyBuf.Cap() <= maxPooledBody {
-			p.bufs.Put(r.bodyBuf)
-		}
 	}
 	res.Duration = time.Since(r.start)
-	res.Samples = r.samples(resp)
+	res.Samples = r.samples(r.final)
 	if r.debug {
 		r.logResult(res)
 	}
 	return res
 }
 
-// checkRedirect counts redirects and bounds them.
-func (p *prober) checkRedirect(req *http.Request, via []*http.Request) error {
-	if !p.follow {
-		return http.ErrUseLastResponse
+func (p *prober) newRun(ctx context.Context, log *slog.Logger) *run {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
 	}
+	r := &run{p: p, ctx: ctx, log: log, start: time.Now()}
+	r.debug = log.Enabled(ctx, slog.LevelDebug)
+	r.deadline, _ = ctx.Deadline()
+	return r
+}
+
+// roundTrip sends req (its context is replaced by the run's) and follows
+// redirects, with a cookie jar of the run's own so that cookies set on
+// the way travel with the next hop. On failure the response is closed.
+func (r *run) roundTrip(req *http.Request) (*http.Response, error) {
+	p := r.p
+	r.client = p.client
+	r.client.Jar = &r.ownJar
+	if r.rare != nil && r.rare.jar != nil {
+		r.client.Jar = r.rare.jar
+	}
+	r.first = req.URL
+	req = req.WithContext(httptrace.WithClientTrace(context.WithValue(r.ctx, runKey{}, r), r.trace()))
+	if req.GetBody != nil {
+		req.Body, _ = req.GetBody()
+	}
+	resp, err := r.client.Do(req)
+	if err != nil {
+		if resp != nil { // the response a refused redirect came with
+			resp.Body.Close()
+			r.final, r.finalClosed = resp, true
+		}
+		var cve *tls.CertificateVerificationError
+		if errors.As(err, &cve) {
+			r.extra().peerCerts = cve.UnverifiedCertificates
+		}
+		return nil, err
+	}
+	r.final = resp
+	return resp, nil
+}
+
+// release ends what the run holds: the body of its response, its pooled
+// buffer and an HTTP/3 transport.
+func (r *run) release() {
+	if r.final != nil && !r.finalClosed {
+		r.final.Body.Close()
+	}
+	if r.bodyp != nil && cap(*r.bodyp) <= maxPooledBody {
+		*r.bodyp = (*r.bodyp)[:0]
+		r.p.bufs.Put(r.bodyp)
+	}
+	r.bodyp = nil
+	if r.rare != nil && r.rare.h3 != nil {
+		r.rare.h3.Close()
+	}
+}
+
+// checkRedirect counts redirects and bounds them. A redirect that is not
+// followed counts too, as blackbox_exporter counts it.
+func (p *prober) checkRedirect(req *http.Request, via []*http.Request) error {
 	r := runFrom(req.Context())
 	if r == nil {
 		return nil
 	}
 	r.redirects = len(via)
+	if !p.follow {
+		r.unfollowed = true
+		return http.ErrUseLastResponse
+	}
 	to := req.URL.String()
 	for _, v := range via {
-		if v.URL.String() == to && r.loopURL == "" {
-			r.loopURL = req.URL.Redacted()
+		if v.URL.String() == to && r.extra().loopURL == "" {
+			r.rare.loopURL = req.URL.Redacted()
 		}
 	}
 	r.logf("redirect", "to", req.URL.Redacted(), "status", req.Response.Status)
 	if len(via) > p.maxRedirects {
-		return &redirectError{max: p.maxRedirects, loop: r.loopURL}
+		e := &redirectError{max: p.maxRedirects}
+		if r.rare != nil {
+			e.loop = r.rare.loopURL
+		}
+		return e
 	}
 	return nil
 }
@@ -281,5 +351,3 @@ func (e *redirectError) Error() string {
 
 // maxPooledBody keeps one huge response from pinning its memory.
 const maxPooledBody = 1 << 20
-
-var errTooLarge = errors.New("body too large")

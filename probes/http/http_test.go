@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sloagent/sloagent/internal/testutil"
+
 	"github.com/sloagent/sloagent/probes"
 )
 
@@ -98,11 +100,11 @@ func TestFreshConnectionPerRun(t *testing.T) {
 }
 
 func TestFreshConnectionPerRunHTTP2(t *testing.T) {
-	pki := newCerts(t)
+	pki := testutil.NewCerts(t)
 	var conns atomic.Int32
 	s := httptest.NewUnstartedServer(http.HandlerFunc(ok))
 	s.EnableHTTP2 = true
-	s.TLS = &tls.Config{Certificates: []tls.Certificate{pki.valid(t)}}
+	s.TLS = &tls.Config{Certificates: []tls.Certificate{pki.Server(t)}}
 	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
 		if st == http.StateNew {
 			conns.Add(1)
@@ -110,7 +112,7 @@ func TestFreshConnectionPerRunHTTP2(t *testing.T) {
 	}
 	s.StartTLS()
 	t.Cleanup(s.Close)
-	p := newProber(t, s.URL, &Config{TLSConfig: TLSConfig{CAFile: pki.caFile}})
+	p := newProber(t, s.URL, &Config{TLSConfig: TLSConfig{CAFile: pki.CAFile}})
 	for range 3 {
 		res := runProbe(t, p, probeTimeout)
 		wantSuccess(t, res)
@@ -222,7 +224,7 @@ func TestStatusCodes(t *testing.T) {
 		t.Errorf("status sample %v", sample(t, res, MetricStatusCode))
 	}
 	wantSuccess(t, probe(t, s.URL, &Config{ValidStatusCodes: []int{200, 503}}))
-	wantFail(t, probe(t, s.URL, &Config{ValidStatusCodes: []int{200, 204}}), probes.ReasonStatusCode, "status code 503 not in 200 204")
+	wantFail(t, probe(t, s.URL, &Config{ValidStatusCodes: []int{200, 204}}), probes.ReasonStatusCode, "status code 503 not in 200, 204")
 }
 
 func TestRedirects(t *testing.T) {
@@ -248,10 +250,16 @@ func TestRedirects(t *testing.T) {
 
 	res = probe(t, s.URL+"/a", &Config{FollowRedirects: &no})
 	wantFail(t, res, probes.ReasonStatusCode, "status code 301")
-	if sample(t, res, MetricRedirects) != 0 || sample(t, res, MetricStatusCode) != 301 {
-		t.Errorf("not following: redirects %v status %v", sample(t, res, MetricRedirects), sample(t, res, MetricStatusCode))
+	// The redirect not followed counts, and its body is not read, as
+	// in blackbox_exporter.
+	if sample(t, res, MetricRedirects) != 1 || sample(t, res, MetricStatusCode) != 301 || sample(t, res, MetricUncompressedBody) != 0 {
+		t.Errorf("not following: redirects %v status %v body %v", sample(t, res, MetricRedirects), sample(t, res, MetricStatusCode), sample(t, res, MetricUncompressedBody))
 	}
-	wantSuccess(t, probe(t, s.URL+"/a", &Config{FollowRedirects: &no, ValidStatusCodes: []int{301}}))
+	res = probe(t, s.URL+"/a", &Config{FollowRedirects: &no, ValidStatusCodes: []int{301}})
+	wantSuccess(t, res)
+	if sample(t, res, MetricRedirects) != 1 || !strings.HasSuffix(res.Message, "redirect not followed") {
+		t.Errorf("not following: redirects %v, message %q", sample(t, res, MetricRedirects), res.Message)
+	}
 
 	wantFail(t, probe(t, s.URL+"/a", &Config{MaxRedirects: &one}), probes.ReasonRedirects, "more than 1 redirects")
 	wantFail(t, probe(t, s.URL+"/a", &Config{MaxRedirects: &zero}), probes.ReasonRedirects, "more than 0 redirects")
@@ -271,10 +279,10 @@ func TestRedirects(t *testing.T) {
 }
 
 func TestHTTPVersions(t *testing.T) {
-	pki := newCerts(t)
-	h2 := tlsServer(t, pki.valid(t), true, ok)
+	pki := testutil.NewCerts(t)
+	h2 := tlsServer(t, pki.Server(t), true, ok)
 	h1 := server(t, ok)
-	tlsc := TLSConfig{CAFile: pki.caFile}
+	tlsc := TLSConfig{CAFile: pki.CAFile}
 
 	res := probe(t, h2.URL, &Config{TLSConfig: tlsc, ValidHTTPVersions: []string{"HTTP/2.0"}})
 	wantSuccess(t, res)
@@ -295,12 +303,12 @@ func TestHTTPVersions(t *testing.T) {
 }
 
 func TestSSLPolicy(t *testing.T) {
-	pki := newCerts(t)
-	ts := tlsServer(t, pki.valid(t), false, ok)
+	pki := testutil.NewCerts(t)
+	ts := tlsServer(t, pki.Server(t), false, ok)
 	s := server(t, ok)
 	wantFail(t, probe(t, s.URL, &Config{FailIfNotSSL: true}), probes.ReasonSSLPolicy, "fail_if_not_ssl")
-	wantFail(t, probe(t, ts.URL, &Config{FailIfSSL: true, TLSConfig: TLSConfig{CAFile: pki.caFile}}), probes.ReasonSSLPolicy, "fail_if_ssl")
-	wantSuccess(t, probe(t, ts.URL, &Config{FailIfNotSSL: true, TLSConfig: TLSConfig{CAFile: pki.caFile}}))
+	wantFail(t, probe(t, ts.URL, &Config{FailIfSSL: true, TLSConfig: TLSConfig{CAFile: pki.CAFile}}), probes.ReasonSSLPolicy, "fail_if_ssl")
+	wantSuccess(t, probe(t, ts.URL, &Config{FailIfNotSSL: true, TLSConfig: TLSConfig{CAFile: pki.CAFile}}))
 	wantSuccess(t, probe(t, s.URL, &Config{FailIfSSL: true}))
 }
 
@@ -437,13 +445,13 @@ func TestNewErrors(t *testing.T) {
 		c      *Config
 		msg    string
 	}{
-		"scheme":       {"ftp://example.test/", nil, "not an http:// or https:// URL"},
-		"no host":      {"http:///path", nil, "not an http:// or https:// URL"},
+		"scheme":       {"ftp://example.test/", nil, "must be an http:// or https:// URL"},
+		"no host":      {"http:///path", nil, "has no host"},
 		"bad url":      {"http://[::1", nil, "target"},
-		"ca not pem":   {"https://example.test/", &Config{TLSConfig: TLSConfig{CAFile: notPEM}}, "no PEM certificate"},
-		"ca missing":   {"https://example.test/", &Config{TLSConfig: TLSConfig{CAFile: filepath.Join(dir, "nope")}}, "ca_file"},
+		"ca not pem":   {"https://example.test/", &Config{TLSConfig: TLSConfig{CAFile: notPEM}}, "unable to use specified CA cert"},
+		"ca missing":   {"https://example.test/", &Config{TLSConfig: TLSConfig{CAFile: filepath.Join(dir, "nope")}}, "unable to read CA cert"},
 		"bad pw file":  {"http://example.test/", &Config{BasicAuth: &BasicAuth{Username: "u", PasswordFile: dir + "/nope"}}, "password_file"},
-		"bad key pair": {"http://example.test/", &Config{TLSConfig: TLSConfig{CertFile: notPEM, KeyFile: notPEM}}, "client certificate"},
+		"bad key pair": {"http://example.test/", &Config{TLSConfig: TLSConfig{CertFile: notPEM, KeyFile: notPEM}}, "client cert"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := New(tc.target, tc.c)

@@ -10,7 +10,9 @@ var Kind = probes.NewKind(probes.Definition[Config]{
 	Name:    "http",
 	Summary: "one HTTP request (following redirects), checked as blackbox_exporter's http prober checks it, with timing phases and certificate expiry",
 	Validate: func(target string, c *Config, r conf.Report) {
-		probes.ValidateURL(r, "target", target)
+		if _, err := NormalizeTarget(target, c); err != nil {
+			r.Errorf("target", "%v", err)
+		}
 		c.Validate(r.At("http"))
 	},
 	Build: func(s probes.Spec, c *Config) (probes.Prober, error) { return New(s.Target, c) },
@@ -26,6 +28,7 @@ var Kind = probes.NewKind(probes.Definition[Config]{
 		{Name: MetricIPProtocol, Help: helpIPProtocol},
 		{Name: MetricDNSLookup, Help: helpDNSLookup},
 		{Name: MetricFailedDueToRegex, Help: helpFailedDueToRegex},
+		{Name: MetricFailedDueToCEL, Help: helpFailedDueToCEL},
 		{Name: MetricEarliestExpiry, Help: helpEarliestExpiry},
 		{Name: MetricLastChainExpiry, Help: helpLastChainExpiry},
 		{Name: MetricLastChainInfo, Help: helpLastChainInfo, Labels: []string{"fingerprint_sha256", "issuer", "subject", "subjectalternative"}},
@@ -37,5 +40,6 @@ var Kind = probes.NewKind(probes.Definition[Config]{
 		probes.ReasonStatusCode, probes.ReasonBodyMismatch, probes.ReasonHeaderMismatch,
 		probes.ReasonBodyTooLarge, probes.ReasonRedirects, probes.ReasonSSLPolicy,
 		probes.ReasonHTTPVersion, probes.ReasonProtocol, probes.ReasonCanceled, probes.ReasonInternal,
+		ReasonAuth,
 	},
 })

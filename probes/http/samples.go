@@ -26,6 +26,7 @@ const (
 	MetricIPProtocol       = "probe_ip_protocol"
 	MetricDNSLookup        = "probe_dns_lookup_time_seconds"
 	MetricFailedDueToRegex = "probe_failed_due_to_regex"
+	MetricFailedDueToCEL   = "probe_failed_due_to_cel"
 	MetricEarliestExpiry   = "probe_ssl_earliest_cert_expiry"
 	MetricLastChainExpiry  = "probe_ssl_last_chain_expiry_timestamp_seconds"
 	MetricLastChainInfo    = "probe_ssl_last_chain_info"
@@ -45,6 +46,7 @@ const (
 	helpIPProtocol       = "IP protocol of the connection: 4 or 6, 0 if the name did not resolve."
 	helpDNSLookup        = "Time taken to resolve the target's name, in seconds."
 	helpFailedDueToRegex = "1 if the run failed because a body or header regexp check failed, else 0."
+	helpFailedDueToCEL   = "1 if the run failed because a CEL expression on the JSON body failed, else 0."
 	helpEarliestExpiry   = "Earliest expiry of the certificates the server sent, in unix seconds."
 	helpLastChainExpiry  = "Expiry of the verified chain that lasts longest, taking each chain's earliest expiry, in unix seconds."
 	helpLastChainInfo    = "Identity of the server's leaf certificate; always 1."
@@ -73,7 +75,15 @@ func (r *run) samples(resp *http.Response) []probes.Sample {
 	if resp != nil && resp.Header.Get("Last-Modified") != "" {
 		n++
 	}
-	if (resp != nil && resp.TLS != nil) || len(r.peerCerts) > 0 {
+	cel := r.p.celMatch != nil || r.p.celNotMatch != nil
+	if cel {
+		n++
+	}
+	var peerCerts []*x509.Certificate
+	if r.rare != nil {
+		peerCerts = r.rare.peerCerts
+	}
+	if (resp != nil && resp.TLS != nil) || len(peerCerts) > 0 {
 		n += 5
 	}
 	s := make([]probes.Sample, 0, n)
@@ -101,6 +111,9 @@ func (r *run) samples(resp *http.Response) []probes.Sample {
 		probes.Sample{Name: MetricDNSLookup, Value: dnsLookup.Seconds()},
 		probes.Sample{Name: MetricFailedDueToRegex, Value: b2f(r.failedRegex)},
 	)
+	if cel { // as in blackbox_exporter, only where CEL is configured
+		s = append(s, probes.Sample{Name: MetricFailedDueToCEL, Value: b2f(r.failedCEL)})
+	}
 	if resp != nil {
 		if lm := resp.Header.Get("Last-Modified"); lm != "" {
 			if t, err := http.ParseTime(lm); err == nil {
@@ -115,9 +128,9 @@ func (r *run) samples(resp *http.Response) []probes.Sample {
 			probes.Sample{Name: MetricTLSVersion, Labels: []probes.Label{{Name: "version", Value: tls.VersionName(state.Version)}}, Value: 1},
 			probes.Sample{Name: MetricTLSCipher, Labels: []probes.Label{{Name: "cipher", Value: tls.CipherSuiteName(state.CipherSuite)}}, Value: 1},
 		)
-	case len(r.peerCerts) > 0:
+	case len(peerCerts) > 0:
 		// Verification failed: the expiry is often why, so still show it.
-		s = appendTLS(s, r.peerCerts, nil)
+		s = appendTLS(s, peerCerts, nil)
 	}
 	return s
 }

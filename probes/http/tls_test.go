@@ -3,18 +3,22 @@ package http
 import (
 	"crypto/tls"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sloagent/sloagent/internal/testutil"
+
+	"github.com/sloagent/sloagent/internal/conf"
 	"github.com/sloagent/sloagent/probes"
 )
 
 func TestTLSValid(t *testing.T) {
-	pki := newCerts(t)
-	cert := pki.valid(t)
+	pki := testutil.NewCerts(t)
+	cert := pki.Server(t)
 	s := tlsServer(t, cert, false, ok)
-	res := probe(t, s.URL, &Config{TLSConfig: TLSConfig{CAFile: pki.caFile}})
+	res := probe(t, s.URL, &Config{TLSConfig: TLSConfig{CAFile: pki.CAFile}})
 	wantSuccess(t, res)
 	if sample(t, res, MetricSSL) != 1 {
 		t.Error("probe_http_ssl is not 1")
@@ -40,29 +44,29 @@ func TestTLSValid(t *testing.T) {
 }
 
 func TestTLSVersionBounds(t *testing.T) {
-	pki := newCerts(t)
+	pki := testutil.NewCerts(t)
 	s := httpsServerMaxTLS12(t, pki)
-	res := probe(t, s, &Config{TLSConfig: TLSConfig{CAFile: pki.caFile}})
+	res := probe(t, s, &Config{TLSConfig: TLSConfig{CAFile: pki.CAFile}})
 	wantSuccess(t, res)
 	if _, found := findSample(res, MetricTLSVersion, "TLS 1.2"); !found {
 		t.Errorf("no TLS 1.2 version info in %v", res.Samples)
 	}
-	wantFail(t, probe(t, s, &Config{TLSConfig: TLSConfig{CAFile: pki.caFile, MinVersion: "TLS13"}}), probes.ReasonTLS, "protocol version")
+	wantFail(t, probe(t, s, &Config{TLSConfig: TLSConfig{CAFile: pki.CAFile, MinVersion: "TLS13"}}), probes.ReasonTLS, "protocol version")
 }
 
-func httpsServerMaxTLS12(t *testing.T, pki *certs) string {
-	s := tlsServer(t, pki.valid(t), false, ok, func(c *tls.Config) { c.MaxVersion = tls.VersionTLS12 })
+func httpsServerMaxTLS12(t *testing.T, pki *testutil.Certs) string {
+	s := tlsServer(t, pki.Server(t), false, ok, func(c *tls.Config) { c.MaxVersion = tls.VersionTLS12 })
 	return s.URL
 }
 
 func TestTLSFailures(t *testing.T) {
-	pki := newCerts(t)
+	pki := testutil.NewCerts(t)
 	now := time.Now()
-	expired := pki.leaf(t, "expired.test", now.Add(-48*time.Hour), now.Add(-24*time.Hour), false, "127.0.0.1")
-	future := pki.leaf(t, "future.test", now.Add(24*time.Hour), now.Add(48*time.Hour), false, "127.0.0.1")
-	self := pki.leaf(t, "self.test", now.Add(-time.Hour), now.Add(time.Hour), true, "127.0.0.1")
-	otherName := pki.valid(t, "probe.test")
-	ca := TLSConfig{CAFile: pki.caFile}
+	expired := pki.Leaf(t, "expired.test", now.Add(-48*time.Hour), now.Add(-24*time.Hour), false, "127.0.0.1")
+	future := pki.Leaf(t, "future.test", now.Add(24*time.Hour), now.Add(48*time.Hour), false, "127.0.0.1")
+	self := pki.Leaf(t, "self.test", now.Add(-time.Hour), now.Add(time.Hour), true, "127.0.0.1")
+	otherName := pki.Leaf(t, "test server", now.Add(-time.Hour), now.Add(12*time.Hour), false, "probe.test")
+	ca := TLSConfig{CAFile: pki.CAFile}
 
 	for name, tc := range map[string]struct {
 		cert tls.Certificate
@@ -72,7 +76,7 @@ func TestTLSFailures(t *testing.T) {
 		"not yet":     {future, "certificate CN=future.test is not valid before"},
 		"self-signed": {self, "certificate signed by unknown authority (CN=self.test issued by CN=self.test)"},
 		"wrong name":  {otherName, "certificate CN=test server is not valid for 127.0.0.1 (valid for probe.test)"},
-		"no ca_file":  {pki.valid(t), "certificate signed by unknown authority"},
+		"no ca_file":  {pki.Server(t), "certificate signed by unknown authority"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			s := tlsServer(t, tc.cert, false, ok)
@@ -99,7 +103,7 @@ func TestTLSFailures(t *testing.T) {
 	})
 	t.Run("server_name", func(t *testing.T) {
 		s := tlsServer(t, otherName, false, ok)
-		wantSuccess(t, probe(t, s.URL, &Config{TLSConfig: TLSConfig{CAFile: pki.caFile, ServerName: "probe.test"}}))
+		wantSuccess(t, probe(t, s.URL, &Config{TLSConfig: TLSConfig{CAFile: pki.CAFile, ServerName: "probe.test"}}))
 	})
 	t.Run("plain http server", func(t *testing.T) {
 		s := server(t, ok)
@@ -108,22 +112,60 @@ func TestTLSFailures(t *testing.T) {
 }
 
 func TestClientCertificate(t *testing.T) {
-	pki := newCerts(t)
-	s := tlsServer(t, pki.valid(t), false, func(w http.ResponseWriter, r *http.Request) {
+	pki := testutil.NewCerts(t)
+	s := tlsServer(t, pki.Server(t), false, func(w http.ResponseWriter, r *http.Request) {
 		if len(r.TLS.PeerCertificates) == 0 || r.TLS.PeerCertificates[0].Subject.CommonName != "probe client" {
 			http.Error(w, "who are you", http.StatusForbidden)
 		}
 	}, func(c *tls.Config) {
 		c.ClientAuth = tls.RequireAndVerifyClientCert
-		c.ClientCAs = poolOf(pki)
+		c.ClientCAs = pki.Pool()
 	})
 
-	client := pki.leaf(t, "probe client", time.Now().Add(-time.Hour), time.Now().Add(time.Hour), false)
-	certFile, keyFile := pki.files(t, "client", client)
-	wantSuccess(t, probe(t, s.URL, &Config{TLSConfig: TLSConfig{CAFile: pki.caFile, CertFile: certFile, KeyFile: keyFile}}))
-	wantFail(t, probe(t, s.URL, &Config{TLSConfig: TLSConfig{CAFile: pki.caFile}}), probes.ReasonTLS, "TLS alert from the server: certificate required")
+	client := pki.Leaf(t, "probe client", time.Now().Add(-time.Hour), time.Now().Add(time.Hour), false)
+	certFile, keyFile := pki.Files(t, "client", client)
+	wantSuccess(t, probe(t, s.URL, &Config{TLSConfig: TLSConfig{CAFile: pki.CAFile, CertFile: certFile, KeyFile: keyFile}}))
+	wantFail(t, probe(t, s.URL, &Config{TLSConfig: TLSConfig{CAFile: pki.CAFile}}), probes.ReasonTLS, "TLS alert from the server: certificate required")
 
-	if _, err := New(s.URL, &Config{TLSConfig: TLSConfig{CertFile: certFile, KeyFile: pki.caFile}}); err == nil {
+	if _, err := New(s.URL, &Config{TLSConfig: TLSConfig{CertFile: certFile, KeyFile: pki.CAFile}}); err == nil {
 		t.Error("New accepted a key file that holds no key")
 	}
+}
+
+// The CA, certificate and key can be given inline, in any mix with files.
+func TestInlineTLSMaterial(t *testing.T) {
+	pki := testutil.NewCerts(t)
+	s := tlsServer(t, pki.Server(t), false, func(w http.ResponseWriter, r *http.Request) {
+		if len(r.TLS.PeerCertificates) == 0 || r.TLS.PeerCertificates[0].Subject.CommonName != "probe client" {
+			http.Error(w, "who are you", http.StatusForbidden)
+		}
+	}, func(c *tls.Config) {
+		c.ClientAuth = tls.RequireAndVerifyClientCert
+		c.ClientCAs = pki.Pool()
+	})
+	client := pki.Leaf(t, "probe client", time.Now().Add(-time.Hour), time.Now().Add(time.Hour), false)
+	certFile, keyFile := pki.Files(t, "client", client)
+	read := func(f string) string {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	ca, cert, key := read(pki.CAFile), read(certFile), read(keyFile)
+	for name, tc := range map[string]TLSConfig{
+		"all inline":              {CA: ca, Cert: cert, Key: conf.Secret(key)},
+		"inline ca, files":        {CA: ca, CertFile: certFile, KeyFile: keyFile},
+		"ca file, inline cert":    {CAFile: pki.CAFile, Cert: cert, KeyFile: keyFile},
+		"ca file, inline key":     {CAFile: pki.CAFile, CertFile: certFile, Key: conf.Secret(key)},
+		"inline pair, no ca file": {CA: ca, Cert: cert, Key: conf.Secret(key), ServerName: "localhost"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			wantSuccess(t, probe(t, s.URL, &Config{TLSConfig: tc}))
+		})
+	}
+	wantFail(t, probe(t, s.URL, &Config{TLSConfig: TLSConfig{CA: ca}}), probes.ReasonTLS, "certificate required")
+	other := testutil.NewCerts(t)
+	otherCA, _ := os.ReadFile(other.CAFile)
+	wantFail(t, probe(t, s.URL, &Config{TLSConfig: TLSConfig{CA: string(otherCA)}}), probes.ReasonTLS, "certificate signed by unknown authority")
 }

@@ -1,14 +1,19 @@
 package http
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptrace"
+	"net/url"
 	"sync"
 	"time"
+
+	"github.com/quic-go/quic-go/http3"
+	"golang.org/x/net/publicsuffix"
 )
 
 // phase is one of the stages blackbox_exporter times a request in.
@@ -45,18 +50,24 @@ type run struct {
 	p        *prober
 	ctx      context.Context // the caller's: its deadline bounds dials too
 	log      *slog.Logger
-	debug    bool
 	start    time.Time
 	deadline time.Time
 
 	// Set on the caller's goroutine: by the client's redirect check, the
 	// body reader and the checks.
-	redirects   int
-	loopURL     string
-	bodyLen     int64
-	bodyBuf     *bytes.Buffer
+	debug       bool
+	finalClosed bool
+	unfollowed  bool // the final response is a redirect not followed
 	failedRegex bool
-	peerCerts   []*x509.Certificate // of a handshake that failed verification
+	failedCEL   bool
+	client      http.Client
+	first       *url.URL // of the run's first request
+	ownJar      runJar   // unless the caller gave one
+	rare        *runExtra
+	final       *http.Response
+	redirects   int
+	bodyLen     int64
+	bodyp       *[]byte // the body kept for the checks, from the pool
 
 	mu         sync.Mutex
 	finished   bool
@@ -67,6 +78,30 @@ type run struct {
 	dnsLookup  time.Duration // of the first connection, as probe_dns_lookup_time_seconds
 	ipProto    int
 	addr       string // remote address of the latest connection
+}
+
+// runExtra is what few runs need, kept out of run: every run allocates one,
+// and size classes make a few bytes more cost a hundred.
+type runExtra struct {
+	jar       http.CookieJar // the caller's, kept across its requests
+	loopURL   string
+	peerCerts []*x509.Certificate // of a handshake that failed verification
+	h3        *http3.Transport    // made by the first HTTP/3 request
+}
+
+func (r *run) extra() *runExtra {
+	if r.rare == nil {
+		r.rare = new(runExtra)
+	}
+	return r.rare
+}
+
+// kept is the body kept for the checks, if any.
+func (r *run) kept() []byte {
+	if r.bodyp == nil {
+		return nil
+	}
+	return *r.bodyp
 }
 
 func runFrom(ctx context.Context) *run {
@@ -203,4 +238,22 @@ func (r *run) logf(msg string, args ...any) {
 	if !done {
 		r.log.DebugContext(r.ctx, msg, args...)
 	}
+}
+
+// runJar is a run's cookie jar, made on the first cookie a response sets:
+// most runs get none, and then the jar costs nothing.
+type runJar struct{ jar *cookiejar.Jar }
+
+func (j *runJar) SetCookies(u *url.URL, cookies []*http.Cookie) {
+	if j.jar == nil {
+		j.jar, _ = cookiejar.New(&cookiejar.Options{PublicSuffixList: publicsuffix.List}) // never fails
+	}
+	j.jar.SetCookies(u, cookies)
+}
+
+func (j *runJar) Cookies(u *url.URL) []*http.Cookie {
+	if j.jar == nil {
+		return nil
+	}
+	return j.jar.Cookies(u)
 }

@@ -3,14 +3,21 @@ package http
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"time"
+
+	pconfig "github.com/prometheus/common/config"
 )
+
+// maxHeaderBytes bounds a response head (status line, headers, and every
+// interim 1xx head before it), as net/http's MaxResponseHeaderBytes does:
+// a target sending an endless header fails with protocol instead of
+// growing the agent. Real heads are a few KB; 1 MiB leaves cookies and
+// CSP headers ample room.
+const maxHeaderBytes = 1 << 20
 
 // newTransport builds the one Transport of a prober. Keep-alives are off so
 // that every run (and every redirect hop) opens its own connection and its
@@ -21,11 +28,12 @@ func (p *prober) newTransport(c *Config) (*http.Transport, error) {
 		return nil, err
 	}
 	t := &http.Transport{
-		DialContext:        p.dial,
-		TLSClientConfig:    tc,
-		DisableKeepAlives:  true,
-		DisableCompression: true, // bodies are measured as sent; see compression
-		ForceAttemptHTTP2:  c.enableHTTP2(),
+		DialContext:            p.dial,
+		TLSClientConfig:        tc,
+		DisableKeepAlives:      true,
+		DisableCompression:     true, // bodies are measured as sent; see compression
+		ForceAttemptHTTP2:      c.enableHTTP2(),
+		MaxResponseHeaderBytes: maxHeaderBytes,
 		// Every run opens a connection and so a write buffer, 4 KB by
 		// default: 40% of the bytes a run allocated. A request head is
 		// a few hundred bytes; a longer request is flushed in parts.
@@ -36,40 +44,49 @@ func (p *prober) newTransport(c *Config) (*http.Transport, error) {
 	if !c.enableHTTP2() {
 		t.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
 	}
-	if c.ProxyURL != "" {
-		u, err := url.Parse(string(c.ProxyURL))
-		if err != nil {
-			return nil, fmt.Errorf("proxy_url: %v", err)
+	if c.proxied() {
+		if t.Proxy, err = proxyFunc(c.ProxyURL, c.NoProxy, c.ProxyFromEnvironment); err != nil {
+			return nil, err
 		}
-		t.Proxy = http.ProxyURL(u)
+		t.ProxyConnectHeader = c.ProxyConnectHeader.header()
 	}
 	return t, nil
 }
 
+// proxyFunc chooses the proxy of each request as Prometheus' HTTP clients
+// do (no_proxy, the environment's variables).
+func proxyFunc(proxyURL ProxyURL, noProxy string, fromEnv bool) (func(*http.Request) (*url.URL, error), error) {
+	pc := pconfig.ProxyConfig{NoProxy: noProxy, ProxyFromEnvironment: fromEnv}
+	if proxyURL != "" {
+		u, err := url.Parse(string(proxyURL))
+		if err != nil {
+			return nil, fmt.Errorf("proxy_url: %v", err)
+		}
+		pc.ProxyURL = pconfig.URL{URL: u}
+	}
+	return pc.Proxy(), nil
+}
+
+// newTLSConfig builds the client's TLS config with Prometheus' common
+// config, which reads inline and file certificates alike and re-reads a
+// client certificate's files at each handshake, so a renewed one is used
+// without a reload.
 func newTLSConfig(c *TLSConfig) (*tls.Config, error) {
-	tc := &tls.Config{
+	pc := pconfig.TLSConfig{
+		CA:                 c.CA,
+		CAFile:             c.CAFile,
+		Cert:               c.Cert,
+		CertFile:           c.CertFile,
+		Key:                pconfig.Secret(c.Key.Reveal()),
+		KeyFile:            c.KeyFile,
 		ServerName:         c.ServerName,
 		InsecureSkipVerify: c.InsecureSkipVerify,
-		MinVersion:         tlsVersions[c.MinVersion],
-		MaxVersion:         tlsVersions[c.MaxVersion],
+		MinVersion:         pconfig.TLSVersion(tlsVersions[c.MinVersion]),
+		MaxVersion:         pconfig.TLSVersion(tlsVersions[c.MaxVersion]),
 	}
-	if c.CAFile != "" {
-		pem, err := os.ReadFile(c.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("tls_config.ca_file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("tls_config.ca_file: no PEM certificate in %s", c.CAFile)
-		}
-		tc.RootCAs = pool
-	}
-	if c.CertFile != "" || c.KeyFile != "" {
-		cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("tls_config: client certificate: %w", err)
-		}
-		tc.Certificates = []tls.Certificate{cert}
+	tc, err := pconfig.NewTLSConfig(&pc)
+	if err != nil {
+		return nil, fmt.Errorf("tls_config: %w", err)
 	}
 	return tc, nil
 }
@@ -84,32 +101,15 @@ func (p *prober) dial(ctx context.Context, network, addr string) (net.Conn, erro
 		return p.dialer.DialContext(ctx, network, addr)
 	}
 	ctx = r.ctx
-	host, port, err := net.SplitHostPort(addr)
+	target, proto, err := p.resolveAddr(r, addr)
 	if err != nil {
 		return nil, err
-	}
-	t0 := time.Now()
-	r.resolving(t0)
-	ip, literal, err := p.resolve(ctx, host)
-	t1 := time.Now()
-	proto := 4
-	if ip.To4() == nil {
-		proto = 6
-	}
-	r.resolved(t1, proto, err == nil)
-	if err != nil {
-		r.logf("resolve failed", "host", host, "err", err)
-		return nil, err
-	}
-	target := addr // an address literal needs no rewriting
-	if !literal {
-		target = net.JoinHostPort(ip.String(), port)
-		r.logf("resolved", "host", host, "ip", ip.String(), "took", t1.Sub(t0))
 	}
 	tcp := "tcp4"
 	if proto == 6 {
 		tcp = "tcp6"
 	}
+	t1 := time.Now()
 	conn, err := p.dialer.DialContext(ctx, tcp, target)
 	t2 := time.Now()
 	r.connected(t2, target, err == nil)
@@ -126,6 +126,33 @@ func (p *prober) dial(ctx context.Context, network, addr string) (net.Conn, erro
 		}
 	}
 	return conn, nil
+}
+
+// resolveAddr resolves the host of addr (host:port) for run r, timing the
+// resolve phase, and returns ip:port and the IP version.
+func (p *prober) resolveAddr(r *run, addr string) (target string, proto int, err error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, err
+	}
+	t0 := time.Now()
+	r.resolving(t0)
+	ip, literal, err := p.resolve(r.ctx, host)
+	t1 := time.Now()
+	proto = 4
+	if ip.To4() == nil {
+		proto = 6
+	}
+	r.resolved(t1, proto, err == nil)
+	if err != nil {
+		r.logf("resolve failed", "host", host, "err", err)
+		return "", 0, err
+	}
+	if literal {
+		return addr, proto, nil // an address literal needs no rewriting
+	}
+	r.logf("resolved", "host", host, "ip", ip.String(), "took", t1.Sub(t0))
+	return net.JoinHostPort(ip.String(), port), proto, nil
 }
 
 // resolve picks one address of host, of the preferred family when it has

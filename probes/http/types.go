@@ -1,8 +1,12 @@
 package http
 
 import (
+	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/sloagent/sloagent/internal/conf"
 )
@@ -64,4 +68,60 @@ func (p ProxyURL) redacted() string {
 		u.User = url.UserPassword(u.User.Username(), conf.Redacted)
 	}
 	return u.String()
+}
+
+// BodySizeLimit is body_size_limit: a size, or "none" for no limit. An
+// explicit 0 also means no limit, as in blackbox_exporter; a limit that is
+// not set at all is DefaultBodySizeLimit.
+type BodySizeLimit conf.ByteSize
+
+// NoBodySizeLimit is "none".
+const NoBodySizeLimit BodySizeLimit = -1
+
+// UnmarshalYAML parses a size or "none"; a bad one is a problem on its line.
+func (l *BodySizeLimit) UnmarshalYAML(n *yaml.Node) error {
+	if strings.EqualFold(strings.TrimSpace(n.Value), "none") {
+		*l = NoBodySizeLimit
+		return nil
+	}
+	var b conf.ByteSize
+	if err := b.UnmarshalYAML(n); err != nil {
+		return err
+	}
+	switch {
+	case b < 0:
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: invalid size %q: must not be negative (none lifts the limit)", n.Line, n.Value)}}
+	case b == 0:
+		*l = NoBodySizeLimit
+	default:
+		*l = BodySizeLimit(b)
+	}
+	return nil
+}
+
+// MarshalYAML writes the size, or none.
+func (l BodySizeLimit) MarshalYAML() (any, error) { return l.String(), nil }
+
+func (l BodySizeLimit) String() string {
+	if l < 0 {
+		return "none"
+	}
+	return conf.ByteSize(l).String()
+}
+
+// ProxyHeader are headers sent to a proxy with CONNECT; their values are
+// secrets (a proxy's credentials usually travel in them).
+type ProxyHeader map[string][]conf.Secret
+
+func (h ProxyHeader) header() http.Header {
+	if len(h) == 0 {
+		return nil
+	}
+	out := make(http.Header, len(h))
+	for k, vs := range h {
+		for _, v := range vs {
+			out.Add(k, v.Reveal())
+		}
+	}
+	return out
 }

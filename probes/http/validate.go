@@ -2,7 +2,8 @@ package http
 
 import (
 	"crypto/tls"
-	"net/url"
+	"crypto/x509"
+	"strconv"
 	"strings"
 
 	"golang.org/x/net/http/httpguts"
@@ -23,7 +24,12 @@ var httpVersions = map[string]string{
 	"HTTP/1.1": "HTTP/1.1",
 	"HTTP/2":   "HTTP/2.0",
 	"HTTP/2.0": "HTTP/2.0",
+	"HTTP/3":   "HTTP/3.0",
+	"HTTP/3.0": "HTTP/3.0",
 }
+
+// compressions are what compression accepts.
+var compressions = map[string]bool{"gzip": true, "deflate": true, "br": true, "identity": true}
 
 // Validate records every problem of the section in r, with field paths
 // relative to the section.
@@ -54,11 +60,7 @@ func (c *Config) Validate(r conf.Report) {
 			r.Index("valid_status_codes", i).Errorf("", "invalid status code %d (must be 100-599)", code)
 		}
 	}
-	for i, v := range c.ValidHTTPVersions {
-		if _, ok := httpVersions[v]; !ok {
-			r.Index("valid_http_versions", i).Errorf("", "unknown HTTP version %q (known: HTTP/1.0, HTTP/1.1, HTTP/2.0)", v)
-		}
-	}
+	c.validateVersions(r)
 	if c.FailIfSSL && c.FailIfNotSSL {
 		r.Errorf("fail_if_not_ssl", "fail_if_ssl and fail_if_not_ssl together fail every run")
 	}
@@ -84,45 +86,84 @@ func (c *Config) Validate(r conf.Report) {
 	default:
 		r.Errorf("ip_protocol", "unknown ip_protocol %q (use ip4 or ip6)", c.IPProtocol)
 	}
-	if c.ProxyURL != "" {
-		validateProxy(r, string(c.ProxyURL))
+	c.validateProxy(r)
+	c.validateCompression(r)
+}
+
+func (c *Config) validateVersions(r conf.Report) {
+	for i, v := range c.ValidHTTPVersions {
+		proto, ok := httpVersions[v]
+		switch {
+		case !ok:
+			r.Index("valid_http_versions", i).Errorf("", "unknown HTTP version %q (known: HTTP/1.0, HTTP/1.1, HTTP/2.0, HTTP/3.0)", v)
+		case proto == "HTTP/3.0" && !c.EnableHTTP3:
+			r.Index("valid_http_versions", i).Errorf("", "%s needs enable_http3: true", v)
+		case proto != "HTTP/3.0" && c.EnableHTTP3:
+			r.Index("valid_http_versions", i).Errorf("", "with enable_http3 every response is HTTP/3.0, never %s", v)
+		}
 	}
-	if c.BodySizeLimit < 0 {
-		r.Errorf("body_size_limit", "must not be negative")
+	if !c.EnableHTTP3 {
+		return
 	}
-	switch c.Compression {
-	case "", "gzip", "deflate":
-	default:
-		r.Errorf("compression", "unsupported compression %q (use gzip or deflate)", c.Compression)
+	if c.EnableHTTP2 != nil && *c.EnableHTTP2 {
+		r.Errorf("enable_http2", "enable_http2 and enable_http3 are mutually exclusive")
+	}
+	if c.proxied() {
+		r.Errorf("enable_http3", "HTTP/3 cannot go through proxy_url or proxy_from_environment")
+	}
+	if v, ok := tlsVersions[c.TLSConfig.MaxVersion]; ok && v < tls.VersionTLS13 {
+		r.Errorf("tls_config.max_version", "HTTP/3 needs TLS13, max_version is %s", c.TLSConfig.MaxVersion)
 	}
 }
 
-func (c *Config) validateAuth(r conf.Report) {
-	if b := c.BasicAuth; b != nil {
-		ar := r.At("basic_auth")
-		if b.Password != "" && b.PasswordFile != "" {
-			ar.Errorf("password_file", "password and password_file are mutually exclusive")
+// validateCompression also checks, as blackbox_exporter does, that an
+// Accept-Encoding header accepts the compression: otherwise the server is
+// asked not to send what the probe then requires.
+func (c *Config) validateCompression(r conf.Report) {
+	if c.Compression == "" {
+		return
+	}
+	if !compressions[c.Compression] {
+		r.Errorf("compression", "unsupported compression %q (use gzip, deflate, br or identity)", c.Compression)
+		return
+	}
+	for name, v := range c.Headers {
+		if strings.EqualFold(name, "Accept-Encoding") && !acceptsEncoding(v, c.Compression) {
+			r.Errorf("headers."+name, "Accept-Encoding %q does not accept compression %q", v, c.Compression)
 		}
-		if b.Username == "" {
-			ar.Errorf("username", "missing username")
+	}
+}
+
+// acceptsEncoding reports whether the Accept-Encoding value accept lets a
+// server send enc: the most preferred entry naming enc, or *, has a
+// quality above zero. It need not be the first choice.
+func acceptsEncoding(accept, enc string) bool {
+	if strings.TrimSpace(accept) == "" {
+		return true
+	}
+	best, found := -1.0, false
+	for part := range strings.SplitSeq(accept, ",") {
+		name, params, _ := strings.Cut(part, ";")
+		name = strings.TrimSpace(name)
+		if !strings.EqualFold(name, enc) && name != "*" {
+			continue
 		}
-		conf.CheckFile(ar, "password_file", b.PasswordFile)
-	}
-	if c.BearerToken != "" && c.BearerTokenFile != "" {
-		r.Errorf("bearer_token_file", "bearer_token and bearer_token_file are mutually exclusive")
-	}
-	conf.CheckFile(r, "bearer_token_file", c.BearerTokenFile)
-	bearer := c.BearerToken != "" || c.BearerTokenFile != ""
-	if c.BasicAuth != nil && bearer {
-		r.Errorf("bearer_token", "basic_auth and bearer_token are mutually exclusive")
-	}
-	if c.BasicAuth != nil || bearer {
-		for name := range c.Headers {
-			if strings.EqualFold(name, "Authorization") {
-				r.Errorf("headers", "an Authorization header conflicts with basic_auth or bearer_token")
+		q := 1.0
+		for p := range strings.SplitSeq(params, ";") {
+			k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
+			if strings.EqualFold(k, "q") {
+				if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+					q = f
+				} else {
+					q = 0
+				}
 			}
 		}
+		if !found || q > best {
+			best, found = q, true
+		}
 	}
+	return found && best > 0
 }
 
 func validateHeaderMatches(r conf.Report, field string, ms []HeaderMatch) {
@@ -140,8 +181,27 @@ func validateHeaderMatches(r conf.Report, field string, ms []HeaderMatch) {
 }
 
 func (t *TLSConfig) validate(r conf.Report) {
-	if (t.CertFile == "") != (t.KeyFile == "") {
-		r.Errorf("key_file", "cert_file and key_file must be set together")
+	for _, p := range []struct {
+		inline, file, name string
+	}{{t.CA, t.CAFile, "ca"}, {t.Cert, t.CertFile, "cert"}, {t.Key.Reveal(), t.KeyFile, "key"}} {
+		if p.inline != "" && p.file != "" {
+			r.Errorf(p.name+"_file", "%s and %s_file are mutually exclusive", p.name, p.name)
+		}
+	}
+	hasCert, hasKey := t.Cert != "" || t.CertFile != "", t.Key != "" || t.KeyFile != ""
+	switch {
+	case hasCert && !hasKey:
+		r.Errorf("key_file", "a client certificate needs its key: set key or key_file together with cert or cert_file")
+	case hasKey && !hasCert:
+		r.Errorf("cert_file", "a client key needs its certificate: set cert or cert_file together with key or key_file")
+	}
+	if t.CA != "" && !x509.NewCertPool().AppendCertsFromPEM([]byte(t.CA)) {
+		r.Errorf("ca", "no PEM certificate in ca")
+	}
+	if t.Cert != "" && t.Key != "" {
+		if _, err := tls.X509KeyPair([]byte(t.Cert), []byte(t.Key.Reveal())); err != nil {
+			r.Errorf("cert", "client certificate: %v", err)
+		}
 	}
 	conf.CheckFile(r, "ca_file", t.CAFile)
 	conf.CheckFile(r, "cert_file", t.CertFile)
@@ -156,22 +216,5 @@ func (t *TLSConfig) validate(r conf.Report) {
 	}
 	if okMin && okMax && minV > maxV {
 		r.Errorf("max_version", "max_version %s is below min_version %s", t.MaxVersion, t.MinVersion)
-	}
-}
-
-func validateProxy(r conf.Report, s string) {
-	u, err := url.Parse(s)
-	if err != nil {
-		r.Errorf("proxy_url", "invalid URL: %v", strings.TrimPrefix(err.Error(), "parse "))
-		return
-	}
-	switch u.Scheme {
-	case "http", "https", "socks5":
-	default:
-		r.Errorf("proxy_url", "proxy URL %q must use http, https or socks5", ProxyURL(s))
-		return
-	}
-	if u.Host == "" {
-		r.Errorf("proxy_url", "proxy URL %q has no host", ProxyURL(s))
 	}
 }

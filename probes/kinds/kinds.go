@@ -6,9 +6,14 @@ package kinds
 import (
 	"github.com/sloagent/sloagent/plugins"
 	"github.com/sloagent/sloagent/probes"
+	"github.com/sloagent/sloagent/probes/api"
 	"github.com/sloagent/sloagent/probes/browser"
 	"github.com/sloagent/sloagent/probes/command"
+	"github.com/sloagent/sloagent/probes/dns"
+	"github.com/sloagent/sloagent/probes/grpc"
 	"github.com/sloagent/sloagent/probes/http"
+	"github.com/sloagent/sloagent/probes/icmp"
+	"github.com/sloagent/sloagent/probes/tcp"
 )
 
 // All are the kinds, in the order docs list them. The first is the default
@@ -18,6 +23,11 @@ var All = []*probes.Kind{
 	&browser.Kind,
 	&plugins.Kind,
 	&command.Kind,
+	&tcp.Kind,
+	&dns.Kind,
+	&icmp.Kind,
+	&grpc.Kind,
+	&api.Kind,
 }
 
 // Default is the kind of a probe that names none.

@@ -26,6 +26,9 @@ type bench struct {
 	log      io.Writer
 	target   *target // answers at once
 	slow     *target // answers after trueDelay
+	// browserBaseline holds another revision's sloagent to measure the
+	// browser figure against, in the same sitting.
+	browserBaseline string
 }
 
 type target struct {
@@ -74,11 +77,14 @@ func main() {
 	out := fs.String("out", "bench/results/latest.md", "File to write the results table to.")
 	command := fs.String("command", "bench/run", "The command line to print in the results.")
 	revision := fs.String("revision", "unknown", "The revision of sloagent measured, to print in the results.")
-	only := fs.String("only", "", `Measure one part only: "memory" is memory with many probes (and SLOs) over a steady run and the time to serve /metrics in every format, about 20 minutes (4 with -quick); "herd" is the requests targets see in the first interval after a start and after a reload, about 3 minutes; "accuracy" is the timing accuracy of every system, about a minute.`)
+	only := fs.String("only", "", `Measure one part only: "memory" is memory with many probes (and SLOs) over a steady run and the time to serve /metrics in every format, about 25 minutes (7 with -quick); "herd" is the requests targets see in the first interval after a start and after a reload, about 3 minutes; "accuracy" is the timing accuracy of every system, about a minute; "kinds" is the tcp, dns and grpc kinds' CPU, about 6 minutes; "browser" is the browser journeys, about 9 minutes a binary (3 with -quick).`)
 	steady := fs.Duration("steady", 0, "How long each memory run goes on once every probe has run (default 5m, 1m with -quick); -only memory -steady 1h is the soak.")
+	fs.StringVar(&b.browserBaseline, "browser-baseline", "", "Directory holding another revision's sloagent binary (and a REVISION file) to measure the browser figure against, taking turns.")
 	_ = fs.Parse(os.Args[1:])
-	if *only != "" && *only != "memory" && *only != "herd" && *only != "accuracy" {
-		fmt.Fprintf(os.Stderr, "sloabench: unknown -only %q (use memory, herd or accuracy)\n", *only)
+	switch *only {
+	case "", "memory", "herd", "accuracy", "kinds", "browser":
+	default:
+		fmt.Fprintf(os.Stderr, "sloabench: unknown -only %q (use memory, herd, accuracy, kinds or browser)\n", *only)
 		os.Exit(2)
 	}
 	if b.binDir == "" {
@@ -91,6 +97,17 @@ func main() {
 	}
 	if *steady > 0 {
 		p.memSteady = *steady
+	}
+	if *only == "browser" {
+		bp := browserFull
+		if *quick {
+			bp = browserQuick
+		}
+		if err := b.runBrowser(bp, *quick, *out, *command, *revision); err != nil {
+			fmt.Fprintln(os.Stderr, "sloabench:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	if err := b.run(p, *quick, *only, *out, *command, *revision); err != nil {
 		fmt.Fprintln(os.Stderr, "sloabench:", err)

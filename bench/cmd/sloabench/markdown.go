@@ -24,12 +24,20 @@ func (r *results) markdown() string {
 		mode = "memory and /metrics only, " + mode
 	case "herd":
 		mode = "start-up and reload requests only, " + mode
+	case "accuracy":
+		mode = "timing accuracy only, " + mode
+	case "kinds":
+		mode = "tcp, dns and grpc kinds only, " + mode
 	}
 	fmt.Fprintf(&b, "- command: `%s` (%s run, %s, started %s)\n", r.command, mode, r.took.Round(time.Second), r.started.UTC().Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(&b, "- machine: %s\n", machine())
 	fmt.Fprintf(&b, "- compared: sloagent (revision %s, %s), %s, and a bare `net/http` loop\n\n", r.revision, runtime.Version(), blackboxVersion(r.blackbox))
 	b.WriteString(r.table().Markdown())
 	b.WriteString(method)
+	b.WriteString(kindsMethod)
+	if r.browser != nil {
+		b.WriteString(r.browser.markdown())
+	}
 	return b.String()
 }
 

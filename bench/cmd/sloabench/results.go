@@ -22,6 +22,8 @@ type results struct {
 	mem     []memResult
 	herd    *herdResult
 	maxRate map[string]int
+	kinds   map[string]map[string]sample // tcp, dns, grpc medians, by kind and system
+	browser *browserResult               // nil when not measured
 
 	quick    bool
 	only     string // the part measured alone, if any
@@ -44,6 +46,8 @@ func (b *bench) measureAll(p plan, only string) (*results, error) {
 		return r, b.measureHerd(p, r)
 	case "accuracy":
 		return r, b.measureAccuracy(p, r)
+	case "kinds":
+		return r, b.measureKinds(p, r)
 	}
 	raw := map[string]map[int][]sample{}
 	for _, sys := range systems {
@@ -67,6 +71,9 @@ func (b *bench) measureAll(p plan, only string) (*results, error) {
 			r.fixed[name][rate] = median(ss)
 		}
 	}
+	if err := b.measureKinds(p, r); err != nil {
+		return nil, err
+	}
 	if err := b.measureAccuracy(p, r); err != nil {
 		return nil, err
 	}
@@ -85,6 +92,11 @@ func (b *bench) measureAll(p plan, only string) (*results, error) {
 		b.logf("%s sustains %d probes/s", sys.name, best)
 		r.maxRate[sys.name] = best
 	}
+	br, err := b.measureBrowserIfPossible(p)
+	if err != nil {
+		return nil, err
+	}
+	r.browser = br
 	return r, nil
 }
 
@@ -132,6 +144,10 @@ func (r *results) table() report.Table {
 	for _, s := range systems {
 		t.Systems = append(t.Systems, s.name)
 	}
+	if r.only == "kinds" {
+		t.Rows = r.kindRows()
+		return t
+	}
 	per := func(f func(name string) report.Cell) []report.Cell {
 		var cs []report.Cell
 		for _, s := range systems {
@@ -165,6 +181,7 @@ func (r *results) table() report.Table {
 			t.Rows = append(t.Rows, report.Row{Name: fmt.Sprintf("runs timed out at %d/s", rate), Format: "%.2f%%",
 				Cells: fixed(rate, func(s sample) float64 { return 100 * s.timedOut })})
 		}
+		t.Rows = append(t.Rows, r.kindRows()...)
 		t.Rows = append(t.Rows, report.Row{Name: "highest sustained rate (probes/s)", Format: "%.0f", Ratio: true,
 			Cells: per(func(n string) report.Cell { return report.Val(float64(r.maxRate[n])) })})
 	}

@@ -13,14 +13,14 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0cplugin.proto\x12\x12sloagent.plugin.v1\"\x11\n\x0f\x44\x65scribeRequest\"\x86\x01\n\x10\x44\x65scribeResponse\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12-\n\x08settings\x18\x04 \x03(\x0b\x32\x1b.sloagent.plugin.v1.Setting\x12\x0f\n\x07reasons\x18\x05 \x03(\t\">\n\x07Setting\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x10\n\x08required\x18\x03 \x01(\x08\"X\n\x0cProbeRequest\x12\x0e\n\x06target\x18\x01 \x01(\t\x12\x15\n\rsettings_json\x18\x02 \x01(\x0c\x12\x12\n\ntimeout_ms\x18\x03 \x01(\x03\x12\r\n\x05probe\x18\x04 \x01(\t\"\x83\x01\n\rProbeResponse\x12\x0f\n\x07success\x18\x01 \x01(\x08\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x13\n\x0b\x64uration_ns\x18\x04 \x01(\x03\x12+\n\x07metrics\x18\x05 \x03(\x0b\x32\x1a.sloagent.plugin.v1.Metric\"^\n\x06Metric\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04help\x18\x02 \x01(\t\x12)\n\x06labels\x18\x03 \x03(\x0b\x32\x19.sloagent.plugin.v1.Label\x12\r\n\x05value\x18\x04 \x01(\x01\"$\n\x05Label\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t2\xad\x01\n\x06Plugin\x12U\n\x08\x44\x65scribe\x12#.sloagent.plugin.v1.DescribeRequest\x1a$.sloagent.plugin.v1.DescribeResponse\x12L\n\x05Probe\x12 .sloagent.plugin.v1.ProbeRequest\x1a!.sloagent.plugin.v1.ProbeResponseB5Z3github.com/sloagent/sloagent/plugins/proto;pluginv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0cplugin.proto\x12\x12sloagent.plugin.v1\"\x11\n\x0f\x44\x65scribeRequest\"\x86\x01\n\x10\x44\x65scribeResponse\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12-\n\x08settings\x18\x04 \x03(\x0b\x32\x1b.sloagent.plugin.v1.Setting\x12\x0f\n\x07reasons\x18\x05 \x03(\t\">\n\x07Setting\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x10\n\x08required\x18\x03 \x01(\x08\"g\n\x0cProbeRequest\x12\x0e\n\x06target\x18\x01 \x01(\t\x12\x15\n\rsettings_json\x18\x02 \x01(\x0c\x12\x12\n\ntimeout_ms\x18\x03 \x01(\x03\x12\r\n\x05probe\x18\x04 \x01(\t\x12\r\n\x05\x64\x65\x62ug\x18\x05 \x01(\x08\"\xae\x01\n\rProbeResponse\x12\x0f\n\x07success\x18\x01 \x01(\x08\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x13\n\x0b\x64uration_ns\x18\x04 \x01(\x03\x12+\n\x07metrics\x18\x05 \x03(\x0b\x32\x1a.sloagent.plugin.v1.Metric\x12)\n\x04logs\x18\x06 \x03(\x0b\x32\x1b.sloagent.plugin.v1.LogLine\"T\n\x07LogLine\x12\r\n\x05level\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\x12)\n\x06\x66ields\x18\x03 \x03(\x0b\x32\x19.sloagent.plugin.v1.Label\"^\n\x06Metric\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04help\x18\x02 \x01(\t\x12)\n\x06labels\x18\x03 \x03(\x0b\x32\x19.sloagent.plugin.v1.Label\x12\r\n\x05value\x18\x04 \x01(\x01\"$\n\x05Label\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\"G\n\x0fValidateRequest\x12\x0e\n\x06target\x18\x01 \x01(\t\x12\x15\n\rsettings_json\x18\x02 \x01(\x0c\x12\r\n\x05probe\x18\x03 \x01(\t\"A\n\x10ValidateResponse\x12-\n\x08problems\x18\x01 \x03(\x0b\x32\x1b.sloagent.plugin.v1.Problem\";\n\x07Problem\x12\x0e\n\x06target\x18\x01 \x01(\x08\x12\x0f\n\x07setting\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t2\x84\x02\n\x06Plugin\x12U\n\x08\x44\x65scribe\x12#.sloagent.plugin.v1.DescribeRequest\x1a$.sloagent.plugin.v1.DescribeResponse\x12L\n\x05Probe\x12 .sloagent.plugin.v1.ProbeRequest\x1a!.sloagent.plugin.v1.ProbeResponse\x12U\n\x08Validate\x12#.sloagent.plugin.v1.ValidateRequest\x1a$.sloagent.plugin.v1.ValidateResponseB3Z1github.com/sloagent/sloagent/plugins/sdk/pluginv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'plugin_pb2', globals())
 if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
-  DESCRIPTOR._serialized_options = b'Z3github.com/sloagent/sloagent/plugins/proto;pluginv1'
+  DESCRIPTOR._serialized_options = b'Z1github.com/sloagent/sloagent/plugins/sdk/pluginv1'
   _DESCRIBEREQUEST._serialized_start=36
   _DESCRIBEREQUEST._serialized_end=53
   _DESCRIBERESPONSE._serialized_start=56
@@ -28,13 +28,21 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _SETTING._serialized_start=192
   _SETTING._serialized_end=254
   _PROBEREQUEST._serialized_start=256
-  _PROBEREQUEST._serialized_end=344
-  _PROBERESPONSE._serialized_start=347
-  _PROBERESPONSE._serialized_end=478
-  _METRIC._serialized_start=480
-  _METRIC._serialized_end=574
-  _LABEL._serialized_start=576
-  _LABEL._serialized_end=612
-  _PLUGIN._serialized_start=615
-  _PLUGIN._serialized_end=788
+  _PROBEREQUEST._serialized_end=359
+  _PROBERESPONSE._serialized_start=362
+  _PROBERESPONSE._serialized_end=536
+  _LOGLINE._serialized_start=538
+  _LOGLINE._serialized_end=622
+  _METRIC._serialized_start=624
+  _METRIC._serialized_end=718
+  _LABEL._serialized_start=720
+  _LABEL._serialized_end=756
+  _VALIDATEREQUEST._serialized_start=758
+  _VALIDATEREQUEST._serialized_end=829
+  _VALIDATERESPONSE._serialized_start=831
+  _VALIDATERESPONSE._serialized_end=896
+  _PROBLEM._serialized_start=898
+  _PROBLEM._serialized_end=957
+  _PLUGIN._serialized_start=960
+  _PLUGIN._serialized_end=1220
 # @@protoc_insertion_point(module_scope)

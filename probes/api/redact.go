@@ -1,0 +1,92 @@
+package api
+
+import (
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/sloagent/sloagent/internal/conf"
+)
+
+// redactor replaces the values of secrets with <secret> in any text: the
+// secrets of the config and those steps extract, which a response may
+// echo and a message may quote.
+type redactor struct {
+	values []string
+	r      *strings.Replacer
+}
+
+func newRedactor(values []string) *redactor {
+	d := &redactor{}
+	for _, v := range values {
+		d.add(v)
+	}
+	return d
+}
+
+func (d *redactor) add(v string) {
+	if v == "" {
+		return
+	}
+	for _, have := range d.values {
+		if have == v {
+			return
+		}
+	}
+	d.values = append(d.values, v)
+	// Longest first, so that a secret containing another is replaced
+	// whole.
+	sort.Slice(d.values, func(i, j int) bool { return len(d.values[i]) > len(d.values[j]) })
+	pairs := make([]string, 0, 2*len(d.values))
+	for _, s := range d.values {
+		pairs = append(pairs, s, conf.Redacted)
+	}
+	d.r = strings.NewReplacer(pairs...)
+}
+
+func (d *redactor) text(s string) string {
+	if d.r == nil {
+		return s
+	}
+	return d.r.Replace(s)
+}
+
+// headerText prints headers one per line, sorted, with the values of
+// headers that usually carry credentials redacted.
+func headerText(h http.Header) string {
+	names := make([]string, 0, len(h))
+	for k := range h {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for _, k := range names {
+		for _, v := range h[k] {
+			if b.Len() > 0 {
+				b.WriteByte('\n')
+			}
+			b.WriteString(k)
+			b.WriteString(": ")
+			if v != "" && sensitiveHeader(k) {
+				v = conf.Redacted
+			}
+			b.WriteString(v)
+		}
+	}
+	return b.String()
+}
+
+// sensitiveHeader is the http kind's rule for which headers to hide.
+func sensitiveHeader(name string) bool {
+	n := strings.ToLower(name)
+	switch n {
+	case "authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key":
+		return true
+	}
+	for _, w := range [...]string{"token", "secret", "key", "auth", "password", "session", "signature"} {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,43 @@
+package dns
+
+import (
+	"github.com/sloagent/sloagent/probes"
+	"github.com/sloagent/sloagent/probes/internal/family"
+	"github.com/sloagent/sloagent/probes/internal/netprobe"
+	"github.com/sloagent/sloagent/probes/internal/tlsprobe"
+)
+
+// phase is a stage of a run, as blackbox_exporter names them.
+type phase int
+
+const (
+	phaseResolve phase = iota
+	phaseConnect       // with the TLS handshake, over TLS
+	phaseRequest
+	numPhases
+)
+
+var phaseNames = [numPhases]string{"resolve", "connect", "request"}
+
+var phaseDoing = [numPhases]string{"resolving the server's name", "connecting", "waiting for the response"}
+
+// The series of a dns run, blackbox_exporter's.
+var (
+	Duration       = family.Gauge("probe_dns_duration_seconds", "Duration of the DNS query by phase: resolve (the server's name), connect, request.", "phase")
+	AnswerRRs      = family.Gauge("probe_dns_answer_rrs", "Number of records in the answer section of the response.")
+	AuthorityRRs   = family.Gauge("probe_dns_authority_rrs", "Number of records in the authority section of the response.")
+	AdditionalRRs  = family.Gauge("probe_dns_additional_rrs", "Number of records in the additional section of the response.")
+	QuerySucceeded = family.Gauge("probe_dns_query_succeeded", "1 if the server answered the query (whatever the answer), else 0.")
+	Serial         = family.Gauge("probe_dns_serial", "Serial of the zone, from the SOA record of the answer; only for query_type SOA.")
+)
+
+// Families lists every series a dns run may report (the TLS ones over TLS).
+var Families = append([]probes.Family{Duration, AnswerRRs, AuthorityRRs, AdditionalRRs, QuerySucceeded, Serial,
+	netprobe.IPProtocol, netprobe.DNSLookup}, tlsprobe.Families...)
+
+var phaseLabels = func() (l [numPhases][]probes.Label) {
+	for ph := range numPhases {
+		l[ph] = family.Labels(&Duration, phaseNames[ph])
+	}
+	return l
+}()

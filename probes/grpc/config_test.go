@@ -1,0 +1,37 @@
+package grpc
+
+import (
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/sloagent/sloagent/probes/internal/probetest"
+)
+
+func TestConfigInvalid(t *testing.T) {
+	probetest.InvalidFiles(t, func() probetest.Validator { return &Config{} }, map[string]string{
+		"invalid-ip-protocol.yml": `invalid-ip-protocol.yml:2: ip_protocol: unknown ip_protocol "ip5" (use ip4 or ip6)`,
+		"invalid-metadata.yml": `invalid-metadata.yml:2: metadata.x api key: invalid metadata key "x api key": use letters, digits, '-', '_' and '.'
+invalid-metadata.yml:3: metadata.grpc-timeout: metadata key "grpc-timeout": keys starting with grpc- are reserved by gRPC`,
+		"invalid-tls-config.yml":  `invalid-tls-config.yml:3: tls_config.min_version: unknown TLS version "TLS14" (use TLS10, TLS11, TLS12 or TLS13)`,
+		"invalid-unknown-key.yml": `invalid-unknown-key.yml:3: insecure: unknown field "insecure"`,
+	}, nil)
+}
+
+func TestConfigValid(t *testing.T) {
+	c := &Config{}
+	if ps := probetest.Problems(t, "testdata/valid.yml", c, map[string]string{"TOKEN": "s3cret"}); len(ps) > 0 {
+		t.Fatalf("problems in a valid config:\n%s", strings.Join(ps, "\n"))
+	}
+	out, err := yaml.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out), "s3cret") || !strings.Contains(string(out), "<secret>") {
+		t.Errorf("metadata not redacted:\n%s", out)
+	}
+	if !strings.Contains(string(out), "- sloagent") {
+		t.Errorf("plain metadata redacted:\n%s", out)
+	}
+}

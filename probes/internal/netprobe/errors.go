@@ -1,0 +1,68 @@
+package netprobe
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"syscall"
+	"time"
+)
+
+// IsTimeout tells whether err is a deadline that passed.
+func IsTimeout(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// ConnMessage describes a failure of the connection itself (refused, reset,
+// closed, unreachable), or says it is not one.
+func ConnMessage(err error) (string, bool) {
+	var op *net.OpError
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		if errors.As(err, &op) && op.Addr != nil {
+			return "connection to " + op.Addr.String() + " refused", true
+		}
+		return "connection refused", true
+	case isReset(err):
+		return "connection reset by peer", true
+	case errors.Is(err, syscall.EPIPE):
+		return "connection closed by peer (broken pipe)", true
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EADDRNOTAVAIL):
+		return err.Error(), true
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "connection closed by peer", true
+	case errors.As(err, &op) && op.Op == "dial":
+		return err.Error(), true
+	}
+	return "", false
+}
+
+// Timeout says how long a run had, as configured: the caller set the
+// deadline a moment before the run started, so it rounds up (2s, not
+// 1.99987s).
+func Timeout(start, deadline time.Time) string {
+	if deadline.IsZero() {
+		return time.Since(start).Round(time.Millisecond).String()
+	}
+	d := deadline.Sub(start)
+	var step time.Duration
+	switch {
+	case d <= 0:
+		return "0s"
+	case d < 100*time.Millisecond:
+		step = 5 * time.Millisecond
+	case d < time.Second:
+		step = 50 * time.Millisecond
+	case d < 10*time.Second:
+		step = 100 * time.Millisecond
+	default:
+		step = time.Second
+	}
+	return ((d + step - 1) / step * step).String()
+}
