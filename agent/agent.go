@@ -337,9 +337,12 @@ func (a *Agent) startScheduler(states []*probeState, probers map[string]probes.P
 	jobs := make([]schedule.Job, len(states))
 	for i, st := range states {
 		st.mu.Lock()
-		fresh := !st.hasRun
+		var last time.Time
+		if st.hasRun {
+			last = st.lastStart
+		}
 		st.mu.Unlock()
-		jobs[i] = schedule.Job{Run: a.runOf(st, probers[st.name], true), Interval: st.cfg.Interval.D(), Fresh: fresh}
+		jobs[i] = schedule.Job{Run: a.runOf(st, probers[st.name], true), Interval: st.cfg.Interval.D(), Last: last}
 	}
 	s := schedule.New(jobs, a.now, a.runner.Start)
 	a.schedStop, a.schedDone = cancel, done

@@ -1,7 +1,10 @@
 package slo
 
 import (
+	"cmp"
 	"encoding/binary"
+	"math"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -17,11 +20,15 @@ func (s *Store) WriteHistory(names []string, from, to time.Time, run func(minute
 	first, last := floorDiv(from.Unix(), 60), floorDiv(to.Unix(), 60)
 	fineFrom := max(first, last-int64((fineSpan+time.Hour)/time.Minute))
 	tiers := []struct {
-		l      layout
-		from   int64 // minute
-		blocks map[int64][]byte
-	}{{tierFine, fineFrom, map[int64][]byte{}}, {tierCoarse, max(first, last-int64((coarseSpan+2*time.Hour)/time.Minute)), map[int64][]byte{}},
-		{tierHours, first, map[int64][]byte{}}}
+		tag   byte
+		from  int64 // minute
+		slots map[int64]counts
+	}{{tagFine, fineFrom, map[int64]counts{}}, {tagCoarse, max(first, last-int64((coarseSpan+2*time.Hour)/time.Minute)), map[int64]counts{}},
+		{tagHours, first, map[int64]counts{}}}
+	var oldest [nTags + 1]int64
+	for tag := range oldest {
+		oldest[tag] = math.MaxInt64
+	}
 	for m := first; m <= last; m++ {
 		g, t := run(time.Unix(m*60, 0))
 		if t == 0 {
@@ -31,46 +38,82 @@ func (s *Store) WriteHistory(names []string, from, to time.Time, run func(minute
 			if m < tr.from {
 				continue
 			}
-			start := floorDiv(m*60, tr.l.slotSecs) * tr.l.slotSecs
-			bs := floorDiv(start, tr.l.blkSecs) * tr.l.blkSecs
-			v := tr.blocks[bs]
-			if v == nil {
-				v = make([]byte, tr.l.slots()*blockCellBytes)
-				tr.blocks[bs] = v
-			}
-			i := (start - bs) / tr.l.slotSecs * blockCellBytes
-			binary.BigEndian.PutUint32(v[i:], binary.BigEndian.Uint32(v[i:])+g)
-			binary.BigEndian.PutUint32(v[i+4:], binary.BigEndian.Uint32(v[i+4:])+t)
+			start := floorDiv(m, tagMinutes[tr.tag]) * tagMinutes[tr.tag] * fineSecs
+			c := tr.slots[start]
+			tr.slots[start] = counts{c.good + uint64(g), c.total + uint64(t)}
+			oldest[tr.tag] = min(oldest[tr.tag], start)
 		}
 	}
-	// Some hundred SLOs a transaction keeps each one's dirty pages few.
-	const perTx = 200
-	for lo := 0; lo < len(names); lo += perTx {
-		err := s.db.Update(func(tx *bolt.Tx) error {
-			root := tx.Bucket(bucketSLOs)
-			root.FillPercent = blockFill
-			for _, name := range names[lo:min(lo+perTx, len(names))] {
-				b, err := root.CreateBucketIfNotExists([]byte(name))
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		index, err := tx.CreateBucketIfNotExists(bucketIndex)
+		if err != nil {
+			return err
+		}
+		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+		if err != nil {
+			return err
+		}
+		for _, name := range names {
+			r := s.recs[name]
+			if r == nil {
+				r = &record{id: s.nextID}
+				s.nextID++
+				s.recs[name] = r
+			}
+			r.gone, r.fineSince, r.sizes, r.slices, r.known = 0, fineFrom, oldSizes(oldest, to.Unix()), false, false
+			if err := index.Put([]byte(name), r.encode()); err != nil {
+				return err
+			}
+		}
+		var next [4]byte
+		binary.BigEndian.PutUint32(next[:], s.nextID)
+		if err := meta.Put(keyNextID, next[:]); err != nil {
+			return err
+		}
+		s.flushed = max(s.flushed, to.Unix())
+		return meta.Put(keyFlushed, u64(uint64(s.flushed)))
+	})
+	if err != nil {
+		return err
+	}
+	// Every SLO has the same runs: one value per slot, with an entry per
+	// SLO, some hundred slots a transaction.
+	es := make([]entry, 0, len(names))
+	for _, name := range names {
+		es = append(es, entry{id: s.recs[name].id})
+	}
+	slices.SortFunc(es, func(a, b entry) int { return cmp.Compare(a.id, b.id) })
+	var buf []byte
+	for _, tr := range tiers {
+		starts := make([]int64, 0, len(tr.slots))
+		for start := range tr.slots {
+			starts = append(starts, start)
+		}
+		const perTx = 100
+		for lo := 0; lo < len(starts); lo += perTx {
+			err := s.db.Update(func(tx *bolt.Tx) error {
+				slots, err := tx.CreateBucketIfNotExists(bucketSlots)
 				if err != nil {
 					return err
 				}
-				if err := b.Put(keySeen, u64(uint64(to.Unix()))); err != nil {
-					return err
-				}
-				if err := b.Put(keyFineFrom, u64(uint64(fineFrom*60))); err != nil {
-					return err
-				}
-				b.FillPercent = blockFill
-				for _, tr := range tiers {
-					if err := putBlocks(b, tr.l, tr.blocks); err != nil {
+				slots.FillPercent = slotFill
+				var old, merged []entry
+				for _, start := range starts[lo:min(lo+perTx, len(starts))] {
+					for i := range es {
+						es[i].c = tr.slots[start]
+					}
+					key := slotKey(tr.tag, start)
+					old, _ = decodeEntries(old[:0], slots.Get(key))
+					merged = mergeEntries(merged[:0], old, es)
+					if err := putEntries(slots, key, merged, &buf); err != nil {
 						return err
 					}
 				}
+				return nil
+			})
+			if err != nil {
+				return err
 			}
-			return nil
-		})
-		if err != nil {
-			return err
 		}
 	}
 	return nil

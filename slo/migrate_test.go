@@ -13,9 +13,11 @@ import (
 )
 
 // testdata/state-v1.db.gz is a state file of the first layout (a key per
-// slot), written by the engine before blocks: two SLOs (occurrences, and
-// 5-minute timeslices) that saw a run every 5 minutes of January 2026, one
-// in 13 failing, flushed every 10 hours.
+// slot), written by the engine before blocks, and state-v2.db.gz one of
+// the second (a bucket of blocks per SLO), written by the engine before
+// slots: two SLOs (occurrences, and 5-minute timeslices) that saw a run
+// every 5 minutes of January 2026, one in 13 failing, flushed every 10
+// hours.
 var v1SLOs = []Config{
 	{Name: "occ", Probes: []string{"p"}, Objective: 99.9},
 	{Name: "ts", Probes: []string{"p"}, Objective: 99, BudgetingMethod: Timeslices,
@@ -30,12 +32,18 @@ func v1Runs(e *Engine, c *clock) {
 	}
 }
 
-// A file of the first layout is converted on open and gives the windows
+// A file of an older layout is converted on open and gives the windows
 // the engine computes from the same runs.
-func TestStoreMigratesFirstLayout(t *testing.T) {
+func TestStoreMigratesOlderLayouts(t *testing.T) {
 	t.Parallel()
+	for _, file := range []string{"state-v1.db.gz", "state-v2.db.gz"} {
+		t.Run(file, func(t *testing.T) { testMigrates(t, file) })
+	}
+}
+
+func testMigrates(t *testing.T, file string) {
 	dir := t.TempDir()
-	gz, err := os.ReadFile(filepath.Join("testdata", "state-v1.db.gz"))
+	gz, err := os.ReadFile(filepath.Join("testdata", file))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,29 +61,7 @@ func TestStoreMigratesFirstLayout(t *testing.T) {
 	last := t0.Add(31*24*time.Hour - 5*time.Minute)
 	st := openStore(t, dir)
 	defer st.Close()
-	if err := st.db.View(func(tx *bolt.Tx) error {
-		for _, name := range []string{"occ", "ts"} {
-			b := tx.Bucket(bucketSLOs).Bucket([]byte(name))
-			for _, old := range [][]byte{oldFine, oldCoarse, oldSlices} {
-				if b.Bucket(old) != nil {
-					t.Errorf("%s: tier %s of the first layout still there", name, old)
-				}
-			}
-			tags := map[byte]int{}
-			_ = b.ForEach(func(k, _ []byte) error {
-				if tag, _, ok := blockStart(k); ok {
-					tags[tag]++
-				}
-				return nil
-			})
-			if tags[tierCoarse.tag] == 0 || tags[tierFine.tag] == 0 {
-				t.Errorf("%s: no blocks after conversion: %v", name, tags)
-			}
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	checkConverted(t, st, "occ", "ts")
 	c := newClock(last)
 	got := mustEngine(t, v1SLOs, st, c).Status()
 
@@ -117,5 +103,39 @@ func TestStoreMigratesFirstLayout(t *testing.T) {
 		if w.Good < good || w.Good > good+tc.slack || w.Events < total || w.Events > total+tc.slack {
 			t.Errorf("%s window: %d good of %d, the runs were %d of %d", tc.window, w.Good, w.Events, good, total)
 		}
+	}
+}
+
+// checkConverted checks that st holds the named SLOs in the slot layout
+// and nothing of the older ones.
+func checkConverted(t *testing.T, st *Store, names ...string) {
+	t.Helper()
+	if _, err := os.Stat(st.path + ".compact"); err == nil {
+		t.Error("the compacted copy was left beside the file")
+	}
+	if err := st.db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketSLOs) != nil {
+			t.Error("the older layout's bucket is still there")
+		}
+		tags := map[byte]int{}
+		if err := tx.Bucket(bucketSlots).ForEach(func(k, _ []byte) error {
+			if tag, _, ok := parseSlotKey(k); ok {
+				tags[tag]++
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		if tags[tagFine] == 0 || tags[tagCoarse] == 0 {
+			t.Errorf("no minutes or quarter hours after conversion: %v", tags)
+		}
+		for _, name := range names {
+			if st.recs[name] == nil || tx.Bucket(bucketIndex).Get([]byte(name)) == nil {
+				t.Errorf("SLO %s not in the index", name)
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 }

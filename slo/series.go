@@ -1,10 +1,5 @@
 package slo
 
-import (
-	"math"
-	"math/bits"
-)
-
 // Slots are aligned to UTC (Unix time), so that the counts of two agents,
 // or of the agent before and after a restart, add up slot by slot. Times
 // inside the package are minutes since the Unix epoch.
@@ -23,149 +18,22 @@ type counts struct{ good, total uint64 }
 
 func (c *counts) add(o counts) { c.good += o.good; c.total += o.total }
 
-// cell is one slot's counts.
-type cell struct{ good, total uint32 }
-
-// tier is a ring of slots of per minutes each. It holds the slots head-n+1
-// to head (numbered from the epoch), so a slot needs no number of its own:
-// moving the head on clears the slots it passes.
-type tier struct {
-	per   int64 // minutes per slot
-	cells []cell
-	head  int64
-	// since is the first minute the tier holds every run of: after the
-	// tier grows (a reload, a restart with a longer window) the minutes
-	// before it are only in a coarser tier.
-	since int64
-	dirty []uint64 // one bit per slot changed since the last flush
-}
-
-// noHead is the head of an empty tier: every slot number is after it and
-// head-n does not overflow.
-const noHead = math.MinInt64 / 4
-
-func newTier(per int64, n int) tier {
-	return tier{per: per, cells: make([]cell, n), head: noHead, since: math.MinInt64, dirty: make([]uint64, (n+63)/64)}
-}
-
-func (t *tier) n() int64 { return int64(len(t.cells)) }
-
-func (t *tier) pos(idx int64) int { return int(floorMod(idx, t.n())) }
-
-// held reports whether slot idx is in the ring.
-func (t *tier) held(idx int64) bool { return idx <= t.head && idx > t.head-t.n() }
-
-// advance moves the head on to idx, clearing the slots it passes.
-func (t *tier) advance(idx int64) {
-	if idx-t.head >= t.n() {
-		clear(t.cells)
-	} else {
-		for i := t.head + 1; i <= idx; i++ {
-			t.cells[t.pos(i)] = cell{}
-		}
-	}
-	t.head = idx
-}
-
-// rewind moves the head back to limit after the clock went back: the slots
-// after limit were written at times that have not come yet.
-func (t *tier) rewind(limit int64) {
-	if t.head-limit >= t.n() {
-		clear(t.cells)
-	} else {
-		for i := limit + 1; i <= t.head; i++ {
-			t.cells[t.pos(i)] = cell{}
-		}
-	}
-	t.head = limit
-}
-
-// add changes the counts of slot idx, given limit, the newest slot the
-// clock allows. It reports false when the slot is out of the ring's reach.
-func (t *tier) add(idx, limit int64, dg, dt int64) bool {
-	if t.head > limit && !t.held(idx) {
-		t.rewind(limit)
-	}
-	if idx > t.head {
-		t.advance(idx)
-	} else if !t.held(idx) {
-		return false
-	}
-	p := t.pos(idx)
-	c := &t.cells[p]
-	c.good = uint32(int64(c.good) + dg)
-	c.total = uint32(int64(c.total) + dt)
-	if t.dirty != nil {
-		t.dirty[p/64] |= 1 << (p % 64)
-	}
-	return true
-}
-
-// reset empties the ring with its head at head.
-func (t *tier) reset(head int64) {
-	clear(t.cells)
-	clear(t.dirty)
-	t.head = head
-}
-
-// set stores counts loaded from disk; idx must be held.
-func (t *tier) set(idx int64, c counts) {
-	t.cells[t.pos(idx)] = cell{uint32(c.good), uint32(c.total)}
-}
-
-func (t *tier) get(idx int64) counts {
-	if !t.held(idx) {
-		return counts{}
-	}
-	c := t.cells[t.pos(idx)]
-	return counts{uint64(c.good), uint64(c.total)}
-}
-
-// first is the oldest minute the tier holds every run of, for queries at
-// minute now: the ring reaches back from its head or from now, whichever
-// is later (any later run would have moved the head on).
-func (t *tier) first(now int64) int64 {
-	limit := floorDiv(now+maxSkew, t.per)
-	return max((max(t.head, limit)-t.n()+1)*t.per, t.since)
-}
-
-// takeDirty calls fn for every slot changed since the last call.
-func (t *tier) takeDirty(fn func(idx int64, c counts)) {
-	for w, bitsw := range t.dirty {
-		for bitsw != 0 {
-			b := bits.TrailingZeros64(bitsw)
-			bitsw &^= 1 << b
-			p := int64(w*64 + b)
-			idx := t.head - floorMod(t.head-p, t.n())
-			c := t.cells[p]
-			fn(idx, counts{uint64(c.good), uint64(c.total)})
-		}
-		t.dirty[w] = 0
-	}
-}
-
-// markDirty flags slot idx for the next flush again (after a failed write).
-func (t *tier) markDirty(idx int64) {
-	if t.dirty != nil && t.held(idx) {
-		p := t.pos(idx)
-		t.dirty[p/64] |= 1 << (p % 64)
-	}
-}
-
 // series is counts in tiers of growing slot length, finest first: minutes
 // for the short windows (exact to the minute), quarter hours for the days
 // after, and for long rolling windows hours back to the window's start.
 // Every event goes into every tier, so a query takes each stretch of time
 // from the finest tier that still holds it.
 type series struct {
-	tiers []tier // minute, quarter hour and possibly hour
+	tiers []tier // minute, quarter hour and possibly hour: own[:2] or own[:3]
+	own   [3]tier
 }
 
 func newSeries(ns []int) *series {
 	s := &series{}
 	for i, n := range ns {
 		if n > 0 {
-			s.tiers = append(s.tiers, newTier([]int64{1, quarterMin, hourMin}[i], n))
+			s.own[len(s.tiers)] = newTier([]int64{1, quarterMin, hourMin}[i], n)
+			s.tiers = s.own[:len(s.tiers)+1]
 		}
 	}
 	return s
@@ -186,7 +54,7 @@ func (s *series) hours() *tier {
 func (s *series) sizes() []int {
 	ns := make([]int, 3)
 	for i := range s.tiers {
-		ns[i] = len(s.tiers[i].cells)
+		ns[i] = int(s.tiers[i].n)
 	}
 	return ns
 }
@@ -212,44 +80,47 @@ func (s *series) add(m, now int64, dg, dt int64) bool {
 	return true
 }
 
-// fill replaces the series' counts with stored blocks where the tiers
-// reach them: minutes into the minute tier, quarter hours into the
-// quarter-hour tier and, summed, into the hour tier, which takes stored
-// hours where it has them (quarter hours may have left the ring unwritten
-// when no flush happened for days, and are kept for days only).
-func (s *series) fill(fine, coarse, hours []block, now int64) {
+// clearAt empties every tier with its head at the minute now, before
+// stored slots are put back.
+func (s *series) clearAt(now int64) {
 	for i := range s.tiers {
 		t := &s.tiers[i]
 		t.reset(floorDiv(now+maxSkew, t.per))
-		src := coarse
-		if t.per == 1 {
-			src = fine
-		}
-		for _, b := range src {
-			b.each(func(start int64, c counts) {
-				if idx := floorDiv(floorDiv(start, fineSecs), t.per); t.held(idx) {
-					p := &t.cells[t.pos(idx)]
-					p.good += uint32(c.good)
-					p.total += uint32(c.total)
-				}
-			})
+	}
+}
+
+// putMinute puts back the stored counts of minute m, where the minute tier
+// holds it.
+func (s *series) putMinute(m int64, c counts) {
+	if t := s.minutes(); t.held(m) {
+		t.plus(m, c)
+	}
+}
+
+// putQuarter puts back the stored counts of the quarter hour starting at
+// minute m into the quarter-hour tier and, summed, into the hour tier.
+func (s *series) putQuarter(m int64, c counts) {
+	for i := 1; i < len(s.tiers); i++ {
+		if t := &s.tiers[i]; t.held(floorDiv(m, t.per)) {
+			t.plus(floorDiv(m, t.per), c)
 		}
 	}
-	each := func(fn func(h int64, c counts)) {
-		for _, b := range hours {
-			b.each(func(start int64, c counts) { fn(floorDiv(start, 3600), c) })
-		}
-	}
-	t := s.hours()
-	if t == nil {
-		s.backfill(each)
-		return
-	}
-	each(func(h int64, c counts) {
+}
+
+// putHour puts back the stored counts of the hour starting at minute m,
+// after every quarter hour: they replace the quarter hours' sum (quarter
+// hours may have left the ring unwritten when no flush happened for days,
+// and are kept for days only). A series without hours (a calendar window)
+// takes what its quarter hours lack of them.
+func (s *series) putHour(m int64, c counts) {
+	h := floorDiv(m, hourMin)
+	if t := s.hours(); t != nil {
 		if t.held(h) {
 			t.set(h, c)
 		}
-	})
+		return
+	}
+	s.backfillHour(h, c)
 }
 
 // backfill gives a series without hours (a calendar window) the runs of
@@ -257,17 +128,18 @@ func (s *series) fill(fine, coarse, hours []block, now int64) {
 // kept for days only), in each hour's first quarter hour: the history stays
 // whole, exact to the hour.
 func (s *series) backfill(hour func(fn func(h int64, c counts))) {
+	hour(s.backfillHour)
+}
+
+// backfillHour gives hour h the runs c of it that its quarter hours lack.
+func (s *series) backfillHour(h int64, c counts) {
 	q := s.quarters()
-	hour(func(h int64, c counts) {
-		have := s.sumTier(q, h*hourMin, h*hourMin+hourMin-1)
-		if c.total <= have.total || c.good < have.good || !q.held(h*4) {
-			return
-		}
-		p := &q.cells[q.pos(h*4)]
-		p.good += uint32(c.good - have.good)
-		p.total += uint32(c.total - have.total)
-		q.markDirty(h * 4)
-	})
+	have := s.sumTier(q, h*hourMin, h*hourMin+hourMin-1)
+	if c.total <= have.total || c.good < have.good || !q.held(h*4) {
+		return
+	}
+	q.plus(h*4, counts{c.good - have.good, c.total - have.total})
+	q.markDirty(h * 4)
 }
 
 // coverage is the oldest minute the series holds runs of.
@@ -383,25 +255,6 @@ func (s *series) sums(now int64, starts []int64, out []counts) {
 	for ; j < len(starts); j++ {
 		out[j] = acc
 	}
-}
-
-// rangeSum adds the slots a to b, both included.
-func (t *tier) rangeSum(a, b int64) counts {
-	a, b = max(a, t.head-t.n()+1), min(b, t.head)
-	var g, n uint64
-	if a > b {
-		return counts{}
-	}
-	p := t.pos(a)
-	for k := b - a; k >= 0; k-- {
-		c := t.cells[p]
-		g += uint64(c.good)
-		n += uint64(c.total)
-		if p++; p == len(t.cells) {
-			p = 0
-		}
-	}
-	return counts{g, n}
 }
 
 // each calls fn in time order for every slot from minute from to minute

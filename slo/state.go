@@ -1,6 +1,7 @@
 package slo
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"sync"
@@ -15,6 +16,7 @@ type state struct {
 
 	mu       sync.Mutex
 	cfg      Config
+	shape    *shape
 	budget   Budget // 1 - cfg.Objective
 	sp       span
 	alerts   map[string][]BurnRateAlert
@@ -24,12 +26,12 @@ type state struct {
 	sliceMin int64           // timeslice length in minutes; 0 for occurrences
 
 	raw *series // runs per slice
-	// For timeslices: per-slice counts of the recent slices (acc) and the
-	// judged slices (slices: one per slice with runs, good or bad) stored
-	// at each slice's first minute. sliceFloor is the first slice acc
-	// holds; runs of older slices no longer change their judgement.
+	// For timeslices: the judged slices (one per slice with runs, good or
+	// bad) stored at each slice's first minute. A slice's runs are summed
+	// from the minute tier when one of them is counted, so runs of slices
+	// the minute tier no longer holds, or before sliceFloor (judged before
+	// a reload), no longer change their judgement.
 	slices     *series
-	acc        []slot
 	sliceFloor int64
 
 	cache windowCache // the windows' counts at the last minute asked for
@@ -43,12 +45,6 @@ type condition struct {
 	severity    string
 	long, short int
 	factor      float64
-}
-
-// slot is one timeslice's run counts while it can still change.
-type slot struct {
-	idx         int64
-	good, total uint32
 }
 
 // Tier spans: minutes cover the short windows up to fineSpan (the page
@@ -78,11 +74,69 @@ func geometry(windows []time.Duration, sp span) []int {
 	return ns
 }
 
+// shape is what a state derives from its window and alerting config: the
+// same for every SLO configured alike, so SLOs share one (at 10,000 SLOs,
+// 6 MB of windows, names and alert conditions, and a time zone loaded
+// once). It is never changed once built.
+type shape struct {
+	sp      span
+	alerts  map[string][]BurnRateAlert
+	windows []time.Duration // short windows, ascending
+	names   []string        // the windows' names, then "slo"
+	conds   []condition
+	ns      []int // tier sizes
+}
+
+// shapes is the shapes in use, by window and alerting config.
+type shapes map[string]*shape
+
+// of returns the shape of cfg, building it when none is cached.
+func (sh shapes) of(cfg *Config) (*shape, error) {
+	key := fmt.Sprintf("%v|%v", cfg.Window, cfg.Alerting)
+	if s := sh[key]; s != nil {
+		return s, nil
+	}
+	sp, err := newSpan(cfg.Window)
+	if err != nil {
+		return nil, err
+	}
+	s := &shape{sp: sp, alerts: alertWindows(cfg.Alerting, sp)}
+	s.windows = shortWindows(s.alerts, sp)
+	s.ns = geometry(s.windows, sp)
+	for _, d := range s.windows {
+		s.names = append(s.names, fmtDur(d))
+	}
+	s.names = append(s.names, "slo")
+	for _, sev := range severities {
+		for _, a := range s.alerts[sev] {
+			s.conds = append(s.conds, condition{severity: sev, factor: a.BurnRate,
+				long: slices.Index(s.windows, a.LongWindow.D()), short: slices.Index(s.windows, a.ShortWindow.D())})
+		}
+	}
+	if sh != nil {
+		sh[key] = s
+	}
+	return s, nil
+}
+
+// keep drops the shapes no state of slos uses.
+func (sh shapes) keep(slos []*state) {
+	used := map[*shape]bool{}
+	for _, st := range slos {
+		used[st.shape] = true
+	}
+	for k, s := range sh {
+		if !used[s] {
+			delete(sh, k)
+		}
+	}
+}
+
 // newState builds an empty state for cfg, which must be valid, at the
-// minute now.
-func newState(cfg Config, now int64) (*state, error) {
+// minute now, sharing the shapes of sh (which may be nil).
+func newState(cfg Config, now int64, sh shapes) (*state, error) {
 	st := &state{name: cfg.Name}
-	if err := st.configure(cfg, now); err != nil {
+	if err := st.configure(cfg, now, sh); err != nil {
 		return nil, err
 	}
 	return st, nil
@@ -91,33 +145,22 @@ func newState(cfg Config, now int64) (*state, error) {
 // configure applies cfg, keeping the history: series are resized when the
 // windows change and timeslices are judged again from the minute counts
 // when the slice settings change. now is the current minute.
-func (st *state) configure(cfg Config, now int64) error {
-	sp, err := newSpan(cfg.Window)
+func (st *state) configure(cfg Config, now int64, sh shapes) error {
+	shp, err := sh.of(&cfg)
 	if err != nil {
 		return err
 	}
-	alerts := alertWindows(cfg.Alerting, sp)
-	windows := shortWindows(alerts, sp)
-	ns := geometry(windows, sp)
+	ns := shp.ns
 	var sliceMin int64
 	if cfg.method() == Timeslices {
 		sliceMin = int64(cfg.sliceLength() / time.Minute)
 	}
 	old := st.cfg
-	st.cfg, st.sp, st.alerts, st.windows = cfg, sp, alerts, windows
+	st.cfg, st.shape = cfg, shp
 	st.budget = NewBudget(cfg.Objective)
-	st.cache.reset(len(windows) + 1)
-	st.names, st.conds = st.names[:0], st.conds[:0]
-	for _, d := range windows {
-		st.names = append(st.names, fmtDur(d))
-	}
-	st.names = append(st.names, "slo")
-	for _, sev := range severities {
-		for _, a := range alerts[sev] {
-			st.conds = append(st.conds, condition{severity: sev, factor: a.BurnRate,
-				long: slices.Index(windows, a.LongWindow.D()), short: slices.Index(windows, a.ShortWindow.D())})
-		}
-	}
+	// The shape's, shared: read only.
+	st.sp, st.alerts, st.windows, st.names, st.conds = shp.sp, shp.alerts, shp.windows, shp.names, shp.conds
+	st.cache.reset(len(st.windows) + 1)
 
 	if st.raw == nil {
 		st.raw = newSeries(ns)
@@ -126,7 +169,7 @@ func (st *state) configure(cfg Config, now int64) error {
 	}
 	switch {
 	case sliceMin == 0:
-		st.slices, st.acc = nil, nil
+		st.slices = nil
 	case st.slices == nil || st.sliceMin != sliceMin || old.Timeslice.GoodThreshold != cfg.Timeslice.GoodThreshold:
 		if st.slices == nil {
 			st.slices = newSeries(ns)
@@ -159,7 +202,7 @@ func resize(s *series, ns []int, now int64) *series {
 		if ot == nil {
 			// A new hour tier: what the quarter hours hold, summed.
 			ot = s.quarters()
-			for idx := nt.head - nt.n() + 1; idx <= nt.head; idx++ {
+			for idx := nt.head - nt.n + 1; idx <= nt.head; idx++ {
 				c := n.sumTier(ot, idx*nt.per, idx*nt.per+nt.per-1)
 				nt.set(idx, c)
 				nt.markDirty(idx)
@@ -168,7 +211,7 @@ func resize(s *series, ns []int, now int64) *series {
 			continue
 		}
 		nt.since = max(ot.first(now), nt.first(now))
-		for idx := nt.head - nt.n() + 1; idx <= nt.head; idx++ {
+		for idx := nt.head - nt.n + 1; idx <= nt.head; idx++ {
 			if ot.held(idx) {
 				nt.set(idx, ot.get(idx))
 				nt.markDirty(idx)
@@ -180,7 +223,7 @@ func resize(s *series, ns []int, now int64) *series {
 		// hours are gone.
 		n.quarters().since = math.MinInt64
 		n.backfill(func(fn func(h int64, c counts)) {
-			for h := oh.head - oh.n() + 1; h <= oh.head; h++ {
+			for h := oh.head - oh.n + 1; h <= oh.head; h++ {
 				fn(h, oh.get(h))
 			}
 		})
@@ -213,7 +256,7 @@ func (st *state) rejudge(now int64) {
 			continue
 		}
 		// Keep the slots before from; the rest is judged again.
-		for idx := t.head - t.n() + 1; idx < from/t.per; idx++ {
+		for idx := t.head - t.n + 1; idx < from/t.per; idx++ {
 			t.set(idx, ot.get(idx))
 			t.markDirty(idx)
 		}
@@ -223,11 +266,9 @@ func (st *state) rejudge(now int64) {
 			t.markDirty(idx)
 		}
 	}
-	st.acc = make([]slot, int64(st.raw.minutes().n())/st.sliceMin+2)
 	st.sliceFloor = ceilDiv(from, st.sliceMin)
 	for k := st.sliceFloor; k*st.sliceMin <= now+maxSkew; k++ {
 		c := st.raw.sumTier(st.raw.minutes(), k*st.sliceMin, (k+1)*st.sliceMin-1)
-		st.acc[floorMod(k, int64(len(st.acc)))] = slot{idx: k, good: uint32(c.good), total: uint32(c.total)}
 		if g, t := st.judge(c); t > 0 {
 			st.slices.add(k*st.sliceMin, now, g, t)
 		}
@@ -278,23 +319,16 @@ func (st *state) observe(ev *Event, now int64) {
 	}
 }
 
+// observeSlice judges again the slice of minute m, whose minute counts
+// have just taken a run (g good).
 func (st *state) observeSlice(m, now, g int64) {
 	k := floorDiv(m, st.sliceMin)
 	if k < st.sliceFloor || k*st.sliceMin < st.raw.minutes().first(now) {
 		return
 	}
-	a := &st.acc[floorMod(k, int64(len(st.acc)))]
-	if a.idx != k {
-		if a.idx > k && a.idx <= floorDiv(now+maxSkew, st.sliceMin) {
-			return
-		}
-		*a = slot{idx: k}
-	}
-	c := counts{uint64(a.good), uint64(a.total)}
-	og, ot := st.judge(c)
-	a.good += uint32(g)
-	a.total++
-	ng, nt := st.judge(counts{uint64(a.good), uint64(a.total)})
+	c := st.raw.minutes().rangeSum(k*st.sliceMin, (k+1)*st.sliceMin-1)
+	og, ot := st.judge(counts{c.good - uint64(g), c.total - 1})
+	ng, nt := st.judge(c)
 	if ng != og || nt != ot {
 		if st.slices.add(k*st.sliceMin, now, ng-og, nt-ot) {
 			st.cache.bump(k*st.sliceMin, ng-og, nt-ot)
@@ -310,56 +344,99 @@ func (st *state) units() *series {
 	return st.raw
 }
 
-// takeDirty collects the slots changed since the last flush and the
-// cutoffs before which stored slots are out of reach.
-func (st *state) takeDirty(now time.Time) batch {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	nowMin := floorDiv(now.Unix(), 60)
-	b := batch{name: st.name, fine: map[int64]counts{}, coarse: map[int64]counts{}}
-	st.raw.minutes().takeDirty(func(idx int64, c counts) { b.fine[idx*fineSecs] = c })
-	st.raw.quarters().takeDirty(func(idx int64, c counts) { b.coarse[idx*coarseSecs] = c })
-	if h := st.raw.hours(); h != nil {
-		b.hours = map[int64]counts{}
-		h.takeDirty(func(idx int64, c counts) { b.hours[idx*3600] = c })
+// beginRestore empties the state's series before the store puts back its
+// slots. The state is not yet in use: no lock is taken.
+func (st *state) beginRestore(now int64) {
+	st.raw.clearAt(now)
+	if st.slices != nil {
+		st.slices.clearAt(now)
+	}
+}
+
+// restoreSlot puts back one stored slot of tag starting at minute m.
+// Tiers are put back in the order of their tags, quarter hours before
+// hours.
+func (st *state) restoreSlot(tag byte, m int64, c counts) {
+	switch tag {
+	case tagFine:
+		st.raw.putMinute(m, c)
+	case tagCoarse:
+		st.raw.putQuarter(m, c)
+	case tagHours:
+		st.raw.putHour(m, c)
+	case tagSlices:
+		if st.slices != nil {
+			st.slices.putQuarter(m, c)
+		}
+	case tagSliceHours:
+		if st.slices != nil {
+			st.slices.putHour(m, c)
+		}
+	}
+}
+
+// endRestore finishes a restore at minute now. fineFrom is the first
+// minute the stored minutes hold completely, or noHead when nothing was
+// stored: before it the minute tier holds nothing, whatever this config's
+// tier covers. Judged slices of the minutes held are judged again.
+func (st *state) endRestore(fineFrom, now int64) {
+	if fineFrom != noHead {
+		st.raw.minutes().since = fineFrom
 	}
 	if st.slices != nil {
-		b.slices = map[int64]counts{}
-		st.slices.quarters().takeDirty(func(idx int64, c counts) { b.slices[idx*coarseSecs] = c })
-		if h := st.slices.hours(); h != nil {
-			b.sliceHours = map[int64]counts{}
-			h.takeDirty(func(idx int64, c counts) { b.sliceHours[idx*3600] = c })
+		st.rejudge(now)
+	}
+	st.cache.at = noHead
+}
+
+// takeDirty appends the slots changed since the last flush to cells and
+// returns them in a batch with what the store keeps of the state's shape.
+func (st *state) takeDirty(cells []slotCount) (batch, []slotCount) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	from := len(cells)
+	put := func(tag byte, per int64) func(idx int64, c counts) {
+		return func(idx int64, c counts) {
+			cells = append(cells, slotCount{tag: tag, start: idx * per * fineSecs, c: c})
 		}
-		// Judged minutes are rebuilt from the run counts on load.
+	}
+	st.raw.minutes().takeDirty(put(tagFine, 1))
+	st.raw.quarters().takeDirty(put(tagCoarse, quarterMin))
+	if h := st.raw.hours(); h != nil {
+		h.takeDirty(put(tagHours, hourMin))
+	}
+	if st.slices != nil {
+		st.slices.quarters().takeDirty(put(tagSlices, quarterMin))
+		if h := st.slices.hours(); h != nil {
+			h.takeDirty(put(tagSliceHours, hourMin))
+		}
+		// Judged minutes are judged again from the run counts on load.
 		st.slices.minutes().takeDirty(func(int64, counts) {})
 	}
-	b.fineCutoff = st.raw.minutes().first(nowMin) * fineSecs
-	// Quarter hours are kept as far as the quarter-hour tier reaches (for
-	// a calendar window, the whole period), hours for the whole window.
-	b.coarseCutoff = st.raw.quarters().first(nowMin) * fineSecs
-	b.hourCutoff = floorDiv(st.raw.coverage(nowMin), hourMin) * 3600
-	return b
+	b := batch{name: st.name, fineSince: st.raw.minutes().since, slices: st.slices != nil, cells: cells[from:len(cells):len(cells)]}
+	for i := range st.raw.tiers {
+		b.sizes[i] = int32(st.raw.tiers[i].n)
+	}
+	return b, cells
 }
 
 // remark flags a batch that could not be written for the next flush.
 func (st *state) remark(b batch) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	for start := range b.fine {
-		st.raw.minutes().markDirty(start / fineSecs)
-	}
-	for start := range b.coarse {
-		st.raw.quarters().markDirty(start / coarseSecs)
-	}
-	for start := range b.hours {
-		st.raw.hours().markDirty(start / 3600)
-	}
-	if st.slices != nil {
-		for start := range b.slices {
-			st.slices.quarters().markDirty(start / coarseSecs)
-		}
-		for start := range b.sliceHours {
-			st.slices.hours().markDirty(start / 3600)
+	for _, sc := range b.cells {
+		m := floorDiv(sc.start, fineSecs)
+		switch sc.tag {
+		case tagFine:
+			st.raw.minutes().markDirty(m)
+		case tagCoarse:
+			st.raw.quarters().markDirty(m / quarterMin)
+		case tagHours:
+			st.raw.hours().markDirty(m / hourMin)
+		case tagSlices:
+			st.slices.quarters().markDirty(m / quarterMin)
+		case tagSliceHours:
+			st.slices.hours().markDirty(m / hourMin)
 		}
 	}
 }

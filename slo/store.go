@@ -11,7 +11,6 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-	berrors "go.etcd.io/bbolt/errors"
 )
 
 // StateFile is the name of the state file in the state directory.
@@ -22,81 +21,182 @@ const StateFile = "slo.db"
 // lose the budget.
 const RemovedRetention = 90 * 24 * time.Hour
 
+// MinFlushInterval is the shortest state_flush_interval: a flush is a
+// transaction with two fsyncs, and writing more often than this buys no
+// safety worth the disk's wear.
+const MinFlushInterval = time.Second
+
 // lockTimeout bounds the wait for another process holding the state file.
 const lockTimeout = 2 * time.Second
 
-// Bucket layout: slos/<name> holds blocks of consecutive slots of each
-// tier, keyed by the tier's tag and the block's start in Unix seconds (8
-// bytes, big endian, so a tier's keys sort by time), each slot good and
-// total as two big-endian uint32. Blocks keep the file small and its reads
-// and writes few: a rolling 30-day SLO is some 45 blocks, 14 KB. seen is
-// when the SLO was last configured and fine_from the first minute the
-// minute blocks hold completely. Files of the first layout (a bucket per
-// tier, a key per slot) are converted on open.
+// Bucket layout. slots holds one key per slot of a tier, its tag and its
+// start in Unix seconds (8 bytes, big endian, so a tier's keys sort by
+// time), whose value is the counts of every SLO with runs in that slot
+// (see slots.go). A flush writes the few slots that changed, whatever the
+// number of SLOs: at 10,000 SLOs a minute's flush writes three values of
+// some 30 KB, where a bucket per SLO rewrote a page or more of each, 40 MB
+// a minute. index maps each SLO's name to its record (its number in the
+// slots and the shape of its tiers when last flushed); meta holds when the
+// last flush happened and the next SLO number.
 var (
-	bucketSLOs   = []byte("slos")
-	keySeen      = []byte("seen")
-	keyFineFrom  = []byte("fine_from")
-	errCorrupted = errors.New("state file is corrupted")
+	bucketMeta  = []byte("meta")
+	bucketIndex = []byte("index")
+	bucketSlots = []byte("slots")
+	keyFlushed  = []byte("flushed")
+	keyNextID   = []byte("next_id")
 
-	// The first layout's tiers, a bucket each with a key per slot.
-	oldFine   = []byte("m")
-	oldCoarse = []byte("q")
-	oldSlices = []byte("sq")
+	errCorrupted = errors.New("state file is corrupted")
 )
 
-// layout is one stored tier: its tag, slot and block lengths.
-type layout struct {
-	tag               byte
-	slotSecs, blkSecs int64
+// The tiers a slot belongs to, as the first byte of its key.
+const (
+	tagFine       = 1 // runs per minute
+	tagCoarse     = 2 // runs per quarter hour
+	tagHours      = 3 // runs per hour
+	tagSlices     = 4 // judged timeslices per quarter hour
+	tagSliceHours = 5 // judged timeslices per hour
+	nTags         = 5
+)
+
+// tagMinutes is each tag's slot length in minutes.
+var tagMinutes = [nTags + 1]int64{tagFine: 1, tagCoarse: quarterMin, tagHours: hourMin, tagSlices: quarterMin, tagSliceHours: hourMin}
+
+// tierIndex is the place of the tier of per minutes in a series.
+func tierIndex(per int64) int {
+	switch per {
+	case 1:
+		return 0
+	case quarterMin:
+		return 1
+	}
+	return 2
 }
 
-var (
-	tierFine        = layout{1, fineSecs, 3600}    // runs per minute, an hour a block
-	tierCoarse      = layout{2, coarseSecs, 86400} // runs per quarter hour, a day a block
-	tierHours       = layout{3, 3600, 86400}       // runs per hour
-	tierSlices      = layout{4, coarseSecs, 86400} // judged timeslices per quarter hour
-	tierSliceHours  = layout{5, 3600, 86400}       // judged timeslices per hour
-	blockCellBytes  = int64(8)
-	oldToNewLayouts = map[string]layout{string(oldFine): tierFine, string(oldCoarse): tierCoarse, string(oldSlices): tierSlices}
-)
-
-func (l layout) slots() int64 { return l.blkSecs / l.slotSecs }
-
-// key is the key of the block starting at start (Unix seconds).
-func (l layout) key(start int64) []byte {
+// slotKey is the key of the slot of tag starting at start (Unix seconds).
+func slotKey(tag byte, start int64) []byte {
 	k := make([]byte, 9)
-	k[0] = l.tag
+	k[0] = tag
 	binary.BigEndian.PutUint64(k[1:], uint64(start))
 	return k
 }
 
-// blockStart returns the tier tag and start of a block's key; ok is false
-// for other keys.
-func blockStart(k []byte) (tag byte, start int64, ok bool) {
-	if len(k) != 9 || k[0] > tierSliceHours.tag {
+// parseSlotKey returns the tag and start of a slot's key; ok is false for
+// other keys.
+func parseSlotKey(k []byte) (tag byte, start int64, ok bool) {
+	if len(k) != 9 || k[0] < tagFine || k[0] > tagSliceHours {
 		return 0, 0, false
 	}
 	return k[0], int64(binary.BigEndian.Uint64(k[1:])), true
 }
 
-// blockFill is how full bbolt fills a page before splitting it: blocks are
-// added in time order, at the end of their tier, so pages can be filled
-// whole (the default, half, would double the file).
-const blockFill = 1.0
-
-// Store keeps SLO counts per slice in a bbolt file, which survives a crash
-// at any point with the last committed flush.
+// Store keeps SLO counts per slot in a bbolt file, which survives a crash
+// at any point with the last committed flush. Its methods other than
+// Close are called by one Engine, under its lock.
 type Store struct {
 	db   *bolt.DB
 	path string
 	log  *slog.Logger
+
+	// What the file's index and meta hold, read at open and kept in step
+	// by every write that commits.
+	recs    map[string]*record
+	nextID  uint32
+	flushed int64 // Unix seconds of the last write
+	writes  uint64
 }
 
-// OpenStore opens (or creates) the state file in dir. A file that cannot be
-// read as a state file is renamed aside and replaced by an empty one, so a
-// damaged file costs history, never the agent's start. It fails when dir
-// cannot be created or written, or when another process holds the file.
+// record is what the store knows of one SLO.
+type record struct {
+	id uint32
+	// gone is when the SLO was last flushed while configured, once it is
+	// no longer configured (Unix seconds); 0 while it is.
+	gone int64
+	// fineSince is the first minute the minute tier held every run of
+	// at the last flush (math.MinInt64 for all it reaches).
+	fineSince int64
+	// sizes are the slot counts of the minute, quarter-hour and hour
+	// tiers at the last flush; 0 for a tier it has not.
+	sizes  [3]int32
+	slices bool // timeslices: judged slices are stored too
+
+	// In memory only: the slot starts before which the last write left
+	// none of the SLO's entries, by tag, once known.
+	cut   [nTags + 1]int64
+	known bool
+	mark  uint64 // the write that last saw it configured
+}
+
+const recordBytes = 34
+
+func (r *record) encode() []byte {
+	b := make([]byte, recordBytes)
+	b[0] = 1 // the record's own layout
+	binary.BigEndian.PutUint32(b[1:], r.id)
+	binary.BigEndian.PutUint64(b[5:], uint64(r.gone))
+	binary.BigEndian.PutUint64(b[13:], uint64(r.fineSince))
+	for i, n := range r.sizes {
+		binary.BigEndian.PutUint32(b[21+4*i:], uint32(n))
+	}
+	if r.slices {
+		b[33] = 1
+	}
+	return b
+}
+
+func decodeRecord(b []byte) (record, bool) {
+	if len(b) != recordBytes || b[0] != 1 {
+		return record{}, false
+	}
+	r := record{id: binary.BigEndian.Uint32(b[1:]), gone: int64(binary.BigEndian.Uint64(b[5:])),
+		fineSince: int64(binary.BigEndian.Uint64(b[13:])), slices: b[33] == 1}
+	for i := range r.sizes {
+		r.sizes[i] = int32(binary.BigEndian.Uint32(b[21+4*i:]))
+	}
+	return r, true
+}
+
+// same reports whether the stored parts of two records agree.
+func (r *record) same(o *record) bool {
+	return r.id == o.id && r.gone == o.gone && r.fineSince == o.fineSince && r.sizes == o.sizes && r.slices == o.slices
+}
+
+// reach returns, for each tag, the start (Unix seconds) of the oldest slot
+// the SLO's tiers reach at time at; math.MaxInt64 for tiers it has not.
+func (r *record) reach(at int64) [nTags + 1]int64 {
+	var out [nTags + 1]int64
+	limit := floorDiv(at, fineSecs) + maxSkew
+	for tag := byte(tagFine); tag <= tagSliceHours; tag++ {
+		per := tagMinutes[tag]
+		n := int64(r.sizes[tierIndex(per)])
+		if n == 0 || (tag >= tagSlices && !r.slices) {
+			out[tag] = math.MaxInt64
+			continue
+		}
+		out[tag] = (floorDiv(limit, per) - n + 1) * per * fineSecs
+	}
+	return out
+}
+
+// fineFrom is the first minute the stored minutes of r hold completely.
+func (s *Store) fineFrom(r *record) int64 {
+	at := r.gone
+	if at == 0 {
+		at = s.flushed
+	}
+	from := floorDiv(at, fineSecs) + maxSkew - int64(r.sizes[0]) + 1
+	if r.sizes[0] == 0 {
+		from = math.MinInt64
+	}
+	return max(from, r.fineSince)
+}
+
+// OpenStore opens (or creates) the state file in dir. The file is checked
+// before it is mapped (its size against its pages, its meta pages'
+// checksums) and every page after: a file that cannot be read as a state
+// file, or is empty, is renamed aside with an error logged and replaced by
+// an empty one, so a damaged file costs history, never the agent's start.
+// It fails when dir cannot be created or written, or when another process
+// holds the file.
 func OpenStore(dir string, log *slog.Logger) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -105,81 +205,57 @@ func OpenStore(dir string, log *slog.Logger) (*Store, error) {
 		return nil, fmt.Errorf("creating state directory: %w", err)
 	}
 	path := filepath.Join(dir, StateFile)
-	db, err := openChecked(path)
-	if errors.Is(err, berrors.ErrTimeout) {
-		return nil, fmt.Errorf("state file %s is locked by another process (is another agent using this state directory?)", path)
-	}
-	if _, serr := os.Stat(path); err != nil && serr != nil {
-		return nil, fmt.Errorf("creating state file: %w", err)
-	}
-	if err != nil {
-		aside := fmt.Sprintf("%s.corrupt-%s", path, time.Now().UTC().Format("20060102T150405Z"))
-		if rerr := os.Rename(path, aside); rerr != nil {
-			return nil, fmt.Errorf("state file %s is unreadable (%v) and could not be moved aside: %w", path, err, rerr)
-		}
-		log.Error("SLO state file is unreadable; moved it aside and starting with no SLO history",
-			"file", path, "moved_to", aside, "err", err)
-		if db, err = openChecked(path); err != nil {
-			return nil, fmt.Errorf("creating state file: %w", err)
-		}
-	}
-	return &Store{db: db, path: path, log: log}, nil
-}
-
-// openChecked opens path and checks every page, so corruption is found now
-// and not by a panic in the middle of a flush.
-func openChecked(path string) (db *bolt.DB, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("%w: %v", errCorrupted, r)
-		}
-	}()
-	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout})
-	if err != nil {
+	s := &Store{path: path, log: log}
+	if err := s.open(); err != nil {
 		return nil, err
 	}
-	err = db.View(func(tx *bolt.Tx) error {
-		var first error
-		for e := range tx.Check() {
-			if first == nil {
-				first = e
-			}
-		}
-		if first != nil {
-			return fmt.Errorf("%w: %v", errCorrupted, first)
-		}
-		return nil
-	})
-	if err == nil {
-		err = db.Update(func(tx *bolt.Tx) error {
-			root, err := tx.CreateBucketIfNotExists(bucketSLOs)
-			if err != nil {
-				return err
-			}
-			return migrate(root)
-		})
-	}
-	if err != nil {
-		_ = db.Close()
-		return nil, err
-	}
-	return db, nil
+	return s, nil
 }
 
-// release closes and reopens the file once the history is read. Reading
-// it, and checking every page at open, made the whole file resident in
-// the agent's memory map (some 40 KB per 30-day SLO); after the reopen the
-// pages are the kernel's cache, which it can drop, and the agent maps only
-// what its flushes touch.
-func (s *Store) release() error {
-	if err := s.db.Close(); err != nil {
-		return err
-	}
-	db, err := bolt.Open(s.path, 0o600, &bolt.Options{Timeout: lockTimeout})
+// open opens s.path, moving a damaged file aside first.
+func (s *Store) open() error {
+	dmg, err := checkFile(s.path)
 	if err != nil {
-		return err
+		return fmt.Errorf("reading state file: %w", err)
 	}
-	s.db = db
+	if dmg != nil && !dmg.fatal {
+		// bbolt opens such a file from its other meta page, as after a
+		// torn write; the damaged one is kept for a post-mortem.
+		aside, err := s.copyAside()
+		if err != nil {
+			return fmt.Errorf("state file %s is damaged (%s) and could not be copied aside: %w", s.path, dmg.why, err)
+		}
+		s.log.Warn("SLO state file is damaged; opened it from its other meta page, so the last flush may be lost; kept a copy of the damaged file",
+			"file", s.path, "damage", dmg.why, "copy", aside)
+	}
+	if dmg == nil || !dmg.fatal {
+		err = s.openChecked()
+		if errors.Is(err, errLocked) {
+			return fmt.Errorf("state file %s is locked by another process (is another agent using this state directory?)", s.path)
+		}
+		if err == nil {
+			return nil
+		}
+		if _, serr := os.Stat(s.path); serr != nil {
+			return fmt.Errorf("creating state file: %w", err)
+		}
+		if errors.Is(err, os.ErrPermission) {
+			return fmt.Errorf("opening state file: %w", err) // not damage: the file stays where it is
+		}
+		dmg = &damage{fatal: true, why: err.Error()}
+	}
+	if locked(s.path) {
+		return fmt.Errorf("state file %s is locked by another process (is another agent using this state directory?)", s.path)
+	}
+	aside, err := s.moveAside()
+	if err != nil {
+		return fmt.Errorf("state file %s is unreadable (%s) and could not be moved aside: %w", s.path, dmg.why, err)
+	}
+	s.log.Error("SLO state file is unreadable; moved it aside and starting with no SLO history",
+		"file", s.path, "moved_to", aside, "damage", dmg.why)
+	if err := s.openChecked(); err != nil {
+		return fmt.Errorf("creating state file: %w", err)
+	}
 	return nil
 }
 
@@ -189,230 +265,149 @@ func (s *Store) Path() string { return s.path }
 // Close closes the file. Flush the engine first.
 func (s *Store) Close() error { return s.db.Close() }
 
-// stored is what the store holds of one SLO.
-type stored struct {
-	fine, coarse, hours, slices, sliceHours []block
-	fineFrom                                int64 // Unix seconds; 0 when nothing is stored
-}
-
-// block is a stored block: its start in Unix seconds, its slot length and
-// its slots.
-type block struct {
-	start, slotSecs int64
-	cells           []byte
-}
-
-// each calls fn with the start (Unix seconds) and counts of every slot
-// that holds runs.
-func (b block) each(fn func(start int64, c counts)) {
-	for i := int64(0); (i+1)*blockCellBytes <= int64(len(b.cells)); i++ {
-		v := b.cells[i*blockCellBytes:]
-		c := counts{good: uint64(binary.BigEndian.Uint32(v)), total: uint64(binary.BigEndian.Uint32(v[4:]))}
-		if c.total != 0 || c.good != 0 {
-			fn(b.start+i*b.slotSecs, c)
+// loadIndex reads the records and the meta keys.
+func (s *Store) loadIndex(tx *bolt.Tx) error {
+	s.recs = map[string]*record{}
+	s.nextID, s.flushed = 1, 0
+	if m := tx.Bucket(bucketMeta); m != nil {
+		if v := m.Get(keyNextID); len(v) == 4 {
+			s.nextID = binary.BigEndian.Uint32(v)
+		}
+		if v := m.Get(keyFlushed); len(v) == 8 {
+			s.flushed = int64(binary.BigEndian.Uint64(v))
 		}
 	}
+	idx := tx.Bucket(bucketIndex)
+	if idx == nil {
+		return nil
+	}
+	return idx.ForEach(func(k, v []byte) error {
+		r, ok := decodeRecord(v)
+		if !ok {
+			return fmt.Errorf("%w: record of SLO %q is malformed", errCorrupted, k)
+		}
+		s.recs[string(k)] = &r
+		s.nextID = max(s.nextID, r.id+1)
+		return nil
+	})
 }
 
-// load reads one SLO's blocks.
-func (s *Store) load(name string) (stored, error) {
-	var out stored
-	err := s.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketSLOs).Bucket([]byte(name))
-		if b == nil {
-			return nil
+// restore fills new states (at minute now) with their stored slots, in one
+// pass over the file.
+func (s *Store) restore(sts []*state, now int64) error {
+	// SLO numbers are dense: a slice finds an entry's state fastest, and
+	// a restore at 10,000 SLOs of 30 days looks up 14 million.
+	var byID []*state
+	for _, st := range sts {
+		st.beginRestore(now)
+		if r := s.recs[st.name]; r != nil {
+			if int(r.id) >= len(byID) {
+				byID = append(byID, make([]*state, int(r.id)+1-len(byID))...)
+			}
+			byID[r.id] = st
 		}
-		if v := b.Get(keyFineFrom); len(v) == 8 {
-			out.fineFrom = int64(binary.BigEndian.Uint64(v))
-		}
-		into := map[byte]*[]block{tierFine.tag: &out.fine, tierCoarse.tag: &out.coarse, tierHours.tag: &out.hours,
-			tierSlices.tag: &out.slices, tierSliceHours.tag: &out.sliceHours}
-		slot := map[byte]int64{tierFine.tag: tierFine.slotSecs, tierCoarse.tag: coarseSecs, tierHours.tag: 3600,
-			tierSlices.tag: coarseSecs, tierSliceHours.tag: 3600}
-		return b.ForEach(func(k, v []byte) error {
-			if tag, start, ok := blockStart(k); ok && v != nil && into[tag] != nil {
-				*into[tag] = append(*into[tag], block{start, slot[tag], append([]byte(nil), v...)})
+	}
+	var err error
+	if len(byID) > 0 {
+		err = s.db.View(func(tx *bolt.Tx) error {
+			var es []entry
+			cur := tx.Bucket(bucketSlots).Cursor()
+			for k, v := cur.First(); k != nil; k, v = cur.Next() {
+				tag, start, ok := parseSlotKey(k)
+				if !ok {
+					continue
+				}
+				var derr error
+				if es, derr = decodeEntries(es[:0], v); derr != nil {
+					s.log.Warn("a slot of the SLO state file is malformed; its counts are skipped", "slot", start, "err", derr)
+				}
+				m := floorDiv(start, fineSecs)
+				for _, e := range es {
+					if int(e.id) < len(byID) && byID[e.id] != nil {
+						byID[e.id].restoreSlot(tag, m, e.c)
+					}
+				}
 			}
 			return nil
 		})
-	})
-	return out, err
+	}
+	for _, st := range sts {
+		fineFrom := int64(noHead)
+		if r := s.recs[st.name]; r != nil {
+			fineFrom = s.fineFrom(r)
+		}
+		st.endRestore(fineFrom, now)
+	}
+	return err
 }
 
-// batch is the changed slots of one SLO, by their start in Unix seconds,
-// and what it no longer needs.
+// batch is one SLO's slots changed since the last flush and the shape of
+// its tiers.
 type batch struct {
-	name                                    string
-	fine, coarse, hours, slices, sliceHours map[int64]counts
-	// Slots starting before these (Unix seconds) are out of the SLO's
-	// reach and deleted.
-	fineCutoff, coarseCutoff, hourCutoff int64
+	name      string
+	sizes     [3]int32
+	slices    bool
+	fineSince int64 // minute
+	cells     []slotCount
 }
 
-// write stores batches in one transaction, marks them seen at now and
-// deletes SLOs that are not active once not seen for RemovedRetention.
-func (s *Store) write(batches []batch, active map[string]bool, now time.Time) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		root := tx.Bucket(bucketSLOs)
-		for _, bt := range batches {
-			b, err := root.CreateBucketIfNotExists([]byte(bt.name))
-			if err != nil {
-				return err
-			}
-			// Batches are of configured SLOs or of ones removed
-			// just now: either way seen now.
-			if err := b.Put(keySeen, u64(uint64(now.Unix()))); err != nil {
-				return err
-			}
-			if err := b.Put(keyFineFrom, u64(uint64(bt.fineCutoff))); err != nil {
-				return err
-			}
-			b.FillPercent = blockFill
-			for _, t := range []struct {
-				l      layout
-				m      map[int64]counts
-				cutoff int64
-			}{{tierFine, bt.fine, bt.fineCutoff}, {tierCoarse, bt.coarse, bt.coarseCutoff}, {tierHours, bt.hours, bt.hourCutoff},
-				{tierSlices, bt.slices, bt.coarseCutoff}, {tierSliceHours, bt.sliceHours, bt.hourCutoff}} {
-				cutoff := t.cutoff
-				if t.m == nil {
-					cutoff = math.MaxInt64 // a tier the SLO no longer has
-				}
-				if err := writeTier(b, t.l, t.m, cutoff); err != nil {
-					return err
-				}
-			}
-		}
-		return pruneRemoved(root, active, now)
-	})
+// slotCount is one changed slot.
+type slotCount struct {
+	tag   byte
+	start int64 // Unix seconds
+	c     counts
 }
 
-// writeTier patches the slots of m into their blocks and deletes the
-// blocks that end before cutoff.
-func writeTier(b *bolt.Bucket, l layout, m map[int64]counts, cutoff int64) error {
-	blocks := map[int64][]byte{}
-	for start, c := range m {
-		if start < cutoff {
-			continue
+// write stores batches in one transaction at now. Without removed, the
+// batches are every configured SLO: other SLOs are marked no longer
+// configured, those not configured for RemovedRetention are forgotten, and
+// slots out of every SLO's reach are deleted. With removed, the batches
+// are of SLOs removed just now. A write with nothing to store is skipped.
+func (s *Store) write(batches []batch, now time.Time, removed bool) error {
+	at := now.Unix()
+	s.writes++
+	w := &pendingWrite{s: s, at: at, recs: map[string]*record{}}
+	dirty := false
+	for i := range batches {
+		b := &batches[i]
+		r := s.recs[b.name]
+		next := record{gone: 0, fineSince: b.fineSince, sizes: b.sizes, slices: b.slices}
+		if removed {
+			next.gone = at
 		}
-		bs := floorDiv(start, l.blkSecs) * l.blkSecs
-		v, ok := blocks[bs]
-		if !ok {
-			v = make([]byte, l.slots()*blockCellBytes)
-			copy(v, b.Get(l.key(bs)))
-			blocks[bs] = v
+		if r == nil {
+			next.id = s.nextID + uint32(len(w.added))
+			w.added = append(w.added, b.name)
+		} else {
+			next.id, next.cut, next.known = r.id, r.cut, r.known
+			r.mark = s.writes
 		}
-		i := (start - bs) / l.slotSecs * blockCellBytes
-		binary.BigEndian.PutUint32(v[i:], uint32(c.good))
-		binary.BigEndian.PutUint32(v[i+4:], uint32(c.total))
+		if r == nil || !r.same(&next) {
+			w.recs[b.name] = &next
+		}
+		dirty = dirty || len(b.cells) > 0
 	}
-	if err := putBlocks(b, l, blocks); err != nil {
-		return err
-	}
-	// A tier's keys sort by time, so its expired blocks come first.
-	cur := b.Cursor()
-	first := []byte{l.tag}
-	for k, _ := cur.Seek(first); k != nil; k, _ = cur.Seek(first) {
-		tag, start, ok := blockStart(k)
-		if !ok || tag != l.tag || start > math.MaxInt64-l.blkSecs || start+l.blkSecs > cutoff {
-			break
-		}
-		if err := cur.Delete(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// putBlocks stores blocks of l, deleting those left without runs.
-func putBlocks(b *bolt.Bucket, l layout, blocks map[int64][]byte) error {
-	for bs, v := range blocks {
-		if allZero(v) {
-			if err := b.Delete(l.key(bs)); err != nil {
-				return err
+	if !removed {
+		for name, r := range s.recs {
+			switch {
+			case r.mark == s.writes:
+			case r.gone == 0:
+				// Configured at the last flush of an earlier run.
+				gone := *r
+				gone.gone = s.flushed
+				w.recs[name] = &gone
+			case at-r.gone > int64(RemovedRetention/time.Second):
+				w.recs[name] = nil
 			}
-			continue
-		}
-		if err := b.Put(l.key(bs), v); err != nil {
-			return err
 		}
 	}
-	return nil
-}
-
-func allZero(v []byte) bool {
-	for _, b := range v {
-		if b != 0 {
-			return false
-		}
-	}
-	return true
-}
-
-// migrate converts the SLOs stored in the first layout (a key per slot)
-// into blocks. Its hours are summed from the quarter hours on load.
-func migrate(root *bolt.Bucket) error {
-	var names [][]byte
-	if err := root.ForEachBucket(func(name []byte) error {
-		names = append(names, append([]byte(nil), name...))
+	if !dirty && len(w.recs) == 0 {
 		return nil
-	}); err != nil {
-		return err
 	}
-	for _, name := range names {
-		b := root.Bucket(name)
-		for _, old := range [][]byte{oldFine, oldCoarse, oldSlices} {
-			ob := b.Bucket(old)
-			if ob == nil {
-				continue
-			}
-			l := oldToNewLayouts[string(old)]
-			slots := map[int64]counts{}
-			if err := ob.ForEach(func(k, v []byte) error {
-				if len(k) == 8 && len(v) == 8 {
-					slots[int64(binary.BigEndian.Uint64(k))] = counts{uint64(binary.BigEndian.Uint32(v)), uint64(binary.BigEndian.Uint32(v[4:]))}
-				}
-				return nil
-			}); err != nil {
-				return err
-			}
-			if err := b.DeleteBucket(old); err != nil {
-				return err
-			}
-			b.FillPercent = blockFill
-			if err := writeTier(b, l, slots, math.MinInt64); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-func pruneRemoved(root *bolt.Bucket, active map[string]bool, now time.Time) error {
-	var expired [][]byte
-	err := root.ForEachBucket(func(name []byte) error {
-		if active[string(name)] {
-			return nil
-		}
-		seen := root.Bucket(name).Get(keySeen)
-		if len(seen) != 8 || now.Sub(time.Unix(int64(binary.BigEndian.Uint64(seen)), 0)) > RemovedRetention {
-			expired = append(expired, append([]byte(nil), name...))
-		}
-		return nil
-	})
+	err := s.db.Update(func(tx *bolt.Tx) error { return w.commit(tx, batches, removed) })
 	if err != nil {
 		return err
 	}
-	for _, name := range expired {
-		if err := root.DeleteBucket(name); err != nil {
-			return err
-		}
-	}
+	w.apply()
 	return nil
-}
-
-func u64(v uint64) []byte {
-	b := make([]byte, 8)
-	binary.BigEndian.PutUint64(b, v)
-	return b
 }

@@ -2,6 +2,7 @@ package slo
 
 import (
 	"bytes"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -115,20 +116,40 @@ func TestStoreCrashKeepsLastFlush(t *testing.T) {
 	}
 }
 
+// A damaged state file never crashes the agent, and is kept for a
+// post-mortem: a file that cannot be opened (cut short, empty, overwritten,
+// both meta pages damaged) is moved aside and the agent starts with no
+// history; one whose last meta page is damaged is opened from the other,
+// as bbolt does after a torn write, keeping its history, and a copy of it
+// is kept. Cut to a quarter, the file used to crash the agent with SIGBUS
+// inside bbolt's memory map at every start; cut to a half, the first
+// flush panicked; empty, it was silently made a new file.
 func TestStoreCorruptFileMovedAside(t *testing.T) {
 	t.Parallel()
+	cut := func(frac float64) func(t *testing.T, path string) {
+		return func(t *testing.T, path string) {
+			writeValidState(t, path)
+			info, err := os.Stat(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Truncate(path, int64(float64(info.Size())*frac)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	for name, damage := range map[string]func(t *testing.T, path string){
 		"garbage": func(t *testing.T, path string) {
 			if err := os.WriteFile(path, bytes.Repeat([]byte("not a database "), 1000), 0o600); err != nil {
 				t.Fatal(err)
 			}
 		},
-		"truncated": func(t *testing.T, path string) {
-			writeValidState(t, path)
-			if err := os.Truncate(path, 100); err != nil {
-				t.Fatal(err)
-			}
-		},
+		"cut to 100 bytes":  func(t *testing.T, path string) { writeValidState(t, path); os.Truncate(path, 100) },
+		"cut to a quarter":  cut(0.25),
+		"cut to a half":     cut(0.5),
+		"last page cut":     cutLastPage,
+		"empty (0 bytes)":   cut(0),
+		"both meta flipped": func(t *testing.T, path string) { writeValidState(t, path); flipMeta(t, path, 0); flipMeta(t, path, 1) },
 		"pages overwritten": func(t *testing.T, path string) {
 			writeValidState(t, path)
 			f, err := os.OpenFile(path, os.O_RDWR, 0)
@@ -148,6 +169,10 @@ func TestStoreCorruptFileMovedAside(t *testing.T) {
 			dir := t.TempDir()
 			path := filepath.Join(dir, StateFile)
 			damage(t, path)
+			damaged, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
 			var logs bytes.Buffer
 			st, err := OpenStore(dir, slog.New(slog.NewTextHandler(&logs, nil)))
 			if err != nil {
@@ -158,12 +183,19 @@ func TestStoreCorruptFileMovedAside(t *testing.T) {
 			if len(aside) != 1 {
 				t.Fatalf("damaged file not moved aside: %v", aside)
 			}
-			if !strings.Contains(logs.String(), "moved it aside") || !strings.Contains(logs.String(), aside[0]) {
+			if kept, err := os.ReadFile(aside[0]); err != nil || !bytes.Equal(kept, damaged) {
+				t.Errorf("the file moved aside is not the damaged file (%d bytes, want %d): %v", len(kept), len(damaged), err)
+			}
+			if !strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "moved it aside") ||
+				!strings.Contains(logs.String(), aside[0]) {
 				t.Errorf("no clear log line: %s", logs.String())
 			}
 			// The fresh store works.
 			c := newClock(t0)
 			e := mustEngine(t, storeSLOs, st, c)
+			if w := e.Status()[0].Whole; w.Events != 0 {
+				t.Errorf("history after the file was moved aside: %+v", w)
+			}
 			runDays(e, c, t0, 10)
 			if err := e.Flush(); err != nil {
 				t.Fatal(err)
@@ -172,16 +204,111 @@ func TestStoreCorruptFileMovedAside(t *testing.T) {
 	}
 }
 
-func writeValidState(t *testing.T, path string) {
+// One damaged meta page: the file opens from the other one with its
+// history (as of the flush before the last at worst), and a copy of the
+// damaged file is kept.
+func TestStoreOneMetaPageDamaged(t *testing.T) {
+	t.Parallel()
+	for _, page := range []int{0, 1} {
+		t.Run(fmt.Sprint("meta ", page), func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, StateFile)
+			want := writeValidState(t, path)
+			flipMeta(t, path, page)
+			damaged, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var logs bytes.Buffer
+			st, err := OpenStore(dir, slog.New(slog.NewTextHandler(&logs, nil)))
+			if err != nil {
+				t.Fatalf("OpenStore refused a file with one damaged meta page: %v", err)
+			}
+			defer st.Close()
+			aside, _ := filepath.Glob(path + ".corrupt-*")
+			if len(aside) != 1 {
+				t.Fatalf("no copy of the damaged file: %v", aside)
+			}
+			if kept, err := os.ReadFile(aside[0]); err != nil || !bytes.Equal(kept, damaged) {
+				t.Errorf("the copy is not the damaged file: %v", err)
+			}
+			if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), aside[0]) {
+				t.Errorf("no clear log line: %s", logs.String())
+			}
+			c := newClock(t0.Add(3 * 24 * time.Hour))
+			e := mustEngine(t, storeSLOs, st, c)
+			// The writes before the last: the windows lost at most the
+			// last flush's runs.
+			if got := e.Status()[0].Whole; got.Events == 0 || got.Events > want.Events {
+				t.Errorf("history after opening from the other meta page: %+v, at the last flush %+v", got, want)
+			}
+			runDays(e, c, t0.Add(3*24*time.Hour), 10)
+			if err := e.Close(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// flipMeta flips a byte of the root page number in meta page i, which
+// its checksum covers.
+func flipMeta(t *testing.T, path string, i int) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b := make([]byte, 1)
+	off := int64(i*4096 + pageHeaderSize + 16)
+	if _, err := f.ReadAt(b, off); err != nil {
+		t.Fatal(err)
+	}
+	b[0] ^= 0x5A
+	if _, err := f.WriteAt(b, off); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// cutLastPage cuts the last page the file uses (bbolt's file may be
+// longer than its pages, and a cut there loses nothing).
+func cutLastPage(t *testing.T, path string) {
+	writeValidState(t, path)
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 4096)
+	_, err = f.ReadAt(b, 0)
+	f.Close()
+	m, perr := parseMeta(b)
+	if err != nil || perr != nil {
+		t.Fatal(err, perr)
+	}
+	if err := os.Truncate(path, int64(m.pages-1)*int64(m.pageSize)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// writeValidState writes a state file of three days of runs, flushed
+// every hour, and returns the first SLO's window at the end.
+func writeValidState(t *testing.T, path string) WindowStatus {
 	t.Helper()
 	st := openStore(t, filepath.Dir(path))
 	c := newClock(t0)
 	e := mustEngine(t, storeSLOs, st, c)
-	runDays(e, c, t0, 3*1440)
+	for h := 0; h < 3*24; h++ {
+		runDays(e, c, t0.Add(time.Duration(h)*time.Hour), 60)
+		if err := e.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := e.Status()[0].Whole
 	if err := e.Close(); err != nil {
 		t.Fatal(err)
 	}
 	st.Close()
+	return w
 }
 
 // A second process on the same state directory gets an error in bounded
@@ -251,20 +378,24 @@ func TestStoreRemovedSLOKept(t *testing.T) {
 	if err := e.Update(storeSLOs[1:]); err != nil {
 		t.Fatal(err)
 	}
+	occ := st.recs["occ"].id
 	c.Add(RemovedRetention + time.Hour)
 	if err := e.Flush(); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.db.View(func(tx *bolt.Tx) error {
-		if tx.Bucket(bucketSLOs).Bucket([]byte("occ")) != nil {
+		if tx.Bucket(bucketIndex).Get([]byte("occ")) != nil {
 			t.Errorf("history of an SLO removed %v ago still stored", RemovedRetention+time.Hour)
 		}
-		if tx.Bucket(bucketSLOs).Bucket([]byte("ts")) == nil {
+		if tx.Bucket(bucketIndex).Get([]byte("ts")) == nil {
 			t.Errorf("history of a configured SLO deleted")
 		}
 		return nil
 	}); err != nil {
 		t.Fatal(err)
+	}
+	if n := storedEntries(t, st, occ)[tagCoarse]; n != 0 {
+		t.Errorf("%d quarter hours of an SLO removed %v ago still stored", n, RemovedRetention+time.Hour)
 	}
 }
 
@@ -281,26 +412,11 @@ func TestStorePrunes(t *testing.T) {
 	if err := e.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	var fine, coarse int
-	if err := st.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketSLOs).Bucket([]byte("short"))
-		count := func(l layout) (n int) {
-			_ = b.ForEach(func(k, v []byte) error {
-				if tag, start, ok := blockStart(k); ok && tag == l.tag {
-					block{start, l.slotSecs, v}.each(func(int64, counts) { n++ })
-				}
-				return nil
-			})
-			return n
-		}
-		fine, coarse = count(tierFine), count(tierCoarse)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	stored := storedEntries(t, st, st.recs["short"].id)
+	fine, coarse := stored[tagFine], stored[tagCoarse]
 	st0 := e.snap.Load().slos[0]
 	// The quarter hours cover what the hour tier reaches back to.
-	needFine, needCoarse := len(st0.raw.minutes().cells), len(st0.raw.tiers[2].cells)*4
+	needFine, needCoarse := int(st0.raw.minutes().n), int(st0.raw.tiers[2].n)*4
 	if fine > needFine || coarse > needCoarse {
 		t.Errorf("store keeps %d minutes and %d quarter hours, the SLO needs at most %d and %d",
 			fine, coarse, needFine, needCoarse)
@@ -443,5 +559,156 @@ func TestStoreRestartAfterDays(t *testing.T) {
 	}
 	if w := window(t, s, "3d"); w.HasData() {
 		t.Errorf("3d window after four days down: %+v", w)
+	}
+}
+
+// storedEntries counts the slots of each tag holding an entry of the SLO
+// numbered id, or of any SLO for id 0.
+func storedEntries(t *testing.T, st *Store, id uint32) map[byte]int {
+	t.Helper()
+	n := map[byte]int{}
+	if err := st.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketSlots).ForEach(func(k, v []byte) error {
+			tag, _, ok := parseSlotKey(k)
+			es, err := decodeEntries(nil, v)
+			if !ok || err != nil {
+				t.Errorf("slot %x: key ok %v, %v", k, ok, err)
+			}
+			for _, e := range es {
+				if id == 0 || e.id == id {
+					n[tag]++
+					break
+				}
+			}
+			return nil
+		})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// A flush with nothing new to write does not touch the file.
+func TestFlushSkippedWhenNothingChanged(t *testing.T) {
+	t.Parallel()
+	st := openStore(t, t.TempDir())
+	defer st.Close()
+	c := newClock(t0)
+	e := mustEngine(t, storeSLOs, st, c)
+	txid := func() (id int) {
+		_ = st.db.View(func(tx *bolt.Tx) error { id = tx.ID(); return nil })
+		return id
+	}
+	runDays(e, c, t0, 5)
+	if err := e.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	before := txid()
+	for range 3 {
+		c.Add(time.Minute)
+		if err := e.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if after := txid(); after != before {
+		t.Errorf("flushes without runs wrote %d transactions", after-before)
+	}
+	runDays(e, c, c.Now(), 1)
+	if err := e.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if after := txid(); after != before+1 {
+		t.Errorf("a flush with runs wrote %d transactions, want 1", after-before)
+	}
+}
+
+// SLOs of different windows share the file's slots; each keeps only what
+// its own tiers reach, so a one-day SLO beside a 30-day one does not keep
+// its quarter hours for the other's three days.
+func TestStoreKeepsEachSLOsReach(t *testing.T) {
+	t.Parallel()
+	st := openStore(t, t.TempDir())
+	defer st.Close()
+	c := newClock(t0)
+	cfgs := []Config{
+		{Name: "short", Probes: []string{"p"}, Objective: 99, Window: WindowConfig{Rolling: dur(24 * time.Hour)}},
+		{Name: "long", Probes: []string{"p"}, Objective: 99},
+		{Name: "month", Probes: []string{"p"}, Objective: 99, Window: WindowConfig{Calendar: Month, TimeZone: "UTC"}},
+	}
+	e := mustEngine(t, cfgs, st, c)
+	for h := 0; h < 4*24; h++ {
+		runDays(e, c, t0.Add(time.Duration(h)*time.Hour), 60)
+		if err := e.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, st0 := range e.snap.Load().slos {
+		got := storedEntries(t, st, st.recs[st0.name].id)
+		if want := int(st0.raw.minutes().n); got[tagFine] > want {
+			t.Errorf("%s: %d minutes stored, its tier holds %d", st0.name, got[tagFine], want)
+		}
+		if want := int(st0.raw.quarters().n); got[tagCoarse] > want {
+			t.Errorf("%s: %d quarter hours stored, its tier holds %d", st0.name, got[tagCoarse], want)
+		}
+		if h := st0.raw.hours(); h == nil && got[tagHours] > 0 || h != nil && got[tagHours] > int(h.n) {
+			t.Errorf("%s: %d hours stored", st0.name, got[tagHours])
+		}
+	}
+	// Each one's windows come back whole after a restart.
+	before := e.Status()
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	after := mustEngine(t, cfgs, st, c).Status()
+	for i := range before {
+		if before[i].Whole != after[i].Whole {
+			t.Errorf("%s after a restart: %+v, before %+v", before[i].Name, after[i].Whole, before[i].Whole)
+		}
+	}
+}
+
+// An SLO left out of the config at a restart keeps its history for
+// RemovedRetention from the last flush it was configured at.
+func TestStoreRemovedAtRestart(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	c := newClock(t0)
+	st := openStore(t, dir)
+	e := mustEngine(t, storeSLOs, st, c)
+	runDays(e, c, t0, 120)
+	want := e.Status()[0].Whole
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	restart := func(cfgs []Config, d time.Duration) *Engine {
+		c.Add(d)
+		st = openStore(t, dir)
+		e := mustEngine(t, cfgs, st, c)
+		runDays(e, c, c.Now(), 10)
+		if err := e.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	restart(storeSLOs[1:], time.Hour)
+	st.Close()
+	restart(storeSLOs[1:], 20*24*time.Hour)
+	st.Close()
+	// Back within the window: the runs it had are there, and ten more.
+	if got := restart(storeSLOs, time.Hour).Status()[0].Whole; got.Events != want.Events+100 {
+		t.Errorf("re-added after 21 days: %d runs, want %d", got.Events, want.Events+100)
+	}
+	st.Close()
+	restart(storeSLOs[1:], time.Hour)
+	st.Close()
+	restart(storeSLOs[1:], RemovedRetention)
+	defer st.Close()
+	if st.recs["occ"] != nil {
+		t.Errorf("an SLO gone for %v is still in the index", RemovedRetention)
+	}
+	if st.recs["ts"] == nil {
+		t.Error("a configured SLO is not in the index")
 	}
 }

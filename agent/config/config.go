@@ -196,8 +196,8 @@ func (c *Config) validate(r conf.Report) {
 	if c.Agent.DefaultTimeout < 0 {
 		a.Errorf("default_timeout", "must be positive")
 	}
-	if c.Agent.StateFlushInterval < 0 {
-		a.Errorf("state_flush_interval", "must be positive")
+	if d := c.Agent.StateFlushInterval.D(); d < slo.MinFlushInterval {
+		a.Errorf("state_flush_interval", "must be at least %s, got %s", slo.MinFlushInterval, c.Agent.StateFlushInterval)
 	}
 	validateLabels(a.At("labels"), c.Agent.Labels, reserved)
 	c.Browser.Validate(r.At("browser"))

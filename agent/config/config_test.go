@@ -23,6 +23,7 @@ testdata/invalid-many.yml:11: probes[2].name: missing probe name
 testdata/invalid-many.yml:12: probes[2].colour: unknown field "colour"`,
 		"invalid-missing-target.yml": `testdata/invalid-missing-target.yml:2: probes[0].target: missing target URL`,
 		"invalid-regexp.yml":         `testdata/invalid-regexp.yml:7: probes[0].http.fail_if_body_matches_regexp[1]: invalid regular expression "(unclosed": missing closing ): ` + "`(unclosed`",
+		"invalid-state-flush.yml":    `testdata/invalid-state-flush.yml:2: agent.state_flush_interval: must be at least 1s, got 1ms`,
 		"invalid-text-env.yml": `testdata/invalid-text-env.yml:7: probes[0].browser.steps[0].type.text_env: environment variable SLOAGENT_TEST_UNSET_PASSWORD is not set (read at each run)
 testdata/invalid-text-env.yml:8: probes[0].browser.steps[1].type.text_file: stat /nonexistent/otp: no such file or directory (read at each run)`,
 		"invalid-timeout.yml": `testdata/invalid-timeout.yml:5: probes[0].timeout: timeout 5s must be shorter than interval 5s`,

@@ -46,60 +46,96 @@ func TestOffsetsSpreadProbes(t *testing.T) {
 	}
 }
 
-// Runs of many probes fall evenly over the interval, from the first runs on
-// and whatever the phase of the start time within the interval.
+// Runs of many probes fall evenly over the interval from the second
+// interval on, whatever the phase of the start time within the interval;
+// in the first, every probe runs once, within its start window.
 func TestRunsSpreadEvenlyOverInterval(t *testing.T) {
 	const n, buckets = 4000, 10
-	iv := time.Second
-	for _, phase := range []time.Duration{0, 150 * time.Millisecond, 500 * time.Millisecond, 850 * time.Millisecond} {
-		start := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC).Add(phase)
-		// counts[r][b]: runs of round r (the first three) in bucket b
-		// of the interval that follows start + r intervals.
-		var counts [3][buckets]int
-		for i := range n {
-			off := offsetOf(fmt.Sprintf("p%05d", i), iv)
-			next := firstRun(start, iv, off, true)
-			for r := range counts {
-				from := start.Add(time.Duration(r) * iv)
-				if d := next.Sub(from); d < 0 || d >= iv {
-					t.Fatalf("phase %s: probe %d round %d runs at %s, not in [%s, +%s)", phase, i, r, next, from, iv)
+	for _, iv := range []time.Duration{time.Second, time.Minute, time.Hour} {
+		for _, phase := range []time.Duration{0, iv * 15 / 100, iv / 2, iv * 85 / 100} {
+			start := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC).Add(phase)
+			// counts[r][b]: runs of round r (the second and third) in
+			// bucket b of the interval that follows start + r intervals.
+			var counts [3][buckets]int
+			var window [buckets]int
+			for i := range n {
+				off := offsetOf(fmt.Sprintf("p%05d", i), iv)
+				next, early := firstRun(start, iv, off, time.Time{})
+				if d := next.Sub(start); d < 0 || d > startWindow(iv) {
+					t.Fatalf("%s, phase %s: probe %d first runs %s after the start, want within %s", iv, phase, i, d, startWindow(iv))
 				} else {
-					counts[r][d*buckets/iv]++
+					window[min(buckets-1, int(d*buckets/startWindow(iv)))]++
 				}
-				next = following(next, iv, off)
+				for r := range counts {
+					prev := next
+					next = following(next, iv, off, early)
+					early = false
+					if d := next.Sub(prev); d < iv/2 {
+						t.Fatalf("%s: probe %d runs twice within %s", iv, i, d)
+					}
+					from := start.Add(time.Duration(r+1) * iv)
+					if r == 0 && next.Before(from) {
+						t.Fatalf("%s, phase %s: probe %d runs twice in the first interval", iv, phase, i)
+					}
+					if d := next.Sub(from); d >= 0 && d < iv {
+						counts[r][d*buckets/iv]++
+					}
+				}
 			}
-		}
-		for r, c := range counts {
-			for b, k := range c {
-				if k < n/buckets*3/4 || k > n/buckets*5/4 {
-					t.Errorf("phase %s, round %d: %d runs in tenth %d of the interval, want about %d: %v", phase, r, k, b, n/buckets, c)
+			for b, k := range window {
+				if k < n/buckets/2 {
+					t.Errorf("%s, phase %s: %d first runs in tenth %d of the start window: %v", iv, phase, k, b, window)
 					break
+				}
+			}
+			for r, c := range counts[:2] {
+				for b, k := range c {
+					if k < n/buckets*3/4 || k > n/buckets*5/4 {
+						t.Errorf("%s, phase %s, round %d: %d runs in tenth %d of the interval, want about %d: %v", iv, phase, r+2, k, b, n/buckets, c)
+						break
+					}
 				}
 			}
 		}
 	}
 }
 
-// A probe that never ran and has a long interval runs within startSpread,
-// then in its own slots.
+// A probe that never ran and has a long interval runs within its start
+// window, then in its own slots, the first a whole interval on.
 func TestLongIntervalProbeRunsSoonThenInSlot(t *testing.T) {
 	iv := time.Hour
 	off := offsetOf("hourly", iv)
 	start := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC).Add(off + time.Second) // just past its slot
-	first := firstRun(start, iv, off, true)
-	if d := first.Sub(start); d < 0 || d >= startSpread {
-		t.Fatalf("first run %s after start, want within %s", d, startSpread)
+	first, early := firstRun(start, iv, off, time.Time{})
+	if d := first.Sub(start); !early || d < 0 || d >= 30*time.Second {
+		t.Fatalf("first run %s after start (early %v), want early within 30s", d, early)
 	}
-	second := following(first, iv, off)
-	if second != nextSlot(first, iv, off) || second.Sub(first) < iv/2 {
-		t.Errorf("second run at %s, %s after the first; want its slot, at least half an interval on", second, second.Sub(first))
+	second := following(first, iv, off, early)
+	if second != nextSlot(first.Add(iv), iv, off) && second != first.Add(iv) || second.Sub(first) < iv {
+		t.Errorf("second run at %s, %s after the first; want its first slot an interval on", second, second.Sub(first))
 	}
-	if third := following(second, iv, off); third.Sub(second) != iv {
+	if third := following(second, iv, off, false); third.Sub(second) != iv {
 		t.Errorf("third run %s after the second, want %s", third.Sub(second), iv)
 	}
-	// A probe that has run waits for its slot.
-	if got, want := firstRun(start, iv, off, false), nextSlot(start, iv, off); got != want {
-		t.Errorf("probe that ran: first run %s, want its slot %s", got, want)
+}
+
+// After a reload a probe keeps its slot, but never runs within half an
+// interval of its last run.
+func TestReloadKeepsSlotsNotTooSoon(t *testing.T) {
+	iv := time.Minute
+	off := offsetOf("p", iv)
+	slot := nextSlot(time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC), iv, off)
+	// Ran in its slot; reloaded a second later: the next slot.
+	if got, _ := firstRun(slot.Add(time.Second), iv, off, slot); got != slot.Add(iv) {
+		t.Errorf("after a run in its slot: next at %s, want %s", got.Sub(slot), iv)
+	}
+	// Ran early, 10 s before its slot: that slot is too soon.
+	if got, early := firstRun(slot.Add(-9*time.Second), iv, off, slot.Add(-10*time.Second)); early || got != slot.Add(iv) {
+		t.Errorf("after an early run: next %s after the slot, want %s", got.Sub(slot), iv)
+	}
+	// Ran 40 s before its slot: the slot is more than half an interval on.
+	if got, _ := firstRun(slot.Add(-30*time.Second), iv, off, slot.Add(-40*time.Second)); got != slot {
+		t.Errorf("after a run 40s before the slot: next %s after the slot, want the slot", got.Sub(slot))
 	}
 }
 

@@ -5,7 +5,11 @@ import (
 	"bytes"
 	"io"
 	"math/rand/v2"
+	"net/http"
+	"regexp"
 	"sort"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -169,5 +173,97 @@ func TestTextMatchesRegistry(t *testing.T) {
 	}
 	if _, ok := got["probe_never"]; ok {
 		t.Error("an empty family was written")
+	}
+}
+
+var labelPair = regexp.MustCompile(`\w+="(?:[^"\\]|\\.)*"`)
+
+// The OpenMetrics encoder writes the lines client_golang's OpenMetrics
+// encoder writes for the same series (without native buckets), values
+// compared as numbers: it writes counts as integers, client_golang as 3.0.
+func TestOpenMetricsMatchesRegistry(t *testing.T) {
+	var buf bytes.Buffer
+	w := bufio.NewWriter(&buf)
+	if err := source(NewOpenMetrics(w)); err != nil {
+		t.Fatal(err)
+	}
+	w.Flush()
+	var want bytes.Buffer
+	for _, mf := range gathered(t) {
+		for _, m := range mf.Metric {
+			if h := m.Histogram; h != nil {
+				*h = dto.Histogram{SampleCount: h.SampleCount, SampleSum: h.SampleSum, Bucket: h.Bucket}
+			}
+		}
+		if _, err := expfmt.MetricFamilyToOpenMetrics(&want, mf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lines := func(b []byte) map[string]float64 {
+		out := map[string]float64{}
+		for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			series, v, ok := strings.Cut(l, "} ")
+			if strings.HasPrefix(l, "#") || !ok {
+				out[l] = 0
+				continue
+			}
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("value of %q: %v", l, err)
+			}
+			// Own labels follow the shared ones, as in the text format;
+			// the order of labels carries no meaning.
+			name, labels, _ := strings.Cut(series, "{")
+			pairs := labelPair.FindAllString(labels, -1)
+			sort.Strings(pairs)
+			out[name+"{"+strings.Join(pairs, ",")+"}"] = f
+		}
+		return out
+	}
+	got, exp := lines(buf.Bytes()), lines(want.Bytes())
+	for l, v := range exp {
+		if g, ok := got[l]; !ok || g != v {
+			t.Errorf("missing or different: %s %v (got %v)", l, v, g)
+		}
+	}
+	for l := range got {
+		if _, ok := exp[l]; !ok {
+			t.Errorf("not written by client_golang: %s", l)
+		}
+	}
+	if t.Failed() {
+		t.Logf("ours:\n%s\nclient_golang's:\n%s", buf.String(), want.String())
+	}
+}
+
+// /metrics serves OpenMetrics to a scraper that prefers it, as Prometheus
+// does, with the registry's families and the sources' and one # EOF last.
+func TestExpositionServesOpenMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(prometheus.NewCounter(prometheus.CounterOpts{Name: "sloagent_reloads_total", Help: "Reloads."}))
+	e := &Exposition{Rest: reg, Sources: []Source{func(enc Encoder, _ map[string]bool) error { return source(enc) }}}
+	h := http.Header{}
+	h.Set("Accept", "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
+	f := Negotiate(h)
+	if f != FormatOpenMetrics || !strings.HasPrefix(f.ContentType(), "application/openmetrics-text; version=1.0.0") {
+		t.Fatalf("Prometheus' Accept header negotiated %v, %s", f, f.ContentType())
+	}
+	var buf bytes.Buffer
+	if err := e.Write(&buf, f); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, want := range []string{"# TYPE sloagent_reloads counter\nsloagent_reloads_total 0", "# TYPE probe_failures counter\n",
+		`probe_run_duration_seconds_bucket{agent="a \"quoted\" \\ one",probe="api",team="",le="1.0"}`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in\n%s", want, out)
+		}
+	}
+	if !strings.HasSuffix(out, "\n# EOF\n") || strings.Count(out, "# EOF") != 1 {
+		t.Errorf("not ended by one # EOF:\n%s", out)
+	}
+	h.Set("Accept", "text/plain;version=0.0.4")
+	if Negotiate(h) != FormatText {
+		t.Error("text asked for, not negotiated")
 	}
 }

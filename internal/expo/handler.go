@@ -33,16 +33,32 @@ type Format int
 const (
 	FormatText Format = iota
 	FormatProto
+	FormatOpenMetrics
 )
 
 // Negotiate picks the format for a request's Accept header: protobuf
 // when the scraper asks for it (Prometheus does first when native
-// histograms are on), else text.
+// histograms are on), OpenMetrics when it prefers that (Prometheus does
+// otherwise), else text.
 func Negotiate(h http.Header) Format {
-	if expfmt.NegotiateIncludingOpenMetrics(h).FormatType() == expfmt.TypeProtoDelim {
+	switch expfmt.NegotiateIncludingOpenMetrics(h).FormatType() {
+	case expfmt.TypeProtoDelim:
 		return FormatProto
+	case expfmt.TypeOpenMetrics:
+		return FormatOpenMetrics
 	}
 	return FormatText
+}
+
+// ContentType is what f is served as.
+func (f Format) ContentType() string {
+	switch f {
+	case FormatProto:
+		return string(expfmt.NewFormat(expfmt.TypeProtoDelim))
+	case FormatOpenMetrics:
+		return string(expfmt.FmtOpenMetrics_1_0_0)
+	}
+	return string(expfmt.NewFormat(expfmt.TypeTextPlain))
 }
 
 // Write writes everything in format f to w. A gathering error is returned
@@ -53,10 +69,15 @@ func (e *Exposition) Write(w io.Writer, f Format) error {
 	var enc Encoder
 	var bw *bufio.Writer
 	var menc expfmt.Encoder
-	if f == FormatProto {
+	switch f {
+	case FormatProto:
 		menc = expfmt.NewEncoder(w, expfmt.NewFormat(expfmt.TypeProtoDelim))
 		enc = NewProto(w)
-	} else {
+	case FormatOpenMetrics:
+		bw = bufio.NewWriterSize(w, 64<<10)
+		menc = expfmt.NewEncoder(bw, expfmt.FmtOpenMetrics_1_0_0)
+		enc = NewOpenMetrics(bw)
+	default:
 		bw = bufio.NewWriterSize(w, 64<<10)
 		menc = expfmt.NewEncoder(bw, expfmt.NewFormat(expfmt.TypeTextPlain))
 		enc = NewText(bw)
@@ -69,6 +90,11 @@ func (e *Exposition) Write(w io.Writer, f Format) error {
 	}
 	for _, src := range e.Sources {
 		if err := src(enc, taken); err != nil {
+			return err
+		}
+	}
+	if c, ok := menc.(expfmt.Closer); ok && f == FormatOpenMetrics {
+		if err := c.Close(); err != nil { // # EOF, after every family
 			return err
 		}
 	}
@@ -85,11 +111,7 @@ func (e *Exposition) Write(w io.Writer, f Format) error {
 func (e *Exposition) ServeHTTP(w http.ResponseWriter, r *http.Request, log *slog.Logger) {
 	f := Negotiate(r.Header)
 	h := w.Header()
-	if f == FormatProto {
-		h.Set("Content-Type", string(expfmt.NewFormat(expfmt.TypeProtoDelim)))
-	} else {
-		h.Set("Content-Type", string(expfmt.NewFormat(expfmt.TypeTextPlain)))
-	}
+	h.Set("Content-Type", f.ContentType())
 	// Writing the series and compressing or sending them run on two
 	// goroutines, so a large scrape uses two cores and no more.
 	var out io.WriteCloser

@@ -2,31 +2,53 @@ package expo
 
 import (
 	"bufio"
+	"bytes"
+	"math"
+	"strings"
 
 	"github.com/sloagent/sloagent/internal/textfmt"
 )
 
-// Text writes the text format (0.0.4) to w.
+// Text writes the text format (0.0.4), or OpenMetrics 1.0.0, to w.
 type Text struct {
 	w    *bufio.Writer
 	f    *Family
+	name string    // the family's sample name
 	hist [3]string // a histogram family's _bucket, _sum and _count names
 	b    []byte
 	head int // length of the family's header in b; -1 once a series is written
 	les  map[float64]string
 	err  error
+	om   bool
 }
 
-// NewText returns an encoder writing to w.
+// NewText returns an encoder writing the text format to w.
 func NewText(w *bufio.Writer) *Text { return &Text{w: w, les: map[float64]string{}} }
+
+// NewOpenMetrics returns an encoder writing OpenMetrics to w, without
+// exemplars, created timestamps or units. The two formats differ in a
+// counter's family name, which OpenMetrics gives without _total, and in
+// HELP's escapes; the caller writes the closing # EOF.
+func NewOpenMetrics(w *bufio.Writer) *Text {
+	return &Text{w: w, les: map[float64]string{}, om: true}
+}
 
 // Family starts f; its header is written with its first series.
 func (t *Text) Family(f *Family) {
-	t.f = f
+	t.f, t.name = f, f.Name
 	if f.Type == Histogram {
 		t.hist = [3]string{f.Name + "_bucket", f.Name + "_sum", f.Name + "_count"}
 	}
-	t.b = textfmt.AppendHeader(t.b[:0], f.Name, f.Help, f.Type.String())
+	if !t.om {
+		t.b = textfmt.AppendHeader(t.b[:0], f.Name, f.Help, f.Type.String())
+	} else {
+		family := f.Name
+		if f.Type == Counter {
+			family = strings.TrimSuffix(f.Name, "_total")
+			t.name = family + "_total"
+		}
+		t.b = appendOpenMetricsHeader(t.b[:0], family, f.Help, f.Type.String())
+	}
 	t.head = len(t.b)
 }
 
@@ -69,7 +91,7 @@ func (t *Text) write() {
 
 // Value writes one series of a gauge or counter.
 func (t *Text) Value(ls *Labels, own []Label, v float64) {
-	t.open(t.f.Name, ls, own)
+	t.open(t.name, ls, own)
 	t.end(v)
 }
 
@@ -96,7 +118,11 @@ func (t *Text) Hist(ls *Labels, own []Label, h *Hist) {
 func (t *Text) le(v float64) string {
 	s, ok := t.les[v]
 	if !ok {
-		s = string(textfmt.AppendFloat(nil, v))
+		b := textfmt.AppendFloat(nil, v)
+		if t.om && !math.IsInf(v, 0) && !bytes.ContainsAny(b, "e.") {
+			b = append(b, ".0"...) // OpenMetrics' canonical form, as client_golang writes it: 1.0
+		}
+		s = string(b)
 		t.les[v] = s
 	}
 	return s

@@ -10,6 +10,10 @@
 // connection to having written its answer: the delay as it really was,
 // since the machine may wake the target late.
 //
+// With -log it also keeps the path and time of every request served: GET
+// /-/hits?since=NANOS returns "NANOS PATH" lines of those served since
+// then (Unix nanoseconds), to count what each probe's target saw.
+//
 // It speaks just enough HTTP/1.1 for a GET and closes every connection
 // after one answer, with a response written ahead of time: the target
 // shares the machine's cores with the systems being measured, so the less
@@ -25,6 +29,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,13 +40,14 @@ func main() {
 	listen := fs.String("listen", "127.0.0.1:0", "Address to listen on.")
 	delay := fs.Duration("delay", 0, "Answer each request this long after it arrived.")
 	size := fs.Int("size", 1024, "Response body size in bytes.")
+	logHits := fs.Bool("log", false, "Keep the path and time of every request, for GET /-/hits.")
 	_ = fs.Parse(os.Args[1:])
 
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		log.Fatal(err)
 	}
-	t := &target{answer: response("200 OK", bytes.Repeat([]byte("x"), *size)), delay: *delay}
+	t := &target{answer: response("200 OK", bytes.Repeat([]byte("x"), *size)), delay: *delay, logHits: *logHits}
 	t.bufs.New = func() any { b := make([]byte, 4096); return &b }
 	fmt.Printf("listening %s\n", ln.Addr())
 	for {
@@ -65,6 +71,15 @@ type target struct {
 	mu              sync.Mutex
 	n               int
 	sum, sumSquares float64
+
+	logHits bool
+	hits    []hit // under mu
+}
+
+// hit is one request served: when, and the path asked for.
+type hit struct {
+	at   int64
+	path string
 }
 
 func response(status string, body []byte) []byte {
@@ -110,11 +125,29 @@ func (t *target) serve(c net.Conn) {
 		_, _ = c.Write(response("200 OK", []byte(stats)))
 		return
 	}
+	if p, q, _ := strings.Cut(string(fields[1]), "?"); p == "/-/hits" {
+		since, _ := strconv.ParseInt(strings.TrimPrefix(q, "since="), 10, 64)
+		var b bytes.Buffer
+		t.mu.Lock()
+		for _, h := range t.hits {
+			if h.at >= since {
+				fmt.Fprintf(&b, "%d %s\n", h.at, h.path)
+			}
+		}
+		t.mu.Unlock()
+		_, _ = c.Write(response("200 OK", b.Bytes()))
+		return
+	}
 	if t.delay > 0 {
 		wait(arrived.Add(t.delay))
 	}
 	if _, err := c.Write(t.answer); err == nil {
 		t.served.Add(1)
+		if t.logHits {
+			t.mu.Lock()
+			t.hits = append(t.hits, hit{time.Now().UnixNano(), string(fields[1])})
+			t.mu.Unlock()
+		}
 		if t.delay > 0 {
 			took := time.Since(accepted).Seconds()
 			t.mu.Lock()

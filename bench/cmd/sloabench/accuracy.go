@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"sort"
 	"time"
 
 	"github.com/sloagent/sloagent/bench/internal/gen"
@@ -11,18 +12,23 @@ import (
 // trueDelay is how long the slow target waits before it answers.
 const trueDelay = 100 * time.Millisecond
 
-// errStat is the mean and standard deviation of reported minus true
-// duration, in seconds; n is the number of runs.
+// errStat is the mean, standard deviation and 99th percentile of
+// reported minus true duration, in seconds; n is the number of runs. The
+// target's own figures have no percentile (hasP99 false): it keeps sums.
 type errStat struct {
-	mean, sd float64
-	n        int
+	mean, sd, p99 float64
+	hasP99        bool
+	n             int
 }
 
 func (e errStat) String() string {
 	if e.n == 0 {
 		return "n/a"
 	}
-	return fmt.Sprintf("%+.3f ± %.3f ms", e.mean*1000, e.sd*1000)
+	if !e.hasP99 {
+		return fmt.Sprintf("%+.3f ± %.3f ms", e.mean*1000, e.sd*1000)
+	}
+	return fmt.Sprintf("%+.3f ± %.3f ms, p99 %+.3f", e.mean*1000, e.sd*1000, e.p99*1000)
 }
 
 func newErrStat(vals []float64) errStat {
@@ -38,7 +44,10 @@ func newErrStat(vals []float64) errStat {
 	for _, v := range vals {
 		sq += (v - mean) * (v - mean)
 	}
-	return errStat{mean: mean, sd: math.Sqrt(sq / float64(len(vals))), n: len(vals)}
+	sorted := append([]float64(nil), vals...)
+	sort.Float64s(sorted)
+	p99 := sorted[min(len(sorted)-1, int(math.Ceil(0.99*float64(len(sorted))))-1)]
+	return errStat{mean: mean, sd: math.Sqrt(sq / float64(len(vals))), p99: p99, hasP99: true, n: len(vals)}
 }
 
 // accuracy is how far a system's reported durations are from the time the

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sloagent/sloagent/bench/internal/proc"
 	"github.com/sloagent/sloagent/bench/internal/report"
 	"github.com/sloagent/sloagent/bench/internal/sched"
 )
@@ -116,41 +115,9 @@ func (b *bench) measureKind(sysName string, k probeKind, rate int, warm, window 
 		return sample{}, err
 	}
 	defer inst.stop()
-	time.Sleep(warm)
-	c0, err := inst.counts()
+	s, err := b.steady(inst, counter, 0, rate, warm, window)
 	if err != nil {
 		return sample{}, err
-	}
-	cpu0, err := proc.CPU(inst.pid())
-	if err != nil {
-		return sample{}, err
-	}
-	served0, err := counter.count(b)
-	if err != nil {
-		return sample{}, err
-	}
-	time.Sleep(window)
-	cpu1, err := proc.CPU(inst.pid())
-	if err != nil {
-		return sample{}, err
-	}
-	served1, err := counter.count(b)
-	if err != nil {
-		return sample{}, err
-	}
-	c1, err := inst.counts()
-	if err != nil {
-		return sample{}, err
-	}
-	d := c1.sub(c0)
-	s := sample{rate: rate, runs: d.runs}
-	if d.runs > 0 {
-		s.failed = float64(d.failures) / float64(d.runs)
-		s.timedOut = float64(d.timeouts) / float64(d.runs)
-	}
-	if served := served1 - served0; served > 0 {
-		s.achieved = float64(served) / window.Seconds()
-		s.cpu = (cpu1 - cpu0).Seconds() / float64(served) * 1000
 	}
 	b.logf("%s %s kind: %s", sysName, k.name, s)
 	return s, nil

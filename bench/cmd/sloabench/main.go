@@ -42,8 +42,12 @@ type plan struct {
 	warm, window            time.Duration
 	accuracyProbes          int
 	accuracyWindow          time.Duration
-	memInterval             time.Duration
-	scrapes                 int
+	memInterval             time.Duration // the probes' interval in the memory runs
+	memSteady               time.Duration // how long each memory run goes on once every probe ran
+	scrapeEvery             time.Duration // a memory run's scrape interval, as Prometheus scrapes
+	scrapes                 int           // timed scrapes per format
+	herdProbes              int
+	herdInterval            time.Duration
 	searchLimit, bisect     int
 	retry                   bool
 	searchWarm, searchWindw time.Duration
@@ -53,8 +57,14 @@ var (
 	// The rate search warms up for 8 s: started with thousands of new
 	// probes, a system's first seconds (its heap growing from nothing,
 	// goroutines and connections being set up) are not what it sustains.
-	fullPlan  = plan{3, 4 * time.Second, 15 * time.Second, 20, 15 * time.Second, 20 * time.Second, 5, 16000, 2, true, 8 * time.Second, 10 * time.Second}
-	quickPlan = plan{1, 2 * time.Second, 5 * time.Second, 20, 6 * time.Second, 10 * time.Second, 3, 8000, 1, false, 5 * time.Second, 5 * time.Second}
+	fullPlan = plan{reps: 3, warm: 4 * time.Second, window: 15 * time.Second, accuracyProbes: 20, accuracyWindow: 15 * time.Second,
+		memInterval: time.Minute, memSteady: 5 * time.Minute, scrapeEvery: 15 * time.Second, scrapes: 5,
+		herdProbes: 10000, herdInterval: time.Minute,
+		searchLimit: 16000, bisect: 2, retry: true, searchWarm: 8 * time.Second, searchWindw: 10 * time.Second}
+	quickPlan = plan{reps: 1, warm: 2 * time.Second, window: 5 * time.Second, accuracyProbes: 20, accuracyWindow: 6 * time.Second,
+		memInterval: 20 * time.Second, memSteady: time.Minute, scrapeEvery: 15 * time.Second, scrapes: 3,
+		herdProbes: 2000, herdInterval: 20 * time.Second,
+		searchLimit: 8000, bisect: 1, retry: false, searchWarm: 5 * time.Second, searchWindw: 5 * time.Second}
 )
 
 func main() {
@@ -67,11 +77,14 @@ func main() {
 	out := fs.String("out", "bench/results/latest.md", "File to write the results table to.")
 	command := fs.String("command", "bench/run", "The command line to print in the results.")
 	revision := fs.String("revision", "unknown", "The revision of sloagent measured, to print in the results.")
-	only := fs.String("only", "", `Measure one part only: "memory" is memory with many probes (and SLOs) and the time to serve /metrics, about 2 minutes; "kinds" is the tcp, dns and grpc kinds' CPU, about 6 minutes; "browser" is the browser journeys, about 9 minutes a binary (3 with -quick).`)
+	only := fs.String("only", "", `Measure one part only: "memory" is memory with many probes (and SLOs) over a steady run and the time to serve /metrics in every format, about 25 minutes (7 with -quick); "herd" is the requests targets see in the first interval after a start and after a reload, about 3 minutes; "accuracy" is the timing accuracy of every system, about a minute; "kinds" is the tcp, dns and grpc kinds' CPU, about 6 minutes; "browser" is the browser journeys, about 9 minutes a binary (3 with -quick).`)
+	steady := fs.Duration("steady", 0, "How long each memory run goes on once every probe has run (default 5m, 1m with -quick); -only memory -steady 1h is the soak.")
 	fs.StringVar(&b.browserBaseline, "browser-baseline", "", "Directory holding another revision's sloagent binary (and a REVISION file) to measure the browser figure against, taking turns.")
 	_ = fs.Parse(os.Args[1:])
-	if *only != "" && *only != "memory" && *only != "kinds" && *only != "browser" {
-		fmt.Fprintf(os.Stderr, "sloabench: unknown -only %q (use memory, kinds or browser)\n", *only)
+	switch *only {
+	case "", "memory", "herd", "accuracy", "kinds", "browser":
+	default:
+		fmt.Fprintf(os.Stderr, "sloabench: unknown -only %q (use memory, herd, accuracy, kinds or browser)\n", *only)
 		os.Exit(2)
 	}
 	if b.binDir == "" {
@@ -81,6 +94,9 @@ func main() {
 	p := fullPlan
 	if *quick {
 		p = quickPlan
+	}
+	if *steady > 0 {
+		p.memSteady = *steady
 	}
 	if *only == "browser" {
 		bp := browserFull
@@ -99,7 +115,7 @@ func main() {
 	}
 }
 
-func (b *bench) run(p plan, quick bool, only string, out, command, revision string) error {
+func (b *bench) run(p plan, quick bool, only, out, command, revision string) error {
 	if b.work == "" {
 		dir, err := os.MkdirTemp("", "sloabench-")
 		if err != nil {
@@ -119,7 +135,7 @@ func (b *bench) run(p plan, quick bool, only string, out, command, revision stri
 	defer b.slow.stop()
 
 	started := time.Now()
-	res, err := b.measureAll(p, only == "memory", only == "kinds")
+	res, err := b.measureAll(p, only)
 	if err != nil {
 		return err
 	}
@@ -140,7 +156,12 @@ func (b *bench) run(p plan, quick bool, only string, out, command, revision stri
 }
 
 func (b *bench) startTarget(name string, delay time.Duration) (*target, error) {
-	c, err := b.start(name, b.bin("benchtarget"), "-listen", "127.0.0.1:0", "-delay", delay.String())
+	return b.startTargetArgs(name, "-delay", delay.String())
+}
+
+// startTargetArgs starts a benchtarget with more flags.
+func (b *bench) startTargetArgs(name string, args ...string) (*target, error) {
+	c, err := b.start(name, append([]string{b.bin("benchtarget"), "-listen", "127.0.0.1:0"}, args...)...)
 	if err != nil {
 		return nil, err
 	}

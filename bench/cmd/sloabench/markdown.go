@@ -19,10 +19,14 @@ func (r *results) markdown() string {
 	if r.quick {
 		mode = "quick (rough numbers, one repetition)"
 	}
-	if r.memOnly {
+	switch r.only {
+	case "memory":
 		mode = "memory and /metrics only, " + mode
-	}
-	if r.kindsOnly {
+	case "herd":
+		mode = "start-up and reload requests only, " + mode
+	case "accuracy":
+		mode = "timing accuracy only, " + mode
+	case "kinds":
 		mode = "tcp, dns and grpc kinds only, " + mode
 	}
 	fmt.Fprintf(&b, "- command: `%s` (%s run, %s, started %s)\n", r.command, mode, r.took.Round(time.Second), r.started.UTC().Format("2006-01-02 15:04 UTC"))
@@ -79,19 +83,36 @@ How the figures are measured (all processes on 127.0.0.1 on this one machine):
   transfer" is the sum of those two phases of probe_http_duration_seconds (connection
   ready to body read) minus the same. The spread is that of the reported durations, the
   target's own jitter included.
-- Memory with N probes: sloagent with N HTTP probes (interval 20 s) and an SLO for each
-  (99.9% over a rolling 30 days, default burn-rate alerts), once every probe has run: the
-  median VmRSS of three readings, and the live Go heap (the heap the last GC found
-  reachable: go_memstats_next_gc_bytes halved, GOGC being 100). Before the agent starts,
-  its state directory is given 30 days of every SLO's history (slo.Store.WriteHistory: the
-  runs of the probe's interval, about one in a thousand failed), so the SLO windows are
-  full and their state is resident as at steady state, not only allocated. Memory per
-  probe is the difference between the two sizes divided by the difference in probes.
-- /metrics: the median of several full reads of /metrics at the largest N, once as
-  Prometheus asks (OpenMetrics, gzip) and once as uncompressed text, after one untimed
-  read. The first read in a minute also computes every SLO's windows, which later reads
-  in the minute reuse; the timed reads mostly follow the untimed one within its minute
-  (go test -bench WriteText ./slo measures both cases).
+- Duration spread: beside the mean and standard deviation, the 99th percentile of each
+  run's reported minus true duration; the target keeps only sums of its delays, so its own
+  row has no percentile.
+- Memory: sloagent with N HTTP probes at a 60 s interval (20 s with --quick) against the
+  1 KB target, without SLOs, with an SLO per probe (99.9% over a rolling 30 days, default
+  burn-rate alerts) from a fresh state directory, and with those SLOs given 30 days of
+  history before the start (slo.Store.WriteHistory: the probes' runs, one in a thousand
+  failed), so their windows are full. Once every probe has run (the target's count says
+  so), the run goes on for 5 minutes (1 with --quick; -steady sets it, -only memory
+  -steady 1h is the soak) while the harness scrapes /metrics every 15 s as Prometheus does
+  (OpenMetrics accepted, gzip) and reads /proc/PID/status after each scrape: VmRSS
+  (median over the second half of the run, and the highest), and RssFile less what it was
+  when every probe had run (the binary's own pages), a bound on how much of the state
+  file is resident. The live Go heap is go_memstats_next_gc_bytes halved (GOGC 100), read
+  at the end. Memory per probe is the difference between 1,000 and 10,000 probes without
+  SLOs divided by 9,000; per SLO, the difference between 10,000 probes with and without
+  SLOs divided by 10,000. With a soak, RSS is listed every 5 minutes.
+- /metrics formats: at 10,000 probes with an SLO each, after that steady run, the median of
+  five full reads in each format Prometheus asks for (OpenMetrics 1.0.0, text 0.0.4,
+  delimited protobuf), each gzip-compressed and not, the formats taking turns after one
+  untimed read each; "served as" is the Content-Type the agent answered with. The first
+  read in a minute also computes every SLO's windows, which later reads in the minute
+  reuse (go test -bench WriteText ./slo measures both cases).
+- Start-up and reload: 10,000 probes at a 60 s interval (2,000 at 20 s with --quick), each
+  asking for a path of its own from a target that logs every request. Counted from the
+  moment the agent is started, and from the moment it is sent SIGHUP with the same config:
+  the requests served in one interval, the most in any one second of it, and the probes
+  that ran twice within half their interval. An even start serves one request per probe,
+  interval/N apart. blackbox_exporter has no schedule of its own (Prometheus' scrapes drive
+  it), so it has no figure here.
 `
 
 func machine() string {

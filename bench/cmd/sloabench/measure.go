@@ -64,8 +64,19 @@ func (b *bench) measure(sys system, rate int, warm, window time.Duration) (sampl
 		return sample{}, err
 	}
 	defer inst.stop()
-	time.Sleep(warm)
+	s, err := b.steady(inst, tgt, tgt.pid(), rate, warm, window)
+	if err != nil {
+		return sample{}, err
+	}
+	b.logf("%s %s", sys.name, s)
+	return s, nil
+}
 
+// steady measures a running system after warm: one steady window whose
+// CPU time (and, for targetPID above 0, the target's) is divided by what
+// the target counted in it, with the system's runs, failures and lag.
+func (b *bench) steady(inst instance, tgt *target, targetPID, rate int, warm, window time.Duration) (sample, error) {
+	time.Sleep(warm)
 	c0, err := inst.counts()
 	if err != nil {
 		return sample{}, err
@@ -74,7 +85,10 @@ func (b *bench) measure(sys system, rate int, warm, window time.Duration) (sampl
 	if err != nil {
 		return sample{}, err
 	}
-	tcpu0, _ := proc.CPU(tgt.pid())
+	var tcpu0, tcpu1 time.Duration
+	if targetPID > 0 {
+		tcpu0, _ = proc.CPU(targetPID)
+	}
 	served0, err := tgt.count(b)
 	if err != nil {
 		return sample{}, err
@@ -87,7 +101,9 @@ func (b *bench) measure(sys system, rate int, warm, window time.Duration) (sampl
 	if err != nil {
 		return sample{}, err
 	}
-	tcpu1, _ := proc.CPU(tgt.pid())
+	if targetPID > 0 {
+		tcpu1, _ = proc.CPU(targetPID)
+	}
 	served1, err := tgt.count(b)
 	if err != nil {
 		return sample{}, err
@@ -121,7 +137,6 @@ func (b *bench) measure(sys system, rate int, warm, window time.Duration) (sampl
 		s.cpu = (cpu1 - cpu0).Seconds() / float64(served) * 1000
 		s.targetCPU = (tcpu1 - tcpu0).Seconds() / float64(served) * 1000
 	}
-	b.logf("%s %s", sys.name, s)
 	return s, nil
 }
 

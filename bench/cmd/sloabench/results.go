@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/sloagent/sloagent/bench/internal/report"
@@ -11,37 +12,41 @@ import (
 // fixedRates are the rates at which cost is compared.
 var fixedRates = []int{200, 1000}
 
-// memProbes are the probe counts whose memory is measured.
-var memProbes = []int{1000, 10000}
+// memCases are the memory measurements: per probe from the first two, per
+// SLO from the second and third, and the last with the SLO windows full.
+var memCases = []memCase{{probes: 1000}, {probes: 10000}, {probes: 10000, slos: true}, {probes: 10000, slos: true, history: true}}
 
 type results struct {
 	fixed   map[string]map[int]sample // medians, by system and rate
 	acc     map[string]accuracy
 	mem     []memResult
+	herd    *herdResult
 	maxRate map[string]int
 	kinds   map[string]map[string]sample // tcp, dns, grpc medians, by kind and system
 	browser *browserResult               // nil when not measured
 
-	quick     bool
-	memOnly   bool // only memory and /metrics were measured
-	kindsOnly bool // only the tcp, dns and grpc kinds were measured
-	command   string
-	blackbox  string
-	revision  string
-	started   time.Time
-	took      time.Duration
+	quick    bool
+	only     string // the part measured alone, if any
+	command  string
+	blackbox string
+	revision string
+	started  time.Time
+	took     time.Duration
 }
 
-// measureAll runs every part of the plan, or with memOnly the memory and
-// /metrics part. Systems take turns within each repetition so that a slow
-// spell of the machine hits them all alike.
-func (b *bench) measureAll(p plan, memOnly, kindsOnly bool) (*results, error) {
-	r := &results{fixed: map[string]map[int]sample{}, acc: map[string]accuracy{}, maxRate: map[string]int{}, memOnly: memOnly}
-	if memOnly {
+// measureAll runs every part of the plan, or the one part only names.
+// Systems take turns within each repetition so that a slow spell of the
+// machine hits them all alike.
+func (b *bench) measureAll(p plan, only string) (*results, error) {
+	r := &results{fixed: map[string]map[int]sample{}, acc: map[string]accuracy{}, maxRate: map[string]int{}, only: only}
+	switch only {
+	case "memory":
 		return r, b.measureMemory(p, r)
-	}
-	if kindsOnly {
-		r.kindsOnly = true
+	case "herd":
+		return r, b.measureHerd(p, r)
+	case "accuracy":
+		return r, b.measureAccuracy(p, r)
+	case "kinds":
 		return r, b.measureKinds(p, r)
 	}
 	raw := map[string]map[int][]sample{}
@@ -69,15 +74,13 @@ func (b *bench) measureAll(p plan, memOnly, kindsOnly bool) (*results, error) {
 	if err := b.measureKinds(p, r); err != nil {
 		return nil, err
 	}
-	b.logf("timing accuracy against a target answering after %s", trueDelay)
-	for _, sys := range systems {
-		a, err := b.accuracy(sys, p.accuracyProbes, p.accuracyWindow)
-		if err != nil {
-			return nil, fmt.Errorf("%s accuracy: %w", sys.name, err)
-		}
-		r.acc[sys.name] = a
+	if err := b.measureAccuracy(p, r); err != nil {
+		return nil, err
 	}
 	if err := b.measureMemory(p, r); err != nil {
+		return nil, err
+	}
+	if err := b.measureHerd(p, r); err != nil {
 		return nil, err
 	}
 	b.logf("highest sustained rate")
@@ -98,16 +101,40 @@ func (b *bench) measureAll(p plan, memOnly, kindsOnly bool) (*results, error) {
 }
 
 func (b *bench) measureMemory(p plan, r *results) error {
-	b.logf("memory and /metrics with many probes")
-	for _, slos := range []bool{false, true} {
-		for _, n := range memProbes {
-			m, err := b.memory(n, slos, p.memInterval, p.scrapes)
-			if err != nil {
-				return fmt.Errorf("memory: %w", err)
-			}
-			r.mem = append(r.mem, m)
+	b.logf("memory over %s of steady running, and /metrics in every format", p.memSteady)
+	for i, c := range memCases {
+		formats := 0
+		if i == 2 {
+			formats = p.scrapes
 		}
+		m, err := b.memory(c, p.memInterval, p.memSteady, p.scrapeEvery, formats)
+		if err != nil {
+			return fmt.Errorf("memory: %w", err)
+		}
+		r.mem = append(r.mem, m)
 	}
+	return nil
+}
+
+func (b *bench) measureAccuracy(p plan, r *results) error {
+	b.logf("timing accuracy against a target answering after %s", trueDelay)
+	for _, sys := range systems {
+		a, err := b.accuracy(sys, p.accuracyProbes, p.accuracyWindow)
+		if err != nil {
+			return fmt.Errorf("%s accuracy: %w", sys.name, err)
+		}
+		r.acc[sys.name] = a
+	}
+	return nil
+}
+
+func (b *bench) measureHerd(p plan, r *results) error {
+	b.logf("requests in the first interval after a start and after a reload")
+	h, err := b.herd(p.herdProbes, p.herdInterval)
+	if err != nil {
+		return fmt.Errorf("start-up: %w", err)
+	}
+	r.herd = &h
 	return nil
 }
 
@@ -117,7 +144,7 @@ func (r *results) table() report.Table {
 	for _, s := range systems {
 		t.Systems = append(t.Systems, s.name)
 	}
-	if r.kindsOnly {
+	if r.only == "kinds" {
 		t.Rows = r.kindRows()
 		return t
 	}
@@ -137,7 +164,7 @@ func (r *results) table() report.Table {
 			return report.Val(f(s))
 		})
 	}
-	if !r.memOnly {
+	if r.only == "" {
 		for _, rate := range fixedRates {
 			t.Rows = append(t.Rows, report.Row{Name: fmt.Sprintf("CPU-seconds per 1,000 probes at %d/s", rate), Format: "%.3f", Ratio: true,
 				Cells: fixed(rate, func(s sample) float64 { return s.cpu })})
@@ -157,52 +184,64 @@ func (r *results) table() report.Table {
 		t.Rows = append(t.Rows, r.kindRows()...)
 		t.Rows = append(t.Rows, report.Row{Name: "highest sustained rate (probes/s)", Format: "%.0f", Ratio: true,
 			Cells: per(func(n string) report.Cell { return report.Val(float64(r.maxRate[n])) })})
+	}
+	if r.only == "" || r.only == "accuracy" {
 		t.Rows = append(t.Rows,
-			report.Row{Name: "reported duration minus true, 100 ms target, whole run (mean ± sd)",
+			report.Row{Name: "reported duration minus true, 100 ms target, whole run (mean ± sd, p99)",
 				Cells: per(func(n string) report.Cell { return report.Text(r.acc[n].total.String()) })},
-			report.Row{Name: "reported duration minus true, 100 ms target, processing + transfer (mean ± sd)",
+			report.Row{Name: "reported duration minus true, 100 ms target, processing + transfer (mean ± sd, p99)",
 				Cells: per(func(n string) report.Cell { return report.Text(r.acc[n].server.String()) })},
 			report.Row{Name: "the 100 ms target's own delay minus 100 ms, during that run (mean ± sd)",
 				Cells: per(func(n string) report.Cell { return report.Text(r.acc[n].truth.String()) })},
 		)
 	}
-	mem := map[bool][]memResult{}
-	for _, m := range r.mem {
-		what := "probes"
-		if m.slos {
-			what = "probes and an SLO each"
-		}
-		mem[m.slos] = append(mem[m.slos], m)
-		t.Rows = append(t.Rows, report.Row{Name: fmt.Sprintf("RSS / live Go heap with %d %s, all run once (MB)", m.probes, what),
-			Cells: []report.Cell{report.Text(fmt.Sprintf("%.1f / %.1f", mb(m.rss), mb(m.heap)))}})
-	}
-	for _, slos := range []bool{false, true} {
-		ms := mem[slos]
-		if len(ms) != 2 {
-			continue
-		}
-		lo, hi := ms[0], ms[1]
-		dn := float64(hi.probes - lo.probes)
-		rss := (float64(hi.rss) - float64(lo.rss)) / dn
-		heap := (float64(hi.heap) - float64(lo.heap)) / dn
-		name := "memory per probe, RSS / live Go heap (bytes)"
-		if slos {
-			name = "memory per probe with its SLO, RSS / live Go heap (bytes)"
-		}
-		t.Rows = append(t.Rows, report.Row{Name: name, Cells: []report.Cell{report.Text(fmt.Sprintf("%.0f / %.0f", rss, heap))}})
+	one := func(name, text string) {
+		t.Rows = append(t.Rows, report.Row{Name: name, Cells: []report.Cell{report.Text(text)}})
 	}
 	for _, m := range r.mem {
-		if m.probes != memProbes[len(memProbes)-1] {
-			continue
+		one(fmt.Sprintf("RSS with %s, median / max over %s steady (MB)", m.memCase, m.steady),
+			fmt.Sprintf("%.1f / %.1f", mb(m.rss), mb(m.maxRSS)))
+		one(fmt.Sprintf("live Go heap / peak RSS at start / state file resident with %s (MB)", m.memCase),
+			fmt.Sprintf("%.1f / %.1f / %.1f", mb(m.heap), mb(m.peak), mb(m.file)))
+		if len(m.over) > 20 {
+			var pts []string
+			for k := 19; k < len(m.over); k += 20 {
+				pts = append(pts, fmt.Sprintf("%.0f", mb(m.over[k])))
+			}
+			one(fmt.Sprintf("RSS every 5 minutes with %s (MB)", m.memCase), strings.Join(pts, ", "))
 		}
-		what := ""
-		if m.slos {
-			what = " and an SLO each"
-		}
-		t.Rows = append(t.Rows, report.Row{Name: fmt.Sprintf("/metrics at %d probes%s: gzip as Prometheus asks / plain text (ms)", m.probes, what),
-			Cells: []report.Cell{report.Text(fmt.Sprintf("%.1f (%d kB) / %.1f (%d kB)", m.scrapeGzip*1000, m.sizeGzip/1024, m.scrapePlain*1000, m.sizePlain/1024))}})
 	}
-	if !r.memOnly {
+	if len(r.mem) >= 3 {
+		p1, p10, s10 := r.mem[0], r.mem[1], r.mem[2]
+		dn := float64(p10.probes - p1.probes)
+		one("memory per probe, RSS / live Go heap (bytes)", fmt.Sprintf("%.0f / %.0f",
+			(float64(p10.rss)-float64(p1.rss))/dn, (float64(p10.heap)-float64(p1.heap))/dn))
+		one("memory per SLO, fresh state, RSS / live Go heap (bytes)", fmt.Sprintf("%.0f / %.0f",
+			(float64(s10.rss)-float64(p10.rss))/float64(s10.probes), (float64(s10.heap)-float64(p10.heap))/float64(s10.probes)))
+		if len(r.mem) >= 4 {
+			h := r.mem[3]
+			one("memory per SLO, 30-day windows full, RSS / live Go heap (bytes)", fmt.Sprintf("%.0f / %.0f",
+				(float64(h.rss)-float64(p10.rss))/float64(h.probes), (float64(h.heap)-float64(p10.heap))/float64(h.probes)))
+			one("state file per SLO, fresh after the steady run / 30 days of history (bytes)", fmt.Sprintf("%d / %d",
+				s10.stateBytes/int64(s10.probes), h.stateBytes/int64(h.probes)))
+		}
+	}
+	for _, m := range r.mem {
+		for _, f := range m.formats {
+			one(fmt.Sprintf("/metrics with %s as %s (ms, kB, served as)", m.memCase, f.scrapeFormat),
+				fmt.Sprintf("%.1f, %d, %s", f.seconds*1000, f.bytes/1024, f.served))
+		}
+	}
+	if h := r.herd; h != nil {
+		for _, w := range []struct {
+			what string
+			w    herdWindow
+		}{{"start", h.start}, {"reload", h.reload}} {
+			one(fmt.Sprintf("requests in the first %s after a %s of %d probes at %s: all / busiest second / probes run twice", h.interval, w.what, h.probes, h.interval),
+				fmt.Sprintf("%d / %d / %d (even: %d / %d / 0)", w.w.requests, w.w.peak, w.w.twice, h.probes, (h.probes+int(h.interval/time.Second)-1)/int(h.interval/time.Second)))
+		}
+	}
+	if r.only == "" {
 		t.Rows = append(t.Rows, report.Row{Name: "target's CPU-seconds per 1,000 requests at 200/s", Format: "%.3f",
 			Cells: fixed(200, func(s sample) float64 { return s.targetCPU })})
 	}

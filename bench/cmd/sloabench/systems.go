@@ -40,6 +40,8 @@ type load struct {
 	timeout  time.Duration
 	record   bool // keep each run's duration (generators only)
 	slos     bool // an SLO per probe (sloagent only)
+	history  bool // the SLOs start with 30 days of history
+	paths    bool // each probe asks for a path of its own: url + its name
 }
 
 // system starts one of the compared systems with a load.
@@ -58,8 +60,10 @@ var (
 // agentInstance is sloagent running a generated config.
 type agentInstance struct {
 	*child
-	metrics string
-	b       *bench
+	metrics  string
+	base     string
+	stateDir string
+	b        *bench
 }
 
 func (b *bench) startAgent(l load) (instance, error) {
@@ -73,7 +77,7 @@ func (b *bench) startAgentLoad(l load) (*agentInstance, error) {
 	if err != nil {
 		return nil, err
 	}
-	if l.slos {
+	if l.history {
 		if err := b.writeHistory(state, l); err != nil {
 			return nil, err
 		}
@@ -94,7 +98,7 @@ func (b *bench) startAgentLoad(l load) (*agentInstance, error) {
 		c.stop()
 		return nil, err
 	}
-	return &agentInstance{child: c, metrics: "http://" + addr + "/metrics", b: b}, nil
+	return &agentInstance{child: c, metrics: "http://" + addr + "/metrics", base: "http://" + addr, stateDir: state, b: b}, nil
 }
 
 // agentConfig is n HTTP probes of l.url with the benchmark's probe names,
@@ -104,7 +108,11 @@ func agentConfig(l load, stateDir string) string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "agent:\n  name: bench\n  state_dir: %s\nprobes:\n", stateDir)
 	for i := range l.n {
-		fmt.Fprintf(&sb, "  - name: %s\n    target: %s\n    interval: %s\n    timeout: %s\n", sched.Name(i), l.url, l.interval, l.timeout)
+		u := l.url
+		if l.paths {
+			u += sched.Name(i)
+		}
+		fmt.Fprintf(&sb, "  - name: %s\n    target: %s\n    interval: %s\n    timeout: %s\n", sched.Name(i), u, l.interval, l.timeout)
 	}
 	if l.slos {
 		sb.WriteString("slos:\n")

@@ -47,12 +47,13 @@ func parseStat(s string) (time.Duration, error) {
 	return time.Duration(ticks) * time.Second / userHZ, nil
 }
 
-// Memory is a process's resident set now and at its peak, in bytes.
+// Memory is a process's resident set now and at its peak, and the part
+// of it mapped from files (its binary, a memory-mapped database), in bytes.
 type Memory struct {
-	RSS, Peak uint64
+	RSS, Peak, File uint64
 }
 
-// Mem returns VmRSS and VmHWM of pid.
+// Mem returns VmRSS, VmHWM and RssFile of pid.
 func Mem(pid int) (Memory, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
@@ -72,6 +73,8 @@ func Mem(pid int) (Memory, error) {
 			dst = &m.RSS
 		case "VmHWM":
 			dst = &m.Peak
+		case "RssFile":
+			dst = &m.File
 		default:
 			continue
 		}

@@ -34,7 +34,7 @@ func TestOwnProcess(t *testing.T) {
 		t.Errorf("CPU = %s, %v", cpu, err)
 	}
 	m, err := Mem(os.Getpid())
-	if err != nil || m.RSS == 0 || m.Peak < m.RSS {
+	if err != nil || m.RSS == 0 || m.Peak < m.RSS || m.File == 0 || m.File > m.RSS {
 		t.Errorf("Mem = %+v, %v", m, err)
 	}
 }

@@ -1,0 +1,111 @@
+package slo
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// A ring keeps every count exactly while its width grows from one byte to
+// two and four, while it keeps bad runs by position and after it keeps
+// good counts instead, and narrows again when emptied: checked against a
+// plain map of the same adds, with counts crossing 255 and 65,535.
+func TestTierWidthsExact(t *testing.T) {
+	for _, badShare := range []float64{0.002, 0.03, 0.5} {
+		t.Run(fmt.Sprint("bad share ", badShare), func(t *testing.T) { testTierExact(t, badShare) })
+	}
+}
+
+func testTierExact(t *testing.T, badShare float64) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	const n = 97
+	tr := newTier(1, n)
+	want := map[int64]cell{}
+	head := int64(1000)
+	check := func(step int) {
+		t.Helper()
+		for idx := head - n + 1; idx <= head; idx++ {
+			c := want[idx]
+			if got := tr.get(idx); got != (counts{uint64(c.good), uint64(c.total)}) {
+				t.Fatalf("step %d, width %d: slot %d holds %+v, want %+v", step, tr.w, idx, got, c)
+			}
+		}
+		for k := 0; k < 5; k++ {
+			a := head - n + 1 + rng.Int64N(n)
+			b := a + rng.Int64N(head-a+1)
+			var c counts
+			for idx := a; idx <= b; idx++ {
+				c.add(counts{uint64(want[idx].good), uint64(want[idx].total)})
+			}
+			if got := tr.rangeSum(a, b); got != c {
+				t.Fatalf("step %d, width %d: slots %d to %d sum to %+v, want %+v", step, tr.w, a, b, got, c)
+			}
+		}
+	}
+	for step := range 3000 {
+		if step%50 == 0 {
+			head += rng.Int64N(5)
+			tr.advance(head)
+			for idx := range want {
+				if idx <= head-n {
+					delete(want, idx)
+				}
+			}
+		}
+		idx := head - rng.Int64N(n)
+		// Mostly small adds, now and then one that needs a wider ring.
+		dt := int64(1 + rng.IntN(3))
+		switch rng.IntN(400) {
+		case 0:
+			dt = 300
+		case 1:
+			dt = 70_000
+		}
+		dg := dt
+		if rng.Float64() < badShare {
+			dg = rng.Int64N(dt)
+		}
+		if !tr.add(idx, head, dg, dt) {
+			t.Fatalf("step %d: slot %d (head %d) refused", step, idx, head)
+		}
+		c := want[idx]
+		want[idx] = cell{c.good + uint32(dg), c.total + uint32(dt)}
+		if step%100 == 0 {
+			check(step)
+		}
+	}
+	check(3000)
+	if tr.w != 4 {
+		t.Errorf("width %d after counts above 65,535, want 4", tr.w)
+	}
+	if dense := badShare > 0.1; tr.dense != dense {
+		t.Errorf("bad runs in a share %v of adds: dense %v, want %v", badShare, tr.dense, dense)
+	}
+	dirty := 0
+	tr.takeDirty(func(idx int64, c counts) {
+		dirty++
+		if w := want[idx]; c != (counts{uint64(w.good), uint64(w.total)}) {
+			t.Errorf("dirty slot %d: %+v, want %+v", idx, c, w)
+		}
+	})
+	if dirty == 0 {
+		t.Error("no dirty slots")
+	}
+	tr.reset(head)
+	if tr.w != 1 || tr.dense || len(tr.b) != n || len(tr.bads) != 0 {
+		t.Errorf("after reset: width %d, dense %v, %d bytes, %d bad slots; want 1, false, %d, 0", tr.w, tr.dense, len(tr.b), len(tr.bads), n)
+	}
+}
+
+// A good count can fall (a slice judged bad after all) without touching
+// the total, at every width.
+func TestTierAddNegative(t *testing.T) {
+	for _, total := range []int64{3, 300, 70_000} {
+		tr := newTier(15, 10)
+		tr.add(5, 5, total, total)
+		tr.add(5, 5, -1, 0)
+		if got := tr.get(5); got != (counts{uint64(total - 1), uint64(total)}) {
+			t.Errorf("total %d: %+v after one good taken back", total, got)
+		}
+	}
+}
