@@ -41,6 +41,9 @@ var skipped = []struct{ prefix, reason string }{
 	{"bench/run", "the benchmark harness: minutes of load, run by hand, never in the test suite"},
 	{"git worktree add ", "builds an earlier release as bench/run's baseline"},
 	{"echo v1.2.0 > /tmp/base-bin/", "names bench/run's baseline"},
+	{"kubectl ", "needs a cluster; configs/deploy renders the kustomize base and checks every object against the Kubernetes API types"},
+	{"scripts/release", "builds every release artifact; scripts/image-test runs it and installs the .deb, packaging tests check the package's files"},
+	{"apt install ", "installs into the system; scripts/image-test installs the .deb in a Debian base"},
 }
 
 // An entry of skipped that matches no command any more must go.
@@ -221,6 +224,27 @@ slos:
     colour: red
     target: http://127.0.0.1:8082/
 `)
+	// The SLO formats section: an OpenSLO file and a sloth spec to import,
+	// and an agent config with SLOs to export.
+	for name, from := range map[string]string{
+		"slos.openslo.yaml": "slo/formats/testdata/openslo-shop.yaml",
+		"sloth-service.yml": "slo/formats/testdata/sloth-api.yaml",
+	} {
+		data, err := os.ReadFile(filepath.Join(root, from))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.write(t, name, string(data))
+	}
+	s.write(t, "agent.yml", fmt.Sprintf(`probes:
+  - {name: home, target: %s/, interval: 10s, timeout: 2s, labels: {service: shop}}
+slos:
+  - name: shop
+    probe_selector: {service: shop}
+    objective: 99.9
+    window: {rolling: 28d}
+    latency_threshold: 300ms
+`, up.URL))
 	return s
 }
 
@@ -257,6 +281,9 @@ func (s *standIns) run(t *testing.T, bin string, args []string, c command) {
 		}
 		for host, local := range s.hosts {
 			a = strings.ReplaceAll(a, "://"+host, "://"+local)
+		}
+		if local, ok := installed[a]; ok {
+			a = filepath.Join(s.root, local)
 		}
 		if name, value, ok := strings.Cut(a, "="); ok && strings.HasPrefix(name, "--") {
 			a = name + "=" + s.repoPath(value)
@@ -296,6 +323,12 @@ func (s *standIns) run(t *testing.T, bin string, args []string, c command) {
 	if code != 0 && !(args[0] == "once" && code == 1) {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
 	}
+}
+
+// installed are the files a package installs, by the repository's file
+// they come from.
+var installed = map[string]string{
+	"/etc/sloagent/agent.yml": "configs/package.yml",
 }
 
 // repoPath makes a path of the repository (configs/example.yml) absolute,

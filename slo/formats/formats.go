@@ -92,7 +92,9 @@ func Marshal(cfgs []slo.Config) ([]byte, error) {
 	out := make([]yaml.Node, 0, len(cfgs))
 	for i := range cfgs {
 		var n yaml.Node
-		if err := n.Encode(&cfgs[i]); err != nil {
+		// As written, not as in effect: slo.Config's own MarshalYAML
+		// fills in the defaults for the agent's /config.
+		if err := n.Encode((*writtenConfig)(&cfgs[i])); err != nil {
 			return nil, err
 		}
 		prune(&n)
@@ -106,6 +108,9 @@ func Marshal(cfgs []slo.Config) ([]byte, error) {
 	}
 	return buf.Bytes(), enc.Close()
 }
+
+// writtenConfig is an slo.Config without its MarshalYAML.
+type writtenConfig slo.Config
 
 // prune drops empty values (zero numbers, empty strings, lists and maps)
 // from a mapping node, recursively, so the output reads like a config a
