@@ -113,8 +113,9 @@ type Document struct {
 	// so that nothing is validated and reported beyond that.
 	Root *yaml.Node
 
-	idx   *lineIndex                  // built at the first error that needs it
-	types map[*yaml.Node]reflect.Type // what each node decodes into
+	idx     *lineIndex                  // built at the first error that needs it
+	types   map[*yaml.Node]reflect.Type // what each node decodes into
+	fromEnv map[string][]string         // fields with ${VAR}s: the values put in
 }
 
 var lineRE = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
@@ -146,7 +147,8 @@ func Decode(file string, data []byte, out any, lookup func(string) (string, bool
 	}
 	doc.Root = &root
 	r := NewReport()
-	expandEnv(&root, "", r, lookup)
+	doc.fromEnv = map[string][]string{}
+	expandEnv(&root, "", r, lookup, doc.fromEnv)
 	known := newKnownState()
 	checkKnown(&root, reflectTypeOf(out), "", known, r)
 	doc.types = known.types
@@ -265,31 +267,31 @@ var envRE = regexp.MustCompile(`\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 // expandEnv replaces ${VAR} in every scalar value with the variable's value;
 // $$ stands for a literal $. A variable that is not set is a problem, not an
 // empty string, so that a missing secret is noticed at load time. path is
-// n's field.
-func expandEnv(n *yaml.Node, path string, r Report, lookup func(string) (string, bool)) {
+// n's field; the values put in are added to env under it, for Redactor.
+func expandEnv(n *yaml.Node, path string, r Report, lookup func(string) (string, bool), env map[string][]string) {
 	switch n.Kind {
 	case yaml.ScalarNode:
 		if strings.Contains(n.Value, "$") && n.Tag != "!!binary" {
-			expandScalar(n, path, r, lookup)
+			expandScalar(n, path, r, lookup, env)
 		}
 	case yaml.MappingNode:
 		for k := 0; k+1 < len(n.Content); k += 2 {
 			p := join(path, n.Content[k].Value)
-			expandEnv(n.Content[k], p, r, lookup)
-			expandEnv(n.Content[k+1], p, r, lookup)
+			expandEnv(n.Content[k], p, r, lookup, env)
+			expandEnv(n.Content[k+1], p, r, lookup, env)
 		}
 	case yaml.SequenceNode:
 		for i, c := range n.Content {
-			expandEnv(c, path+"["+strconv.Itoa(i)+"]", r, lookup)
+			expandEnv(c, path+"["+strconv.Itoa(i)+"]", r, lookup, env)
 		}
 	default:
 		for _, c := range n.Content {
-			expandEnv(c, path, r, lookup)
+			expandEnv(c, path, r, lookup, env)
 		}
 	}
 }
 
-func expandScalar(n *yaml.Node, path string, r Report, lookup func(string) (string, bool)) {
+func expandScalar(n *yaml.Node, path string, r Report, lookup func(string) (string, bool), env map[string][]string) {
 	quoted := n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) != 0
 	changed := false
 	n.Value = envRE.ReplaceAllStringFunc(n.Value, func(m string) string {
@@ -305,6 +307,9 @@ func expandScalar(n *yaml.Node, path string, r Report, lookup func(string) (stri
 			return ""
 		}
 		changed = true
+		if v != "" {
+			env[path] = append(env[path], v)
+		}
 		return v
 	})
 	if changed && !quoted {
