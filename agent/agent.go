@@ -24,6 +24,7 @@ import (
 	"github.com/sloagent/sloagent/agent/push"
 	"github.com/sloagent/sloagent/agent/schedule"
 	"github.com/sloagent/sloagent/configs"
+	"github.com/sloagent/sloagent/internal/conf"
 	"github.com/sloagent/sloagent/internal/expo"
 	"github.com/sloagent/sloagent/plugins"
 	"github.com/sloagent/sloagent/probes"
@@ -79,6 +80,10 @@ type Agent struct {
 	flushDone chan struct{}
 	oncall    *oncall // with slo: alerts, incidents, notifications
 
+	// redact is the running config's redactor, which the agent's log and
+	// every page take the config's secrets out with.
+	redact atomic.Pointer[conf.Redactor]
+
 	gatherer atomic.Pointer[prometheus.Registry]
 	expo     atomic.Pointer[expo.Exposition] // what /metrics serves
 	ready    atomic.Bool
@@ -92,13 +97,13 @@ func New(opts Options) *Agent {
 	}
 	a := &Agent{
 		opts:    opts,
-		log:     opts.Logger,
 		now:     time.Now,
 		self:    newSelfMetrics(),
 		states:  map[string]*probeState{},
 		layouts: expo.NewLayouts(),
 		started: time.Now(),
 	}
+	a.log = slog.New(conf.Handler(opts.Logger.Handler(), a.redact.Load))
 	a.runner = schedule.NewRunner(config.DefaultMaxConcurrentRuns, &a.self.run, a.log)
 	a.webAddr.Store(reachable(opts.ListenAddress))
 	return a
@@ -123,7 +128,7 @@ func reachable(listen string) string {
 // env resolves ${VAR} in configs: the agent's own address first, then the
 // process environment.
 func (a *Agent) env(name string) (string, bool) {
-	if name == "SLOAGENT_WEB_ADDRESS" {
+	if name == config.WebAddressVar {
 		return a.webAddr.Load().(string), true
 	}
 	return os.LookupEnv(name)
@@ -198,9 +203,12 @@ func build(cfg *config.Config, shared map[string]any, wants func(kind string) bo
 // apply builds everything the config needs, then swaps it in. Nothing of the
 // running config is touched until all of the new one has been built.
 func (a *Agent) apply(cfg *config.Config) error {
+	// What starting the new config logs may quote its secrets.
+	oldRedact := a.redact.Swap(cfg.Redactor())
 	br, oldBrowser := a.browserFor(cfg)
 	probers := make(map[string]probes.Prober, len(cfg.Probes))
 	fail := func(err error) error {
+		a.redact.Store(oldRedact)
 		closeAll(probers)
 		if br != nil && br != a.browser {
 			_ = br.Close()

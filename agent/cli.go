@@ -190,6 +190,7 @@ func Serve(ctx context.Context, opts Options) error {
 		return err
 	}
 	a := New(opts)
+	log = a.log // which hides the config's secrets
 	a.webAddr.Store(reachable(ln.Addr().String()))
 	if err := a.Reload(); err != nil {
 		ln.Close()
@@ -308,7 +309,7 @@ func checkPlugins(cfg *config.Config, w io.Writer) error {
 	for i := range cfg.Probes {
 		p := &cfg.Probes[i]
 		if pc, ok := p.Section.(*plugins.ProbeConfig); ok {
-			ps = append(ps, plugins.CheckedProbe{Name: p.Name, Target: p.Target, Section: pc, Report: r.Index("probes", i)})
+			ps = append(ps, plugins.CheckedProbe{Name: p.Name, Target: p.Target.Reveal(), Section: pc, Report: r.Index("probes", i)})
 		}
 	}
 	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))

@@ -132,11 +132,14 @@ func (a *Agent) serveRun(w http.ResponseWriter, r *http.Request) {
 	}
 
 	cfg := st.cfg
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	writeResult(w, name, cfg.Kind, cfg.Target, res)
+	var b strings.Builder
+	writeResult(&b, name, cfg.Kind, cfg.Target.String(), res)
 	if logs.Len() > 0 {
-		fmt.Fprintf(w, "\nlog:\n%s", logs.Bytes())
+		fmt.Fprintf(&b, "\nlog:\n%s", logs.Bytes())
 	}
+	// The trace shows requests, headers and command lines as they went.
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = io.WriteString(w, a.redact.Load().String(b.String()))
 }
 
 // writeResult prints a run's result for a person: the debug endpoint and the

@@ -115,7 +115,8 @@ type Document struct {
 
 	idx     *lineIndex                  // built at the first error that needs it
 	types   map[*yaml.Node]reflect.Type // what each node decodes into
-	fromEnv map[string][]string         // fields with ${VAR}s: the values put in
+	fromEnv map[string][]envUse         // fields with ${VAR}s: what was put in
+	public  []string                    // variables that hold no secret
 }
 
 var lineRE = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
@@ -147,7 +148,7 @@ func Decode(file string, data []byte, out any, lookup func(string) (string, bool
 	}
 	doc.Root = &root
 	r := NewReport()
-	doc.fromEnv = map[string][]string{}
+	doc.fromEnv = map[string][]envUse{}
 	expandEnv(&root, "", r, lookup, doc.fromEnv)
 	known := newKnownState()
 	checkKnown(&root, reflectTypeOf(out), "", known, r)
@@ -211,9 +212,15 @@ func (d *Document) Locate(ps []Problem) []Problem {
 }
 
 // Err wraps problems in an *Error, or returns nil when there are none.
+// The document's secrets are taken out of the messages, which quote
+// values: a problem may not print what /config would hide.
 func (d *Document) Err(ps []Problem) error {
 	if len(ps) == 0 {
 		return nil
+	}
+	r := d.Redactor()
+	for i := range ps {
+		ps[i].Msg = r.String(ps[i].Msg)
 	}
 	return &Error{File: d.File, Problems: ps}
 }
@@ -268,7 +275,7 @@ var envRE = regexp.MustCompile(`\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 // $$ stands for a literal $. A variable that is not set is a problem, not an
 // empty string, so that a missing secret is noticed at load time. path is
 // n's field; the values put in are added to env under it, for Redactor.
-func expandEnv(n *yaml.Node, path string, r Report, lookup func(string) (string, bool), env map[string][]string) {
+func expandEnv(n *yaml.Node, path string, r Report, lookup func(string) (string, bool), env map[string][]envUse) {
 	switch n.Kind {
 	case yaml.ScalarNode:
 		if strings.Contains(n.Value, "$") && n.Tag != "!!binary" {
@@ -291,7 +298,7 @@ func expandEnv(n *yaml.Node, path string, r Report, lookup func(string) (string,
 	}
 }
 
-func expandScalar(n *yaml.Node, path string, r Report, lookup func(string) (string, bool), env map[string][]string) {
+func expandScalar(n *yaml.Node, path string, r Report, lookup func(string) (string, bool), env map[string][]envUse) {
 	quoted := n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) != 0
 	changed := false
 	n.Value = envRE.ReplaceAllStringFunc(n.Value, func(m string) string {
@@ -308,7 +315,7 @@ func expandScalar(n *yaml.Node, path string, r Report, lookup func(string) (stri
 		}
 		changed = true
 		if v != "" {
-			env[path] = append(env[path], v)
+			env[path] = append(env[path], envUse{name, v})
 		}
 		return v
 	})

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -153,19 +154,35 @@ const minSecret = 4
 // that looks like a credential). Its methods may be called on nil, which
 // hides what names and URLs show.
 type Redactor struct {
-	fromEnv map[string][]string // fields with ${VAR}s, and the values put in
+	fromEnv map[string][]string // fields with ${VAR}s, and the secret values put in
 	values  []string            // every secret value, longest first
 	rep     *strings.Replacer
 }
 
+// envUse is a value that a ${VAR} put into a field.
+type envUse struct {
+	name, value string
+}
+
 var secretType = reflect.TypeFor[Secret]()
+
+// Public names variables that hold no secret (the agent's own listen
+// address), whose values Redactor and Err leave alone.
+func (d *Document) Public(names ...string) { d.public = append(d.public, names...) }
 
 // Redactor returns the redactor of the document's secrets. It reads the
 // files of fields named like password_file or bearer_token_file, so a
 // secret read from one is hidden too (as it was when the config was
 // loaded).
 func (d *Document) Redactor() *Redactor {
-	r := &Redactor{fromEnv: d.fromEnv}
+	r := &Redactor{fromEnv: map[string][]string{}}
+	for path, uses := range d.fromEnv {
+		for _, u := range uses {
+			if !slices.Contains(d.public, u.name) {
+				r.fromEnv[path] = append(r.fromEnv[path], u.value)
+			}
+		}
+	}
 	seen := map[string]bool{}
 	add := func(v string) {
 		v = strings.TrimRight(v, "\r\n")
@@ -174,7 +191,7 @@ func (d *Document) Redactor() *Redactor {
 			r.values = append(r.values, v)
 		}
 	}
-	for _, vs := range d.fromEnv {
+	for _, vs := range r.fromEnv {
 		for _, v := range vs {
 			add(v)
 		}

@@ -168,3 +168,28 @@ timeout: ${TIMEOUT}
 		t.Errorf("nil redactor: %q", got)
 	}
 }
+
+// A variable the agent sets itself (its listen address) holds no secret.
+func TestRedactorPublic(t *testing.T) {
+	var c secretConfig
+	env := map[string]string{"ADDR": "127.0.0.1:9470", "TOKEN": "env-token-8f1d"}
+	doc, ps := Decode("p.yml", []byte("target: http://${ADDR}/metrics?token=${TOKEN}\n"), &c,
+		func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if len(ps) > 0 {
+		t.Fatal(doc.Err(ps))
+	}
+	doc.Public("ADDR")
+	r := doc.Redactor()
+	var n yaml.Node
+	if err := n.Encode(c); err != nil {
+		t.Fatal(err)
+	}
+	r.Node(&n)
+	out, _ := yaml.Marshal(&n)
+	if got, want := string(out), "target: http://127.0.0.1:9470/metrics?token=<secret>\n"; !strings.Contains(got, want) {
+		t.Errorf("/config: %q, want %q", got, want)
+	}
+	if got := r.String("listening on 127.0.0.1:9470 with env-token-8f1d"); got != "listening on 127.0.0.1:9470 with <secret>" {
+		t.Errorf("free text: %q", got)
+	}
+}
