@@ -96,7 +96,7 @@ probes:
 	pages := map[string]string{}
 	for _, name := range names {
 		// A run now, with every detail it logs.
-		code, body := get(t, ta.web.URL+"/probes/"+name+"/run?debug=true")
+		code, body := post(t, ta.web.URL+"/probes/"+name+"/run?debug=true")
 		if code != http.StatusOK {
 			t.Fatalf("debug run of %s: %d %s", name, code, body)
 		}
