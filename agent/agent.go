@@ -45,6 +45,8 @@ type Options struct {
 	// ExternalURL is the agent's URL as people reach it, for the links
 	// in notifications; empty: its listen address.
 	ExternalURL string
+	// EnableLifecycle serves POST /-/reload; SIGHUP reloads either way.
+	EnableLifecycle bool
 	// Shard keeps only this agent's part of the probe list.
 	Shard  schedule.Shard
 	Logger *slog.Logger
@@ -59,7 +61,10 @@ type Agent struct {
 	self   *selfMetrics
 	runner *schedule.Runner
 
-	reloadMu  sync.Mutex // one reload at a time
+	reloadMu  sync.Mutex // one reload applied at a time
+	reloadSeq atomic.Uint64
+	applied   uint64      // the seq of the reload last applied; under reloadMu
+	closing   atomic.Bool // Shutdown has begun: reloads are refused
 	mu        sync.RWMutex
 	cfg       *config.Config
 	states    map[string]*probeState
@@ -135,28 +140,63 @@ func (a *Agent) env(name string) (string, bool) {
 }
 
 // LoadConfig reads the configured file, or the embedded default.
-func (a *Agent) LoadConfig() (cfg *config.Config, err error) {
+func (a *Agent) LoadConfig() (*config.Config, error) {
+	cfg, _, err := a.loadConfig()
+	return cfg, err
+}
+
+// loadConfig also returns how many probes the file has, this agent's shard
+// or not.
+func (a *Agent) loadConfig() (cfg *config.Config, inFile int, err error) {
 	if a.opts.ConfigFile == "" {
 		cfg, err = config.Parse("default.yml (embedded)", configs.Default, a.env)
 	} else {
 		cfg, err = config.LoadFile(a.opts.ConfigFile, a.env)
 	}
-	if err == nil && a.opts.StateDir != "" {
+	if err != nil {
+		return nil, 0, err
+	}
+	if a.opts.StateDir != "" {
 		cfg.Agent.StateDir = a.opts.StateDir
 	}
-	if err == nil {
-		cfg.Probes = schedule.Filter(a.opts.Shard, cfg.Probes, func(p config.ProbeConfig) string { return p.Name })
-	}
-	return cfg, err
+	inFile = len(cfg.Probes)
+	cfg.Probes = schedule.Filter(a.opts.Shard, cfg.Probes, func(p config.ProbeConfig) string { return p.Name })
+	return cfg, inFile, nil
 }
 
-// Reload loads the config again and applies it. A config that does not load
-// or whose probes cannot be built is rejected with the reason, and the
-// running config stays.
+// errNoProbes refuses a reload to a config without probes: an empty or
+// truncated file, or one commented out, would stop all monitoring.
+var errNoProbes = errors.New("the config has no probes; refusing it, as it would stop all monitoring")
+
+// errClosing refuses a reload that ends after the agent began to shut down.
+var errClosing = errors.New("the agent is shutting down")
+
+// Reload loads the config again and applies it. A config that does not load,
+// has no probes (but at the first start) or whose probes cannot be built is
+// rejected with the reason, and the running config stays.
+//
+// The file is read and parsed before any lock is taken, so that a slow one
+// (a large file, a stalled network filesystem) holds up neither a shutdown,
+// which refuses what it yields, nor the reloads that follow, of which the
+// newest applied wins.
 func (a *Agent) Reload() error {
+	seq := a.reloadSeq.Add(1)
+	cfg, inFile, err := a.loadConfig()
 	a.reloadMu.Lock()
 	defer a.reloadMu.Unlock()
-	cfg, err := a.LoadConfig()
+	if a.closing.Load() {
+		return errClosing
+	}
+	if seq < a.applied {
+		return nil // a reload begun later has been applied
+	}
+	if err == nil && inFile == 0 {
+		if a.config() != nil {
+			err = errNoProbes
+		} else {
+			a.log.Warn("the config has no probes: nothing is monitored until a config with probes is loaded", "file", a.configName())
+		}
+	}
 	if err == nil {
 		err = a.apply(cfg)
 	}
@@ -170,6 +210,7 @@ func (a *Agent) Reload() error {
 		}
 		return err
 	}
+	a.applied = seq
 	a.log.Info("config loaded", "file", a.configName(), "probes", len(cfg.Probes))
 	return nil
 }
@@ -420,6 +461,11 @@ func (a *Agent) finish(st *probeState, p *config.ProbeConfig, o schedule.Outcome
 // most until ctx is done.
 func (a *Agent) Shutdown(ctx context.Context) {
 	a.ready.Store(false)
+	// A reload being applied finishes first; one still reading its
+	// file is refused when it is done.
+	a.closing.Store(true)
+	a.reloadMu.Lock()
+	defer a.reloadMu.Unlock()
 	a.mu.Lock()
 	a.stopScheduler()
 	probers := a.probers

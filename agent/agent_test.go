@@ -45,7 +45,7 @@ func startAgent(t *testing.T, config string) *testAgent {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
-	a := New(Options{ConfigFile: file, StateDir: filepath.Join(filepath.Dir(file), "state"), Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	a := New(Options{ConfigFile: file, StateDir: filepath.Join(filepath.Dir(file), "state"), EnableLifecycle: true, Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err := a.Reload(); err != nil {
 		t.Fatal(err)
 	}

@@ -121,6 +121,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&opts.ConfigFile, "config.file", "", "Config file to run. Empty runs the embedded default config, which probes the agent itself.")
 	fs.StringVar(&opts.ListenAddress, "web.listen-address", DefaultListenAddress, "Address to serve metrics, the status page and the API on.")
 	fs.StringVar(&opts.StateDir, "storage.path", "", "Directory for SLO state and failure diagnostics; overrides agent.state_dir of the config.")
+	fs.BoolVar(&opts.EnableLifecycle, "web.enable-lifecycle", false, "Serve POST /-/reload. SIGHUP reloads the config either way.")
 	fs.StringVar(&opts.WebConfigFile, "web.config.file", "", "Path to a web config file enabling TLS and/or basic auth (Prometheus exporter-toolkit format).")
 	fs.StringVar(&opts.ExternalURL, "web.external-url", "", "URL the agent is reached at by people (http://probe-fra-1:9470/), for links to incidents in alerts. Default: its listen address.")
 	shard := fs.String("shard", "", "Run only this agent's part i/N of the probes (by a stable hash of their names); N agents with 0/N ... N-1/N share the list.")
@@ -180,6 +181,11 @@ func runService(opts Options) int {
 // serves HTTP and runs probes, reloading on SIGHUP and POST /-/reload.
 func Serve(ctx context.Context, opts Options) error {
 	log := opts.Logger
+	// From the start: SIGHUP's default is to end the process, and a
+	// reload asked for while the agent starts comes after the first load.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	if opts.WebConfigFile != "" {
 		if err := web.Validate(opts.WebConfigFile); err != nil {
 			return fmt.Errorf("--web.config.file: %w", err)
@@ -210,13 +216,21 @@ func Serve(ctx context.Context, opts Options) error {
 	loop := &push.Loop{Current: a.pushConfig, Gather: a.Gatherer().Gather, Now: a.now, Log: log, Metrics: &a.self.push}
 	defer loop.Start(ctx)()
 
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
+	// Reloads run beside this loop, so that a config that takes long to
+	// read or parse never keeps SIGTERM waiting; SIGHUPs that come during
+	// one make a single reload after it.
+	go func() {
+		for {
+			select {
+			case <-hup:
+				_ = a.Reload() // logged; the running config stays
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
 	for {
 		select {
-		case <-hup:
-			_ = a.Reload() // logged; the running config stays
 		case err := <-served:
 			a.Shutdown(context.Background())
 			return fmt.Errorf("http server: %w", err)

@@ -37,6 +37,12 @@ func (a *Agent) Handler() http.Handler {
 		fmt.Fprintln(w, "sloagent is ready.")
 	})
 	mux.Handle("POST /-/reload", sameOrigin.Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if !a.opts.EnableLifecycle {
+			// As Prometheus: whoever reaches the port must not be
+			// able to reload a config unless that is wanted.
+			http.Error(w, "the lifecycle API is not enabled: start sloagent with --web.enable-lifecycle, or send it SIGHUP", http.StatusForbidden)
+			return
+		}
 		if err := a.Reload(); err != nil {
 			http.Error(w, "config not loaded; the running config stays:\n"+err.Error(), http.StatusInternalServerError)
 			return

@@ -6,6 +6,7 @@ package config
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -103,7 +104,14 @@ func LoadFile(path string, env func(string) (string, bool)) (*Config, error) {
 
 // LoadFileFor reads and validates a config file for purpose.
 func LoadFileFor(purpose Purpose, path string, env func(string) (string, bool)) (*Config, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	// No more than Parse accepts, whatever the path is: a huge file, a
+	// device, a pipe.
+	data, err := io.ReadAll(io.LimitReader(f, conf.MaxFileSize+1))
 	if err != nil {
 		return nil, err
 	}
