@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path"
 	"sort"
 	"strings"
 	"time"
@@ -82,18 +83,42 @@ func (a *Agent) serveDiagnostics(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	http.StripPrefix("/diagnostics/", http.FileServer(noListing{http.Dir(diagnosticsDir(cfg))})).ServeHTTP(w, r)
+	http.StripPrefix("/diagnostics/", http.FileServer(diagnosticsFS{diagnosticsDir(cfg)})).ServeHTTP(w, r)
 }
 
-// noListing hides directory listings.
-type noListing struct{ http.FileSystem }
+// diagnosticsFS serves the regular files under dir and nothing else: no
+// directory listing, and no symbolic link, wherever it points (one placed
+// there would otherwise serve /etc/shadow, or another state file).
+type diagnosticsFS struct{ dir string }
 
-func (fs noListing) Open(name string) (http.File, error) {
-	f, err := fs.FileSystem.Open(name)
-	if err != nil {
-		return nil, err
+func (d diagnosticsFS) Open(name string) (http.File, error) {
+	rel := strings.TrimPrefix(path.Clean("/"+name), "/")
+	if rel == "" {
+		return nil, os.ErrNotExist
 	}
-	if st, err := f.Stat(); err == nil && st.IsDir() {
+	root, err := os.OpenRoot(d.dir)
+	if err != nil {
+		return nil, os.ErrNotExist
+	}
+	defer root.Close()
+	parts := strings.Split(rel, "/")
+	var last os.FileInfo
+	for i := range parts {
+		fi, err := root.Lstat(strings.Join(parts[:i+1], "/"))
+		if err != nil || fi.Mode()&os.ModeSymlink != 0 {
+			return nil, os.ErrNotExist
+		}
+		last = fi
+	}
+	if !last.Mode().IsRegular() {
+		return nil, os.ErrNotExist
+	}
+	f, err := root.Open(rel)
+	if err != nil {
+		return nil, os.ErrNotExist
+	}
+	// Swapped for a link since it was looked at: not the same file.
+	if fi, err := f.Stat(); err != nil || !os.SameFile(fi, last) {
 		f.Close()
 		return nil, os.ErrNotExist
 	}
