@@ -200,7 +200,7 @@ func Serve(ctx context.Context, opts Options) error {
 	a.webAddr.Store(reachable(ln.Addr().String()))
 	if err := a.Reload(); err != nil {
 		ln.Close()
-		return errors.New("the config did not load")
+		return fmt.Errorf("cannot start: %w", err)
 	}
 
 	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}
