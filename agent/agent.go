@@ -45,6 +45,9 @@ type Options struct {
 	// ExternalURL is the agent's URL as people reach it, for the links
 	// in notifications; empty: its listen address.
 	ExternalURL string
+	// MaxConnections bounds the web server's open connections (see
+	// webConnLimit); 0 means DefaultMaxConnections.
+	MaxConnections int
 	// EnableLifecycle serves POST /-/reload; SIGHUP reloads either way.
 	EnableLifecycle bool
 	// Shard keeps only this agent's part of the probe list.

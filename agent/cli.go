@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"runtime"
@@ -121,6 +120,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&opts.ConfigFile, "config.file", "", "Config file to run. Empty runs the embedded default config, which probes the agent itself.")
 	fs.StringVar(&opts.ListenAddress, "web.listen-address", DefaultListenAddress, "Address to serve metrics, the status page and the API on.")
 	fs.StringVar(&opts.StateDir, "storage.path", "", "Directory for SLO state and failure diagnostics; overrides agent.state_dir of the config.")
+	fs.IntVar(&opts.MaxConnections, "web.max-connections", DefaultMaxConnections, "Most connections the web server keeps open; no more than a quarter of the open file limit, which is kept for probes.")
 	fs.BoolVar(&opts.EnableLifecycle, "web.enable-lifecycle", false, "Serve POST /-/reload. SIGHUP reloads the config either way.")
 	fs.StringVar(&opts.WebConfigFile, "web.config.file", "", "Path to a web config file enabling TLS and/or basic auth (Prometheus exporter-toolkit format).")
 	fs.StringVar(&opts.ExternalURL, "web.external-url", "", "URL the agent is reached at by people (http://probe-fra-1:9470/), for links to incidents in alerts. Default: its listen address.")
@@ -203,15 +203,19 @@ func Serve(ctx context.Context, opts Options) error {
 		return fmt.Errorf("cannot start: %w", err)
 	}
 
-	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	if opts.MaxConnections <= 0 {
+		opts.MaxConnections = DefaultMaxConnections
+	}
+	guard := newConnGuard(webConnLimit(opts.MaxConnections), a.self)
+	srv := newWebServer(a.Handler(), guard)
 	flags := &web.FlagConfig{
 		WebListenAddresses: &[]string{opts.ListenAddress},
 		WebSystemdSocket:   new(bool),
 		WebConfigFile:      &opts.WebConfigFile,
 	}
 	served := make(chan error, 1)
-	go func() { served <- web.Serve(ln, srv, flags, log) }()
-	log.Info("sloagent started", "version", Version, "address", ln.Addr().String(), "shard", opts.Shard)
+	go func() { served <- web.Serve(guard.listener(ln), srv, flags, log) }()
+	log.Info("sloagent started", "version", Version, "address", ln.Addr().String(), "shard", opts.Shard, "max_connections", guard.max)
 	a.ready.Store(true)
 	loop := &push.Loop{Current: a.pushConfig, Gather: a.Gatherer().Gather, Now: a.now, Log: log, Metrics: &a.self.push}
 	defer loop.Start(ctx)()
