@@ -102,7 +102,7 @@ probes:
 		}
 		pages["/probes/"+name+"/run?debug=true"] = body
 	}
-	for _, path := range []string{"/", "/config", "/metrics"} {
+	for _, path := range []string{"/", "/config", "/metrics", "/incidents", "/api/v1/incidents"} {
 		code, body := get(t, ta.web.URL+path)
 		if code != http.StatusOK {
 			t.Fatalf("%s: %d", path, code)
