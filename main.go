@@ -7,8 +7,12 @@ import (
 	"os"
 
 	"github.com/sloagent/sloagent/agent"
+	"github.com/sloagent/sloagent/internal/proctree"
 )
 
 func main() {
+	// The binary is also the keeper of the processes it starts for
+	// checks and plugins: started as one, it runs that and exits.
+	proctree.Main()
 	os.Exit(agent.Main(os.Args[1:], os.Stdout, os.Stderr))
 }

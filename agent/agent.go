@@ -24,6 +24,7 @@ import (
 	"github.com/sloagent/sloagent/agent/push"
 	"github.com/sloagent/sloagent/agent/schedule"
 	"github.com/sloagent/sloagent/configs"
+	"github.com/sloagent/sloagent/internal/conf"
 	"github.com/sloagent/sloagent/internal/expo"
 	"github.com/sloagent/sloagent/plugins"
 	"github.com/sloagent/sloagent/probes"
@@ -44,6 +45,11 @@ type Options struct {
 	// ExternalURL is the agent's URL as people reach it, for the links
 	// in notifications; empty: its listen address.
 	ExternalURL string
+	// MaxConnections bounds the web server's open connections (see
+	// webConnLimit); 0 means DefaultMaxConnections.
+	MaxConnections int
+	// EnableLifecycle serves POST /-/reload; SIGHUP reloads either way.
+	EnableLifecycle bool
 	// Shard keeps only this agent's part of the probe list.
 	Shard  schedule.Shard
 	Logger *slog.Logger
@@ -58,7 +64,10 @@ type Agent struct {
 	self   *selfMetrics
 	runner *schedule.Runner
 
-	reloadMu  sync.Mutex // one reload at a time
+	reloadMu  sync.Mutex // one reload applied at a time
+	reloadSeq atomic.Uint64
+	applied   uint64      // the seq of the reload last applied; under reloadMu
+	closing   atomic.Bool // Shutdown has begun: reloads are refused
 	mu        sync.RWMutex
 	cfg       *config.Config
 	states    map[string]*probeState
@@ -79,6 +88,10 @@ type Agent struct {
 	flushDone chan struct{}
 	oncall    *oncall // with slo: alerts, incidents, notifications
 
+	// redact is the running config's redactor, which the agent's log and
+	// every page take the config's secrets out with.
+	redact atomic.Pointer[conf.Redactor]
+
 	gatherer atomic.Pointer[prometheus.Registry]
 	expo     atomic.Pointer[expo.Exposition] // what /metrics serves
 	ready    atomic.Bool
@@ -92,13 +105,13 @@ func New(opts Options) *Agent {
 	}
 	a := &Agent{
 		opts:    opts,
-		log:     opts.Logger,
 		now:     time.Now,
 		self:    newSelfMetrics(),
 		states:  map[string]*probeState{},
 		layouts: expo.NewLayouts(),
 		started: time.Now(),
 	}
+	a.log = slog.New(conf.Handler(opts.Logger.Handler(), a.redact.Load))
 	a.runner = schedule.NewRunner(config.DefaultMaxConcurrentRuns, &a.self.run, a.log)
 	a.webAddr.Store(reachable(opts.ListenAddress))
 	return a
@@ -123,35 +136,70 @@ func reachable(listen string) string {
 // env resolves ${VAR} in configs: the agent's own address first, then the
 // process environment.
 func (a *Agent) env(name string) (string, bool) {
-	if name == "SLOAGENT_WEB_ADDRESS" {
+	if name == config.WebAddressVar {
 		return a.webAddr.Load().(string), true
 	}
 	return os.LookupEnv(name)
 }
 
 // LoadConfig reads the configured file, or the embedded default.
-func (a *Agent) LoadConfig() (cfg *config.Config, err error) {
+func (a *Agent) LoadConfig() (*config.Config, error) {
+	cfg, _, err := a.loadConfig()
+	return cfg, err
+}
+
+// loadConfig also returns how many probes the file has, this agent's shard
+// or not.
+func (a *Agent) loadConfig() (cfg *config.Config, inFile int, err error) {
 	if a.opts.ConfigFile == "" {
 		cfg, err = config.Parse("default.yml (embedded)", configs.Default, a.env)
 	} else {
 		cfg, err = config.LoadFile(a.opts.ConfigFile, a.env)
 	}
-	if err == nil && a.opts.StateDir != "" {
+	if err != nil {
+		return nil, 0, err
+	}
+	if a.opts.StateDir != "" {
 		cfg.Agent.StateDir = a.opts.StateDir
 	}
-	if err == nil {
-		cfg.Probes = schedule.Filter(a.opts.Shard, cfg.Probes, func(p config.ProbeConfig) string { return p.Name })
-	}
-	return cfg, err
+	inFile = len(cfg.Probes)
+	cfg.Probes = schedule.Filter(a.opts.Shard, cfg.Probes, func(p config.ProbeConfig) string { return p.Name })
+	return cfg, inFile, nil
 }
 
-// Reload loads the config again and applies it. A config that does not load
-// or whose probes cannot be built is rejected with the reason, and the
-// running config stays.
+// errNoProbes refuses a reload to a config without probes: an empty or
+// truncated file, or one commented out, would stop all monitoring.
+var errNoProbes = errors.New("the config has no probes; refusing it, as it would stop all monitoring")
+
+// errClosing refuses a reload that ends after the agent began to shut down.
+var errClosing = errors.New("the agent is shutting down")
+
+// Reload loads the config again and applies it. A config that does not load,
+// has no probes (but at the first start) or whose probes cannot be built is
+// rejected with the reason, and the running config stays.
+//
+// The file is read and parsed before any lock is taken, so that a slow one
+// (a large file, a stalled network filesystem) holds up neither a shutdown,
+// which refuses what it yields, nor the reloads that follow, of which the
+// newest applied wins.
 func (a *Agent) Reload() error {
+	seq := a.reloadSeq.Add(1)
+	cfg, inFile, err := a.loadConfig()
 	a.reloadMu.Lock()
 	defer a.reloadMu.Unlock()
-	cfg, err := a.LoadConfig()
+	if a.closing.Load() {
+		return errClosing
+	}
+	if seq < a.applied {
+		return nil // a reload begun later has been applied
+	}
+	if err == nil && inFile == 0 {
+		if a.config() != nil {
+			err = errNoProbes
+		} else {
+			a.log.Warn("the config has no probes: nothing is monitored until a config with probes is loaded", "file", a.configName())
+		}
+	}
 	if err == nil {
 		err = a.apply(cfg)
 	}
@@ -165,6 +213,7 @@ func (a *Agent) Reload() error {
 		}
 		return err
 	}
+	a.applied = seq
 	a.log.Info("config loaded", "file", a.configName(), "probes", len(cfg.Probes))
 	return nil
 }
@@ -198,9 +247,12 @@ func build(cfg *config.Config, shared map[string]any, wants func(kind string) bo
 // apply builds everything the config needs, then swaps it in. Nothing of the
 // running config is touched until all of the new one has been built.
 func (a *Agent) apply(cfg *config.Config) error {
+	// What starting the new config logs may quote its secrets.
+	oldRedact := a.redact.Swap(cfg.Redactor())
 	br, oldBrowser := a.browserFor(cfg)
 	probers := make(map[string]probes.Prober, len(cfg.Probes))
 	fail := func(err error) error {
+		a.redact.Store(oldRedact)
 		closeAll(probers)
 		if br != nil && br != a.browser {
 			_ = br.Close()
@@ -415,6 +467,11 @@ func (a *Agent) finish(st *probeState, p *config.ProbeConfig, o schedule.Outcome
 // most until ctx is done.
 func (a *Agent) Shutdown(ctx context.Context) {
 	a.ready.Store(false)
+	// A reload being applied finishes first; one still reading its
+	// file is refused when it is done.
+	a.closing.Store(true)
+	a.reloadMu.Lock()
+	defer a.reloadMu.Unlock()
 	a.mu.Lock()
 	a.stopScheduler()
 	probers := a.probers

@@ -45,7 +45,7 @@ func startAgent(t *testing.T, config string) *testAgent {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
-	a := New(Options{ConfigFile: file, StateDir: filepath.Join(filepath.Dir(file), "state"), Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	a := New(Options{ConfigFile: file, StateDir: filepath.Join(filepath.Dir(file), "state"), EnableLifecycle: true, Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err := a.Reload(); err != nil {
 		t.Fatal(err)
 	}
@@ -327,7 +327,7 @@ probes:
 		t.Errorf("/config should show non-secret values and <secret> markers:\n%s", body)
 	}
 	// The debug run shows the request without its secrets either.
-	_, run := get(t, ta.web.URL+"/probes/secret/run?debug=true")
+	_, run := post(t, ta.web.URL+"/probes/secret/run?debug=true")
 	for _, secret := range []string{"env-password-value", "header-token-value"} {
 		if strings.Contains(run, secret) {
 			t.Errorf("debug run shows a secret %q:\n%s", secret, run)
@@ -341,7 +341,7 @@ probes:
 func TestDebugRunOfConfiguredProbeOnly(t *testing.T) {
 	_, broken := targets(t)
 	ta := startAgent(t, fmt.Sprintf("probes:\n  - name: down\n    target: %s\n    interval: 1h\n", broken.URL))
-	code, body := get(t, ta.web.URL+"/probes/down/run?debug=true")
+	code, body := post(t, ta.web.URL+"/probes/down/run?debug=true")
 	if code != 200 {
 		t.Fatalf("debug run: %d", code)
 	}
@@ -353,7 +353,7 @@ func TestDebugRunOfConfiguredProbeOnly(t *testing.T) {
 	if code, _ := get(t, ta.web.URL+"/probes/nope/run"); code != http.StatusNotFound {
 		t.Errorf("unknown probe: %d, want 404", code)
 	}
-	if code, _ := get(t, ta.web.URL+"/probes/down/run?target=http://127.0.0.1:1/"); code != 200 {
+	if code, _ := post(t, ta.web.URL+"/probes/down/run?target=http://127.0.0.1:1/"); code != 200 {
 		t.Errorf("a target parameter must be ignored, not an error: %d", code)
 	}
 	// A manual run does not count as a scheduled one.

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"runtime"
@@ -126,6 +125,8 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&opts.ConfigFile, "config.file", "", "Config file to run. Empty runs the embedded default config, which probes the agent itself.")
 	fs.StringVar(&opts.ListenAddress, "web.listen-address", DefaultListenAddress, "Address to serve metrics, the status page and the API on.")
 	fs.StringVar(&opts.StateDir, "storage.path", "", "Directory for SLO state and failure diagnostics; overrides agent.state_dir of the config.")
+	fs.IntVar(&opts.MaxConnections, "web.max-connections", DefaultMaxConnections, "Most connections the web server keeps open; no more than a quarter of the open file limit, which is kept for probes.")
+	fs.BoolVar(&opts.EnableLifecycle, "web.enable-lifecycle", false, "Serve POST /-/reload. SIGHUP reloads the config either way.")
 	fs.StringVar(&opts.WebConfigFile, "web.config.file", "", "Path to a web config file enabling TLS and/or basic auth (Prometheus exporter-toolkit format).")
 	fs.StringVar(&opts.ExternalURL, "web.external-url", "", "URL the agent is reached at by people (http://probe-fra-1:9470/), for links to incidents in alerts. Default: its listen address.")
 	shard := fs.String("shard", "", "Run only this agent's part i/N of the probes (by a stable hash of their names); N agents with 0/N ... N-1/N share the list. auto or auto/N: i is the ordinal of a StatefulSet pod's host name NAME-i, N is $SLOAGENT_SHARDS unless given.")
@@ -190,6 +191,11 @@ func runService(opts Options) int {
 // serves HTTP and runs probes, reloading on SIGHUP and POST /-/reload.
 func Serve(ctx context.Context, opts Options) error {
 	log := opts.Logger
+	// From the start: SIGHUP's default is to end the process, and a
+	// reload asked for while the agent starts comes after the first load.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	if opts.WebConfigFile != "" {
 		if err := web.Validate(opts.WebConfigFile); err != nil {
 			return fmt.Errorf("--web.config.file: %w", err)
@@ -200,32 +206,45 @@ func Serve(ctx context.Context, opts Options) error {
 		return err
 	}
 	a := New(opts)
+	log = a.log // which hides the config's secrets
 	a.webAddr.Store(reachable(ln.Addr().String()))
 	if err := a.Reload(); err != nil {
 		ln.Close()
-		return errors.New("the config did not load")
+		return fmt.Errorf("cannot start: %w", err)
 	}
 
-	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	if opts.MaxConnections <= 0 {
+		opts.MaxConnections = DefaultMaxConnections
+	}
+	guard := newConnGuard(webConnLimit(opts.MaxConnections), a.self)
+	srv := newWebServer(a.Handler(), guard)
 	flags := &web.FlagConfig{
 		WebListenAddresses: &[]string{opts.ListenAddress},
 		WebSystemdSocket:   new(bool),
 		WebConfigFile:      &opts.WebConfigFile,
 	}
 	served := make(chan error, 1)
-	go func() { served <- web.Serve(ln, srv, flags, log) }()
-	log.Info("sloagent started", "version", Version, "address", ln.Addr().String(), "shard", opts.Shard)
+	go func() { served <- web.Serve(guard.listener(ln), srv, flags, log) }()
+	log.Info("sloagent started", "version", Version, "address", ln.Addr().String(), "shard", opts.Shard, "max_connections", guard.max)
 	a.ready.Store(true)
 	loop := &push.Loop{Current: a.pushConfig, Gather: a.Gatherer().Gather, Now: a.now, Log: log, Metrics: &a.self.push}
 	defer loop.Start(ctx)()
 
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
+	// Reloads run beside this loop, so that a config that takes long to
+	// read or parse never keeps SIGTERM waiting; SIGHUPs that come during
+	// one make a single reload after it.
+	go func() {
+		for {
+			select {
+			case <-hup:
+				_ = a.Reload() // logged; the running config stays
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
 	for {
 		select {
-		case <-hup:
-			_ = a.Reload() // logged; the running config stays
 		case err := <-served:
 			a.Shutdown(context.Background())
 			return fmt.Errorf("http server: %w", err)
@@ -318,7 +337,7 @@ func checkPlugins(cfg *config.Config, w io.Writer) error {
 	for i := range cfg.Probes {
 		p := &cfg.Probes[i]
 		if pc, ok := p.Section.(*plugins.ProbeConfig); ok {
-			ps = append(ps, plugins.CheckedProbe{Name: p.Name, Target: p.Target, Section: pc, Report: r.Index("probes", i)})
+			ps = append(ps, plugins.CheckedProbe{Name: p.Name, Target: p.Target.Reveal(), Section: pc, Report: r.Index("probes", i)})
 		}
 	}
 	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))

@@ -16,7 +16,7 @@ func TestEmbeddedDefaultConfigLoads(t *testing.T) {
 		t.Fatal("default config has no probes")
 	}
 	for _, p := range cfg.Probes {
-		if !strings.HasPrefix(p.Target, "http://127.0.0.1:9470/") {
+		if !strings.HasPrefix(p.Target.Reveal(), "http://127.0.0.1:9470/") {
 			t.Errorf("probe %s target %q does not point at the agent", p.Name, p.Target)
 		}
 	}

@@ -59,8 +59,15 @@ var listenRE = regexp.MustCompile(`msg="sloagent started".* address=(\S+)`)
 // and waits until it serves.
 func startBinary(t *testing.T, args ...string) *process {
 	t.Helper()
+	return startCommand(t, exec.Command, args...)
+}
+
+// startCommand is startBinary with the command made by command, which may
+// run the binary under something else (ulimit, unshare).
+func startCommand(t *testing.T, command func(bin string, args ...string) *exec.Cmd, args ...string) *process {
+	t.Helper()
 	args = append([]string{"--web.listen-address=127.0.0.1:0", "--storage.path=" + t.TempDir()}, args...)
-	cmd := exec.Command(agentBinary(t), args...)
+	cmd := command(agentBinary(t), args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

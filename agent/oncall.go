@@ -157,8 +157,10 @@ func (a *Agent) recordOncall(name string, labels map[string]string, res probes.R
 		return
 	}
 	oc.probeAlerts.Observe(name, res.Success, res.Reason)
+	// Incidents are kept and shown for long: a message that quotes a
+	// secret (a target's URL, what a check printed) is kept without it.
 	run := incident.Run{Probe: name, Time: start, Success: res.Success, Reason: res.Reason,
-		Message: res.Message, Duration: res.Duration, Diagnostics: res.Diagnostics, SLOs: a.slo.SLOsOf(name, labels)}
+		Message: a.redact.Load().String(res.Message), Duration: res.Duration, Diagnostics: res.Diagnostics, SLOs: a.slo.SLOsOf(name, labels)}
 	if !res.Success {
 		run.Phases = phases(res.Samples) // where a failed run hung; a passing run's are not kept
 	}

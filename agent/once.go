@@ -73,6 +73,7 @@ func onceCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return exitUsage
 	}
+	a.redact.Store(cfg.Redactor())
 	if err := cfg.Push.ApplyFlags(*rwURL, *pgURL); err != nil {
 		fmt.Fprintln(stderr, "sloagent once:", err)
 		return exitUsage
@@ -94,10 +95,15 @@ func onceCmd(args []string, stdout, stderr io.Writer) int {
 	if cfg.Push.Enabled() {
 		run.pushed = a.pushOnce(ctx, cfg, run)
 	}
+	// Messages may quote a target's URL or a check's command line.
+	var summary strings.Builder
 	if *output == "json" {
-		err = run.writeJSON(stdout, cfg)
+		err = run.writeJSON(&summary, cfg)
 	} else {
-		err = run.writeText(stdout)
+		err = run.writeText(&summary)
+	}
+	if err == nil {
+		_, err = io.WriteString(stdout, cfg.Redactor().String(summary.String()))
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "sloagent once:", err)

@@ -24,6 +24,10 @@ type selfMetrics struct {
 	reloadTimestamp prometheus.Gauge
 	reloads         *prometheus.CounterVec
 	probes          prometheus.Gauge
+	webConns        prometheus.Gauge
+	webMaxConns     prometheus.Gauge
+	webRefused      prometheus.Counter
+	webEvicted      prometheus.Counter
 
 	run  schedule.Metrics
 	push push.Metrics
@@ -41,6 +45,12 @@ func newSelfMetrics() *selfMetrics {
 		reloadTimestamp: gauge("sloagent_config_last_reload_success_timestamp_seconds", "When the config was last loaded successfully, as a Unix time."),
 		reloads:         counters("sloagent_config_reloads_total", "Attempts to load the config, by result.", "result"),
 		probes:          gauge("sloagent_probes", "Probes in the running config."),
+		webConns:        gauge("sloagent_web_connections", "Connections to the web server open now."),
+		webMaxConns:     gauge("sloagent_web_connections_max", "The most connections the web server keeps open: --web.max-connections, or a quarter of the open file limit if that is less."),
+		webRefused: prometheus.NewCounter(prometheus.CounterOpts{Name: "sloagent_web_connections_refused_total",
+			Help: "Connections to the web server closed at once: it had as many as it keeps, all busy with requests."}),
+		webEvicted: prometheus.NewCounter(prometheus.CounterOpts{Name: "sloagent_web_connections_evicted_total",
+			Help: "Idle connections (or ones yet to send a request) that the web server closed to make room for a new one."}),
 		run: schedule.Metrics{
 			Lag: prometheus.NewHistogram(prometheus.HistogramOpts{
 				Name:                            "sloagent_scheduler_lag_seconds",
@@ -84,6 +94,7 @@ func counters(name, help string, labels ...string) *prometheus.CounterVec {
 // collectors are the metrics always registered.
 func (m *selfMetrics) collectors() []prometheus.Collector {
 	return []prometheus.Collector{m.buildInfo, m.reloadOK, m.reloadTimestamp, m.reloads, m.probes,
+		m.webConns, m.webMaxConns, m.webRefused, m.webEvicted,
 		m.run.Lag.(prometheus.Collector), m.run.InFlight, m.run.Wait}
 }
 

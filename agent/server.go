@@ -3,11 +3,14 @@ package agent
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"html/template"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
+	"path"
 	"sort"
 	"strings"
 	"time"
@@ -15,6 +18,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/sloagent/sloagent/agent/schedule"
+	"github.com/sloagent/sloagent/internal/conf"
 	"github.com/sloagent/sloagent/probes"
 )
 
@@ -32,16 +37,22 @@ func (a *Agent) Handler() http.Handler {
 		}
 		fmt.Fprintln(w, "sloagent is ready.")
 	})
-	mux.HandleFunc("POST /-/reload", func(w http.ResponseWriter, _ *http.Request) {
+	mux.Handle("POST /-/reload", sameOrigin.Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if !a.opts.EnableLifecycle {
+			// As Prometheus: whoever reaches the port must not be
+			// able to reload a config unless that is wanted.
+			http.Error(w, "the lifecycle API is not enabled: start sloagent with --web.enable-lifecycle, or send it SIGHUP", http.StatusForbidden)
+			return
+		}
 		if err := a.Reload(); err != nil {
 			http.Error(w, "config not loaded; the running config stays:\n"+err.Error(), http.StatusInternalServerError)
 			return
 		}
 		fmt.Fprintln(w, "config reloaded.")
-	})
+	})))
 	mux.HandleFunc("GET /config", a.serveConfig)
-	mux.HandleFunc("GET /probes/{name}/run", a.serveRun)
-	mux.HandleFunc("POST /probes/{name}/run", a.serveRun)
+	mux.HandleFunc("GET /probes/{name}/run", a.serveRunPage)
+	mux.Handle("POST /probes/{name}/run", sameOrigin.Handler(http.HandlerFunc(a.serveRun)))
 	mux.HandleFunc("GET /diagnostics/", a.serveDiagnostics)
 	mux.HandleFunc("GET /{$}", a.serveStatus)
 	a.registerIncidents(mux)
@@ -72,18 +83,42 @@ func (a *Agent) serveDiagnostics(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	http.StripPrefix("/diagnostics/", http.FileServer(noListing{http.Dir(diagnosticsDir(cfg))})).ServeHTTP(w, r)
+	http.StripPrefix("/diagnostics/", http.FileServer(diagnosticsFS{diagnosticsDir(cfg)})).ServeHTTP(w, r)
 }
 
-// noListing hides directory listings.
-type noListing struct{ http.FileSystem }
+// diagnosticsFS serves the regular files under dir and nothing else: no
+// directory listing, and no symbolic link, wherever it points (one placed
+// there would otherwise serve /etc/shadow, or another state file).
+type diagnosticsFS struct{ dir string }
 
-func (fs noListing) Open(name string) (http.File, error) {
-	f, err := fs.FileSystem.Open(name)
-	if err != nil {
-		return nil, err
+func (d diagnosticsFS) Open(name string) (http.File, error) {
+	rel := strings.TrimPrefix(path.Clean("/"+name), "/")
+	if rel == "" {
+		return nil, os.ErrNotExist
 	}
-	if st, err := f.Stat(); err == nil && st.IsDir() {
+	root, err := os.OpenRoot(d.dir)
+	if err != nil {
+		return nil, os.ErrNotExist
+	}
+	defer root.Close()
+	parts := strings.Split(rel, "/")
+	var last os.FileInfo
+	for i := range parts {
+		fi, err := root.Lstat(strings.Join(parts[:i+1], "/"))
+		if err != nil || fi.Mode()&os.ModeSymlink != 0 {
+			return nil, os.ErrNotExist
+		}
+		last = fi
+	}
+	if !last.Mode().IsRegular() {
+		return nil, os.ErrNotExist
+	}
+	f, err := root.Open(rel)
+	if err != nil {
+		return nil, os.ErrNotExist
+	}
+	// Swapped for a link since it was looked at: not the same file.
+	if fi, err := f.Stat(); err != nil || !os.SameFile(fi, last) {
 		f.Close()
 		return nil, os.ErrNotExist
 	}
@@ -105,9 +140,54 @@ func (a *Agent) serveConfig(w http.ResponseWriter, _ *http.Request) {
 	_, _ = w.Write(b)
 }
 
+// sameOrigin refuses requests that change something (a run, a reload) when a
+// browser sends them from another site's page: with basic auth, the browser
+// would add the credentials to a form that page posts.
+var sameOrigin = http.NewCrossOriginProtection()
+
+// serveRunPage is what a link to a run shows: the probe and a button, for
+// a run is POSTed (a GET must not start one: link prefetchers, crawlers).
+func (a *Agent) serveRunPage(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	st, _ := a.probe(name)
+	if st == nil {
+		http.Error(w, fmt.Sprintf("no probe named %q in the running config", name), http.StatusNotFound)
+		return
+	}
+	st.mu.Lock()
+	p := runPage{Name: name, Kind: st.cfg.Kind, Target: st.cfg.Target, Timeout: st.cfg.Timeout.D(),
+		Debug: r.URL.Query().Get("debug") != "false"}
+	st.mu.Unlock()
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if err := runPageTemplate.Execute(w, p); err != nil {
+		a.log.Error("rendering run page", "err", err)
+	}
+}
+
+type runPage struct {
+	Name, Kind string
+	Target     conf.URL
+	Timeout    time.Duration
+	Debug      bool
+}
+
+var runPageTemplate = template.Must(template.New("run").Parse(`<!doctype html>
+<html><head><meta charset="utf-8"><title>run {{.Name}}</title></head>
+<body style="font-family: sans-serif">
+<h1>Run probe {{.Name}}</h1>
+<p>{{.Kind}} probe of {{.Target}}, timeout {{.Timeout}}. The run does not count towards metrics or SLOs.</p>
+<form method="post">
+<label><input type="checkbox" name="debug" value="true"{{if .Debug}} checked{{end}}> show the full trace</label>
+<button type="submit">Run now</button>
+</form>
+</body></html>
+`))
+
 // serveRun runs one configured probe now and returns its result; with
-// ?debug=true also every detail the probe logged. It only runs probes of the
-// config, never a target given in the request, and the run does not count
+// debug=true (in the query or the form) also every detail the probe logged.
+// It only runs probes of the config, never a target given in the request;
+// the run waits for a slot under max_concurrent_runs like a scheduled one,
+// one such run of a probe is in flight at a time, and it does not count
 // towards metrics or SLOs.
 func (a *Agent) serveRun(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
@@ -116,7 +196,7 @@ func (a *Agent) serveRun(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("no probe named %q in the running config", name), http.StatusNotFound)
 		return
 	}
-	debug := r.URL.Query().Get("debug") == "true"
+	debug := r.FormValue("debug") == "true"
 	var logs bytes.Buffer
 	level := slog.LevelInfo
 	if debug {
@@ -124,20 +204,33 @@ func (a *Agent) serveRun(w http.ResponseWriter, r *http.Request) {
 	}
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: level})).With("probe", name)
 	run := a.runOf(st, prober, false)
-	run.Running, run.Log = nil, log
+	run.Running, run.Log = &st.manual, log
+	// The run may take its whole timeout, and a slot may take a while.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(run.Timeout + runWriteSlack))
 	out := a.runner.Do(r.Context(), run)
+	if errors.Is(out.Skipped, schedule.ErrBusy) {
+		http.Error(w, fmt.Sprintf("a run of probe %q started here is still in flight; try again when it ends", name), http.StatusConflict)
+		return
+	}
 	res := out.Result
 	if out.Skipped != nil {
 		res = probes.Fail(probes.ReasonInternal, "the run did not start: "+out.Skipped.Error())
 	}
 
 	cfg := st.cfg
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	writeResult(w, name, cfg.Kind, cfg.Target, res)
+	var b strings.Builder
+	writeResult(&b, name, cfg.Kind, cfg.Target.String(), res)
 	if logs.Len() > 0 {
-		fmt.Fprintf(w, "\nlog:\n%s", logs.Bytes())
+		fmt.Fprintf(&b, "\nlog:\n%s", logs.Bytes())
 	}
+	// The trace shows requests, headers and command lines as they went.
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = io.WriteString(w, a.redact.Load().String(b.String()))
 }
+
+// runWriteSlack is what a run's response may take beyond its timeout: a
+// wait for a slot, and writing the trace.
+const runWriteSlack = 30 * time.Second
 
 // writeResult prints a run's result for a person: the debug endpoint and the
 // probe subcommand.

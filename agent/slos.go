@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/sloagent/sloagent/agent/config"
 	"github.com/sloagent/sloagent/slo"
@@ -20,6 +21,9 @@ func (a *Agent) applySLOs(cfg *config.Config) error {
 			return fmt.Errorf("slos: %w", err)
 		}
 		return a.applyOncall(cfg)
+	}
+	if err := checkWritable(cfg.Agent.StateDir); err != nil {
+		return err
 	}
 	store, err := slo.OpenStore(cfg.Agent.StateDir, a.log)
 	if err != nil {
@@ -45,6 +49,23 @@ func (a *Agent) applySLOs(cfg *config.Config) error {
 			a.log.Error("writing SLO state at exit failed", "err", err)
 		}
 	}()
+	return nil
+}
+
+// checkWritable tells a state directory the agent cannot write to (a
+// read-only mount, another owner) in words that say what to change.
+func checkWritable(dir string) error {
+	err := os.MkdirAll(dir, 0o750)
+	if err == nil {
+		var f *os.File
+		if f, err = os.CreateTemp(dir, ".sloagent-write-check-"); err == nil {
+			f.Close()
+			err = os.Remove(f.Name())
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("the state directory %s cannot be written (%w): the agent keeps SLO state and failure diagnostics there; give it a writable directory with agent.state_dir or --storage.path", dir, err)
+	}
 	return nil
 }
 

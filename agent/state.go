@@ -16,6 +16,7 @@ import (
 type probeState struct {
 	name    string
 	running atomic.Bool
+	manual  atomic.Bool // a run started from the web is in flight
 
 	mu         sync.Mutex
 	cfg        *config.ProbeConfig

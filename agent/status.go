@@ -132,7 +132,10 @@ func (a *Agent) serveStatus(w http.ResponseWriter, r *http.Request) {
 			p.Incidents = append(p.Incidents, inc.Summarize(now))
 		}
 	}
+	// Messages may quote a target's URL or what a check printed.
+	red := a.redact.Load()
 	for _, s := range a.snapshots() {
+		s.Last.Message = red.String(s.Last.Message)
 		v := probeView{snapshot: s, Alert: own[s.Name]}
 		if a.slo != nil && s.Config != nil {
 			v.Threshold = a.slo.LatencyThreshold(s.Name, s.Config.Labels)

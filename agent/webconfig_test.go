@@ -50,7 +50,27 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("no credentials: %d, want 401", resp.StatusCode)
 	}
-	req, _ := http.NewRequest("GET", "https://"+p.addr+"/metrics", nil)
+	// Every endpoint, a run and a reload included, wants the credentials.
+	for _, r := range []struct{ method, path string }{{"GET", "/"}, {"GET", "/config"}, {"GET", "/probes/up/run"},
+		{"POST", "/probes/up/run?debug=true"}, {"POST", "/-/reload"}, {"GET", "/diagnostics/x.png"}, {"GET", "/-/ready"}} {
+		req, _ := http.NewRequest(r.method, "https://"+p.addr+r.path, nil)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("%s %s without credentials: %d, want 401", r.method, r.path, resp.StatusCode)
+		}
+	}
+	req, _ := http.NewRequest("POST", "https://"+p.addr+"/probes/up/run", nil)
+	req.SetBasicAuth("prom", "s3cret")
+	if resp, err := client.Do(req); err != nil {
+		t.Fatal(err)
+	} else if resp.Body.Close(); resp.StatusCode != http.StatusOK {
+		t.Errorf("POST run with credentials: %d, want 200", resp.StatusCode)
+	}
+	req, _ = http.NewRequest("GET", "https://"+p.addr+"/metrics", nil)
 	req.SetBasicAuth("prom", "s3cret")
 	resp, err = client.Do(req)
 	if err != nil {

@@ -20,6 +20,9 @@ func hostMain() {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	c := Config{Name: "test", Command: os.Getenv("SLOAGENT_TEST_HOST"), RestartBackoff: conf.Duration(time.Hour)}
+	if pids := os.Getenv("SLOAGENT_TEST_HOST_PIDS"); pids != "" {
+		c.Env = map[string]conf.Secret{"TESTPLUGIN_MODE": "grandchildren", "TESTPLUGIN_PIDS": conf.Secret(pids)}
+	}
 	s := NewSupervisor([]Config{c}, log)
 	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
 		if st := s.Status()[0]; st.State == StateRunning {

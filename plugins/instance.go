@@ -170,10 +170,10 @@ func (i *instance) watch(p *proc) error {
 }
 
 func exitStatus(p *proc) string {
-	if st := p.cmd.ProcessState; st != nil {
-		return st.String()
+	if p.run == nil {
+		return "unknown status"
 	}
-	return "unknown status"
+	return p.run.status()
 }
 
 // restart asks for the plugin process of generation gen to be killed and

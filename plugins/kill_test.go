@@ -6,10 +6,14 @@ import (
 	"bufio"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
+
+	"github.com/sloagent/sloagent/internal/conf"
 )
 
 func TestSIGKILLLeavesNoPlugin(t *testing.T) {
@@ -25,9 +29,9 @@ func TestPluginExitsWithoutParent(t *testing.T) {
 
 // killHost runs a host process that starts the test plugin, kills the host
 // with SIGKILL and waits for the plugin to be gone.
-func killHost(t *testing.T, env string) {
+func killHost(t *testing.T, env ...string) {
 	host := exec.Command(os.Args[0], "-test.run=^$")
-	host.Env = append(os.Environ(), "SLOAGENT_TEST_HOST="+pluginPath(t, "testplugin"), env)
+	host.Env = append(append(os.Environ(), "SLOAGENT_TEST_HOST="+pluginPath(t, "testplugin")), env...)
 	host.Stderr = os.Stderr
 	out, err := host.StdoutPipe()
 	if err != nil {
@@ -50,4 +54,57 @@ func killHost(t *testing.T, env string) {
 		t.Fatal(err)
 	}
 	waitGone(t, pid)
+}
+
+// What a plugin starts, even if it leaves the plugin's process group, runs
+// while the plugin does and ends with it.
+func TestPluginGrandchildrenEndWithIt(t *testing.T) {
+	t.Parallel()
+	pids := filepath.Join(t.TempDir(), "pids")
+	c := testPlugin(t, "grandchildren")
+	c.Env["TESTPLUGIN_PIDS"] = conf.Secret(pids)
+	s, _ := supervise(t, c)
+	waitRunning(t, s)
+	ps := readPids(t, pids, 2)
+	for _, pid := range ps {
+		if !alive(pid) {
+			t.Fatalf("the plugin's process %d is not running", pid)
+		}
+	}
+	if r := run(t, s, "ok", &ProbeConfig{Name: "test"}, 5*time.Second); !r.Success {
+		t.Fatalf("%+v", r)
+	}
+	s.Close()
+	for _, pid := range ps {
+		waitGone(t, pid)
+	}
+}
+
+// SIGKILL of the agent leaves nothing of a plugin, processes that left its
+// process group included.
+func TestSIGKILLLeavesNoGrandchild(t *testing.T) {
+	t.Parallel()
+	pids := filepath.Join(t.TempDir(), "pids")
+	killHost(t, "SLOAGENT_TEST_HOST_RAW=", "SLOAGENT_TEST_HOST_PIDS="+pids)
+	ps := readPids(t, pids, 2)
+	for _, pid := range ps {
+		waitGone(t, pid)
+	}
+}
+
+func readPids(t *testing.T, file string, n int) []int {
+	t.Helper()
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		b, _ := os.ReadFile(file)
+		if f := strings.Fields(string(b)); len(f) >= n {
+			var out []int
+			for _, s := range f {
+				pid, _ := strconv.Atoi(s)
+				out = append(out, pid)
+			}
+			return out
+		}
+	}
+	t.Fatalf("%s never had %d pids", file, n)
+	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sloagent/sloagent/internal/conf"
+	"github.com/sloagent/sloagent/internal/proctree"
 	"github.com/sloagent/sloagent/probes"
 )
 
@@ -23,6 +24,7 @@ import (
 var bin string
 
 func TestMain(m *testing.M) {
+	proctree.Main()
 	if os.Getenv("SLOAGENT_TEST_HOST") != "" {
 		hostMain() // the SIGKILL test's agent stand-in; never returns
 	}

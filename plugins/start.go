@@ -1,20 +1,21 @@
 package plugins
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/exec"
-	"strconv"
+	"regexp"
 	"strings"
-	"time"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
+	"github.com/hashicorp/go-plugin/runner"
 	"google.golang.org/grpc"
 
 	"github.com/sloagent/sloagent/plugins/sdk"
@@ -27,7 +28,7 @@ const maxAnswer = 4 << 20
 // proc is one running plugin process.
 type proc struct {
 	client *plugin.Client
-	cmd    *exec.Cmd
+	run    *procRunner
 	rpc    pluginv1.PluginClient
 	info   *pluginv1.DescribeResponse
 }
@@ -35,24 +36,26 @@ type proc struct {
 // start runs the plugin and waits for its handshake and its answer to
 // Describe. ctx ends the process whenever it is cancelled, also later.
 func start(ctx context.Context, c *Config, log *slog.Logger) (*proc, error) {
-	cmd := exec.CommandContext(ctx, c.Command, c.Args...)
-	cmd.Env = environ(c)
-	cmd.SysProcAttr = sysProcAttr()
-	cmd.Cancel = func() error { return killGroup(cmd.Process.Pid) }
-	cmd.WaitDelay = time.Second
-
-	var secure *plugin.SecureConfig
+	// go-plugin's own check would hash the file it starts, which is not the
+	// plugin where proctree starts it.
 	if c.SHA256 != "" {
-		sum, _ := hex.DecodeString(c.SHA256)
-		secure = &plugin.SecureConfig{Checksum: sum, Hash: sha256.New()}
+		if sum := fileSHA256(c.Command); sum != strings.ToLower(c.SHA256) {
+			return nil, fmt.Errorf("plugin %q: refusing to start %s: its sha256 is %s, the config expects %s",
+				c.Name, c.Command, sum, c.SHA256)
+		}
 	}
+	p := &proc{}
 	out := &lineWriter{log: log.With("stream", "stdout"), level: slog.LevelWarn}
 	errw := &lineWriter{log: log.With("stream", "stderr"), level: slog.LevelInfo}
-	client := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:  sdk.Handshake,
-		Plugins:          plugin.PluginSet{sdk.PluginName: &sdk.GRPCPlugin{}},
-		Cmd:              cmd,
-		SecureConfig:     secure,
+	run := runnerFunc(ctx, c)
+	p.client = plugin.NewClient(&plugin.ClientConfig{
+		HandshakeConfig: sdk.Handshake,
+		Plugins:         plugin.PluginSet{sdk.PluginName: &sdk.GRPCPlugin{}},
+		RunnerFunc: func(l hclog.Logger, cmd *exec.Cmd, dir string) (runner.Runner, error) {
+			r, err := run(l, cmd, dir)
+			p.run, _ = r.(*procRunner)
+			return r, err
+		},
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:         c.AutoMTLS == nil || *c.AutoMTLS,
 		Managed:          false,
@@ -65,11 +68,10 @@ func start(ctx context.Context, c *Config, log *slog.Logger) (*proc, error) {
 		// go-plugin allows 2 GiB messages; a plugin's answer is small.
 		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxAnswer))},
 	})
-	p := &proc{client: client, cmd: cmd}
-	rpcClient, err := client.Client()
+	rpcClient, err := p.client.Client()
 	if err != nil {
 		p.kill()
-		return nil, startError(c, err)
+		return nil, startError(c, err, p.head())
 	}
 	raw, err := rpcClient.Dispense(sdk.PluginName)
 	if err != nil {
@@ -87,24 +89,33 @@ func start(ctx context.Context, c *Config, log *slog.Logger) (*proc, error) {
 	return p, nil
 }
 
-// kill ends the process and everything in its process group, then lets
-// go-plugin release its connection and goroutines.
+// kill ends the process and everything it started, then lets go-plugin
+// release its connection and goroutines.
 func (p *proc) kill() {
-	if p.cmd.Process != nil {
-		_ = killGroup(p.cmd.Process.Pid)
+	if p.run != nil {
+		_ = p.run.Kill(context.Background())
 	}
 	p.client.Kill()
 }
 
 func (p *proc) pid() int {
-	if p.cmd.Process == nil {
+	if p.run == nil {
 		return 0
 	}
-	return p.cmd.Process.Pid
+	return p.run.pid()
 }
 
+func (p *proc) head() []byte {
+	if p.run == nil {
+		return nil
+	}
+	return p.run.head()
+}
+
+// environ is the plugin's environment, but for sdk.AgentPIDEnv, which
+// proctree sets to the pid of the plugin's parent.
 func environ(c *Config) []string {
-	env := []string{sdk.AgentPIDEnv + "=" + strconv.Itoa(os.Getpid())}
+	var env []string
 	for _, k := range c.InheritEnv {
 		if v, ok := os.LookupEnv(k); ok {
 			env = append(env, k+"="+v)
@@ -116,22 +127,28 @@ func environ(c *Config) []string {
 	return env
 }
 
+// handshakeRE matches go-plugin's handshake line:
+// CORE-VERSION|APP-VERSION|NETWORK|ADDRESS|PROTOCOL[|CERT...].
+var handshakeRE = regexp.MustCompile(`^\d+\|\d+\|(tcp|unix)\|[^|]+\|[a-z]+(\|.*)?$`)
+
 // startError turns go-plugin's start errors into ones that say what to fix.
-func startError(c *Config, err error) error {
+// head is what the plugin printed first: anything but a handshake there
+// makes go-plugin fail with whatever its parser tripped over ("error
+// parsing core protocol version" for a line with enough '|'), so it is
+// named instead.
+func startError(c *Config, err error, head []byte) error {
 	msg := err.Error()
+	first, _, _ := bytes.Cut(head, []byte("\n"))
+	first = bytes.TrimSpace(first)
 	switch {
-	case errors.Is(err, plugin.ErrChecksumsDoNotMatch):
-		return fmt.Errorf("plugin %q: refusing to start %s: its sha256 is %s, the config expects %s",
-			c.Name, c.Command, fileSHA256(c.Command), c.SHA256)
-	case strings.HasPrefix(msg, "Unrecognized remote plugin message: "):
-		first, _, _ := strings.Cut(strings.TrimPrefix(msg, "Unrecognized remote plugin message: "), "\n")
-		if first == "" {
-			return fmt.Errorf("plugin %q exited or closed stdout before the go-plugin handshake (is it a sloagent plugin? see its log lines above)", c.Name)
+	case len(head) > 0 && !handshakeRE.Match(first):
+		shown := string(first)
+		if len(first) > 200 || len(first) == 0 {
+			shown = string(head[:min(len(head), 200)]) + "..."
 		}
-		if len(first) > 200 {
-			first = first[:200] + "..."
-		}
-		return fmt.Errorf("plugin %q wrote %q to stdout before the go-plugin handshake: a plugin must print nothing on stdout before serving (log to stderr)", c.Name, first)
+		return fmt.Errorf("plugin %q wrote %q to stdout before the go-plugin handshake: a plugin must print nothing on stdout before serving (log to stderr)", c.Name, shown)
+	case len(head) == 0 && !strings.Contains(msg, "timeout"):
+		return fmt.Errorf("plugin %q exited or closed stdout before the go-plugin handshake (is it a sloagent plugin? see its log lines above)", c.Name)
 	case strings.Contains(msg, "Incompatible API version"), strings.Contains(msg, "incompatible API version"):
 		return fmt.Errorf("plugin %q speaks another protocol version: %w", c.Name, err)
 	}

@@ -105,8 +105,13 @@ func TestEnvironmentNotInherited(t *testing.T) {
 	c.InheritEnv = []string{"SLOAGENT_PASSED"}
 	s, _ := supervise(t, c)
 	r := run(t, s, "env", &ProbeConfig{Name: "test"}, 5*time.Second)
+	// The plugin watches its parent: the agent's process keeper.
+	stat, _ := os.ReadFile("/proc/" + strconv.Itoa(s.Status()[0].PID) + "/stat")
+	_, rest, _ := strings.Cut(string(stat), ") ")
+	parent := strings.Fields(rest)[1]
 	if !r.Success || !strings.Contains(r.Message, "API_TOKEN=s3cret") || !strings.Contains(r.Message, "SLOAGENT_PASSED=yes") ||
-		strings.Contains(r.Message, "SLOAGENT_SECRET_OF_THE_AGENT") || strings.Contains(r.Message, "PATH=") || !strings.Contains(r.Message, "SLOAGENT_AGENT_PID="+strconv.Itoa(os.Getpid())) {
+		strings.Contains(r.Message, "SLOAGENT_SECRET_OF_THE_AGENT") || strings.Contains(r.Message, "PATH=") ||
+		!strings.Contains(r.Message, "SLOAGENT_AGENT_PID="+parent+" ") || parent == strconv.Itoa(os.Getpid()) {
 		t.Fatalf("plugin environment: %s", r.Message)
 	}
 }
@@ -214,6 +219,22 @@ func TestStdoutBeforeHandshake(t *testing.T) {
 	if r.Success || r.Reason != probes.ReasonPluginUnavailable ||
 		!strings.Contains(r.Message, `wrote "starting up, version 1.2.3" to stdout before the go-plugin handshake`) {
 		t.Fatalf("noisy plugin: %+v", r)
+	}
+}
+
+// Whatever a plugin prints before its handshake is named in the error,
+// also a line that go-plugin's parser would take for a broken handshake.
+func TestGarbageBeforeHandshake(t *testing.T) {
+	t.Parallel()
+	for mode, want := range map[string]string{
+		"pipes":  `wrote "ready | version 2 | port 8080 | ok" to stdout before the go-plugin handshake`,
+		"binary": `wrote "\x00\x01\x02\xff\x00\x01\x02\xff`,
+	} {
+		s, _ := supervise(t, testPlugin(t, mode))
+		r := run(t, s, "ok", &ProbeConfig{Name: "test"}, 5*time.Second)
+		if r.Success || r.Reason != probes.ReasonPluginUnavailable || !strings.Contains(r.Message, want) {
+			t.Errorf("%s: %+v", mode, r)
+		}
 	}
 }
 

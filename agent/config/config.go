@@ -6,6 +6,7 @@ package config
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -45,6 +46,8 @@ type Config struct {
 	// what loading to check found but did not refuse.
 	doc      *conf.Document
 	warnings []conf.Problem
+
+	redactor *conf.Redactor // the file's secrets, wherever they came from
 }
 
 // AlertingConfig is the alerting section.
@@ -101,7 +104,14 @@ func LoadFile(path string, env func(string) (string, bool)) (*Config, error) {
 
 // LoadFileFor reads and validates a config file for purpose.
 func LoadFileFor(purpose Purpose, path string, env func(string) (string, bool)) (*Config, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	// No more than Parse accepts, whatever the path is: a huge file, a
+	// device, a pipe.
+	data, err := io.ReadAll(io.LimitReader(f, conf.MaxFileSize+1))
 	if err != nil {
 		return nil, err
 	}
@@ -119,6 +129,7 @@ func ParseFor(purpose Purpose, file string, data []byte, env func(string) (strin
 	c := &Config{}
 	doc, problems := conf.Decode(file, data, c, env)
 	c.doc = doc
+	doc.Public(WebAddressVar)
 	if doc.Root == nil && len(problems) > 0 {
 		return nil, doc.Err(problems) // not YAML at all
 	}
@@ -151,8 +162,17 @@ func ParseFor(purpose Purpose, file string, data []byte, env func(string) (strin
 	if err := doc.Err(doc.Locate(problems)); err != nil {
 		return nil, err
 	}
+	c.redactor = doc.Redactor()
 	return c, nil
 }
+
+// WebAddressVar is the variable the agent sets to the address it serves on,
+// for configs that probe the agent itself; it is no secret.
+const WebAddressVar = "SLOAGENT_WEB_ADDRESS"
+
+// Redactor hides the config's secrets in what the agent prints: logs,
+// debug output, the status page. Nil for a config that was not parsed.
+func (c *Config) Redactor() *conf.Redactor { return c.redactor }
 
 func (c *Config) applyDefaults() {
 	c.Push.ApplyDefaults()
@@ -264,7 +284,9 @@ func (c *Config) MaxTimeout() time.Duration {
 // Redacted returns the config as YAML with every secret replaced by
 // <secret>, as /config shows it: the values in effect, defaults included,
 // without what is unset (the browser section without browser probes, push
-// without a target).
+// without a target). Secret fields and URLs hide themselves, and the
+// Redactor hides the rest: values from the environment by their field,
+// values under names like credentials, secrets repeated elsewhere.
 func (c *Config) Redacted() ([]byte, error) {
 	shown := *c
 	if !c.Uses(browser.Kind.Name) {
@@ -273,7 +295,12 @@ func (c *Config) Redacted() ([]byte, error) {
 	if !c.Push.Enabled() {
 		shown.Push = push.Config{}
 	}
-	b, err := yaml.Marshal(&shown)
+	var n yaml.Node
+	if err := n.Encode(&shown); err != nil {
+		return nil, fmt.Errorf("printing config: %w", err)
+	}
+	c.redactor.Node(&n)
+	b, err := yaml.Marshal(&n)
 	if err != nil {
 		return nil, fmt.Errorf("printing config: %w", err)
 	}

@@ -20,7 +20,7 @@ import (
 type ProbeConfig struct {
 	Name     string            `yaml:"name"`
 	Kind     string            `yaml:"kind,omitempty"`
-	Target   string            `yaml:"target,omitempty"`
+	Target   conf.URL          `yaml:"target,omitempty"`
 	Interval conf.Duration     `yaml:"interval,omitempty"`
 	Timeout  conf.Duration     `yaml:"timeout,omitempty"`
 	Labels   map[string]string `yaml:"labels,omitempty"`
@@ -101,7 +101,7 @@ func (p *ProbeConfig) KindOf() *probes.Kind { return kinds.Lookup(p.Kind) }
 
 // Spec is the probe as its kind builds a prober from it.
 func (p *ProbeConfig) Spec(shared any) probes.Spec {
-	return probes.Spec{Name: p.Name, Target: p.Target, Timeout: p.Timeout.D(), Section: p.Section, Shared: shared}
+	return probes.Spec{Name: p.Name, Target: p.Target.Reveal(), Timeout: p.Timeout.D(), Section: p.Section, Shared: shared}
 }
 
 var probeNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]*$`)
@@ -163,7 +163,7 @@ func (p *ProbeConfig) validate(r conf.Report, plugs []plugins.Config, reserved m
 		r.Errorf(k.Name, "%s", k.Required())
 		return
 	}
-	k.Validate(p.Target, p.Section, r)
+	k.Validate(p.Target.Reveal(), p.Section, r)
 	if pc, ok := p.Section.(*plugins.ProbeConfig); ok && pc.Name != "" {
 		// Which plugins there are is the top-level plugins list.
 		plugins.CheckDeclared(plugs, pc, r.At(k.Name))

@@ -180,7 +180,7 @@ func TestKubernetesSidecarIsConsistent(t *testing.T) {
 		t.Errorf("the example has %d probes and %d SLOs; want some of each", len(cfg.Probes), len(cfg.SLOs))
 	}
 	for _, p := range cfg.Probes {
-		u, err := url.Parse(p.Target)
+		u, err := url.Parse(p.Target.Reveal())
 		if err != nil {
 			t.Fatal(err)
 		}

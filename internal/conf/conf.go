@@ -8,6 +8,7 @@ package conf
 import (
 	"fmt"
 	"os"
+	"reflect"
 	"regexp"
 	"sort"
 	"strconv"
@@ -107,45 +108,76 @@ type Validator interface {
 // Document is a parsed YAML file: its node tree locates problems by field.
 type Document struct {
 	File string
+	// Root is the document; nil when the file is not YAML, or when decoding
+	// could not go on (the file is too large, its aliases expand too far),
+	// so that nothing is validated and reported beyond that.
 	Root *yaml.Node
+
+	idx     *lineIndex                  // built at the first error that needs it
+	types   map[*yaml.Node]reflect.Type // what each node decodes into
+	fromEnv map[string][]envUse         // fields with ${VAR}s: what was put in
+	public  []string                    // variables that hold no secret
 }
 
 var lineRE = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
 
 // Decode parses data into out: ${VAR} is expanded from the environment in
 // every scalar (through lookup; nil means the process environment), keys
-// that out does not have are problems, and so is every
-// value that does not fit its field. It returns the document for Locate and
-// the problems found, which already carry lines and fields.
+// that out does not have are problems, and so is every value that does not
+// fit its field. It returns the document for Locate and the problems found,
+// which already carry lines and fields. A file larger than MaxFileSize, or
+// whose aliases add more than MaxAliasNodes nodes, is refused before it is
+// decoded.
 func Decode(file string, data []byte, out any, lookup func(string) (string, bool)) (*Document, []Problem) {
 	if lookup == nil {
 		lookup = os.LookupEnv
 	}
 	doc := &Document{File: file}
+	if ps := checkSize(len(data)); ps != nil {
+		return doc, ps
+	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return doc, []Problem{fromYAMLError(nil, err.Error())}
+		return doc, []Problem{fromYAMLError(nil, err.Error(), nil)}
 	}
 	if root.Kind == 0 { // empty file
 		return doc, nil
 	}
+	if ps := checkAliases(&root); ps != nil {
+		return doc, ps
+	}
 	doc.Root = &root
 	r := NewReport()
-	expandEnv(&root, doc, r, lookup)
-	checkKnown(&root, reflectTypeOf(out), "", doc, r)
+	doc.fromEnv = map[string][]envUse{}
+	expandEnv(&root, "", r, lookup, doc.fromEnv)
+	known := newKnownState()
+	checkKnown(&root, reflectTypeOf(out), "", known, r)
+	doc.types = known.types
+	fatal := false
 	if err := root.Decode(out); err != nil {
 		if te, ok := err.(*yaml.TypeError); ok {
+			seen := map[string]int{}
 			for _, s := range te.Errors {
-				*r.list = append(*r.list, fromYAMLError(doc, s))
+				*r.list = append(*r.list, fromYAMLError(doc, s, seen))
 			}
 		} else {
-			*r.list = append(*r.list, fromYAMLError(doc, err.Error()))
+			// Such as yaml.v3's "excessive aliasing": out is left half
+			// decoded, and its validation would only add noise.
+			*r.list = append(*r.list, fromYAMLError(doc, err.Error(), nil))
+			fatal = true
 		}
 	}
-	return doc, doc.Locate(r.Problems())
+	ps := doc.Locate(r.Problems())
+	if fatal {
+		doc.Root = nil
+	}
+	return doc, ps
 }
 
-func fromYAMLError(doc *Document, s string) Problem {
+// fromYAMLError turns one of yaml.v3's messages ("line 3: ...") into a
+// problem with its field. seen counts the messages already seen per line,
+// to tell apart identical errors on one line.
+func fromYAMLError(doc *Document, s string, seen map[string]int) Problem {
 	m := lineRE.FindStringSubmatch(s)
 	if m == nil {
 		return Problem{Msg: strings.TrimPrefix(s, "yaml: ")}
@@ -153,7 +185,15 @@ func fromYAMLError(doc *Document, s string) Problem {
 	line, _ := strconv.Atoi(m[1])
 	p := Problem{Line: line, Msg: m[2]}
 	if doc != nil && doc.Root != nil {
-		p.Field = doc.fieldAt(line)
+		if doc.idx == nil {
+			doc.idx = buildIndex(doc.Root, doc.types)
+		}
+		nth := 0
+		if seen != nil {
+			nth = seen[s]
+			seen[s]++
+		}
+		p.Field = doc.idx.field(line, p.Msg, nth)
 	}
 	return p
 }
@@ -172,9 +212,15 @@ func (d *Document) Locate(ps []Problem) []Problem {
 }
 
 // Err wraps problems in an *Error, or returns nil when there are none.
+// The document's secrets are taken out of the messages, which quote
+// values: a problem may not print what /config would hide.
 func (d *Document) Err(ps []Problem) error {
 	if len(ps) == 0 {
 		return nil
+	}
+	r := d.Redactor()
+	for i := range ps {
+		ps[i].Msg = r.String(ps[i].Msg)
 	}
 	return &Error{File: d.File, Problems: ps}
 }
@@ -216,38 +262,6 @@ func (d *Document) lineOf(path string) int {
 	return line
 }
 
-// fieldAt finds the path of the deepest key or value that starts on line.
-func (d *Document) fieldAt(line int) string {
-	var best string
-	var walk func(n *yaml.Node, path string)
-	walk = func(n *yaml.Node, path string) {
-		switch n.Kind {
-		case yaml.DocumentNode:
-			for _, c := range n.Content {
-				walk(c, path)
-			}
-		case yaml.MappingNode:
-			for k := 0; k+1 < len(n.Content); k += 2 {
-				p := join(path, n.Content[k].Value)
-				if n.Content[k].Line == line || n.Content[k+1].Line == line {
-					best = p
-				}
-				walk(n.Content[k+1], p)
-			}
-		case yaml.SequenceNode:
-			for i, c := range n.Content {
-				p := path + "[" + strconv.Itoa(i) + "]"
-				if c.Line == line && c.Kind == yaml.ScalarNode {
-					best = p
-				}
-				walk(c, p)
-			}
-		}
-	}
-	walk(d.Root, "")
-	return best
-}
-
 func join(path, key string) string {
 	if path == "" {
 		return key
@@ -259,34 +273,56 @@ var envRE = regexp.MustCompile(`\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 
 // expandEnv replaces ${VAR} in every scalar value with the variable's value;
 // $$ stands for a literal $. A variable that is not set is a problem, not an
-// empty string, so that a missing secret is noticed at load time.
-func expandEnv(n *yaml.Node, doc *Document, r Report, lookup func(string) (string, bool)) {
-	if n.Kind == yaml.ScalarNode && strings.Contains(n.Value, "$") && n.Tag != "!!binary" {
-		quoted := n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) != 0
-		changed := false
-		n.Value = envRE.ReplaceAllStringFunc(n.Value, func(m string) string {
-			if m == "$$" {
-				changed = true
-				return "$"
-			}
-			name := m[2 : len(m)-1]
-			v, ok := lookup(name)
-			if !ok {
-				*r.list = append(*r.list, Problem{Line: n.Line, Field: doc.fieldAt(n.Line),
-					Msg: fmt.Sprintf("environment variable %s is not set", name)})
-				return ""
-			}
-			changed = true
-			return v
-		})
-		if changed && !quoted {
-			// Keep the value a string after expansion, as it was
-			// written: "${PORT}" must not turn into an int by accident
-			// unless the field asks for one, which Decode handles.
-			n.Style = 0
+// empty string, so that a missing secret is noticed at load time. path is
+// n's field; the values put in are added to env under it, for Redactor.
+func expandEnv(n *yaml.Node, path string, r Report, lookup func(string) (string, bool), env map[string][]envUse) {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		if strings.Contains(n.Value, "$") && n.Tag != "!!binary" {
+			expandScalar(n, path, r, lookup, env)
+		}
+	case yaml.MappingNode:
+		for k := 0; k+1 < len(n.Content); k += 2 {
+			p := join(path, n.Content[k].Value)
+			expandEnv(n.Content[k], p, r, lookup, env)
+			expandEnv(n.Content[k+1], p, r, lookup, env)
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			expandEnv(c, path+"["+strconv.Itoa(i)+"]", r, lookup, env)
+		}
+	default:
+		for _, c := range n.Content {
+			expandEnv(c, path, r, lookup, env)
 		}
 	}
-	for _, c := range n.Content {
-		expandEnv(c, doc, r, lookup)
+}
+
+func expandScalar(n *yaml.Node, path string, r Report, lookup func(string) (string, bool), env map[string][]envUse) {
+	quoted := n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) != 0
+	changed := false
+	n.Value = envRE.ReplaceAllStringFunc(n.Value, func(m string) string {
+		if m == "$$" {
+			changed = true
+			return "$"
+		}
+		name := m[2 : len(m)-1]
+		v, ok := lookup(name)
+		if !ok {
+			*r.list = append(*r.list, Problem{Line: n.Line, Field: path,
+				Msg: fmt.Sprintf("environment variable %s is not set", name)})
+			return ""
+		}
+		changed = true
+		if v != "" {
+			env[path] = append(env[path], envUse{name, v})
+		}
+		return v
+	})
+	if changed && !quoted {
+		// Keep the value a string after expansion, as it was
+		// written: "${PORT}" must not turn into an int by accident
+		// unless the field asks for one, which Decode handles.
+		n.Style = 0
 	}
 }

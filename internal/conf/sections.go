@@ -36,11 +36,12 @@ func (d *Document) DecodeNode(n *yaml.Node, out any) []Problem {
 	}
 	te, ok := err.(*yaml.TypeError)
 	if !ok {
-		return []Problem{fromYAMLError(d, err.Error())}
+		return []Problem{fromYAMLError(d, err.Error(), nil)}
 	}
 	ps := make([]Problem, 0, len(te.Errors))
+	seen := map[string]int{}
 	for _, s := range te.Errors {
-		ps = append(ps, fromYAMLError(d, s))
+		ps = append(ps, fromYAMLError(d, s, seen))
 	}
 	return ps
 }

@@ -57,8 +57,9 @@ func hclogKeys(groups []string, a slog.Attr) slog.Attr {
 	return a
 }
 
-// AgentPIDEnv names the variable in which the agent passes its process id,
-// so that a plugin whose agent died before the plugin got to look still
+// AgentPIDEnv names the variable in which the agent passes the process id
+// of the plugin's parent (the agent, or on Linux the agent's process keeper),
+// so that a plugin whose parent died before the plugin got to look still
 // knows it is orphaned.
 const AgentPIDEnv = "SLOAGENT_AGENT_PID"
 

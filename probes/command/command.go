@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/exec"
 	"strings"
 	"time"
 
@@ -54,32 +53,35 @@ func New(target string, c *Config) (probes.Prober, error) {
 }
 
 func (p *prober) Probe(ctx context.Context, log *slog.Logger) probes.Result {
-	start := time.Now()
-	cmd := exec.Command(p.cfg.Path, p.args...)
-	cmd.Env = p.env
-	cmd.Dir = p.cfg.Dir
-	run, err := startGroup(cmd)
+	begin := time.Now()
+	run, err := start(p.cfg.Path, p.args, p.env, p.cfg.Dir)
 	if err != nil {
 		return probes.Fail(probes.ReasonInternal, fmt.Sprintf("cannot run %s: %v", p.cfg.Path, err))
 	}
 	var timedOut bool
-	var waitErr error
 	select {
-	case waitErr = <-run.exited:
+	case <-run.proc.Done():
 	case <-ctx.Done():
 		timedOut = true
-		run.kill()
-		waitErr = <-run.exited
+		run.proc.Kill()
+		t := time.NewTimer(killGrace)
+		select {
+		case <-run.proc.Done():
+		case <-t.C:
+		}
+		t.Stop()
 	}
-	took := time.Since(start)
-	// Whatever the check left running in its group would hold the output
-	// pipes open: it goes too, and then the output is complete.
-	run.kill()
-	stdout, stderr := run.output()
-	if log.Enabled(ctx, slog.LevelDebug) {
-		log.Debug("check finished", "path", p.cfg.Path, "args", p.args, "error", waitErr,
-			"stdout", string(stdout), "stderr", string(stderr))
+	took := time.Since(begin)
+	// The check's tree is gone, so its pipes are at their end unless
+	// something out of reach holds them: that may not keep the run
+	// past its deadline.
+	now := time.Now()
+	deadline := now.Add(outputGrace)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
 	}
+	deadline = later(deadline, now.Add(drainGrace))
+	stdout, stderr := run.output(deadline)
 	out := Parse(string(stdout))
 	res := probes.Result{Duration: took, Samples: out.Samples()}
 	msg := out.Text
@@ -87,25 +89,30 @@ func (p *prober) Probe(ctx context.Context, log *slog.Logger) probes.Result {
 		msg = firstLine(string(stderr))
 	}
 	if timedOut {
+		if log.Enabled(ctx, slog.LevelDebug) {
+			log.Debug("check killed", "path", p.cfg.Path, "args", p.args, "stdout", string(stdout), "stderr", string(stderr))
+		}
 		res.Reason = probes.ReasonTimeout
 		if ctx.Err() == context.Canceled {
 			res.Reason = probes.ReasonCanceled
 		}
-		res.Message = fmt.Sprintf("check did not finish within %s; killed it and its process group", took.Round(time.Millisecond))
+		res.Message = fmt.Sprintf("check did not finish within %s; killed it and every process it started", took.Round(time.Millisecond))
 		return res
 	}
-	code := 0
-	if waitErr != nil {
-		ee, ok := waitErr.(*exec.ExitError)
-		if !ok {
-			return probes.Fail(probes.ReasonInternal, fmt.Sprintf("running %s: %v", p.cfg.Path, waitErr))
-		}
-		if code = ee.ExitCode(); code < 0 {
-			res.Reason = probes.ReasonCheckUnknown
-			res.Message = fmt.Sprintf("check ended by %s: %s", ee.ProcessState, msg)
-			return res
-		}
+	status, err := run.proc.Wait()
+	if log.Enabled(ctx, slog.LevelDebug) {
+		log.Debug("check finished", "path", p.cfg.Path, "args", p.args, "status", status.String(),
+			"stdout", string(stdout), "stderr", string(stderr))
 	}
+	if err != nil {
+		return probes.Fail(probes.ReasonInternal, fmt.Sprintf("running %s: %v", p.cfg.Path, err))
+	}
+	if status.Signal != 0 {
+		res.Reason = probes.ReasonCheckUnknown
+		res.Message = truncate(fmt.Sprintf("check ended by %s: %s", status, msg), maxMessage)
+		return res
+	}
+	code := status.Code
 	res.Samples = append(res.Samples, probes.Sample{Name: MetricExitCode, Value: float64(code)})
 	res.Message = truncate(msg, maxMessage)
 	switch code {
@@ -128,6 +135,13 @@ func (p *prober) Probe(ctx context.Context, log *slog.Logger) probes.Result {
 		res.Message = fmt.Sprintf("exit status %d, no output", code)
 	}
 	return res
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // replacer substitutes the target into arguments.

@@ -15,8 +15,17 @@ import (
 	"time"
 
 	"github.com/sloagent/sloagent/internal/conf"
+	"github.com/sloagent/sloagent/internal/proctree"
 	"github.com/sloagent/sloagent/probes"
 )
+
+func TestMain(m *testing.M) {
+	proctree.Main()
+	if os.Getenv("COMMAND_TEST_HOST") != "" {
+		hostMain() // the agent stand-in of TestAgentKilledLeavesNoCheck
+	}
+	os.Exit(m.Run())
+}
 
 const pluginDir = "/usr/lib/nagios/plugins"
 
@@ -194,7 +203,7 @@ func TestTimeoutKillsProcessGroup(t *testing.T) {
 	if took := time.Since(start); took > 4*time.Second {
 		t.Errorf("took %s", took)
 	}
-	if r.Success || r.Reason != probes.ReasonTimeout || !strings.Contains(r.Message, "killed it and its process group") {
+	if r.Success || r.Reason != probes.ReasonTimeout || !strings.Contains(r.Message, "killed it and every process it started") {
 		t.Fatalf("hanging check: %+v", r)
 	}
 	checkGone(t, pids)

@@ -2,27 +2,34 @@ package command
 
 import (
 	"os"
-	"os/exec"
 	"time"
+
+	"github.com/sloagent/sloagent/internal/proctree"
 )
 
-// outputGrace bounds the wait for the output pipes after the check and its
-// group are gone; only a process that escaped the group (a daemonised
-// grandchild) can hold them longer.
-const outputGrace = 2 * time.Second
+const (
+	// outputGrace bounds the wait for the output pipes once the check has
+	// ended and its tree is gone; only a process the agent could not kill
+	// (not its user's, or, on a system without a keeper, one that left the
+	// check's process group) holds them longer. The run's deadline bounds
+	// it too.
+	outputGrace = 2 * time.Second
+	// drainGrace is the least time given to read what is left in the
+	// pipes, also after a timeout.
+	drainGrace = 100 * time.Millisecond
+	// killGrace bounds the wait for a killed check's tree to be gone.
+	killGrace = time.Second
+)
 
 // running is a started check.
 type running struct {
-	cmd            *exec.Cmd
-	exited         chan error
+	proc           *proctree.Proc
 	stdout, stderr *capture
 }
 
-// startGroup starts cmd in a process group of its own, with stdout and stderr
-// on pipes read here rather than by os/exec, whose Wait would wait for every
-// process that inherited them.
-func startGroup(cmd *exec.Cmd) (*running, error) {
-	cmd.SysProcAttr = sysProcAttr()
+// start runs path with stdout and stderr on pipes read here: the check's
+// tree is started through proctree, so that it can be killed whole.
+func start(path string, args, env []string, dir string) (*running, error) {
 	outR, outW, err := os.Pipe()
 	if err != nil {
 		return nil, err
@@ -33,8 +40,8 @@ func startGroup(cmd *exec.Cmd) (*running, error) {
 		outW.Close()
 		return nil, err
 	}
-	cmd.Stdout, cmd.Stderr = outW, errW
-	err = cmd.Start()
+	proc, err := proctree.Start(proctree.Spec{Path: path, Args: append([]string{path}, args...),
+		Env: env, Dir: dir, Stdout: outW, Stderr: errW})
 	outW.Close()
 	errW.Close()
 	if err != nil {
@@ -42,18 +49,12 @@ func startGroup(cmd *exec.Cmd) (*running, error) {
 		errR.Close()
 		return nil, err
 	}
-	r := &running{cmd: cmd, exited: make(chan error, 1), stdout: newCapture(outR), stderr: newCapture(errR)}
-	go func() { r.exited <- cmd.Wait() }()
-	return r, nil
+	return &running{proc: proc, stdout: newCapture(outR), stderr: newCapture(errR)}, nil
 }
 
-// kill ends the check's whole process group.
-func (r *running) kill() { killGroup(r.cmd.Process) }
-
-// output returns what the check wrote, once the pipes are closed or after
-// outputGrace.
-func (r *running) output() (stdout, stderr []byte) {
-	deadline := time.After(outputGrace)
+// output returns what the check wrote, once each pipe is closed or at
+// deadline, whichever comes first.
+func (r *running) output(deadline time.Time) (stdout, stderr []byte) {
 	return r.stdout.wait(deadline), r.stderr.wait(deadline)
 }
 
@@ -82,10 +83,14 @@ func newCapture(f *os.File) *capture {
 	return c
 }
 
-func (c *capture) wait(deadline <-chan time.Time) []byte {
+// wait waits for the pipe's end until deadline, with a timer of its own:
+// each pipe gets the whole wait, whatever the other one does.
+func (c *capture) wait(deadline time.Time) []byte {
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
 	select {
 	case <-c.done:
-	case <-deadline:
+	case <-t.C:
 		// Unblocks the reader; what it read so far is kept.
 		c.f.Close()
 		<-c.done

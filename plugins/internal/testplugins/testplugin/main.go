@@ -3,13 +3,18 @@
 // Command testplugin is a plugin for the supervisor's tests. TESTPLUGIN_MODE
 // picks how it misbehaves: "" behaves, "panic3" panics on every third call,
 // "hang" stops itself (SIGSTOP) on a call to target "hang", "noisy" prints to
-// stdout before the handshake, "exit" exits at once.
+// stdout before the handshake, "pipes" prints a line with '|' in it there,
+// "binary" a long run of bytes with no newline, "exit" exits at once, and
+// "grandchildren" starts processes that leave its process group (writing
+// their pids to the file in TESTPLUGIN_PIDS).
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -56,6 +61,9 @@ func (p *plugin) Probe(ctx context.Context, req sdk.Request) sdk.Response {
 	case "env":
 		var names []string
 		for _, kv := range os.Environ() {
+			if strings.HasPrefix(kv, "PLUGIN_CLIENT_CERT=") {
+				kv = "PLUGIN_CLIENT_CERT=..." // long, and the same for every plugin
+			}
 			names = append(names, kv)
 		}
 		sort.Strings(names)
@@ -93,9 +101,23 @@ func main() {
 	switch mode {
 	case "noisy":
 		fmt.Println("starting up, version 1.2.3")
+	case "pipes":
+		fmt.Println("ready | version 2 | port 8080 | ok")
+	case "binary":
+		os.Stdout.Write(bytes.Repeat([]byte{0, 1, 2, 0xff}, 20000))
 	case "exit":
 		fmt.Fprintln(os.Stderr, "cannot start: no database")
 		os.Exit(3)
+	case "grandchildren":
+		f := os.Getenv("TESTPLUGIN_PIDS")
+		sh := exec.Command("/bin/sh", "-c", `f=`+f+`
+setsid sleep 300 & echo $! >> $f
+(setsid sh -c 'sleep 300 & echo $! >> '$f'; exec sleep 301' &)
+while [ "$(wc -l < $f)" -lt 2 ]; do sleep 0.01; done`)
+		if err := sh.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
 	}
 	sdk.Serve(&plugin{mode: mode})
 }

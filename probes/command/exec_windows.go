@@ -1,0 +1,5 @@
+package command
+
+import "io/fs"
+
+func executable(fs.FileInfo) bool { return true }
