@@ -143,10 +143,10 @@ func (u URL) Format(f fmt.State, verb rune) {
 }
 
 // minSecret is the length of the shortest value taken out of free text
-// (logs, debug output, the status page): a shorter one ("80", "eu") would
-// garble every line it occurs in, and hides little. /config hides values
-// by their field, whatever their length.
-const minSecret = 4
+// (logs, debug output, the status page): a shorter one ("8080", "eu", a
+// plugin's mode "exit") would garble every line it occurs in, and hides
+// little. /config hides values by their field, whatever their length.
+const minSecret = 6
 
 // Redactor hides a config's secrets wherever the agent prints: by where a
 // value came from (an environment variable, a *_file, a URL's userinfo), by
@@ -236,17 +236,14 @@ func (d *Document) Redactor() *Redactor {
 	return r
 }
 
-// freeTextSecret reports whether v is taken out of free text: not too short,
-// and not a boolean or a small number (a port), which occur everywhere.
+// freeTextSecret reports whether v is taken out of free text: not too short
+// (which leaves ports alone), and not a boolean, which occurs everywhere.
 func freeTextSecret(v string) bool {
 	if len(v) < minSecret || v == Redacted {
 		return false
 	}
 	switch strings.ToLower(v) {
 	case "true", "false", "yes", "no", "on", "off", "null":
-		return false
-	}
-	if _, err := strconv.Atoi(v); err == nil && len(v) < 6 {
 		return false
 	}
 	return true
