@@ -74,6 +74,7 @@ func onceCmd(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	a.redact.Store(cfg.Redactor())
+	cfg = discover(cfg, a.log, opts.Shard.Keeps)
 	if err := cfg.Push.ApplyFlags(*rwURL, *pgURL); err != nil {
 		fmt.Fprintln(stderr, "sloagent once:", err)
 		return exitUsage

@@ -27,6 +27,9 @@ type Config struct {
 	Agent  AgentConfig   `yaml:"agent"`
 	Probes []ProbeConfig `yaml:"probes"`
 	SLOs   []slo.Config  `yaml:"slos,omitempty"`
+	// Discovery makes probes from templates, one for each target its
+	// sources find.
+	Discovery []DiscoveryConfig `yaml:"discovery,omitempty"`
 	// Browser configures the one Chromium that browser probes share.
 	Browser browser.Options `yaml:"browser,omitempty"`
 	// Plugins are the plugin executables that probes of kind plugin run on.
@@ -154,6 +157,9 @@ func parse(purpose Purpose, srcs []source, env func(string) (string, bool)) (*Co
 		for i := range part.Probes {
 			problems = append(problems, part.Probes[i].decodeSection(doc)...)
 		}
+		for i := range part.Discovery {
+			problems = append(problems, part.Discovery[i].Template.decodeSection(doc)...)
+		}
 		per[d] = append(problems, l.merge(c, part, d)...)
 	}
 	if unparsed {
@@ -227,6 +233,9 @@ func (c *Config) applyDefaults() {
 	for i := range c.Probes {
 		c.Probes[i].applyDefaults(a)
 	}
+	for i := range c.Discovery {
+		c.Discovery[i].applyDefaults(a)
+	}
 }
 
 func (c *Config) validate(r conf.Report) {
@@ -261,6 +270,16 @@ func (c *Config) validate(r conf.Report) {
 		seen[p.Name] = i
 		p.validate(pr, c.Plugins, reserved)
 	}
+	templates := map[string]int{}
+	for i := range c.Discovery {
+		d := &c.Discovery[i]
+		dr := r.Index("discovery", i)
+		if j, dup := templates[d.Template.Name]; dup && d.Template.Name != "" {
+			dr.At("template").Errorf("name", "duplicate template name %q (also discovery[%d])", d.Template.Name, j)
+		}
+		templates[d.Template.Name] = i
+		d.validate(dr, c, reserved)
+	}
 	slo.ValidateList(r, c.SLOs)
 	for i, s := range c.SLOs {
 		for j, name := range s.Probes {
@@ -274,9 +293,9 @@ func (c *Config) validate(r conf.Report) {
 // lintSLOs reports the SLOs whose alerts cannot work as meant (slo.Lint)
 // into r: warnings, for the config is valid.
 func (c *Config) lintSLOs(r conf.Report) {
-	probes := make([]slo.ProbeInfo, len(c.Probes))
-	for i, p := range c.Probes {
-		probes[i] = slo.ProbeInfo{Name: p.Name, Labels: p.Labels, Interval: p.Interval.D()}
+	var probes []slo.ProbeInfo
+	for _, p := range append(c.templateProbes(), c.Probes...) {
+		probes = append(probes, slo.ProbeInfo{Name: p.Name, Labels: p.Labels, Interval: p.Interval.D()})
 	}
 	slo.Lint(r, c.SLOs, probes)
 }
