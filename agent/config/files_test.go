@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sloagent/sloagent/agent/discovery"
 	"github.com/sloagent/sloagent/internal/conf"
 )
 
@@ -91,5 +92,45 @@ func TestSecretsOfSeveralFilesRedacted(t *testing.T) {
 	}
 	if strings.Contains(string(out), "tok-from-env-123") || !strings.Contains(string(out), "<secret>") {
 		t.Errorf("redacted config shows the second file's secret:\n%s", out)
+	}
+}
+
+// A template's probes are named after it and the target, uniquely; they
+// take the target group's labels but its meta labels, the template's
+// winning.
+func TestTemplateProbes(t *testing.T) {
+	cfg, err := Parse("d.yml", []byte(`
+probes:
+  - {name: "web:taken.example", target: "http://127.0.0.1/"}
+discovery:
+  - template: {name: web, target: "https://{host}:{port}/healthz", labels: {tier: "1"}}
+    file_sd_configs: [{files: [t.json]}]
+`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := []discovery.Target{
+		{Address: "a.example:443", Labels: map[string]string{"team": "shop", "tier": "9", "__meta_filepath": "t.json"}},
+		{Address: "b.example/x:1", Labels: nil},
+		{Address: "b.example_x:1", Labels: nil},
+		{Address: "taken.example", Labels: nil},
+		{Address: "c.example:80", Labels: map[string]string{"bad-name": "x"}},
+	}
+	full, errs := cfg.WithTargets(func(string) []discovery.Target { return ts }, nil)
+	var names []string
+	for _, p := range full.Probes {
+		names = append(names, p.Name+" "+p.Target.Reveal())
+	}
+	want := []string{"web:taken.example http://127.0.0.1/", "web:a.example:443 https://a.example:443/healthz",
+		"web:b.example_x:1-3d5eca6b https://b.example/x:1/healthz", "web:b.example_x:1-08857e3b https://b.example_x:1/healthz"}
+	if strings.Join(names, "\n") != strings.Join(want, "\n") {
+		t.Errorf("probes:\n%s\nwant:\n%s", strings.Join(names, "\n"), strings.Join(want, "\n"))
+	}
+	if l := full.Probes[1].Labels; len(l) != 2 || l["team"] != "shop" || l["tier"] != "1" {
+		t.Errorf("labels %v", l)
+	}
+	if len(errs) != 2 || !strings.Contains(errs[0].Error(), `probe name "web:taken.example" is taken`) ||
+		!strings.Contains(errs[1].Error(), `invalid label name "bad-name"`) {
+		t.Errorf("errors %v", errs)
 	}
 }
