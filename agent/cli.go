@@ -293,6 +293,10 @@ func checkConfigCmd(args []string, stdout, stderr io.Writer) int {
 			code = exitFailed
 			continue
 		}
+		if n := len(cfg.Discovery); n > 0 {
+			fmt.Fprintf(stdout, "%s: OK, %s, %s\n", file, count(len(cfg.Probes), "probe"), count(n, "discovery template"))
+			continue
+		}
 		fmt.Fprintf(stdout, "%s: OK, %s\n", file, count(len(cfg.Probes), "probe"))
 	}
 	return code

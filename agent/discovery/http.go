@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/sloagent/sloagent/internal/conf"
@@ -60,8 +61,14 @@ func (c *HTTPSDConfig) Validate(r conf.Report) {
 	if len(r.Problems()) > before {
 		return
 	}
+	// The probe's checks report under its section's key, which these
+	// settings are not under.
 	hc := c.client()
-	phttp.Kind.Validate(c.URL.Reveal(), &hc, r)
+	pr := conf.NewReport()
+	phttp.Kind.Validate(c.URL.Reveal(), &hc, pr)
+	for _, p := range pr.Problems() {
+		r.Errorf(strings.TrimPrefix(p.Field, phttp.Kind.Name+"."), "%s", p.Msg)
+	}
 }
 
 // client is the HTTP probe section the fetches are made with.
