@@ -236,6 +236,36 @@ func (d *Document) Redactor() *Redactor {
 	return r
 }
 
+// MergeRedactors returns one redactor for a config made of several files:
+// rs[i] is file i's, and rename[i] turns a field of file i into the field
+// of the merged config (probes[0] of the second file may be probes[3]).
+func MergeRedactors(rs []*Redactor, rename []func(string) string) *Redactor {
+	out := &Redactor{fromEnv: map[string][]string{}}
+	seen := map[string]bool{}
+	for i, r := range rs {
+		if r == nil {
+			continue
+		}
+		for path, vs := range r.fromEnv {
+			p := rename[i](path)
+			out.fromEnv[p] = append(out.fromEnv[p], vs...)
+		}
+		for _, v := range r.values {
+			if !seen[v] {
+				seen[v] = true
+				out.values = append(out.values, v)
+			}
+		}
+	}
+	sort.Slice(out.values, func(i, j int) bool { return len(out.values[i]) > len(out.values[j]) })
+	pairs := make([]string, 0, 2*len(out.values))
+	for _, v := range out.values {
+		pairs = append(pairs, v, Redacted)
+	}
+	out.rep = strings.NewReplacer(pairs...)
+	return out
+}
+
 // freeTextSecret reports whether v is taken out of free text: not too short
 // (which leaves ports alone), and not a boolean, which occurs everywhere.
 func freeTextSecret(v string) bool {
