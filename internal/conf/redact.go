@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -156,7 +158,8 @@ const minSecret = 4
 type Redactor struct {
 	fromEnv map[string][]string // fields with ${VAR}s, and the secret values put in
 	values  []string            // every secret value, longest first
-	rep     *strings.Replacer
+	rep     *strings.Replacer   // of the values of at least wholeWord bytes
+	short   []string            // the shorter ones, hidden where they stand as a word
 }
 
 // envUse is a value that a ${VAR} put into a field.
@@ -230,11 +233,52 @@ func (d *Document) Redactor() *Redactor {
 	sort.Slice(r.values, func(i, j int) bool { return len(r.values[i]) > len(r.values[j]) })
 	pairs := make([]string, 0, 2*len(r.values))
 	for _, v := range r.values {
+		if len(v) < wholeWord {
+			r.short = append(r.short, v)
+			continue
+		}
 		pairs = append(pairs, v, Redacted)
 	}
 	r.rep = strings.NewReplacer(pairs...)
 	return r
 }
+
+// wholeWord is the length under which a secret is taken out of free text
+// only where it stands as a word of its own: a plugin's env value "exit"
+// would otherwise turn "exited" into "<secret>ed" in every message, while
+// the word "exited" tells nothing of the secret.
+const wholeWord = 8
+
+// hideWord replaces the occurrences of v in s that are not part of a longer
+// word (letters and digits) with Redacted.
+func hideWord(s, v string) string {
+	var b strings.Builder
+	rest := s
+	for {
+		i := strings.Index(rest, v)
+		if i < 0 {
+			break
+		}
+		end := i + len(v)
+		before, _ := utf8.DecodeLastRuneInString(rest[:i])
+		after, _ := utf8.DecodeRuneInString(rest[end:])
+		if i > 0 && wordRune(before) || end < len(rest) && wordRune(after) {
+			b.WriteString(rest[:i+1])
+			rest = rest[i+1:]
+			continue
+		}
+		b.WriteString(rest[:i])
+		b.WriteString(Redacted)
+		rest = rest[end:]
+	}
+	if b.Len() == 0 {
+		return s
+	}
+	b.WriteString(rest)
+	return b.String()
+}
+
+func wordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
 
 // freeTextSecret reports whether v is taken out of free text: not too short,
 // and not a boolean or a small number (a port), which occur everywhere.
@@ -275,7 +319,13 @@ func (r *Redactor) String(s string) string {
 	if r == nil || r.rep == nil || len(r.values) == 0 {
 		return s
 	}
-	return r.rep.Replace(s)
+	s = r.rep.Replace(s)
+	for _, v := range r.short {
+		if strings.Contains(s, v) {
+			s = hideWord(s, v)
+		}
+	}
+	return s
 }
 
 // Node takes the secrets out of n, a config marshalled to a node tree (as
