@@ -1,23 +1,44 @@
 package agent
 
 import (
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/sloagent/sloagent/internal/testutil"
 )
 
 // Every way a secret gets into a config (inline, ${VAR}, a *_file, a URL's
 // userinfo or query, a header the keyword list used to miss, a check's
-// arguments) stays out of every page, /metrics and the log: also when the
-// target echoes it back in a failure, and when a check prints it.
+// arguments, a plugin's settings and env, an API check's variables and
+// secrets) stays out of every page (the status page, /config, debug runs,
+// incidents and their reviews, the report), /metrics and the log: also
+// when the target echoes it back in a failure, and when a check prints it.
 func TestSecretsNeverShown(t *testing.T) {
 	var mu sync.Mutex
+	plugin := filepath.Join(t.TempDir(), "tcp-plugin")
+	if out, err := exec.Command("go", "build", "-o", plugin, "github.com/sloagent/sloagent/plugins/tcp").CombinedOutput(); err != nil {
+		t.Fatalf("building the tcp plugin: %v\n%s", err, out)
+	}
+	var sentTCP strings.Builder // what the plugin sent
+	tcp := testutil.ServeTCP(t, func(c *net.TCPConn) {
+		c.SetReadDeadline(time.Now().Add(2 * time.Second))
+		b := make([]byte, 256)
+		n, _ := c.Read(b)
+		mu.Lock()
+		sentTCP.Write(b[:n])
+		mu.Unlock()
+		c.Write(b[:n])
+	})
 	var seen []string // what the targets received, to prove the secrets were used
 	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
@@ -46,10 +67,16 @@ func TestSecretsNeverShown(t *testing.T) {
 	t.Setenv("SLOAGENT_TEST_HEADER_SECRET", "env-header-91d2aa")
 	t.Setenv("SLOAGENT_TEST_BODY_SECRET", "env-body-63c1bb")
 	t.Setenv("SLOAGENT_TEST_ARG_SECRET", "env-arg-d40e77")
+	t.Setenv("SLOAGENT_TEST_PLUGIN_SECRET", "env-plugin-5a09c2")
+	t.Setenv("SLOAGENT_TEST_API_SECRET", "env-api-e71b44")
 	secrets := []string{"inline-pw-1f9c3a", "env-header-91d2aa", "env-body-63c1bb", "env-arg-d40e77", "file-token-4b7f0e",
-		"userinfo-pw-7a21cd", "query-tok-58e0b9", "header-cred-2cf6d1", "refused-pw-0d83e4", "refused-tok-b1c5a7"}
+		"userinfo-pw-7a21cd", "query-tok-58e0b9", "header-cred-2cf6d1", "refused-pw-0d83e4", "refused-tok-b1c5a7",
+		"env-plugin-5a09c2", "plugin-env-0b3f7d", "env-api-e71b44", "api-secret-c85d10"}
 	host := strings.TrimPrefix(target.URL, "http://")
 	ta := startAgent(t, fmt.Sprintf(`
+incidents: {open_after_failures: 1}
+plugins:
+  - {name: tcp, command: %[4]s, env: {TCP_PLUGIN_TOKEN: plugin-env-0b3f7d}}
 probes:
   - name: inline
     target: http://%[1]s/ok
@@ -84,9 +111,27 @@ probes:
     command:
       path: /bin/sh
       args: ["-c", 'echo "CRITICAL - token $1 refused"; exit 2', "sh", "${SLOAGENT_TEST_ARG_SECRET}"]
-`, host, tokenFile, refused))
+  - name: plugin
+    kind: plugin
+    target: %[5]s
+    interval: 2s
+    timeout: 1s
+    plugin: {name: tcp, settings: {send: "hello ${SLOAGENT_TEST_PLUGIN_SECRET}\n", expect: "never sent back"}}
+  - name: api
+    kind: api
+    target: http://%[1]s
+    interval: 2s
+    timeout: 1s
+    api:
+      variables: {session: "${SLOAGENT_TEST_API_SECRET}"}
+      secrets: {key: api-secret-c85d10}
+      steps:
+        - name: fails
+          request: {url: "{{target}}/fail?s={{session}}&k={{key}}"}
+          assertions: [{status: 200}]
+`, host, tokenFile, refused, plugin, tcp))
 
-	names := []string{"inline", "file", "url", "refused", "check"}
+	names := []string{"inline", "file", "url", "refused", "check", "plugin", "api"}
 	for _, name := range names {
 		waitFor(t, name+" to run", func() bool {
 			v, _ := ta.value(t, "probe_runs_total", map[string]string{"probe": name})
@@ -102,7 +147,23 @@ probes:
 		}
 		pages["/probes/"+name+"/run?debug=true"] = body
 	}
-	for _, path := range []string{"/", "/config", "/metrics", "/incidents", "/api/v1/incidents"} {
+	paths := []string{"/", "/config", "/metrics", "/incidents", "/api/v1/incidents", "/report"}
+	for _, name := range names {
+		paths = append(paths, "/probes/"+name+"/run")
+	}
+	var incidents struct {
+		Incidents []struct {
+			ID string `json:"id"`
+		} `json:"incidents"`
+	}
+	waitFor(t, "incidents of the failing probes", func() bool {
+		_, body := get(t, ta.web.URL+"/api/v1/incidents")
+		return json.Unmarshal([]byte(body), &incidents) == nil && len(incidents.Incidents) >= 4
+	})
+	for _, inc := range incidents.Incidents {
+		paths = append(paths, "/incidents/"+inc.ID, "/incidents/"+inc.ID+"/review", "/api/v1/incidents/"+inc.ID)
+	}
+	for _, path := range paths {
 		code, body := get(t, ta.web.URL+path)
 		if code != http.StatusOK {
 			t.Fatalf("%s: %d", path, code)
@@ -127,7 +188,9 @@ probes:
 	mu.Lock()
 	sent := strings.Join(seen, "\n")
 	mu.Unlock()
-	for _, s := range []string{"header-cred-2cf6d1", "query-tok-58e0b9", "Basic ", "Bearer "} {
+	sent += "\n" + sentTCP.String()
+	for _, s := range []string{"header-cred-2cf6d1", "query-tok-58e0b9", "Basic ", "Bearer ", "env-plugin-5a09c2",
+		"s=env-api-e71b44&k=api-secret-c85d10"} {
 		if !strings.Contains(sent, s) {
 			t.Errorf("the target never got %q:\n%s", s, sent)
 		}
@@ -139,9 +202,13 @@ probes:
 		"/probes/refused/run?debug=true":    "reason:   connect",
 		"/probes/inline/run?debug=true":     "result:   success",
 		"/probes/file/run?debug=true":       "result:   success",
+		"/probes/plugin/run?debug=true":     "result:   failure",
+		"/probes/api/run?debug=true":        "result:   failure",
+		"/config plugin":                    "        hello <secret>\n",
+		"/config api":                       "session: <secret>",
 		"/probes/url/run?debug=true target": "target:   http://probe:<secret>@" + host + "/fail?access_token=<secret>&page=2",
 	} {
-		page := pages[strings.TrimSuffix(where, " target")]
+		page := pages[strings.Fields(where)[0]]
 		if !strings.Contains(page, want) {
 			t.Errorf("%s lacks %q:\n%s", where, want, page)
 		}

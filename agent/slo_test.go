@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sloagent/sloagent/internal/testutil"
 )
 
 func TestSLOsThroughTheAgent(t *testing.T) {
@@ -175,35 +177,62 @@ scrape_configs:
     static_configs: [{targets: ["%s", "%s"]}]
 `, rulesFile, a.addr, b.addr))
 
-	var promRatio float64
-	waitFor(t, "Prometheus to record the fleet error ratio", func() bool {
-		r := prom.Query(t, `slo:sli_error:ratio_rate5m{slo="web"}`)
-		if len(r) != 1 {
+	// Extrapolation in increase() settles after a few scrapes of each.
+	waitFor(t, "a few scrapes of each agent and the fleet error ratio", func() bool {
+		r := prom.Query(t, `count_over_time(slo_events_total{slo="web"}[5m])`)
+		if len(r) != 2 || r[0].Value < 4 || r[1].Value < 4 {
 			return false
 		}
-		promRatio = r[0].Value
-		return !math.IsNaN(promRatio)
+		ratio := prom.Query(t, `slo:sli_error:ratio_rate5m{slo="web"}`)
+		return len(ratio) == 1 && !math.IsNaN(ratio[0].Value)
 	})
-	time.Sleep(3 * time.Second) // a few more scrapes, so extrapolation settles
-	promRatio = prom.Query(t, `slo:sli_error:ratio_rate5m{slo="web"}`)[0].Value
-	burn := prom.Query(t, `slo:burn_rate:ratio_rate5m{slo="web"}`)[0].Value
+	promRatio, burn := ruleEvaluation(t, prom, "web")
 
-	// What the agents' own counts say: bad over total, summed.
-	var good, total float64
-	for _, p := range []*process{a, b} {
-		sli, _ := scrapeValue(t, p.addr, fmt.Sprintf(`slo_sli_ratio{agent="%s",slo="web",window="5m"}`, map[*process]string{a: "a", b: "b"}[p]))
-		n, _ := scrapeValue(t, p.addr, fmt.Sprintf(`slo_window_events{agent="%s",slo="web",window="5m"}`, map[*process]string{a: "a", b: "b"}[p]))
-		good += sli * n
-		total += n
+	// What the agents' own counts say. Both run their probe at the same
+	// rate, so the fleet's error ratio is the mean of theirs, however
+	// long each has run: their counts since start are not what
+	// Prometheus sees (it counts from its first scrape of each, and the
+	// agents start a moment apart), their ratios are. One always fails:
+	// about 0.5. Prometheus's increase() extrapolates and samples at
+	// scrape times, so allow a tolerance of 0.1 absolute on the ratio.
+	var agentRatio float64
+	for name, p := range map[string]*process{"a": a, "b": b} {
+		sli, found := scrapeValue(t, p.addr, fmt.Sprintf(`slo_sli_ratio{agent="%s",slo="web",window="5m"}`, name))
+		if !found {
+			t.Fatalf("agent %s has no 5m SLI", name)
+		}
+		agentRatio += (1 - sli) / 2
 	}
-	agentRatio := 1 - good/total
-	// Both agents run at the same rate, one always failing: about 0.5.
-	// Prometheus's increase() extrapolates and samples at scrape times, so
-	// allow a tolerance of 0.1 absolute on the ratio.
 	if math.Abs(promRatio-agentRatio) > 0.1 {
 		t.Errorf("Prometheus error ratio %v, agents' %v", promRatio, agentRatio)
 	}
 	if math.Abs(burn-promRatio/0.1) > 1e-6 {
 		t.Errorf("burn rate %v, want error ratio / (1 - 0.9) = %v", burn, promRatio/0.1)
 	}
+}
+
+// ruleEvaluation returns an SLO's 5m error ratio and burn rate as
+// Prometheus recorded them in one evaluation of the rules' group: two
+// queries a moment apart can straddle an evaluation and see a ratio and a
+// burn rate of different data. One query sees one state of the database,
+// and the samples' timestamps say whether both come from one evaluation
+// (the group may be between its two rules).
+func ruleEvaluation(t *testing.T, prom *testutil.Prometheus, slo string) (ratio, burn float64) {
+	t.Helper()
+	r := fmt.Sprintf(`slo:sli_error:ratio_rate5m{slo=%q}`, slo)
+	b := fmt.Sprintf(`slo:burn_rate:ratio_rate5m{slo=%q}`, slo)
+	tag := func(q, as string) string { return fmt.Sprintf(`label_replace(%s, "q", %q, "", "")`, q, as) }
+	q := strings.Join([]string{tag(r, "ratio"), tag(b, "burn"), tag("timestamp("+r+")", "ratio_at"), tag("timestamp("+b+")", "burn_at")}, " or ")
+	waitFor(t, "one evaluation of the ratio and the burn rate", func() bool {
+		got := map[string]float64{}
+		for _, s := range prom.Query(t, q) {
+			got[s.Labels["q"]] = s.Value
+		}
+		if len(got) != 4 || got["ratio_at"] != got["burn_at"] {
+			return false
+		}
+		ratio, burn = got["ratio"], got["burn"]
+		return true
+	})
+	return ratio, burn
 }

@@ -156,3 +156,22 @@ func TestIdleConnectionsStarveNothing(t *testing.T) {
 		t.Errorf("%v runs failed:\n%s", failed, p.logs.String())
 	}
 }
+
+// Every phase of a connection has a time limit: one that sends its
+// request slowly, reads its response slowly, or idles between requests
+// is closed, and not only one slow to send its header.
+func TestWebServerTimeouts(t *testing.T) {
+	s := newWebServer(http.NotFoundHandler(), newConnGuard(4, newSelfMetrics()))
+	for name, d := range map[string]time.Duration{"ReadHeaderTimeout": s.ReadHeaderTimeout,
+		"ReadTimeout": s.ReadTimeout, "WriteTimeout": s.WriteTimeout, "IdleTimeout": s.IdleTimeout} {
+		if d <= 0 || d > 2*time.Minute {
+			t.Errorf("%s is %s", name, d)
+		}
+	}
+	if s.ReadHeaderTimeout > s.ReadTimeout {
+		t.Errorf("the header may take %s, the whole request %s", s.ReadHeaderTimeout, s.ReadTimeout)
+	}
+	if s.ConnState == nil {
+		t.Error("the connection guard does not follow the connections")
+	}
+}

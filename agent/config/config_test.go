@@ -19,6 +19,11 @@ testdata/invalid-discovery.yml:16: discovery[1].http_sd_configs[0].refresh_inter
 		"invalid-duration.yml":       `testdata/invalid-duration.yml:4: probes[0].interval: invalid duration "5 seconds" (use a number and a unit: ms, s, m, h, d, w)`,
 		"invalid-env.yml":            `testdata/invalid-env.yml:3: probes[0].target: environment variable SLOAGENT_TEST_UNSET_HOST is not set`,
 		"invalid-kind.yml":           `testdata/invalid-kind.yml:3: probes[0].kind: unknown probe kind "gopher" (known: http, browser, plugin, command, tcp, dns, icmp, grpc, api)`,
+		// In flow style every error still names its own field.
+		"invalid-flow.yml": `testdata/invalid-flow.yml:1: probes[0].interval: invalid duration "5x" (use a number and a unit: ms, s, m, h, d, w)
+testdata/invalid-flow.yml:1: probes[1].http.valid_status_codes[0]: cannot unmarshal !!str ` + "`abc`" + ` into int
+testdata/invalid-flow.yml:1: probes[1].timeout: timeout 2s must be shorter than interval 1s
+testdata/invalid-flow.yml:2: slos[0].objective: must be a percentage above 0 and below 100, such as 99.9 (got 190)`,
 		"invalid-labels.yml": `testdata/invalid-labels.yml:3: agent.labels.probe: label "probe" is set by the agent and cannot be configured
 testdata/invalid-labels.yml:8: probes[0].labels.team-name: invalid label name "team-name"`,
 		"invalid-many.yml": `testdata/invalid-many.yml:2: agent.max_concurrent_runs: must be positive, got -1

@@ -186,30 +186,40 @@ func (r *Runner) claim(run *Run) bool {
 // execute runs the prober on the calling goroutine and calls settle once
 // with the outcome: when the prober returns, or, if it ignores its
 // deadline, from the watchdog abandonGrace after it. The probe stays
-// marked running until the prober really returns.
+// marked running until the prober really returns; when it has, the mark
+// is cleared before settle, so that whoever receives the outcome (the
+// reply to a run from the web) can start the next run at once.
 func (r *Runner) execute(ctx context.Context, lim *limiter, run Run, settle func(Outcome)) {
-	defer func() {
+	notRunning := func() {
 		if run.Running != nil {
 			run.Running.Store(false)
 		}
-	}()
+	}
 	if !lim.acquire(ctx) {
+		notRunning()
 		settle(Outcome{Skipped: fmt.Errorf("cancelled before it started: %w", ctx.Err())})
 		return
 	}
 	// The slot and the in-flight count go with the outcome: a prober cut
 	// loose by the watchdog no longer holds them.
 	var settled atomic.Bool
-	finish := func(o Outcome, running bool) {
+	finish := func(o Outcome, inFlight, returned bool) {
 		if !settled.CompareAndSwap(false, true) {
+			if returned { // after the watchdog gave its outcome
+				notRunning()
+			}
 			return
 		}
-		if running && r.m.InFlight != nil {
+		if inFlight && r.m.InFlight != nil {
 			r.m.InFlight.Dec()
 		}
 		lim.release()
+		if returned {
+			notRunning()
+		}
 		settle(o)
 	}
+	admitted := func() {}
 	if a, ok := run.Prober.(probes.Admitter); ok {
 		t0 := time.Now()
 		release, err := a.Admit(ctx)
@@ -221,15 +231,15 @@ func (r *Runner) execute(ctx context.Context, lim *limiter, run Run, settle func
 				if run.Skip != nil {
 					run.Skip(err)
 				}
-				finish(Outcome{Skipped: err}, false)
+				finish(Outcome{Skipped: err}, false, true)
 				return
 			}
-			finish(Outcome{Result: probes.Fail(probes.ReasonInternal, err.Error()), Start: time.Now()}, false)
+			finish(Outcome{Result: probes.Fail(probes.ReasonInternal, err.Error()), Start: time.Now()}, false, true)
 			return
 		}
 		// The kind's slot is given back when the prober really returns:
 		// one cut loose may still be using it.
-		defer release()
+		admitted = release
 	}
 	log := run.Log
 	if log == nil {
@@ -243,13 +253,14 @@ func (r *Runner) execute(ctx context.Context, lim *limiter, run Run, settle func
 		r.m.InFlight.Inc()
 	}
 	watchdog := time.AfterFunc(run.Timeout+abandonGrace, func() {
-		finish(Outcome{Result: abandoned(run.Timeout, time.Since(start)), Start: start, Abandoned: true}, true)
+		finish(Outcome{Result: abandoned(run.Timeout, time.Since(start)), Start: start, Abandoned: true}, true, false)
 	})
 	rctx, cancel := context.WithTimeout(ctx, run.Timeout)
 	res := completed(safeProbe(rctx, run.Prober, log), start)
 	cancel()
 	watchdog.Stop()
-	finish(Outcome{Result: res, Start: start}, true)
+	admitted()
+	finish(Outcome{Result: res, Start: start}, true, true)
 }
 
 // completed fills in what a prober may leave out of its result.

@@ -166,3 +166,39 @@ func TestAdmissionWaitIsNotTheRunsTime(t *testing.T) {
 		t.Errorf("no slot: %+v (skipped told %d times); want a skipped run", o, skipped.Load())
 	}
 }
+
+// When Do returns, the probe is no longer marked running, nor holds its
+// kind's slot: a run from the web answered, the next one may start at
+// once rather than be refused as busy. A prober cut loose by the watchdog
+// keeps the mark until it really returns.
+func TestDoReturnsWithTheProbeFree(t *testing.T) {
+	r := NewRunner(2, nil, slog.New(slog.DiscardHandler))
+	var running atomic.Bool
+	ok := probes.ProberFunc(func(context.Context, *slog.Logger) probes.Result { return probes.Result{Success: true} })
+	slotted := &admitter{slot: make(chan struct{}, 1), wait: time.Second}
+	for i := range 1000 {
+		if o := r.Do(context.Background(), Run{Probe: "p", Prober: ok, Timeout: time.Second, Running: &running}); o.Skipped != nil {
+			t.Fatalf("run %d skipped: %v", i, o.Skipped)
+		}
+		if running.Load() {
+			t.Fatalf("run %d: the probe is still marked running after Do returned", i)
+		}
+	}
+	for i := range 20 {
+		if o := r.Do(context.Background(), Run{Probe: "a", Prober: slotted, Timeout: time.Second, Running: &running}); o.Skipped != nil || !o.Success {
+			t.Fatalf("run %d of a prober with a slot of its own: %+v", i, o)
+		}
+		if len(slotted.slot) != 0 || running.Load() {
+			t.Fatalf("run %d: the slot or the mark is still held after Do returned", i)
+		}
+	}
+
+	hang := make(chan struct{})
+	o := r.Do(context.Background(), Run{Probe: "hangs", Timeout: 10 * time.Millisecond, Running: &running,
+		Prober: probes.ProberFunc(func(context.Context, *slog.Logger) probes.Result { <-hang; return probes.Result{} })})
+	if !o.Abandoned || !running.Load() {
+		t.Errorf("a prober cut loose: outcome %+v, marked running %v", o, running.Load())
+	}
+	close(hang)
+	testutil.WaitFor(t, "the cut-loose prober's mark to clear", func() bool { return !running.Load() })
+}

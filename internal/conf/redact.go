@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -143,10 +145,10 @@ func (u URL) Format(f fmt.State, verb rune) {
 }
 
 // minSecret is the length of the shortest value taken out of free text
-// (logs, debug output, the status page): a shorter one ("8080", "eu", a
-// plugin's mode "exit") would garble every line it occurs in, and hides
-// little. /config hides values by their field, whatever their length.
-const minSecret = 6
+// (logs, debug output, the status page): a shorter one ("80", "eu") would
+// garble every line it occurs in, and hides little. /config hides values
+// by their field, whatever their length.
+const minSecret = 4
 
 // Redactor hides a config's secrets wherever the agent prints: by where a
 // value came from (an environment variable, a *_file, a URL's userinfo), by
@@ -156,7 +158,8 @@ const minSecret = 6
 type Redactor struct {
 	fromEnv map[string][]string // fields with ${VAR}s, and the secret values put in
 	values  []string            // every secret value, longest first
-	rep     *strings.Replacer
+	rep     *strings.Replacer   // of the values of at least wholeWord bytes
+	short   []string            // the shorter ones, hidden where they stand as a word
 }
 
 // envUse is a value that a ${VAR} put into a field.
@@ -227,13 +230,25 @@ func (d *Document) Redactor() *Redactor {
 	if d.Root != nil {
 		walk(d.Root, "")
 	}
+	r.index()
+	return r
+}
+
+// index orders the secret values longest first (so a secret inside
+// another is not half replaced) and splits them into the replacer of the
+// long ones and the short ones hidden as words.
+func (r *Redactor) index() {
 	sort.Slice(r.values, func(i, j int) bool { return len(r.values[i]) > len(r.values[j]) })
 	pairs := make([]string, 0, 2*len(r.values))
+	r.short = nil
 	for _, v := range r.values {
+		if len(v) < wholeWord {
+			r.short = append(r.short, v)
+			continue
+		}
 		pairs = append(pairs, v, Redacted)
 	}
 	r.rep = strings.NewReplacer(pairs...)
-	return r
 }
 
 // MergeRedactors returns one redactor for a config made of several files:
@@ -257,23 +272,58 @@ func MergeRedactors(rs []*Redactor, rename []func(string) string) *Redactor {
 			}
 		}
 	}
-	sort.Slice(out.values, func(i, j int) bool { return len(out.values[i]) > len(out.values[j]) })
-	pairs := make([]string, 0, 2*len(out.values))
-	for _, v := range out.values {
-		pairs = append(pairs, v, Redacted)
-	}
-	out.rep = strings.NewReplacer(pairs...)
+	out.index()
 	return out
 }
 
-// freeTextSecret reports whether v is taken out of free text: not too short
-// (which leaves ports alone), and not a boolean, which occurs everywhere.
+// wholeWord is the length under which a secret is taken out of free text
+// only where it stands as a word of its own: a plugin's env value "exit"
+// would otherwise turn "exited" into "<secret>ed" in every message, while
+// the word "exited" tells nothing of the secret.
+const wholeWord = 8
+
+// hideWord replaces the occurrences of v in s that are not part of a longer
+// word (letters and digits) with Redacted.
+func hideWord(s, v string) string {
+	var b strings.Builder
+	rest := s
+	for {
+		i := strings.Index(rest, v)
+		if i < 0 {
+			break
+		}
+		end := i + len(v)
+		before, _ := utf8.DecodeLastRuneInString(rest[:i])
+		after, _ := utf8.DecodeRuneInString(rest[end:])
+		if i > 0 && wordRune(before) || end < len(rest) && wordRune(after) {
+			b.WriteString(rest[:i+1])
+			rest = rest[i+1:]
+			continue
+		}
+		b.WriteString(rest[:i])
+		b.WriteString(Redacted)
+		rest = rest[end:]
+	}
+	if b.Len() == 0 {
+		return s
+	}
+	b.WriteString(rest)
+	return b.String()
+}
+
+func wordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
+
+// freeTextSecret reports whether v is taken out of free text: not too short,
+// and not a boolean or a small number (a port), which occur everywhere.
 func freeTextSecret(v string) bool {
 	if len(v) < minSecret || v == Redacted {
 		return false
 	}
 	switch strings.ToLower(v) {
 	case "true", "false", "yes", "no", "on", "off", "null":
+		return false
+	}
+	if _, err := strconv.Atoi(v); err == nil && len(v) < 6 {
 		return false
 	}
 	return true
@@ -302,7 +352,13 @@ func (r *Redactor) String(s string) string {
 	if r == nil || r.rep == nil || len(r.values) == 0 {
 		return s
 	}
-	return r.rep.Replace(s)
+	s = r.rep.Replace(s)
+	for _, v := range r.short {
+		if strings.Contains(s, v) {
+			s = hideWord(s, v)
+		}
+	}
+	return s
 }
 
 // Node takes the secrets out of n, a config marshalled to a node tree (as

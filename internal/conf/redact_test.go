@@ -193,3 +193,27 @@ func TestRedactorPublic(t *testing.T) {
 		t.Errorf("free text: %q", got)
 	}
 }
+
+// A short secret is taken out of free text where it stands as a word, not
+// out of the middle of other words: a plugin's env value "exit" must not
+// make "exited" read "<secret>ed" in every message.
+func TestRedactorShortSecrets(t *testing.T) {
+	var c secretConfig
+	doc, ps := Decode("s.yml", []byte("env: {MODE: exit, PIN: 4711x}\nargs: [\"${ARG}\"]\n"), &c,
+		func(k string) (string, bool) { return "abc123", k == "ARG" })
+	if len(ps) > 0 {
+		t.Fatal(doc.Err(ps))
+	}
+	r := doc.Redactor()
+	for in, want := range map[string]string{
+		`plugin "exits" exited, mode exit`:   `plugin "exits" exited, mode <secret>`,
+		"exit":                               "<secret>",
+		"pin 4711x; 4711xy; x4711x; =4711x&": "pin <secret>; 4711xy; x4711x; =<secret>&",
+		"arg abc123, abc1234, (abc123)":      "arg <secret>, abc1234, (<secret>)",
+		"nothing secret here":                "nothing secret here",
+	} {
+		if got := r.String(in); got != want {
+			t.Errorf("%q: got %q, want %q", in, got, want)
+		}
+	}
+}
