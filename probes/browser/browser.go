@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 )
@@ -309,7 +310,7 @@ func (b *Browser) current() (*instance, error) {
 			b.cleanup.Add(1)
 			go func() {
 				defer b.cleanup.Done()
-				removeStaleProfiles(b.log)
+				removeStaleProfiles(b.log, os.TempDir())
 			}()
 		})
 		opts := b.opts // the start reads its own copy, not fields tests and reloads may change
