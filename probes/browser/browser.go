@@ -65,9 +65,6 @@ type Stats struct {
 	// MemoryBytes is the browser's memory use when last measured (between
 	// runs, on Linux; 0 elsewhere).
 	MemoryBytes int64
-	// QueueWait is how long runs waited for a slot (max_concurrent_runs),
-	// those that got one and those that gave up.
-	QueueWait WaitHistogram
 	// QueueTimeouts counts runs that found no free slot in time: skipped
 	// runs when the agent admitted them, failed ones otherwise.
 	QueueTimeouts uint64
@@ -135,10 +132,6 @@ func (b *Browser) Stats() Stats {
 	s.Restarts = make(map[string]uint64, len(b.stats.Restarts))
 	for k, v := range b.stats.Restarts {
 		s.Restarts[k] = v
-	}
-	s.QueueWait.Buckets = append([]uint64(nil), b.stats.QueueWait.Buckets...)
-	if s.QueueWait.Buckets == nil {
-		s.QueueWait.Buckets = make([]uint64, len(WaitBuckets))
 	}
 	s.Up = b.cur != nil && isReady(b.cur) && b.cur.alive()
 	if s.Up {
