@@ -149,6 +149,14 @@ probes:
 	if v, _ := ta.value(t, "probe_success", map[string]string{"probe": "journey"}); v != 0 {
 		t.Errorf("browser probe without a browser: probe_success = %v", v)
 	}
+	// The agent's own trouble is said once; later runs failing the same
+	// way are counted, and logged at debug level only.
+	waitFor(t, "a repeated failure at debug level", func() bool {
+		return strings.Contains(ta.logs.String(), `level=DEBUG msg="probe failed" probe=journey reason=browser_unavailable`)
+	})
+	if n := strings.Count(ta.logs.String(), `level=WARN msg="probe failed" probe=journey`); n != 1 {
+		t.Errorf("%d warnings for the journey's failures, want 1:\n%s", n, ta.logs.String())
+	}
 }
 
 // A browser run that finds no free slot within max_queue_wait is skipped,
