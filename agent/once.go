@@ -242,6 +242,11 @@ func (a *Agent) runOnce(ctx context.Context, cfg *config.Config) (*onceRun, erro
 		wg.Go(func() {
 			o := runner.Do(ctx, schedule.Run{Probe: p.Name, Kind: p.Kind, Prober: probers[p.Name], Timeout: p.Timeout.D(),
 				Log: a.log.With("probe", p.Name),
+				Skip: func(why error) {
+					if errors.Is(why, probes.ErrNoSlot) {
+						st.skip()
+					}
+				},
 				Record: func(o schedule.Outcome) {
 					st.record(o.Result, o.Start, layouts, false)
 					eng.Observe(slo.Event{Probe: p.Name, Labels: p.Labels, Time: o.Start, Success: o.Success, Duration: o.Duration, Reason: o.Reason})
