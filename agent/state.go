@@ -66,6 +66,17 @@ func (s *probeState) record(res probes.Result, start time.Time, layouts *expo.La
 	return changed, first
 }
 
+// lastReason is the reason the last run failed for; "" when it passed or
+// none ran.
+func (s *probeState) lastReason() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.hasRun || s.last.Success {
+		return ""
+	}
+	return s.last.Reason
+}
+
 func (s *probeState) skip() {
 	s.mu.Lock()
 	s.skipped++

@@ -82,12 +82,8 @@ steps:
 	if longest < 4*time.Second || longest < timeout {
 		t.Errorf("the runs overlapped: the longest wait and run took %s", longest)
 	}
-	st := b.Stats()
-	if st.QueueWait.Count != 4 || st.QueueWait.Sum < 3 || st.QueueTimeouts != 0 {
-		t.Errorf("queue wait %+v, timeouts %d", st.QueueWait, st.QueueTimeouts)
-	}
-	if n := len(st.QueueWait.Buckets); n != len(WaitBuckets) || st.QueueWait.Buckets[n-1] != 4 {
-		t.Errorf("buckets %v", st.QueueWait.Buckets)
+	if st := b.Stats(); st.QueueTimeouts != 0 {
+		t.Errorf("queue timeouts %d", st.QueueTimeouts)
 	}
 }
 
