@@ -148,6 +148,39 @@ func treeMemory(pgid int) int64 {
 	return total
 }
 
+// treeProcesses lists the processes of process group pgid with their
+// type and PSS, the group's leader (the browser's main process) first.
+func treeProcesses(pgid int) []Process {
+	if pgid <= 0 {
+		return nil
+	}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var out []Process
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || processGroup(e.Name()) != pgid {
+			continue
+		}
+		cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err != nil || len(cmdline) == 0 {
+			continue // gone, or a zombie
+		}
+		// Helpers rewrite their command line as one string of
+		// space-separated arguments.
+		args := strings.FieldsFunc(string(cmdline), func(r rune) bool { return r == 0 || r == ' ' })
+		p := Process{PID: pid, Type: processType(args), PSSBytes: processMemory(e.Name())}
+		if pid == pgid {
+			out = append([]Process{p}, out...)
+		} else {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // processGroup reads the fifth field of /proc/pid/stat; the second, the
 // command name, is in parentheses and may hold spaces.
 func processGroup(pid string) int {
