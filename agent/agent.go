@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/sloagent/sloagent/agent/config"
+	"github.com/sloagent/sloagent/agent/discovery"
 	"github.com/sloagent/sloagent/agent/push"
 	"github.com/sloagent/sloagent/agent/schedule"
 	"github.com/sloagent/sloagent/configs"
@@ -77,6 +78,16 @@ type Agent struct {
 	schedDone chan struct{}
 
 	started time.Time
+
+	// base is the running config as loaded, without the probes of
+	// discovered targets; under reloadMu, as are targetErrs, the
+	// targets last left out.
+	base       *config.Config
+	targetErrs []string
+	disc       *discovery.Manager // nil until a config has discovery
+	discOnce   sync.Once
+	discMade   atomic.Bool // disc is set, for readers without reloadMu
+	discStop   context.CancelFunc
 
 	browser     *browser.Browser // nil while no probe needs it
 	browserOpts browser.Options
@@ -148,8 +159,8 @@ func (a *Agent) LoadConfig() (*config.Config, error) {
 	return cfg, err
 }
 
-// loadConfig also returns how many probes the file has, this agent's shard
-// or not.
+// loadConfig also returns how many probes and templates the file has, this
+// agent's shard or not.
 func (a *Agent) loadConfig() (cfg *config.Config, inFile int, err error) {
 	if a.opts.ConfigFile == "" {
 		cfg, err = config.Parse("default.yml (embedded)", configs.Default, a.env)
@@ -162,7 +173,7 @@ func (a *Agent) loadConfig() (cfg *config.Config, inFile int, err error) {
 	if a.opts.StateDir != "" {
 		cfg.Agent.StateDir = a.opts.StateDir
 	}
-	inFile = len(cfg.Probes)
+	inFile = len(cfg.Probes) + len(cfg.Discovery)
 	cfg.Probes = schedule.Filter(a.opts.Shard, cfg.Probes, func(p config.ProbeConfig) string { return p.Name })
 	return cfg, inFile, nil
 }
@@ -200,8 +211,17 @@ func (a *Agent) Reload() error {
 			a.log.Warn("the config has no probes: nothing is monitored until a config with probes is loaded", "file", a.configName())
 		}
 	}
+	loaded := cfg
 	if err == nil {
+		if len(cfg.Discovery) > 0 || a.disc != nil {
+			a.startDiscovery()
+			a.disc.Update(cfg.Sources())
+			cfg = a.withTargets(cfg)
+		}
 		err = a.apply(cfg)
+		if err != nil && a.disc != nil && a.base != nil {
+			a.disc.Update(a.base.Sources()) // back to the running config's
+		}
 	}
 	a.self.reloaded(err == nil, a.now())
 	if err != nil {
@@ -213,7 +233,7 @@ func (a *Agent) Reload() error {
 		}
 		return err
 	}
-	a.applied = seq
+	a.applied, a.base = seq, loaded
 	a.log.Info("config loaded", "file", a.configName(), "probes", len(cfg.Probes))
 	return nil
 }
@@ -488,6 +508,7 @@ func (a *Agent) Shutdown(ctx context.Context) {
 	a.closing.Store(true)
 	a.reloadMu.Lock()
 	defer a.reloadMu.Unlock()
+	a.stopDiscovery()
 	a.mu.Lock()
 	a.stopScheduler()
 	probers := a.probers

@@ -122,7 +122,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var opts Options
 	var lf logFlags
-	fs.StringVar(&opts.ConfigFile, "config.file", "", "Config file to run. Empty runs the embedded default config, which probes the agent itself.")
+	fs.StringVar(&opts.ConfigFile, "config.file", "", "Config to run: a file, a directory (its *.yml and *.yaml files) or a glob, whose files are merged. Empty runs the embedded default config, which probes the agent itself.")
 	fs.StringVar(&opts.ListenAddress, "web.listen-address", DefaultListenAddress, "Address to serve metrics, the status page and the API on.")
 	fs.StringVar(&opts.StateDir, "storage.path", "", "Directory for SLO state and failure diagnostics; overrides agent.state_dir of the config.")
 	fs.IntVar(&opts.MaxConnections, "web.max-connections", DefaultMaxConnections, "Most connections the web server keeps open; no more than a quarter of the open file limit, which is kept for probes.")
@@ -266,7 +266,7 @@ func checkConfigCmd(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	if fs.NArg() == 0 {
-		fmt.Fprintln(stderr, "usage: sloagent check-config FILE...")
+		fmt.Fprintln(stderr, "usage: sloagent check-config FILE|DIR|GLOB...")
 		return exitUsage
 	}
 	code := exitOK
@@ -291,6 +291,10 @@ func checkConfigCmd(args []string, stdout, stderr io.Writer) int {
 		}
 		if failed {
 			code = exitFailed
+			continue
+		}
+		if n := len(cfg.Discovery); n > 0 {
+			fmt.Fprintf(stdout, "%s: OK, %s, %s\n", file, count(len(cfg.Probes), "probe"), count(n, "discovery template"))
 			continue
 		}
 		fmt.Fprintf(stdout, "%s: OK, %s\n", file, count(len(cfg.Probes), "probe"))

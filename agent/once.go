@@ -38,7 +38,7 @@ func onceCmd(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var opts Options
 	var lf logFlags
-	fs.StringVar(&opts.ConfigFile, "config.file", "", "Config file whose probes to run (required).")
+	fs.StringVar(&opts.ConfigFile, "config.file", "", "Config whose probes to run (required): a file, a directory or a glob.")
 	fs.StringVar(&opts.StateDir, "storage.path", "", "Directory for the counters pushed to a Pushgateway and for failure diagnostics; overrides agent.state_dir of the config.")
 	output := fs.String("output", "text", "Summary format: text or json.")
 	rwURL := fs.String("push.remote-write-url", "", "Push the results to this Prometheus remote write URL (for example http://prometheus:9090/api/v1/write); replaces the URL of push.remote_write, keeping its auth and headers.")
@@ -78,6 +78,7 @@ func onceCmd(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	a.redact.Store(cfg.Redactor())
+	cfg = discover(cfg, a.log, opts.Shard.Keeps)
 	if err := cfg.Push.ApplyFlags(*rwURL, *pgURL); err != nil {
 		fmt.Fprintln(stderr, "sloagent once:", err)
 		return exitUsage

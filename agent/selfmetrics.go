@@ -6,6 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/sloagent/sloagent/agent/discovery"
 	"github.com/sloagent/sloagent/agent/push"
 	"github.com/sloagent/sloagent/agent/schedule"
 )
@@ -29,8 +30,9 @@ type selfMetrics struct {
 	webRefused      prometheus.Counter
 	webEvicted      prometheus.Counter
 
-	run  schedule.Metrics
-	push push.Metrics
+	run       schedule.Metrics
+	push      push.Metrics
+	discovery discovery.Metrics
 }
 
 func newSelfMetrics() *selfMetrics {
@@ -77,6 +79,15 @@ func newSelfMetrics() *selfMetrics {
 			}, []string{"target"}),
 		},
 	}
+	m.discovery = discovery.Metrics{
+		Targets: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "sloagent_discovery_targets",
+			Help: "Targets a discovery source holds now: those of its last good refresh."}, []string{"source"}),
+		LastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "sloagent_discovery_last_success_timestamp_seconds",
+			Help: "When a discovery source last refreshed successfully, as a Unix time; 0 if it never has."}, []string{"source"}),
+		Failing: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "sloagent_discovery_source_failing",
+			Help: "1 while a discovery source's last refresh failed (it keeps its last good targets), else 0."}, []string{"source"}),
+		Failures: counters("sloagent_discovery_failures_total", "Refreshes of a discovery source that failed.", "source"),
+	}
 	m.buildInfo.Set(1)
 	m.reloads.WithLabelValues("success")
 	m.reloads.WithLabelValues("failure")
@@ -95,7 +106,8 @@ func counters(name, help string, labels ...string) *prometheus.CounterVec {
 func (m *selfMetrics) collectors() []prometheus.Collector {
 	return []prometheus.Collector{m.buildInfo, m.reloadOK, m.reloadTimestamp, m.reloads, m.probes,
 		m.webConns, m.webMaxConns, m.webRefused, m.webEvicted,
-		m.run.Lag.(prometheus.Collector), m.run.InFlight, m.run.Wait}
+		m.run.Lag.(prometheus.Collector), m.run.InFlight, m.run.Wait,
+		m.discovery.Targets, m.discovery.LastSuccess, m.discovery.Failing, m.discovery.Failures}
 }
 
 // pushCollectors are registered while a push target is configured.

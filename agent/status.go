@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sloagent/sloagent/agent/config"
+	"github.com/sloagent/sloagent/agent/discovery"
 	"github.com/sloagent/sloagent/incident"
 	"github.com/sloagent/sloagent/probes/kinds"
 	"github.com/sloagent/sloagent/slo"
@@ -93,6 +94,8 @@ type statusPage struct {
 	Slow    int
 	Pending int
 	SLOs    []slo.Status
+	// Discovery is the state of the discovery sources.
+	Discovery []discovery.Status
 	// What is broken now, for the top of the page: open incidents,
 	// alerts firing or pending, failing probes.
 	Incidents []incident.Summary
@@ -141,6 +144,12 @@ func (a *Agent) serveStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	// Messages may quote a target's URL or what a check printed.
 	red := a.redact.Load()
+	if a.discovering() {
+		for _, st := range a.disc.Status() {
+			st.Error = red.String(st.Error)
+			p.Discovery = append(p.Discovery, st)
+		}
+	}
 	for _, s := range a.snapshots() {
 		s.Last.Message = red.String(s.Last.Message)
 		v := probeView{snapshot: s, Alert: own[s.Name]}

@@ -6,7 +6,6 @@ package config
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"time"
 
@@ -28,6 +27,9 @@ type Config struct {
 	Agent  AgentConfig   `yaml:"agent"`
 	Probes []ProbeConfig `yaml:"probes"`
 	SLOs   []slo.Config  `yaml:"slos,omitempty"`
+	// Discovery makes probes from templates, one for each target its
+	// sources find.
+	Discovery []DiscoveryConfig `yaml:"discovery,omitempty"`
 	// Browser configures the one Chromium that browser probes share.
 	Browser browser.Options `yaml:"browser,omitempty"`
 	// Plugins are the plugin executables that probes of kind plugin run on.
@@ -42,10 +44,11 @@ type Config struct {
 	// Incidents decides when an outage becomes an incident.
 	Incidents incident.Config `yaml:"incidents,omitempty"`
 
-	// doc locates problems found after loading (Problems); warnings are
-	// what loading to check found but did not refuse.
-	doc      *conf.Document
-	warnings []conf.Problem
+	// files locates problems found after loading (Problems) in the files
+	// of the config; warnings are what loading to check found but did not
+	// refuse, one line each.
+	files    *layout
+	warnings []string
 
 	redactor *conf.Redactor // the file's secrets, wherever they came from
 }
@@ -95,27 +98,30 @@ const (
 	DefaultStateFlush        = time.Minute
 )
 
-// LoadFile reads and validates a config file to run it. The returned
-// error, if any, is a *conf.Error listing every problem with its line and
-// field.
+// LoadFile reads and validates a config to run it. The returned error, if
+// any, is a *conf.Error listing every problem with its line and field, or
+// conf.Errors for a config of several files.
 func LoadFile(path string, env func(string) (string, bool)) (*Config, error) {
 	return LoadFileFor(ToRun, path, env)
 }
 
-// LoadFileFor reads and validates a config file for purpose.
+// LoadFileFor reads and validates a config for purpose. path is a file, a
+// directory of *.yml and *.yaml files, or a glob (see Files); the files
+// of a directory or glob are merged into one config.
 func LoadFileFor(purpose Purpose, path string, env func(string) (string, bool)) (*Config, error) {
-	f, err := os.Open(path)
+	files, err := Files(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	// No more than Parse accepts, whatever the path is: a huge file, a
-	// device, a pipe.
-	data, err := io.ReadAll(io.LimitReader(f, conf.MaxFileSize+1))
-	if err != nil {
-		return nil, err
+	srcs := make([]source, len(files))
+	for i, f := range files {
+		data, err := readFile(f)
+		if err != nil {
+			return nil, err
+		}
+		srcs[i] = source{f, data}
 	}
-	return ParseFor(purpose, path, data, env)
+	return parse(purpose, srcs, env)
 }
 
 // Parse decodes, defaults and validates a config to run it. file names it
@@ -126,15 +132,38 @@ func Parse(file string, data []byte, env func(string) (string, bool)) (*Config, 
 
 // ParseFor decodes, defaults and validates a config for purpose.
 func ParseFor(purpose Purpose, file string, data []byte, env func(string) (string, bool)) (*Config, error) {
+	return parse(purpose, []source{{file, data}}, env)
+}
+
+// parse decodes the files of a config, merges them (each list is the
+// files' lists one after the other; each section comes from the one file
+// that sets it), and defaults and validates the whole. Every problem is
+// reported with the file and line it is about.
+func parse(purpose Purpose, srcs []source, env func(string) (string, bool)) (*Config, error) {
 	c := &Config{}
-	doc, problems := conf.Decode(file, data, c, env)
-	c.doc = doc
-	doc.Public(WebAddressVar)
-	if doc.Root == nil && len(problems) > 0 {
-		return nil, doc.Err(problems) // not YAML at all
+	l := &layout{lists: map[string][]origin{}, sections: map[string]int{}}
+	c.files = l
+	per := make([][]conf.Problem, len(srcs))
+	unparsed := false
+	for d, src := range srcs {
+		part := &Config{}
+		doc, problems := conf.Decode(src.file, src.data, part, env)
+		doc.Public(WebAddressVar)
+		l.docs = append(l.docs, doc)
+		if doc.Root == nil && len(problems) > 0 {
+			per[d], unparsed = problems, true // not YAML at all
+			continue
+		}
+		for i := range part.Probes {
+			problems = append(problems, part.Probes[i].decodeSection(doc)...)
+		}
+		for i := range part.Discovery {
+			problems = append(problems, part.Discovery[i].Template.decodeSection(doc)...)
+		}
+		per[d] = append(problems, l.merge(c, part, d)...)
 	}
-	for i := range c.Probes {
-		problems = append(problems, c.Probes[i].decodeSection(doc)...)
+	if unparsed {
+		return nil, l.err(per)
 	}
 	c.applyDefaults()
 	r := conf.NewReport()
@@ -146,23 +175,22 @@ func ParseFor(purpose Purpose, file string, data []byte, env func(string) (strin
 	c.checkRunTime(w)
 	if purpose != ToRun {
 		c.lintSLOs(w)
-		c.warnings = doc.Locate(w.Problems())
+		c.warnings = l.lines(w.Problems())
 	}
 	// A value that did not decode is left zero and would fail validation
 	// too; report it once, as decoding saw it.
-	bad := map[string]bool{}
-	for _, p := range problems {
-		bad[p.Field] = true
-	}
-	for _, p := range doc.Locate(r.Problems()) {
-		if !bad[p.Field] {
-			problems = append(problems, p)
+	bad := make([]map[string]bool, len(srcs))
+	for d, ps := range per {
+		bad[d] = map[string]bool{}
+		for _, p := range ps {
+			bad[d][p.Field] = true
 		}
 	}
-	if err := doc.Err(doc.Locate(problems)); err != nil {
+	l.split(r.Problems(), per, bad)
+	if err := l.err(per); err != nil {
 		return nil, err
 	}
-	c.redactor = doc.Redactor()
+	c.redactor = l.redactor()
 	return c, nil
 }
 
@@ -205,6 +233,9 @@ func (c *Config) applyDefaults() {
 	for i := range c.Probes {
 		c.Probes[i].applyDefaults(a)
 	}
+	for i := range c.Discovery {
+		c.Discovery[i].applyDefaults(a)
+	}
 }
 
 func (c *Config) validate(r conf.Report) {
@@ -239,6 +270,16 @@ func (c *Config) validate(r conf.Report) {
 		seen[p.Name] = i
 		p.validate(pr, c.Plugins, reserved)
 	}
+	templates := map[string]int{}
+	for i := range c.Discovery {
+		d := &c.Discovery[i]
+		dr := r.Index("discovery", i)
+		if j, dup := templates[d.Template.Name]; dup && d.Template.Name != "" {
+			dr.At("template").Errorf("name", "duplicate template name %q (also discovery[%d])", d.Template.Name, j)
+		}
+		templates[d.Template.Name] = i
+		d.validate(dr, c, reserved)
+	}
 	slo.ValidateList(r, c.SLOs)
 	for i, s := range c.SLOs {
 		for j, name := range s.Probes {
@@ -252,9 +293,9 @@ func (c *Config) validate(r conf.Report) {
 // lintSLOs reports the SLOs whose alerts cannot work as meant (slo.Lint)
 // into r: warnings, for the config is valid.
 func (c *Config) lintSLOs(r conf.Report) {
-	probes := make([]slo.ProbeInfo, len(c.Probes))
-	for i, p := range c.Probes {
-		probes[i] = slo.ProbeInfo{Name: p.Name, Labels: p.Labels, Interval: p.Interval.D()}
+	var probes []slo.ProbeInfo
+	for _, p := range append(c.templateProbes(), c.Probes...) {
+		probes = append(probes, slo.ProbeInfo{Name: p.Name, Labels: p.Labels, Interval: p.Interval.D()})
 	}
 	slo.Lint(r, c.SLOs, probes)
 }

@@ -8,6 +8,13 @@ import (
 
 func TestInvalidConfigs(t *testing.T) {
 	cases := map[string]string{
+		"invalid-discovery.yml": `testdata/invalid-discovery.yml:5: discovery[0].template.timeout: invalid duration "2x" (use a number and a unit: ms, s, m, h, d, w)
+testdata/invalid-discovery.yml:6: discovery[0].template.labels.probe: label "probe" is set by the agent and cannot be configured
+testdata/invalid-discovery.yml:8: discovery[0].file_sd_configs[0].files[0]: "targets.txt" must end in .json, .yml or .yaml
+testdata/invalid-discovery.yml:10: discovery[0].dns_sd_configs[0].port: A records need a port (1-65535), got 0
+testdata/invalid-discovery.yml:13: discovery[1].template.name: duplicate template name "web" (also discovery[0])
+testdata/invalid-discovery.yml:15: discovery[1].http_sd_configs[0].url: target "ftp://sd.example/" must be an http:// or https:// URL
+testdata/invalid-discovery.yml:16: discovery[1].http_sd_configs[0].refresh_interval: must be at least 1s (got 10ms)`,
 		"invalid-duplicate-name.yml": `testdata/invalid-duplicate-name.yml:4: probes[1].name: duplicate probe name "home" (also probes[0])`,
 		"invalid-duration.yml":       `testdata/invalid-duration.yml:4: probes[0].interval: invalid duration "5 seconds" (use a number and a unit: ms, s, m, h, d, w)`,
 		"invalid-env.yml":            `testdata/invalid-env.yml:3: probes[0].target: environment variable SLOAGENT_TEST_UNSET_HOST is not set`,

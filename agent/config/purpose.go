@@ -36,11 +36,7 @@ func (c *Config) checkRunTime(r conf.Report) {
 // Warnings returns what loading ToCheck found but did not refuse, one line
 // each as file:line: warning: field: message.
 func (c *Config) Warnings() []string {
-	out := make([]string, 0, len(c.warnings))
-	for _, p := range c.warnings {
-		out = append(out, warningLine(c.doc.File, p))
-	}
-	return out
+	return c.warnings
 }
 
 func warningLine(file string, p conf.Problem) string {
@@ -61,8 +57,10 @@ func warningLine(file string, p conf.Problem) string {
 // plugins.Check, with fields relative to the whole config), as a
 // *conf.Error with the file's lines; nil when r is empty.
 func (c *Config) Problems(r conf.Report) error {
-	if r.Empty() || c.doc == nil {
+	if r.Empty() || c.files == nil {
 		return nil
 	}
-	return c.doc.Err(c.doc.Locate(r.Problems()))
+	per := make([][]conf.Problem, len(c.files.docs))
+	c.files.split(r.Problems(), per, nil)
+	return c.files.err(per)
 }

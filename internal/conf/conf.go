@@ -55,6 +55,27 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
+// Errors is the problems of a config made of several files, one Error per
+// file that has any, in the order the files were read.
+type Errors []*Error
+
+func (es Errors) Error() string {
+	parts := make([]string, len(es))
+	for i, e := range es {
+		parts[i] = e.Error()
+	}
+	return strings.Join(parts, "\n")
+}
+
+// Unwrap lets errors.As find each file's Error.
+func (es Errors) Unwrap() []error {
+	out := make([]error, len(es))
+	for i, e := range es {
+		out[i] = e
+	}
+	return out
+}
+
 // Report collects problems under a field path prefix. The zero Report is not
 // usable; start with NewReport.
 type Report struct {

@@ -143,10 +143,10 @@ func (u URL) Format(f fmt.State, verb rune) {
 }
 
 // minSecret is the length of the shortest value taken out of free text
-// (logs, debug output, the status page): a shorter one ("80", "eu") would
-// garble every line it occurs in, and hides little. /config hides values
-// by their field, whatever their length.
-const minSecret = 4
+// (logs, debug output, the status page): a shorter one ("8080", "eu", a
+// plugin's mode "exit") would garble every line it occurs in, and hides
+// little. /config hides values by their field, whatever their length.
+const minSecret = 6
 
 // Redactor hides a config's secrets wherever the agent prints: by where a
 // value came from (an environment variable, a *_file, a URL's userinfo), by
@@ -236,17 +236,44 @@ func (d *Document) Redactor() *Redactor {
 	return r
 }
 
-// freeTextSecret reports whether v is taken out of free text: not too short,
-// and not a boolean or a small number (a port), which occur everywhere.
+// MergeRedactors returns one redactor for a config made of several files:
+// rs[i] is file i's, and rename[i] turns a field of file i into the field
+// of the merged config (probes[0] of the second file may be probes[3]).
+func MergeRedactors(rs []*Redactor, rename []func(string) string) *Redactor {
+	out := &Redactor{fromEnv: map[string][]string{}}
+	seen := map[string]bool{}
+	for i, r := range rs {
+		if r == nil {
+			continue
+		}
+		for path, vs := range r.fromEnv {
+			p := rename[i](path)
+			out.fromEnv[p] = append(out.fromEnv[p], vs...)
+		}
+		for _, v := range r.values {
+			if !seen[v] {
+				seen[v] = true
+				out.values = append(out.values, v)
+			}
+		}
+	}
+	sort.Slice(out.values, func(i, j int) bool { return len(out.values[i]) > len(out.values[j]) })
+	pairs := make([]string, 0, 2*len(out.values))
+	for _, v := range out.values {
+		pairs = append(pairs, v, Redacted)
+	}
+	out.rep = strings.NewReplacer(pairs...)
+	return out
+}
+
+// freeTextSecret reports whether v is taken out of free text: not too short
+// (which leaves ports alone), and not a boolean, which occurs everywhere.
 func freeTextSecret(v string) bool {
 	if len(v) < minSecret || v == Redacted {
 		return false
 	}
 	switch strings.ToLower(v) {
 	case "true", "false", "yes", "no", "on", "off", "null":
-		return false
-	}
-	if _, err := strconv.Atoi(v); err == nil && len(v) < 6 {
 		return false
 	}
 	return true
