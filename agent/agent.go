@@ -460,6 +460,7 @@ func (a *Agent) finish(st *probeState, p *config.ProbeConfig, o schedule.Outcome
 			slow = true
 		}
 	}
+	prevReason := st.lastReason()
 	changed, first := st.record(res, o.Start, layouts, slow)
 	if !res.Success {
 		attrs := []any{"probe", st.name, "reason", res.Reason, "msg", res.Message,
@@ -467,7 +468,16 @@ func (a *Agent) finish(st *probeState, p *config.ProbeConfig, o schedule.Outcome
 		if len(res.Diagnostics) > 0 {
 			attrs = append(attrs, "diagnostics", res.Diagnostics)
 		}
-		a.log.Warn("probe failed", attrs...)
+		switch {
+		case !agentsOwnFailure(res.Reason):
+			a.log.Warn("probe failed", attrs...)
+		case first || prevReason != res.Reason:
+			// The agent's own trouble says the same on every run until
+			// it is fixed: said once, then counted.
+			a.log.Warn("probe failed", append(attrs, "repeats", "runs failing for the same reason after this one are counted in probe_failures_total, not logged")...)
+		default:
+			a.log.Debug("probe failed", attrs...)
+		}
 	}
 	switch {
 	case changed && res.Success:
@@ -481,6 +491,12 @@ func (a *Agent) finish(st *probeState, p *config.ProbeConfig, o schedule.Outcome
 		a.slo.Observe(slo.Event{Probe: st.name, Labels: p.Labels, Time: o.Start, Success: res.Success, Duration: res.Duration, Reason: res.Reason})
 		a.recordOncall(st.name, p.Labels, res, o.Start)
 	}
+}
+
+// agentsOwnFailure reports whether a failure reason is the agent's own
+// trouble (its browser or a plugin cannot run) rather than the target's.
+func agentsOwnFailure(reason string) bool {
+	return reason == probes.ReasonBrowserUnavailable || reason == probes.ReasonPluginUnavailable
 }
 
 // Shutdown stops scheduling, cancels runs in flight and waits for them, at

@@ -203,6 +203,10 @@ func TestAgentProbesAndExports(t *testing.T) {
 	if !strings.Contains(logs, `msg="probe failed" probe=down reason=status_code`) {
 		t.Errorf("no failure log line with probe and reason:\n%s", logs)
 	}
+	// A failing target is logged at every failed run.
+	waitFor(t, "a warning for each of two failed runs", func() bool {
+		return strings.Count(ta.logs.String(), `level=WARN msg="probe failed" probe=down reason=status_code`) >= 2
+	})
 
 	// The status page names each probe, its state and why it fails.
 	code, page := get(t, ta.web.URL+"/")

@@ -46,7 +46,7 @@ func (a *Agent) browserFor(cfg *config.Config) (cur, retired *browser.Browser) {
 type browserCollector struct {
 	b                                  *browser.Browser
 	up, runs, starts, failures, memory *prometheus.Desc
-	restarts                           *prometheus.Desc
+	restarts, queueTimeouts, info      *prometheus.Desc
 }
 
 func newBrowserCollector(b *browser.Browser) *browserCollector {
@@ -61,11 +61,14 @@ func newBrowserCollector(b *browser.Browser) *browserCollector {
 		failures: d("sloagent_browser_start_failures_total", "Chromium starts that failed."),
 		memory:   d("sloagent_browser_memory_bytes", "Memory of the Chromium processes when last measured."),
 		restarts: d("sloagent_browser_restarts_total", "Chromium restarts by reason: crash, unresponsive, runs or memory.", "reason"),
+		queueTimeouts: d("sloagent_browser_queue_timeouts_total",
+			"Browser runs that got no slot (max_concurrent_runs) within max_queue_wait, and were skipped."),
+		info: d("sloagent_browser_info", "Always 1 while Chromium runs; version is its product string, such as HeadlessChrome/156.0.0.0.", "version"),
 	}
 }
 
 func (c *browserCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.up, c.runs, c.starts, c.failures, c.memory, c.restarts} {
+	for _, d := range []*prometheus.Desc{c.up, c.runs, c.starts, c.failures, c.memory, c.restarts, c.queueTimeouts, c.info} {
 		ch <- d
 	}
 }
@@ -79,6 +82,10 @@ func (c *browserCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.memory, prometheus.GaugeValue, float64(s.MemoryBytes))
 	for _, r := range []string{browser.RestartCrash, browser.RestartUnresponsive, browser.RestartRuns, browser.RestartMemory} {
 		ch <- prometheus.MustNewConstMetric(c.restarts, prometheus.CounterValue, float64(s.Restarts[r]), r)
+	}
+	ch <- prometheus.MustNewConstMetric(c.queueTimeouts, prometheus.CounterValue, float64(s.QueueTimeouts))
+	if s.Version != "" {
+		ch <- prometheus.MustNewConstMetric(c.info, prometheus.GaugeValue, 1, s.Version)
 	}
 }
 

@@ -65,6 +65,14 @@ probes:
 	if v, _ := ta.value(t, "sloagent_browser_up", nil); v != 1 {
 		t.Errorf("sloagent_browser_up = %v", v)
 	}
+	if v := ta.browser.Stats().Version; v == "" {
+		t.Error("no browser version")
+	} else if n, _ := ta.value(t, "sloagent_browser_info", map[string]string{"version": v}); n != 1 {
+		t.Errorf("sloagent_browser_info{version=%q} = %v", v, n)
+	}
+	if v, found := ta.value(t, "sloagent_browser_queue_timeouts_total", nil); !found || v != 0 {
+		t.Errorf("sloagent_browser_queue_timeouts_total = %v (found %v), want 0", v, found)
+	}
 	snaps := ta.snapshots()
 	var failed snapshot
 	for _, s := range snaps {
@@ -140,5 +148,59 @@ probes:
 	})
 	if v, _ := ta.value(t, "probe_success", map[string]string{"probe": "journey"}); v != 0 {
 		t.Errorf("browser probe without a browser: probe_success = %v", v)
+	}
+	// The agent's own trouble is said once; later runs failing the same
+	// way are counted, and logged at debug level only.
+	waitFor(t, "a repeated failure at debug level", func() bool {
+		return strings.Contains(ta.logs.String(), `level=DEBUG msg="probe failed" probe=journey reason=browser_unavailable`)
+	})
+	if n := strings.Count(ta.logs.String(), `level=WARN msg="probe failed" probe=journey`); n != 1 {
+		t.Errorf("%d warnings for the journey's failures, want 1:\n%s", n, ta.logs.String())
+	}
+}
+
+// A browser run that finds no free slot within max_queue_wait is skipped,
+// not failed: it is counted in the browser's queue timeouts and the
+// probe's skipped runs, and the SLO never sees it.
+func TestBrowserRunWithoutASlotIsSkipped(t *testing.T) {
+	page := pageServer(t)
+	ta := startAgent(t, fmt.Sprintf(`
+browser: {max_concurrent_runs: 1, max_queue_wait: 1s}
+probes:
+  - name: slow
+    kind: browser
+    target: %s
+    interval: 60s
+    timeout: 30s
+    browser:
+      steps:
+        - eval: "new Promise(r => setTimeout(() => r(true), 20000))"
+  - name: quick
+    kind: browser
+    target: %s
+    interval: 3s
+    timeout: 2500ms
+`, page.URL, page.URL))
+	defer func() {
+		if t.Failed() {
+			t.Log(ta.logs.String())
+		}
+	}()
+	waitFor(t, "a run skipped for want of a browser slot", func() bool {
+		q, _ := ta.value(t, "sloagent_browser_queue_timeouts_total", nil)
+		s, _ := ta.value(t, "sloagent_probe_skipped_runs_total", map[string]string{"probe": "quick"})
+		return q >= 1 && s >= 1
+	})
+	logs := ta.logs.String()
+	if !strings.Contains(logs, `msg="run skipped" probe=quick why="no free browser slot`) {
+		t.Error("the skip is not logged with its cause")
+	}
+	for _, l := range strings.Split(logs, "\n") {
+		if strings.Contains(l, `msg="probe failed"`) && strings.Contains(l, "slot") {
+			t.Errorf("a skipped run failed: %s", l)
+		}
+	}
+	if v, _ := ta.value(t, "probe_failures_total", map[string]string{"probe": "quick", "reason": "internal"}); v != 0 {
+		t.Errorf("skipped runs counted as failures: %v", v)
 	}
 }

@@ -16,6 +16,7 @@ import (
 // UPDATE_GOLDEN=1 go test ./agent -run TestMetricsGolden.
 func TestMetricsGolden(t *testing.T) {
 	ok, broken := targets(t)
+	page := pageServer(t)
 	secure := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer secure.Close()
 	ta := startAgent(t, fmt.Sprintf(`
@@ -50,25 +51,37 @@ probes:
       steps:
         - {name: home, request: {url: "{{target}}/"}, assertions: [{body_regexp: good}], extract: [{name: type, header: Content-Type}]}
         - {name: again, request: {url: "{{target}}/", headers: {X-Type: "{{type}}"}}}
+  - name: browser
+    kind: browser
+    target: %s
+    interval: 5s
+    timeout: 4s
+    browser:
+      steps:
+        - {name: title, assert_text: {selector: "#title", contains: Goodbye}, timeout: 1s}
 slos:
   - {name: web, probes: [up, down], objective: 99, window: {rolling: 7d}, runbook_url: "https://runbooks.example.com/web"}
-`, ok.URL, broken.URL, secure.URL, strings.TrimPrefix(ok.URL, "http://"), dnsServer(t), grpcServer(t), ok.URL))
+`, ok.URL, broken.URL, secure.URL, strings.TrimPrefix(ok.URL, "http://"), dnsServer(t), grpcServer(t), ok.URL, page.URL))
 	// Some families come only with a run's outcome (a certificate's
 	// expiry with a TLS handshake that finished, a failure's reason), so
 	// the file is compared once each probe has had the outcome it is
 	// there for, not merely a run: a run cut short by its timeout on a
 	// busy machine lacks them.
 	waitFor(t, "every probe's outcome", func() bool {
-		for _, p := range []string{"up", "down", "tls", "tcp", "dns", "icmp", "grpc", "api"} {
+		for _, p := range []string{"up", "down", "tls", "tcp", "dns", "icmp", "grpc", "api", "browser"} {
 			want := 1.0
-			if p == "down" {
+			if p == "down" || p == "browser" {
 				want = 0
 			}
 			if v, ok := ta.value(t, "probe_success", map[string]string{"probe": p}); !ok || v != want {
 				return false
 			}
 		}
-		return true
+		// A failed browser run has every family of the kind, the Web
+		// Vitals of its page included once they arrived.
+		_, vitals := ta.value(t, "probe_browser_web_vital_seconds", map[string]string{"probe": "browser"})
+		_, failedStep := ta.value(t, "probe_browser_failed_step", map[string]string{"probe": "browser"})
+		return vitals && failedStep
 	})
 	mfs, err := ta.Gatherer().Gather()
 	if err != nil {

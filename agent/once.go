@@ -2,11 +2,13 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -18,6 +20,7 @@ import (
 	"github.com/sloagent/sloagent/agent/config"
 	"github.com/sloagent/sloagent/agent/push"
 	"github.com/sloagent/sloagent/agent/schedule"
+	"github.com/sloagent/sloagent/internal/conf"
 	"github.com/sloagent/sloagent/internal/expo"
 	"github.com/sloagent/sloagent/plugins"
 	"github.com/sloagent/sloagent/probes"
@@ -26,7 +29,8 @@ import (
 )
 
 // onceCmd runs the configured probes (or the named ones) once, prints what
-// happened, pushes the results and exits 0 if every run passed, 1 if one
+// happened, pushes the results and exits 0 if no run failed (a run skipped
+// for want of a browser slot is not a failure of its target), 1 if one
 // failed or the push did, 2 on a config or usage error. It is the agent on
 // hosts that run it on a schedule and cannot be scraped.
 func onceCmd(args []string, stdout, stderr io.Writer) int {
@@ -157,12 +161,16 @@ type onceRun struct {
 	states     []*probeState
 	slo        *slo.Engine
 	pushed     []pushOutcome
+	diagDir    string // absolute; Result.Diagnostics are relative to it
 }
 
 type onceResult struct {
 	probe string
 	start time.Time
 	res   probes.Result
+	// skipped is a run that never started because no browser slot freed
+	// in time: not a failure of the target.
+	skipped bool
 }
 
 type pushOutcome struct {
@@ -173,17 +181,40 @@ type pushOutcome struct {
 func (r *onceRun) failed() int {
 	n := 0
 	for _, x := range r.results {
-		if !x.res.Success {
+		if !x.res.Success && !x.skipped {
 			n++
 		}
 	}
 	return n
 }
 
+func (r *onceRun) skipped() int {
+	n := 0
+	for _, x := range r.results {
+		if x.skipped {
+			n++
+		}
+	}
+	return n
+}
+
+// diagnostics are the absolute paths of a failed run's diagnostics files.
+func (r *onceRun) diagnostics(x onceResult) []string {
+	if x.res.Success || x.skipped {
+		return nil
+	}
+	var out []string
+	for _, d := range x.res.Diagnostics {
+		out = append(out, filepath.Join(r.diagDir, d))
+	}
+	return out
+}
+
 // runOnce builds the probes and runs each once, at most
 // max_concurrent_runs at a time, each within its timeout. An error means a
 // probe could not be built: a config problem, not a failed run.
 func (a *Agent) runOnce(ctx context.Context, cfg *config.Config) (*onceRun, error) {
+	sizeBrowserQueue(cfg)
 	br, _ := a.browserFor(cfg)
 	if br != nil {
 		defer br.Close()
@@ -204,6 +235,9 @@ func (a *Agent) runOnce(ctx context.Context, cfg *config.Config) (*onceRun, erro
 		return nil, fmt.Errorf("slos: %w", err)
 	}
 	run := &onceRun{start: a.now(), results: make([]onceResult, len(cfg.Probes)), slo: eng}
+	if run.diagDir, err = filepath.Abs(diagnosticsDir(cfg)); err != nil {
+		run.diagDir = diagnosticsDir(cfg)
+	}
 	runner := schedule.NewRunner(cfg.Agent.MaxConcurrentRuns, nil, a.log)
 	layouts := expo.NewLayouts()
 	var wg sync.WaitGroup
@@ -215,19 +249,60 @@ func (a *Agent) runOnce(ctx context.Context, cfg *config.Config) (*onceRun, erro
 		wg.Go(func() {
 			o := runner.Do(ctx, schedule.Run{Probe: p.Name, Kind: p.Kind, Prober: probers[p.Name], Timeout: p.Timeout.D(),
 				Log: a.log.With("probe", p.Name),
+				Skip: func(why error) {
+					if errors.Is(why, probes.ErrNoSlot) {
+						st.skip()
+					}
+				},
 				Record: func(o schedule.Outcome) {
 					st.record(o.Result, o.Start, layouts, false)
 					eng.Observe(slo.Event{Probe: p.Name, Labels: p.Labels, Time: o.Start, Success: o.Success, Duration: o.Duration, Reason: o.Reason})
 				}})
-			if o.Skipped != nil {
+			noSlot := errors.Is(o.Skipped, probes.ErrNoSlot)
+			switch {
+			case noSlot:
+				o.Result, o.Start = probes.Result{Message: o.Skipped.Error()}, a.now()
+			case o.Skipped != nil:
 				o.Result, o.Start = probes.Fail(probes.ReasonInternal, o.Skipped.Error()), a.now()
 			}
-			run.results[i] = onceResult{p.Name, o.Start, o.Result}
+			run.results[i] = onceResult{probe: p.Name, start: o.Start, res: o.Result, skipped: noSlot}
 		})
 	}
 	wg.Wait()
 	run.end = a.now()
 	return run, nil
+}
+
+// onceSlotMargin is what a browser run may hold its slot beyond its
+// timeout: the runner's grace for a prober that overruns, and closing the
+// run's tab.
+const onceSlotMargin = 5 * time.Second
+
+// sizeBrowserQueue lets every browser run of a one-shot invocation wait
+// for a slot as long as the browser's start and the runs queued ahead of
+// it may take. They all queue at once, so with max_queue_wait alone the
+// last ones would be skipped although nothing was wrong with their
+// targets; the wait is not part of a run's timeout, so each journey still
+// gets all of it.
+func sizeBrowserQueue(cfg *config.Config) {
+	bound := cfg.Browser.StartTimeout.D()
+	if bound <= 0 {
+		bound = browser.DefaultStartTimeout
+	}
+	n := 0
+	for _, p := range cfg.Probes {
+		if p.Kind == browser.Kind.Name {
+			bound += p.Timeout.D() + onceSlotMargin
+			n++
+		}
+	}
+	current := cfg.Browser.MaxQueueWait.D()
+	if current <= 0 {
+		current = browser.DefaultMaxQueueWait
+	}
+	if n > 1 && bound > current {
+		cfg.Browser.MaxQueueWait = conf.Duration(bound)
+	}
 }
 
 // families are the metrics a one-shot run pushes: the probes' series, the

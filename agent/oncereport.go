@@ -11,14 +11,17 @@ import (
 	"github.com/sloagent/sloagent/agent/config"
 )
 
-// writeText prints the run as a table, one probe a line, and what the push
-// did.
+// writeText prints the run as a table, one probe a line, the diagnostics
+// files of the failed runs, and what the push did.
 func (r *onceRun) writeText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "PROBE\tRESULT\tREASON\tDURATION\tMESSAGE")
 	for _, x := range r.results {
 		result := "ok"
-		if !x.res.Success {
+		switch {
+		case x.skipped:
+			result = "SKIP"
+		case !x.res.Success:
 			result = "FAIL"
 		}
 		msg := strings.ReplaceAll(x.res.Message, "\n", " ")
@@ -27,7 +30,17 @@ func (r *onceRun) writeText(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "%s: %d passed, %d failed\n", count(len(r.results), "probe"), len(r.results)-r.failed(), r.failed())
+	for _, x := range r.results {
+		for _, d := range r.diagnostics(x) {
+			fmt.Fprintf(w, "diagnostics: %s\n", d)
+		}
+	}
+	passed := len(r.results) - r.failed() - r.skipped()
+	if n := r.skipped(); n > 0 {
+		fmt.Fprintf(w, "%s: %d passed, %d failed, %d skipped (no browser slot)\n", count(len(r.results), "probe"), passed, r.failed(), n)
+	} else {
+		fmt.Fprintf(w, "%s: %d passed, %d failed\n", count(len(r.results), "probe"), passed, r.failed())
+	}
 	for _, p := range r.pushed {
 		if p.err == nil {
 			fmt.Fprintf(w, "pushed to %s\n", p.target)
@@ -45,17 +58,20 @@ type onceJSON struct {
 	Start    time.Time       `json:"start"`
 	Passed   int             `json:"passed"`
 	Failed   int             `json:"failed"`
+	Skipped  int             `json:"skipped"`
 	Probes   []onceProbeJSON `json:"probes"`
 	Push     []pushJSON      `json:"push,omitempty"`
 }
 
 type onceProbeJSON struct {
-	Probe           string  `json:"probe"`
-	Success         bool    `json:"success"`
-	Reason          string  `json:"reason,omitempty"`
-	DurationSeconds float64 `json:"duration_seconds"`
-	Message         string  `json:"message,omitempty"`
-	Start           string  `json:"start"`
+	Probe           string   `json:"probe"`
+	Success         bool     `json:"success"`
+	Skipped         bool     `json:"skipped,omitempty"`
+	Reason          string   `json:"reason,omitempty"`
+	DurationSeconds float64  `json:"duration_seconds"`
+	Message         string   `json:"message,omitempty"`
+	Start           string   `json:"start"`
+	Diagnostics     []string `json:"diagnostics,omitempty"`
 }
 
 type pushJSON struct {
@@ -66,12 +82,12 @@ type pushJSON struct {
 
 func (r *onceRun) writeJSON(w io.Writer, cfg *config.Config) error {
 	out := onceJSON{Agent: cfg.Agent.Name, Location: cfg.Agent.Location, Start: r.start.UTC(),
-		Failed: r.failed(), Passed: len(r.results) - r.failed(), Probes: []onceProbeJSON{}}
+		Failed: r.failed(), Skipped: r.skipped(), Passed: len(r.results) - r.failed() - r.skipped(), Probes: []onceProbeJSON{}}
 	for _, x := range r.results {
 		out.Probes = append(out.Probes, onceProbeJSON{
-			Probe: x.probe, Success: x.res.Success, Reason: x.res.Reason,
+			Probe: x.probe, Success: x.res.Success, Skipped: x.skipped, Reason: x.res.Reason,
 			DurationSeconds: x.res.Duration.Seconds(), Message: x.res.Message,
-			Start: x.start.UTC().Format(time.RFC3339Nano),
+			Start: x.start.UTC().Format(time.RFC3339Nano), Diagnostics: r.diagnostics(x),
 		})
 	}
 	for _, p := range r.pushed {

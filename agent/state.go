@@ -66,6 +66,17 @@ func (s *probeState) record(res probes.Result, start time.Time, layouts *expo.La
 	return changed, first
 }
 
+// lastReason is the reason the last run failed for; "" when it passed or
+// none ran.
+func (s *probeState) lastReason() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.hasRun || s.last.Success {
+		return ""
+	}
+	return s.last.Reason
+}
+
 func (s *probeState) skip() {
 	s.mu.Lock()
 	s.skipped++
@@ -76,7 +87,7 @@ func (s *probeState) skip() {
 type snapshot struct {
 	Name       string
 	Config     *config.ProbeConfig
-	Last       probes.Result
+	Last       probes.Result // with its Samples only when it failed
 	LastStart  time.Time
 	HasRun     bool
 	Running    bool
@@ -105,5 +116,13 @@ func (s *probeState) snapshot(now time.Time) snapshot {
 		Strip: s.history.runs(),
 	}
 	snap.HourRatio, snap.DayRatio, snap.HourRuns, snap.DayRuns = s.history.ratios(now)
+	if s.hasRun && !s.last.Success {
+		// What a kind says of a failure (a journey's failing step) is
+		// in its samples.
+		snap.Last.Samples = make([]probes.Sample, s.samples.Len())
+		for i := range snap.Last.Samples {
+			snap.Last.Samples[i] = s.samples.At(i)
+		}
+	}
 	return snap
 }

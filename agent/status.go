@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sloagent/sloagent/agent/config"
@@ -19,16 +20,17 @@ import (
 //go:embed status.html
 var statusHTML string
 
-var statusTemplate = template.Must(template.New("status").Funcs(template.FuncMap{
+// statusTemplate is status.html with the blocks it reserves defined by the
+// files that know what goes there (status_browser.html).
+var statusTemplate = template.Must(template.Must(template.New("status").Funcs(template.FuncMap{
 	"ago": func(now, t time.Time) string {
 		if t.IsZero() {
 			return "never"
 		}
 		return now.Sub(t).Round(time.Second).String() + " ago"
 	},
-	"ms": func(d time.Duration) string {
-		return d.Round(100 * time.Microsecond).String()
-	},
+	"ms":      latencyText,
+	"mb":      mbText,
 	"rfc3339": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"pct": func(v float64) string {
 		if math.IsNaN(v) {
@@ -78,7 +80,7 @@ var statusTemplate = template.Must(template.New("status").Funcs(template.FuncMap
 		}
 		return ""
 	},
-}).Parse(statusHTML))
+}).Parse(statusHTML)).Parse(statusBrowserHTML))
 
 type statusPage struct {
 	Agent   config.AgentConfig
@@ -99,6 +101,8 @@ type statusPage struct {
 	Incidents []incident.Summary
 	Alerts    []slo.Alert
 	Failing   []probeView
+	// Browser is the shared Chromium, nil when no probe needs one.
+	Browser *browserPanel
 }
 
 // probeView is a probe as the status page shows it.
@@ -109,6 +113,8 @@ type probeView struct {
 	Threshold time.Duration
 	Slow      bool
 	Alert     *slo.Alert // the probe's own alert, if it has one
+	// Journey is where a failed browser run stopped; nil for other runs.
+	Journey *journeyFailure
 }
 
 func (a *Agent) serveStatus(w http.ResponseWriter, r *http.Request) {
@@ -130,6 +136,7 @@ func (a *Agent) serveStatus(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	p.Browser = a.browserPanel()
 	if a.oncall != nil {
 		for _, inc := range a.oncall.incidents.Open() {
 			p.Incidents = append(p.Incidents, inc.Summarize(now))
@@ -146,6 +153,11 @@ func (a *Agent) serveStatus(w http.ResponseWriter, r *http.Request) {
 	for _, s := range a.snapshots() {
 		s.Last.Message = red.String(s.Last.Message)
 		v := probeView{snapshot: s, Alert: own[s.Name]}
+		if _, prober := a.probe(s.Name); prober != nil {
+			if v.Journey = journeyOf(s, prober); v.Journey != nil {
+				v.Journey.On = red.String(v.Journey.On) // a URL may hold a token
+			}
+		}
 		if a.slo != nil && s.Config != nil {
 			v.Threshold = a.slo.LatencyThreshold(s.Name, s.Config.Labels)
 		}
@@ -186,4 +198,35 @@ func agoText(d time.Duration) string {
 		return strconv.Itoa(int(d/time.Hour)) + "h" + strconv.Itoa(int(d%time.Hour/time.Minute)) + "m"
 	}
 	return strconv.Itoa(int(d/(24*time.Hour))) + "d" + strconv.Itoa(int(d%(24*time.Hour)/time.Hour)) + "h"
+}
+
+// latencyText writes a latency to three significant digits, the unit
+// chosen for the figure: 1.52 s, 152 ms, 15.2 ms, 840 µs; a minute or more
+// as 1m5s.
+func latencyText(d time.Duration) string {
+	if d >= time.Minute {
+		return d.Round(time.Second).String()
+	}
+	if d <= 0 {
+		return "0 s"
+	}
+	v := d.Seconds()
+	// Rounding first puts 999.7 ms in the next unit, as 1 s.
+	step := math.Pow(10, math.Floor(math.Log10(v))-2)
+	v = math.Round(v/step) * step
+	unit := " s"
+	switch {
+	case v < 1e-6:
+		v, unit = v*1e9, " ns"
+	case v < 1e-3:
+		v, unit = v*1e6, " µs"
+	case v < 1:
+		v, unit = v*1e3, " ms"
+	}
+	decimals := max(0, 2-int(math.Floor(math.Log10(v)+1e-9)))
+	t := strconv.FormatFloat(v, 'f', decimals, 64)
+	if strings.Contains(t, ".") {
+		t = strings.TrimRight(strings.TrimRight(t, "0"), ".")
+	}
+	return t + unit
 }

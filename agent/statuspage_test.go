@@ -60,7 +60,7 @@ const pageScript = `(() => {
 })()`
 
 // browse opens url in a real Chromium with a 1280-px window and
-// evaluates script into out.
+// evaluates script into out, awaiting it when it is a promise.
 func browse[T any](t *testing.T, url, script string, out *T) {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.NoSandbox, chromedp.WindowSize(1280, 900),
@@ -75,7 +75,7 @@ func browse[T any](t *testing.T, url, script string, out *T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(url), chromedp.WaitReady("body")); err != nil {
 		t.Fatalf("chromium on %s: %v", url, err)
 	}
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](script))
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](script, chromedp.EvalAwaitPromise))
 	if err != nil {
 		t.Fatalf("chromium on %s: %v", url, err)
 	}
@@ -210,7 +210,7 @@ incidents: {open_after_failures: 3}
 			t.Errorf("probe %s: strip %v, want mostly %s", name, r.Strip, w.strip)
 		}
 	}
-	if rows["slow"].Threshold != "SLO ≤ 20ms" {
+	if rows["slow"].Threshold != "SLO ≤ 20 ms" {
 		t.Errorf("slow probe's threshold %q", rows["slow"].Threshold)
 	}
 	if len(f.ShopAlerts) != 2 || !strings.Contains(f.ShopAlerts[0], "firing: page firing since ") {

@@ -69,7 +69,7 @@ func TestPackageConfigRunsAsItIs(t *testing.T) {
 		t.Errorf("state_dir %q is not the unit's state directory", cfg.Agent.StateDir)
 	}
 	for _, p := range cfg.Probes {
-		if !strings.HasPrefix(p.Target, "http://127.0.0.1:9470/") || !strings.Contains(unit, "--web.listen-address=:9470") {
+		if !strings.HasPrefix(string(p.Target), "http://127.0.0.1:9470/") || !strings.Contains(unit, "--web.listen-address=:9470") {
 			t.Errorf("probe %s targets %s, not the agent on the unit's address", p.Name, p.Target)
 		}
 	}

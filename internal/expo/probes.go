@@ -12,7 +12,7 @@ var (
 	familyDuration = Family{Name: "probe_duration_seconds", Help: "How long the probe's last run took, in seconds.", Type: Gauge}
 	familyLastRun  = Family{Name: "probe_last_run_timestamp_seconds", Help: "When the probe's last run started, as a Unix time.", Type: Gauge}
 	familyRuns     = Family{Name: "probe_runs_total", Help: "Runs of the probe that finished, successful or not.", Type: Counter}
-	familySkipped  = Family{Name: "sloagent_probe_skipped_runs_total", Help: "Runs not started because the probe's previous run was still in flight.", Type: Counter}
+	familySkipped  = Family{Name: "sloagent_probe_skipped_runs_total", Help: "Runs not started: the probe's previous run was still in flight, or no slot of a shared resource (a browser) freed in time.", Type: Counter}
 	familyFailures = Family{Name: "probe_failures_total", Help: "Runs of the probe that failed, by reason.", Type: Counter, Labels: []string{"reason"}}
 	familyRunHist  = Family{Name: "probe_run_duration_seconds", Help: "Duration of every run of the probe, failed runs included.", Type: Histogram}
 )

@@ -80,7 +80,9 @@ func (b *Browser) admit(ctx context.Context, maxWait time.Duration) (*ticket, er
 	return t, nil
 }
 
-// takeSlot waits for a run slot and records how long it waited.
+// takeSlot waits for a run slot and counts a wait that ended without one.
+// How long runs wait is the agent's to measure: the runner observes the
+// whole of Admit.
 func (b *Browser) takeSlot(ctx context.Context, maxWait time.Duration) (*ticket, error) {
 	start := time.Now()
 	var expired <-chan time.Time
@@ -91,20 +93,25 @@ func (b *Browser) takeSlot(ctx context.Context, maxWait time.Duration) (*ticket,
 	}
 	select {
 	case b.slots <- struct{}{}:
-		b.observeWait(time.Since(start), false)
 		return &ticket{b: b}, nil
 	case <-expired:
-		b.observeWait(time.Since(start), true)
+		b.queueTimedOut()
 		return nil, fmt.Errorf("%w: %d runs (max_concurrent_runs) held the browser for %s (max_queue_wait)",
 			errNoSlot, cap(b.slots), maxWait)
 	case <-ctx.Done():
 		if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return nil, ctx.Err()
 		}
-		b.observeWait(time.Since(start), true)
+		b.queueTimedOut()
 		return nil, fmt.Errorf("%w: %d runs (max_concurrent_runs) held the browser for %s",
 			errNoSlot, cap(b.slots), time.Since(start).Round(time.Millisecond))
 	}
+}
+
+func (b *Browser) queueTimedOut() {
+	b.mu.Lock()
+	b.stats.QueueTimeouts++
+	b.mu.Unlock()
 }
 
 // warm makes sure a started browser waits for the admitted run, so that a

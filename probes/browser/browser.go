@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 )
@@ -64,9 +65,6 @@ type Stats struct {
 	// MemoryBytes is the browser's memory use when last measured (between
 	// runs, on Linux; 0 elsewhere).
 	MemoryBytes int64
-	// QueueWait is how long runs waited for a slot (max_concurrent_runs),
-	// those that got one and those that gave up.
-	QueueWait WaitHistogram
 	// QueueTimeouts counts runs that found no free slot in time: skipped
 	// runs when the agent admitted them, failed ones otherwise.
 	QueueTimeouts uint64
@@ -134,10 +132,6 @@ func (b *Browser) Stats() Stats {
 	s.Restarts = make(map[string]uint64, len(b.stats.Restarts))
 	for k, v := range b.stats.Restarts {
 		s.Restarts[k] = v
-	}
-	s.QueueWait.Buckets = append([]uint64(nil), b.stats.QueueWait.Buckets...)
-	if s.QueueWait.Buckets == nil {
-		s.QueueWait.Buckets = make([]uint64, len(WaitBuckets))
 	}
 	s.Up = b.cur != nil && isReady(b.cur) && b.cur.alive()
 	if s.Up {
@@ -309,7 +303,7 @@ func (b *Browser) current() (*instance, error) {
 			b.cleanup.Add(1)
 			go func() {
 				defer b.cleanup.Done()
-				removeStaleProfiles(b.log)
+				removeStaleProfiles(b.log, os.TempDir())
 			}()
 		})
 		opts := b.opts // the start reads its own copy, not fields tests and reloads may change

@@ -364,12 +364,16 @@ steps:
   - click: "#slow"
 `)
 	for i := 0; i < runs; i++ {
+		t0 := time.Now()
 		res := runProbe(t, b, s.URL, c, 20*time.Second)
+		took := time.Since(t0)
 		if !res.Success {
 			t.Fatalf("%s: %s", res.Reason, res.Message)
 		}
-		if inp := sample(t, res, MetricWebVital, "vital", "inp"); inp < 0.14 || inp > 1 {
-			t.Errorf("run %d: inp = %vs, want about the handler's 0.15s", i, inp)
+		// At least the handler's 150 ms; the presentation after it may
+		// take long on a busy machine, but not longer than the run.
+		if inp := sample(t, res, MetricWebVital, "vital", "inp"); inp < 0.14 || inp > took.Seconds() {
+			t.Errorf("run %d: inp = %vs, want the handler's 0.15s or more, and less than the run's %s", i, inp, took)
 		}
 		if v := sample(t, res, MetricWebVitalAvailable, "vital", "inp"); v != 1 {
 			t.Errorf("run %d: inp available = %v", i, v)

@@ -23,3 +23,38 @@ func FailedStep(res probes.Result) (step, screenshot string) {
 	}
 	return step, screenshot
 }
+
+// Failure is where a failed journey stopped, for the status page.
+type Failure struct {
+	// Step is the name of the step the run failed at; empty when it
+	// failed before its first step (opening the tab).
+	Step string
+	// Index is the step's place in the journey, from 1, the navigation to
+	// the target that opens a journey counted as a step; Steps is how many
+	// the journey has. Both are 0 when the step is not in the probe's
+	// journey (it changed since the run).
+	Index, Steps int
+	// Action and On say what the step does, such as "click" and
+	// "#login".
+	Action, On string
+	// Screenshot is the page when the run failed, relative to the
+	// diagnostics directory; empty when none could be taken.
+	Screenshot string
+}
+
+// FailureOf returns where the failed run res of browser prober p stopped.
+// res must have its samples (probe_browser_failed_step names the step).
+func FailureOf(p probes.Prober, res probes.Result) Failure {
+	var f Failure
+	f.Step, f.Screenshot = FailedStep(res)
+	bp, ok := p.(*prober)
+	if !ok || f.Step == "" {
+		return f
+	}
+	for i, s := range bp.steps {
+		if s.name == f.Step {
+			f.Index, f.Steps, f.Action, f.On = i+1, len(bp.steps), s.action, s.what
+		}
+	}
+	return f
+}

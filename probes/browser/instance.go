@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -143,7 +142,7 @@ func (in *instance) start(opts *Options, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	dir, err := newProfileDir()
+	dir, err := newProfileDir(os.TempDir())
 	if err != nil {
 		return fmt.Errorf("creating the browser profile directory: %w", err)
 	}
@@ -267,23 +266,10 @@ func (in *instance) stop() {
 		if in.allocCancel != nil {
 			in.allocCancel() // waits until chromedp reaped the process
 		}
-		killTree(0, in.dir)
 		if in.dir != "" {
-			removeAll(in.dir)
+			_ = removeProfile(in.dir)
 		}
 	})
-}
-
-// removeAll retries because a helper that was just killed may still be
-// writing into the profile for a moment.
-func removeAll(dir string) {
-	for i := 0; i < 20; i++ {
-		if err := os.RemoveAll(dir); err == nil {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	_ = os.RemoveAll(filepath.Clean(dir))
 }
 
 // lastLines returns the last n non-empty lines of s, joined into one line

@@ -159,11 +159,13 @@ func zombieChildren() []int {
 
 // TestBrowserDiesWithTheAgent kills an agent with SIGKILL, which gives it no
 // chance to stop anything: Chromium must still go away with it, even when
-// it is hung.
+// it is hung. The agent's temporary directory is the test's own, so that
+// other agents starting on this machine do not clean it up first.
 func TestBrowserDiesWithTheAgent(t *testing.T) {
 	t.Parallel()
+	tmp := t.TempDir()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"=1")
+	cmd.Env = append(os.Environ(), childEnv+"=1", "TMPDIR="+tmp)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -181,7 +183,9 @@ func TestBrowserDiesWithTheAgent(t *testing.T) {
 	if _, err := fmt.Sscanf(line, "started %d %s", &pid, &dir); err != nil {
 		t.Fatalf("child said %q", line)
 	}
-	defer os.RemoveAll(dir) // nobody was left to remove it
+	if filepath.Dir(dir) != tmp {
+		t.Fatalf("the child's profile %s is not in its TMPDIR %s", dir, tmp)
+	}
 	if len(ProcessesUsing(dir)) == 0 {
 		t.Fatal("no Chromium processes found for the child's browser")
 	}
@@ -194,9 +198,11 @@ func TestBrowserDiesWithTheAgent(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd.Wait()
+	// Every process of the browser goes: those that use the profile, and
+	// the helpers in its process group that do not.
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		left := ProcessesUsing(dir)
+		left := append(ProcessesUsing(dir), groupMembers(pid)...)
 		if len(left) == 0 {
 			break
 		}
@@ -213,18 +219,16 @@ func TestBrowserDiesWithTheAgent(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, profileMark)); err != nil {
 		t.Fatalf("the profile is not marked: %v", err)
 	}
-	live, err := newProfileDir()
+	live, err := newProfileDir(tmp)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer os.RemoveAll(live)
-	unmarked, err := os.MkdirTemp("", profilePattern)
+	unmarked, err := os.MkdirTemp(tmp, profilePattern)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer os.RemoveAll(unmarked)
 	var logged bytes.Buffer
-	removeStaleProfiles(slog.New(slog.NewTextHandler(&logged, nil)))
+	removeStaleProfiles(slog.New(slog.NewTextHandler(&logged, nil)), tmp)
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Errorf("the killed agent's profile %s is still there: %v", dir, err)
 	}
@@ -233,9 +237,98 @@ func TestBrowserDiesWithTheAgent(t *testing.T) {
 			t.Errorf("%s was removed: %v", d, err)
 		}
 	}
-	if !strings.Contains(logged.String(), "removed browser profiles left by agents that were killed") {
+	if !strings.Contains(logged.String(), "removed browser profiles left by agents that were killed") || strings.Contains(logged.String(), "level=WARN") {
 		t.Errorf("logged %q", logged.String())
 	}
+}
+
+// TestStaleProfileStillInUse removes the profile of an agent that is gone
+// while a Chromium still runs on it and writes into it, as the processes
+// of a browser do for a moment after their agent was killed: the removal
+// ends them first.
+func TestStaleProfileStillInUse(t *testing.T) {
+	t.Parallel()
+	path, err := resolvePath("")
+	if err != nil || path == "" {
+		t.Skip("no Chromium")
+	}
+	tmp := t.TempDir()
+	dir, err := os.MkdirTemp(tmp, profilePattern)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The mark of an agent that exited.
+	gone := exec.Command("true")
+	if err := gone.Run(); err != nil {
+		t.Fatal(err)
+	}
+	mark := fmt.Sprintf("%d 1\n", gone.ProcessState.Pid())
+	if err := os.WriteFile(filepath.Join(dir, profileMark), []byte(mark), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(path, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--remote-debugging-port=0", "--user-data-dir="+dir, "about:blank")
+	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+dir)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pgid := cmd.Process.Pid
+	exited := make(chan struct{})
+	go func() {
+		cmd.Wait()
+		close(exited)
+	}()
+	defer func() {
+		syscall.Kill(-pgid, syscall.SIGKILL)
+		<-exited
+	}()
+	// Running, with its network service holding a database in the profile.
+	for deadline := time.Now().Add(30 * time.Second); len(ProcessesUsing(dir)) < 2; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("Chromium did not start using %s: %v", dir, ProcessesUsing(dir))
+		}
+	}
+	var logged bytes.Buffer
+	removeStaleProfiles(slog.New(slog.NewTextHandler(&logged, nil)), tmp)
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("the profile %s is still there: %v", dir, err)
+	}
+	if left := ProcessesUsing(dir); len(left) > 0 {
+		t.Errorf("processes still use the removed profile: %v", left)
+	}
+	select {
+	case <-exited:
+	case <-time.After(15 * time.Second):
+		t.Errorf("the browser on the stale profile still runs")
+	}
+	if !strings.Contains(logged.String(), "removed browser profiles left by agents that were killed") || strings.Contains(logged.String(), "level=WARN") {
+		t.Errorf("logged %q", logged.String())
+	}
+}
+
+// groupMembers lists the live processes (not zombies) of process group
+// pgid.
+func groupMembers(pgid int) []int {
+	entries, _ := os.ReadDir("/proc")
+	var out []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		i := strings.LastIndexByte(string(b), ')')
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) > 2 && f[0] != "Z" && f[2] == strconv.Itoa(pgid) {
+			out = append(out, pid)
+		}
+	}
+	return out
 }
 
 // waitIdle waits until the runs that returned have also closed their tabs.

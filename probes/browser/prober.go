@@ -283,11 +283,15 @@ func (r *run) execute(ctx context.Context) probes.Result {
 	pageOK := r.in.alive() && !r.rec.crashed()
 	var tm timings
 	if pageOK {
-		// Timings get part of the time, so a page that does not answer
-		// still leaves some for the screenshot.
-		tctx, tcancel := context.WithTimeout(dctx, diagTimeout/2)
+		// Timings may wait for what a busy browser reports late as long
+		// as diagnostics may take; a run that failed, or may still fail
+		// on its console errors, keeps half of that for the screenshot.
+		tctx, tcancel := dctx, context.CancelFunc(func() {})
+		if !res.Success || r.p.assertConsole {
+			tctx, tcancel = context.WithTimeout(dctx, diagTimeout/2)
+		}
 		var err error
-		if tm, err = collectTimings(tctx, int(vitalsWait/time.Millisecond)); err != nil && r.log.Enabled(ctx, slog.LevelDebug) {
+		if tm, err = collectTimings(tctx); err != nil && r.log.Enabled(ctx, slog.LevelDebug) {
 			r.log.Debug("reading page timings", "err", err)
 		}
 		tcancel()
@@ -319,8 +323,10 @@ func (r *run) execute(ctx context.Context) probes.Result {
 	return res
 }
 
-// vitalsWait bounds the wait for a page's first paint and for the timing
-// of its last interaction when the run reads its Web Vitals.
+// vitalsWait bounds the wait for the first paint of a page with neither
+// text nor an image, which may never paint, when the run reads its Web
+// Vitals. What is certain to come is waited for as long as diagnostics
+// may take (diagTimeout).
 const vitalsWait = time.Second
 
 // timingSamples turns the page's timings into samples. What the page did

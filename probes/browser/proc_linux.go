@@ -55,11 +55,14 @@ func killUsing(dir string) int {
 	return n
 }
 
-// ProcessesUsing lists the live processes (not zombies) whose command line
-// has --user-data-dir=dir. Tests and the agent's own checks use it to prove
-// nothing of a browser is left. Chromium's helpers rewrite their command
-// line as one string of space-separated arguments, so the flag is looked
-// for between NULs or spaces.
+// ProcessesUsing lists the live processes (not zombies) that use dir as a
+// browser profile: those whose command line has --user-data-dir=dir (the
+// browser's main process) and those that hold a file open under dir (its
+// helpers do not repeat the flag, and the network service keeps its
+// databases there, writing to them until it exits). Tests and the agent's
+// own checks use it to prove nothing of a browser is left. Chromium's
+// helpers rewrite their command line as one string of space-separated
+// arguments, so the flag is looked for between NULs or spaces.
 func ProcessesUsing(dir string) []int {
 	if dir == "" {
 		return nil
@@ -78,13 +81,29 @@ func ProcessesUsing(dir string) []int {
 		}
 		cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
 		if err != nil || len(cmdline) == 0 {
-			continue
+			continue // gone, a zombie, or a kernel thread
 		}
-		if hasArg(cmdline, want) {
+		if hasArg(cmdline, want) || holdsFileUnder(e.Name(), dir) {
 			pids = append(pids, pid)
 		}
 	}
 	return pids
+}
+
+// holdsFileUnder reports whether process pid has a file under dir open.
+func holdsFileUnder(pid, dir string) bool {
+	fds := "/proc/" + pid + "/fd/"
+	entries, err := os.ReadDir(fds)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		target, err := os.Readlink(fds + e.Name())
+		if err == nil && (target == dir || strings.HasPrefix(target, dir+"/")) {
+			return true
+		}
+	}
+	return false
 }
 
 // hasArg reports whether arg is one of the arguments in cmdline, separated
@@ -127,6 +146,39 @@ func treeMemory(pgid int) int64 {
 		total += processMemory(e.Name())
 	}
 	return total
+}
+
+// treeProcesses lists the processes of process group pgid with their
+// type and PSS, the group's leader (the browser's main process) first.
+func treeProcesses(pgid int) []Process {
+	if pgid <= 0 {
+		return nil
+	}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var out []Process
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || processGroup(e.Name()) != pgid {
+			continue
+		}
+		cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err != nil || len(cmdline) == 0 {
+			continue // gone, or a zombie
+		}
+		// Helpers rewrite their command line as one string of
+		// space-separated arguments.
+		args := strings.FieldsFunc(string(cmdline), func(r rune) bool { return r == 0 || r == ' ' })
+		p := Process{PID: pid, Type: processType(args), PSSBytes: processMemory(e.Name())}
+		if pid == pgid {
+			out = append([]Process{p}, out...)
+		} else {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // processGroup reads the fifth field of /proc/pid/stat; the second, the

@@ -29,6 +29,8 @@ func ProcessesUsing(dir string) []int { return nil }
 
 func treeMemory(pid int) int64 { return 0 }
 
+func treeProcesses(pid int) []Process { return nil }
+
 const memorySupported = false
 
 func processStart(pid int) string { return "0" }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // profilePattern names the profile directories the agent makes, in the
@@ -18,9 +19,10 @@ const profilePattern = "sloagent-chromium-"
 // profile has it removed at the next start, and nothing else is.
 const profileMark = "sloagent-owner"
 
-// newProfileDir makes a profile directory marked as this process's.
-func newProfileDir() (string, error) {
-	dir, err := os.MkdirTemp("", profilePattern)
+// newProfileDir makes a profile directory in parent (the system's
+// temporary directory), marked as this process's.
+func newProfileDir(parent string) (string, error) {
+	dir, err := os.MkdirTemp(parent, profilePattern)
 	if err != nil {
 		return "", err
 	}
@@ -33,12 +35,11 @@ func newProfileDir() (string, error) {
 }
 
 // removeStaleProfiles removes the profile directories that agents which
-// are gone (killed with SIGKILL, or by a crash of the host) left in the
-// temporary directory. A directory without the mark, one whose agent still
-// runs, or one a Chromium process still uses is left alone.
-func removeStaleProfiles(log *slog.Logger) {
-	tmp := os.TempDir()
-	entries, err := os.ReadDir(tmp)
+// are gone (killed with SIGKILL, or by a crash of the host) left in parent,
+// the temporary directory. A directory without the mark, or one whose agent
+// still runs, is left alone.
+func removeStaleProfiles(log *slog.Logger, parent string) {
+	entries, err := os.ReadDir(parent)
 	if err != nil {
 		return
 	}
@@ -47,7 +48,7 @@ func removeStaleProfiles(log *slog.Logger) {
 		if !e.IsDir() || !strings.HasPrefix(e.Name(), profilePattern) {
 			continue
 		}
-		dir := filepath.Join(tmp, e.Name())
+		dir := filepath.Join(parent, e.Name())
 		data, err := os.ReadFile(filepath.Join(dir, profileMark))
 		if err != nil {
 			continue
@@ -57,16 +58,33 @@ func removeStaleProfiles(log *slog.Logger) {
 		if _, err := fmt.Sscan(string(data), &pid, &start); err != nil || pid <= 0 {
 			continue
 		}
-		if processAlive(pid, start) || len(ProcessesUsing(dir)) > 0 {
+		if processAlive(pid, start) {
 			continue
 		}
-		if err := os.RemoveAll(dir); err != nil {
+		if err := removeProfile(dir); err != nil {
 			log.Warn("removing a browser profile left by an agent that is gone", "dir", dir, "err", err)
 			continue
 		}
 		removed++
 	}
 	if removed > 0 {
-		log.Info("removed browser profiles left by agents that were killed", "count", removed, "dir", tmp)
+		log.Info("removed browser profiles left by agents that were killed", "count", removed, "dir", parent)
 	}
+}
+
+// removeProfile kills what still uses the profile dir and removes it. The
+// processes of a browser whose agent died, or that was just killed, may
+// still be writing into it for a moment (the network service flushes its
+// databases as it exits), so a removal that fails is retried, killing
+// again first.
+func removeProfile(dir string) error {
+	var err error
+	for i := 0; i < 20; i++ {
+		killTree(0, dir)
+		if err = os.RemoveAll(dir); err == nil {
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return err
 }

@@ -21,7 +21,7 @@ case $config in
 *) fail "slim image config lacks user, healthcheck, port or volume: $config" ;;
 esac
 if podman run --rm --network none --entrypoint /usr/local/bin/sloagent "$slim" version >"$tmp/slim-chromium" 2>&1 &&
-	! podman run --rm --network none --entrypoint /usr/bin/chromium "$slim" --version >/dev/null 2>&1; then
+	! podman run --rm --network none --entrypoint /usr/lib/chromium/chromium-headless-shell "$slim" --version >/dev/null 2>&1; then
 	pass "the slim image has the agent and no Chromium"
 else
 	fail "the slim image lacks the agent or has Chromium: $(cat "$tmp/slim-chromium")"
