@@ -160,7 +160,7 @@ func (st *state) configure(cfg Config, now int64, sh shapes) error {
 	st.budget = NewBudget(cfg.Objective)
 	// The shape's, shared: read only.
 	st.sp, st.alerts, st.windows, st.names, st.conds = shp.sp, shp.alerts, shp.windows, shp.names, shp.conds
-	st.cache.reset(len(st.windows) + 1)
+	st.cache.reset(len(st.windows)+1, st.sp.calendar != "")
 
 	if st.raw == nil {
 		st.raw = newSeries(ns)

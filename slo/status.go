@@ -117,7 +117,7 @@ func (st *state) status(now time.Time, chart bool) Status {
 		s.TimeToExhaustion, s.Exhausts = TimeToExhaustion(s.BudgetRemaining, s.Windows[i].BurnRate, end.Sub(start))
 	}
 	if chart && whole.total > 0 {
-		s.Budget = burndown(st.units(), st.cache.starts[len(st.windows)], nowMin, whole, budget.Ratio(), now)
+		s.Budget = burndown(st.units(), st.cache.win[len(st.windows)].start, nowMin, whole, budget.Ratio(), now)
 	}
 	return s
 }
