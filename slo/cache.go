@@ -94,7 +94,7 @@ func (st *state) windowCounts(now time.Time) []counts {
 func (st *state) fillCache(now time.Time, nowMin int64) {
 	c := &st.cache
 	n := len(c.win)
-	for i, d := range st.windows {
+	for i, d := range st.shape.windows {
 		c.win[i].start = nowMin - int64(d/time.Minute) + 1
 	}
 	c.win[n-1].start = st.wholeStart(now, nowMin)
@@ -140,9 +140,9 @@ func (st *state) fillCache(now time.Time, nowMin int64) {
 
 // wholeStart is the first whole minute of the SLO window at now.
 func (st *state) wholeStart(now time.Time, nowMin int64) int64 {
-	if st.sp.calendar == "" {
-		return nowMin - int64(st.sp.rolling/time.Minute) + 1
+	if st.shape.sp.calendar == "" {
+		return nowMin - int64(st.shape.sp.rolling/time.Minute) + 1
 	}
-	start, _ := st.sp.bounds(now)
+	start, _ := st.shape.sp.bounds(now)
 	return floorDiv(start.Unix(), 60)
 }
