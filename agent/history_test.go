@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"fmt"
 	"math"
 	"testing"
 	"time"
@@ -40,7 +41,40 @@ func TestRunHistory(t *testing.T) {
 		t.Errorf("two days later: %d and %d runs", hn, dn)
 	}
 	t.Logf("run history: %d bytes a probe", unsafe.Sizeof(h))
-	if s := unsafe.Sizeof(h); s > 1800 {
+	if s := unsafe.Sizeof(h); s > 1200 {
 		t.Errorf("run history takes %d bytes a probe", s)
+	}
+}
+
+// The strip names each run's own reason when more reasons come than its
+// table holds.
+func TestRunHistoryReasons(t *testing.T) {
+	var h runHistory
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	n := 5 * maxStripReasons
+	for i := range n {
+		reason := fmt.Sprint("r", i)
+		if i%3 == 0 {
+			reason = "timeout"
+		}
+		h.add(t0.Add(time.Duration(i)*time.Second), i%2 == 0, false, reason)
+	}
+	if len(h.reasons) > maxStripReasons {
+		t.Errorf("%d reasons kept", len(h.reasons))
+	}
+	runs := h.runs()
+	for k, r := range runs {
+		i := n - len(runs) + k
+		want := fmt.Sprint("r", i)
+		if i%3 == 0 {
+			want = "timeout"
+		}
+		if r.Reason != want || int64(r.At) != t0.Unix()+int64(i) {
+			t.Fatalf("run %d: %+v, want reason %s", i, r, want)
+		}
+	}
+	h.add(t0.Add(time.Duration(n)*time.Second), true, false, "")
+	if r := h.runs()[stripRuns-1]; r.Reason != "" || r.State != runOK {
+		t.Errorf("a passing run: %+v", r)
 	}
 }

@@ -323,3 +323,39 @@ func TestFiringSinceSurvivesKill(t *testing.T) {
 		t.Errorf("after the kill: %+v, fired at %v", a.Lifecycle, time.Unix(0, since))
 	}
 }
+
+// TestFailureLogReasons checks the log names its latest runs' reasons
+// when more reasons come than its table holds.
+func TestFailureLogReasons(t *testing.T) {
+	var f failureLog
+	var all []string
+	at := t0
+	for i := range 3 * maxLogReasons {
+		at = at.Add(time.Second)
+		f.add(at, fmt.Sprint("r", i))
+		all = append(all, fmt.Sprint("r", i))
+		if i%2 == 0 {
+			f.add(at, "steady")
+			all = append(all, "steady")
+		}
+	}
+	if len(f.runs) != failureLogSize || len(f.reasons) > maxLogReasons {
+		t.Fatalf("%d runs, %d reasons", len(f.runs), len(f.reasons))
+	}
+	// The latest runs: "steady" 43 times, then r683 (by name among
+	// reasons named once).
+	counts := map[string]int{}
+	for _, r := range all[len(all)-failureLogSize:] {
+		counts[r]++
+	}
+	if counts["steady"] != 43 || counts["r683"] != 1 || counts["r682"] != 0 {
+		t.Fatalf("test setup: %v", counts)
+	}
+	want := []ReasonCount{{"steady", 43}, {"r683", 1}, {"r684", 1}}
+	if top := f.top(t0, 3); fmt.Sprint(top) != fmt.Sprint(want) {
+		t.Errorf("top reasons %v, want %v", top, want)
+	}
+	if got := f.top(at, 3); got == nil || len(got) != 0 {
+		t.Errorf("top reasons after the last run %#v, want none", got)
+	}
+}

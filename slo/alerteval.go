@@ -21,13 +21,26 @@ const topReasons = 5
 // sloAlerts is one SLO's alerting state: each severity's lifecycle, what
 // its last evaluation saw, and the SLO's latest bad runs. It is kept
 // across reloads by SLO name, like the SLO's history.
+//
+// An alert is built from these when it is read, not kept whole: the rest
+// of it (its window, summary and description) follows from them, and
+// 10,000 SLOs kept 2 alerts each of some 800 bytes with their text.
 type sloAlerts struct {
 	name     string
 	failures failureLog
 
 	mu   sync.Mutex
 	life [2]Lifecycle // by severity, as severities
-	last [2]Alert
+	seen [2]seen
+	// The config and shape of the last evaluation; nil before it.
+	cfg   *Config
+	shape *shape
+}
+
+// seen is what a severity's last evaluation saw.
+type seen struct {
+	conds   []AlertCondition
+	reasons []ReasonCount
 }
 
 func sevIndex(sev string) int {
@@ -42,9 +55,6 @@ func sevIndex(sev string) int {
 // (or a kill) keeps its firing-since time.
 func (e *Engine) openAlerts(name string) *sloAlerts {
 	al := &sloAlerts{name: name}
-	for i, sev := range severities {
-		al.last[i] = Alert{Name: AlertName, SLO: name, Severity: sev}
-	}
 	if e.store == nil {
 		return al
 	}
@@ -55,7 +65,6 @@ func (e *Engine) openAlerts(name string) *sloAlerts {
 	}
 	for sev, l := range kept {
 		al.life[sevIndex(sev)] = l
-		al.last[sevIndex(sev)].Lifecycle = l
 	}
 	return al
 }
@@ -84,10 +93,10 @@ func (e *Engine) retire(gone []*sloAlerts) {
 		names = append(names, al.name)
 		al.mu.Lock()
 		for i := range severities {
-			a := al.last[i]
-			if a.State != AlertPending && a.State != AlertFiring {
+			if s := al.life[i].State; s != AlertPending && s != AlertFiring {
 				continue
 			}
+			a := al.last(i)
 			from, _ := al.life[i].Step(false, now, 0)
 			a.Lifecycle = al.life[i]
 			a.Description = "SLO " + al.name + " was removed from the configuration."
@@ -118,15 +127,15 @@ func (e *Engine) EvaluateAlerts() []Transition {
 		al := snap.alerts[i]
 		st.mu.Lock()
 		conds := st.alertConditions(st.windowCounts(now))
-		info := alertInfo{cfg: &snap.cfgs[i], window: st.sp.String()}
+		shp := st.shape
 		st.mu.Unlock()
 		al.mu.Lock()
+		al.cfg, al.shape = &snap.cfgs[i], shp
 		for k, c := range conds {
 			from, moved := al.life[k].Step(c.Firing, now, c.For)
-			a := al.alert(k, c, info, now)
-			al.last[k] = a
+			al.seen[k] = seen{conds: c.Conditions, reasons: al.failures.top(now.Add(-longest(c.Conditions)), topReasons)}
 			if moved {
-				out = append(out, Transition{Alert: a, From: from})
+				out = append(out, Transition{Alert: al.last(k), From: from})
 				changed = append(changed, alertRecord{al.name, c.Severity, al.life[k]})
 			}
 		}
@@ -143,21 +152,29 @@ func (e *Engine) EvaluateAlerts() []Transition {
 	return out
 }
 
-// alertInfo is what an alert shows of its SLO's config.
-type alertInfo struct {
-	cfg    *Config
-	window string
+// longest is the longest window of conditions.
+func longest(conds []AlertCondition) time.Duration {
+	var w time.Duration
+	for _, p := range conds {
+		w = max(w, p.LongWindow)
+	}
+	return w
 }
 
-// alert builds severity k's alert from its conditions. al.mu is held.
-func (al *sloAlerts) alert(k int, c AlertStatus, info alertInfo, now time.Time) Alert {
-	a := Alert{Name: AlertName, SLO: al.name, Severity: c.Severity, Lifecycle: al.life[k],
-		Conditions: c.Conditions, RunbookURL: info.cfg.RunbookURL, Labels: info.cfg.Labels}
+// last builds severity k's alert as its last evaluation saw it; before
+// the first, it holds only the lifecycle. al.mu is held.
+func (al *sloAlerts) last(k int) Alert {
+	a := Alert{Name: AlertName, SLO: al.name, Severity: severities[k], Lifecycle: al.life[k]}
+	if al.cfg == nil {
+		return a
+	}
+	c := al.seen[k].conds
+	a.Conditions, a.Reasons, a.Window = c, al.seen[k].reasons, longest(c)
+	a.RunbookURL, a.Labels = al.cfg.RunbookURL, al.cfg.Labels
 	// The description's burn rate is the highest long window's of the
 	// pairs that hold, else the first pair's.
 	burn, holds := math.NaN(), false
-	for _, p := range c.Conditions {
-		a.Window = max(a.Window, p.LongWindow)
+	for _, p := range c {
 		switch {
 		case p.Firing && (!holds || p.LongBurn > burn):
 			burn, holds = p.LongBurn, true
@@ -165,10 +182,9 @@ func (al *sloAlerts) alert(k int, c AlertStatus, info alertInfo, now time.Time) 
 			burn = p.LongBurn
 		}
 	}
-	a.Reasons = al.failures.top(now.Add(-a.Window), topReasons)
 	a.Summary = "SLO " + al.name + " is spending its error budget too fast"
 	a.Description = fmt.Sprintf("SLO %s spends its error budget %s times as fast as its window allows (objective %s%%, window %s).",
-		al.name, humanize(burn), num(info.cfg.Objective), info.window)
+		al.name, humanize(burn), num(al.cfg.Objective), al.shape.sp)
 	return a
 }
 
@@ -190,7 +206,7 @@ func (e *Engine) Alerts() []Alert {
 	for _, al := range snap.alerts {
 		al.mu.Lock()
 		for k := range severities {
-			a := al.last[k]
+			a := al.last(k)
 			a.Conditions = append([]AlertCondition(nil), a.Conditions...)
 			a.Labels = maps.Clone(a.Labels)
 			out = append(out, a)

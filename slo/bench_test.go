@@ -167,6 +167,27 @@ func BenchmarkWriteText(b *testing.B) {
 	}
 }
 
+// BenchmarkEvaluateAlerts evaluates the alerts of many 30-day SLOs with
+// full windows and reads them all, as the agent does at every evaluation
+// (its notifier reads every alert).
+func BenchmarkEvaluateAlerts(b *testing.B) {
+	e, c, store, _ := fullSLOs(b, 1000, func(m time.Time) (uint32, uint32) {
+		if m.Unix()/60%1000 == 0 {
+			return 2, 3
+		}
+		return 3, 3
+	})
+	defer store.Close()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		c.Add(time.Duration(1-2*(i%2)) * time.Minute)
+		e.EvaluateAlerts()
+		if len(e.Alerts()) != 2000 {
+			b.Fatal("alerts missing")
+		}
+	}
+}
+
 // BenchmarkFlush writes a minute of runs of many 30-day SLOs with full
 // history to the state file, as the agent does every minute.
 func BenchmarkFlush(b *testing.B) {

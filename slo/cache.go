@@ -14,23 +14,36 @@ import "time"
 // neither shrinks to the current minute's few seconds at hh:mm:00 nor
 // grows by a minute, and an alert over it does not flap with the clock.
 type windowCache struct {
-	at      int64   // the minute the counts are for; noHead when none
-	starts  []int64 // each window's first whole minute
-	sums    []counts
-	edges   []counts // the minute before each window's first, which it covers in part
-	sliding []bool   // false for a calendar window, whose start does not move
-	res     []counts // sums plus the edges' shares at the time asked for
-	order   []int    // window bounds by descending start
-	bounds  []int64  // each window's edge minute, then its first minute
-	sorted  []int64
-	out     []counts
+	at  int64 // the minute the counts are for; noHead when none
+	win []cachedWindow
+	res []counts // sums plus the edges' shares at the time asked for
+	// calendar: the SLO window (the last) does not move, so it has no
+	// edge minute.
+	calendar bool
 }
 
-func (c *windowCache) reset(n int) {
-	*c = windowCache{at: noHead, starts: make([]int64, n), sums: make([]counts, n), edges: make([]counts, n),
-		sliding: make([]bool, n), res: make([]counts, n), order: make([]int, 2*n), bounds: make([]int64, 2*n),
-		sorted: make([]int64, 2*n), out: make([]counts, 2*n)}
+// cachedWindow is one window's counts at the cache's minute.
+type cachedWindow struct {
+	start int64  // the first whole minute
+	sum   counts // its whole minutes
+	edge  counts // the minute before start, which it covers in part
 }
+
+func (c *windowCache) reset(n int, calendar bool) {
+	*c = windowCache{at: noHead, win: make([]cachedWindow, n), res: make([]counts, n), calendar: calendar}
+}
+
+// sliding tells whether window i moves with the clock (and so covers part
+// of its edge minute).
+func (c *windowCache) sliding(i int) bool {
+	return !c.calendar || i < len(c.win)-1
+}
+
+// maxStackBounds is how many window bounds fillCache sorts without
+// allocating: twice the windows of every alerting config but the most
+// unusual. The scratch lives on the stack rather than in each SLO, where
+// it cost 1 KiB per SLO for a few microseconds' use a minute.
+const maxStackBounds = 32
 
 // bump counts dg good of dt events at minute m towards the windows holding
 // it. A run over an hour old (seldom: a late report) may fall in a slot a
@@ -43,14 +56,15 @@ func (c *windowCache) bump(m, dg, dt int64) {
 		c.at = noHead
 		return
 	}
-	for i, s := range c.starts {
+	for i := range c.win {
+		w := &c.win[i]
 		switch {
-		case m >= s:
-			c.sums[i].good += uint64(dg)
-			c.sums[i].total += uint64(dt)
-		case m == s-1 && c.sliding[i]:
-			c.edges[i].good += uint64(dg)
-			c.edges[i].total += uint64(dt)
+		case m >= w.start:
+			w.sum.good += uint64(dg)
+			w.sum.total += uint64(dt)
+		case m == w.start-1 && c.sliding(i):
+			w.edge.good += uint64(dg)
+			w.edge.total += uint64(dt)
 		}
 	}
 }
@@ -66,10 +80,10 @@ func (st *state) windowCounts(now time.Time) []counts {
 	}
 	// The seconds of the edge minute still inside each window.
 	inside := 60 - floorMod(now.Unix(), 60)
-	for i := range c.sums {
-		c.res[i] = c.sums[i]
-		if c.sliding[i] {
-			c.res[i].add(share(c.edges[i], inside, 60))
+	for i, w := range c.win {
+		c.res[i] = w.sum
+		if c.sliding(i) {
+			c.res[i].add(share(w.edge, inside, 60))
 		}
 	}
 	return c.res
@@ -79,39 +93,46 @@ func (st *state) windowCounts(now time.Time) []counts {
 // nowMin, in one pass over the slots.
 func (st *state) fillCache(now time.Time, nowMin int64) {
 	c := &st.cache
-	n := len(c.starts)
-	for i, d := range st.windows {
-		c.starts[i] = nowMin - int64(d/time.Minute) + 1
-		c.sliding[i] = true
+	n := len(c.win)
+	for i, d := range st.shape.windows {
+		c.win[i].start = nowMin - int64(d/time.Minute) + 1
 	}
-	c.starts[n-1] = st.wholeStart(now, nowMin)
-	c.sliding[n-1] = st.sp.calendar == ""
-	for i := range n {
-		c.bounds[2*i], c.bounds[2*i+1] = c.starts[i]-1, c.starts[i]
+	c.win[n-1].start = st.wholeStart(now, nowMin)
+	// Each window's edge minute (at 2i) and first minute (at 2i+1), by
+	// descending minute, as sums takes them.
+	var orderBuf [maxStackBounds]int
+	var sortedBuf [maxStackBounds]int64
+	var outBuf [maxStackBounds]counts
+	order, sorted, out := orderBuf[:0], sortedBuf[:0], outBuf[:0]
+	if 2*n > maxStackBounds {
+		order, sorted, out = make([]int, 0, 2*n), make([]int64, 0, 2*n), make([]counts, 0, 2*n)
 	}
+	order, sorted, out = order[:2*n], sorted[:2*n], out[:2*n]
+	bound := func(k int) int64 { return c.win[k/2].start - 1 + int64(k%2) }
 	// Insertion sort: two dozen bounds, nearly in order already.
-	for i := range c.order {
-		c.order[i] = i
-		for j := i; j > 0 && c.bounds[c.order[j]] > c.bounds[c.order[j-1]]; j-- {
-			c.order[j], c.order[j-1] = c.order[j-1], c.order[j]
+	for i := range order {
+		order[i] = i
+		for j := i; j > 0 && bound(order[j]) > bound(order[j-1]); j-- {
+			order[j], order[j-1] = order[j-1], order[j]
 		}
 	}
-	for i, k := range c.order {
-		c.sorted[i] = c.bounds[k]
+	for i, k := range order {
+		sorted[i] = bound(k)
 	}
-	st.units().sums(nowMin, c.sorted, c.out)
-	for i, k := range c.order {
+	st.units().sums(nowMin, sorted, out)
+	for i, k := range order {
 		if k%2 == 1 {
-			c.sums[k/2] = c.out[i]
+			c.win[k/2].sum = out[i]
 		} else {
-			c.edges[k/2] = c.out[i] // the edge and everything after it, for now
+			c.win[k/2].edge = out[i] // the edge and everything after it, for now
 		}
 	}
-	for i := range n {
-		c.edges[i].good -= c.sums[i].good
-		c.edges[i].total -= c.sums[i].total
-		if !c.sliding[i] {
-			c.edges[i] = counts{}
+	for i := range c.win {
+		w := &c.win[i]
+		w.edge.good -= w.sum.good
+		w.edge.total -= w.sum.total
+		if !c.sliding(i) {
+			w.edge = counts{}
 		}
 	}
 	c.at = nowMin
@@ -119,9 +140,9 @@ func (st *state) fillCache(now time.Time, nowMin int64) {
 
 // wholeStart is the first whole minute of the SLO window at now.
 func (st *state) wholeStart(now time.Time, nowMin int64) int64 {
-	if st.sp.calendar == "" {
-		return nowMin - int64(st.sp.rolling/time.Minute) + 1
+	if st.shape.sp.calendar == "" {
+		return nowMin - int64(st.shape.sp.rolling/time.Minute) + 1
 	}
-	start, _ := st.sp.bounds(now)
+	start, _ := st.shape.sp.bounds(now)
 	return floorDiv(start.Unix(), 60)
 }

@@ -91,7 +91,7 @@ func (st *state) metrics(now time.Time, m *Metrics, ws []WindowMetrics, as []Ale
 	}
 	start := len(ws)
 	for i, c := range sums {
-		w := WindowMetrics{Name: st.names[i], Events: c.total, HasData: c.total > 0}
+		w := WindowMetrics{Name: st.shape.names[i], Events: c.total, HasData: c.total > 0}
 		w.SLI = SLI(float64(c.good), float64(c.total))
 		w.BurnRate = budget.BurnRate(c.good, c.total)
 		ws = append(ws, w)
@@ -117,10 +117,10 @@ func (st *state) metrics(now time.Time, m *Metrics, ws []WindowMetrics, as []Ale
 
 // wholeLength is the SLO window's length at now.
 func (st *state) wholeLength(now time.Time) time.Duration {
-	if st.sp.calendar == "" {
-		return st.sp.rolling
+	if st.shape.sp.calendar == "" {
+		return st.shape.sp.rolling
 	}
-	start, end := st.sp.bounds(now)
+	start, end := st.shape.sp.bounds(now)
 	return end.Sub(start)
 }
 

@@ -1,11 +1,13 @@
 package slo
 
 import (
+	"math"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unique"
 )
 
 // ReasonSlow is the reason of a successful run that took longer than the
@@ -25,49 +27,111 @@ type ReasonCount struct {
 // reasons: a window with more bad runs is named by its latest ones.
 const failureLogSize = 128
 
+// maxLogReasons bounds a failure log's table of reasons, so that a run's
+// reason is one byte. The ring holds at most failureLogSize reasons, so a
+// full table always has room once the reasons no run names are dropped.
+const maxLogReasons = 256
+
 // failureLog is a ring of an SLO's latest bad runs. It is allocated at
-// the first bad run, so an SLO that never fails costs nothing.
+// the first bad run and grows as runs come, so an SLO that never fails
+// costs nothing and one that seldom does costs little. A run is 8 bytes:
+// its time and the place of its reason in a table of the reasons the
+// ring names, which are interned (at 10,000 SLOs failing alike, the
+// reasons are one string each, not one per run).
 type failureLog struct {
-	mu   sync.Mutex
-	runs []failure
-	next int
+	mu      sync.Mutex
+	runs    []failure
+	next    int
+	reasons []unique.Handle[string]
 }
 
 type failure struct {
-	at     int64 // Unix seconds
-	reason string
+	at     uint32 // Unix seconds
+	reason uint8  // place in reasons
 }
 
 func (f *failureLog) add(at time.Time, reason string) {
 	if reason == "" {
 		reason = reasonUnknown
 	}
+	h := unique.Make(reason)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	r := failure{at.Unix(), reason}
-	if len(f.runs) < failureLogSize {
+	r := failure{at: unixSeconds(at), reason: f.intern(h)}
+	switch {
+	case len(f.runs) < cap(f.runs):
 		f.runs = append(f.runs, r)
-		return
+	case len(f.runs) < failureLogSize:
+		runs := make([]failure, len(f.runs), min(max(2*cap(f.runs), 8), failureLogSize))
+		copy(runs, f.runs)
+		f.runs = append(runs, r)
+	default:
+		f.runs[f.next] = r
+		f.next = (f.next + 1) % failureLogSize
 	}
-	f.runs[f.next] = r
-	f.next = (f.next + 1) % failureLogSize
+}
+
+// intern returns the place of h in the table, adding it. f.mu is held.
+func (f *failureLog) intern(h unique.Handle[string]) uint8 {
+	if i := slices.Index(f.reasons, h); i >= 0 {
+		return uint8(i)
+	}
+	if len(f.reasons) == maxLogReasons {
+		f.compact()
+	}
+	f.reasons = append(f.reasons, h)
+	return uint8(len(f.reasons) - 1)
+}
+
+// compact drops the reasons no run in the ring names. When the ring is
+// full, the run about to be replaced keeps its reason until then, which
+// leaves the table at most failureLogSize reasons. f.mu is held.
+func (f *failureLog) compact() {
+	var place [maxLogReasons]int16
+	for i := range place {
+		place[i] = -1
+	}
+	var kept []unique.Handle[string]
+	for i := range f.runs {
+		r := &f.runs[i]
+		if place[r.reason] < 0 {
+			place[r.reason] = int16(len(kept))
+			kept = append(kept, f.reasons[r.reason])
+		}
+		r.reason = uint8(place[r.reason])
+	}
+	f.reasons = kept
+}
+
+// unixSeconds is t in Unix seconds, within what a uint32 holds (to 2106).
+func unixSeconds(t time.Time) uint32 {
+	return uint32(min(max(t.Unix(), 0), math.MaxUint32))
 }
 
 // top returns the k most frequent reasons of the bad runs after from,
 // most frequent first (ties by name).
 func (f *failureLog) top(from time.Time, k int) []ReasonCount {
+	after := from.Unix()
 	f.mu.Lock()
-	counts := map[string]int{}
+	counts := make([]int, len(f.reasons))
 	for _, r := range f.runs {
-		if r.at > from.Unix() {
+		if int64(r.at) > after {
 			counts[r.reason]++
 		}
 	}
-	f.mu.Unlock()
-	out := make([]ReasonCount, 0, len(counts))
-	for r, n := range counts {
-		out = append(out, ReasonCount{r, n})
+	named := 0
+	for _, n := range counts {
+		if n > 0 {
+			named++
+		}
 	}
+	out := make([]ReasonCount, 0, named)
+	for i, n := range counts {
+		if n > 0 {
+			out = append(out, ReasonCount{f.reasons[i].Value(), n})
+		}
+	}
+	f.mu.Unlock()
 	slices.SortFunc(out, func(a, b ReasonCount) int {
 		if a.Count != b.Count {
 			return b.Count - a.Count

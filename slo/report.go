@@ -70,11 +70,11 @@ func (e *Engine) Period(from, to time.Time) []PeriodStatus {
 		sums := st.windowCounts(now)
 		whole := sums[len(sums)-1]
 		budget := st.cfg.budget()
-		p := PeriodStatus{Name: st.name, Objective: st.cfg.objective(), Window: st.sp.String(), TimeZone: time.UTC,
+		p := PeriodStatus{Name: st.name, Objective: st.cfg.objective(), Window: st.shape.sp.String(), TimeZone: time.UTC,
 			Good: c.good, Events: c.total, SLI: SLI(float64(c.good), float64(c.total)), BudgetBurned: math.NaN(),
 			BudgetRemaining: BudgetRemaining(ErrorRatio(float64(whole.good), float64(whole.total)) / budget)}
-		if st.sp.loc != nil {
-			p.TimeZone = st.sp.loc
+		if st.shape.sp.loc != nil {
+			p.TimeZone = st.shape.sp.loc
 		}
 		if whole.total > 0 {
 			p.BudgetBurned = float64(c.total-c.good) / (budget * float64(whole.total))
@@ -92,8 +92,8 @@ func (e *Engine) TimeZone(name string) *time.Location {
 		if st.name == name {
 			st.mu.Lock()
 			defer st.mu.Unlock()
-			if st.sp.loc != nil {
-				return st.sp.loc
+			if st.shape.sp.loc != nil {
+				return st.shape.sp.loc
 			}
 		}
 	}

@@ -29,6 +29,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -156,10 +157,11 @@ func (e *Engine) Update(cfgs []Config) error {
 	for _, al := range old.alerts {
 		alertsByName[al.name] = al
 	}
-	next := &snapshot{}
+	// The states point into next.cfgs, which is never changed.
+	next := &snapshot{cfgs: slices.Clone(cfgs)}
 	var fresh []*state
-	for i := range cfgs {
-		cfg := cfgs[i]
+	for i := range next.cfgs {
+		cfg := &next.cfgs[i]
 		al := alertsByName[cfg.Name]
 		if al == nil {
 			al = e.openAlerts(cfg.Name)
@@ -172,7 +174,7 @@ func (e *Engine) Update(cfgs []Config) error {
 			if err != nil {
 				return fmt.Errorf("slo %q: %w", cfg.Name, err)
 			}
-			next.slos, next.cfgs = append(next.slos, st), append(next.cfgs, cfg)
+			next.slos = append(next.slos, st)
 			continue
 		}
 		st, err := newState(cfg, now, e.shapes)
@@ -180,7 +182,7 @@ func (e *Engine) Update(cfgs []Config) error {
 			return fmt.Errorf("slo %q: %w", cfg.Name, err)
 		}
 		fresh = append(fresh, st)
-		next.slos, next.cfgs = append(next.slos, st), append(next.cfgs, cfg)
+		next.slos = append(next.slos, st)
 	}
 	e.restore(fresh, now)
 	e.shapes.keep(next.slos)

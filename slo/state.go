@@ -14,16 +14,13 @@ import (
 type state struct {
 	name string
 
-	mu       sync.Mutex
-	cfg      Config
+	mu sync.Mutex
+	// cfg is the engine's snapshot's copy, which is never changed; shape
+	// is shared with the SLOs configured alike: both read only.
+	cfg      *Config
 	shape    *shape
 	budget   Budget // 1 - cfg.Objective
-	sp       span
-	alerts   map[string][]BurnRateAlert
-	windows  []time.Duration // short windows, ascending
-	names    []string        // the windows' names, then "slo"
-	conds    []condition     // every severity's window pairs, in severity order
-	sliceMin int64           // timeslice length in minutes; 0 for occurrences
+	sliceMin int64  // timeslice length in minutes; 0 for occurrences
 
 	raw *series // runs per slice
 	// For timeslices: the judged slices (one per slice with runs, good or
@@ -134,7 +131,7 @@ func (sh shapes) keep(slos []*state) {
 
 // newState builds an empty state for cfg, which must be valid, at the
 // minute now, sharing the shapes of sh (which may be nil).
-func newState(cfg Config, now int64, sh shapes) (*state, error) {
+func newState(cfg *Config, now int64, sh shapes) (*state, error) {
 	st := &state{name: cfg.Name}
 	if err := st.configure(cfg, now, sh); err != nil {
 		return nil, err
@@ -145,8 +142,8 @@ func newState(cfg Config, now int64, sh shapes) (*state, error) {
 // configure applies cfg, keeping the history: series are resized when the
 // windows change and timeslices are judged again from the minute counts
 // when the slice settings change. now is the current minute.
-func (st *state) configure(cfg Config, now int64, sh shapes) error {
-	shp, err := sh.of(&cfg)
+func (st *state) configure(cfg *Config, now int64, sh shapes) error {
+	shp, err := sh.of(cfg)
 	if err != nil {
 		return err
 	}
@@ -158,9 +155,7 @@ func (st *state) configure(cfg Config, now int64, sh shapes) error {
 	old := st.cfg
 	st.cfg, st.shape = cfg, shp
 	st.budget = NewBudget(cfg.Objective)
-	// The shape's, shared: read only.
-	st.sp, st.alerts, st.windows, st.names, st.conds = shp.sp, shp.alerts, shp.windows, shp.names, shp.conds
-	st.cache.reset(len(st.windows) + 1)
+	st.cache.reset(len(shp.windows)+1, shp.sp.calendar != "")
 
 	if st.raw == nil {
 		st.raw = newSeries(ns)
@@ -170,7 +165,7 @@ func (st *state) configure(cfg Config, now int64, sh shapes) error {
 	switch {
 	case sliceMin == 0:
 		st.slices = nil
-	case st.slices == nil || st.sliceMin != sliceMin || old.Timeslice.GoodThreshold != cfg.Timeslice.GoodThreshold:
+	case st.slices == nil || old == nil || st.sliceMin != sliceMin || old.Timeslice.GoodThreshold != cfg.Timeslice.GoodThreshold:
 		if st.slices == nil {
 			st.slices = newSeries(ns)
 		} else {

@@ -90,22 +90,22 @@ const maxChartPoints = 240
 func (st *state) status(now time.Time, chart bool) Status {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	cfg := &st.cfg
+	cfg := st.cfg
 	objective, budget := cfg.objective(), st.budget
 	nowMin := floorDiv(now.Unix(), 60)
 	s := Status{
 		Name: cfg.Name, Description: cfg.Description, RunbookURL: cfg.RunbookURL,
-		Objective: objective, Method: cfg.method(), Window: st.sp.String(), Now: now,
+		Objective: objective, Method: cfg.method(), Window: st.shape.sp.String(), Now: now,
 		Events: st.events.Load(), GoodEvents: st.good.Load(), Dropped: st.dropped.Load(),
 	}
-	start, end := st.sp.bounds(now)
+	start, end := st.shape.sp.bounds(now)
 	s.WindowStart, s.WindowEnd = start, end
 
 	sums := st.windowCounts(now)
-	for i, d := range st.windows {
-		s.Windows = append(s.Windows, windowStatus(st.names[i], d, sums[i], budget))
+	for i, d := range st.shape.windows {
+		s.Windows = append(s.Windows, windowStatus(st.shape.names[i], d, sums[i], budget))
 	}
-	whole := sums[len(st.windows)]
+	whole := sums[len(st.shape.windows)]
 	s.Whole = windowStatus("slo", end.Sub(start), whole, budget)
 	s.BudgetRemaining = BudgetRemaining(s.Whole.BurnRate)
 
@@ -113,11 +113,11 @@ func (st *state) status(now time.Time, chart bool) Status {
 	// The current burn rate is the first page alert's long window (1h for
 	// 30 days): long enough to be steady, short enough to be current.
 	if i := st.burnWindow(); i >= 0 {
-		s.BurnWindow = st.windows[i]
+		s.BurnWindow = st.shape.windows[i]
 		s.TimeToExhaustion, s.Exhausts = TimeToExhaustion(s.BudgetRemaining, s.Windows[i].BurnRate, end.Sub(start))
 	}
 	if chart && whole.total > 0 {
-		s.Budget = burndown(st.units(), st.cache.starts[len(st.windows)], nowMin, whole, budget.Ratio(), now)
+		s.Budget = burndown(st.units(), st.cache.win[len(st.shape.windows)].start, nowMin, whole, budget.Ratio(), now)
 	}
 	return s
 }
@@ -130,17 +130,17 @@ func (st *state) alertConditions(sums []counts) []AlertStatus {
 	for _, sev := range severities {
 		a := AlertStatus{Severity: sev, For: st.cfg.Alerting.For.of(sev)}
 		j := 0
-		for _, p := range st.conds {
+		for _, p := range st.shape.conds {
 			if p.severity != sev {
 				continue
 			}
 			long, short := sums[p.long], sums[p.short]
 			c := AlertCondition{
-				LongWindow: st.windows[p.long], ShortWindow: st.windows[p.short], Factor: p.factor,
+				LongWindow: st.shape.windows[p.long], ShortWindow: st.shape.windows[p.short], Factor: p.factor,
 				LongBurn:   ErrorRatio(float64(long.good), float64(long.total)) / budget,
 				ShortBurn:  ErrorRatio(float64(short.good), float64(short.total)) / budget,
 				LongEvents: long.total, ShortEvents: short.total,
-				MinEvents: st.cfg.Alerting.minEvents(st.alerts[sev][j]),
+				MinEvents: st.cfg.Alerting.minEvents(st.shape.alerts[sev][j]),
 			}
 			c.Firing = Firing(c.LongBurn, c.ShortBurn, c.Factor) && c.LongEvents >= uint64(c.MinEvents)
 			a.Firing = a.Firing || c.Firing
@@ -152,10 +152,10 @@ func (st *state) alertConditions(sums []counts) []AlertStatus {
 	return out
 }
 
-// burnWindow is the place in st.windows of the window the time to
+// burnWindow is the place in st.shape.windows of the window the time to
 // exhaustion is computed over, or -1 without page alerts.
 func (st *state) burnWindow() int {
-	for _, p := range st.conds {
+	for _, p := range st.shape.conds {
 		if p.severity == "page" {
 			return p.long
 		}

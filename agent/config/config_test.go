@@ -1,6 +1,7 @@
 package config
 
 import (
+	"github.com/sloagent/sloagent/internal/conf"
 	"strings"
 	"testing"
 	"time"
@@ -234,5 +235,33 @@ slos:
 	}
 	if _, err := Parse("c.yml", data, nil); err != nil {
 		t.Errorf("running it: %v", err)
+	}
+}
+
+// A config loaded to run keeps no node tree, yet problems found after
+// loading still name the file and keep its secrets hidden.
+func TestProblemsAfterLoadingToRun(t *testing.T) {
+	env := func(k string) (string, bool) {
+		if k == "TOKEN" {
+			return "s3cr3t-t0ken-value", true
+		}
+		return "", false
+	}
+	data := []byte("probes:\n  - name: a\n    target: https://user:${TOKEN}@example.invalid/\n")
+	for _, purpose := range []Purpose{ToRun, ToCheck} {
+		cfg, err := ParseFor(purpose, "agent.yml", data, env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := conf.NewReport()
+		r.Index("probes", 0).Errorf("target", "refused: %s", "https://user:s3cr3t-t0ken-value@example.invalid/")
+		err = cfg.Problems(r)
+		if err == nil || !strings.Contains(err.Error(), "agent.yml") || !strings.Contains(err.Error(), "probes[0].target") ||
+			strings.Contains(err.Error(), "s3cr3t") {
+			t.Errorf("purpose %d: %v", purpose, err)
+		}
+		if purpose == ToRun && cfg.files.docs[0].Root != nil {
+			t.Errorf("a config loaded to run keeps its node tree")
+		}
 	}
 }

@@ -55,12 +55,21 @@ func warningLine(file string, p conf.Problem) string {
 
 // Problems returns what r holds, found after loading (such as by
 // plugins.Check, with fields relative to the whole config), as a
-// *conf.Error with the file's lines; nil when r is empty.
+// *conf.Error with the file's lines (for a config loaded ToCheck; one
+// loaded ToRun names fields only); nil when r is empty.
 func (c *Config) Problems(r conf.Report) error {
 	if r.Empty() || c.files == nil {
 		return nil
 	}
+	ps := r.Problems()
+	if c.redactor != nil {
+		// A config loaded to run keeps no node trees, whose secrets the
+		// files' own redaction walks: its redactor hides them.
+		for i := range ps {
+			ps[i].Msg = c.redactor.String(ps[i].Msg)
+		}
+	}
 	per := make([][]conf.Problem, len(c.files.docs))
-	c.files.split(r.Problems(), per, nil)
+	c.files.split(ps, per, nil)
 	return c.files.err(per)
 }
