@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 
@@ -414,42 +415,87 @@ func setScalar(n *yaml.Node, v string) {
 
 // Handler wraps h so that every message and attribute it writes has the
 // secrets of current() taken out; current is asked at each record, so that
-// a reloaded config's secrets are hidden from then on.
+// a reloaded config's secrets are hidden from then on, also in the
+// attributes of loggers made before the reload (logger.With).
 func Handler(h slog.Handler, current func() *Redactor) slog.Handler {
-	return &redactHandler{h: h, current: current}
+	return &redactHandler{base: h, current: current}
 }
 
+// redactHandler keeps the With and WithGroup calls made on it, and applies
+// them to its base with the attributes redacted by the redactor in force,
+// again whenever that redactor changes.
 type redactHandler struct {
-	h       slog.Handler
+	base    slog.Handler
+	ops     []handlerOp
 	current func() *Redactor
+	built   atomic.Pointer[builtHandler]
 }
 
-func (h *redactHandler) Enabled(ctx context.Context, l slog.Level) bool { return h.h.Enabled(ctx, l) }
+// handlerOp is a WithAttrs (attrs) or a WithGroup (group) call.
+type handlerOp struct {
+	attrs []slog.Attr
+	group string
+}
+
+type builtHandler struct {
+	r *Redactor
+	h slog.Handler
+}
+
+// handler returns the base with the ops applied for r.
+func (h *redactHandler) handler(r *Redactor) slog.Handler {
+	if b := h.built.Load(); b != nil && b.r == r {
+		return b.h
+	}
+	out := h.base
+	for _, op := range h.ops {
+		if op.attrs == nil {
+			out = out.WithGroup(op.group)
+			continue
+		}
+		as := make([]slog.Attr, len(op.attrs))
+		for i, a := range op.attrs {
+			as[i] = r.attr(a)
+		}
+		out = out.WithAttrs(as)
+	}
+	h.built.Store(&builtHandler{r: r, h: out})
+	return out
+}
+
+func (h *redactHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return h.base.Enabled(ctx, l)
+}
 
 func (h *redactHandler) Handle(ctx context.Context, rec slog.Record) error {
 	r := h.current()
 	if r == nil || len(r.values) == 0 {
-		return h.h.Handle(ctx, rec)
+		return h.handler(r).Handle(ctx, rec)
 	}
 	out := slog.NewRecord(rec.Time, rec.Level, r.String(rec.Message), rec.PC)
 	rec.Attrs(func(a slog.Attr) bool {
 		out.AddAttrs(r.attr(a))
 		return true
 	})
-	return h.h.Handle(ctx, out)
+	return h.handler(r).Handle(ctx, out)
+}
+
+func (h *redactHandler) with(op handlerOp) slog.Handler {
+	return &redactHandler{base: h.base, ops: append(slices.Clip(h.ops), op), current: h.current}
 }
 
 func (h *redactHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	r := h.current()
-	out := make([]slog.Attr, len(as))
-	for i, a := range as {
-		out[i] = r.attr(a)
+	if len(as) == 0 {
+		return h
 	}
-	return &redactHandler{h: h.h.WithAttrs(out), current: h.current}
+	return h.with(handlerOp{attrs: slices.Clone(as)})
 }
 
 func (h *redactHandler) WithGroup(name string) slog.Handler {
-	return &redactHandler{h: h.h.WithGroup(name), current: h.current}
+	if name == "" {
+		return h
+	}
+	return h.with(handlerOp{group: name})
 }
 
 // attr takes the secrets out of a log attribute, whatever its kind: an

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"gopkg.in/yaml.v3"
@@ -215,5 +216,32 @@ func TestRedactorShortSecrets(t *testing.T) {
 		if got := r.String(in); got != want {
 			t.Errorf("%q: got %q, want %q", in, got, want)
 		}
+	}
+}
+
+// A logger made before a reload (logger.With) hides the secrets of the
+// config in force when it writes, not of the one it was made under, in
+// its attributes and its groups'.
+func TestHandlerRedactsWithTheCurrentConfig(t *testing.T) {
+	var c secretConfig
+	doc, ps := Decode("r.yml", []byte("target: http://probe:${PW}@shop.example.com/\n"), &c,
+		func(k string) (string, bool) { return "reloaded-pw-41c9", k == "PW" })
+	if len(ps) > 0 {
+		t.Fatal(doc.Err(ps))
+	}
+	var current atomic.Pointer[Redactor]
+	var logs bytes.Buffer
+	log := slog.New(Handler(slog.NewTextHandler(&logs, nil), current.Load)).
+		With("target", "http://shop.example.com/?pw=reloaded-pw-41c9").
+		WithGroup("run").With("arg", "reloaded-pw-41c9")
+	log.Info("before")
+	if !strings.Contains(logs.String(), "reloaded-pw-41c9") {
+		t.Fatalf("no secret to hide before the reload: %s", logs.String())
+	}
+	logs.Reset()
+	current.Store(doc.Redactor())
+	log.Info("after", "error", "dial reloaded-pw-41c9")
+	if strings.Contains(logs.String(), "reloaded-pw-41c9") || strings.Count(logs.String(), Redacted) != 3 {
+		t.Errorf("after the reload: %s", logs.String())
 	}
 }
