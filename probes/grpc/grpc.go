@@ -7,12 +7,9 @@ package grpc
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
-	"errors"
 	"log/slog"
 	"net"
 	"strconv"
-	"sync"
 	"time"
 
 	"google.golang.org/grpc"
@@ -26,6 +23,7 @@ import (
 	"github.com/sloagent/sloagent/probes"
 	"github.com/sloagent/sloagent/probes/internal/family"
 	"github.com/sloagent/sloagent/probes/internal/netprobe"
+	"github.com/sloagent/sloagent/probes/internal/netrun"
 	"github.com/sloagent/sloagent/probes/internal/tlsprobe"
 )
 
@@ -85,99 +83,42 @@ func New(target string, c *Config) (probes.Prober, error) {
 
 // Probe connects and calls the health check.
 func (p *prober) Probe(ctx context.Context, log *slog.Logger) probes.Result {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	r := &run{p: p, ctx: ctx, log: log, start: time.Now(), phase: -1}
-	r.debug = log.Enabled(ctx, slog.LevelDebug)
-	r.deadline, _ = ctx.Deadline()
+	r := &run{Run: netrun.New(ctx, log), p: p, tl: phases.NewShared()}
 	res := r.do()
-	r.finish()
-	res.Duration = time.Since(r.start)
-	res.Samples = r.samples()
-	if r.debug {
-		args := []any{"success", res.Success, "duration", res.Duration}
-		if !res.Success {
-			args = append(args, "reason", res.Reason)
-		}
-		args = append(args, "message", res.Message)
-		for ph := range numPhases {
-			args = append(args, phaseNames[ph], r.dur[ph])
-		}
-		log.DebugContext(ctx, "result", args...)
-	}
-	return res
+	r.tl.Finish()
+	tl := r.tl.Timeline()
+	return r.Finish(res, r.samples(&tl), tl.LogArgs()...)
 }
 
 // run is the state of one run. gRPC dials and handshakes on its own
-// goroutines, which may still report after the run gave up, so what they
-// touch is under mu.
+// goroutines, which may still report after the run gave up: what they
+// touch (the timeline, the dial's and the handshake's outcomes, the TLS
+// state of the Run) is set under the shared timeline's lock.
 type run struct {
-	p        *prober
-	ctx      context.Context
-	log      *slog.Logger
-	debug    bool
-	start    time.Time
-	deadline time.Time
+	netrun.Run
+	p  *prober
+	tl *netrun.Shared
 
-	resolved   netprobe.Resolved
-	resolvedOK bool
-	called     bool
-	code       codes.Code // of the call
-	serving    grpc_health_v1.HealthCheckResponse_ServingStatus
-	answered   bool
+	called   bool
+	code     codes.Code // of the call
+	serving  grpc_health_v1.HealthCheckResponse_ServingStatus
+	answered bool
 
-	mu         sync.Mutex
-	finished   bool
-	phase      phase
-	phaseStart time.Time
-	dur        [numPhases]time.Duration
-	dialErr    error
-	tlsErr     error
-	tlsState   *tls.ConnectionState
-	peerCerts  []*x509.Certificate
+	dialErr error
+	tlsErr  error
 }
 
-func (r *run) enter(ph phase) {
-	now := time.Now()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.finished {
-		return
-	}
-	r.endLocked(now)
-	r.phase, r.phaseStart = ph, now
-}
-
-func (r *run) endLocked(now time.Time) {
-	if r.phase >= 0 && !r.phaseStart.IsZero() {
-		r.dur[r.phase] += now.Sub(r.phaseStart)
-		r.phaseStart = time.Time{}
-	}
-}
-
-func (r *run) finish() {
-	now := time.Now()
-	r.mu.Lock()
-	r.endLocked(now)
-	r.finished = true
-	r.mu.Unlock()
-}
+func (r *run) enter(ph int) { r.tl.Enter(ph) }
 
 func (r *run) do() probes.Result {
 	r.enter(phaseResolve)
-	res, err := netprobe.Resolve(r.ctx, &r.p.ip, r.p.target.host)
-	r.resolved = res
-	if err != nil {
+	if err := r.Resolve(&r.p.ip, r.p.target.host); err != nil {
 		return r.fail(err)
 	}
-	r.resolvedOK = true
 	// Setting up the client is part of connecting.
 	r.enter(phaseConnect)
+	res := r.Resolved
 	addr := net.JoinHostPort(res.IP.String(), r.p.target.port)
-	if !res.Literal {
-		r.logf("resolved", "host", r.p.target.host, "ip", res.IP.String(), "took", res.Took)
-	}
 
 	var creds credentials.TransportCredentials = insecure.NewCredentials()
 	if r.p.tlsConfig != nil {
@@ -205,7 +146,7 @@ func (r *run) do() probes.Result {
 	}
 	defer cc.Close()
 
-	ctx := r.ctx
+	ctx := r.Ctx
 	if r.p.md != nil {
 		ctx = metadata.NewOutgoingContext(ctx, r.p.md)
 	}
@@ -235,11 +176,7 @@ func (r *run) dial(ctx context.Context, network, addr string) (net.Conn, error) 
 	r.enter(phaseConnect)
 	conn, err := r.p.dialer.DialContext(ctx, network, addr)
 	if err != nil {
-		r.mu.Lock()
-		if !r.finished {
-			r.dialErr = err
-		}
-		r.mu.Unlock()
+		r.tl.Do(func() { r.dialErr = err })
 		r.logf("connect failed", "addr", addr, "err", err)
 		return nil, err
 	}
@@ -262,20 +199,18 @@ func (c *timedCreds) ClientHandshake(ctx context.Context, authority string, conn
 	start := time.Now()
 	tc, info, err := c.TransportCredentials.ClientHandshake(ctx, authority, conn)
 	took := time.Since(start)
-	r.mu.Lock()
-	if !r.finished {
+	r.tl.Do(func() {
 		if err != nil {
-			r.tlsErr, r.peerCerts = err, tlsprobe.UnverifiedCerts(err)
+			r.tlsErr, r.PeerCerts = err, tlsprobe.UnverifiedCerts(err)
 		} else if ti, ok := info.(credentials.TLSInfo); ok {
-			r.tlsState = &ti.State
+			r.TLSState = &ti.State
 		}
-	}
-	r.mu.Unlock()
+	})
 	if err != nil {
 		r.logf("tls handshake failed", "err", err, "took", took)
 		return tc, info, err
 	}
-	if ti, ok := info.(credentials.TLSInfo); ok && r.debug {
+	if ti, ok := info.(credentials.TLSInfo); ok && r.Debug {
 		r.logf("tls handshake", tlsprobe.LogArgs(&ti.State, took)...)
 	}
 	r.enter(phaseCheck)
@@ -288,28 +223,28 @@ func (c *timedCreds) Clone() credentials.TransportCredentials {
 
 // fail turns a failed step into the run's result.
 func (r *run) fail(err error) probes.Result {
-	r.mu.Lock()
-	ph, dialErr, tlsErr := r.phase, r.dialErr, r.tlsErr
-	r.mu.Unlock()
-	where := " while " + phaseDoing[ph] + " (" + phaseNames[ph] + " phase)"
+	tl := r.tl.Timeline()
+	where := tl.Where("")
+	// The run is not finished yet: Do runs.
+	var dialErr, tlsErr error
+	r.tl.Do(func() { dialErr, tlsErr = r.dialErr, r.tlsErr })
 	st := status.Convert(err)
-	var resErr *netprobe.ResolveError
-	switch ctxErr := r.ctx.Err(); {
-	case errors.Is(ctxErr, context.Canceled):
-		return probes.Fail(probes.ReasonCanceled, "canceled"+where)
-	case errors.Is(ctxErr, context.DeadlineExceeded), st.Code() == codes.DeadlineExceeded, netprobe.IsTimeout(err):
-		return probes.Fail(probes.ReasonTimeout, "timed out after "+netprobe.Timeout(r.start, r.deadline)+where)
-	case errors.As(err, &resErr):
-		return probes.Fail(probes.ReasonDNS, resErr.Error())
+	if st.Code() == codes.DeadlineExceeded && r.Ctx.Err() != context.Canceled {
+		return r.Ended(where)
+	}
+	// What gRPC reports of a failed dial or handshake is a status
+	// without its cause: name the cause.
+	cause, inTLS := err, false
+	switch {
 	case tlsErr != nil:
-		if msg, ok := tlsprobe.Message(tlsErr); ok {
-			return probes.Fail(probes.ReasonTLS, msg)
-		}
-		return probes.Fail(probes.ReasonTLS, "TLS handshake failed: "+tlsErr.Error())
+		cause, inTLS = tlsErr, true
 	case dialErr != nil:
-		if msg, ok := netprobe.ConnMessage(dialErr); ok {
-			return probes.Fail(probes.ReasonConnect, msg)
-		}
+		cause = dialErr
+	}
+	if res, ok := r.Fail(cause, where, inTLS); ok {
+		return res
+	}
+	if dialErr != nil {
 		return probes.Fail(probes.ReasonConnect, dialErr.Error())
 	}
 	switch st.Code() {
@@ -323,13 +258,10 @@ func (r *run) fail(err error) probes.Result {
 	return probes.Fail(probes.ReasonStatusCode, "health check failed with "+st.Code().String()+": "+st.Message())
 }
 
-func (r *run) samples() []probes.Sample {
-	s := make([]probes.Sample, 0, int(numPhases)+len(servingStatuses)+9)
-	for ph := range numPhases {
-		s = append(s, family.With(&Duration, r.dur[ph].Seconds(), phaseLabels[ph]))
-	}
+func (r *run) samples(tl *netrun.Timeline) []probes.Sample {
+	s := tl.AppendSamples(make([]probes.Sample, 0, numPhases+len(servingStatuses)+9))
 	ssl := 0.0
-	if r.tlsState != nil {
+	if r.TLSState != nil {
 		ssl = 1
 	}
 	code := -1.0
@@ -344,24 +276,13 @@ func (r *run) samples() []probes.Sample {
 		}
 		s = append(s, family.With(&HealthCheckResponse, v, st.labels))
 	}
-	s = netprobe.AppendSamples(s, r.resolved, r.resolvedOK)
-	switch {
-	case r.tlsState != nil:
-		s = tlsprobe.AppendState(s, r.tlsState)
-	case len(r.peerCerts) > 0:
-		s = tlsprobe.AppendCerts(s, r.peerCerts, nil)
-	}
-	return s
+	return r.AppendSamples(s)
 }
 
+// logf logs a debug line unless the run is over: a dial it gave up on may
+// still report.
 func (r *run) logf(msg string, args ...any) {
-	if !r.debug {
-		return
-	}
-	r.mu.Lock()
-	done := r.finished
-	r.mu.Unlock()
-	if !done {
-		r.log.DebugContext(r.ctx, msg, args...)
+	if r.Debug && !r.tl.Finished() {
+		r.Log.DebugContext(r.Ctx, msg, args...)
 	}
 }

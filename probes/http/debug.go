@@ -3,15 +3,14 @@ package http
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"log/slog"
 	"net/http"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/sloagent/sloagent/probes"
+	"github.com/sloagent/sloagent/probes/internal/tlsprobe"
 )
 
 // The debug trace is what /probes/<name>/run?debug=true shows; it is built
@@ -31,15 +30,7 @@ func logTLS(ctx context.Context, log *slog.Logger, cs tls.ConnectionState, took 
 		log.DebugContext(ctx, "tls handshake failed", "err", err, "took", took)
 		return
 	}
-	args := []any{"version", tls.VersionName(cs.Version), "cipher", tls.CipherSuiteName(cs.CipherSuite),
-		"alpn", cs.NegotiatedProtocol, "took", took}
-	for i, c := range cs.PeerCertificates {
-		args = append(args, slog.Group("cert"+strconv.Itoa(i),
-			"subject", c.Subject.String(), "issuer", c.Issuer.String(),
-			"names", certNames(c),
-			"not_after", c.NotAfter.UTC().Format(time.RFC3339)))
-	}
-	log.DebugContext(ctx, "tls handshake", args...)
+	log.DebugContext(ctx, "tls handshake", tlsprobe.LogArgs(&cs, took)...)
 }
 
 func (r *run) logResponse(resp *http.Response) {
@@ -81,12 +72,4 @@ func headerText(h http.Header) string {
 		}
 	}
 	return b.String()
-}
-
-func certNames(c *x509.Certificate) string {
-	names := append([]string(nil), c.DNSNames...)
-	for _, ip := range c.IPAddresses {
-		names = append(names, ip.String())
-	}
-	return strings.Join(names, ",")
 }

@@ -1,0 +1,173 @@
+// Package netrun is the scaffolding of one run of a kind that opens its own
+// connections (tcp, dns, grpc, icmp): the run's context, deadline and
+// debug log, resolving the target, dialing under the run's deadline, the
+// TLS handshake, the reasons every such kind names alike, the series of
+// the address and the certificates, and the timeline of the kind's
+// phases. A kind keeps only what is its own: its protocol and its checks.
+package netrun
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/sloagent/sloagent/probes"
+	"github.com/sloagent/sloagent/probes/internal/netprobe"
+	"github.com/sloagent/sloagent/probes/internal/tlsprobe"
+)
+
+// Run is the state of one run that every such kind keeps. A kind embeds it
+// in its own run type.
+type Run struct {
+	Ctx      context.Context
+	Log      *slog.Logger
+	Debug    bool // the log takes debug records: build their detail
+	Start    time.Time
+	Deadline time.Time // zero without one
+
+	Resolved   netprobe.Resolved
+	ResolvedOK bool
+	// TLSState is the state of a finished handshake; PeerCerts are the
+	// certificates of one that failed verification, whose expiry is
+	// often why.
+	TLSState  *tls.ConnectionState
+	PeerCerts []*x509.Certificate
+
+	stops []func() bool
+}
+
+// New starts a run under ctx; a nil log discards.
+func New(ctx context.Context, log *slog.Logger) Run {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	r := Run{Ctx: ctx, Log: log, Start: time.Now(), Debug: log.Enabled(ctx, slog.LevelDebug)}
+	r.Deadline, _ = ctx.Deadline()
+	return r
+}
+
+// Logf writes a debug line when the log takes them.
+func (r *Run) Logf(msg string, args ...any) {
+	if r.Debug {
+		r.Log.DebugContext(r.Ctx, msg, args...)
+	}
+}
+
+// Resolve looks up host (one address, of the preferred family) and keeps
+// the outcome for the run's samples.
+func (r *Run) Resolve(c *netprobe.IPConfig, host string) error {
+	res, err := netprobe.Resolve(r.Ctx, c, host)
+	r.Resolved = res
+	if err != nil {
+		return err
+	}
+	r.ResolvedOK = true
+	if !res.Literal {
+		r.Logf("resolved", "host", host, "ip", res.IP.String(), "took", res.Took)
+	}
+	return nil
+}
+
+// Dial connects with d, and bounds every read and write of the connection
+// by the run: its deadline, and its context ending (the agent stopping).
+// The caller closes the connection.
+func (r *Run) Dial(d *net.Dialer, network, addr string) (net.Conn, error) {
+	conn, err := d.DialContext(r.Ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	r.Logf("connected", "addr", addr, "local", conn.LocalAddr().String())
+	if !r.Deadline.IsZero() {
+		conn.SetDeadline(r.Deadline)
+	}
+	r.stops = append(r.stops, context.AfterFunc(r.Ctx, func() { conn.SetDeadline(time.Now()) }))
+	return conn, nil
+}
+
+// Handshake upgrades conn to TLS with c, keeping the handshake's state, or
+// the certificates of one that failed verification.
+func (r *Run) Handshake(conn net.Conn, c *tls.Config) (*tls.Conn, error) {
+	tc := tls.Client(conn, c)
+	start := time.Now()
+	if err := tc.HandshakeContext(r.Ctx); err != nil {
+		r.Logf("tls handshake failed", "err", err, "took", time.Since(start))
+		r.PeerCerts = tlsprobe.UnverifiedCerts(err)
+		return nil, err
+	}
+	cs := tc.ConnectionState()
+	r.TLSState = &cs
+	if r.Debug {
+		r.Log.DebugContext(r.Ctx, "tls handshake", tlsprobe.LogArgs(&cs, time.Since(start))...)
+	}
+	return tc, nil
+}
+
+// Ended is the result of a run whose context ended: canceled, or out of
+// time. where says what the run was doing (" while ...").
+func (r *Run) Ended(where string) probes.Result {
+	if errors.Is(r.Ctx.Err(), context.Canceled) {
+		return probes.Fail(probes.ReasonCanceled, "canceled"+where)
+	}
+	return probes.Fail(probes.ReasonTimeout, "timed out after "+netprobe.Timeout(r.Start, r.Deadline)+where)
+}
+
+// Fail names the reason of err where every kind names it alike, in the
+// order that matters: the run's end (or a step's deadline) wins over
+// whatever the cut-short operation reported; then a failed lookup, a TLS
+// failure (any failure of a handshake, when inTLS), a failed connection.
+// ok is false for anything else, which the kind names from its phase.
+func (r *Run) Fail(err error, where string, inTLS bool) (res probes.Result, ok bool) {
+	var resErr *netprobe.ResolveError
+	switch ctxErr := r.Ctx.Err(); {
+	case ctxErr != nil, netprobe.IsTimeout(err):
+		return r.Ended(where), true
+	case errors.As(err, &resErr):
+		return probes.Fail(probes.ReasonDNS, resErr.Error()), true
+	}
+	if msg, ok := tlsprobe.Message(err); ok {
+		return probes.Fail(probes.ReasonTLS, msg), true
+	}
+	if inTLS {
+		return probes.Fail(probes.ReasonTLS, "TLS handshake failed: "+netprobe.Text(err)), true
+	}
+	if msg, ok := netprobe.ConnMessage(err); ok {
+		return probes.Fail(probes.ReasonConnect, msg+where), true
+	}
+	return probes.Result{}, false
+}
+
+// AppendSamples appends the series of the address the run resolved and of
+// the certificates it saw.
+func (r *Run) AppendSamples(s []probes.Sample) []probes.Sample {
+	s = netprobe.AppendSamples(s, r.Resolved, r.ResolvedOK)
+	switch {
+	case r.TLSState != nil:
+		s = tlsprobe.AppendState(s, r.TLSState)
+	case len(r.PeerCerts) > 0:
+		s = tlsprobe.AppendCerts(s, r.PeerCerts, nil)
+	}
+	return s
+}
+
+// Finish completes the run's result: its duration, its samples, and the
+// debug log's result line with logArgs after the message.
+func (r *Run) Finish(res probes.Result, samples []probes.Sample, logArgs ...any) probes.Result {
+	for _, stop := range r.stops {
+		stop()
+	}
+	res.Duration = time.Since(r.Start)
+	res.Samples = samples
+	if r.Debug {
+		args := []any{"success", res.Success, "duration", res.Duration}
+		if !res.Success {
+			args = append(args, "reason", res.Reason)
+		}
+		args = append(args, "message", res.Message)
+		r.Log.DebugContext(r.Ctx, "result", append(args, logArgs...)...)
+	}
+	return res
+}
