@@ -102,38 +102,29 @@ func New(target string, c *Config) (probes.Prober, error) {
 
 // Probe sends the query and checks the response.
 func (p *prober) Probe(ctx context.Context, log *slog.Logger) probes.Result {
-	r := &run{Run: netrun.New(ctx, log), p: p, tl: phases.Timeline()}
-	res := r.do()
-	r.tl.End(time.Now())
-	return r.Finish(res, r.samples(), r.tl.LogArgs()...)
+	r := &run{p: p}
+	r.Begin(ctx, log, phases)
+	return r.Finish(r.do(), r.samples)
 }
 
 // run is the state of one run; it lives on one goroutine.
 type run struct {
 	netrun.Run
 	p    *prober
-	tl   netrun.Timeline
 	resp *dns.Msg
 }
 
 func (r *run) do() probes.Result {
-	r.tl.Enter(phaseResolve)
-	if err := r.Resolve(&r.p.ip, r.p.host); err != nil {
-		return r.fail(err)
-	}
-	addr := net.JoinHostPort(r.Resolved.IP.String(), r.p.port)
-	network := r.Resolved.Network(r.p.transport)
-
-	r.tl.Enter(phaseConnect)
-	nc, err := r.Dial(&r.p.dialer, network, addr)
+	nc, err := r.Connect(&r.p.ip, &r.p.dialer, r.p.transport, r.p.host, r.p.port)
 	if err != nil {
 		return r.fail(err)
 	}
+	addr, network := nc.RemoteAddr().String(), r.Resolved.Network(r.p.transport)
 	defer nc.Close()
 	if r.p.tlsConfig != nil {
 		tc, err := r.Handshake(nc, r.p.tlsConfig)
 		if err != nil {
-			res, _ := r.Fail(err, r.tl.Where(""), true)
+			res, _ := r.Fail(err, r.Where(""), true)
 			return res
 		}
 		nc = tc
@@ -146,13 +137,13 @@ func (r *run) do() probes.Result {
 	r.Logf("query", "server", addr, "network", network, "tls", r.p.tlsConfig != nil,
 		"question", strings.TrimPrefix(r.p.question.String(), ";"), "recursion_desired", r.p.recursion)
 
-	r.tl.Enter(phaseRequest)
+	r.Enter(phaseRequest)
 	resp, _, err := r.p.client.ExchangeWithConnContext(r.Ctx, msg, &dns.Conn{Conn: nc})
 	if err != nil {
 		return r.fail(err)
 	}
 	r.resp = resp
-	r.tl.Enter(-1)
+	r.Enter(-1)
 	if r.Debug {
 		r.Log.DebugContext(r.Ctx, "response", "rcode", dns.RcodeToString[resp.Rcode],
 			"authoritative", resp.Authoritative, "truncated", resp.Truncated,
@@ -163,14 +154,14 @@ func (r *run) do() probes.Result {
 
 // fail turns a failed step into the run's result.
 func (r *run) fail(err error) probes.Result {
-	where := r.tl.Where("")
+	where := r.Where("")
 	if res, ok := r.Fail(err, where, false); ok {
 		if res.Reason == probes.ReasonDNS {
 			res.Message = "server address: " + res.Message
 		}
 		return res
 	}
-	if r.tl.Phase() == phaseConnect {
+	if r.Phase() == phaseConnect {
 		return probes.Fail(probes.ReasonConnect, err.Error()+where)
 	}
 	// A response that does not parse, or answers another query.
@@ -178,7 +169,7 @@ func (r *run) fail(err error) probes.Result {
 }
 
 func (r *run) samples() []probes.Sample {
-	s := r.tl.AppendSamples(make([]probes.Sample, 0, numPhases+9))
+	s := r.AppendPhases(make([]probes.Sample, 0, phases.Len()+9))
 	var answer, authority, additional, ok float64
 	if r.resp != nil {
 		answer, authority, additional, ok = float64(len(r.resp.Answer)), float64(len(r.resp.Ns)), float64(len(r.resp.Extra)), 1

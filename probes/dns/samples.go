@@ -9,15 +9,15 @@ import (
 )
 
 // The phases of a run, as blackbox_exporter names them.
+// The connect phase includes the TLS handshake, over TLS.
 const (
-	phaseResolve = iota
-	phaseConnect // with the TLS handshake, over TLS
+	phaseConnect = netrun.PhaseConnect + iota
 	phaseRequest
-	numPhases
 )
 
-var phases = netrun.NewPhases(&Duration, []string{"resolve", "connect", "request"},
-	[]string{"resolving the server's name", "connecting", "waiting for the response"})
+var phases = netrun.NewPhases(&Duration, []netrun.Phase{
+	{Name: "resolve", Doing: "resolving the server's name"}, netrun.Connect,
+	phaseRequest: {Name: "request", Doing: "waiting for the response"}})
 
 // The series of a dns run, blackbox_exporter's.
 var (

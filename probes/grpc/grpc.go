@@ -83,21 +83,18 @@ func New(target string, c *Config) (probes.Prober, error) {
 
 // Probe connects and calls the health check.
 func (p *prober) Probe(ctx context.Context, log *slog.Logger) probes.Result {
-	r := &run{Run: netrun.New(ctx, log), p: p, tl: phases.NewShared()}
-	res := r.do()
-	r.tl.Finish()
-	tl := r.tl.Timeline()
-	return r.Finish(res, r.samples(&tl), tl.LogArgs()...)
+	r := &run{p: p}
+	r.Begin(ctx, log, phases)
+	return r.Finish(r.do(), r.samples)
 }
 
 // run is the state of one run. gRPC dials and handshakes on its own
 // goroutines, which may still report after the run gave up: what they
 // touch (the timeline, the dial's and the handshake's outcomes, the TLS
-// state of the Run) is set under the shared timeline's lock.
+// state of the Run) is set through the timeline's Do.
 type run struct {
 	netrun.Run
-	p  *prober
-	tl *netrun.Shared
+	p *prober
 
 	called   bool
 	code     codes.Code // of the call
@@ -108,15 +105,13 @@ type run struct {
 	tlsErr  error
 }
 
-func (r *run) enter(ph int) { r.tl.Enter(ph) }
-
 func (r *run) do() probes.Result {
-	r.enter(phaseResolve)
+	r.Enter(phaseResolve)
 	if err := r.Resolve(&r.p.ip, r.p.target.host); err != nil {
 		return r.fail(err)
 	}
 	// Setting up the client is part of connecting.
-	r.enter(phaseConnect)
+	r.Enter(phaseConnect)
 	res := r.Resolved
 	addr := net.JoinHostPort(res.IP.String(), r.p.target.port)
 
@@ -150,14 +145,14 @@ func (r *run) do() probes.Result {
 	if r.p.md != nil {
 		ctx = metadata.NewOutgoingContext(ctx, r.p.md)
 	}
-	r.logf("health check", "addr", addr, "authority", authority, "tls", r.p.tlsConfig != nil, "service", r.p.service)
+	r.Logf("health check", "addr", addr, "authority", authority, "tls", r.p.tlsConfig != nil, "service", r.p.service)
 	resp, err := grpc_health_v1.NewHealthClient(cc).Check(ctx, &grpc_health_v1.HealthCheckRequest{Service: r.p.service})
 	if err != nil {
 		r.called, r.code = true, status.Code(err)
 		return r.fail(err)
 	}
 	r.called, r.code, r.answered, r.serving = true, codes.OK, true, resp.GetStatus()
-	r.logf("health check answered", "status", r.serving.String())
+	r.Logf("health check answered", "status", r.serving.String())
 	if r.serving != grpc_health_v1.HealthCheckResponse_SERVING {
 		return probes.Fail(ReasonNotServing, r.subject()+" is "+r.serving.String())
 	}
@@ -173,16 +168,16 @@ func (r *run) subject() string {
 
 // dial connects for gRPC, timing the connect phase.
 func (r *run) dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	r.enter(phaseConnect)
+	r.Enter(phaseConnect)
 	conn, err := r.p.dialer.DialContext(ctx, network, addr)
 	if err != nil {
-		r.tl.Do(func() { r.dialErr = err })
-		r.logf("connect failed", "addr", addr, "err", err)
+		r.Do(func() { r.dialErr = err })
+		r.Logf("connect failed", "addr", addr, "err", err)
 		return nil, err
 	}
-	r.logf("connected", "addr", addr, "local", conn.LocalAddr().String())
+	r.Logf("connected", "addr", addr, "local", conn.LocalAddr().String())
 	if r.p.tlsConfig == nil {
-		r.enter(phaseCheck)
+		r.Enter(phaseCheck)
 	}
 	return conn, nil
 }
@@ -195,11 +190,11 @@ type timedCreds struct {
 
 func (c *timedCreds) ClientHandshake(ctx context.Context, authority string, conn net.Conn) (net.Conn, credentials.AuthInfo, error) {
 	r := c.r
-	r.enter(phaseTLS)
+	r.Enter(phaseTLS)
 	start := time.Now()
 	tc, info, err := c.TransportCredentials.ClientHandshake(ctx, authority, conn)
 	took := time.Since(start)
-	r.tl.Do(func() {
+	r.Do(func() {
 		if err != nil {
 			r.tlsErr, r.PeerCerts = err, tlsprobe.UnverifiedCerts(err)
 		} else if ti, ok := info.(credentials.TLSInfo); ok {
@@ -207,13 +202,13 @@ func (c *timedCreds) ClientHandshake(ctx context.Context, authority string, conn
 		}
 	})
 	if err != nil {
-		r.logf("tls handshake failed", "err", err, "took", took)
+		r.Logf("tls handshake failed", "err", err, "took", took)
 		return tc, info, err
 	}
 	if ti, ok := info.(credentials.TLSInfo); ok && r.Debug {
-		r.logf("tls handshake", tlsprobe.LogArgs(&ti.State, took)...)
+		r.Logf("tls handshake", tlsprobe.LogArgs(&ti.State, took)...)
 	}
-	r.enter(phaseCheck)
+	r.Enter(phaseCheck)
 	return tc, info, nil
 }
 
@@ -223,11 +218,10 @@ func (c *timedCreds) Clone() credentials.TransportCredentials {
 
 // fail turns a failed step into the run's result.
 func (r *run) fail(err error) probes.Result {
-	tl := r.tl.Timeline()
-	where := tl.Where("")
+	where := r.Where("")
 	// The run is not finished yet: Do runs.
 	var dialErr, tlsErr error
-	r.tl.Do(func() { dialErr, tlsErr = r.dialErr, r.tlsErr })
+	r.Do(func() { dialErr, tlsErr = r.dialErr, r.tlsErr })
 	st := status.Convert(err)
 	if st.Code() == codes.DeadlineExceeded && r.Ctx.Err() != context.Canceled {
 		return r.Ended(where)
@@ -258,8 +252,8 @@ func (r *run) fail(err error) probes.Result {
 	return probes.Fail(probes.ReasonStatusCode, "health check failed with "+st.Code().String()+": "+st.Message())
 }
 
-func (r *run) samples(tl *netrun.Timeline) []probes.Sample {
-	s := tl.AppendSamples(make([]probes.Sample, 0, numPhases+len(servingStatuses)+9))
+func (r *run) samples() []probes.Sample {
+	s := r.AppendPhases(make([]probes.Sample, 0, phases.Len()+len(servingStatuses)+9))
 	ssl := 0.0
 	if r.TLSState != nil {
 		ssl = 1
@@ -277,12 +271,4 @@ func (r *run) samples(tl *netrun.Timeline) []probes.Sample {
 		s = append(s, family.With(&HealthCheckResponse, v, st.labels))
 	}
 	return r.AppendSamples(s)
-}
-
-// logf logs a debug line unless the run is over: a dial it gave up on may
-// still report.
-func (r *run) logf(msg string, args ...any) {
-	if r.Debug && !r.tl.Finished() {
-		r.Log.DebugContext(r.Ctx, msg, args...)
-	}
 }

@@ -12,16 +12,16 @@ import (
 
 // The phases of a run. blackbox_exporter has resolve and check, its
 // check including the connection; here the connection has its own phases.
+const phaseResolve = netrun.PhaseResolve
+
 const (
-	phaseResolve = iota
-	phaseConnect
+	phaseConnect = netrun.PhaseConnect + iota
 	phaseTLS
 	phaseCheck
-	numPhases
 )
 
-var phases = netrun.NewPhases(&Duration, []string{"resolve", "connect", "tls", "check"},
-	[]string{"resolving the name", "connecting", "in the TLS handshake", "waiting for the health check's answer"})
+var phases = netrun.NewPhases(&Duration, []netrun.Phase{netrun.Resolve, netrun.Connect, netrun.TLS,
+	phaseCheck: {Name: "check", Doing: "waiting for the health check's answer"}})
 
 // The series of a grpc run, blackbox_exporter's.
 var (

@@ -41,15 +41,7 @@ const (
 	helpUncompressedBody = "Length of the final response's body after decompression, in bytes."
 	helpSSL              = "1 if the final response came over TLS, else 0."
 	helpLastModified     = "Last-Modified header of the final response, in unix seconds."
-	helpIPProtocol       = "IP protocol of the connection: 4 or 6, 0 if the name did not resolve."
-	helpDNSLookup        = "Time taken to resolve the target's name, in seconds."
-	helpFailedDueToRegex = "1 if the run failed because a body or header regexp check failed, else 0."
 	helpFailedDueToCEL   = "1 if the run failed because a CEL expression on the JSON body failed, else 0."
-	helpEarliestExpiry   = "Earliest expiry of the certificates the server sent, in unix seconds."
-	helpLastChainExpiry  = "Expiry of the verified chain that lasts longest, taking each chain's earliest expiry, in unix seconds."
-	helpLastChainInfo    = "Identity of the server's leaf certificate; always 1."
-	helpTLSVersion       = "TLS version of the final response's connection; always 1."
-	helpTLSCipher        = "TLS cipher suite of the final response's connection; always 1."
 )
 
 var phaseLabels = func() (l [numPhases][]probes.Label) {

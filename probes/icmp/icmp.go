@@ -106,9 +106,9 @@ type run struct {
 
 // Probe sends the echo requests and waits for their replies.
 func (p *prober) Probe(ctx context.Context, log *slog.Logger) probes.Result {
-	r := &run{Run: netrun.New(ctx, log), p: p, hopLimit: -1}
-	res := r.do()
-	return r.Finish(res, r.samples(), "sent", r.sent, "received", r.received,
+	r := &run{p: p, hopLimit: -1}
+	r.Begin(ctx, log, nil)
+	return r.Finish(r.do(), r.samples, "sent", r.sent, "received", r.received,
 		"rtt_min", r.stats.min, "rtt_mean", r.stats.mean, "rtt_max", r.stats.max)
 }
 

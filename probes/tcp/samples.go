@@ -10,15 +10,13 @@ import (
 
 // The phases of a run, as the phase label of probe_tcp_duration_seconds.
 const (
-	phaseResolve = iota
-	phaseConnect
+	phaseConnect = netrun.PhaseConnect + iota
 	phaseTLS
 	phaseQuery
-	numPhases
 )
 
-var phases = netrun.NewPhases(&Duration, []string{"resolve", "connect", "tls", "query"},
-	[]string{"resolving the name", "connecting", "in the TLS handshake", "in the query and response dialogue"})
+var phases = netrun.NewPhases(&Duration, []netrun.Phase{netrun.Resolve, netrun.Connect, netrun.TLS,
+	phaseQuery: {Name: "query", Doing: "in the query and response dialogue"}})
 
 // The series of a tcp run. probe_failed_due_to_regex and
 // probe_failed_due_to_bytes are blackbox_exporter's; probe_tcp_duration_seconds

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"time"
 
 	"github.com/sloagent/sloagent/probes"
 	"github.com/sloagent/sloagent/probes/internal/family"
@@ -63,34 +62,23 @@ func New(target string, c *Config) (probes.Prober, error) {
 
 // Probe connects and runs the dialogue.
 func (p *prober) Probe(ctx context.Context, log *slog.Logger) probes.Result {
-	r := &run{Run: netrun.New(ctx, log), p: p, tl: phases.Timeline()}
-	res := r.do()
-	r.tl.End(time.Now())
-	return r.Finish(res, r.samples(), r.tl.LogArgs()...)
+	r := &run{p: p}
+	r.Begin(ctx, log, phases)
+	return r.Finish(r.do(), r.samples)
 }
 
 // run is the state of one run; it lives on one goroutine.
 type run struct {
 	netrun.Run
-	p  *prober
-	tl netrun.Timeline
+	p *prober
 
 	failedRegex bool
 	failedBytes bool
 	expectInfo  []probes.Label
 }
 
-func (r *run) enter(ph int) { r.tl.Enter(ph) }
-
-func (r *run) logf(msg string, args ...any) { r.Logf(msg, args...) }
-
 func (r *run) do() probes.Result {
-	r.enter(phaseResolve)
-	if err := r.Resolve(&r.p.ip, r.p.host); err != nil {
-		return r.fail(err, "")
-	}
-	r.enter(phaseConnect)
-	conn, err := r.Dial(&r.p.dialer, r.Resolved.Network("tcp"), net.JoinHostPort(r.Resolved.IP.String(), r.p.port))
+	conn, err := r.Connect(&r.p.ip, &r.p.dialer, "tcp", r.p.host, r.p.port)
 	if err != nil {
 		return r.fail(err, "")
 	}
@@ -107,7 +95,7 @@ func (r *run) do() probes.Result {
 
 // handshake upgrades conn to TLS.
 func (r *run) handshake(conn net.Conn) (net.Conn, probes.Result, bool) {
-	r.enter(phaseTLS)
+	r.Enter(phaseTLS)
 	tc, err := r.Handshake(conn, r.p.tlsConfig)
 	if err != nil {
 		return nil, r.fail(err, ""), false
@@ -118,8 +106,8 @@ func (r *run) handshake(conn net.Conn) (net.Conn, probes.Result, bool) {
 // fail turns err into the run's result. doing, when set, says what the
 // dialogue was doing, for a timeout's message.
 func (r *run) fail(err error, doing string) probes.Result {
-	ph := r.tl.Phase()
-	where := r.tl.Where(doing)
+	ph := r.Phase()
+	where := r.Where(doing)
 	if res, ok := r.Fail(err, where, ph == phaseTLS); ok {
 		return res
 	}
@@ -130,11 +118,11 @@ func (r *run) fail(err error, doing string) probes.Result {
 }
 
 func (r *run) samples() []probes.Sample {
-	n := numPhases + 4
+	n := phases.Len() + 4
 	if r.TLSState != nil || len(r.PeerCerts) > 0 {
 		n += 5
 	}
-	s := r.tl.AppendSamples(make([]probes.Sample, 0, n))
+	s := r.AppendPhases(make([]probes.Sample, 0, n))
 	s = append(s, family.Sample(&FailedDueToRegex, b2f(r.failedRegex)), family.Sample(&FailedDueToBytes, b2f(r.failedBytes)))
 	if r.expectInfo != nil {
 		s = append(s, family.With(&ExpectInfo, 1, r.expectInfo))

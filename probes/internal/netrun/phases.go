@@ -12,135 +12,141 @@ import (
 // the run rather than an allocation of its own.
 const maxPhases = 8
 
-// Phases names the phases of a kind's runs: the values of the phase label
-// of the kind's duration family, and what a run does in each, for the
-// messages of a run cut short in it.
+// Phase is one phase of a kind's runs: the value of the phase label of the
+// kind's duration family, and what a run does in it, for the message of a
+// run cut short there.
+type Phase struct{ Name, Doing string }
+
+// The phases every kind that has phases starts with, in this order, and
+// the one of kinds that speak TLS: a kind's own constants start with
+// PhaseResolve and PhaseConnect.
+var (
+	Resolve = Phase{Name: "resolve", Doing: "resolving the name"}
+	Connect = Phase{Name: "connect", Doing: "connecting"}
+	TLS     = Phase{Name: "tls", Doing: "in the TLS handshake"}
+)
+
+// The indexes of Resolve and Connect.
+const (
+	PhaseResolve = 0
+	PhaseConnect = 1
+)
+
+// Phases are the phases of a kind's runs, in the order of the kind's
+// phase constants.
 type Phases struct {
 	family *probes.Family
-	names  []string
-	doing  []string
+	list   []Phase
 	labels [][]probes.Label
 }
 
 // NewPhases describes the phases of f, a family with one label, phase.
-func NewPhases(f *probes.Family, names, doing []string) *Phases {
-	if len(names) > maxPhases || len(doing) != len(names) {
-		panic("netrun: bad phases of " + f.Name)
+func NewPhases(f *probes.Family, list []Phase) *Phases {
+	if len(list) > maxPhases {
+		panic("netrun: too many phases of " + f.Name)
 	}
-	p := &Phases{family: f, names: names, doing: doing}
-	for _, n := range names {
-		p.labels = append(p.labels, family.Labels(f, n))
+	p := &Phases{family: f, list: list}
+	for _, ph := range list {
+		p.labels = append(p.labels, family.Labels(f, ph.Name))
 	}
 	return p
 }
 
-// Timeline starts the timeline of a run, before its first phase.
-func (p *Phases) Timeline() Timeline { return Timeline{p: p, phase: -1} }
-
-// Timeline times the phases of one run, on one goroutine.
-type Timeline struct {
-	p     *Phases
-	phase int // -1 before the first
-	start time.Time
-	dur   [maxPhases]time.Duration
+// Len is the number of phases.
+func (p *Phases) Len() int {
+	if p == nil {
+		return 0
+	}
+	return len(p.list)
 }
 
-// Enter ends the phase in progress and starts ph; -1 starts none.
+// Timeline times the phases of one run. A library's goroutines may report
+// to it too (a dialer, a handshake), and may still report after the run
+// gave up: once finished, it changes no more.
+type Timeline struct {
+	mu       sync.Mutex
+	p        *Phases
+	finished bool
+	phase    int // -1 before the first
+	at       time.Time
+	dur      [maxPhases]time.Duration
+}
+
+func (t *Timeline) start(p *Phases) { t.p, t.phase = p, -1 }
+
+// Enter ends the phase in progress and starts ph (-1: none), unless the
+// run is finished.
 func (t *Timeline) Enter(ph int) {
 	now := time.Now()
-	t.End(now)
-	t.phase, t.start = ph, now
+	t.Do(func() {
+		t.end(now)
+		t.phase, t.at = ph, now
+	})
 }
 
-// End ends the phase in progress at now.
-func (t *Timeline) End(now time.Time) {
-	if t.phase >= 0 && !t.start.IsZero() {
-		t.dur[t.phase] += now.Sub(t.start)
-		t.start = time.Time{}
+func (t *Timeline) end(now time.Time) {
+	if t.phase >= 0 && !t.at.IsZero() {
+		t.dur[t.phase] += now.Sub(t.at)
+		t.at = time.Time{}
 	}
-}
-
-// Phase is the phase in progress or last ended, -1 before the first.
-func (t *Timeline) Phase() int { return t.phase }
-
-// Dur is how long phase ph took.
-func (t *Timeline) Dur(ph int) time.Duration { return t.dur[ph] }
-
-// Where says what the run is doing, for a message: doing, or the phase's
-// own words when empty.
-func (t *Timeline) Where(doing string) string {
-	ph := max(t.phase, 0)
-	if doing == "" {
-		doing = t.p.doing[ph]
-	}
-	return " while " + doing + " (" + t.p.names[ph] + " phase)"
-}
-
-// AppendSamples appends the duration of every phase.
-func (t *Timeline) AppendSamples(s []probes.Sample) []probes.Sample {
-	for ph := range t.p.names {
-		s = append(s, family.With(t.p.family, t.dur[ph].Seconds(), t.p.labels[ph]))
-	}
-	return s
-}
-
-// LogArgs are the phases' durations for the debug log.
-func (t *Timeline) LogArgs() []any {
-	args := make([]any, 0, 2*len(t.p.names))
-	for ph, n := range t.p.names {
-		args = append(args, n, t.dur[ph])
-	}
-	return args
-}
-
-// Shared is a timeline that a library's goroutines report to as well (a
-// dialer, a handshake), which may still report after the run gave up:
-// once finished, it changes no more.
-type Shared struct {
-	mu       sync.Mutex
-	finished bool
-	t        Timeline
-}
-
-// NewShared starts a shared timeline of p.
-func (p *Phases) NewShared() *Shared { return &Shared{t: p.Timeline()} }
-
-// Enter ends the phase in progress and starts ph, unless finished.
-func (s *Shared) Enter(ph int) {
-	s.Do(func() { s.t.Enter(ph) })
 }
 
 // Do runs f under the timeline's lock unless the run is finished, and
-// tells whether it ran.
-func (s *Shared) Do(f func()) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.finished {
+// tells whether it ran: what other goroutines report goes through it.
+func (t *Timeline) Do(f func()) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.finished {
 		return false
 	}
 	f()
 	return true
 }
 
-// Finish ends the phase in progress and the timeline.
-func (s *Shared) Finish() {
+func (t *Timeline) finish() {
 	now := time.Now()
-	s.mu.Lock()
-	s.t.End(now)
-	s.finished = true
-	s.mu.Unlock()
+	t.mu.Lock()
+	t.end(now)
+	t.finished = true
+	t.mu.Unlock()
 }
 
-// Finished tells whether Finish was called.
-func (s *Shared) Finished() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.finished
+// Finished tells whether the run is over.
+func (t *Timeline) Finished() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.finished
 }
 
-// Timeline is a copy of the timeline as it is now.
-func (s *Shared) Timeline() Timeline {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.t
+// Phase is the phase in progress or last ended, -1 before the first.
+func (t *Timeline) Phase() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.phase
+}
+
+// Where says what the run is doing, for a message: doing, or the words of
+// the phase in progress when empty.
+func (t *Timeline) Where(doing string) string {
+	ph := max(t.Phase(), 0)
+	if doing == "" {
+		doing = t.p.list[ph].Doing
+	}
+	return " while " + doing + " (" + t.p.list[ph].Name + " phase)"
+}
+
+// AppendPhases appends the duration of every phase; the run is finished.
+func (t *Timeline) AppendPhases(s []probes.Sample) []probes.Sample {
+	for ph := range t.p.Len() {
+		s = append(s, family.With(t.p.family, t.dur[ph].Seconds(), t.p.labels[ph]))
+	}
+	return s
+}
+
+func (t *Timeline) logArgs() []any {
+	args := make([]any, 0, 2*t.p.Len())
+	for ph := range t.p.Len() {
+		args = append(args, t.p.list[ph].Name, t.dur[ph])
+	}
+	return args
 }

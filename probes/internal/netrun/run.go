@@ -37,22 +37,25 @@ type Run struct {
 	TLSState  *tls.ConnectionState
 	PeerCerts []*x509.Certificate
 
-	stops []func() bool
+	Timeline // of the kind's phases, if it has them
+	stops    []func() bool
 }
 
-// New starts a run under ctx; a nil log discards.
-func New(ctx context.Context, log *slog.Logger) Run {
+// Begin starts the run under ctx, before the first of phases (nil for a
+// kind without them); a nil log discards.
+func (r *Run) Begin(ctx context.Context, log *slog.Logger, phases *Phases) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	r := Run{Ctx: ctx, Log: log, Start: time.Now(), Debug: log.Enabled(ctx, slog.LevelDebug)}
+	r.Ctx, r.Log, r.Start, r.Debug = ctx, log, time.Now(), log.Enabled(ctx, slog.LevelDebug)
 	r.Deadline, _ = ctx.Deadline()
-	return r
+	r.Timeline.start(phases)
 }
 
-// Logf writes a debug line when the log takes them.
+// Logf writes a debug line when the log takes them, unless the run is over
+// (a dial it gave up on may still report).
 func (r *Run) Logf(msg string, args ...any) {
-	if r.Debug {
+	if r.Debug && !r.Finished() {
 		r.Log.DebugContext(r.Ctx, msg, args...)
 	}
 }
@@ -70,6 +73,18 @@ func (r *Run) Resolve(c *netprobe.IPConfig, host string) error {
 		r.Logf("resolved", "host", host, "ip", res.IP.String(), "took", res.Took)
 	}
 	return nil
+}
+
+// Connect resolves host (phase PhaseResolve) and connects with d to its
+// port (phase PhaseConnect); network is "tcp" or "udp", the address's
+// family is added.
+func (r *Run) Connect(c *netprobe.IPConfig, d *net.Dialer, network, host, port string) (net.Conn, error) {
+	r.Enter(PhaseResolve)
+	if err := r.Resolve(c, host); err != nil {
+		return nil, err
+	}
+	r.Enter(PhaseConnect)
+	return r.Dial(d, r.Resolved.Network(network), net.JoinHostPort(r.Resolved.IP.String(), port))
 }
 
 // Dial connects with d, and bounds every read and write of the connection
@@ -153,15 +168,18 @@ func (r *Run) AppendSamples(s []probes.Sample) []probes.Sample {
 	return s
 }
 
-// Finish completes the run's result: its duration, its samples, and the
-// debug log's result line with logArgs after the message.
-func (r *Run) Finish(res probes.Result, samples []probes.Sample, logArgs ...any) probes.Result {
+// Finish ends the run's timeline and completes its result: its duration,
+// its samples, and the debug log's result line with the phases' durations
+// and logArgs after the message.
+func (r *Run) Finish(res probes.Result, samples func() []probes.Sample, logArgs ...any) probes.Result {
+	r.Timeline.finish()
 	for _, stop := range r.stops {
 		stop()
 	}
 	res.Duration = time.Since(r.Start)
-	res.Samples = samples
+	res.Samples = samples()
 	if r.Debug {
+		logArgs = append(r.Timeline.logArgs(), logArgs...)
 		args := []any{"success", res.Success, "duration", res.Duration}
 		if !res.Success {
 			args = append(args, "reason", res.Reason)
