@@ -7,10 +7,8 @@ package dns
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"log/slog"
-	"net"
 	"strings"
 	"time"
 
@@ -18,24 +16,20 @@ import (
 
 	"github.com/sloagent/sloagent/probes"
 	"github.com/sloagent/sloagent/probes/internal/family"
-	"github.com/sloagent/sloagent/probes/internal/netprobe"
 	"github.com/sloagent/sloagent/probes/internal/netrun"
 )
 
 // prober is what every run of one probe shares, built when the config is
 // loaded.
 type prober struct {
-	host, port string
-	ip         netprobe.IPConfig
-	dialer     net.Dialer
-	transport  string // udp or tcp
-	tlsConfig  *tls.Config
-	client     dns.Client
-	question   dns.Question
-	recursion  bool
-	rcodes     []int
-	sections   [3]section
-	soa        bool
+	*netrun.Target
+	transport string // udp or tcp
+	client    dns.Client
+	question  dns.Question
+	recursion bool
+	rcodes    []int
+	sections  [3]section
+	soa       bool
 }
 
 type section struct {
@@ -60,10 +54,12 @@ func New(target string, c *Config) (probes.Prober, error) {
 	if !ok {
 		return nil, errors.New("unknown query_class " + c.QueryClass)
 	}
+	t, err := netrun.NewTarget(host, port, c.transport(), c.IPConfig, &c.TLSConfig, c.DNSOverTLS)
+	if err != nil {
+		return nil, err
+	}
 	p := &prober{
-		host: host, port: port,
-		ip:        c.IPConfig,
-		dialer:    net.Dialer{KeepAlive: -1},
+		Target:    t,
 		transport: c.transport(),
 		question:  dns.Question{Name: dns.Fqdn(c.QueryName), Qtype: qt, Qclass: qc},
 		recursion: c.RecursionDesired == nil || *c.RecursionDesired,
@@ -74,13 +70,6 @@ func New(target string, c *Config) (probes.Prober, error) {
 	// The run's deadline bounds the exchange, not the library's defaults
 	// of 2 seconds.
 	p.client.ReadTimeout, p.client.WriteTimeout = time.Hour, time.Hour
-	if src := c.SourceIP(); src != nil {
-		if p.transport == "tcp" {
-			p.dialer.LocalAddr = &net.TCPAddr{IP: src}
-		} else {
-			p.dialer.LocalAddr = &net.UDPAddr{IP: src}
-		}
-	}
 	rcodes := c.ValidRcodes
 	if len(rcodes) == 0 {
 		rcodes = []string{DefaultRcode}
@@ -92,19 +81,12 @@ func New(target string, c *Config) (probes.Prober, error) {
 		}
 		p.rcodes = append(p.rcodes, rc)
 	}
-	if c.DNSOverTLS {
-		if p.tlsConfig, err = c.TLSConfig.New(host); err != nil {
-			return nil, err
-		}
-	}
 	return p, nil
 }
 
 // Probe sends the query and checks the response.
 func (p *prober) Probe(ctx context.Context, log *slog.Logger) probes.Result {
-	r := &run{p: p}
-	r.Begin(ctx, log, phases)
-	return r.Finish(r.do(), r.samples)
+	return netrun.Probe(ctx, log, phases, &run{p: p})
 }
 
 // run is the state of one run; it lives on one goroutine.
@@ -114,15 +96,15 @@ type run struct {
 	resp *dns.Msg
 }
 
-func (r *run) do() probes.Result {
-	nc, err := r.Connect(&r.p.ip, &r.p.dialer, r.p.transport, r.p.host, r.p.port)
+func (r *run) Do() probes.Result {
+	nc, err := r.Connect(r.p.Target, r.p.transport)
 	if err != nil {
 		return r.fail(err)
 	}
 	addr, network := nc.RemoteAddr().String(), r.Resolved.Network(r.p.transport)
 	defer nc.Close()
-	if r.p.tlsConfig != nil {
-		tc, err := r.Handshake(nc, r.p.tlsConfig)
+	if r.p.TLS != nil {
+		tc, err := r.Handshake(nc, r.p.TLS)
 		if err != nil {
 			res, _ := r.Fail(err, r.Where(""), true)
 			return res
@@ -134,7 +116,7 @@ func (r *run) do() probes.Result {
 	msg.Id = dns.Id()
 	msg.RecursionDesired = r.p.recursion
 	msg.Question = []dns.Question{r.p.question}
-	r.Logf("query", "server", addr, "network", network, "tls", r.p.tlsConfig != nil,
+	r.Logf("query", "server", addr, "network", network, "tls", r.p.TLS != nil,
 		"question", strings.TrimPrefix(r.p.question.String(), ";"), "recursion_desired", r.p.recursion)
 
 	r.Enter(phaseRequest)
@@ -168,7 +150,7 @@ func (r *run) fail(err error) probes.Result {
 	return probes.Fail(probes.ReasonProtocol, "bad response: "+err.Error())
 }
 
-func (r *run) samples() []probes.Sample {
+func (r *run) Samples() []probes.Sample {
 	s := r.AppendPhases(make([]probes.Sample, 0, phases.Len()+9))
 	var answer, authority, additional, ok float64
 	if r.resp != nil {

@@ -6,7 +6,6 @@ package grpc
 
 import (
 	"context"
-	"crypto/tls"
 	"log/slog"
 	"net"
 	"strconv"
@@ -22,7 +21,6 @@ import (
 
 	"github.com/sloagent/sloagent/probes"
 	"github.com/sloagent/sloagent/probes/internal/family"
-	"github.com/sloagent/sloagent/probes/internal/netprobe"
 	"github.com/sloagent/sloagent/probes/internal/netrun"
 	"github.com/sloagent/sloagent/probes/internal/tlsprobe"
 )
@@ -38,11 +36,8 @@ const UserAgent = "sloagent"
 // prober is what every run of one probe shares, built when the config is
 // loaded.
 type prober struct {
-	target    target
+	*netrun.Target
 	authority string
-	ip        netprobe.IPConfig
-	dialer    net.Dialer
-	tlsConfig *tls.Config // nil without TLS
 	service   string
 	md        metadata.MD
 }
@@ -57,25 +52,15 @@ func New(target string, c *Config) (probes.Prober, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &prober{
-		target:    t,
-		authority: net.JoinHostPort(t.host, t.port),
-		ip:        c.IPConfig,
-		dialer:    net.Dialer{KeepAlive: -1},
-		service:   c.Service,
+	to, err := netrun.NewTarget(t.host, t.port, "tcp", c.IPConfig, &c.TLSConfig, t.tls)
+	if err != nil {
+		return nil, err
 	}
+	p := &prober{Target: to, authority: net.JoinHostPort(t.host, t.port), service: c.Service}
 	if len(c.Metadata) > 0 {
 		p.md = metadata.MD{}
 		for k, vs := range c.Metadata {
 			p.md.Append(k, vs...)
-		}
-	}
-	if src := c.SourceIP(); src != nil {
-		p.dialer.LocalAddr = &net.TCPAddr{IP: src}
-	}
-	if t.tls {
-		if p.tlsConfig, err = c.TLSConfig.New(t.host); err != nil {
-			return nil, err
 		}
 	}
 	return p, nil
@@ -83,15 +68,13 @@ func New(target string, c *Config) (probes.Prober, error) {
 
 // Probe connects and calls the health check.
 func (p *prober) Probe(ctx context.Context, log *slog.Logger) probes.Result {
-	r := &run{p: p}
-	r.Begin(ctx, log, phases)
-	return r.Finish(r.do(), r.samples)
+	return netrun.Probe(ctx, log, phases, &run{p: p})
 }
 
 // run is the state of one run. gRPC dials and handshakes on its own
 // goroutines, which may still report after the run gave up: what they
 // touch (the timeline, the dial's and the handshake's outcomes, the TLS
-// state of the Run) is set through the timeline's Do.
+// state of the Run) is set through the timeline's Report.
 type run struct {
 	netrun.Run
 	p *prober
@@ -105,19 +88,19 @@ type run struct {
 	tlsErr  error
 }
 
-func (r *run) do() probes.Result {
+func (r *run) Do() probes.Result {
 	r.Enter(phaseResolve)
-	if err := r.Resolve(&r.p.ip, r.p.target.host); err != nil {
+	if err := r.Resolve(&r.p.IP, r.p.Host); err != nil {
 		return r.fail(err)
 	}
 	// Setting up the client is part of connecting.
 	r.Enter(phaseConnect)
 	res := r.Resolved
-	addr := net.JoinHostPort(res.IP.String(), r.p.target.port)
+	addr := net.JoinHostPort(res.IP.String(), r.p.Port)
 
 	var creds credentials.TransportCredentials = insecure.NewCredentials()
-	if r.p.tlsConfig != nil {
-		creds = &timedCreds{TransportCredentials: credentials.NewTLS(r.p.tlsConfig), r: r}
+	if r.p.TLS != nil {
+		creds = &timedCreds{TransportCredentials: credentials.NewTLS(r.p.TLS), r: r}
 	}
 	network := res.Network("tcp")
 	opts := []grpc.DialOption{
@@ -129,11 +112,11 @@ func (r *run) do() probes.Result {
 		}),
 	}
 	authority := r.p.authority
-	if r.p.tlsConfig == nil {
+	if r.p.TLS == nil {
 		opts = append(opts, grpc.WithAuthority(authority))
 	} else {
 		// Over TLS the authority is the server name verified.
-		authority = r.p.tlsConfig.ServerName
+		authority = r.p.TLS.ServerName
 	}
 	cc, err := grpc.NewClient("passthrough:///"+addr, opts...)
 	if err != nil {
@@ -145,7 +128,7 @@ func (r *run) do() probes.Result {
 	if r.p.md != nil {
 		ctx = metadata.NewOutgoingContext(ctx, r.p.md)
 	}
-	r.Logf("health check", "addr", addr, "authority", authority, "tls", r.p.tlsConfig != nil, "service", r.p.service)
+	r.Logf("health check", "addr", addr, "authority", authority, "tls", r.p.TLS != nil, "service", r.p.service)
 	resp, err := grpc_health_v1.NewHealthClient(cc).Check(ctx, &grpc_health_v1.HealthCheckRequest{Service: r.p.service})
 	if err != nil {
 		r.called, r.code = true, status.Code(err)
@@ -169,14 +152,14 @@ func (r *run) subject() string {
 // dial connects for gRPC, timing the connect phase.
 func (r *run) dial(ctx context.Context, network, addr string) (net.Conn, error) {
 	r.Enter(phaseConnect)
-	conn, err := r.p.dialer.DialContext(ctx, network, addr)
+	conn, err := r.p.Dialer.DialContext(ctx, network, addr)
 	if err != nil {
-		r.Do(func() { r.dialErr = err })
+		r.Report(func() { r.dialErr = err })
 		r.Logf("connect failed", "addr", addr, "err", err)
 		return nil, err
 	}
 	r.Logf("connected", "addr", addr, "local", conn.LocalAddr().String())
-	if r.p.tlsConfig == nil {
+	if r.p.TLS == nil {
 		r.Enter(phaseCheck)
 	}
 	return conn, nil
@@ -194,7 +177,7 @@ func (c *timedCreds) ClientHandshake(ctx context.Context, authority string, conn
 	start := time.Now()
 	tc, info, err := c.TransportCredentials.ClientHandshake(ctx, authority, conn)
 	took := time.Since(start)
-	r.Do(func() {
+	r.Report(func() {
 		if err != nil {
 			r.tlsErr, r.PeerCerts = err, tlsprobe.UnverifiedCerts(err)
 		} else if ti, ok := info.(credentials.TLSInfo); ok {
@@ -219,9 +202,9 @@ func (c *timedCreds) Clone() credentials.TransportCredentials {
 // fail turns a failed step into the run's result.
 func (r *run) fail(err error) probes.Result {
 	where := r.Where("")
-	// The run is not finished yet: Do runs.
+	// The run is not finished yet: Report runs.
 	var dialErr, tlsErr error
-	r.Do(func() { dialErr, tlsErr = r.dialErr, r.tlsErr })
+	r.Report(func() { dialErr, tlsErr = r.dialErr, r.tlsErr })
 	st := status.Convert(err)
 	if st.Code() == codes.DeadlineExceeded && r.Ctx.Err() != context.Canceled {
 		return r.Ended(where)
@@ -252,7 +235,7 @@ func (r *run) fail(err error) probes.Result {
 	return probes.Fail(probes.ReasonStatusCode, "health check failed with "+st.Code().String()+": "+st.Message())
 }
 
-func (r *run) samples() []probes.Sample {
+func (r *run) Samples() []probes.Sample {
 	s := r.AppendPhases(make([]probes.Sample, 0, phases.Len()+len(servingStatuses)+9))
 	ssl := 0.0
 	if r.TLSState != nil {

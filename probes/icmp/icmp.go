@@ -106,13 +106,14 @@ type run struct {
 
 // Probe sends the echo requests and waits for their replies.
 func (p *prober) Probe(ctx context.Context, log *slog.Logger) probes.Result {
-	r := &run{p: p, hopLimit: -1}
-	r.Begin(ctx, log, nil)
-	return r.Finish(r.do(), r.samples, "sent", r.sent, "received", r.received,
-		"rtt_min", r.stats.min, "rtt_mean", r.stats.mean, "rtt_max", r.stats.max)
+	return netrun.Probe(ctx, log, nil, &run{p: p, hopLimit: -1})
 }
 
-func (r *run) do() probes.Result {
+func (r *run) LogArgs() []any {
+	return []any{"sent", r.sent, "received", r.received, "rtt_min", r.stats.min, "rtt_mean", r.stats.mean, "rtt_max", r.stats.max}
+}
+
+func (r *run) Do() probes.Result {
 	if err := r.Resolve(&r.p.ip, r.p.host); err != nil {
 		if r.Ctx.Err() != nil {
 			return r.ctxFail("resolving the name")

@@ -31,7 +31,7 @@ var (
 	labelsRTT     = family.Labels(&Duration, "rtt")
 )
 
-func (r *run) samples() []probes.Sample {
+func (r *run) Samples() []probes.Sample {
 	s := make([]probes.Sample, 0, 11)
 	s = append(s,
 		family.With(&Duration, r.Resolved.Took.Seconds(), labelsResolve),

@@ -6,26 +6,21 @@ package tcp
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
 
 	"github.com/sloagent/sloagent/probes"
 	"github.com/sloagent/sloagent/probes/internal/family"
-	"github.com/sloagent/sloagent/probes/internal/netprobe"
 	"github.com/sloagent/sloagent/probes/internal/netrun"
 )
 
 // prober is what every run of one probe shares, built when the config is
 // loaded.
 type prober struct {
-	host, port string
-	ip         netprobe.IPConfig
-	dialer     net.Dialer
-	useTLS     bool
-	tlsConfig  *tls.Config // nil unless tls or a starttls entry needs it
-	queries    []QueryResponse
+	*netrun.Target // its TLS is nil unless tls or a starttls entry needs it
+	useTLS         bool
+	queries        []QueryResponse
 }
 
 // New returns a prober for target (host:port). It reads tls_config's files
@@ -38,33 +33,20 @@ func New(target string, c *Config) (probes.Prober, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &prober{
-		host: host, port: port,
-		ip:      c.IPConfig,
-		dialer:  net.Dialer{KeepAlive: -1},
-		useTLS:  c.TLS,
-		queries: c.QueryResponse,
-	}
-	if src := c.SourceIP(); src != nil {
-		p.dialer.LocalAddr = &net.TCPAddr{IP: src}
-	}
 	needTLS := c.TLS
 	for _, q := range c.QueryResponse {
 		needTLS = needTLS || q.StartTLS
 	}
-	if needTLS {
-		if p.tlsConfig, err = c.TLSConfig.New(host); err != nil {
-			return nil, err
-		}
+	t, err := netrun.NewTarget(host, port, "tcp", c.IPConfig, &c.TLSConfig, needTLS)
+	if err != nil {
+		return nil, err
 	}
-	return p, nil
+	return &prober{Target: t, useTLS: c.TLS, queries: c.QueryResponse}, nil
 }
 
 // Probe connects and runs the dialogue.
 func (p *prober) Probe(ctx context.Context, log *slog.Logger) probes.Result {
-	r := &run{p: p}
-	r.Begin(ctx, log, phases)
-	return r.Finish(r.do(), r.samples)
+	return netrun.Probe(ctx, log, phases, &run{p: p})
 }
 
 // run is the state of one run; it lives on one goroutine.
@@ -77,8 +59,8 @@ type run struct {
 	expectInfo  []probes.Label
 }
 
-func (r *run) do() probes.Result {
-	conn, err := r.Connect(&r.p.ip, &r.p.dialer, "tcp", r.p.host, r.p.port)
+func (r *run) Do() probes.Result {
+	conn, err := r.Connect(r.p.Target, "tcp")
 	if err != nil {
 		return r.fail(err, "")
 	}
@@ -96,7 +78,7 @@ func (r *run) do() probes.Result {
 // handshake upgrades conn to TLS.
 func (r *run) handshake(conn net.Conn) (net.Conn, probes.Result, bool) {
 	r.Enter(phaseTLS)
-	tc, err := r.Handshake(conn, r.p.tlsConfig)
+	tc, err := r.Handshake(conn, r.p.TLS)
 	if err != nil {
 		return nil, r.fail(err, ""), false
 	}
@@ -117,7 +99,7 @@ func (r *run) fail(err error, doing string) probes.Result {
 	return probes.Fail(probes.ReasonProtocol, err.Error()+where)
 }
 
-func (r *run) samples() []probes.Sample {
+func (r *run) Samples() []probes.Sample {
 	n := phases.Len() + 4
 	if r.TLSState != nil || len(r.PeerCerts) > 0 {
 		n += 5

@@ -78,7 +78,7 @@ func (t *Timeline) start(p *Phases) { t.p, t.phase = p, -1 }
 // run is finished.
 func (t *Timeline) Enter(ph int) {
 	now := time.Now()
-	t.Do(func() {
+	t.Report(func() {
 		t.end(now)
 		t.phase, t.at = ph, now
 	})
@@ -91,9 +91,9 @@ func (t *Timeline) end(now time.Time) {
 	}
 }
 
-// Do runs f under the timeline's lock unless the run is finished, and
+// Report runs f under the timeline's lock unless the run is finished, and
 // tells whether it ran: what other goroutines report goes through it.
-func (t *Timeline) Do(f func()) bool {
+func (t *Timeline) Report(f func()) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.finished {

@@ -75,16 +75,16 @@ func (r *Run) Resolve(c *netprobe.IPConfig, host string) error {
 	return nil
 }
 
-// Connect resolves host (phase PhaseResolve) and connects with d to its
-// port (phase PhaseConnect); network is "tcp" or "udp", the address's
+// Connect resolves t's host (phase PhaseResolve) and connects to its port
+// (phase PhaseConnect); network is "tcp" or "udp", the address's
 // family is added.
-func (r *Run) Connect(c *netprobe.IPConfig, d *net.Dialer, network, host, port string) (net.Conn, error) {
+func (r *Run) Connect(t *Target, network string) (net.Conn, error) {
 	r.Enter(PhaseResolve)
-	if err := r.Resolve(c, host); err != nil {
+	if err := r.Resolve(&t.IP, t.Host); err != nil {
 		return nil, err
 	}
 	r.Enter(PhaseConnect)
-	return r.Dial(d, r.Resolved.Network(network), net.JoinHostPort(r.Resolved.IP.String(), port))
+	return r.Dial(&t.Dialer, r.Resolved.Network(network), net.JoinHostPort(r.Resolved.IP.String(), t.Port))
 }
 
 // Dial connects with d, and bounds every read and write of the connection
@@ -188,4 +188,59 @@ func (r *Run) Finish(res probes.Result, samples func() []probes.Sample, logArgs 
 		r.Log.DebugContext(r.Ctx, "result", append(args, logArgs...)...)
 	}
 	return res
+}
+
+// Target is how a prober reaches its target, built when the config is
+// loaded: the host and port, the address family options, the dialer (from
+// the source address, without keep-alives: a run's connection is short)
+// and the TLS config, nil without TLS.
+type Target struct {
+	Host, Port string
+	IP         netprobe.IPConfig
+	Dialer     net.Dialer
+	TLS        *tls.Config
+}
+
+// NewTarget builds the Target of host and port for network ("tcp" or
+// "udp"); it reads tls's files now when useTLS, so that a missing one
+// shows when the config is loaded.
+func NewTarget(host, port, network string, ip netprobe.IPConfig, tlsc *tlsprobe.Config, useTLS bool) (*Target, error) {
+	t := &Target{Host: host, Port: port, IP: ip, Dialer: net.Dialer{KeepAlive: -1}}
+	if src := ip.SourceIP(); src != nil {
+		if network == "udp" {
+			t.Dialer.LocalAddr = &net.UDPAddr{IP: src}
+		} else {
+			t.Dialer.LocalAddr = &net.TCPAddr{IP: src}
+		}
+	}
+	if useTLS {
+		var err error
+		if t.TLS, err = tlsc.New(host); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// Runner is a kind's run type, which embeds Run: Do does the kind's work
+// and returns the result, Samples lists the run's series once it is done.
+// A Runner may also have LogArgs() []any, for the debug log's result line.
+type Runner interface {
+	run() *Run
+	Do() probes.Result
+	Samples() []probes.Sample
+}
+
+func (r *Run) run() *Run { return r }
+
+// Probe does one run of a kind with phases (nil without them).
+func Probe(ctx context.Context, log *slog.Logger, phases *Phases, k Runner) probes.Result {
+	r := k.run()
+	r.Begin(ctx, log, phases)
+	res := k.Do()
+	var args []any
+	if l, ok := k.(interface{ LogArgs() []any }); ok {
+		args = l.LogArgs()
+	}
+	return r.Finish(res, k.Samples, args...)
 }
