@@ -53,12 +53,15 @@ func (r *run) classify(err error, head bool) probes.Result {
 		resErr   *resolveError
 		dnsErr   *net.DNSError
 		large    *tooLargeError
+		credErr  *credsError
 	)
 	switch {
 	case errors.As(err, &redirErr):
 		return probes.Fail(probes.ReasonRedirects, redirErr.Error())
 	case tokErr != nil:
 		return probes.Fail(ReasonAuth, tokErr.Error())
+	case errors.As(err, &credErr):
+		return probes.Fail(probes.ReasonConfig, credErr.Error())
 	case errors.As(err, &resErr):
 		return probes.Fail(probes.ReasonDNS, resErr.Error())
 	case errors.As(err, &dnsErr):

@@ -32,5 +32,5 @@ var Kind = probes.NewKind(probes.Definition[Config]{
 	}, tlsprobe.Families...),
 	Reasons: probes.ConnReasons(probes.ReasonTLS, probes.ReasonStatusCode, probes.ReasonBodyMismatch, probes.ReasonHeaderMismatch,
 		probes.ReasonBodyTooLarge, probes.ReasonRedirects, probes.ReasonSSLPolicy, probes.ReasonHTTPVersion,
-		probes.ReasonProtocol, probes.ReasonInternal, ReasonAuth),
+		probes.ReasonProtocol, probes.ReasonInternal, ReasonAuth, probes.ReasonConfig),
 })
