@@ -126,6 +126,9 @@ func build(target string, c *Config) (*prober, error) {
 	}
 
 	p.direct = &directTransport{dial: p.dial, proxied: c.proxied(), build: func() (*http.Transport, error) { return p.newTransport(c) }}
+	if c.TLSConfig.ServerName == "" {
+		p.direct.serverName = hostHeaderName(c.Headers)
+	}
 	// The standard transport and its TLS config take about 1 KB; a
 	// plain-HTTP probe needs them only if redirected to https, so they
 	// are built then. Where settings can be wrong (files, a proxy) or an
