@@ -22,7 +22,7 @@ func (r *run) logRequest(req *http.Request, bodyLen int) {
 		host = req.URL.Host
 	}
 	r.log.DebugContext(r.ctx, "request", "method", req.Method, "url", req.URL.Redacted(), "host", host,
-		"headers", headerText(req.Header), "body_bytes", bodyLen, "timeout", r.timeout())
+		"headers", HeaderText(req.Header), "body_bytes", bodyLen, "timeout", r.timeout())
 }
 
 func logTLS(ctx context.Context, log *slog.Logger, cs tls.ConnectionState, took time.Duration, err error) {
@@ -35,7 +35,7 @@ func logTLS(ctx context.Context, log *slog.Logger, cs tls.ConnectionState, took 
 
 func (r *run) logResponse(resp *http.Response) {
 	r.log.DebugContext(r.ctx, "response", "status", resp.Status, "proto", resp.Proto,
-		"content_length", resp.ContentLength, "headers", headerText(resp.Header))
+		"content_length", resp.ContentLength, "headers", HeaderText(resp.Header))
 }
 
 func (r *run) logResult(res probes.Result) {
@@ -53,8 +53,10 @@ func (r *run) logResult(res probes.Result) {
 	r.log.DebugContext(r.ctx, "result", args...)
 }
 
-// headerText prints headers one per line, sorted, sensitive values redacted.
-func headerText(h http.Header) string {
+// HeaderText prints headers one per line, sorted, with the values of those
+// that usually carry credentials redacted: the debug output of every kind
+// that speaks HTTP.
+func HeaderText(h http.Header) string {
 	keys := make([]string, 0, len(h))
 	for k := range h {
 		keys = append(keys, k)
