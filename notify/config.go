@@ -7,6 +7,7 @@ import (
 	promconfig "github.com/prometheus/common/config"
 
 	"github.com/sloagent/sloagent/internal/conf"
+	"github.com/sloagent/sloagent/internal/httpconf"
 )
 
 // Config is the notifications section: the Alertmanagers the agent's
@@ -66,10 +67,10 @@ type TLSConfig struct {
 // Defaults of the section, Prometheus' where it has them.
 const (
 	DefaultResendInterval = time.Minute
-	DefaultTimeout        = 10 * time.Second
-	DefaultMaxRetries     = 3
-	DefaultMinBackoff     = 500 * time.Millisecond
-	DefaultMaxBackoff     = 5 * time.Second
+	DefaultTimeout        = httpconf.DefaultTimeout
+	DefaultMaxRetries     = httpconf.DefaultMaxRetries
+	DefaultMinBackoff     = httpconf.DefaultMinBackoff
+	DefaultMaxBackoff     = httpconf.DefaultMaxBackoff
 	DefaultQueueCapacity  = 10000
 )
 
@@ -78,19 +79,7 @@ func (c *Config) ApplyDefaults() {
 	if c.ResendInterval == 0 {
 		c.ResendInterval = conf.Duration(DefaultResendInterval)
 	}
-	if c.Timeout == 0 {
-		c.Timeout = conf.Duration(DefaultTimeout)
-	}
-	if c.MaxRetries == nil {
-		n := DefaultMaxRetries
-		c.MaxRetries = &n
-	}
-	if c.MinBackoff == 0 {
-		c.MinBackoff = conf.Duration(DefaultMinBackoff)
-	}
-	if c.MaxBackoff == 0 {
-		c.MaxBackoff = conf.Duration(max(DefaultMaxBackoff, c.MinBackoff.D()))
-	}
+	httpconf.RetryDefaults(&c.Timeout, &c.MaxRetries, &c.MinBackoff, &c.MaxBackoff)
 	if c.QueueCapacity == 0 {
 		c.QueueCapacity = DefaultQueueCapacity
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -14,8 +13,7 @@ import (
 	"time"
 
 	promconfig "github.com/prometheus/common/config"
-
-	"github.com/sloagent/sloagent/internal/conf"
+	"github.com/sloagent/sloagent/internal/httpconf"
 )
 
 // alertsPath is Alertmanager's v2 endpoint for posting alerts.
@@ -59,21 +57,12 @@ func newTarget(t *Target, cfg *Config, log *slog.Logger) (*target, error) {
 	for k, v := range t.Headers {
 		h.Set(k, v.Reveal())
 	}
+	a := httpconf.Auth{BearerToken: t.BearerToken, BearerTokenFile: t.BearerTokenFile}
 	if b := t.BasicAuth; b != nil {
-		pw, err := conf.SecretFrom(b.Password, b.PasswordFile)
-		if err != nil {
-			return nil, fmt.Errorf("basic_auth.password_file: %w", err)
-		}
-		r := http.Request{Header: http.Header{}}
-		r.SetBasicAuth(b.Username, pw.Reveal())
-		h.Set("Authorization", r.Header.Get("Authorization"))
+		a.Basic, a.Username, a.Password, a.PasswordFile = true, b.Username, b.Password, b.PasswordFile
 	}
-	if t.BearerToken != "" || t.BearerTokenFile != "" {
-		tok, err := conf.SecretFrom(t.BearerToken, t.BearerTokenFile)
-		if err != nil {
-			return nil, fmt.Errorf("bearer_token_file: %w", err)
-		}
-		h.Set("Authorization", "Bearer "+tok.Reveal())
+	if err := a.SetHeader(h); err != nil {
+		return nil, err
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	if t.TLS != nil {
@@ -85,7 +74,7 @@ func newTarget(t *Target, cfg *Config, log *slog.Logger) (*target, error) {
 	}
 	return &target{
 		url:    strings.TrimRight(t.URL, "/") + alertsPath,
-		client: &http.Client{Timeout: cfg.Timeout.D(), Transport: headerTransport{h, tr}},
+		client: httpconf.Client(h, cfg.Timeout.D(), tr),
 		cfg:    cfg, log: log.With("alertmanager", t.URL),
 		index: map[string]int{}, wake: make(chan struct{}, 1),
 	}, nil
@@ -201,17 +190,7 @@ func (t *target) post(ctx context.Context, body []byte) (retry bool, err error) 
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "sloagent")
-	resp, err := t.client.Do(req)
-	if err != nil {
-		return true, err
-	}
-	defer resp.Body.Close()
-	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
-	if resp.StatusCode/100 == 2 {
-		return false, nil
-	}
-	err = fmt.Errorf("Alertmanager returned HTTP status %s: %s", resp.Status, strings.TrimSpace(string(msg)))
-	return resp.StatusCode/100 == 5 || resp.StatusCode == http.StatusTooManyRequests, err
+	return httpconf.Send(t.client, req, "Alertmanager")
 }
 
 func (t *target) stats() TargetStats {
@@ -227,18 +206,4 @@ func (t *target) stats() TargetStats {
 		s.LastSuccess = time.Unix(0, ns)
 	}
 	return s
-}
-
-// headerTransport adds fixed headers (authentication) to every request.
-type headerTransport struct {
-	h    http.Header
-	next http.RoundTripper
-}
-
-func (t headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	for k, v := range t.h {
-		r.Header[k] = v
-	}
-	return t.next.RoundTrip(r)
 }

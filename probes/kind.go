@@ -59,8 +59,15 @@ type Definition[C any] struct {
 	// Validate checks a probe's target and section. Fields are relative
 	// to the probe: "target", and the kind's name for the section.
 	Validate func(target string, c *C, r conf.Report)
+	// Target is the common case of Validate, used when that is not set:
+	// it checks the target, reporting on "target", and the section is
+	// checked by its own Validate(conf.Report) method, if it has one.
+	Target func(r conf.Report, target string)
 	// Build returns the prober of a validated probe.
 	Build func(s Spec, c *C) (Prober, error)
+	// New is the common case of Build, used when that is not set: the
+	// prober needs only the target and the section.
+	New func(target string, c *C) (Prober, error)
 	// Check, when set, finds at check-config time what validation cannot
 	// and a run would (a plugin refusing its settings). Without it,
 	// check-config builds the prober and closes it again.
@@ -76,6 +83,19 @@ type Definition[C any] struct {
 
 // NewKind makes the Kind of a definition.
 func NewKind[C any](d Definition[C]) Kind {
+	if d.Validate == nil {
+		d.Validate = func(target string, c *C, r conf.Report) {
+			if d.Target != nil {
+				d.Target(r, target)
+			}
+			if v, ok := any(c).(interface{ Validate(conf.Report) }); ok {
+				v.Validate(r.At(d.Name))
+			}
+		}
+	}
+	if d.Build == nil {
+		d.Build = func(s Spec, c *C) (Prober, error) { return d.New(s.Target, c) }
+	}
 	k := Kind{
 		Name: d.Name, Summary: d.Summary, Families: d.Families, Reasons: d.Reasons,
 		newSection: func() any { return new(C) },
@@ -98,6 +118,12 @@ func NewKind[C any](d Definition[C]) Kind {
 		k.inputs = func(section any) []conf.RunTimeInput { return d.RunTimeInputs(section.(*C)) }
 	}
 	return k
+}
+
+// ConnReasons are the reasons of every kind that connects to its target
+// itself (timeout, dns, connect, canceled), then more.
+func ConnReasons(more ...string) []string {
+	return append([]string{ReasonTimeout, ReasonDNS, ReasonConnect, ReasonCanceled}, more...)
 }
 
 // RunTimeInputs lists what a probe with section reads at each run, with

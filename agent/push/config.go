@@ -6,9 +6,9 @@ package push
 import (
 	"fmt"
 	"net/url"
-	"time"
 
 	"github.com/sloagent/sloagent/internal/conf"
+	"github.com/sloagent/sloagent/internal/httpconf"
 	httpprobe "github.com/sloagent/sloagent/probes/http"
 )
 
@@ -59,10 +59,10 @@ type BasicAuth struct {
 // Defaults of the push section.
 const (
 	DefaultJob        = "sloagent"
-	DefaultTimeout    = 10 * time.Second
-	DefaultMaxRetries = 3
-	DefaultMinBackoff = 500 * time.Millisecond
-	DefaultMaxBackoff = 5 * time.Second
+	DefaultTimeout    = httpconf.DefaultTimeout
+	DefaultMaxRetries = httpconf.DefaultMaxRetries
+	DefaultMinBackoff = httpconf.DefaultMinBackoff
+	DefaultMaxBackoff = httpconf.DefaultMaxBackoff
 )
 
 // ApplyDefaults fills in what the section leaves unset.
@@ -70,19 +70,7 @@ func (c *Config) ApplyDefaults() {
 	if c.Job == "" {
 		c.Job = DefaultJob
 	}
-	if c.Timeout == 0 {
-		c.Timeout = conf.Duration(DefaultTimeout)
-	}
-	if c.MaxRetries == nil {
-		n := DefaultMaxRetries
-		c.MaxRetries = &n
-	}
-	if c.MinBackoff == 0 {
-		c.MinBackoff = conf.Duration(DefaultMinBackoff)
-	}
-	if c.MaxBackoff == 0 {
-		c.MaxBackoff = conf.Duration(max(DefaultMaxBackoff, c.MinBackoff.D()))
-	}
+	httpconf.RetryDefaults(&c.Timeout, &c.MaxRetries, &c.MinBackoff, &c.MaxBackoff)
 }
 
 // Enabled reports whether any push target is configured.

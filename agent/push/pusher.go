@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -18,6 +17,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/sloagent/sloagent/internal/conf"
+	"github.com/sloagent/sloagent/internal/httpconf"
 )
 
 // Pusher sends gathered metrics to the configured remote write endpoint
@@ -186,17 +186,7 @@ func (p *Pusher) putGroup(ctx context.Context, body []byte) (retry bool, err err
 		return false, err
 	}
 	req.Header.Set("Content-Type", string(expfmt.NewFormat(expfmt.TypeTextPlain)))
-	resp, err := p.pg.Do(req)
-	if err != nil {
-		return true, err
-	}
-	defer resp.Body.Close()
-	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
-	if resp.StatusCode/100 == 2 {
-		return false, nil
-	}
-	err = fmt.Errorf("server returned HTTP status %s: %s", resp.Status, strings.TrimSpace(string(msg)))
-	return resp.StatusCode/100 == 5 || resp.StatusCode == http.StatusTooManyRequests, err
+	return httpconf.Send(p.pg, req, "server")
 }
 
 // endpointClient is an HTTP client that authenticates as e says.
@@ -205,36 +195,12 @@ func endpointClient(e *Endpoint, timeout time.Duration) (*http.Client, error) {
 	for k, v := range e.Headers {
 		h.Set(k, v)
 	}
-	if e.BasicAuth != nil {
-		pw, err := conf.SecretFrom(e.BasicAuth.Password, e.BasicAuth.PasswordFile)
-		if err != nil {
-			return nil, fmt.Errorf("basic_auth.password_file: %w", err)
-		}
-		r := http.Request{Header: http.Header{}}
-		r.SetBasicAuth(e.BasicAuth.Username, pw.Reveal())
-		h.Set("Authorization", r.Header.Get("Authorization"))
+	a := httpconf.Auth{BearerToken: e.BearerToken, BearerTokenFile: e.BearerTokenFile}
+	if b := e.BasicAuth; b != nil {
+		a.Basic, a.Username, a.Password, a.PasswordFile = true, b.Username, b.Password, b.PasswordFile
 	}
-	if e.BearerToken != "" || e.BearerTokenFile != "" {
-		tok, err := conf.SecretFrom(e.BearerToken, e.BearerTokenFile)
-		if err != nil {
-			return nil, fmt.Errorf("bearer_token_file: %w", err)
-		}
-		h.Set("Authorization", "Bearer "+tok.Reveal())
+	if err := a.SetHeader(h); err != nil {
+		return nil, err
 	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	return &http.Client{Timeout: timeout, Transport: headerTransport{h, tr}}, nil
-}
-
-// headerTransport adds fixed headers to every request.
-type headerTransport struct {
-	h    http.Header
-	next http.RoundTripper
-}
-
-func (t headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	for k, v := range t.h {
-		r.Header[k] = v
-	}
-	return t.next.RoundTrip(r)
+	return httpconf.Client(h, timeout, nil), nil
 }

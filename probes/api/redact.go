@@ -1,7 +1,6 @@
 package api
 
 import (
-	"net/http"
 	"sort"
 	"strings"
 
@@ -49,44 +48,4 @@ func (d *redactor) text(s string) string {
 		return s
 	}
 	return d.r.Replace(s)
-}
-
-// headerText prints headers one per line, sorted, with the values of
-// headers that usually carry credentials redacted.
-func headerText(h http.Header) string {
-	names := make([]string, 0, len(h))
-	for k := range h {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	var b strings.Builder
-	for _, k := range names {
-		for _, v := range h[k] {
-			if b.Len() > 0 {
-				b.WriteByte('\n')
-			}
-			b.WriteString(k)
-			b.WriteString(": ")
-			if v != "" && sensitiveHeader(k) {
-				v = conf.Redacted
-			}
-			b.WriteString(v)
-		}
-	}
-	return b.String()
-}
-
-// sensitiveHeader is the http kind's rule for which headers to hide.
-func sensitiveHeader(name string) bool {
-	n := strings.ToLower(name)
-	switch n {
-	case "authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key":
-		return true
-	}
-	for _, w := range [...]string{"token", "secret", "key", "auth", "password", "session", "signature"} {
-		if strings.Contains(n, w) {
-			return true
-		}
-	}
-	return false
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sloagent/sloagent/probes"
+	httpprobe "github.com/sloagent/sloagent/probes/http"
 	"github.com/sloagent/sloagent/probes/internal/netprobe"
 	"github.com/sloagent/sloagent/probes/internal/tlsprobe"
 )
@@ -150,13 +151,13 @@ func (r *run) logRequest(s *step, req *http.Request) {
 		body = string(raw)
 	}
 	r.log.DebugContext(r.ctx, "step request", "step", s.name, "method", req.Method,
-		"url", r.redact.text(redactURL(req.URL.String())), "headers", r.redact.text(headerText(req.Header)),
+		"url", r.redact.text(redactURL(req.URL.String())), "headers", r.redact.text(httpprobe.HeaderText(req.Header)),
 		"body", r.redact.text(truncateBody(body)))
 }
 
 func (r *run) logResponse(s *step, resp *response) {
 	args := []any{"step", s.name, "status", resp.Status, "proto", resp.Proto, "latency", resp.latency,
-		"headers", r.redact.text(headerText(resp.Header)), "body", r.redact.text(truncateBody(string(resp.body)))}
+		"headers", r.redact.text(httpprobe.HeaderText(resp.Header)), "body", r.redact.text(truncateBody(string(resp.body)))}
 	r.log.DebugContext(r.ctx, "step response", append(args, resp.phases.args()...)...)
 }
 

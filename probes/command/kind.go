@@ -1,7 +1,6 @@
 package command
 
 import (
-	"github.com/sloagent/sloagent/internal/conf"
 	"github.com/sloagent/sloagent/probes"
 )
 
@@ -20,8 +19,7 @@ var Kind = probes.NewKind(probes.Definition[Config]{
 	Name:     "command",
 	Summary:  "a Nagios or Monitoring Plugins check (any executable following their exit-status convention), its performance data as metrics",
 	Required: "a command probe needs a command section with the check's path",
-	Validate: func(_ string, c *Config, r conf.Report) { c.Validate(r.At("command")) },
-	Build:    func(s probes.Spec, c *Config) (probes.Prober, error) { return New(s.Target, c) },
+	New:      New,
 	Families: []probes.Family{
 		{Name: MetricExitCode, Help: "Exit status of the check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN."},
 		{Name: MetricPerfdata, Labels: perfLabels, Help: "Performance data of the check, in base units (seconds, bytes, ratios)."},

@@ -4,22 +4,20 @@ import (
 	"github.com/sloagent/sloagent/probes"
 	"github.com/sloagent/sloagent/probes/internal/family"
 	"github.com/sloagent/sloagent/probes/internal/netprobe"
+	"github.com/sloagent/sloagent/probes/internal/netrun"
 	"github.com/sloagent/sloagent/probes/internal/tlsprobe"
 )
 
-// phase is a stage of a run, as blackbox_exporter names them.
-type phase int
-
+// The phases of a run, as blackbox_exporter names them.
+// The connect phase includes the TLS handshake, over TLS.
 const (
-	phaseResolve phase = iota
-	phaseConnect       // with the TLS handshake, over TLS
+	phaseConnect = netrun.PhaseConnect + iota
 	phaseRequest
-	numPhases
 )
 
-var phaseNames = [numPhases]string{"resolve", "connect", "request"}
-
-var phaseDoing = [numPhases]string{"resolving the server's name", "connecting", "waiting for the response"}
+var phases = netrun.NewPhases(&Duration, []netrun.Phase{
+	{Name: "resolve", Doing: "resolving the server's name"}, netrun.Connect,
+	phaseRequest: {Name: "request", Doing: "waiting for the response"}})
 
 // The series of a dns run, blackbox_exporter's.
 var (
@@ -34,10 +32,3 @@ var (
 // Families lists every series a dns run may report (the TLS ones over TLS).
 var Families = append([]probes.Family{Duration, AnswerRRs, AuthorityRRs, AdditionalRRs, QuerySucceeded, Serial,
 	netprobe.IPProtocol, netprobe.DNSLookup}, tlsprobe.Families...)
-
-var phaseLabels = func() (l [numPhases][]probes.Label) {
-	for ph := range numPhases {
-		l[ph] = family.Labels(&Duration, phaseNames[ph])
-	}
-	return l
-}()

@@ -6,13 +6,9 @@ package grpc
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"errors"
 	"log/slog"
 	"net"
 	"strconv"
-	"sync"
 	"time"
 
 	"google.golang.org/grpc"
@@ -25,7 +21,7 @@ import (
 
 	"github.com/sloagent/sloagent/probes"
 	"github.com/sloagent/sloagent/probes/internal/family"
-	"github.com/sloagent/sloagent/probes/internal/netprobe"
+	"github.com/sloagent/sloagent/probes/internal/netrun"
 	"github.com/sloagent/sloagent/probes/internal/tlsprobe"
 )
 
@@ -40,11 +36,8 @@ const UserAgent = "sloagent"
 // prober is what every run of one probe shares, built when the config is
 // loaded.
 type prober struct {
-	target    target
+	*netrun.Target
 	authority string
-	ip        netprobe.IPConfig
-	dialer    net.Dialer
-	tlsConfig *tls.Config // nil without TLS
 	service   string
 	md        metadata.MD
 }
@@ -59,25 +52,15 @@ func New(target string, c *Config) (probes.Prober, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &prober{
-		target:    t,
-		authority: net.JoinHostPort(t.host, t.port),
-		ip:        c.IPConfig,
-		dialer:    net.Dialer{KeepAlive: -1},
-		service:   c.Service,
+	to, err := netrun.NewTarget(t.host, t.port, "tcp", c.IPConfig, &c.TLSConfig, t.tls)
+	if err != nil {
+		return nil, err
 	}
+	p := &prober{Target: to, authority: net.JoinHostPort(t.host, t.port), service: c.Service}
 	if len(c.Metadata) > 0 {
 		p.md = metadata.MD{}
 		for k, vs := range c.Metadata {
 			p.md.Append(k, vs...)
-		}
-	}
-	if src := c.SourceIP(); src != nil {
-		p.dialer.LocalAddr = &net.TCPAddr{IP: src}
-	}
-	if t.tls {
-		if p.tlsConfig, err = c.TLSConfig.New(t.host); err != nil {
-			return nil, err
 		}
 	}
 	return p, nil
@@ -85,103 +68,39 @@ func New(target string, c *Config) (probes.Prober, error) {
 
 // Probe connects and calls the health check.
 func (p *prober) Probe(ctx context.Context, log *slog.Logger) probes.Result {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	r := &run{p: p, ctx: ctx, log: log, start: time.Now(), phase: -1}
-	r.debug = log.Enabled(ctx, slog.LevelDebug)
-	r.deadline, _ = ctx.Deadline()
-	res := r.do()
-	r.finish()
-	res.Duration = time.Since(r.start)
-	res.Samples = r.samples()
-	if r.debug {
-		args := []any{"success", res.Success, "duration", res.Duration}
-		if !res.Success {
-			args = append(args, "reason", res.Reason)
-		}
-		args = append(args, "message", res.Message)
-		for ph := range numPhases {
-			args = append(args, phaseNames[ph], r.dur[ph])
-		}
-		log.DebugContext(ctx, "result", args...)
-	}
-	return res
+	return netrun.Probe(ctx, log, phases, &run{p: p})
 }
 
 // run is the state of one run. gRPC dials and handshakes on its own
-// goroutines, which may still report after the run gave up, so what they
-// touch is under mu.
+// goroutines, which may still report after the run gave up: what they
+// touch (the timeline, the dial's and the handshake's outcomes, the TLS
+// state of the Run) is set through the timeline's Report.
 type run struct {
-	p        *prober
-	ctx      context.Context
-	log      *slog.Logger
-	debug    bool
-	start    time.Time
-	deadline time.Time
+	netrun.Run
+	p *prober
 
-	resolved   netprobe.Resolved
-	resolvedOK bool
-	called     bool
-	code       codes.Code // of the call
-	serving    grpc_health_v1.HealthCheckResponse_ServingStatus
-	answered   bool
+	called   bool
+	code     codes.Code // of the call
+	serving  grpc_health_v1.HealthCheckResponse_ServingStatus
+	answered bool
 
-	mu         sync.Mutex
-	finished   bool
-	phase      phase
-	phaseStart time.Time
-	dur        [numPhases]time.Duration
-	dialErr    error
-	tlsErr     error
-	tlsState   *tls.ConnectionState
-	peerCerts  []*x509.Certificate
+	dialErr error
+	tlsErr  error
 }
 
-func (r *run) enter(ph phase) {
-	now := time.Now()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.finished {
-		return
-	}
-	r.endLocked(now)
-	r.phase, r.phaseStart = ph, now
-}
-
-func (r *run) endLocked(now time.Time) {
-	if r.phase >= 0 && !r.phaseStart.IsZero() {
-		r.dur[r.phase] += now.Sub(r.phaseStart)
-		r.phaseStart = time.Time{}
-	}
-}
-
-func (r *run) finish() {
-	now := time.Now()
-	r.mu.Lock()
-	r.endLocked(now)
-	r.finished = true
-	r.mu.Unlock()
-}
-
-func (r *run) do() probes.Result {
-	r.enter(phaseResolve)
-	res, err := netprobe.Resolve(r.ctx, &r.p.ip, r.p.target.host)
-	r.resolved = res
-	if err != nil {
+func (r *run) Do() probes.Result {
+	r.Enter(phaseResolve)
+	if err := r.Resolve(&r.p.IP, r.p.Host); err != nil {
 		return r.fail(err)
 	}
-	r.resolvedOK = true
 	// Setting up the client is part of connecting.
-	r.enter(phaseConnect)
-	addr := net.JoinHostPort(res.IP.String(), r.p.target.port)
-	if !res.Literal {
-		r.logf("resolved", "host", r.p.target.host, "ip", res.IP.String(), "took", res.Took)
-	}
+	r.Enter(phaseConnect)
+	res := r.Resolved
+	addr := net.JoinHostPort(res.IP.String(), r.p.Port)
 
 	var creds credentials.TransportCredentials = insecure.NewCredentials()
-	if r.p.tlsConfig != nil {
-		creds = &timedCreds{TransportCredentials: credentials.NewTLS(r.p.tlsConfig), r: r}
+	if r.p.TLS != nil {
+		creds = &timedCreds{TransportCredentials: credentials.NewTLS(r.p.TLS), r: r}
 	}
 	network := res.Network("tcp")
 	opts := []grpc.DialOption{
@@ -193,11 +112,11 @@ func (r *run) do() probes.Result {
 		}),
 	}
 	authority := r.p.authority
-	if r.p.tlsConfig == nil {
+	if r.p.TLS == nil {
 		opts = append(opts, grpc.WithAuthority(authority))
 	} else {
 		// Over TLS the authority is the server name verified.
-		authority = r.p.tlsConfig.ServerName
+		authority = r.p.TLS.ServerName
 	}
 	cc, err := grpc.NewClient("passthrough:///"+addr, opts...)
 	if err != nil {
@@ -205,18 +124,18 @@ func (r *run) do() probes.Result {
 	}
 	defer cc.Close()
 
-	ctx := r.ctx
+	ctx := r.Ctx
 	if r.p.md != nil {
 		ctx = metadata.NewOutgoingContext(ctx, r.p.md)
 	}
-	r.logf("health check", "addr", addr, "authority", authority, "tls", r.p.tlsConfig != nil, "service", r.p.service)
+	r.Logf("health check", "addr", addr, "authority", authority, "tls", r.p.TLS != nil, "service", r.p.service)
 	resp, err := grpc_health_v1.NewHealthClient(cc).Check(ctx, &grpc_health_v1.HealthCheckRequest{Service: r.p.service})
 	if err != nil {
 		r.called, r.code = true, status.Code(err)
 		return r.fail(err)
 	}
 	r.called, r.code, r.answered, r.serving = true, codes.OK, true, resp.GetStatus()
-	r.logf("health check answered", "status", r.serving.String())
+	r.Logf("health check answered", "status", r.serving.String())
 	if r.serving != grpc_health_v1.HealthCheckResponse_SERVING {
 		return probes.Fail(ReasonNotServing, r.subject()+" is "+r.serving.String())
 	}
@@ -232,20 +151,16 @@ func (r *run) subject() string {
 
 // dial connects for gRPC, timing the connect phase.
 func (r *run) dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	r.enter(phaseConnect)
-	conn, err := r.p.dialer.DialContext(ctx, network, addr)
+	r.Enter(phaseConnect)
+	conn, err := r.p.Dialer.DialContext(ctx, network, addr)
 	if err != nil {
-		r.mu.Lock()
-		if !r.finished {
-			r.dialErr = err
-		}
-		r.mu.Unlock()
-		r.logf("connect failed", "addr", addr, "err", err)
+		r.Report(func() { r.dialErr = err })
+		r.Logf("connect failed", "addr", addr, "err", err)
 		return nil, err
 	}
-	r.logf("connected", "addr", addr, "local", conn.LocalAddr().String())
-	if r.p.tlsConfig == nil {
-		r.enter(phaseCheck)
+	r.Logf("connected", "addr", addr, "local", conn.LocalAddr().String())
+	if r.p.TLS == nil {
+		r.Enter(phaseCheck)
 	}
 	return conn, nil
 }
@@ -258,27 +173,25 @@ type timedCreds struct {
 
 func (c *timedCreds) ClientHandshake(ctx context.Context, authority string, conn net.Conn) (net.Conn, credentials.AuthInfo, error) {
 	r := c.r
-	r.enter(phaseTLS)
+	r.Enter(phaseTLS)
 	start := time.Now()
 	tc, info, err := c.TransportCredentials.ClientHandshake(ctx, authority, conn)
 	took := time.Since(start)
-	r.mu.Lock()
-	if !r.finished {
+	r.Report(func() {
 		if err != nil {
-			r.tlsErr, r.peerCerts = err, tlsprobe.UnverifiedCerts(err)
+			r.tlsErr, r.PeerCerts = err, tlsprobe.UnverifiedCerts(err)
 		} else if ti, ok := info.(credentials.TLSInfo); ok {
-			r.tlsState = &ti.State
+			r.TLSState = &ti.State
 		}
-	}
-	r.mu.Unlock()
+	})
 	if err != nil {
-		r.logf("tls handshake failed", "err", err, "took", took)
+		r.Logf("tls handshake failed", "err", err, "took", took)
 		return tc, info, err
 	}
-	if ti, ok := info.(credentials.TLSInfo); ok && r.debug {
-		r.logf("tls handshake", tlsprobe.LogArgs(&ti.State, took)...)
+	if ti, ok := info.(credentials.TLSInfo); ok && r.Debug {
+		r.Logf("tls handshake", tlsprobe.LogArgs(&ti.State, took)...)
 	}
-	r.enter(phaseCheck)
+	r.Enter(phaseCheck)
 	return tc, info, nil
 }
 
@@ -288,28 +201,27 @@ func (c *timedCreds) Clone() credentials.TransportCredentials {
 
 // fail turns a failed step into the run's result.
 func (r *run) fail(err error) probes.Result {
-	r.mu.Lock()
-	ph, dialErr, tlsErr := r.phase, r.dialErr, r.tlsErr
-	r.mu.Unlock()
-	where := " while " + phaseDoing[ph] + " (" + phaseNames[ph] + " phase)"
+	where := r.Where("")
+	// The run is not finished yet: Report runs.
+	var dialErr, tlsErr error
+	r.Report(func() { dialErr, tlsErr = r.dialErr, r.tlsErr })
 	st := status.Convert(err)
-	var resErr *netprobe.ResolveError
-	switch ctxErr := r.ctx.Err(); {
-	case errors.Is(ctxErr, context.Canceled):
-		return probes.Fail(probes.ReasonCanceled, "canceled"+where)
-	case errors.Is(ctxErr, context.DeadlineExceeded), st.Code() == codes.DeadlineExceeded, netprobe.IsTimeout(err):
-		return probes.Fail(probes.ReasonTimeout, "timed out after "+netprobe.Timeout(r.start, r.deadline)+where)
-	case errors.As(err, &resErr):
-		return probes.Fail(probes.ReasonDNS, resErr.Error())
+	if st.Code() == codes.DeadlineExceeded && r.Ctx.Err() != context.Canceled {
+		return r.Ended(where)
+	}
+	// What gRPC reports of a failed dial or handshake is a status
+	// without its cause: name the cause.
+	cause, inTLS := err, false
+	switch {
 	case tlsErr != nil:
-		if msg, ok := tlsprobe.Message(tlsErr); ok {
-			return probes.Fail(probes.ReasonTLS, msg)
-		}
-		return probes.Fail(probes.ReasonTLS, "TLS handshake failed: "+tlsErr.Error())
+		cause, inTLS = tlsErr, true
 	case dialErr != nil:
-		if msg, ok := netprobe.ConnMessage(dialErr); ok {
-			return probes.Fail(probes.ReasonConnect, msg)
-		}
+		cause = dialErr
+	}
+	if res, ok := r.Fail(cause, where, inTLS); ok {
+		return res
+	}
+	if dialErr != nil {
 		return probes.Fail(probes.ReasonConnect, dialErr.Error())
 	}
 	switch st.Code() {
@@ -323,13 +235,10 @@ func (r *run) fail(err error) probes.Result {
 	return probes.Fail(probes.ReasonStatusCode, "health check failed with "+st.Code().String()+": "+st.Message())
 }
 
-func (r *run) samples() []probes.Sample {
-	s := make([]probes.Sample, 0, int(numPhases)+len(servingStatuses)+9)
-	for ph := range numPhases {
-		s = append(s, family.With(&Duration, r.dur[ph].Seconds(), phaseLabels[ph]))
-	}
+func (r *run) Samples() []probes.Sample {
+	s := r.AppendPhases(make([]probes.Sample, 0, phases.Len()+len(servingStatuses)+9))
 	ssl := 0.0
-	if r.tlsState != nil {
+	if r.TLSState != nil {
 		ssl = 1
 	}
 	code := -1.0
@@ -344,24 +253,5 @@ func (r *run) samples() []probes.Sample {
 		}
 		s = append(s, family.With(&HealthCheckResponse, v, st.labels))
 	}
-	s = netprobe.AppendSamples(s, r.resolved, r.resolvedOK)
-	switch {
-	case r.tlsState != nil:
-		s = tlsprobe.AppendState(s, r.tlsState)
-	case len(r.peerCerts) > 0:
-		s = tlsprobe.AppendCerts(s, r.peerCerts, nil)
-	}
-	return s
-}
-
-func (r *run) logf(msg string, args ...any) {
-	if !r.debug {
-		return
-	}
-	r.mu.Lock()
-	done := r.finished
-	r.mu.Unlock()
-	if !done {
-		r.log.DebugContext(r.ctx, msg, args...)
-	}
+	return r.AppendSamples(s)
 }

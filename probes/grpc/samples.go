@@ -6,24 +6,22 @@ import (
 	"github.com/sloagent/sloagent/probes"
 	"github.com/sloagent/sloagent/probes/internal/family"
 	"github.com/sloagent/sloagent/probes/internal/netprobe"
+	"github.com/sloagent/sloagent/probes/internal/netrun"
 	"github.com/sloagent/sloagent/probes/internal/tlsprobe"
 )
 
-// phase is a stage of a run. blackbox_exporter has resolve and check, its
+// The phases of a run. blackbox_exporter has resolve and check, its
 // check including the connection; here the connection has its own phases.
-type phase int
+const phaseResolve = netrun.PhaseResolve
 
 const (
-	phaseResolve phase = iota
-	phaseConnect
+	phaseConnect = netrun.PhaseConnect + iota
 	phaseTLS
 	phaseCheck
-	numPhases
 )
 
-var phaseNames = [numPhases]string{"resolve", "connect", "tls", "check"}
-
-var phaseDoing = [numPhases]string{"resolving the name", "connecting", "in the TLS handshake", "waiting for the health check's answer"}
+var phases = netrun.NewPhases(&Duration, []netrun.Phase{netrun.Resolve, netrun.Connect, netrun.TLS,
+	phaseCheck: {Name: "check", Doing: "waiting for the health check's answer"}})
 
 // The series of a grpc run, blackbox_exporter's.
 var (
@@ -36,13 +34,6 @@ var (
 // Families lists every series a grpc run may report (the TLS ones over TLS).
 var Families = append([]probes.Family{Duration, SSL, StatusCode, HealthCheckResponse,
 	netprobe.IPProtocol, netprobe.DNSLookup}, tlsprobe.Families...)
-
-var phaseLabels = func() (l [numPhases][]probes.Label) {
-	for ph := range numPhases {
-		l[ph] = family.Labels(&Duration, phaseNames[ph])
-	}
-	return l
-}()
 
 // servingStatuses are every status a health check may answer, in their
 // protocol order, each with its label.

@@ -3,15 +3,14 @@ package http
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"log/slog"
 	"net/http"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/sloagent/sloagent/probes"
+	"github.com/sloagent/sloagent/probes/internal/tlsprobe"
 )
 
 // The debug trace is what /probes/<name>/run?debug=true shows; it is built
@@ -23,7 +22,7 @@ func (r *run) logRequest(req *http.Request, bodyLen int) {
 		host = req.URL.Host
 	}
 	r.log.DebugContext(r.ctx, "request", "method", req.Method, "url", req.URL.Redacted(), "host", host,
-		"headers", headerText(req.Header), "body_bytes", bodyLen, "timeout", r.timeout())
+		"headers", HeaderText(req.Header), "body_bytes", bodyLen, "timeout", r.timeout())
 }
 
 func logTLS(ctx context.Context, log *slog.Logger, cs tls.ConnectionState, took time.Duration, err error) {
@@ -31,20 +30,12 @@ func logTLS(ctx context.Context, log *slog.Logger, cs tls.ConnectionState, took 
 		log.DebugContext(ctx, "tls handshake failed", "err", err, "took", took)
 		return
 	}
-	args := []any{"version", tls.VersionName(cs.Version), "cipher", tls.CipherSuiteName(cs.CipherSuite),
-		"alpn", cs.NegotiatedProtocol, "took", took}
-	for i, c := range cs.PeerCertificates {
-		args = append(args, slog.Group("cert"+strconv.Itoa(i),
-			"subject", c.Subject.String(), "issuer", c.Issuer.String(),
-			"names", certNames(c),
-			"not_after", c.NotAfter.UTC().Format(time.RFC3339)))
-	}
-	log.DebugContext(ctx, "tls handshake", args...)
+	log.DebugContext(ctx, "tls handshake", tlsprobe.LogArgs(&cs, took)...)
 }
 
 func (r *run) logResponse(resp *http.Response) {
 	r.log.DebugContext(r.ctx, "response", "status", resp.Status, "proto", resp.Proto,
-		"content_length", resp.ContentLength, "headers", headerText(resp.Header))
+		"content_length", resp.ContentLength, "headers", HeaderText(resp.Header))
 }
 
 func (r *run) logResult(res probes.Result) {
@@ -62,8 +53,10 @@ func (r *run) logResult(res probes.Result) {
 	r.log.DebugContext(r.ctx, "result", args...)
 }
 
-// headerText prints headers one per line, sorted, sensitive values redacted.
-func headerText(h http.Header) string {
+// HeaderText prints headers one per line, sorted, with the values of those
+// that usually carry credentials redacted: the debug output of every kind
+// that speaks HTTP.
+func HeaderText(h http.Header) string {
 	keys := make([]string, 0, len(h))
 	for k := range h {
 		keys = append(keys, k)
@@ -81,12 +74,4 @@ func headerText(h http.Header) string {
 		}
 	}
 	return b.String()
-}
-
-func certNames(c *x509.Certificate) string {
-	names := append([]string(nil), c.DNSNames...)
-	for _, ip := range c.IPAddresses {
-		names = append(names, ip.String())
-	}
-	return strings.Join(names, ",")
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,6 +38,32 @@ type directTransport struct {
 	build func() (*http.Transport, error)
 	mu    sync.Mutex
 	std   atomic.Pointer[http.Transport]
+
+	// serverName, when set, is the TLS server name of requests to the
+	// host the run started at: the configured Host header's, as
+	// blackbox_exporter uses it when tls_config names none. A redirect
+	// to another host verifies that host's own name.
+	serverName string
+	named      atomic.Pointer[http.Transport]
+}
+
+// standardFor returns the standard transport for req: the one with the
+// Host header's server name for a request to the run's first host.
+func (t *directTransport) standardFor(req *http.Request) (*http.Transport, error) {
+	std, err := t.standard()
+	if err != nil || t.serverName == "" {
+		return std, err
+	}
+	if r := runFrom(req.Context()); r == nil || r.first == nil || !strings.EqualFold(r.first.Host, req.URL.Host) {
+		return std, nil
+	}
+	if named := t.named.Load(); named != nil {
+		return named, nil
+	}
+	named := std.Clone()
+	named.TLSClientConfig.ServerName = t.serverName
+	t.named.CompareAndSwap(nil, named)
+	return t.named.Load(), nil
 }
 
 // standard returns the standard transport, building it on first use.
@@ -76,7 +103,7 @@ func (t *directTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return t.h3(req)
 	}
 	if req.URL.Scheme != "http" || t.proxied {
-		std, err := t.standard()
+		std, err := t.standardFor(req)
 		if err != nil {
 			closeBody()
 			return nil, err

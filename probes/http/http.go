@@ -126,6 +126,9 @@ func build(target string, c *Config) (*prober, error) {
 	}
 
 	p.direct = &directTransport{dial: p.dial, proxied: c.proxied(), build: func() (*http.Transport, error) { return p.newTransport(c) }}
+	if c.TLSConfig.ServerName == "" {
+		p.direct.serverName = hostHeaderName(c.Headers)
+	}
 	// The standard transport and its TLS config take about 1 KB; a
 	// plain-HTTP probe needs them only if redirected to https, so they
 	// are built then. Where settings can be wrong (files, a proxy) or an
@@ -146,6 +149,14 @@ func build(target string, c *Config) (*prober, error) {
 		p.direct.h3 = p.roundTripH3
 	}
 	p.transport = p.direct
+	if credsFromFiles(c) {
+		// Read now too, so that a missing file shows when the config
+		// is loaded.
+		if _, err := authHeader(c); err != nil {
+			return nil, err
+		}
+		p.transport = &fileAuthTransport{next: p.direct, c: c}
+	}
 	if c.OAuth2 != nil {
 		if p.transport, err = newOAuth2Transport(c.OAuth2, p.direct); err != nil {
 			return nil, err
@@ -193,9 +204,12 @@ func requestBody(c *Config) ([]byte, error) {
 var defaultHeader = http.Header{"User-Agent": {UserAgent}}
 
 func requestHeader(c *Config, req *http.Request) (http.Header, error) {
-	auth, err := authHeader(c)
-	if err != nil {
-		return nil, err
+	auth := ""
+	if !credsFromFiles(c) {
+		var err error
+		if auth, err = authHeader(c); err != nil {
+			return nil, err
+		}
 	}
 	if len(c.Headers) == 0 && c.Compression == "" && auth == "" {
 		return defaultHeader, nil

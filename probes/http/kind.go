@@ -3,6 +3,8 @@ package http
 import (
 	"github.com/sloagent/sloagent/internal/conf"
 	"github.com/sloagent/sloagent/probes"
+	"github.com/sloagent/sloagent/probes/internal/netprobe"
+	"github.com/sloagent/sloagent/probes/internal/tlsprobe"
 )
 
 // Kind is the http probe kind.
@@ -15,8 +17,8 @@ var Kind = probes.NewKind(probes.Definition[Config]{
 		}
 		c.Validate(r.At("http"))
 	},
-	Build: func(s probes.Spec, c *Config) (probes.Prober, error) { return New(s.Target, c) },
-	Families: []probes.Family{
+	New: New,
+	Families: append([]probes.Family{
 		{Name: MetricDuration, Help: helpDuration, Labels: []string{"phase"}},
 		{Name: MetricStatusCode, Help: helpStatusCode},
 		{Name: MetricVersion, Help: helpVersion},
@@ -25,21 +27,10 @@ var Kind = probes.NewKind(probes.Definition[Config]{
 		{Name: MetricUncompressedBody, Help: helpUncompressedBody},
 		{Name: MetricSSL, Help: helpSSL},
 		{Name: MetricLastModified, Help: helpLastModified},
-		{Name: MetricIPProtocol, Help: helpIPProtocol},
-		{Name: MetricDNSLookup, Help: helpDNSLookup},
-		{Name: MetricFailedDueToRegex, Help: helpFailedDueToRegex},
+		netprobe.IPProtocol, netprobe.DNSLookup, netprobe.FailedDueToRegex,
 		{Name: MetricFailedDueToCEL, Help: helpFailedDueToCEL},
-		{Name: MetricEarliestExpiry, Help: helpEarliestExpiry},
-		{Name: MetricLastChainExpiry, Help: helpLastChainExpiry},
-		{Name: MetricLastChainInfo, Help: helpLastChainInfo, Labels: []string{"fingerprint_sha256", "issuer", "subject", "subjectalternative"}},
-		{Name: MetricTLSVersion, Help: helpTLSVersion, Labels: []string{"version"}},
-		{Name: MetricTLSCipher, Help: helpTLSCipher, Labels: []string{"cipher"}},
-	},
-	Reasons: []string{
-		probes.ReasonTimeout, probes.ReasonDNS, probes.ReasonConnect, probes.ReasonTLS,
-		probes.ReasonStatusCode, probes.ReasonBodyMismatch, probes.ReasonHeaderMismatch,
-		probes.ReasonBodyTooLarge, probes.ReasonRedirects, probes.ReasonSSLPolicy,
-		probes.ReasonHTTPVersion, probes.ReasonProtocol, probes.ReasonCanceled, probes.ReasonInternal,
-		ReasonAuth,
-	},
+	}, tlsprobe.Families...),
+	Reasons: probes.ConnReasons(probes.ReasonTLS, probes.ReasonStatusCode, probes.ReasonBodyMismatch, probes.ReasonHeaderMismatch,
+		probes.ReasonBodyTooLarge, probes.ReasonRedirects, probes.ReasonSSLPolicy, probes.ReasonHTTPVersion,
+		probes.ReasonProtocol, probes.ReasonInternal, ReasonAuth, probes.ReasonConfig),
 })

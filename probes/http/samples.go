@@ -1,15 +1,13 @@
 package http
 
 import (
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/hex"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/sloagent/sloagent/probes"
+	"github.com/sloagent/sloagent/probes/internal/tlsprobe"
 )
 
 // Sample names and help, as blackbox_exporter names them where it has them
@@ -43,15 +41,7 @@ const (
 	helpUncompressedBody = "Length of the final response's body after decompression, in bytes."
 	helpSSL              = "1 if the final response came over TLS, else 0."
 	helpLastModified     = "Last-Modified header of the final response, in unix seconds."
-	helpIPProtocol       = "IP protocol of the connection: 4 or 6, 0 if the name did not resolve."
-	helpDNSLookup        = "Time taken to resolve the target's name, in seconds."
-	helpFailedDueToRegex = "1 if the run failed because a body or header regexp check failed, else 0."
 	helpFailedDueToCEL   = "1 if the run failed because a CEL expression on the JSON body failed, else 0."
-	helpEarliestExpiry   = "Earliest expiry of the certificates the server sent, in unix seconds."
-	helpLastChainExpiry  = "Expiry of the verified chain that lasts longest, taking each chain's earliest expiry, in unix seconds."
-	helpLastChainInfo    = "Identity of the server's leaf certificate; always 1."
-	helpTLSVersion       = "TLS version of the final response's connection; always 1."
-	helpTLSCipher        = "TLS cipher suite of the final response's connection; always 1."
 )
 
 var phaseLabels = func() (l [numPhases][]probes.Label) {
@@ -123,52 +113,12 @@ func (r *run) samples(resp *http.Response) []probes.Sample {
 	}
 	switch {
 	case state != nil:
-		s = appendTLS(s, state.PeerCertificates, state.VerifiedChains)
-		s = append(s,
-			probes.Sample{Name: MetricTLSVersion, Labels: []probes.Label{{Name: "version", Value: tls.VersionName(state.Version)}}, Value: 1},
-			probes.Sample{Name: MetricTLSCipher, Labels: []probes.Label{{Name: "cipher", Value: tls.CipherSuiteName(state.CipherSuite)}}, Value: 1},
-		)
+		s = tlsprobe.AppendState(s, state)
 	case len(peerCerts) > 0:
 		// Verification failed: the expiry is often why, so still show it.
-		s = appendTLS(s, peerCerts, nil)
+		s = tlsprobe.AppendCerts(s, peerCerts, nil)
 	}
 	return s
-}
-
-func appendTLS(s []probes.Sample, peer []*x509.Certificate, chains [][]*x509.Certificate) []probes.Sample {
-	if len(peer) == 0 {
-		return s
-	}
-	earliest := peer[0].NotAfter
-	for _, c := range peer[1:] {
-		if c.NotAfter.Before(earliest) {
-			earliest = c.NotAfter
-		}
-	}
-	s = append(s, probes.Sample{Name: MetricEarliestExpiry, Value: unix(earliest)})
-	var last time.Time
-	for _, chain := range chains {
-		var e time.Time
-		for _, c := range chain {
-			if e.IsZero() || c.NotAfter.Before(e) {
-				e = c.NotAfter
-			}
-		}
-		if e.After(last) {
-			last = e
-		}
-	}
-	if !last.IsZero() {
-		s = append(s, probes.Sample{Name: MetricLastChainExpiry, Value: unix(last)})
-	}
-	leaf := peer[0]
-	sum := sha256.Sum256(leaf.Raw)
-	return append(s, probes.Sample{Name: MetricLastChainInfo, Value: 1, Labels: []probes.Label{
-		{Name: "fingerprint_sha256", Value: hex.EncodeToString(sum[:])},
-		{Name: "subject", Value: leaf.Subject.String()},
-		{Name: "issuer", Value: leaf.Issuer.String()},
-		{Name: "subjectalternative", Value: strings.Join(leaf.DNSNames, ",")},
-	}})
 }
 
 func unix(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }

@@ -3,6 +3,7 @@ package http
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
 )
@@ -43,4 +44,18 @@ func NormalizeTarget(target string, c *Config) (string, error) {
 		return "", fmt.Errorf("target %q has no host", target)
 	}
 	return s, nil
+}
+
+// hostHeaderName is the host name of a configured Host header (without
+// its port), or "".
+func hostHeaderName(h Headers) string {
+	for k, v := range h {
+		if strings.EqualFold(k, "Host") {
+			if host, _, err := net.SplitHostPort(v); err == nil {
+				return strings.Trim(host, "[]")
+			}
+			return strings.Trim(v, "[]")
+		}
+	}
+	return ""
 }

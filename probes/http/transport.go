@@ -10,6 +10,7 @@ import (
 	"time"
 
 	pconfig "github.com/prometheus/common/config"
+	"github.com/sloagent/sloagent/probes/internal/tlsprobe"
 )
 
 // maxHeaderBytes bounds a response head (status line, headers, and every
@@ -81,8 +82,8 @@ func newTLSConfig(c *TLSConfig) (*tls.Config, error) {
 		KeyFile:            c.KeyFile,
 		ServerName:         c.ServerName,
 		InsecureSkipVerify: c.InsecureSkipVerify,
-		MinVersion:         pconfig.TLSVersion(tlsVersions[c.MinVersion]),
-		MaxVersion:         pconfig.TLSVersion(tlsVersions[c.MaxVersion]),
+		MinVersion:         pconfig.TLSVersion(tlsprobe.VersionOf(c.MinVersion)),
+		MaxVersion:         pconfig.TLSVersion(tlsprobe.VersionOf(c.MaxVersion)),
 	}
 	tc, err := pconfig.NewTLSConfig(&pc)
 	if err != nil {

@@ -9,14 +9,8 @@ import (
 	"golang.org/x/net/http/httpguts"
 
 	"github.com/sloagent/sloagent/internal/conf"
+	"github.com/sloagent/sloagent/probes/internal/tlsprobe"
 )
-
-var tlsVersions = map[string]uint16{
-	"TLS10": tls.VersionTLS10,
-	"TLS11": tls.VersionTLS11,
-	"TLS12": tls.VersionTLS12,
-	"TLS13": tls.VersionTLS13,
-}
 
 // httpVersions maps what valid_http_versions accepts to Go's Response.Proto.
 var httpVersions = map[string]string{
@@ -111,7 +105,7 @@ func (c *Config) validateVersions(r conf.Report) {
 	if c.proxied() {
 		r.Errorf("enable_http3", "HTTP/3 cannot go through proxy_url or proxy_from_environment")
 	}
-	if v, ok := tlsVersions[c.TLSConfig.MaxVersion]; ok && v < tls.VersionTLS13 {
+	if v := tlsprobe.VersionOf(c.TLSConfig.MaxVersion); v != 0 && v < tls.VersionTLS13 {
 		r.Errorf("tls_config.max_version", "HTTP/3 needs TLS13, max_version is %s", c.TLSConfig.MaxVersion)
 	}
 }
@@ -203,18 +197,6 @@ func (t *TLSConfig) validate(r conf.Report) {
 			r.Errorf("cert", "client certificate: %v", err)
 		}
 	}
-	conf.CheckFile(r, "ca_file", t.CAFile)
-	conf.CheckFile(r, "cert_file", t.CertFile)
-	conf.CheckFile(r, "key_file", t.KeyFile)
-	minV, okMin := tlsVersions[t.MinVersion]
-	if t.MinVersion != "" && !okMin {
-		r.Errorf("min_version", "unknown TLS version %q (use TLS10, TLS11, TLS12 or TLS13)", t.MinVersion)
-	}
-	maxV, okMax := tlsVersions[t.MaxVersion]
-	if t.MaxVersion != "" && !okMax {
-		r.Errorf("max_version", "unknown TLS version %q (use TLS10, TLS11, TLS12 or TLS13)", t.MaxVersion)
-	}
-	if okMin && okMax && minV > maxV {
-		r.Errorf("max_version", "max_version %s is below min_version %s", t.MaxVersion, t.MinVersion)
-	}
+	tlsprobe.ValidateFiles(r, t.CAFile, t.CertFile, t.KeyFile)
+	tlsprobe.ValidateVersions(r, t.MinVersion, t.MaxVersion)
 }

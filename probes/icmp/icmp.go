@@ -25,6 +25,7 @@ import (
 
 	"github.com/sloagent/sloagent/probes"
 	"github.com/sloagent/sloagent/probes/internal/netprobe"
+	"github.com/sloagent/sloagent/probes/internal/netrun"
 )
 
 // ReasonPacketLoss is this kind's own reason: more requests went
@@ -94,59 +95,33 @@ func New(target string, c *Config, timeout time.Duration) (probes.Prober, error)
 
 // run is the state of one run; it lives on one goroutine.
 type run struct {
+	netrun.Run
 	p        *prober
-	ctx      context.Context
-	log      *slog.Logger
-	debug    bool
-	start    time.Time
-	deadline time.Time
-
-	resolved   netprobe.Resolved
-	resolvedOK bool
-	setup      time.Duration
-	sent       int
-	received   int
-	stats      rttStats
-	hopLimit   int // of the first reply; -1 if unknown
+	setup    time.Duration
+	sent     int
+	received int
+	stats    rttStats
+	hopLimit int // of the first reply; -1 if unknown
 }
 
 // Probe sends the echo requests and waits for their replies.
 func (p *prober) Probe(ctx context.Context, log *slog.Logger) probes.Result {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	r := &run{p: p, ctx: ctx, log: log, start: time.Now(), hopLimit: -1}
-	r.debug = log.Enabled(ctx, slog.LevelDebug)
-	r.deadline, _ = ctx.Deadline()
-	res := r.do()
-	res.Duration = time.Since(r.start)
-	res.Samples = r.samples()
-	if r.debug {
-		args := []any{"success", res.Success, "duration", res.Duration}
-		if !res.Success {
-			args = append(args, "reason", res.Reason)
-		}
-		log.DebugContext(ctx, "result", append(args, "message", res.Message, "sent", r.sent, "received", r.received,
-			"rtt_min", r.stats.min, "rtt_mean", r.stats.mean, "rtt_max", r.stats.max)...)
-	}
-	return res
+	return netrun.Probe(ctx, log, nil, &run{p: p, hopLimit: -1})
 }
 
-func (r *run) do() probes.Result {
-	res, err := netprobe.Resolve(r.ctx, &r.p.ip, r.p.host)
-	r.resolved = res
-	if err != nil {
-		if r.ctx.Err() != nil {
+func (r *run) LogArgs() []any {
+	return []any{"sent", r.sent, "received", r.received, "rtt_min", r.stats.min, "rtt_mean", r.stats.mean, "rtt_max", r.stats.max}
+}
+
+func (r *run) Do() probes.Result {
+	if err := r.Resolve(&r.p.ip, r.p.host); err != nil {
+		if r.Ctx.Err() != nil {
 			return r.ctxFail("resolving the name")
 		}
 		return probes.Fail(probes.ReasonDNS, err.Error())
 	}
-	r.resolvedOK = true
-	dst := res.IP
-	v6 := res.Proto() == 6
-	if !res.Literal {
-		r.logf("resolved", "host", r.p.host, "ip", dst.String(), "took", res.Took)
-	}
+	dst := r.Resolved.IP
+	v6 := r.Resolved.Proto() == 6
 
 	setupStart := time.Now()
 	c, err := r.p.open(v6, r.p.src)
@@ -159,8 +134,8 @@ func (r *run) do() probes.Result {
 		return probes.Fail(probes.ReasonInternal, "opening the ICMP socket: "+err.Error())
 	}
 	defer c.Close()
-	r.logf("socket", "datagram", c.datagram, "ipv6", v6, "ttl", r.p.ttl, "dont_fragment", r.p.dontFragment)
-	stop := context.AfterFunc(r.ctx, func() { c.pc.SetReadDeadline(time.Now()) })
+	r.Logf("socket", "datagram", c.datagram, "ipv6", v6, "ttl", r.p.ttl, "dont_fragment", r.p.dontFragment)
+	stop := context.AfterFunc(r.Ctx, func() { c.pc.SetReadDeadline(time.Now()) })
 	defer stop()
 	if err := r.exchange(c, dst, v6); err != nil {
 		return *err
@@ -186,7 +161,7 @@ func (r *run) exchange(c *conn, dst net.IP, v6 bool) *probes.Result {
 	if v6 {
 		reqType, replyType, proto = ipv6.ICMPTypeEchoRequest, ipv6.ICMPTypeEchoReply, 58
 	}
-	deadline := r.deadline
+	deadline := r.Deadline
 	if deadline.IsZero() {
 		deadline = time.Now().Add(time.Minute)
 	}
@@ -203,7 +178,7 @@ func (r *run) exchange(c *conn, dst net.IP, v6 bool) *probes.Result {
 			}
 			sentAt[i] = time.Now()
 			if _, err := c.pc.WriteTo(wb, to); err != nil {
-				if r.ctx.Err() != nil {
+				if r.Ctx.Err() != nil {
 					res := r.ctxFail("sending echo requests")
 					return &res
 				}
@@ -216,7 +191,7 @@ func (r *run) exchange(c *conn, dst net.IP, v6 bool) *probes.Result {
 			}
 			r.sent++
 			nextAt = sentAt[i].Add(r.p.interval)
-			r.logf("echo request", "seq", (seq0+i)&0xffff, "bytes", len(wb))
+			r.Logf("echo request", "seq", (seq0+i)&0xffff, "bytes", len(wb))
 		}
 		if r.received == n {
 			break
@@ -229,7 +204,7 @@ func (r *run) exchange(c *conn, dst net.IP, v6 bool) *probes.Result {
 		nr, hop, peer, err := c.read(buf)
 		now := time.Now()
 		if err != nil {
-			if r.ctx.Err() != nil || !now.Before(deadline) {
+			if r.Ctx.Err() != nil || !now.Before(deadline) {
 				break
 			}
 			if netprobe.IsTimeout(err) {
@@ -237,7 +212,7 @@ func (r *run) exchange(c *conn, dst net.IP, v6 bool) *probes.Result {
 			}
 			// An ICMP error queued on the socket, or a read
 			// failure: the run goes on to its deadline.
-			r.logf("read error", "err", err)
+			r.Logf("read error", "err", err)
 			continue
 		}
 		if !peerIs(peer, dst) {
@@ -264,7 +239,7 @@ func (r *run) exchange(c *conn, dst net.IP, v6 bool) *probes.Result {
 		if r.hopLimit < 0 && hop >= 0 {
 			r.hopLimit = hop
 		}
-		r.logf("echo reply", "seq", echo.Seq, "rtt", rtt, "hop_limit", hop)
+		r.Logf("echo reply", "seq", echo.Seq, "rtt", rtt, "hop_limit", hop)
 	}
 	r.stats = statsOf(rtts)
 	return nil
@@ -305,11 +280,11 @@ func (r *run) loss() float64 {
 
 func (r *run) verdict(dst net.IP) probes.Result {
 	switch {
-	case r.received == 0 && r.ctx.Err() == context.Canceled:
+	case r.received == 0 && r.Ctx.Err() == context.Canceled:
 		return r.ctxFail("waiting for echo replies")
 	case r.received == 0:
 		return probes.Fail(probes.ReasonTimeout, fmt.Sprintf("no echo reply from %s to %s within %s",
-			dst, requests(r.sent), netprobe.Timeout(r.start, r.deadline)))
+			dst, requests(r.sent), netprobe.Timeout(r.Start, r.Deadline)))
 	case r.p.maxLoss >= 0 && r.loss() > r.p.maxLoss:
 		return probes.Fail(ReasonPacketLoss, fmt.Sprintf("%d of %s to %s unanswered (%s lost, more than max_packet_loss %s)",
 			r.sent-r.received, requests(r.sent), dst, percent(r.loss()), percent(r.p.maxLoss)))
@@ -318,12 +293,7 @@ func (r *run) verdict(dst net.IP) probes.Result {
 		r.received, requests(r.sent), dst, r.stats.mean.Round(time.Microsecond))}
 }
 
-func (r *run) ctxFail(doing string) probes.Result {
-	if errors.Is(r.ctx.Err(), context.Canceled) {
-		return probes.Fail(probes.ReasonCanceled, "canceled while "+doing)
-	}
-	return probes.Fail(probes.ReasonTimeout, "timed out after "+netprobe.Timeout(r.start, r.deadline)+" while "+doing)
-}
+func (r *run) ctxFail(doing string) probes.Result { return r.Ended(" while " + doing) }
 
 func requests(n int) string {
 	if n == 1 {
@@ -333,12 +303,6 @@ func requests(n int) string {
 }
 
 func percent(f float64) string { return strconv.FormatFloat(f*100, 'f', -1, 64) + "%" }
-
-func (r *run) logf(msg string, args ...any) {
-	if r.debug {
-		r.log.DebugContext(r.ctx, msg, args...)
-	}
-}
 
 // rttStats summarises a run's round trips; all zero without any.
 type rttStats struct {

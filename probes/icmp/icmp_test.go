@@ -8,6 +8,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/sloagent/sloagent/probes"
+	"github.com/sloagent/sloagent/probes/internal/netrun"
 	"github.com/sloagent/sloagent/probes/internal/probetest"
 )
 
@@ -86,7 +87,7 @@ func TestVerdict(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r := &run{p: p.(*prober), ctx: t.Context(), start: time.Now(), sent: tc.sent, received: tc.received}
+		r := &run{Run: netrun.Run{Ctx: t.Context(), Start: time.Now()}, p: p.(*prober), sent: tc.sent, received: tc.received}
 		res := r.verdict([]byte{192, 0, 2, 1})
 		if tc.reason == "" {
 			probetest.WantSuccess(t, res)

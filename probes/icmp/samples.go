@@ -31,10 +31,10 @@ var (
 	labelsRTT     = family.Labels(&Duration, "rtt")
 )
 
-func (r *run) samples() []probes.Sample {
+func (r *run) Samples() []probes.Sample {
 	s := make([]probes.Sample, 0, 11)
 	s = append(s,
-		family.With(&Duration, r.resolved.Took.Seconds(), labelsResolve),
+		family.With(&Duration, r.Resolved.Took.Seconds(), labelsResolve),
 		family.With(&Duration, r.setup.Seconds(), labelsSetup),
 		family.With(&Duration, r.stats.mean.Seconds(), labelsRTT),
 		family.Sample(&RTTMin, r.stats.min.Seconds()),
@@ -47,5 +47,5 @@ func (r *run) samples() []probes.Sample {
 	if r.hopLimit >= 0 {
 		s = append(s, family.Sample(&HopLimit, float64(r.hopLimit)))
 	}
-	return netprobe.AppendSamples(s, r.resolved, r.resolvedOK)
+	return r.AppendSamples(s)
 }

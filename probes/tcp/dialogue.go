@@ -27,7 +27,7 @@ func (r *run) dialogue(conn net.Conn) probes.Result {
 	if len(r.p.queries) == 0 {
 		return probes.Result{Success: true, Message: "connected"}
 	}
-	r.enter(phaseQuery)
+	r.Enter(phaseQuery)
 	br := bufio.NewReaderSize(conn, readBuffer)
 	for i := range r.p.queries {
 		q := &r.p.queries[i]
@@ -51,7 +51,7 @@ func (r *run) dialogue(conn net.Conn) probes.Result {
 			want := []byte(q.ExpectBytes)
 			got := make([]byte, len(want))
 			n, err := io.ReadFull(br, got)
-			r.logf("read bytes", "entry", i, "bytes", quote(string(got[:n])))
+			r.Logf("read bytes", "entry", i, "bytes", quote(string(got[:n])))
 			switch {
 			case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 				r.failedBytes = true
@@ -65,7 +65,7 @@ func (r *run) dialogue(conn net.Conn) probes.Result {
 			}
 		}
 		if send != "" {
-			r.logf("send", "entry", i, "line", send)
+			r.Logf("send", "entry", i, "line", send)
 			if _, err := io.WriteString(conn, send+"\n"); err != nil {
 				return r.fail(err, "sending ("+where+")")
 			}
@@ -77,7 +77,7 @@ func (r *run) dialogue(conn net.Conn) probes.Result {
 			}
 			conn = tc
 			br = bufio.NewReaderSize(conn, readBuffer)
-			r.enter(phaseQuery)
+			r.Enter(phaseQuery)
 		}
 	}
 	return probes.Result{Success: true, Message: "dialogue of " + strconv.Itoa(len(r.p.queries)) + " entries done"}
@@ -102,9 +102,9 @@ func (r *run) expect(br *bufio.Reader, q *QueryResponse, where string) ([]byte, 
 			}
 			return nil, nil, r.fail(err, "waiting for a line matching "+quote(q.Expect.String())+" ("+where+")"), false
 		}
-		r.logf("read line", "line", string(line))
+		r.Logf("read line", "line", string(line))
 		if m := q.Expect.FindSubmatchIndex(line); m != nil {
-			r.logf("matched", "expect", q.Expect.String(), "line", string(line))
+			r.Logf("matched", "expect", q.Expect.String(), "line", string(line))
 			return line, m, probes.Result{}, true
 		}
 		last = line

@@ -4,23 +4,19 @@ import (
 	"github.com/sloagent/sloagent/probes"
 	"github.com/sloagent/sloagent/probes/internal/family"
 	"github.com/sloagent/sloagent/probes/internal/netprobe"
+	"github.com/sloagent/sloagent/probes/internal/netrun"
 	"github.com/sloagent/sloagent/probes/internal/tlsprobe"
 )
 
-// phase is a stage of a run, as the phase label of probe_tcp_duration_seconds.
-type phase int
-
+// The phases of a run, as the phase label of probe_tcp_duration_seconds.
 const (
-	phaseResolve phase = iota
-	phaseConnect
+	phaseConnect = netrun.PhaseConnect + iota
 	phaseTLS
 	phaseQuery
-	numPhases
 )
 
-var phaseNames = [numPhases]string{"resolve", "connect", "tls", "query"}
-
-var phaseDoing = [numPhases]string{"resolving the name", "connecting", "in the TLS handshake", "in the query and response dialogue"}
+var phases = netrun.NewPhases(&Duration, []netrun.Phase{netrun.Resolve, netrun.Connect, netrun.TLS,
+	phaseQuery: {Name: "query", Doing: "in the query and response dialogue"}})
 
 // The series of a tcp run. probe_failed_due_to_regex and
 // probe_failed_due_to_bytes are blackbox_exporter's; probe_tcp_duration_seconds
@@ -36,10 +32,3 @@ var (
 
 // Families lists every series a tcp run may report.
 var Families = append([]probes.Family{Duration, netprobe.IPProtocol, netprobe.DNSLookup, FailedDueToRegex, FailedDueToBytes, ExpectInfo}, tlsprobe.Families...)
-
-var phaseLabels = func() (l [numPhases][]probes.Label) {
-	for ph := range numPhases {
-		l[ph] = family.Labels(&Duration, phaseNames[ph])
-	}
-	return l
-}()

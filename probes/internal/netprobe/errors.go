@@ -5,7 +5,9 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/url"
 	"os"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -34,13 +36,28 @@ func ConnMessage(err error) (string, bool) {
 	case errors.Is(err, syscall.EPIPE):
 		return "connection closed by peer (broken pipe)", true
 	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EADDRNOTAVAIL):
-		return err.Error(), true
+		return Text(err), true
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return "connection closed by peer", true
+		return ClosedByPeer, true
 	case errors.As(err, &op) && op.Op == "dial":
-		return err.Error(), true
+		return Text(err), true
 	}
 	return "", false
+}
+
+// ClosedByPeer is ConnMessage's sentence for a connection the peer closed
+// (an end of file where more was due).
+const ClosedByPeer = "connection closed by peer"
+
+// Text is err without the wrapping net/http adds (the method and URL of
+// the request, "HTTP/1.x transport connection broken"), which a message
+// naming the phase says better.
+func Text(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return strings.TrimPrefix(err.Error(), "net/http: HTTP/1.x transport connection broken: ")
 }
 
 // Timeout says how long a run had, as configured: the caller set the

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sloagent/sloagent/probes/internal/netprobe"
 )
 
 // Message says what was wrong with a certificate or a handshake, or that
@@ -46,7 +48,7 @@ func Message(err error) (string, bool) {
 	case errors.As(err, &record):
 		return "TLS handshake failed: the server did not answer with TLS (" + record.Msg + ")", true
 	case errors.As(err, &alert), errors.As(err, &ralert):
-		return "TLS handshake failed: " + err.Error(), true
+		return "TLS handshake failed: " + netprobe.Text(err), true
 	case errors.As(err, &op) && op.Op == "remote error":
 		// A TLS 1.3 server checks the client's certificate after the
 		// handshake, so its alert arrives with the first read.

@@ -32,24 +32,39 @@ var versions = map[string]uint16{
 	"TLS13": tls.VersionTLS13,
 }
 
+// VersionOf is the TLS version a min_version or max_version names, 0 (the
+// library's default) for none or an unknown one.
+func VersionOf(name string) uint16 { return versions[name] }
+
 // Validate records problems of the section, with fields relative to it.
 func (c *Config) Validate(r conf.Report) {
 	if (c.CertFile == "") != (c.KeyFile == "") {
 		r.Errorf("key_file", "cert_file and key_file must be set together")
 	}
-	conf.CheckFile(r, "ca_file", c.CAFile)
-	conf.CheckFile(r, "cert_file", c.CertFile)
-	conf.CheckFile(r, "key_file", c.KeyFile)
-	minV, okMin := versions[c.MinVersion]
-	if c.MinVersion != "" && !okMin {
-		r.Errorf("min_version", "unknown TLS version %q (use TLS10, TLS11, TLS12 or TLS13)", c.MinVersion)
+	ValidateFiles(r, c.CAFile, c.CertFile, c.KeyFile)
+	ValidateVersions(r, c.MinVersion, c.MaxVersion)
+}
+
+// ValidateFiles records files of a tls_config that cannot be read.
+func ValidateFiles(r conf.Report, caFile, certFile, keyFile string) {
+	conf.CheckFile(r, "ca_file", caFile)
+	conf.CheckFile(r, "cert_file", certFile)
+	conf.CheckFile(r, "key_file", keyFile)
+}
+
+// ValidateVersions records unknown TLS versions of a tls_config, and a
+// range that is empty.
+func ValidateVersions(r conf.Report, minName, maxName string) {
+	minV, okMin := versions[minName]
+	if minName != "" && !okMin {
+		r.Errorf("min_version", "unknown TLS version %q (use TLS10, TLS11, TLS12 or TLS13)", minName)
 	}
-	maxV, okMax := versions[c.MaxVersion]
-	if c.MaxVersion != "" && !okMax {
-		r.Errorf("max_version", "unknown TLS version %q (use TLS10, TLS11, TLS12 or TLS13)", c.MaxVersion)
+	maxV, okMax := versions[maxName]
+	if maxName != "" && !okMax {
+		r.Errorf("max_version", "unknown TLS version %q (use TLS10, TLS11, TLS12 or TLS13)", maxName)
 	}
 	if okMin && okMax && minV > maxV {
-		r.Errorf("max_version", "max_version %s is below min_version %s", c.MaxVersion, c.MinVersion)
+		r.Errorf("max_version", "max_version %s is below min_version %s", maxName, minName)
 	}
 }
 

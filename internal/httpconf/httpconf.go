@@ -1,0 +1,111 @@
+// Package httpconf is what the agent's own HTTP clients (the push to
+// remote write and the Pushgateway, the alerts to Alertmanager) share:
+// their retry defaults, the headers that authenticate them, and how a
+// response says whether to try again.
+package httpconf
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/sloagent/sloagent/internal/conf"
+)
+
+// Defaults of the retry settings (timeout, max_retries, min_backoff,
+// max_backoff) of every such client.
+const (
+	DefaultTimeout    = 10 * time.Second
+	DefaultMaxRetries = 3
+	DefaultMinBackoff = 500 * time.Millisecond
+	DefaultMaxBackoff = 5 * time.Second
+)
+
+// RetryDefaults fills the retry settings a section leaves unset; the
+// maximum backoff is never below the minimum.
+func RetryDefaults(timeout *conf.Duration, maxRetries **int, minBackoff, maxBackoff *conf.Duration) {
+	if *timeout == 0 {
+		*timeout = conf.Duration(DefaultTimeout)
+	}
+	if *maxRetries == nil {
+		n := DefaultMaxRetries
+		*maxRetries = &n
+	}
+	if *minBackoff == 0 {
+		*minBackoff = conf.Duration(DefaultMinBackoff)
+	}
+	if *maxBackoff == 0 {
+		*maxBackoff = conf.Duration(max(DefaultMaxBackoff, minBackoff.D()))
+	}
+}
+
+// Auth is how a client authenticates: basic auth or a bearer token, each
+// possibly in a file (read when the client is built).
+type Auth struct {
+	Username, PasswordFile, BearerTokenFile string
+	Password, BearerToken                   conf.Secret
+	Basic                                   bool
+}
+
+// SetHeader sets h's Authorization header as a says.
+func (a Auth) SetHeader(h http.Header) error {
+	if a.Basic {
+		pw, err := conf.SecretFrom(a.Password, a.PasswordFile)
+		if err != nil {
+			return fmt.Errorf("basic_auth.password_file: %w", err)
+		}
+		r := http.Request{Header: http.Header{}}
+		r.SetBasicAuth(a.Username, pw.Reveal())
+		h.Set("Authorization", r.Header.Get("Authorization"))
+	}
+	if a.BearerToken != "" || a.BearerTokenFile != "" {
+		tok, err := conf.SecretFrom(a.BearerToken, a.BearerTokenFile)
+		if err != nil {
+			return fmt.Errorf("bearer_token_file: %w", err)
+		}
+		h.Set("Authorization", "Bearer "+tok.Reveal())
+	}
+	return nil
+}
+
+// Client is an HTTP client with a timeout per request that adds h to
+// every request, on a transport of its own.
+func Client(h http.Header, timeout time.Duration, tr *http.Transport) *http.Client {
+	if tr == nil {
+		tr = http.DefaultTransport.(*http.Transport).Clone()
+	}
+	return &http.Client{Timeout: timeout, Transport: headerTransport{h, tr}}
+}
+
+// headerTransport adds fixed headers (authentication) to every request.
+type headerTransport struct {
+	h    http.Header
+	next http.RoundTripper
+}
+
+func (t headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	for k, v := range t.h {
+		r.Header[k] = v
+	}
+	return t.next.RoundTrip(r)
+}
+
+// Send sends req and reports whether a failure is worth retrying:
+// network errors, 5xx and 429 are, a refused request is not. who names
+// the server in the error ("server", "Alertmanager").
+func Send(c *http.Client, req *http.Request, who string) (retry bool, err error) {
+	resp, err := c.Do(req)
+	if err != nil {
+		return true, err
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+	if resp.StatusCode/100 == 2 {
+		return false, nil
+	}
+	err = fmt.Errorf("%s returned HTTP status %s: %s", who, resp.Status, strings.TrimSpace(string(msg)))
+	return resp.StatusCode/100 == 5 || resp.StatusCode == http.StatusTooManyRequests, err
+}
