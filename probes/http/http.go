@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/textproto"
+	"net/url"
 	"os"
 	"regexp"
 	"strings"
@@ -26,10 +27,12 @@ import (
 	"github.com/sloagent/sloagent/probes"
 )
 
-// prober is one probe: its request and the setup of its section.
+// prober is one probe: its URL and the setup of its section. Its request
+// is made at each run (which copied a template before, so nothing more is
+// allocated), not kept: an http.Request is 256 bytes.
 type prober struct {
 	*setup
-	tmpl *http.Request // shared read-only; each run shallow-copies it
+	url *url.URL // shared read-only
 	// resolver is the probe's own, not the setup's, so that one probe
 	// can be pointed at another DNS server without the rest.
 	resolver *net.Resolver
@@ -136,15 +139,23 @@ func build(target string, c *Config) (*prober, error) {
 	if err != nil {
 		return nil, err
 	}
-	req.Header = s.header
-	if s.host != "" {
-		req.Host = s.host
+	return &prober{setup: s, url: req.URL, resolver: net.DefaultResolver}, nil
+}
+
+// probeRequest is the probe's request, as http.NewRequest would make it.
+func (p *prober) probeRequest() http.Request {
+	req := http.Request{
+		Method: p.method, URL: p.url, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: p.header, Host: strings.TrimSuffix(p.url.Host, ":"),
 	}
-	if s.getBody != nil {
-		req.ContentLength = int64(len(s.body))
-		req.GetBody = s.getBody
+	if p.host != "" {
+		req.Host = p.host
 	}
-	return &prober{setup: s, tmpl: req, resolver: net.DefaultResolver}, nil
+	if p.getBody != nil {
+		req.ContentLength = int64(len(p.body))
+		req.GetBody = p.getBody
+	}
+	return req
 }
 
 // newSetup builds the setup of section c, reading its files.
@@ -270,10 +281,11 @@ func (p *prober) Close() error {
 func (p *prober) Probe(ctx context.Context, log *slog.Logger) probes.Result {
 	r := p.newRun(ctx, log)
 	defer r.release()
+	req := p.probeRequest()
 	if r.debug {
-		r.logRequest(p.tmpl, len(p.body))
+		r.logRequest(&req, len(p.body))
 	}
-	resp, err := r.roundTrip(p.tmpl)
+	resp, err := r.roundTrip(&req)
 	var res probes.Result
 	if err != nil {
 		r.finish()
@@ -300,18 +312,18 @@ func (p *prober) newRun(ctx context.Context, log *slog.Logger) *run {
 	return r
 }
 
-// roundTrip sends req (its context is replaced by the run's) and follows
+// roundTrip sends tmpl (a copy with the run's context) and follows
 // redirects, with a cookie jar of the run's own so that cookies set on
 // the way travel with the next hop. On failure the response is closed.
-func (r *run) roundTrip(req *http.Request) (*http.Response, error) {
+func (r *run) roundTrip(tmpl *http.Request) (*http.Response, error) {
 	p := r.p
 	r.client = p.client
 	r.client.Jar = &r.ownJar
 	if r.rare != nil && r.rare.jar != nil {
 		r.client.Jar = r.rare.jar
 	}
-	r.first = req.URL
-	req = req.WithContext(httptrace.WithClientTrace(context.WithValue(r.ctx, runKey{}, r), r.trace()))
+	r.first = tmpl.URL
+	req := tmpl.WithContext(httptrace.WithClientTrace(context.WithValue(r.ctx, runKey{}, r), r.trace()))
 	if req.GetBody != nil {
 		req.Body, _ = req.GetBody()
 	}
