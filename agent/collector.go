@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"slices"
 	"sort"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -102,15 +103,12 @@ func (c *probeCollector) rows(full, native bool) []expo.ProbeRow {
 		r.HasRun, r.Success = s.hasRun, s.last.Success
 		r.Duration, r.Start = s.last.Duration.Seconds(), float64(s.lastStart.UnixNano())/1e9
 		r.Runs, r.Skipped = s.runs, s.skipped
-		for reason, n := range s.failures {
-			r.Failures = append(r.Failures, expo.ReasonCount{Reason: reason, N: n})
-		}
+		r.Failures = slices.Clone(s.failures) // sorted by reason
 		if s.hasRun {
 			r.Samples = s.samples
 		}
 		s.duration.snapshot(&r.Hist, native)
 		s.mu.Unlock()
-		sort.Slice(r.Failures, func(a, b int) bool { return r.Failures[a].Reason < r.Failures[b].Reason })
 	}
 	return rows
 }
