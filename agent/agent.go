@@ -411,7 +411,7 @@ func (a *Agent) startScheduler(states []*probeState, probers map[string]probes.P
 		st.mu.Lock()
 		var last time.Time
 		if st.hasRun {
-			last = st.lastStart
+			last = fromUnixNano(st.lastStart)
 		}
 		st.mu.Unlock()
 		jobs[i] = schedule.Job{Run: a.runOf(st, probers[st.name], true), Interval: st.cfg.Interval.D(), Last: last}

@@ -1,10 +1,12 @@
 package agent
 
 import (
+	"slices"
 	"sort"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/sloagent/sloagent/agent/config"
 	"github.com/sloagent/sloagent/internal/expo"
 	"github.com/sloagent/sloagent/probes/kinds"
 )
@@ -20,15 +22,17 @@ import (
 // agent's labels by wrapping (Collect). Both walk the same table of
 // families (expo.WriteProbes).
 type probeCollector struct {
-	entries  []entry // sorted by probe name
+	entries  []entry  // sorted by probe name
+	extra    []string // the probes' label names, sorted
 	describe func(string) *expo.Family
 }
 
-// entry is one probe with its label sets, fixed for the collector's life.
+// entry is one probe with its label set, fixed for the collector's life.
 type entry struct {
 	state *probeState
-	// full has the agent's labels too; own only the probe's.
-	full, own *expo.Labels
+	cfg   *config.ProbeConfig // the probe's labels, as the collector was made
+	// full has the agent's labels too: the label set /metrics writes.
+	full *expo.Labels
 }
 
 func newProbeCollector(states []*probeState, agentLabels prometheus.Labels) *probeCollector {
@@ -44,12 +48,10 @@ func newProbeCollector(states []*probeState, agentLabels prometheus.Labels) *pro
 	}
 	sort.Strings(extra)
 	entries := make([]entry, len(states))
+	var names, values []string
+	var like *expo.Labels // every probe's label names are the same: kept once
 	for i, s := range states {
-		names, values := []string{"probe"}, []string{s.name}
-		for _, k := range extra {
-			names, values = append(names, k), append(values, s.cfg.Labels[k])
-		}
-		own := expo.NewLabels(names, values)
+		names, values = ownLabels(names[:0], values[:0], extra, s.name, s.cfg)
 		// A probe label named like an agent label gives way to it, as
 		// it cannot be both.
 		for k, v := range agentLabels {
@@ -63,10 +65,21 @@ func newProbeCollector(states []*probeState, agentLabels prometheus.Labels) *pro
 			}
 			names, values = append(names, k), append(values, v)
 		}
-		entries[i] = entry{state: s, own: own, full: expo.NewLabels(names, values)}
+		like = expo.NewLabelsLike(like, names, values)
+		entries[i] = entry{state: s, cfg: s.cfg, full: like}
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].state.name < entries[j].state.name })
-	return &probeCollector{entries: entries, describe: expo.DescribeWith(kinds.All)}
+	return &probeCollector{entries: entries, extra: extra, describe: expo.DescribeWith(kinds.All)}
+}
+
+// ownLabels appends the probe's own label names and values (without the
+// agent's): probe, and the extra names, empty where the probe sets none.
+func ownLabels(names, values, extra []string, name string, cfg *config.ProbeConfig) ([]string, []string) {
+	names, values = append(names, "probe"), append(values, name)
+	for _, k := range extra {
+		names, values = append(names, k), append(values, cfg.Labels[k])
+	}
+	return names, values
 }
 
 // write writes every probe's series with the agent's labels; it is an
@@ -88,29 +101,32 @@ func (c *probeCollector) Collect(ch chan<- prometheus.Metric) {
 
 // rows copies every probe's state, with the agent's labels when full and
 // the native histogram buckets when native. Each lock is held only for the
-// copy.
+// copy. The label sets without the agent's labels are made here: only a
+// registry's collection (pushes, tests) wants them, and keeping them took
+// some 300 bytes a probe.
 func (c *probeCollector) rows(full, native bool) []expo.ProbeRow {
 	rows := make([]expo.ProbeRow, len(c.entries))
+	var names, values []string
+	var like *expo.Labels
 	for i, e := range c.entries {
 		r := &rows[i]
-		r.Labels = e.own
-		if full {
-			r.Labels = e.full
+		r.Labels = e.full
+		if !full {
+			names, values = ownLabels(names[:0], values[:0], c.extra, e.state.name, e.cfg)
+			like = expo.NewLabelsLike(like, names, values)
+			r.Labels = like
 		}
 		s := e.state
 		s.mu.Lock()
 		r.HasRun, r.Success = s.hasRun, s.last.Success
-		r.Duration, r.Start = s.last.Duration.Seconds(), float64(s.lastStart.UnixNano())/1e9
+		r.Duration, r.Start = s.last.Duration.Seconds(), float64(s.lastStart)/1e9
 		r.Runs, r.Skipped = s.runs, s.skipped
-		for reason, n := range s.failures {
-			r.Failures = append(r.Failures, expo.ReasonCount{Reason: reason, N: n})
-		}
+		r.Failures = slices.Clone(s.failures) // sorted by reason
 		if s.hasRun {
 			r.Samples = s.samples
 		}
 		s.duration.snapshot(&r.Hist, native)
 		s.mu.Unlock()
-		sort.Slice(r.Failures, func(a, b int) bool { return r.Failures[a].Reason < r.Failures[b].Reason })
 	}
 	return rows
 }

@@ -26,7 +26,7 @@ import (
 type durationHistogram struct {
 	count   uint64
 	sum     float64
-	classic []uint64 // per bucket of durationBuckets, not cumulative, +Inf last
+	classic [numDurationBuckets + 1]uint64 // per bucket of durationBuckets, not cumulative, +Inf last
 	schema  int32
 	zero    uint64 // observations at or below nativeZeroThreshold
 	native  []nativeBucket
@@ -63,11 +63,15 @@ var nativeBounds = []float64{
 }
 
 func newDurationHistogram(created time.Time) *durationHistogram {
-	return &durationHistogram{
-		classic: make([]uint64, len(durationBuckets)+1),
-		schema:  nativeSchema,
-		created: created,
-	}
+	h := new(durationHistogram)
+	h.init(created)
+	return h
+}
+
+// init empties h, created at created. A probe's state holds its
+// histogram rather than a pointer to it: one allocation less a probe.
+func (h *durationHistogram) init(created time.Time) {
+	*h = durationHistogram{schema: nativeSchema, created: created}
 }
 
 // observe adds one duration in seconds.
@@ -124,7 +128,7 @@ func (h *durationHistogram) widen() {
 func (h *durationHistogram) snapshot(into *expo.Hist, native bool) {
 	*into = expo.Hist{
 		Count: h.count, Sum: h.sum, Bounds: durationBuckets,
-		Counts: append(into.Counts[:0], h.classic...),
+		Counts: append(into.Counts[:0], h.classic[:]...),
 		Native: native, Schema: h.schema, ZeroThreshold: nativeZeroThreshold, ZeroCount: h.zero,
 		Buckets: into.Buckets[:0], Created: h.created,
 	}

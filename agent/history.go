@@ -11,18 +11,26 @@ const stripRuns = 40
 
 // runHistory is what the status page shows of a probe's past: its latest
 // runs, and its runs per minute for an hour and per hour for a day, for
-// the success ratios. 1.1 KB a probe, allocated with its state: 11 MB for
-// 10,000 probes.
+// the success ratios. About 700 bytes a probe, allocated with its state:
+// 7 MB for 10,000 probes.
 type runHistory struct {
-	strip [stripRuns]keptRun
-	next  int // where the next run goes in strip
-	n     int // runs in strip
+	// The strip: when each run started (Unix seconds, until 2106), and
+	// its state and reason, apart so that no padding comes between.
+	at      [stripRuns]uint32
+	kept    [stripRuns]keptRun
+	next, n uint8 // where the next run goes in the strip; runs in it
 	// reasons are the reasons the strip names, "" first: a run keeps its
-	// place here rather than the string, 8 bytes a run instead of 24.
+	// place here rather than the string, 1 byte a run instead of 16.
 	reasons []string
 
-	minutes [60]slotCount[uint16] // by minute of the hour, for the last hour
-	hours   [24]slotCount[uint32] // by hour of the day, for the last day
+	// minutes and hours are rings of counts by minute of the hour and
+	// hour of the day, the latest of which is lastMinute and lastHour
+	// (since the epoch): slots passed over on the way to a later one are
+	// emptied, so that a slot holds its last turn only, and neither
+	// needs to carry its own number.
+	lastMinute, lastHour uint32
+	minutes              [60]slotCount[uint16]
+	hours                [24]slotCount[uint32]
 }
 
 // stripRun is one run of the strip.
@@ -32,9 +40,8 @@ type stripRun struct {
 	Reason string
 }
 
-// keptRun is a run of the strip as kept.
+// keptRun is a run of the strip as kept, but for its time.
 type keptRun struct {
-	at     uint32
 	state  uint8
 	reason uint8 // place in reasons
 }
@@ -51,19 +58,14 @@ const (
 	runFailed
 )
 
-// slotCount is the runs of one minute or hour: slot is its number since
-// the epoch, so that a slot of an hour or a day ago reads as empty. A
-// minute's counts are 16 bits, which a probe every millisecond would
-// fill: they stop there rather than wrap.
+// slotCount is the runs of one minute or hour. A minute's counts are 16
+// bits, which a probe every millisecond would fill: they stop there
+// rather than wrap.
 type slotCount[N uint16 | uint32] struct {
-	slot        uint32
 	good, total N
 }
 
-func (c *slotCount[N]) add(slot int64, ok bool) {
-	if c.slot != uint32(slot) {
-		*c = slotCount[N]{slot: uint32(slot)}
-	}
+func (c *slotCount[N]) add(ok bool) {
 	if c.total+1 == 0 {
 		return
 	}
@@ -73,11 +75,35 @@ func (c *slotCount[N]) add(slot int64, ok bool) {
 	}
 }
 
-// sum adds the slots of the span minutes (or hours) up to cur.
-func sum[N uint16 | uint32](slots []slotCount[N], cur, span int64) (float64, uint32) {
+// addSlot counts a run of slot (a minute or hour since the epoch) in the
+// ring slots, whose latest slot is *last. A later slot empties the slots
+// in between. The first run, a gap of a whole ring, or a clock set back
+// by one start the ring again.
+func addSlot[N uint16 | uint32](slots []slotCount[N], last *uint32, slot int64, ok bool) {
+	size := int64(len(slots))
+	latest := int64(*last)
+	switch {
+	case latest == 0 || slot >= latest+size || slot <= latest-size:
+		clear(slots)
+		*last = uint32(slot)
+	case slot > latest:
+		for s := latest + 1; s <= slot; s++ {
+			slots[floorMod(s, size)] = slotCount[N]{}
+		}
+		*last = uint32(slot)
+	}
+	slots[floorMod(slot, size)].add(ok)
+}
+
+// sum adds the slots of the span minutes (or hours) up to cur, in the
+// ring slots whose latest slot is last.
+func sum[N uint16 | uint32](slots []slotCount[N], last uint32, cur, span int64) (float64, uint32) {
 	var good, total uint32
-	for _, c := range slots {
-		if s := int64(c.slot); s > cur-span && s <= cur {
+	size := int64(len(slots))
+	for i, c := range slots {
+		// The slot number of place i: the latest at or before last.
+		s := int64(last) - floorMod(int64(last)-int64(i), size)
+		if s > cur-span && s <= cur {
 			good += uint32(c.good)
 			total += uint32(c.total)
 		}
@@ -99,14 +125,12 @@ func (h *runHistory) add(at time.Time, ok, slow bool, reason string) {
 		state = runSlow
 	}
 	// The run replaced names no reason while the table may be trimmed.
-	h.strip[h.next] = keptRun{at: uint32(at.Unix()), state: state}
-	h.strip[h.next].reason = h.intern(reason)
+	h.at[h.next], h.kept[h.next] = uint32(at.Unix()), keptRun{state: state}
+	h.kept[h.next].reason = h.intern(reason)
 	h.next = (h.next + 1) % stripRuns
 	h.n = min(h.n+1, stripRuns)
-	m := floorDiv(at.Unix(), 60)
-	h.minutes[floorMod(m, 60)].add(m, ok)
-	hr := floorDiv(at.Unix(), 3600)
-	h.hours[floorMod(hr, 24)].add(hr, ok)
+	addSlot(h.minutes[:], &h.lastMinute, floorDiv(at.Unix(), 60), ok)
+	addSlot(h.hours[:], &h.lastHour, floorDiv(at.Unix(), 3600), ok)
 }
 
 // intern returns the place of reason in h.reasons, adding it.
@@ -126,8 +150,8 @@ func (h *runHistory) intern(reason string) uint8 {
 		// Keep the reasons of the runs in the strip only.
 		var place [maxStripReasons]uint8 // new place by old; 0: not yet
 		kept := []string{""}
-		for i := range h.strip[:h.n] {
-			r := &h.strip[i]
+		for i := range h.kept[:h.n] {
+			r := &h.kept[i]
 			if r.reason == 0 {
 				continue
 			}
@@ -146,9 +170,10 @@ func (h *runHistory) intern(reason string) uint8 {
 // runs returns the strip, oldest first.
 func (h *runHistory) runs() []stripRun {
 	out := make([]stripRun, 0, h.n)
-	for i := h.n; i > 0; i-- {
-		r := h.strip[(h.next-i+stripRuns)%stripRuns]
-		out = append(out, stripRun{At: r.at, State: r.state, Reason: h.reason(r.reason)})
+	for i := int(h.n); i > 0; i-- {
+		j := (int(h.next) - i + stripRuns) % stripRuns
+		r := h.kept[j]
+		out = append(out, stripRun{At: h.at[j], State: r.state, Reason: h.reason(r.reason)})
 	}
 	return out
 }
@@ -163,8 +188,8 @@ func (h *runHistory) reason(i uint8) string {
 // ratios returns the share of passing runs over the last hour and the
 // last day at now (NaN without runs) and the runs counted in each.
 func (h *runHistory) ratios(now time.Time) (hour, day float64, hourRuns, dayRuns uint32) {
-	hour, hourRuns = sum(h.minutes[:], floorDiv(now.Unix(), 60), 60)
-	day, dayRuns = sum(h.hours[:], floorDiv(now.Unix(), 3600), 24)
+	hour, hourRuns = sum(h.minutes[:], h.lastMinute, floorDiv(now.Unix(), 60), 60)
+	day, dayRuns = sum(h.hours[:], h.lastHour, floorDiv(now.Unix(), 3600), 24)
 	return hour, day, hourRuns, dayRuns
 }
 

@@ -238,11 +238,12 @@ func (c *Config) applyDefaults() {
 	for i := range c.Plugins {
 		c.Plugins[i].Defaults()
 	}
+	empty := emptySections{}
 	for i := range c.Probes {
-		c.Probes[i].applyDefaults(a)
+		c.Probes[i].applyDefaults(a, empty)
 	}
 	for i := range c.Discovery {
-		c.Discovery[i].applyDefaults(a)
+		c.Discovery[i].applyDefaults(a, empty)
 	}
 }
 

@@ -32,8 +32,8 @@ type DiscoveryConfig struct {
 // alone: an address of the documentation range, never probed.
 const sampleAddress = "192.0.2.1:80"
 
-func (d *DiscoveryConfig) applyDefaults(a *AgentConfig) {
-	d.Template.applyDefaults(a)
+func (d *DiscoveryConfig) applyDefaults(a *AgentConfig, empty emptySections) {
+	d.Template.applyDefaults(a, empty)
 	for i := range d.FileSD {
 		d.FileSD[i].ApplyDefaults()
 	}

@@ -106,7 +106,23 @@ func (p *ProbeConfig) Spec(shared any) probes.Spec {
 
 var probeNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]*$`)
 
-func (p *ProbeConfig) applyDefaults(a *AgentConfig) {
+// emptySections holds, by kind, the one empty section that every probe of
+// a config without a section of its kind shares. Sections are read-only
+// once decoded, and a kind builds from a shared section once (the http
+// kind's transport, client and checks), where a section each cost a
+// few hundred bytes and a setup each a probe.
+type emptySections map[string]any
+
+func (e emptySections) of(k *probes.Kind) any {
+	s, ok := e[k.Name]
+	if !ok {
+		s = k.NewSection()
+		e[k.Name] = s
+	}
+	return s
+}
+
+func (p *ProbeConfig) applyDefaults(a *AgentConfig, empty emptySections) {
 	if p.Kind == "" {
 		p.Kind = kinds.Default.Name
 	}
@@ -125,7 +141,7 @@ func (p *ProbeConfig) applyDefaults(a *AgentConfig) {
 		}
 	}
 	if k := p.KindOf(); k != nil && p.Section == nil && k.Required() == "" {
-		p.Section = k.NewSection()
+		p.Section = empty.of(k)
 	}
 }
 

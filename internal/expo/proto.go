@@ -57,9 +57,7 @@ func (p *Proto) Family(f *Family) {
 func (p *Proto) labels(ls *Labels, own []Label) {
 	p.m = p.m[:0]
 	if len(own) == 0 {
-		for _, pair := range ls.pairs {
-			p.m = append(p.m, pair...)
-		}
+		p.m = append(p.m, ls.proto...)
 		return
 	}
 	p.own = append(p.own[:0], own...)
@@ -67,12 +65,15 @@ func (p *Proto) labels(ls *Labels, own []Label) {
 		sort.Slice(p.own, func(i, j int) bool { return p.own[i].Name < p.own[j].Name })
 	}
 	j := 0
-	for i, pair := range ls.pairs {
-		for j < len(p.own) && p.own[j].Name < ls.names[i] {
+	rest := ls.proto
+	for _, name := range ls.names {
+		for j < len(p.own) && p.own[j].Name < name {
 			p.m = appendLabelPair(p.m, p.own[j].Name, p.own[j].Value)
 			j++
 		}
-		p.m = append(p.m, pair...)
+		_, _, n := protowire.ConsumeField(rest)
+		p.m = append(p.m, rest[:n]...)
+		rest = rest[n:]
 	}
 	for ; j < len(p.own); j++ {
 		p.m = appendLabelPair(p.m, p.own[j].Name, p.own[j].Value)

@@ -174,7 +174,7 @@ func (p *prober) request(in Request) (*http.Request, error) {
 	}
 	method := in.Method
 	if method == "" {
-		method = p.tmpl.Method
+		method = p.method
 	}
 	body := in.Body
 	if body == nil {
@@ -184,12 +184,12 @@ func (p *prober) request(in Request) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	if h := p.tmpl.Host; h != p.tmpl.URL.Host {
-		req.Host = h // the config's Host header
+	if p.host != "" {
+		req.Host = p.host // the config's Host header
 	}
-	req.Header = p.tmpl.Header
+	req.Header = p.header
 	if len(in.Header) > 0 {
-		req.Header = p.tmpl.Header.Clone()
+		req.Header = p.header.Clone()
 		for k, vs := range in.Header {
 			if strings.EqualFold(k, "Host") {
 				if len(vs) > 0 {

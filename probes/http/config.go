@@ -1,6 +1,8 @@
 package http
 
 import (
+	"sync/atomic"
+
 	"github.com/sloagent/sloagent/internal/conf"
 )
 
@@ -76,6 +78,11 @@ type Config struct {
 	EnableHTTP2 *bool `yaml:"enable_http2,omitempty"`
 	// EnableHTTP3 sends https requests over HTTP/3 (QUIC) only.
 	EnableHTTP3 bool `yaml:"enable_http3,omitempty"`
+
+	// built is the setup made of this section, for every further probe
+	// or client of the same section: probes without an http section
+	// share one empty section.
+	built atomic.Pointer[setup]
 }
 
 // BasicAuth is sent as an Authorization header.

@@ -15,7 +15,7 @@ import (
 // transport, closed when the run ends, so every run opens a new QUIC
 // connection and times its handshake, as every other run opens a new TCP
 // connection.
-func (p *prober) roundTripH3(req *http.Request) (*http.Response, error) {
+func (p *setup) roundTripH3(req *http.Request) (*http.Response, error) {
 	r := runFrom(req.Context())
 	if r == nil {
 		return nil, errors.New("an HTTP/3 request outside a run")
@@ -36,12 +36,12 @@ func (p *prober) roundTripH3(req *http.Request) (*http.Response, error) {
 // dialQUIC resolves as dial does and opens a QUIC connection. UDP has no
 // connect, so the connect phase is empty and the QUIC handshake, which
 // is also the TLS handshake, is the tls phase.
-func (p *prober) dialQUIC(ctx context.Context, addr string, tlsCfg *tls.Config, cfg *quic.Config) (*quic.Conn, error) {
+func (p *setup) dialQUIC(ctx context.Context, addr string, tlsCfg *tls.Config, cfg *quic.Config) (*quic.Conn, error) {
 	r := runFrom(ctx)
 	if r == nil {
 		return quic.DialAddr(ctx, addr, tlsCfg, cfg)
 	}
-	target, _, err := p.resolveAddr(r, addr)
+	target, _, err := r.p.resolveAddr(r, addr)
 	if err != nil {
 		return nil, err
 	}

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/textproto"
+	"net/url"
 	"os"
 	"regexp"
 	"strings"
@@ -26,16 +27,35 @@ import (
 	"github.com/sloagent/sloagent/probes"
 )
 
-// prober is everything a run needs, built once per config load so that a
-// run compiles, parses and allocates as little as it can.
+// prober is one probe: its URL and the setup of its section. Its request
+// is made at each run (which copied a template before, so nothing more is
+// allocated), not kept: an http.Request is 256 bytes.
 type prober struct {
-	tmpl      *http.Request // shared read-only; each run shallow-copies it
+	*setup
+	url *url.URL // shared read-only
+	// resolver is the probe's own, not the setup's, so that one probe
+	// can be pointed at another DNS server without the rest.
+	resolver *net.Resolver
+}
+
+// setup is everything a run needs that its section alone decides, built
+// once per config load so that a run compiles, parses and allocates as
+// little as it can. Probes with the same section share one setup: every
+// probe a config gives no http section shares the config's one empty
+// section, so at 10,000 such probes the transport, client, dialer and
+// checks (about 600 bytes a probe, and 1 KB more for the standard
+// transport of an https target) exist once. Nothing changes a setup
+// once built.
+type setup struct {
 	body      []byte
+	getBody   func() (io.ReadCloser, error) // nil without a body
+	method    string
+	header    http.Header       // every request's, shared read-only
+	host      string            // the Host header's, if set
 	transport http.RoundTripper // direct, wrapped for OAuth2 when set
 	client    http.Client       // each run copies it and adds its cookie jar
 	direct    *directTransport
 	dialer    net.Dialer
-	resolver  *net.Resolver
 	h3TLS     *tls.Config // HTTP/3's, when enabled
 
 	ipProtocol   string
@@ -92,9 +112,57 @@ func build(target string, c *Config) (*prober, error) {
 		}
 		https = strings.HasPrefix(target, "https:")
 	}
-	p := &prober{
+	s := c.built.Load()
+	if s == nil {
+		var err error
+		if s, err = newSetup(c); err != nil {
+			return nil, err
+		}
+		if !c.built.CompareAndSwap(nil, s) {
+			s = c.built.Load()
+		}
+	}
+	// The standard transport and its TLS config take about 1 KB; a
+	// plain-HTTP probe needs them only if redirected to https, so they
+	// are built then. Where settings can be wrong (files, a proxy) or an
+	// https target needs it anyway, it is built now, so that a problem
+	// shows when the config is loaded.
+	if https || c.proxied() || c.TLSConfig != (TLSConfig{}) {
+		if _, err := s.direct.standard(); err != nil {
+			return nil, err
+		}
+	}
+	if target == "" {
+		target = "http://client.invalid/" // only carries the config's header
+	}
+	req, err := http.NewRequest(s.method, target, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &prober{setup: s, url: req.URL, resolver: net.DefaultResolver}, nil
+}
+
+// probeRequest is the probe's request, as http.NewRequest would make it.
+func (p *prober) probeRequest() http.Request {
+	req := http.Request{
+		Method: p.method, URL: p.url, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: p.header, Host: strings.TrimSuffix(p.url.Host, ":"),
+	}
+	if p.host != "" {
+		req.Host = p.host
+	}
+	if p.getBody != nil {
+		req.ContentLength = int64(len(p.body))
+		req.GetBody = p.getBody
+	}
+	return req
+}
+
+// newSetup builds the setup of section c, reading its files.
+func newSetup(c *Config) (*setup, error) {
+	s := &setup{
+		method:       c.method(),
 		dialer:       net.Dialer{KeepAlive: -1}, // connections live for one request
-		resolver:     net.DefaultResolver,
 		ipProtocol:   c.ipProtocol(),
 		ipFallback:   c.ipFallback(),
 		follow:       c.followRedirects(),
@@ -108,83 +176,64 @@ func build(target string, c *Config) (*prober, error) {
 		celMatch:     c.FailIfBodyJSONMatchesCEL,
 		celNotMatch:  c.FailIfBodyJSONNotMatchesCEL,
 	}
-	p.bufs.New = func() any { return new([]byte) }
+	s.bufs.New = func() any { return new([]byte) }
 	for _, v := range c.ValidHTTPVersions {
-		p.validVersions = append(p.validVersions, httpVersions[v])
+		s.validVersions = append(s.validVersions, httpVersions[v])
 	}
 	for _, re := range c.FailIfBodyMatchesRegexp {
-		p.bodyMatch = append(p.bodyMatch, re.Regexp)
+		s.bodyMatch = append(s.bodyMatch, re.Regexp)
 	}
 	for _, re := range c.FailIfBodyNotMatchesRegexp {
-		p.bodyNotMatch = append(p.bodyNotMatch, re.Regexp)
+		s.bodyNotMatch = append(s.bodyNotMatch, re.Regexp)
 	}
 	for _, m := range c.FailIfHeaderMatches {
-		p.headerMatch = append(p.headerMatch, headerMatch{textproto.CanonicalMIMEHeaderKey(m.Header), m.Regexp.Regexp, m.AllowMissing})
+		s.headerMatch = append(s.headerMatch, headerMatch{textproto.CanonicalMIMEHeaderKey(m.Header), m.Regexp.Regexp, m.AllowMissing})
 	}
 	for _, m := range c.FailIfHeaderNotMatches {
-		p.headerNotMatch = append(p.headerNotMatch, headerMatch{textproto.CanonicalMIMEHeaderKey(m.Header), m.Regexp.Regexp, m.AllowMissing})
+		s.headerNotMatch = append(s.headerNotMatch, headerMatch{textproto.CanonicalMIMEHeaderKey(m.Header), m.Regexp.Regexp, m.AllowMissing})
 	}
 
-	p.direct = &directTransport{dial: p.dial, proxied: c.proxied(), build: func() (*http.Transport, error) { return p.newTransport(c) }}
+	s.direct = &directTransport{dial: s.dial, proxied: c.proxied(), build: func() (*http.Transport, error) { return s.newTransport(c) }}
 	if c.TLSConfig.ServerName == "" {
-		p.direct.serverName = hostHeaderName(c.Headers)
-	}
-	// The standard transport and its TLS config take about 1 KB; a
-	// plain-HTTP probe needs them only if redirected to https, so they
-	// are built then. Where settings can be wrong (files, a proxy) or an
-	// https target needs it anyway, it is built now, so that a problem
-	// shows when the config is loaded.
-	if https || c.proxied() || c.TLSConfig != (TLSConfig{}) {
-		if _, err := p.direct.standard(); err != nil {
-			return nil, err
-		}
+		s.direct.serverName = hostHeaderName(c.Headers)
 	}
 	var err error
 	if c.EnableHTTP3 {
-		if p.h3TLS, err = newTLSConfig(&c.TLSConfig); err != nil {
+		if s.h3TLS, err = newTLSConfig(&c.TLSConfig); err != nil {
 			return nil, err
 		}
 		// QUIC has no TLS below 1.3.
-		p.h3TLS.MinVersion = max(p.h3TLS.MinVersion, tls.VersionTLS13)
-		p.direct.h3 = p.roundTripH3
+		s.h3TLS.MinVersion = max(s.h3TLS.MinVersion, tls.VersionTLS13)
+		s.direct.h3 = s.roundTripH3
 	}
-	p.transport = p.direct
+	s.transport = s.direct
 	if credsFromFiles(c) {
 		// Read now too, so that a missing file shows when the config
 		// is loaded.
 		if _, err := authHeader(c); err != nil {
 			return nil, err
 		}
-		p.transport = &fileAuthTransport{next: p.direct, c: c}
+		s.transport = &fileAuthTransport{next: s.direct, c: c}
 	}
 	if c.OAuth2 != nil {
-		if p.transport, err = newOAuth2Transport(c.OAuth2, p.direct); err != nil {
+		if s.transport, err = newOAuth2Transport(c.OAuth2, s.direct); err != nil {
 			return nil, err
 		}
 	}
 	// Built once: a method value is an allocation.
-	p.client = http.Client{Transport: p.transport, CheckRedirect: p.checkRedirect}
+	s.client = http.Client{Transport: s.transport, CheckRedirect: s.checkRedirect}
 
-	if p.body, err = requestBody(c); err != nil {
+	if s.body, err = requestBody(c); err != nil {
 		return nil, err
 	}
-	if target == "" {
-		target = "http://client.invalid/" // only carries the config's header
+	if len(s.body) > 0 {
+		body := s.body
+		s.getBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 	}
-	req, err := http.NewRequest(c.method(), target, nil)
-	if err != nil {
+	if s.header, s.host, err = requestHeader(c); err != nil {
 		return nil, err
 	}
-	if req.Header, err = requestHeader(c, req); err != nil {
-		return nil, err
-	}
-	if len(p.body) > 0 {
-		body := p.body
-		req.ContentLength = int64(len(body))
-		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-	}
-	p.tmpl = req
-	return p, nil
+	return s, nil
 }
 
 func requestBody(c *Config) ([]byte, error) {
@@ -203,21 +252,22 @@ func requestBody(c *Config) ([]byte, error) {
 // header once built: net/http copies it before adding to it.
 var defaultHeader = http.Header{"User-Agent": {UserAgent}}
 
-func requestHeader(c *Config, req *http.Request) (http.Header, error) {
+// requestHeader returns the header of c's requests, and the host its Host
+// header sets. Credentials read from files are added at each run instead.
+func requestHeader(c *Config) (h http.Header, host string, err error) {
 	auth := ""
 	if !credsFromFiles(c) {
-		var err error
 		if auth, err = authHeader(c); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 	}
 	if len(c.Headers) == 0 && c.Compression == "" && auth == "" {
-		return defaultHeader, nil
+		return defaultHeader, "", nil
 	}
-	h := defaultHeader.Clone()
+	h = defaultHeader.Clone()
 	for k, v := range c.Headers {
 		if strings.EqualFold(k, "Host") {
-			req.Host = v
+			host = v
 			continue
 		}
 		h.Set(k, v)
@@ -228,7 +278,7 @@ func requestHeader(c *Config, req *http.Request) (http.Header, error) {
 	if auth != "" {
 		h.Set("Authorization", auth)
 	}
-	return h, nil
+	return h, host, nil
 }
 
 // Close drops the standard transport's connections (there are none between
@@ -244,10 +294,11 @@ func (p *prober) Close() error {
 func (p *prober) Probe(ctx context.Context, log *slog.Logger) probes.Result {
 	r := p.newRun(ctx, log)
 	defer r.release()
+	req := p.probeRequest()
 	if r.debug {
-		r.logRequest(p.tmpl, len(p.body))
+		r.logRequest(&req, len(p.body))
 	}
-	resp, err := r.roundTrip(p.tmpl)
+	resp, err := r.roundTrip(&req)
 	var res probes.Result
 	if err != nil {
 		r.finish()
@@ -274,18 +325,18 @@ func (p *prober) newRun(ctx context.Context, log *slog.Logger) *run {
 	return r
 }
 
-// roundTrip sends req (its context is replaced by the run's) and follows
+// roundTrip sends tmpl (a copy with the run's context) and follows
 // redirects, with a cookie jar of the run's own so that cookies set on
 // the way travel with the next hop. On failure the response is closed.
-func (r *run) roundTrip(req *http.Request) (*http.Response, error) {
+func (r *run) roundTrip(tmpl *http.Request) (*http.Response, error) {
 	p := r.p
 	r.client = p.client
 	r.client.Jar = &r.ownJar
 	if r.rare != nil && r.rare.jar != nil {
 		r.client.Jar = r.rare.jar
 	}
-	r.first = req.URL
-	req = req.WithContext(httptrace.WithClientTrace(context.WithValue(r.ctx, runKey{}, r), r.trace()))
+	r.first = tmpl.URL
+	req := tmpl.WithContext(httptrace.WithClientTrace(context.WithValue(r.ctx, runKey{}, r), r.trace()))
 	if req.GetBody != nil {
 		req.Body, _ = req.GetBody()
 	}
@@ -323,7 +374,7 @@ func (r *run) release() {
 
 // checkRedirect counts redirects and bounds them. A redirect that is not
 // followed counts too, as blackbox_exporter counts it.
-func (p *prober) checkRedirect(req *http.Request, via []*http.Request) error {
+func (p *setup) checkRedirect(req *http.Request, via []*http.Request) error {
 	r := runFrom(req.Context())
 	if r == nil {
 		return nil

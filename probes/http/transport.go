@@ -23,7 +23,7 @@ const maxHeaderBytes = 1 << 20
 // newTransport builds the one Transport of a prober. Keep-alives are off so
 // that every run (and every redirect hop) opens its own connection and its
 // phases are timed for real, as blackbox_exporter does.
-func (p *prober) newTransport(c *Config) (*http.Transport, error) {
+func (p *setup) newTransport(c *Config) (*http.Transport, error) {
 	tc, err := newTLSConfig(&c.TLSConfig)
 	if err != nil {
 		return nil, err
@@ -96,13 +96,13 @@ func newTLSConfig(c *TLSConfig) (*tls.Config, error) {
 // the request's cancellation, so the run's own context is used instead: a
 // target that never answers cannot keep a dial alive past the run. The
 // connection's deadline is the run's too, which bounds the TLS handshake.
-func (p *prober) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+func (p *setup) dial(ctx context.Context, network, addr string) (net.Conn, error) {
 	r := runFrom(ctx)
 	if r == nil {
 		return p.dialer.DialContext(ctx, network, addr)
 	}
 	ctx = r.ctx
-	target, proto, err := p.resolveAddr(r, addr)
+	target, proto, err := r.p.resolveAddr(r, addr)
 	if err != nil {
 		return nil, err
 	}
