@@ -11,8 +11,10 @@
 // since the machine may wake the target late.
 //
 // With -log it also keeps the path and time of every request served: GET
-// /-/hits?since=NANOS returns "NANOS PATH" lines of those served since
-// then (Unix nanoseconds), to count what each probe's target saw.
+// /-/hits?since=NANOS returns "NANOS PATH SECONDS" lines of those served
+// since then: when the answer was written (Unix nanoseconds), the path, and
+// the seconds from accepting the connection to then. They count what each
+// probe's target saw, and give each run's true duration.
 //
 // It speaks just enough HTTP/1.1 for a GET and closes every connection
 // after one answer, with a response written ahead of time: the target
@@ -80,6 +82,7 @@ type target struct {
 type hit struct {
 	at   int64
 	path string
+	took float64 // seconds from accepting the connection to the answer written
 }
 
 func response(status string, body []byte) []byte {
@@ -131,7 +134,7 @@ func (t *target) serve(c net.Conn) {
 		t.mu.Lock()
 		for _, h := range t.hits {
 			if h.at >= since {
-				fmt.Fprintf(&b, "%d %s\n", h.at, h.path)
+				fmt.Fprintf(&b, "%d %s %g\n", h.at, h.path, h.took)
 			}
 		}
 		t.mu.Unlock()
@@ -143,13 +146,14 @@ func (t *target) serve(c net.Conn) {
 	}
 	if _, err := c.Write(t.answer); err == nil {
 		t.served.Add(1)
+		written := time.Now()
+		took := written.Sub(accepted).Seconds()
 		if t.logHits {
 			t.mu.Lock()
-			t.hits = append(t.hits, hit{time.Now().UnixNano(), string(fields[1])})
+			t.hits = append(t.hits, hit{written.UnixNano(), string(fields[1]), took})
 			t.mu.Unlock()
 		}
 		if t.delay > 0 {
-			took := time.Since(accepted).Seconds()
 			t.mu.Lock()
 			t.n++
 			t.sum += took

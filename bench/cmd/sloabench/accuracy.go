@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"math"
+	"net/http"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sloagent/sloagent/bench/internal/gen"
@@ -51,25 +55,60 @@ func newErrStat(vals []float64) errStat {
 }
 
 // accuracy is how far a system's reported durations are from the time the
-// target really took: the whole run, and processing plus transfer where the
-// system reports phases. truth is the target's own timing (accept to answer
-// written) minus the nominal delay: the target is woken late when the
-// machine is busy, and that is not the prober's error.
+// target really took for the same request: the whole run, and processing
+// plus transfer where the system reports phases. Each run is set against
+// its own request's true duration (accept to answer written), so that the
+// target's own lateness, when the machine wakes it late, is not counted as
+// the prober's error; truth is that lateness, shown beside.
 type accuracy struct {
 	total, server, truth errStat
 }
 
-// accuracy runs sys against the slow target with n probes a second for
-// window and compares every run's reported duration with trueDelay.
-func (b *bench) accuracy(sys system, n int, window time.Duration) (accuracy, error) {
-	l := load{n: n, url: b.slow.url, interval: rateInterval, timeout: rateTimeout, record: true}
-	before, err := b.slow.delays(b)
-	if err != nil {
-		return accuracy{}, err
+// accuracyRuns are one system's per-run errors, in seconds, pooled over
+// its turns.
+type accuracyRuns struct {
+	total, server, truth []float64
+}
+
+func (a accuracyRuns) stats() accuracy {
+	return accuracy{total: newErrStat(a.total), server: newErrStat(a.server), truth: newErrStat(a.truth)}
+}
+
+// measureAccuracy runs every system against the slow target in turns, in a
+// rotating order, so that a busy spell of the shared machine falls on all
+// of them alike rather than on whichever ran then.
+func (b *bench) measureAccuracy(p plan, r *results) error {
+	b.logf("timing accuracy against a target answering after %s", trueDelay)
+	runs := map[string]*accuracyRuns{}
+	turns := max(p.accuracyTurns, 1)
+	for turn := range turns {
+		for i := range systems {
+			sys := systems[(i+turn)%len(systems)]
+			if runs[sys.name] == nil {
+				runs[sys.name] = &accuracyRuns{}
+			}
+			if err := b.accuracy(sys, p.accuracyProbes, p.accuracyWindow/time.Duration(turns), runs[sys.name]); err != nil {
+				return fmt.Errorf("%s accuracy: %w", sys.name, err)
+			}
+		}
 	}
+	for _, sys := range systems {
+		a := runs[sys.name].stats()
+		r.acc[sys.name] = a
+		b.logf("%s accuracy over %d runs: total %s, processing+transfer %s (the target's delay was %s off)",
+			sys.name, a.total.n, a.total, a.server, a.truth)
+	}
+	return nil
+}
+
+// accuracy runs sys against the slow target with n probes a second for
+// window and adds every run's error to into.
+func (b *bench) accuracy(sys system, n int, window time.Duration, into *accuracyRuns) error {
+	l := load{n: n, url: b.slow.url, interval: rateInterval, timeout: rateTimeout, record: true}
+	since := time.Now()
 	inst, err := sys.start(b, l)
 	if err != nil {
-		return accuracy{}, err
+		return err
 	}
 	defer inst.stop()
 	var runs []gen.Duration
@@ -81,12 +120,14 @@ func (b *bench) accuracy(sys system, n int, window time.Duration) (accuracy, err
 		for end := time.Now().Add(window); time.Now().Before(end); time.Sleep(rateInterval / 4) {
 			m, err := b.scrape(in.metrics)
 			if err != nil {
-				return accuracy{}, err
+				return err
 			}
 			for p, r := range m.last {
 				if r.start != 0 && seen[p] != r.start {
 					seen[p] = r.start
-					runs = append(runs, r.Duration)
+					d := r.Duration
+					d.Start = int64(r.start * 1e9)
+					runs = append(runs, d)
 				}
 			}
 		}
@@ -94,55 +135,82 @@ func (b *bench) accuracy(sys system, n int, window time.Duration) (accuracy, err
 		time.Sleep(window)
 		s, err := in.stats()
 		if err != nil {
-			return accuracy{}, err
+			return err
 		}
 		runs = s.Durations
 	}
-	after, err := b.slow.delays(b)
+	hits, err := b.slow.hits(b, since)
 	if err != nil {
-		return accuracy{}, err
+		return err
 	}
-	truth := after.sub(before)
-	var total, server []float64
 	for _, r := range runs {
-		total = append(total, r.Total-truth.mean)
+		took, ok := hits.match(r.Start)
+		if !ok {
+			continue // its request was not answered in time to be read
+		}
+		into.total = append(into.total, r.Total-took)
 		if r.Server > 0 {
-			server = append(server, r.Server-truth.mean)
+			into.server = append(into.server, r.Server-took)
+		}
+		into.truth = append(into.truth, took-trueDelay.Seconds())
+	}
+	return nil
+}
+
+// request is one request the slow target answered: when it accepted the
+// connection (Unix nanoseconds) and the seconds until its answer was
+// written.
+type request struct {
+	accepted int64
+	took     float64
+	used     bool
+}
+
+// requests are the slow target's requests, by the time they were accepted.
+type requests []request
+
+// matchWithin is how soon after a run began its request must reach the
+// target. Runs of 20 probes a second are 50 ms apart, so the request
+// within this of a run's start is that run's.
+const matchWithin = 20 * time.Millisecond
+
+// match finds the request of a run that began at start and gives its true
+// duration; each request is matched once.
+func (rs requests) match(start int64) (float64, bool) {
+	i := sort.Search(len(rs), func(i int) bool { return rs[i].accepted >= start })
+	for ; i < len(rs) && rs[i].accepted-start < int64(matchWithin); i++ {
+		if !rs[i].used {
+			rs[i].used = true
+			return rs[i].took, true
 		}
 	}
-	a := accuracy{total: newErrStat(total), server: newErrStat(server),
-		truth: errStat{mean: truth.mean - trueDelay.Seconds(), sd: truth.sd, n: truth.n}}
-	b.logf("%s accuracy over %d runs: total %s, processing+transfer %s (the target's delay was %s off)",
-		sys.name, len(runs), a.total, a.server, a.truth)
-	return a, nil
+	return 0, false
 }
 
-// delayStats are the slow target's sums of its real delays.
-type delayStats struct {
-	n               int
-	sum, sumSquares float64
-}
-
-// sub gives the mean and deviation of the delays between two readings.
-func (d delayStats) sub(o delayStats) errStat {
-	n := d.n - o.n
-	if n <= 0 {
-		return errStat{}
-	}
-	mean := (d.sum - o.sum) / float64(n)
-	v := (d.sumSquares-o.sumSquares)/float64(n) - mean*mean
-	return errStat{mean: mean, sd: math.Sqrt(max(v, 0)), n: n}
-}
-
-func (t *target) delays(b *bench) (delayStats, error) {
-	resp, err := b.client.Get(t.base + "/-/delays")
+// hits reads the requests the target answered since then.
+func (t *target) hits(b *bench, since time.Time) (requests, error) {
+	resp, err := b.client.Get(fmt.Sprintf("%s/-/hits?since=%d", t.base, since.UnixNano()))
 	if err != nil {
-		return delayStats{}, err
+		return nil, err
 	}
 	defer resp.Body.Close()
-	var d delayStats
-	if _, err := fmt.Fscan(resp.Body, &d.n, &d.sum, &d.sumSquares); err != nil {
-		return delayStats{}, fmt.Errorf("reading the target's delays: %v", err)
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("target: %s", resp.Status)
 	}
-	return d, nil
+	var rs requests
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text()) // when written, path, seconds taken
+		if len(f) < 3 {
+			continue
+		}
+		at, err1 := strconv.ParseInt(f[0], 10, 64)
+		took, err2 := strconv.ParseFloat(f[2], 64)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		rs = append(rs, request{accepted: at - int64(took*1e9), took: took})
+	}
+	sort.Slice(rs, func(i, j int) bool { return rs[i].accepted < rs[j].accepted })
+	return rs, sc.Err()
 }

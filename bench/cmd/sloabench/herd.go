@@ -79,9 +79,13 @@ func (t *target) window(b *bench, since time.Time, interval time.Duration) (herd
 	var w herdWindow
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
-		at, path, ok := strings.Cut(sc.Text(), " ")
-		ns, err := strconv.ParseInt(at, 10, 64)
-		if !ok || err != nil || ns >= end {
+		f := strings.Fields(sc.Text()) // when, path, how long it took
+		if len(f) < 2 {
+			continue
+		}
+		ns, err := strconv.ParseInt(f[0], 10, 64)
+		path := f[1]
+		if err != nil || ns >= end {
 			continue
 		}
 		w.requests++

@@ -41,7 +41,8 @@ type plan struct {
 	reps                    int
 	warm, window            time.Duration
 	accuracyProbes          int
-	accuracyWindow          time.Duration
+	accuracyWindow          time.Duration // each system's, over all its turns
+	accuracyTurns           int
 	memInterval             time.Duration // the probes' interval in the memory runs
 	memSteady               time.Duration // how long each memory run goes on once every probe ran
 	scrapeEvery             time.Duration // a memory run's scrape interval, as Prometheus scrapes
@@ -57,11 +58,11 @@ var (
 	// The rate search warms up for 8 s: started with thousands of new
 	// probes, a system's first seconds (its heap growing from nothing,
 	// goroutines and connections being set up) are not what it sustains.
-	fullPlan = plan{reps: 3, warm: 4 * time.Second, window: 15 * time.Second, accuracyProbes: 20, accuracyWindow: 15 * time.Second,
+	fullPlan = plan{reps: 3, warm: 4 * time.Second, window: 15 * time.Second, accuracyProbes: 20, accuracyWindow: time.Minute, accuracyTurns: 4,
 		memInterval: time.Minute, memSteady: 5 * time.Minute, scrapeEvery: 15 * time.Second, scrapes: 5,
 		herdProbes: 10000, herdInterval: time.Minute,
 		searchLimit: 16000, bisect: 2, retry: true, searchWarm: 8 * time.Second, searchWindw: 10 * time.Second}
-	quickPlan = plan{reps: 1, warm: 2 * time.Second, window: 5 * time.Second, accuracyProbes: 20, accuracyWindow: 6 * time.Second,
+	quickPlan = plan{reps: 1, warm: 2 * time.Second, window: 5 * time.Second, accuracyProbes: 20, accuracyWindow: 12 * time.Second, accuracyTurns: 2,
 		memInterval: 20 * time.Second, memSteady: time.Minute, scrapeEvery: 15 * time.Second, scrapes: 3,
 		herdProbes: 2000, herdInterval: 20 * time.Second,
 		searchLimit: 8000, bisect: 1, retry: false, searchWarm: 5 * time.Second, searchWindw: 5 * time.Second}
@@ -129,7 +130,7 @@ func (b *bench) run(p plan, quick bool, only, out, command, revision string) err
 		return err
 	}
 	defer b.target.stop()
-	if b.slow, err = b.startTarget("target-slow", trueDelay); err != nil {
+	if b.slow, err = b.startTargetArgs("target-slow", "-delay", trueDelay.String(), "-log"); err != nil {
 		return err
 	}
 	defer b.slow.stop()

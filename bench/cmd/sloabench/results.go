@@ -116,18 +116,6 @@ func (b *bench) measureMemory(p plan, r *results) error {
 	return nil
 }
 
-func (b *bench) measureAccuracy(p plan, r *results) error {
-	b.logf("timing accuracy against a target answering after %s", trueDelay)
-	for _, sys := range systems {
-		a, err := b.accuracy(sys, p.accuracyProbes, p.accuracyWindow)
-		if err != nil {
-			return fmt.Errorf("%s accuracy: %w", sys.name, err)
-		}
-		r.acc[sys.name] = a
-	}
-	return nil
-}
-
 func (b *bench) measureHerd(p plan, r *results) error {
 	b.logf("requests in the first interval after a start and after a reload")
 	h, err := b.herd(p.herdProbes, p.herdInterval)
@@ -187,11 +175,11 @@ func (r *results) table() report.Table {
 	}
 	if r.only == "" || r.only == "accuracy" {
 		t.Rows = append(t.Rows,
-			report.Row{Name: "reported duration minus true, 100 ms target, whole run (mean ± sd, p99)",
+			report.Row{Name: "reported duration minus the same request's true duration, 100 ms target, whole run (mean ± sd, p99)",
 				Cells: per(func(n string) report.Cell { return report.Text(r.acc[n].total.String()) })},
-			report.Row{Name: "reported duration minus true, 100 ms target, processing + transfer (mean ± sd, p99)",
+			report.Row{Name: "reported duration minus the same request's true duration, 100 ms target, processing + transfer (mean ± sd, p99)",
 				Cells: per(func(n string) report.Cell { return report.Text(r.acc[n].server.String()) })},
-			report.Row{Name: "the 100 ms target's own delay minus 100 ms, during that run (mean ± sd)",
+			report.Row{Name: "the 100 ms target's own delay minus 100 ms, during those runs (mean ± sd, p99)",
 				Cells: per(func(n string) report.Cell { return report.Text(r.acc[n].truth.String()) })},
 		)
 	}

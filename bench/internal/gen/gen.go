@@ -32,6 +32,9 @@ type Duration struct {
 	// Server is processing plus transfer: from the connection being
 	// ready to the body read. Zero where the system does not report it.
 	Server float64 `json:"server,omitempty"`
+	// Start is when the run began, in Unix nanoseconds: the accuracy
+	// measurement finds the target's request of the run by it.
+	Start int64 `json:"start,omitempty"`
 }
 
 // Outcome is what a system returned for one run.
@@ -88,6 +91,7 @@ func (g *Generator) one(parent context.Context, planned time.Time) {
 		g.timeouts.Add(1)
 	}
 	if g.Record && o.OK {
+		o.Start = start.UnixNano()
 		g.mu.Lock()
 		g.durations = append(g.durations, o.Duration)
 		g.mu.Unlock()
