@@ -181,7 +181,7 @@ func (r *results) kindRows() []report.Row {
 	var rows []report.Row
 	for _, k := range probeKinds {
 		var cells []report.Cell
-		for _, sys := range systems {
+		for _, sys := range r.systems {
 			s, ok := r.kinds[k.name][sys.name]
 			if !ok || s.runs == 0 {
 				cells = append(cells, report.Cell{})

@@ -29,6 +29,10 @@ type bench struct {
 	// browserBaseline holds another revision's sloagent to measure the
 	// browser figure against, in the same sitting.
 	browserBaseline string
+	// cloudprober is its binary, empty when it is not compared;
+	// cloudproberVersion is the module version it was built from.
+	cloudprober, cloudproberVersion string
+	notes                           []string // what is not compared, and why
 }
 
 type target struct {
@@ -78,14 +82,15 @@ func main() {
 	out := fs.String("out", "bench/results/latest.md", "File to write the results table to.")
 	command := fs.String("command", "bench/run", "The command line to print in the results.")
 	revision := fs.String("revision", "unknown", "The revision of sloagent measured, to print in the results.")
-	only := fs.String("only", "", `Measure one part only: "memory" is memory with many probes (and SLOs) over a steady run and the time to serve /metrics in every format, about 25 minutes (7 with -quick); "herd" is the requests targets see in the first interval after a start and after a reload, about 3 minutes; "accuracy" is the timing accuracy of every system, about a minute; "kinds" is the tcp, dns and grpc kinds' CPU, about 6 minutes; "browser" is the browser journeys, about 9 minutes a binary (3 with -quick).`)
+	only := fs.String("only", "", `Measure one part only: "memory" is memory with many probes (and SLOs) over a steady run and the time to serve /metrics in every format, about 25 minutes (7 with -quick); "herd" is the requests targets see in the first interval after a start and after a reload, about 3 minutes; "accuracy" is the timing accuracy of every system, about a minute; "rates" is every system's cost at the fixed rates and its highest sustained rate, about 25 minutes (6 with -quick); "kinds" is the tcp, dns and grpc kinds' CPU, about 6 minutes; "browser" is the browser journeys, about 9 minutes a binary (3 with -quick).`)
 	steady := fs.Duration("steady", 0, "How long each memory run goes on once every probe has run (default 5m, 1m with -quick); -only memory -steady 1h is the soak.")
+	cloudprober := fs.String("cloudprober", "", `cloudprober binary to compare (default: `+cloudproberModule+"@"+cloudproberVersion+` built from the Go module proxy and kept in the user's cache directory); "none" leaves it out.`)
 	fs.StringVar(&b.browserBaseline, "browser-baseline", "", "Directory holding another revision's sloagent binary (and a REVISION file) to measure the browser figure against, taking turns.")
 	_ = fs.Parse(os.Args[1:])
 	switch *only {
-	case "", "memory", "herd", "accuracy", "kinds", "browser":
+	case "", "memory", "herd", "accuracy", "rates", "kinds", "browser":
 	default:
-		fmt.Fprintf(os.Stderr, "sloabench: unknown -only %q (use memory, herd, accuracy, kinds or browser)\n", *only)
+		fmt.Fprintf(os.Stderr, "sloabench: unknown -only %q (use memory, herd, accuracy, rates, kinds or browser)\n", *only)
 		os.Exit(2)
 	}
 	if b.binDir == "" {
@@ -98,6 +103,11 @@ func main() {
 	}
 	if *steady > 0 {
 		p.memSteady = *steady
+	}
+	if *only == "" || *only == "accuracy" || *only == "rates" {
+		if code, done := b.withCloudprober(*cloudprober, os.Args[1:]); done {
+			os.Exit(code)
+		}
 	}
 	if *only == "browser" {
 		bp := browserFull
@@ -154,6 +164,62 @@ func (b *bench) run(p plan, quick bool, only, out, command, revision string) err
 		b.logf("wrote %s", out)
 	}
 	return nil
+}
+
+// withCloudprober readies cloudprober for the parts that compare it: builds
+// it (or takes the binary given) and makes sure this run is in a network
+// namespace with only loopback, running sloabench again inside a new one
+// if need be; done is true when that run has finished with exit code. When
+// cloudprober cannot be compared, the run goes on without it and the
+// results say why.
+func (b *bench) withCloudprober(path string, args []string) (code int, done bool) {
+	skip := func(why string, args ...any) (int, bool) {
+		note := "cloudprober is not compared: " + fmt.Sprintf(why, args...)
+		b.logf("%s", note)
+		b.notes = append(b.notes, note)
+		return 0, false
+	}
+	if path == "none" {
+		return skip("-cloudprober none")
+	}
+	if os.Getenv(netnsEnv) != "" {
+		if err := loopbackUp(); err != nil {
+			return skip("%v", err)
+		}
+	} else if path == "" {
+		cache, err := os.UserCacheDir()
+		if err != nil {
+			return skip("no cache directory to build it in: %v", err)
+		}
+		if path, err = buildCloudprober(cloudproberVersion, filepath.Join(cache, "sloagent-bench"), b.logf); err != nil {
+			return skip("building %s@%s: %v", cloudproberModule, cloudproberVersion, err)
+		}
+		b.cloudproberVersion = cloudproberVersion
+	}
+	only, err := loopbackOnly()
+	if err != nil {
+		return skip("reading the network interfaces: %v", err)
+	}
+	if only {
+		b.cloudprober = path
+		if b.cloudproberVersion == "" {
+			b.cloudproberVersion = os.Getenv(netnsEnv + "_CLOUDPROBER_VERSION")
+		}
+		return 0, false
+	}
+	if os.Getenv(netnsEnv) != "" {
+		return skip("the network namespace made for it has interfaces besides loopback")
+	}
+	// Everything compared runs in the one namespace: the targets, the
+	// generators and each system reach each other on its loopback, and
+	// nothing reaches beyond it.
+	os.Setenv(netnsEnv+"_CLOUDPROBER_VERSION", b.cloudproberVersion)
+	b.logf("running again in a network namespace with only loopback, for cloudprober")
+	code, err = inNewNetns(append(args, "-cloudprober", path))
+	if err != nil {
+		return skip("%v", err)
+	}
+	return code, true
 }
 
 func (b *bench) startTarget(name string, delay time.Duration) (*target, error) {

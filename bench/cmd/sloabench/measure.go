@@ -30,6 +30,7 @@ type sample struct {
 	timedOut  float64 // share of runs that timed out
 	failed    float64 // share of runs that failed for any reason
 	p99       float64 // lag p99, seconds
+	noLag     bool    // the system reports no lag: late and p99 are unknown
 	runs      uint64
 }
 
@@ -41,8 +42,12 @@ func (s sample) sustained() bool {
 }
 
 func (s sample) String() string {
-	return fmt.Sprintf("rate %d/s: served %.0f/s, %.3f CPU-s/1k (target %.3f), peak RSS %.1f MB, lag p99 %s, late %.2f%%, timed out %.2f%%, failed %.2f%%, %d runs",
-		s.rate, s.achieved, s.cpu, s.targetCPU, mb(s.peak), ms(s.p99), 100*s.late, 100*s.timedOut, 100*s.failed, s.runs)
+	lagText := "lag p99 " + ms(s.p99)
+	if s.noLag {
+		lagText = "no lag reported"
+	}
+	return fmt.Sprintf("rate %d/s: served %.0f/s, %.3f CPU-s/1k (target %.3f), peak RSS %.1f MB, %s, late %.2f%%, timed out %.2f%%, failed %.2f%%, %d runs",
+		s.rate, s.achieved, s.cpu, s.targetCPU, mb(s.peak), lagText, 100*s.late, 100*s.timedOut, 100*s.failed, s.runs)
 }
 
 // measure runs sys at rate: warm-up, then one steady window whose CPU time,
@@ -119,7 +124,7 @@ func (b *bench) steady(inst instance, tgt *target, targetPID, rate int, warm, wi
 	}
 
 	d := c1.sub(c0)
-	s := sample{rate: rate, runs: d.runs, peak: mem.Peak, achieved: float64(served1-served0) / elapsed.Seconds()}
+	s := sample{rate: rate, runs: d.runs, peak: mem.Peak, noLag: d.noLag, achieved: float64(served1-served0) / elapsed.Seconds()}
 	if d.runs > 0 {
 		n := float64(d.runs)
 		// The lag counts are read a moment apart from the run counts;
@@ -214,6 +219,7 @@ func median(ss []sample) sample {
 	}
 	return sample{
 		rate:      ss[0].rate,
+		noLag:     ss[0].noLag,
 		achieved:  med(func(s sample) float64 { return s.achieved }),
 		cpu:       med(func(s sample) float64 { return s.cpu }),
 		targetCPU: med(func(s sample) float64 { return s.targetCPU }),

@@ -24,21 +24,25 @@ type results struct {
 	maxRate map[string]int
 	kinds   map[string]map[string]sample // tcp, dns, grpc medians, by kind and system
 	browser *browserResult               // nil when not measured
+	systems []system                     // the systems compared, in the table's order
+	notes   []string                     // what was not compared, and why
 
-	quick    bool
-	only     string // the part measured alone, if any
-	command  string
-	blackbox string
-	revision string
-	started  time.Time
-	took     time.Duration
+	quick       bool
+	only        string // the part measured alone, if any
+	command     string
+	blackbox    string
+	cloudprober string // its module version
+	revision    string
+	started     time.Time
+	took        time.Duration
 }
 
 // measureAll runs every part of the plan, or the one part only names.
 // Systems take turns within each repetition so that a slow spell of the
 // machine hits them all alike.
 func (b *bench) measureAll(p plan, only string) (*results, error) {
-	r := &results{fixed: map[string]map[int]sample{}, acc: map[string]accuracy{}, maxRate: map[string]int{}, only: only}
+	r := &results{fixed: map[string]map[int]sample{}, acc: map[string]accuracy{}, maxRate: map[string]int{}, only: only,
+		systems: b.systems(), notes: b.notes, cloudprober: b.cloudproberVersion}
 	switch only {
 	case "memory":
 		return r, b.measureMemory(p, r)
@@ -48,28 +52,14 @@ func (b *bench) measureAll(p plan, only string) (*results, error) {
 		return r, b.measureAccuracy(p, r)
 	case "kinds":
 		return r, b.measureKinds(p, r)
-	}
-	raw := map[string]map[int][]sample{}
-	for _, sys := range systems {
-		raw[sys.name] = map[int][]sample{}
-		r.fixed[sys.name] = map[int]sample{}
-	}
-	for rep := range p.reps {
-		b.logf("fixed rates, repetition %d of %d", rep+1, p.reps)
-		for _, rate := range fixedRates {
-			for _, sys := range systems {
-				s, err := b.measure(sys, rate, p.warm, p.window)
-				if err != nil {
-					return nil, fmt.Errorf("%s at %d/s: %w", sys.name, rate, err)
-				}
-				raw[sys.name][rate] = append(raw[sys.name][rate], s)
-			}
+	case "rates":
+		if err := b.measureFixed(p, r); err != nil {
+			return nil, err
 		}
+		return r, b.measureMaxRate(p, r)
 	}
-	for name, byRate := range raw {
-		for rate, ss := range byRate {
-			r.fixed[name][rate] = median(ss)
-		}
+	if err := b.measureFixed(p, r); err != nil {
+		return nil, err
 	}
 	if err := b.measureKinds(p, r); err != nil {
 		return nil, err
@@ -83,14 +73,8 @@ func (b *bench) measureAll(p plan, only string) (*results, error) {
 	if err := b.measureHerd(p, r); err != nil {
 		return nil, err
 	}
-	b.logf("highest sustained rate")
-	for _, sys := range systems {
-		best, err := b.maxRate(sys, 1000, p.searchLimit, p.bisect, p.retry, p.searchWarm, p.searchWindw)
-		if err != nil {
-			return nil, fmt.Errorf("%s rate search: %w", sys.name, err)
-		}
-		b.logf("%s sustains %d probes/s", sys.name, best)
-		r.maxRate[sys.name] = best
+	if err := b.measureMaxRate(p, r); err != nil {
+		return nil, err
 	}
 	br, err := b.measureBrowserIfPossible(p)
 	if err != nil {
@@ -98,6 +82,48 @@ func (b *bench) measureAll(p plan, only string) (*results, error) {
 	}
 	r.browser = br
 	return r, nil
+}
+
+// measureFixed measures every system at the fixed rates, the systems
+// taking turns within each repetition, and keeps the medians.
+func (b *bench) measureFixed(p plan, r *results) error {
+	raw := map[string]map[int][]sample{}
+	for _, sys := range r.systems {
+		raw[sys.name] = map[int][]sample{}
+		r.fixed[sys.name] = map[int]sample{}
+	}
+	for rep := range p.reps {
+		b.logf("fixed rates, repetition %d of %d", rep+1, p.reps)
+		for _, rate := range fixedRates {
+			for _, sys := range r.systems {
+				s, err := b.measure(sys, rate, p.warm, p.window)
+				if err != nil {
+					return fmt.Errorf("%s at %d/s: %w", sys.name, rate, err)
+				}
+				raw[sys.name][rate] = append(raw[sys.name][rate], s)
+			}
+		}
+	}
+	for name, byRate := range raw {
+		for rate, ss := range byRate {
+			r.fixed[name][rate] = median(ss)
+		}
+	}
+	return nil
+}
+
+// measureMaxRate finds each system's highest sustained rate.
+func (b *bench) measureMaxRate(p plan, r *results) error {
+	b.logf("highest sustained rate")
+	for _, sys := range r.systems {
+		best, err := b.maxRate(sys, 1000, p.searchLimit, p.bisect, p.retry, p.searchWarm, p.searchWindw)
+		if err != nil {
+			return fmt.Errorf("%s rate search: %w", sys.name, err)
+		}
+		b.logf("%s sustains %d probes/s", sys.name, best)
+		r.maxRate[sys.name] = best
+	}
+	return nil
 }
 
 func (b *bench) measureMemory(p plan, r *results) error {
@@ -129,7 +155,7 @@ func (b *bench) measureHerd(p plan, r *results) error {
 // table lays the results out, one column per system.
 func (r *results) table() report.Table {
 	t := report.Table{}
-	for _, s := range systems {
+	for _, s := range r.systems {
 		t.Systems = append(t.Systems, s.name)
 	}
 	if r.only == "kinds" {
@@ -138,7 +164,7 @@ func (r *results) table() report.Table {
 	}
 	per := func(f func(name string) report.Cell) []report.Cell {
 		var cs []report.Cell
-		for _, s := range systems {
+		for _, s := range r.systems {
 			cs = append(cs, f(s.name))
 		}
 		return cs
@@ -152,7 +178,18 @@ func (r *results) table() report.Table {
 			return report.Val(f(s))
 		})
 	}
-	if r.only == "" {
+	// lagged is fixed for the lag's rows: n/a for a system that
+	// reports no lag.
+	lagged := func(rate int, f func(sample) float64) []report.Cell {
+		cs := fixed(rate, f)
+		for i, s := range r.systems {
+			if r.fixed[s.name][rate].noLag {
+				cs[i] = report.Text("n/a")
+			}
+		}
+		return cs
+	}
+	if r.only == "" || r.only == "rates" {
 		for _, rate := range fixedRates {
 			t.Rows = append(t.Rows, report.Row{Name: fmt.Sprintf("CPU-seconds per 1,000 probes at %d/s", rate), Format: "%.3f", Ratio: true,
 				Cells: fixed(rate, func(s sample) float64 { return s.cpu })})
@@ -163,13 +200,15 @@ func (r *results) table() report.Table {
 		}
 		for _, rate := range fixedRates {
 			t.Rows = append(t.Rows, report.Row{Name: fmt.Sprintf("lag p99 at %d/s (ms)", rate), Format: "%.2f",
-				Cells: fixed(rate, func(s sample) float64 { return s.p99 * 1000 })})
+				Cells: lagged(rate, func(s sample) float64 { return s.p99 * 1000 })})
 			t.Rows = append(t.Rows, report.Row{Name: fmt.Sprintf("runs started > 10 ms late at %d/s", rate), Format: "%.2f%%",
-				Cells: fixed(rate, func(s sample) float64 { return 100 * s.late })})
+				Cells: lagged(rate, func(s sample) float64 { return 100 * s.late })})
 			t.Rows = append(t.Rows, report.Row{Name: fmt.Sprintf("runs timed out at %d/s", rate), Format: "%.2f%%",
 				Cells: fixed(rate, func(s sample) float64 { return 100 * s.timedOut })})
 		}
-		t.Rows = append(t.Rows, r.kindRows()...)
+		if r.only == "" {
+			t.Rows = append(t.Rows, r.kindRows()...)
+		}
 		t.Rows = append(t.Rows, report.Row{Name: "highest sustained rate (probes/s)", Format: "%.0f", Ratio: true,
 			Cells: per(func(n string) report.Cell { return report.Val(float64(r.maxRate[n])) })})
 	}
@@ -229,7 +268,7 @@ func (r *results) table() report.Table {
 				fmt.Sprintf("%d / %d / %d (even: %d / %d / 0)", w.w.requests, w.w.peak, w.w.twice, h.probes, (h.probes+int(h.interval/time.Second)-1)/int(h.interval/time.Second)))
 		}
 	}
-	if r.only == "" {
+	if r.only == "" || r.only == "rates" {
 		t.Rows = append(t.Rows, report.Row{Name: "target's CPU-seconds per 1,000 requests at 200/s", Format: "%.3f",
 			Cells: fixed(200, func(s sample) float64 { return s.targetCPU })})
 	}

@@ -18,10 +18,11 @@ import (
 type counts struct {
 	runs, failures, timeouts, skipped uint64
 	lag                               lag.Hist
+	noLag                             bool // the system reports no lag
 }
 
 func (c counts) sub(o counts) counts {
-	return counts{c.runs - o.runs, c.failures - o.failures, c.timeouts - o.timeouts, c.skipped - o.skipped, c.lag.Sub(o.lag)}
+	return counts{c.runs - o.runs, c.failures - o.failures, c.timeouts - o.timeouts, c.skipped - o.skipped, c.lag.Sub(o.lag), c.noLag}
 }
 
 // instance is one running system under test.
@@ -51,11 +52,22 @@ type system struct {
 }
 
 var (
-	sysAgent    = system{"sloagent", (*bench).startAgent}
-	sysBlackbox = system{"blackbox_exporter", (*bench).startBlackbox}
-	sysFloor    = system{"net/http loop", (*bench).startFloor}
-	systems     = []system{sysAgent, sysBlackbox, sysFloor}
+	sysAgent       = system{"sloagent", (*bench).startAgent}
+	sysBlackbox    = system{"blackbox_exporter", (*bench).startBlackbox}
+	sysCloudprober = system{"cloudprober", (*bench).startCloudprober}
+	sysFloor       = system{"net/http loop", (*bench).startFloor}
 )
+
+// systems are the systems compared: cloudprober where it could be built
+// and run in a network namespace with only loopback.
+func (b *bench) systems() []system {
+	if b.cloudprober == "" {
+		return []system{sysAgent, sysBlackbox, sysFloor}
+	}
+	return []system{sysAgent, sysBlackbox, sysCloudprober, sysFloor}
+}
+
+var ()
 
 // agentInstance is sloagent running a generated config.
 type agentInstance struct {

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// cloudproberMetrics is cloudprober v0.14.4's /metrics for one HTTP probe
+// with the first-byte breakdown, as it wrote it (other series cut).
+const cloudproberMetrics = `# TYPE total counter
+total{ptype="http",probe="p00000",dst="127.0.0.1"} 4
+# TYPE success counter
+success{ptype="http",probe="p00000",dst="127.0.0.1"} 3
+# TYPE latency counter
+latency{ptype="http",probe="p00000",dst="127.0.0.1"} 66971.175
+# TYPE timeouts counter
+timeouts{ptype="http",probe="p00000",dst="127.0.0.1"} 0
+# TYPE first_byte_latency counter
+first_byte_latency{ptype="http",probe="p00000",dst="127.0.0.1"} 64331.069
+# TYPE failure counter
+failure{ptype="http",probe="p00000",dst="127.0.0.1"} 1
+# TYPE resp_code counter
+resp_code{ptype="http",probe="p00000",dst="127.0.0.1",code="200"} 3
+# TYPE go_goroutines gauge
+go_goroutines 31
+`
+
+func TestParseCloudprober(t *testing.T) {
+	got, err := parseCloudprober(strings.NewReader(cloudproberMetrics))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]cloudproberRun{"p00000": {total: 4, success: 3, latency: 66971.175, firstByte: 64331.069}}
+	if len(got) != 1 || got["p00000"] != want["p00000"] {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+}
+
+func TestCloudproberConfig(t *testing.T) {
+	l := load{n: 2, url: "http://127.0.0.1:8080/", interval: time.Second, timeout: 900 * time.Millisecond, record: true, paths: true}
+	conf, err := cloudproberConfig(l, "127.0.0.1:9313")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"host: \"127.0.0.1\"\nport: 9313\n",
+		"name: \"p00001\"",
+		"interval_msec: 1000\n  timeout_msec: 900\n",
+		"port: 8080\n    relative_url: \"/p00001\"",
+		"latency_breakdown: [ FIRST_BYTE_LATENCY ]",
+	} {
+		if !strings.Contains(conf, want) {
+			t.Errorf("config lacks %q:\n%s", want, conf)
+		}
+	}
+	// Only loopback targets: the harness never sends traffic elsewhere.
+	l.url = "http://192.0.2.1:80/"
+	if _, err := cloudproberConfig(l, "127.0.0.1:9313"); err == nil {
+		t.Error("a target beyond 127.0.0.1 was accepted")
+	}
+}
