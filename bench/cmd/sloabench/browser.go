@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sloagent/sloagent/bench/internal/proc"
 	"github.com/sloagent/sloagent/bench/internal/report"
 )
 
@@ -106,14 +107,14 @@ func (b *bench) browserSample(sys browserSystem, site *browserSite, p browserPla
 		a.stop()
 		return s, err
 	}
-	cpu0 := treeCPU(a.pid())
+	cpu0 := proc.TreeCPU(a.pid())
 	var pss []float64
 	for end := time.Now().Add(p.window); time.Now().Before(end); time.Sleep(time.Second) {
-		v := treePSS(a.pid())
+		v := proc.TreePSS(a.pid())
 		pss = append(pss, float64(v))
 		s.pssPeak = max(s.pssPeak, v)
 	}
-	cpu1 := treeCPU(a.pid())
+	cpu1 := proc.TreeCPU(a.pid())
 	m1, err := b.scrape(a.metrics)
 	a.stop()
 	if err != nil {
