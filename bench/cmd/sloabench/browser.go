@@ -166,23 +166,7 @@ func (b *bench) startBrowserAgent(sys browserSystem, site *browserSite, n int, i
 		fmt.Fprintf(&sb, "  - name: journey-%d\n    kind: browser\n    target: %s/login\n    interval: %s\n    timeout: %s\n%s",
 			i, site.base, interval, interval-interval/5, browserJourney)
 	}
-	file := filepath.Join(b.work, "sloagent-browser.yml")
-	if err := os.WriteFile(file, []byte(sb.String()), 0o644); err != nil {
-		return nil, err
-	}
-	addr, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	c, err := b.start("sloagent-browser", sys.bin, "--config.file="+file, "--web.listen-address="+addr, "--log.level=warn")
-	if err != nil {
-		return nil, err
-	}
-	if err := b.waitHTTP("http://"+addr+"/-/ready", c, 60*time.Second); err != nil {
-		c.stop()
-		return nil, err
-	}
-	return &agentInstance{child: c, metrics: "http://" + addr + "/metrics", b: b}, nil
+	return b.startAgentConfig("sloagent-browser", sys.bin, sb.String())
 }
 
 func medianBrowser(ss []browserSample) browserSample {
@@ -269,14 +253,9 @@ func (b *bench) measureBrowserIfPossible(p plan) (*browserResult, error) {
 
 // runBrowser measures the browser figure alone and writes it to out.
 func (b *bench) runBrowser(p browserPlan, quick bool, out, command, revision string) error {
-	if b.work == "" {
-		dir, err := os.MkdirTemp("", "sloabench-")
-		if err != nil {
-			return err
-		}
-		b.work = dir
+	if err := b.makeWork(); err != nil {
+		return err
 	}
-	b.logf("work directory %s", b.work)
 	started := time.Now()
 	r, err := b.measureBrowser(p, b.browserBaseline)
 	if err != nil {
@@ -292,15 +271,7 @@ func (b *bench) runBrowser(p browserPlan, quick bool, out, command, revision str
 	fmt.Fprintf(&sb, "- machine: %s\n", machine())
 	fmt.Fprintf(&sb, "- sloagent revision %s, %s\n", revision, chromiumVersion())
 	sb.WriteString(r.markdown())
-	md := sb.String()
-	fmt.Print(md)
-	if out != "" {
-		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
-			return err
-		}
-		return os.WriteFile(out, []byte(md), 0o644)
-	}
-	return nil
+	return b.writeResults(sb.String(), out)
 }
 
 func chromiumVersion() string {

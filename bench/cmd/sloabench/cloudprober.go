@@ -6,8 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -27,30 +25,20 @@ type cloudproberInstance struct {
 }
 
 func (b *bench) startCloudprober(l load) (instance, error) {
-	addr, err := freePort()
+	c, addr, err := b.startServer("cloudprober", "/metrics", func(addr string) ([]string, error) {
+		conf, err := cloudproberConfig(l, addr)
+		if err != nil {
+			return nil, err
+		}
+		file, err := b.writeWork("cloudprober.cfg", conf)
+		// Warnings and errors only, as the other systems log; its
+		// system metrics are left on, as users run it.
+		return []string{b.cloudprober, "--config_file=" + file, "--min_log_level=WARNING", "--disable_cloud_logging"}, err
+	})
 	if err != nil {
 		return nil, err
 	}
-	conf, err := cloudproberConfig(l, addr)
-	if err != nil {
-		return nil, err
-	}
-	file := filepath.Join(b.work, "cloudprober.cfg")
-	if err := os.WriteFile(file, []byte(conf), 0o644); err != nil {
-		return nil, err
-	}
-	// Warnings and errors only, as the other systems log; its system
-	// metrics are left on, as users run it.
-	c, err := b.start("cloudprober", b.cloudprober, "--config_file="+file, "--min_log_level=WARNING", "--disable_cloud_logging")
-	if err != nil {
-		return nil, err
-	}
-	base := "http://" + addr
-	if err := b.waitHTTP(base+"/metrics", c, 60*time.Second); err != nil {
-		c.stop()
-		return nil, err
-	}
-	return &cloudproberInstance{child: c, metrics: base + "/metrics", b: b}, nil
+	return &cloudproberInstance{child: c, metrics: "http://" + addr + "/metrics", b: b}, nil
 }
 
 // cloudproberConfig is n HTTP probes of l.url with the benchmark's probe

@@ -14,6 +14,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/sloagent/sloagent/bench/internal/listen"
 )
 
 // bench is one benchmark run: where the binaries are, the targets, and
@@ -127,14 +129,9 @@ func main() {
 }
 
 func (b *bench) run(p plan, quick bool, only, out, command, revision string) error {
-	if b.work == "" {
-		dir, err := os.MkdirTemp("", "sloabench-")
-		if err != nil {
-			return err
-		}
-		b.work = dir
+	if err := b.makeWork(); err != nil {
+		return err
 	}
-	b.logf("work directory %s", b.work)
 	var err error
 	if b.target, err = b.startTarget("target", 0); err != nil {
 		return err
@@ -152,17 +149,35 @@ func (b *bench) run(p plan, quick bool, only, out, command, revision string) err
 	}
 	res.took = time.Since(started)
 	res.quick, res.command, res.started, res.blackbox, res.revision = quick, command, started, b.blackbox, revision
-	md := res.markdown()
-	fmt.Print(md)
-	if out != "" {
-		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+	return b.writeResults(res.markdown(), out)
+}
+
+// makeWork makes the work directory unless -work named one.
+func (b *bench) makeWork() error {
+	if b.work == "" {
+		dir, err := os.MkdirTemp("", "sloabench-")
+		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(out, []byte(md), 0o644); err != nil {
-			return err
-		}
-		b.logf("wrote %s", out)
+		b.work = dir
 	}
+	b.logf("work directory %s", b.work)
+	return nil
+}
+
+// writeResults prints the results and writes them to out, if named.
+func (b *bench) writeResults(md, out string) error {
+	fmt.Print(md)
+	if out == "" {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(out, []byte(md), 0o644); err != nil {
+		return err
+	}
+	b.logf("wrote %s", out)
 	return nil
 }
 
@@ -228,22 +243,32 @@ func (b *bench) startTarget(name string, delay time.Duration) (*target, error) {
 
 // startTargetArgs starts a benchtarget with more flags.
 func (b *bench) startTargetArgs(name string, args ...string) (*target, error) {
-	c, err := b.start(name, append([]string{b.bin("benchtarget"), "-listen", "127.0.0.1:0"}, args...)...)
+	c, addrs, err := b.startAnnounced(name, 1, append([]string{b.bin("benchtarget"), "-listen", "127.0.0.1:0"}, args...)...)
 	if err != nil {
 		return nil, err
+	}
+	base := "http://" + addrs[0]
+	return &target{child: c, base: base, url: base + "/"}, nil
+}
+
+// startAnnounced starts one of the benchmark's own servers and reads the
+// n addresses it says it listens on (bench/internal/listen).
+func (b *bench) startAnnounced(name string, n int, args ...string) (*child, []string, error) {
+	c, err := b.start(name, args...)
+	if err != nil {
+		return nil, nil, err
 	}
 	line, err := c.readLine(10 * time.Second)
 	if err != nil {
 		c.stop()
-		return nil, err
+		return nil, nil, err
 	}
-	var addr string
-	if _, err := fmt.Sscanf(line, "listening %s", &addr); err != nil {
+	addrs, err := listen.Parse(line, n)
+	if err != nil {
 		c.stop()
-		return nil, fmt.Errorf("%s said %q", name, line)
+		return nil, nil, fmt.Errorf("%s: %w", name, err)
 	}
-	base := "http://" + addr
-	return &target{child: c, base: base, url: base + "/"}, nil
+	return c, addrs, nil
 }
 
 func (b *bench) bin(name string) string { return filepath.Join(b.binDir, name) }
