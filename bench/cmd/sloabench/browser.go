@@ -239,16 +239,18 @@ take turns within each repetition; figures are medians of the repetitions.
 
 // measureBrowserIfPossible adds the browser figure to a full or quick run
 // where Chromium is installed.
-func (b *bench) measureBrowserIfPossible(p plan) (*browserResult, error) {
+func (b *bench) measureBrowserIfPossible(p plan, r *results) error {
 	if _, err := os.Stat("/usr/bin/chromium"); err != nil {
 		b.logf("no /usr/bin/chromium: the browser figure is left out")
-		return nil, nil
+		return nil
 	}
 	bp := browserFull
 	if p.reps == quickPlan.reps {
 		bp = browserQuick
 	}
-	return b.measureBrowser(bp, b.browserBaseline)
+	br, err := b.measureBrowser(bp, b.browserBaseline)
+	r.browser = br
+	return err
 }
 
 // runBrowser measures the browser figure alone and writes it to out.

@@ -1,33 +1,21 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
 )
 
-// cloudproberMetrics is cloudprober v0.14.4's /metrics for one HTTP probe
-// with the first-byte breakdown, as it wrote it (other series cut).
-const cloudproberMetrics = `# TYPE total counter
-total{ptype="http",probe="p00000",dst="127.0.0.1"} 4
-# TYPE success counter
-success{ptype="http",probe="p00000",dst="127.0.0.1"} 3
-# TYPE latency counter
-latency{ptype="http",probe="p00000",dst="127.0.0.1"} 66971.175
-# TYPE timeouts counter
-timeouts{ptype="http",probe="p00000",dst="127.0.0.1"} 0
-# TYPE first_byte_latency counter
-first_byte_latency{ptype="http",probe="p00000",dst="127.0.0.1"} 64331.069
-# TYPE failure counter
-failure{ptype="http",probe="p00000",dst="127.0.0.1"} 1
-# TYPE resp_code counter
-resp_code{ptype="http",probe="p00000",dst="127.0.0.1",code="200"} 3
-# TYPE go_goroutines gauge
-go_goroutines 31
-`
-
 func TestParseCloudprober(t *testing.T) {
-	got, err := parseCloudprober(strings.NewReader(cloudproberMetrics))
+	// cloudprober v0.14.4's /metrics for one HTTP probe with the
+	// first-byte breakdown after four runs, one refused, as it wrote it.
+	f, err := os.Open("testdata/cloudprober-metrics.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	got, err := parseCloudprober(f)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -86,34 +86,15 @@ func (b *bench) steady(inst instance, tgt *target, targetPID, rate int, warm, wi
 	if err != nil {
 		return sample{}, err
 	}
-	cpu0, err := proc.CPU(inst.pid())
+	e0, err := b.edge(inst, tgt, targetPID)
 	if err != nil {
 		return sample{}, err
 	}
-	var tcpu0, tcpu1 time.Duration
-	if targetPID > 0 {
-		tcpu0, _ = proc.CPU(targetPID)
-	}
-	served0, err := tgt.count(b)
-	if err != nil {
-		return sample{}, err
-	}
-	t0 := time.Now()
-
 	time.Sleep(window)
-
-	cpu1, err := proc.CPU(inst.pid())
+	e1, err := b.edge(inst, tgt, targetPID)
 	if err != nil {
 		return sample{}, err
 	}
-	if targetPID > 0 {
-		tcpu1, _ = proc.CPU(targetPID)
-	}
-	served1, err := tgt.count(b)
-	if err != nil {
-		return sample{}, err
-	}
-	elapsed := time.Since(t0)
 	c1, err := inst.counts()
 	if err != nil {
 		return sample{}, err
@@ -124,7 +105,8 @@ func (b *bench) steady(inst instance, tgt *target, targetPID, rate int, warm, wi
 	}
 
 	d := c1.sub(c0)
-	s := sample{rate: rate, runs: d.runs, peak: mem.Peak, noLag: d.noLag, achieved: float64(served1-served0) / elapsed.Seconds()}
+	served := e1.served - e0.served
+	s := sample{rate: rate, runs: d.runs, peak: mem.Peak, noLag: d.noLag, achieved: float64(served) / e1.at.Sub(e0.at).Seconds()}
 	if d.runs > 0 {
 		n := float64(d.runs)
 		// The lag counts are read a moment apart from the run counts;
@@ -138,11 +120,36 @@ func (b *bench) steady(inst instance, tgt *target, targetPID, rate int, warm, wi
 	// CPU is divided by what the target served between the same two
 	// instants: the systems' own counts are read a little later, and a
 	// starved system answers late.
-	if served := served1 - served0; served > 0 {
-		s.cpu = (cpu1 - cpu0).Seconds() / float64(served) * 1000
-		s.targetCPU = (tcpu1 - tcpu0).Seconds() / float64(served) * 1000
+	if served > 0 {
+		s.cpu = (e1.cpu - e0.cpu).Seconds() / float64(served) * 1000
+		s.targetCPU = (e1.targetCPU - e0.targetCPU).Seconds() / float64(served) * 1000
 	}
 	return s, nil
+}
+
+// edge is one end of a steady window: the system's CPU time, the
+// target's (when its PID is above 0) and what the target had served, read
+// as close together as they can be.
+type edge struct {
+	cpu, targetCPU time.Duration
+	served         uint64
+	at             time.Time
+}
+
+func (b *bench) edge(inst instance, tgt *target, targetPID int) (edge, error) {
+	var e edge
+	var err error
+	if e.cpu, err = proc.CPU(inst.pid()); err != nil {
+		return e, err
+	}
+	if targetPID > 0 {
+		e.targetCPU, _ = proc.CPU(targetPID)
+	}
+	if e.served, err = tgt.count(b); err != nil {
+		return e, err
+	}
+	e.at = time.Now()
+	return e, nil
 }
 
 // maxRate finds the highest rate sys sustains: doubling from start until a

@@ -43,45 +43,31 @@ type results struct {
 func (b *bench) measureAll(p plan, only string) (*results, error) {
 	r := &results{fixed: map[string]map[int]sample{}, acc: map[string]accuracy{}, maxRate: map[string]int{}, only: only,
 		systems: b.systems(), notes: b.notes, cloudprober: b.cloudproberVersion}
-	switch only {
-	case "memory":
-		return r, b.measureMemory(p, r)
-	case "herd":
-		return r, b.measureHerd(p, r)
-	case "accuracy":
-		return r, b.measureAccuracy(p, r)
-	case "kinds":
-		return r, b.measureKinds(p, r)
-	case "rates":
-		if err := b.measureFixed(p, r); err != nil {
+	for _, part := range b.parts(only) {
+		if err := part(p, r); err != nil {
 			return nil, err
 		}
-		return r, b.measureMaxRate(p, r)
 	}
-	if err := b.measureFixed(p, r); err != nil {
-		return nil, err
-	}
-	if err := b.measureKinds(p, r); err != nil {
-		return nil, err
-	}
-	if err := b.measureAccuracy(p, r); err != nil {
-		return nil, err
-	}
-	if err := b.measureMemory(p, r); err != nil {
-		return nil, err
-	}
-	if err := b.measureHerd(p, r); err != nil {
-		return nil, err
-	}
-	if err := b.measureMaxRate(p, r); err != nil {
-		return nil, err
-	}
-	br, err := b.measureBrowserIfPossible(p)
-	if err != nil {
-		return nil, err
-	}
-	r.browser = br
 	return r, nil
+}
+
+// parts are the measurements of a run: all of them in turn, or the one
+// -only names (the fixed rates with the rate search for "rates").
+func (b *bench) parts(only string) []func(plan, *results) error {
+	switch only {
+	case "memory":
+		return []func(plan, *results) error{b.measureMemory}
+	case "herd":
+		return []func(plan, *results) error{b.measureHerd}
+	case "accuracy":
+		return []func(plan, *results) error{b.measureAccuracy}
+	case "kinds":
+		return []func(plan, *results) error{b.measureKinds}
+	case "rates":
+		return []func(plan, *results) error{b.measureFixed, b.measureMaxRate}
+	}
+	return []func(plan, *results) error{b.measureFixed, b.measureKinds, b.measureAccuracy, b.measureMemory,
+		b.measureHerd, b.measureMaxRate, b.measureBrowserIfPossible}
 }
 
 // measureFixed measures every system at the fixed rates, the systems
