@@ -106,7 +106,7 @@ func main() {
 	if *steady > 0 {
 		p.memSteady = *steady
 	}
-	if *only == "" || *only == "accuracy" || *only == "rates" {
+	if *only == "" || *only == "accuracy" || *only == "rates" || *only == "herd" {
 		if code, done := b.withCloudprober(*cloudprober, os.Args[1:]); done {
 			os.Exit(code)
 		}

@@ -131,8 +131,9 @@ How the figures are measured (all processes on 127.0.0.1 on this one machine):
   moment the agent is started, and from the moment it is sent SIGHUP with the same config:
   the requests served in one interval, the most in any one second of it, and the probes
   that ran twice within half their interval. An even start serves one request per probe,
-  interval/N apart. blackbox_exporter has no schedule of its own (Prometheus' scrapes drive
-  it), so it has no figure here.
+  interval/N apart. cloudprober is counted the same way after its start, with the same
+  probes and paths (it has no signal to reload its config: SIGHUP ends it). blackbox_exporter
+  has no schedule of its own (Prometheus' scrapes drive it), so it has no figure here.
 `
 
 func machine() string {

@@ -246,12 +246,26 @@ func (r *results) table() report.Table {
 		}
 	}
 	if h := r.herd; h != nil {
+		secs := int(h.interval / time.Second)
+		cell := func(w herdWindow) report.Cell {
+			return report.Text(fmt.Sprintf("%d / %d / %d", w.requests, w.peak, w.twice))
+		}
 		for _, w := range []struct {
-			what string
-			w    herdWindow
-		}{{"start", h.start}, {"reload", h.reload}} {
-			one(fmt.Sprintf("requests in the first %s after a %s of %d probes at %s: all / busiest second / probes run twice", h.interval, w.what, h.probes, h.interval),
-				fmt.Sprintf("%d / %d / %d (even: %d / %d / 0)", w.w.requests, w.w.peak, w.w.twice, h.probes, (h.probes+int(h.interval/time.Second)-1)/int(h.interval/time.Second)))
+			what  string
+			agent herdWindow
+			peer  *herdWindow // cloudprober's, after a start only
+		}{{"start", h.start, h.cloudprober}, {"reload", h.reload, nil}} {
+			name := fmt.Sprintf("requests in the first %s after a %s of %d probes at %s: all / busiest second / probes run twice (even: %d / %d / 0)",
+				h.interval, w.what, h.probes, h.interval, h.probes, (h.probes+secs-1)/secs)
+			t.Rows = append(t.Rows, report.Row{Name: name, Cells: per(func(n string) report.Cell {
+				switch {
+				case n == sysAgent.name:
+					return cell(w.agent)
+				case n == sysCloudprober.name && w.peer != nil:
+					return cell(*w.peer)
+				}
+				return report.Cell{}
+			})})
 		}
 	}
 	if r.only == "" || r.only == "rates" {
