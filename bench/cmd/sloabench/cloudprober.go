@@ -169,6 +169,8 @@ func labelValue(labels, name string) string {
 	return ""
 }
 
+func (c *cloudproberInstance) metricsURL() string { return c.metrics }
+
 // counts has no lag: cloudprober reports none.
 func (c *cloudproberInstance) counts() (counts, error) {
 	runs, err := c.read()

@@ -63,3 +63,11 @@ func lastLines(out []byte, n int) string {
 	}
 	return string(bytes.Join(lines, []byte("; ")))
 }
+
+// cloudproberName says which cloudprober the results compare.
+func (b *bench) cloudproberName() string {
+	if b.cloudproberVersion == "" {
+		return "cloudprober (" + b.cloudprober + ")"
+	}
+	return "cloudprober " + b.cloudproberVersion + " (built from the Go module proxy)"
+}

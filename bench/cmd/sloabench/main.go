@@ -87,6 +87,7 @@ func main() {
 	only := fs.String("only", "", `Measure one part only: "memory" is memory with many probes (and SLOs) over a steady run and the time to serve /metrics in every format, about 25 minutes (7 with -quick); "herd" is the requests targets see in the first interval after a start and after a reload, about 3 minutes; "accuracy" is the timing accuracy of every system, about a minute; "rates" is every system's cost at the fixed rates and its highest sustained rate, about 25 minutes (6 with -quick); "kinds" is the tcp, dns and grpc kinds' CPU, about 6 minutes; "browser" is the browser journeys, about 9 minutes a binary (3 with -quick).`)
 	steady := fs.Duration("steady", 0, "How long each memory run goes on once every probe has run (default 5m, 1m with -quick); -only memory -steady 1h is the soak.")
 	cloudprober := fs.String("cloudprober", "", `cloudprober binary to compare (default: `+cloudproberModule+"@"+cloudproberVersion+` built from the Go module proxy and kept in the user's cache directory); "none" leaves it out.`)
+	fs.StringVar(&b.cloudproberVersion, "cloudprober-version", "", "The module version the -cloudprober binary was built from, for the results.")
 	fs.StringVar(&b.browserBaseline, "browser-baseline", "", "Directory holding another revision's sloagent binary (and a REVISION file) to measure the browser figure against, taking turns.")
 	_ = fs.Parse(os.Args[1:])
 	switch *only {
@@ -106,7 +107,7 @@ func main() {
 	if *steady > 0 {
 		p.memSteady = *steady
 	}
-	if *only == "" || *only == "accuracy" || *only == "rates" || *only == "herd" {
+	if *only != "kinds" && *only != "browser" {
 		if code, done := b.withCloudprober(*cloudprober, os.Args[1:]); done {
 			os.Exit(code)
 		}
@@ -217,9 +218,6 @@ func (b *bench) withCloudprober(path string, args []string) (code int, done bool
 	}
 	if only {
 		b.cloudprober = path
-		if b.cloudproberVersion == "" {
-			b.cloudproberVersion = os.Getenv(netnsEnv + "_CLOUDPROBER_VERSION")
-		}
 		return 0, false
 	}
 	if os.Getenv(netnsEnv) != "" {
@@ -228,9 +226,8 @@ func (b *bench) withCloudprober(path string, args []string) (code int, done bool
 	// Everything compared runs in the one namespace: the targets, the
 	// generators and each system reach each other on its loopback, and
 	// nothing reaches beyond it.
-	os.Setenv(netnsEnv+"_CLOUDPROBER_VERSION", b.cloudproberVersion)
 	b.logf("running again in a network namespace with only loopback, for cloudprober")
-	code, err = inNewNetns(append(args, "-cloudprober", path))
+	code, err = inNewNetns(append(args, "-cloudprober", path, "-cloudprober-version", b.cloudproberVersion))
 	if err != nil {
 		return skip("%v", err)
 	}

@@ -36,7 +36,7 @@ func (r *results) markdown() string {
 	peers := blackboxVersion(r.blackbox)
 	for _, s := range r.systems {
 		if s.name == sysCloudprober.name {
-			peers += ", cloudprober " + r.cloudprober + " (built from the Go module proxy)"
+			peers += ", " + r.cloudprober
 		}
 	}
 	fmt.Fprintf(&b, "- compared: sloagent (revision %s, %s), %s, and a bare `net/http` loop\n", r.revision, runtime.Version(), peers)
@@ -119,7 +119,9 @@ How the figures are measured (all processes on 127.0.0.1 on this one machine):
   file is resident. The live Go heap is go_memstats_next_gc_bytes halved (GOGC 100), read
   at the end. Memory per probe is the difference between 1,000 and 10,000 probes without
   SLOs divided by 9,000; per SLO, the difference between 10,000 probes with and without
-  SLOs divided by 10,000. With a soak, RSS is listed every 5 minutes.
+  SLOs divided by 10,000. With a soak, RSS is listed every 5 minutes. cloudprober runs the
+  cases without SLOs the same way (its /metrics scraped every 15 s, VmRSS read after each
+  scrape), in its column; per probe, its RSS difference alone (it has no Go heap figure here).
 - /metrics formats: at 10,000 probes with an SLO each, after that steady run, the median of
   five full reads in each format Prometheus asks for (OpenMetrics 1.0.0, text 0.0.4,
   delimited protobuf), each gzip-compressed and not, the formats taking turns after one

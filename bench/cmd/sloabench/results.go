@@ -20,6 +20,7 @@ type results struct {
 	fixed   map[string]map[int]sample // medians, by system and rate
 	acc     map[string]accuracy
 	mem     []memResult
+	memPeer map[int]memResult // cloudprober's, by number of probes, where compared
 	herd    *herdResult
 	maxRate map[string]int
 	kinds   map[string]map[string]sample // tcp, dns, grpc medians, by kind and system
@@ -31,7 +32,7 @@ type results struct {
 	only        string // the part measured alone, if any
 	command     string
 	blackbox    string
-	cloudprober string // its module version
+	cloudprober string // which cloudprober was compared
 	revision    string
 	started     time.Time
 	took        time.Duration
@@ -42,7 +43,7 @@ type results struct {
 // machine hits them all alike.
 func (b *bench) measureAll(p plan, only string) (*results, error) {
 	r := &results{fixed: map[string]map[int]sample{}, acc: map[string]accuracy{}, maxRate: map[string]int{}, only: only,
-		systems: b.systems(), notes: b.notes, cloudprober: b.cloudproberVersion}
+		systems: b.systems(), notes: b.notes, cloudprober: b.cloudproberName()}
 	for _, part := range b.parts(only) {
 		if err := part(p, r); err != nil {
 			return nil, err
@@ -124,6 +125,22 @@ func (b *bench) measureMemory(p plan, r *results) error {
 			return fmt.Errorf("memory: %w", err)
 		}
 		r.mem = append(r.mem, m)
+	}
+	if b.cloudprober == "" {
+		return nil
+	}
+	// cloudprober with the cases without SLOs, for its column.
+	r.memPeer = map[int]memResult{}
+	for _, c := range memCases {
+		if c.slos {
+			continue
+		}
+		c.cloudprober = true
+		m, err := b.memory(c, p.memInterval, p.memSteady, p.scrapeEvery, 0)
+		if err != nil {
+			return fmt.Errorf("memory: %w", err)
+		}
+		r.memPeer[c.probes] = m
 	}
 	return nil
 }
@@ -211,9 +228,26 @@ func (r *results) table() report.Table {
 	one := func(name, text string) {
 		t.Rows = append(t.Rows, report.Row{Name: name, Cells: []report.Cell{report.Text(text)}})
 	}
+	// withPeer is a row of sloagent's figure, with cloudprober's beside
+	// it where it was measured (peer is "" where not).
+	withPeer := func(name, agent, peer string) {
+		t.Rows = append(t.Rows, report.Row{Name: name, Cells: per(func(n string) report.Cell {
+			switch {
+			case n == sysAgent.name:
+				return report.Text(agent)
+			case n == sysCloudprober.name && peer != "":
+				return report.Text(peer)
+			}
+			return report.Cell{}
+		})})
+	}
 	for _, m := range r.mem {
-		one(fmt.Sprintf("RSS with %s, median / max over %s steady (MB)", m.memCase, m.steady),
-			fmt.Sprintf("%.1f / %.1f", mb(m.rss), mb(m.maxRSS)))
+		peer := ""
+		if pm, ok := r.memPeer[m.probes]; ok && !m.slos {
+			peer = fmt.Sprintf("%.1f / %.1f", mb(pm.rss), mb(pm.maxRSS))
+		}
+		withPeer(fmt.Sprintf("RSS with %s, median / max over %s steady (MB)", m.memCase, m.steady),
+			fmt.Sprintf("%.1f / %.1f", mb(m.rss), mb(m.maxRSS)), peer)
 		one(fmt.Sprintf("live Go heap / peak RSS at start / state file resident with %s (MB)", m.memCase),
 			fmt.Sprintf("%.1f / %.1f / %.1f", mb(m.heap), mb(m.peak), mb(m.file)))
 		if len(m.over) > 20 {
@@ -227,8 +261,14 @@ func (r *results) table() report.Table {
 	if len(r.mem) >= 3 {
 		p1, p10, s10 := r.mem[0], r.mem[1], r.mem[2]
 		dn := float64(p10.probes - p1.probes)
-		one("memory per probe, RSS / live Go heap (bytes)", fmt.Sprintf("%.0f / %.0f",
-			(float64(p10.rss)-float64(p1.rss))/dn, (float64(p10.heap)-float64(p1.heap))/dn))
+		peer := ""
+		c1, ok1 := r.memPeer[p1.probes]
+		c10, ok10 := r.memPeer[p10.probes]
+		if ok1 && ok10 {
+			peer = fmt.Sprintf("%.0f (RSS)", (float64(c10.rss)-float64(c1.rss))/dn)
+		}
+		withPeer("memory per probe, RSS / live Go heap (bytes)", fmt.Sprintf("%.0f / %.0f",
+			(float64(p10.rss)-float64(p1.rss))/dn, (float64(p10.heap)-float64(p1.heap))/dn), peer)
 		one("memory per SLO, fresh state, RSS / live Go heap (bytes)", fmt.Sprintf("%.0f / %.0f",
 			(float64(s10.rss)-float64(p10.rss))/float64(s10.probes), (float64(s10.heap)-float64(p10.heap))/float64(s10.probes)))
 		if len(r.mem) >= 4 {

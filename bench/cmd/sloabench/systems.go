@@ -132,6 +132,8 @@ func agentConfig(l load, stateDir string) string {
 	return sb.String()
 }
 
+func (a *agentInstance) metricsURL() string { return a.metrics }
+
 func (a *agentInstance) counts() (counts, error) {
 	m, err := a.b.scrape(a.metrics)
 	if err != nil {
