@@ -49,7 +49,8 @@ func (b *bench) startCloudprober(l load) (instance, error) {
 // that a measurement window of a few seconds sees the runs made in it.
 // With record, each probe also reports the time from having the
 // connection to the answer's first byte (latency_breakdown), which is
-// compared with sloagent's processing + transfer.
+// compared with sloagent's processing + transfer, and the series carry
+// timestamps.
 func cloudproberConfig(l load, addr string) (string, error) {
 	u, err := url.Parse(l.url)
 	if err != nil {
@@ -63,7 +64,13 @@ func cloudproberConfig(l load, addr string) (string, error) {
 	var sb strings.Builder
 	// stop_time_sec 0: it exits when told to, as the others do, instead
 	// of waiting 5 s.
-	fmt.Fprintf(&sb, "host: %q\nport: %s\nstop_time_sec: 0\nsurfacer {\n  type: PROMETHEUS\n}\n", lhost, lport)
+	surfacer := ""
+	if l.record {
+		// Each series then carries the time of the run it is from (the
+		// run's scheduled start), which finds the run's request.
+		surfacer = "\n  prometheus_surfacer { include_timestamp: true }"
+	}
+	fmt.Fprintf(&sb, "host: %q\nport: %s\nstop_time_sec: 0\nsurfacer {\n  type: PROMETHEUS%s\n}\n", lhost, lport, surfacer)
 	for i := range l.n {
 		path := u.Path
 		if l.paths {
@@ -94,6 +101,7 @@ func cloudproberConfig(l load, addr string) (string, error) {
 type cloudproberRun struct {
 	total, success, timeouts float64
 	latency, firstByte       float64
+	at                       int64 // the latency series' timestamp (Unix ms), where written
 }
 
 // read scrapes cloudprober's /metrics: each probe's cumulative figures.
@@ -147,6 +155,9 @@ func parseCloudprober(r io.Reader) (map[string]cloudproberRun, error) {
 			r.timeouts = v
 		case "latency":
 			r.latency = v
+			if len(fields) > 1 {
+				r.at, _ = strconv.ParseInt(fields[1], 10, 64)
+			}
 		case "first_byte_latency":
 			r.firstByte = v
 		default:
@@ -205,7 +216,9 @@ func (c *cloudproberInstance) durations(window, interval time.Duration) ([]gen.D
 		for p, r := range now {
 			o := last[p]
 			if r.total-o.total == 1 && r.success-o.success == 1 {
-				d := gen.Duration{Total: (r.latency - o.latency) / 1e6}
+				// The series' timestamp is the run's scheduled start,
+				// to the millisecond: at or just before it began.
+				d := gen.Duration{Total: (r.latency - o.latency) / 1e6, Start: r.at * 1e6}
 				if fb := r.firstByte - o.firstByte; fb > 0 {
 					d.Server = fb / 1e6
 				}

@@ -23,6 +23,14 @@ func TestParseCloudprober(t *testing.T) {
 	if len(got) != 1 || got["p00000"] != want["p00000"] {
 		t.Errorf("got %+v, want %+v", got, want)
 	}
+	// With include_timestamp each line ends in the run's time, in ms.
+	got, err = parseCloudprober(strings.NewReader(`latency{ptype="http",probe="p00001",dst="127.0.0.1"} 100512.5 1796400000123` + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := got["p00001"]; r.latency != 100512.5 || r.at != 1796400000123 {
+		t.Errorf("with a timestamp: %+v", r)
+	}
 }
 
 func TestCloudproberConfig(t *testing.T) {
@@ -37,6 +45,7 @@ func TestCloudproberConfig(t *testing.T) {
 		"interval_msec: 1000\n  timeout_msec: 900\n",
 		"port: 8080\n    relative_url: \"/p00001\"",
 		"latency_breakdown: [ FIRST_BYTE_LATENCY ]",
+		"prometheus_surfacer { include_timestamp: true }",
 	} {
 		if !strings.Contains(conf, want) {
 			t.Errorf("config lacks %q:\n%s", want, conf)
