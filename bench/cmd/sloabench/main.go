@@ -1,5 +1,5 @@
-// Command sloabench compares sloagent with blackbox_exporter and a bare
-// net/http loop on this machine, in one run: CPU per 1,000 probes, peak
+// Command sloabench compares sloagent with blackbox_exporter, cloudprober
+// and a bare net/http loop on this machine, in one run: CPU per 1,000 probes, peak
 // memory, late and timed-out runs at fixed rates, the highest sustained
 // rate, timing accuracy, memory with many probes and the time to serve
 // /metrics. It prints one table and writes it to a file. bench/run builds
@@ -84,7 +84,7 @@ func main() {
 	out := fs.String("out", "bench/results/latest.md", "File to write the results table to.")
 	command := fs.String("command", "bench/run", "The command line to print in the results.")
 	revision := fs.String("revision", "unknown", "The revision of sloagent measured, to print in the results.")
-	only := fs.String("only", "", `Measure one part only: "memory" is memory with many probes (and SLOs) over a steady run and the time to serve /metrics in every format, about 25 minutes (7 with -quick); "herd" is the requests targets see in the first interval after a start and after a reload, about 3 minutes; "accuracy" is the timing accuracy of every system, about a minute; "rates" is every system's cost at the fixed rates and its highest sustained rate, about 25 minutes (6 with -quick); "kinds" is the tcp, dns and grpc kinds' CPU, about 6 minutes; "browser" is the browser journeys, about 9 minutes a binary (3 with -quick).`)
+	only := fs.String("only", "", `Measure one part only: "memory" is memory with many probes (and SLOs) over a steady run and the time to serve /metrics in every format, about 37 minutes (9 with -quick); "herd" is the requests targets see in the first interval after a start and after a reload, about 3 minutes; "accuracy" is the timing accuracy of every system, about a minute; "rates" is every system's cost at the fixed rates and its highest sustained rate, about 25 minutes (6 with -quick); "kinds" is the tcp, dns and grpc kinds' CPU, about 6 minutes; "browser" is the browser journeys, about 9 minutes a binary (3 with -quick).`)
 	steady := fs.Duration("steady", 0, "How long each memory run goes on once every probe has run (default 5m, 1m with -quick); -only memory -steady 1h is the soak.")
 	cloudprober := fs.String("cloudprober", "", `cloudprober binary to compare (default: `+cloudproberModule+"@"+cloudproberVersion+` built from the Go module proxy and kept in the user's cache directory); "none" leaves it out.`)
 	fs.StringVar(&b.cloudproberVersion, "cloudprober-version", "", "The module version the -cloudprober binary was built from, for the results.")
