@@ -35,23 +35,25 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/sloagent/sloagent/bench/internal/listen"
 )
 
 func main() {
 	fs := flag.NewFlagSet("benchtarget", flag.ExitOnError)
-	listen := fs.String("listen", "127.0.0.1:0", "Address to listen on.")
+	addr := fs.String("listen", "127.0.0.1:0", "Address to listen on, on 127.0.0.1.")
 	delay := fs.Duration("delay", 0, "Answer each request this long after it arrived.")
 	size := fs.Int("size", 1024, "Response body size in bytes.")
 	logHits := fs.Bool("log", false, "Keep the path and time of every request, for GET /-/hits.")
 	_ = fs.Parse(os.Args[1:])
 
-	ln, err := net.Listen("tcp", *listen)
+	ln, err := listen.TCP(*addr)
 	if err != nil {
 		log.Fatal(err)
 	}
 	t := &target{answer: response("200 OK", bytes.Repeat([]byte("x"), *size)), delay: *delay, logHits: *logHits}
 	t.bufs.New = func() any { b := make([]byte, 4096); return &b }
-	fmt.Printf("listening %s\n", ln.Addr())
+	listen.Announce(os.Stdout, ln.Addr())
 	for {
 		c, err := ln.Accept()
 		if err != nil {

@@ -12,10 +12,8 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
 	"io"
 	"log"
-	"net"
 	"net/http"
 	"os"
 	"strconv"
@@ -25,6 +23,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	"google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/sloagent/sloagent/bench/internal/listen"
 )
 
 func main() {
@@ -33,7 +33,7 @@ func main() {
 	_ = fs.Parse(os.Args[1:])
 
 	var served atomic.Uint64
-	counter, err := net.Listen("tcp", "127.0.0.1:0")
+	counter, err := listen.TCP("127.0.0.1:0")
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -43,11 +43,11 @@ func main() {
 
 	switch *kind {
 	case "tcp":
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		ln, err := listen.TCP("127.0.0.1:0")
 		if err != nil {
 			log.Fatal(err)
 		}
-		fmt.Printf("listening %s %s\n", ln.Addr(), counter.Addr())
+		listen.Announce(os.Stdout, ln.Addr(), counter.Addr())
 		greeting := []byte("+OK ready\r\n")
 		for {
 			c, err := ln.Accept()
@@ -61,7 +61,7 @@ func main() {
 			}()
 		}
 	case "dns":
-		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		pc, err := listen.UDP("127.0.0.1:0")
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -75,10 +75,10 @@ func main() {
 			w.WriteMsg(m)
 			served.Add(1)
 		})}
-		srv.NotifyStartedFunc = func() { fmt.Printf("listening %s %s\n", pc.LocalAddr(), counter.Addr()) }
+		srv.NotifyStartedFunc = func() { listen.Announce(os.Stdout, pc.LocalAddr(), counter.Addr()) }
 		log.Fatal(srv.ActivateAndServe())
 	case "grpc":
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		ln, err := listen.TCP("127.0.0.1:0")
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -87,7 +87,7 @@ func main() {
 			return h(ctx, req)
 		}))
 		grpc_health_v1.RegisterHealthServer(srv, health.NewServer())
-		fmt.Printf("listening %s %s\n", ln.Addr(), counter.Addr())
+		listen.Announce(os.Stdout, ln.Addr(), counter.Addr())
 		log.Fatal(srv.Serve(ln))
 	default:
 		log.Fatalf("unknown -kind %q (use tcp, dns or grpc)", *kind)

@@ -82,8 +82,8 @@ func (b *bench) measureAccuracy(p plan, r *results) error {
 	runs := map[string]*accuracyRuns{}
 	turns := max(p.accuracyTurns, 1)
 	for turn := range turns {
-		for i := range systems {
-			sys := systems[(i+turn)%len(systems)]
+		for i := range r.systems {
+			sys := r.systems[(i+turn)%len(r.systems)]
 			if runs[sys.name] == nil {
 				runs[sys.name] = &accuracyRuns{}
 			}
@@ -92,7 +92,7 @@ func (b *bench) measureAccuracy(p plan, r *results) error {
 			}
 		}
 	}
-	for _, sys := range systems {
+	for _, sys := range r.systems {
 		a := runs[sys.name].stats()
 		r.acc[sys.name] = a
 		b.logf("%s accuracy over %d runs: total %s, processing+transfer %s (the target's delay was %s off)",
@@ -130,6 +130,10 @@ func (b *bench) accuracy(sys system, n int, window time.Duration, into *accuracy
 					runs = append(runs, d)
 				}
 			}
+		}
+	case *cloudproberInstance:
+		if runs, err = in.durations(window, rateInterval); err != nil {
+			return err
 		}
 	case *genInstance:
 		time.Sleep(window)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sloagent/sloagent/bench/internal/proc"
 	"github.com/sloagent/sloagent/bench/internal/report"
 )
 
@@ -106,14 +107,14 @@ func (b *bench) browserSample(sys browserSystem, site *browserSite, p browserPla
 		a.stop()
 		return s, err
 	}
-	cpu0 := treeCPU(a.pid())
+	cpu0 := proc.TreeCPU(a.pid())
 	var pss []float64
 	for end := time.Now().Add(p.window); time.Now().Before(end); time.Sleep(time.Second) {
-		v := treePSS(a.pid())
+		v := proc.TreePSS(a.pid())
 		pss = append(pss, float64(v))
 		s.pssPeak = max(s.pssPeak, v)
 	}
-	cpu1 := treeCPU(a.pid())
+	cpu1 := proc.TreeCPU(a.pid())
 	m1, err := b.scrape(a.metrics)
 	a.stop()
 	if err != nil {
@@ -165,23 +166,7 @@ func (b *bench) startBrowserAgent(sys browserSystem, site *browserSite, n int, i
 		fmt.Fprintf(&sb, "  - name: journey-%d\n    kind: browser\n    target: %s/login\n    interval: %s\n    timeout: %s\n%s",
 			i, site.base, interval, interval-interval/5, browserJourney)
 	}
-	file := filepath.Join(b.work, "sloagent-browser.yml")
-	if err := os.WriteFile(file, []byte(sb.String()), 0o644); err != nil {
-		return nil, err
-	}
-	addr, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	c, err := b.start("sloagent-browser", sys.bin, "--config.file="+file, "--web.listen-address="+addr, "--log.level=warn")
-	if err != nil {
-		return nil, err
-	}
-	if err := b.waitHTTP("http://"+addr+"/-/ready", c, 60*time.Second); err != nil {
-		c.stop()
-		return nil, err
-	}
-	return &agentInstance{child: c, metrics: "http://" + addr + "/metrics", b: b}, nil
+	return b.startAgentConfig("sloagent-browser", sys.bin, sb.String())
 }
 
 func medianBrowser(ss []browserSample) browserSample {
@@ -254,28 +239,25 @@ take turns within each repetition; figures are medians of the repetitions.
 
 // measureBrowserIfPossible adds the browser figure to a full or quick run
 // where Chromium is installed.
-func (b *bench) measureBrowserIfPossible(p plan) (*browserResult, error) {
+func (b *bench) measureBrowserIfPossible(p plan, r *results) error {
 	if _, err := os.Stat("/usr/bin/chromium"); err != nil {
 		b.logf("no /usr/bin/chromium: the browser figure is left out")
-		return nil, nil
+		return nil
 	}
 	bp := browserFull
 	if p.reps == quickPlan.reps {
 		bp = browserQuick
 	}
-	return b.measureBrowser(bp, b.browserBaseline)
+	br, err := b.measureBrowser(bp, b.browserBaseline)
+	r.browser = br
+	return err
 }
 
 // runBrowser measures the browser figure alone and writes it to out.
 func (b *bench) runBrowser(p browserPlan, quick bool, out, command, revision string) error {
-	if b.work == "" {
-		dir, err := os.MkdirTemp("", "sloabench-")
-		if err != nil {
-			return err
-		}
-		b.work = dir
+	if err := b.makeWork(); err != nil {
+		return err
 	}
-	b.logf("work directory %s", b.work)
 	started := time.Now()
 	r, err := b.measureBrowser(p, b.browserBaseline)
 	if err != nil {
@@ -291,15 +273,7 @@ func (b *bench) runBrowser(p browserPlan, quick bool, out, command, revision str
 	fmt.Fprintf(&sb, "- machine: %s\n", machine())
 	fmt.Fprintf(&sb, "- sloagent revision %s, %s\n", revision, chromiumVersion())
 	sb.WriteString(r.markdown())
-	md := sb.String()
-	fmt.Print(md)
-	if out != "" {
-		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
-			return err
-		}
-		return os.WriteFile(out, []byte(md), 0o644)
-	}
-	return nil
+	return b.writeResults(sb.String(), out)
 }
 
 func chromiumVersion() string {

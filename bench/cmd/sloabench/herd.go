@@ -12,12 +12,14 @@ import (
 )
 
 // herdResult is what the probes' targets saw in the first interval after
-// the agent started, and after it reloaded its config.
+// the agent started, and after it reloaded its config; and after
+// cloudprober started with the same probes, where it is compared.
 type herdResult struct {
-	probes   int
-	interval time.Duration
-	start    herdWindow
-	reload   herdWindow
+	probes      int
+	interval    time.Duration
+	start       herdWindow
+	reload      herdWindow
+	cloudprober *herdWindow
 }
 
 // herdWindow is one interval's requests, from when the agent was started
@@ -40,19 +42,14 @@ func (b *bench) herd(n int, interval time.Duration) (herdResult, error) {
 	}
 	defer tgt.stop()
 	r := herdResult{probes: n, interval: interval}
-	t0 := time.Now()
-	inst, err := b.startAgentLoad(load{n: n, url: tgt.url, interval: interval, timeout: 5 * time.Second, paths: true})
+	l := load{n: n, url: tgt.url, interval: interval, timeout: 5 * time.Second, paths: true}
+	inst, err := b.herdStart(sysAgent, tgt, l, &r.start)
 	if err != nil {
 		return r, err
 	}
 	defer inst.stop()
-	time.Sleep(time.Until(t0.Add(interval + time.Second)))
-	if r.start, err = tgt.window(b, t0, interval); err != nil {
-		return r, err
-	}
-	b.logf("first interval after start: %d requests for %d probes, peak %d in a second, %d probes run twice", r.start.requests, n, r.start.peak, r.start.twice)
 	t1 := time.Now()
-	if err := inst.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+	if err := inst.(*agentInstance).cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		return r, err
 	}
 	time.Sleep(time.Until(t1.Add(interval + time.Second)))
@@ -60,7 +57,35 @@ func (b *bench) herd(n int, interval time.Duration) (herdResult, error) {
 		return r, err
 	}
 	b.logf("first interval after reload: %d requests for %d probes, peak %d in a second, %d probes run twice", r.reload.requests, n, r.reload.peak, r.reload.twice)
+	inst.stop()
+	if b.cloudprober != "" {
+		// cloudprober has no signal to reload its config (SIGHUP
+		// ends it): its start only.
+		r.cloudprober = &herdWindow{}
+		peer, err := b.herdStart(sysCloudprober, tgt, l, r.cloudprober)
+		if err != nil {
+			return r, err
+		}
+		peer.stop()
+	}
 	return r, nil
+}
+
+// herdStart starts sys with the load and counts what tgt saw in the first
+// interval into w; sys is left running.
+func (b *bench) herdStart(sys system, tgt *target, l load, w *herdWindow) (instance, error) {
+	t0 := time.Now()
+	inst, err := sys.start(b, l)
+	if err != nil {
+		return nil, err
+	}
+	time.Sleep(time.Until(t0.Add(l.interval + time.Second)))
+	if *w, err = tgt.window(b, t0, l.interval); err != nil {
+		inst.stop()
+		return nil, err
+	}
+	b.logf("%s: first interval after start: %d requests for %d probes, peak %d in a second, %d probes run twice", sys.name, w.requests, l.n, w.peak, w.twice)
+	return inst, nil
 }
 
 // window reads the target's log from since for one interval.

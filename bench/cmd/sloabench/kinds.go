@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -77,21 +75,11 @@ type kindTarget struct {
 }
 
 func (b *bench) startKindTarget(kind string) (*kindTarget, error) {
-	c, err := b.start("kindtarget-"+kind, b.bin("kindtarget"), "-kind", kind)
+	c, addrs, err := b.startAnnounced("kindtarget-"+kind, 2, b.bin("kindtarget"), "-kind", kind)
 	if err != nil {
 		return nil, err
 	}
-	line, err := c.readLine(10 * time.Second)
-	if err != nil {
-		c.stop()
-		return nil, err
-	}
-	t := &kindTarget{child: c}
-	if _, err := fmt.Sscanf(line, "listening %s %s", &t.addr, &t.count); err != nil {
-		c.stop()
-		return nil, fmt.Errorf("kindtarget said %q", line)
-	}
-	return t, nil
+	return &kindTarget{child: c, addr: addrs[0], count: addrs[1]}, nil
 }
 
 // measureKind runs rate probes a second of kind on one system: warm-up,
@@ -130,50 +118,12 @@ func (b *bench) startAgentKind(l load, k probeKind, addr string) (instance, erro
 		fmt.Fprintf(&sb, "  - name: %s\n    kind: %s\n    target: %s\n    interval: %s\n    timeout: %s\n%s",
 			sched.Name(i), k.name, addr, l.interval, l.timeout, k.section)
 	}
-	file := filepath.Join(b.work, "sloagent-"+k.name+".yml")
-	if err := os.WriteFile(file, []byte(sb.String()), 0o644); err != nil {
-		return nil, err
-	}
-	addrAgent, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	c, err := b.start("sloagent-"+k.name, b.bin("sloagent"), "--config.file="+file, "--web.listen-address="+addrAgent, "--log.level=warn")
-	if err != nil {
-		return nil, err
-	}
-	if err := b.waitHTTP("http://"+addrAgent+"/-/ready", c, 60*time.Second); err != nil {
-		c.stop()
-		return nil, err
-	}
-	return &agentInstance{child: c, metrics: "http://" + addrAgent + "/metrics", b: b}, nil
+	return b.startAgentConfig("sloagent-"+k.name, b.bin("sloagent"), sb.String())
 }
 
 func (b *bench) startBlackboxKind(l load, k probeKind, addr string) (instance, error) {
 	cfg := fmt.Sprintf("modules:\n  %s:\n    timeout: %s\n%s", k.name, l.timeout, k.module)
-	file := filepath.Join(b.work, "blackbox-"+k.name+".yml")
-	if err := os.WriteFile(file, []byte(cfg), 0o644); err != nil {
-		return nil, err
-	}
-	listen, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	bb, err := b.start("blackbox_exporter-"+k.name, b.blackbox, "--config.file="+file, "--web.listen-address="+listen, "--log.level=warn")
-	if err != nil {
-		return nil, err
-	}
-	if err := b.waitHTTP("http://"+listen+"/-/healthy", bb, 30*time.Second); err != nil {
-		bb.stop()
-		return nil, err
-	}
-	probe := "http://" + listen + "/probe?module=" + k.name + "&target=" + url.QueryEscape(addr)
-	g, err := b.startGen(l, "blackbox", probe)
-	if err != nil {
-		bb.stop()
-		return nil, err
-	}
-	return &genInstance{gen: g, exporter: bb}, nil
+	return b.startExporter("blackbox_exporter-"+k.name, cfg, k.name, addr, l)
 }
 
 // kindRows are the kinds' rows of the results table.
@@ -181,7 +131,7 @@ func (r *results) kindRows() []report.Row {
 	var rows []report.Row
 	for _, k := range probeKinds {
 		var cells []report.Cell
-		for _, sys := range systems {
+		for _, sys := range r.systems {
 			s, ok := r.kinds[k.name][sys.name]
 			if !ok || s.runs == 0 {
 				cells = append(cells, report.Cell{})

@@ -1,5 +1,5 @@
-// Command sloabench compares sloagent with blackbox_exporter and a bare
-// net/http loop on this machine, in one run: CPU per 1,000 probes, peak
+// Command sloabench compares sloagent with blackbox_exporter, cloudprober
+// and a bare net/http loop on this machine, in one run: CPU per 1,000 probes, peak
 // memory, late and timed-out runs at fixed rates, the highest sustained
 // rate, timing accuracy, memory with many probes and the time to serve
 // /metrics. It prints one table and writes it to a file. bench/run builds
@@ -14,6 +14,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/sloagent/sloagent/bench/internal/listen"
 )
 
 // bench is one benchmark run: where the binaries are, the targets, and
@@ -29,6 +31,10 @@ type bench struct {
 	// browserBaseline holds another revision's sloagent to measure the
 	// browser figure against, in the same sitting.
 	browserBaseline string
+	// cloudprober is its binary, empty when it is not compared;
+	// cloudproberVersion is the module version it was built from.
+	cloudprober, cloudproberVersion string
+	notes                           []string // what is not compared, and why
 }
 
 type target struct {
@@ -78,14 +84,16 @@ func main() {
 	out := fs.String("out", "bench/results/latest.md", "File to write the results table to.")
 	command := fs.String("command", "bench/run", "The command line to print in the results.")
 	revision := fs.String("revision", "unknown", "The revision of sloagent measured, to print in the results.")
-	only := fs.String("only", "", `Measure one part only: "memory" is memory with many probes (and SLOs) over a steady run and the time to serve /metrics in every format, about 25 minutes (7 with -quick); "herd" is the requests targets see in the first interval after a start and after a reload, about 3 minutes; "accuracy" is the timing accuracy of every system, about a minute; "kinds" is the tcp, dns and grpc kinds' CPU, about 6 minutes; "browser" is the browser journeys, about 9 minutes a binary (3 with -quick).`)
+	only := fs.String("only", "", `Measure one part only: "memory" is memory with many probes (and SLOs) over a steady run and the time to serve /metrics in every format, about 37 minutes (9 with -quick); "herd" is the requests targets see in the first interval after a start and after a reload, about 3 minutes; "accuracy" is the timing accuracy of every system, about a minute; "rates" is every system's cost at the fixed rates and its highest sustained rate, about 25 minutes (6 with -quick); "kinds" is the tcp, dns and grpc kinds' CPU, about 6 minutes; "browser" is the browser journeys, about 9 minutes a binary (3 with -quick).`)
 	steady := fs.Duration("steady", 0, "How long each memory run goes on once every probe has run (default 5m, 1m with -quick); -only memory -steady 1h is the soak.")
+	cloudprober := fs.String("cloudprober", "", `cloudprober binary to compare (default: `+cloudproberModule+"@"+cloudproberVersion+` built from the Go module proxy and kept in the user's cache directory); "none" leaves it out.`)
+	fs.StringVar(&b.cloudproberVersion, "cloudprober-version", "", "The module version the -cloudprober binary was built from, for the results.")
 	fs.StringVar(&b.browserBaseline, "browser-baseline", "", "Directory holding another revision's sloagent binary (and a REVISION file) to measure the browser figure against, taking turns.")
 	_ = fs.Parse(os.Args[1:])
 	switch *only {
-	case "", "memory", "herd", "accuracy", "kinds", "browser":
+	case "", "memory", "herd", "accuracy", "rates", "kinds", "browser":
 	default:
-		fmt.Fprintf(os.Stderr, "sloabench: unknown -only %q (use memory, herd, accuracy, kinds or browser)\n", *only)
+		fmt.Fprintf(os.Stderr, "sloabench: unknown -only %q (use memory, herd, accuracy, rates, kinds or browser)\n", *only)
 		os.Exit(2)
 	}
 	if b.binDir == "" {
@@ -98,6 +106,11 @@ func main() {
 	}
 	if *steady > 0 {
 		p.memSteady = *steady
+	}
+	if *only != "kinds" && *only != "browser" {
+		if code, done := b.withCloudprober(*cloudprober, os.Args[1:]); done {
+			os.Exit(code)
+		}
 	}
 	if *only == "browser" {
 		bp := browserFull
@@ -117,14 +130,9 @@ func main() {
 }
 
 func (b *bench) run(p plan, quick bool, only, out, command, revision string) error {
-	if b.work == "" {
-		dir, err := os.MkdirTemp("", "sloabench-")
-		if err != nil {
-			return err
-		}
-		b.work = dir
+	if err := b.makeWork(); err != nil {
+		return err
 	}
-	b.logf("work directory %s", b.work)
 	var err error
 	if b.target, err = b.startTarget("target", 0); err != nil {
 		return err
@@ -142,18 +150,88 @@ func (b *bench) run(p plan, quick bool, only, out, command, revision string) err
 	}
 	res.took = time.Since(started)
 	res.quick, res.command, res.started, res.blackbox, res.revision = quick, command, started, b.blackbox, revision
-	md := res.markdown()
-	fmt.Print(md)
-	if out != "" {
-		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+	return b.writeResults(res.markdown(), out)
+}
+
+// makeWork makes the work directory unless -work named one.
+func (b *bench) makeWork() error {
+	if b.work == "" {
+		dir, err := os.MkdirTemp("", "sloabench-")
+		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(out, []byte(md), 0o644); err != nil {
-			return err
-		}
-		b.logf("wrote %s", out)
+		b.work = dir
 	}
+	b.logf("work directory %s", b.work)
 	return nil
+}
+
+// writeResults prints the results and writes them to out, if named.
+func (b *bench) writeResults(md, out string) error {
+	fmt.Print(md)
+	if out == "" {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(out, []byte(md), 0o644); err != nil {
+		return err
+	}
+	b.logf("wrote %s", out)
+	return nil
+}
+
+// withCloudprober readies cloudprober for the parts that compare it: builds
+// it (or takes the binary given) and makes sure this run is in a network
+// namespace with only loopback, running sloabench again inside a new one
+// if need be; done is true when that run has finished with exit code. When
+// cloudprober cannot be compared, the run goes on without it and the
+// results say why.
+func (b *bench) withCloudprober(path string, args []string) (code int, done bool) {
+	skip := func(why string, args ...any) (int, bool) {
+		note := "cloudprober is not compared: " + fmt.Sprintf(why, args...)
+		b.logf("%s", note)
+		b.notes = append(b.notes, note)
+		return 0, false
+	}
+	if path == "none" {
+		return skip("-cloudprober none")
+	}
+	if os.Getenv(netnsEnv) != "" {
+		if err := loopbackUp(); err != nil {
+			return skip("%v", err)
+		}
+	} else if path == "" {
+		cache, err := os.UserCacheDir()
+		if err != nil {
+			return skip("no cache directory to build it in: %v", err)
+		}
+		if path, err = buildCloudprober(cloudproberVersion, filepath.Join(cache, "sloagent-bench"), b.logf); err != nil {
+			return skip("building %s@%s: %v", cloudproberModule, cloudproberVersion, err)
+		}
+		b.cloudproberVersion = cloudproberVersion
+	}
+	only, err := loopbackOnly()
+	if err != nil {
+		return skip("reading the network interfaces: %v", err)
+	}
+	if only {
+		b.cloudprober = path
+		return 0, false
+	}
+	if os.Getenv(netnsEnv) != "" {
+		return skip("the network namespace made for it has interfaces besides loopback")
+	}
+	// Everything compared runs in the one namespace: the targets, the
+	// generators and each system reach each other on its loopback, and
+	// nothing reaches beyond it.
+	b.logf("running again in a network namespace with only loopback, for cloudprober")
+	code, err = inNewNetns(append(args, "-cloudprober", path, "-cloudprober-version", b.cloudproberVersion))
+	if err != nil {
+		return skip("%v", err)
+	}
+	return code, true
 }
 
 func (b *bench) startTarget(name string, delay time.Duration) (*target, error) {
@@ -162,22 +240,32 @@ func (b *bench) startTarget(name string, delay time.Duration) (*target, error) {
 
 // startTargetArgs starts a benchtarget with more flags.
 func (b *bench) startTargetArgs(name string, args ...string) (*target, error) {
-	c, err := b.start(name, append([]string{b.bin("benchtarget"), "-listen", "127.0.0.1:0"}, args...)...)
+	c, addrs, err := b.startAnnounced(name, 1, append([]string{b.bin("benchtarget"), "-listen", "127.0.0.1:0"}, args...)...)
 	if err != nil {
 		return nil, err
+	}
+	base := "http://" + addrs[0]
+	return &target{child: c, base: base, url: base + "/"}, nil
+}
+
+// startAnnounced starts one of the benchmark's own servers and reads the
+// n addresses it says it listens on (bench/internal/listen).
+func (b *bench) startAnnounced(name string, n int, args ...string) (*child, []string, error) {
+	c, err := b.start(name, args...)
+	if err != nil {
+		return nil, nil, err
 	}
 	line, err := c.readLine(10 * time.Second)
 	if err != nil {
 		c.stop()
-		return nil, err
+		return nil, nil, err
 	}
-	var addr string
-	if _, err := fmt.Sscanf(line, "listening %s", &addr); err != nil {
+	addrs, err := listen.Parse(line, n)
+	if err != nil {
 		c.stop()
-		return nil, fmt.Errorf("%s said %q", name, line)
+		return nil, nil, fmt.Errorf("%s: %w", name, err)
 	}
-	base := "http://" + addr
-	return &target{child: c, base: base, url: base + "/"}, nil
+	return c, addrs, nil
 }
 
 func (b *bench) bin(name string) string { return filepath.Join(b.binDir, name) }

@@ -30,6 +30,7 @@ type sample struct {
 	timedOut  float64 // share of runs that timed out
 	failed    float64 // share of runs that failed for any reason
 	p99       float64 // lag p99, seconds
+	noLag     bool    // the system reports no lag: late and p99 are unknown
 	runs      uint64
 }
 
@@ -41,8 +42,12 @@ func (s sample) sustained() bool {
 }
 
 func (s sample) String() string {
-	return fmt.Sprintf("rate %d/s: served %.0f/s, %.3f CPU-s/1k (target %.3f), peak RSS %.1f MB, lag p99 %s, late %.2f%%, timed out %.2f%%, failed %.2f%%, %d runs",
-		s.rate, s.achieved, s.cpu, s.targetCPU, mb(s.peak), ms(s.p99), 100*s.late, 100*s.timedOut, 100*s.failed, s.runs)
+	lagText := "lag p99 " + ms(s.p99)
+	if s.noLag {
+		lagText = "no lag reported"
+	}
+	return fmt.Sprintf("rate %d/s: served %.0f/s, %.3f CPU-s/1k (target %.3f), peak RSS %.1f MB, %s, late %.2f%%, timed out %.2f%%, failed %.2f%%, %d runs",
+		s.rate, s.achieved, s.cpu, s.targetCPU, mb(s.peak), lagText, 100*s.late, 100*s.timedOut, 100*s.failed, s.runs)
 }
 
 // measure runs sys at rate: warm-up, then one steady window whose CPU time,
@@ -81,34 +86,15 @@ func (b *bench) steady(inst instance, tgt *target, targetPID, rate int, warm, wi
 	if err != nil {
 		return sample{}, err
 	}
-	cpu0, err := proc.CPU(inst.pid())
+	e0, err := b.edge(inst, tgt, targetPID)
 	if err != nil {
 		return sample{}, err
 	}
-	var tcpu0, tcpu1 time.Duration
-	if targetPID > 0 {
-		tcpu0, _ = proc.CPU(targetPID)
-	}
-	served0, err := tgt.count(b)
-	if err != nil {
-		return sample{}, err
-	}
-	t0 := time.Now()
-
 	time.Sleep(window)
-
-	cpu1, err := proc.CPU(inst.pid())
+	e1, err := b.edge(inst, tgt, targetPID)
 	if err != nil {
 		return sample{}, err
 	}
-	if targetPID > 0 {
-		tcpu1, _ = proc.CPU(targetPID)
-	}
-	served1, err := tgt.count(b)
-	if err != nil {
-		return sample{}, err
-	}
-	elapsed := time.Since(t0)
 	c1, err := inst.counts()
 	if err != nil {
 		return sample{}, err
@@ -119,7 +105,8 @@ func (b *bench) steady(inst instance, tgt *target, targetPID, rate int, warm, wi
 	}
 
 	d := c1.sub(c0)
-	s := sample{rate: rate, runs: d.runs, peak: mem.Peak, achieved: float64(served1-served0) / elapsed.Seconds()}
+	served := e1.served - e0.served
+	s := sample{rate: rate, runs: d.runs, peak: mem.Peak, noLag: d.noLag, achieved: float64(served) / e1.at.Sub(e0.at).Seconds()}
 	if d.runs > 0 {
 		n := float64(d.runs)
 		// The lag counts are read a moment apart from the run counts;
@@ -133,11 +120,36 @@ func (b *bench) steady(inst instance, tgt *target, targetPID, rate int, warm, wi
 	// CPU is divided by what the target served between the same two
 	// instants: the systems' own counts are read a little later, and a
 	// starved system answers late.
-	if served := served1 - served0; served > 0 {
-		s.cpu = (cpu1 - cpu0).Seconds() / float64(served) * 1000
-		s.targetCPU = (tcpu1 - tcpu0).Seconds() / float64(served) * 1000
+	if served > 0 {
+		s.cpu = (e1.cpu - e0.cpu).Seconds() / float64(served) * 1000
+		s.targetCPU = (e1.targetCPU - e0.targetCPU).Seconds() / float64(served) * 1000
 	}
 	return s, nil
+}
+
+// edge is one end of a steady window: the system's CPU time, the
+// target's (when its PID is above 0) and what the target had served, read
+// as close together as they can be.
+type edge struct {
+	cpu, targetCPU time.Duration
+	served         uint64
+	at             time.Time
+}
+
+func (b *bench) edge(inst instance, tgt *target, targetPID int) (edge, error) {
+	var e edge
+	var err error
+	if e.cpu, err = proc.CPU(inst.pid()); err != nil {
+		return e, err
+	}
+	if targetPID > 0 {
+		e.targetCPU, _ = proc.CPU(targetPID)
+	}
+	if e.served, err = tgt.count(b); err != nil {
+		return e, err
+	}
+	e.at = time.Now()
+	return e, nil
 }
 
 // maxRate finds the highest rate sys sustains: doubling from start until a
@@ -214,6 +226,7 @@ func median(ss []sample) sample {
 	}
 	return sample{
 		rate:      ss[0].rate,
+		noLag:     ss[0].noLag,
 		achieved:  med(func(s sample) float64 { return s.achieved }),
 		cpu:       med(func(s sample) float64 { return s.cpu }),
 		targetCPU: med(func(s sample) float64 { return s.targetCPU }),

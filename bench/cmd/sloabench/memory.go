@@ -17,9 +17,10 @@ const prometheusAccept = "application/openmetrics-text;version=1.0.0,application
 // memCase is one memory measurement: n probes, with an SLO each or not,
 // the SLOs' state fresh or given 30 days of history.
 type memCase struct {
-	probes  int
-	slos    bool
-	history bool
+	probes      int
+	slos        bool
+	history     bool
+	cloudprober bool // cloudprober's memory, not sloagent's (no SLOs)
 }
 
 func (c memCase) String() string {
@@ -58,11 +59,16 @@ func (b *bench) memory(c memCase, interval, steady, scrapeEvery time.Duration, f
 		return memResult{}, err
 	}
 	started := time.Now()
-	inst, err := b.startAgentLoad(l)
+	sys := sysAgent
+	if c.cloudprober {
+		sys = sysCloudprober
+	}
+	inst, err := sys.start(b, l)
 	if err != nil {
 		return memResult{}, err
 	}
 	defer inst.stop()
+	metrics := inst.(interface{ metricsURL() string }).metricsURL()
 	// The target's count says when every probe has run, without asking
 	// the agent (a scrape is not free at 10,000 probes and SLOs).
 	deadline := time.Now().Add(interval + 60*time.Second)
@@ -90,7 +96,7 @@ func (b *bench) memory(c memCase, interval, steady, scrapeEvery time.Duration, f
 	var rss []float64
 	for time.Now().Before(end) {
 		time.Sleep(scrapeEvery)
-		if _, _, _, err := b.timeScrape(inst.metrics, prometheusAccept, true); err != nil {
+		if _, _, _, err := b.timeScrape(metrics, prometheusAccept, true); err != nil {
 			return memResult{}, err
 		}
 		m, err := proc.Mem(inst.pid())
@@ -106,16 +112,23 @@ func (b *bench) memory(c memCase, interval, steady, scrapeEvery time.Duration, f
 		r.peak = m.Peak
 	}
 	r.rss = uint64(medianOf(rss[len(rss)/2:]))
-	am, err := b.scrape(inst.metrics)
+	r.took = time.Since(started)
+	a, ok := inst.(*agentInstance)
+	if !ok {
+		b.logf("%s with %s: RSS %.1f MB median, %.1f MB max over %s steady (peak %.1f MB at start)",
+			sys.name, c, mb(r.rss), mb(r.maxRSS), steady, mb(r.peak))
+		return r, nil
+	}
+	am, err := b.scrape(a.metrics)
 	if err != nil {
 		return memResult{}, err
 	}
 	r.heap = am.liveHeap
-	if info, err := os.Stat(filepath.Join(inst.stateDir, "slo.db")); err == nil {
+	if info, err := os.Stat(filepath.Join(a.stateDir, "slo.db")); err == nil {
 		r.stateBytes = info.Size()
 	}
 	if formats > 0 {
-		if r.formats, err = b.scrapeFormats(inst.metrics, formats); err != nil {
+		if r.formats, err = b.scrapeFormats(a.metrics, formats); err != nil {
 			return memResult{}, err
 		}
 	}

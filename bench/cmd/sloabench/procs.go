@@ -103,6 +103,45 @@ func freePort() (string, error) {
 	return addr, nil
 }
 
+// startServer starts a system that serves HTTP on a free loopback port:
+// args is its command line for that address (writing its config first if
+// it needs one); it is ready when ready, a path, answers 200.
+func (b *bench) startServer(name, ready string, args func(addr string) ([]string, error)) (*child, string, error) {
+	addr, err := freePort()
+	if err != nil {
+		return nil, "", err
+	}
+	cmd, err := args(addr)
+	if err != nil {
+		return nil, "", err
+	}
+	c, err := b.start(name, cmd...)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := b.waitHTTP("http://"+addr+ready, c, 60*time.Second); err != nil {
+		c.stop()
+		return nil, "", err
+	}
+	return c, addr, nil
+}
+
+// startConfigured starts bin the way sloagent and blackbox_exporter both
+// take their settings: config written to NAME.yml in the work directory
+// (--config.file), --web.listen-address, warnings only.
+func (b *bench) startConfigured(name, bin, config, ready string) (*child, string, error) {
+	return b.startServer(name, ready, func(addr string) ([]string, error) {
+		file, err := b.writeWork(name+".yml", config)
+		return []string{bin, "--config.file=" + file, "--web.listen-address=" + addr, "--log.level=warn"}, err
+	})
+}
+
+// writeWork writes a file into the work directory and returns its path.
+func (b *bench) writeWork(name, text string) (string, error) {
+	file := filepath.Join(b.work, name)
+	return file, os.WriteFile(file, []byte(text), 0o644)
+}
+
 // waitHTTP polls url until it answers 200 or timeout passes.
 func (b *bench) waitHTTP(url string, c *child, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)

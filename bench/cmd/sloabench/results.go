@@ -20,47 +20,72 @@ type results struct {
 	fixed   map[string]map[int]sample // medians, by system and rate
 	acc     map[string]accuracy
 	mem     []memResult
+	memPeer map[int]memResult // cloudprober's, by number of probes, where compared
 	herd    *herdResult
 	maxRate map[string]int
 	kinds   map[string]map[string]sample // tcp, dns, grpc medians, by kind and system
 	browser *browserResult               // nil when not measured
+	systems []system                     // the systems compared, in the table's order
+	notes   []string                     // what was not compared, and why
 
-	quick    bool
-	only     string // the part measured alone, if any
-	command  string
-	blackbox string
-	revision string
-	started  time.Time
-	took     time.Duration
+	quick       bool
+	only        string // the part measured alone, if any
+	command     string
+	blackbox    string
+	cloudprober string // which cloudprober was compared
+	revision    string
+	started     time.Time
+	took        time.Duration
 }
 
 // measureAll runs every part of the plan, or the one part only names.
 // Systems take turns within each repetition so that a slow spell of the
 // machine hits them all alike.
 func (b *bench) measureAll(p plan, only string) (*results, error) {
-	r := &results{fixed: map[string]map[int]sample{}, acc: map[string]accuracy{}, maxRate: map[string]int{}, only: only}
+	r := &results{fixed: map[string]map[int]sample{}, acc: map[string]accuracy{}, maxRate: map[string]int{}, only: only,
+		systems: b.systems(), notes: b.notes, cloudprober: b.cloudproberName()}
+	for _, part := range b.parts(only) {
+		if err := part(p, r); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// parts are the measurements of a run: all of them in turn, or the one
+// -only names (the fixed rates with the rate search for "rates").
+func (b *bench) parts(only string) []func(plan, *results) error {
 	switch only {
 	case "memory":
-		return r, b.measureMemory(p, r)
+		return []func(plan, *results) error{b.measureMemory}
 	case "herd":
-		return r, b.measureHerd(p, r)
+		return []func(plan, *results) error{b.measureHerd}
 	case "accuracy":
-		return r, b.measureAccuracy(p, r)
+		return []func(plan, *results) error{b.measureAccuracy}
 	case "kinds":
-		return r, b.measureKinds(p, r)
+		return []func(plan, *results) error{b.measureKinds}
+	case "rates":
+		return []func(plan, *results) error{b.measureFixed, b.measureMaxRate}
 	}
+	return []func(plan, *results) error{b.measureFixed, b.measureKinds, b.measureAccuracy, b.measureMemory,
+		b.measureHerd, b.measureMaxRate, b.measureBrowserIfPossible}
+}
+
+// measureFixed measures every system at the fixed rates, the systems
+// taking turns within each repetition, and keeps the medians.
+func (b *bench) measureFixed(p plan, r *results) error {
 	raw := map[string]map[int][]sample{}
-	for _, sys := range systems {
+	for _, sys := range r.systems {
 		raw[sys.name] = map[int][]sample{}
 		r.fixed[sys.name] = map[int]sample{}
 	}
 	for rep := range p.reps {
 		b.logf("fixed rates, repetition %d of %d", rep+1, p.reps)
 		for _, rate := range fixedRates {
-			for _, sys := range systems {
+			for _, sys := range r.systems {
 				s, err := b.measure(sys, rate, p.warm, p.window)
 				if err != nil {
-					return nil, fmt.Errorf("%s at %d/s: %w", sys.name, rate, err)
+					return fmt.Errorf("%s at %d/s: %w", sys.name, rate, err)
 				}
 				raw[sys.name][rate] = append(raw[sys.name][rate], s)
 			}
@@ -71,33 +96,21 @@ func (b *bench) measureAll(p plan, only string) (*results, error) {
 			r.fixed[name][rate] = median(ss)
 		}
 	}
-	if err := b.measureKinds(p, r); err != nil {
-		return nil, err
-	}
-	if err := b.measureAccuracy(p, r); err != nil {
-		return nil, err
-	}
-	if err := b.measureMemory(p, r); err != nil {
-		return nil, err
-	}
-	if err := b.measureHerd(p, r); err != nil {
-		return nil, err
-	}
+	return nil
+}
+
+// measureMaxRate finds each system's highest sustained rate.
+func (b *bench) measureMaxRate(p plan, r *results) error {
 	b.logf("highest sustained rate")
-	for _, sys := range systems {
+	for _, sys := range r.systems {
 		best, err := b.maxRate(sys, 1000, p.searchLimit, p.bisect, p.retry, p.searchWarm, p.searchWindw)
 		if err != nil {
-			return nil, fmt.Errorf("%s rate search: %w", sys.name, err)
+			return fmt.Errorf("%s rate search: %w", sys.name, err)
 		}
 		b.logf("%s sustains %d probes/s", sys.name, best)
 		r.maxRate[sys.name] = best
 	}
-	br, err := b.measureBrowserIfPossible(p)
-	if err != nil {
-		return nil, err
-	}
-	r.browser = br
-	return r, nil
+	return nil
 }
 
 func (b *bench) measureMemory(p plan, r *results) error {
@@ -112,6 +125,22 @@ func (b *bench) measureMemory(p plan, r *results) error {
 			return fmt.Errorf("memory: %w", err)
 		}
 		r.mem = append(r.mem, m)
+	}
+	if b.cloudprober == "" {
+		return nil
+	}
+	// cloudprober with the cases without SLOs, for its column.
+	r.memPeer = map[int]memResult{}
+	for _, c := range memCases {
+		if c.slos {
+			continue
+		}
+		c.cloudprober = true
+		m, err := b.memory(c, p.memInterval, p.memSteady, p.scrapeEvery, 0)
+		if err != nil {
+			return fmt.Errorf("memory: %w", err)
+		}
+		r.memPeer[c.probes] = m
 	}
 	return nil
 }
@@ -129,7 +158,7 @@ func (b *bench) measureHerd(p plan, r *results) error {
 // table lays the results out, one column per system.
 func (r *results) table() report.Table {
 	t := report.Table{}
-	for _, s := range systems {
+	for _, s := range r.systems {
 		t.Systems = append(t.Systems, s.name)
 	}
 	if r.only == "kinds" {
@@ -138,7 +167,7 @@ func (r *results) table() report.Table {
 	}
 	per := func(f func(name string) report.Cell) []report.Cell {
 		var cs []report.Cell
-		for _, s := range systems {
+		for _, s := range r.systems {
 			cs = append(cs, f(s.name))
 		}
 		return cs
@@ -152,7 +181,18 @@ func (r *results) table() report.Table {
 			return report.Val(f(s))
 		})
 	}
-	if r.only == "" {
+	// lagged is fixed for the lag's rows: n/a for a system that
+	// reports no lag.
+	lagged := func(rate int, f func(sample) float64) []report.Cell {
+		cs := fixed(rate, f)
+		for i, s := range r.systems {
+			if r.fixed[s.name][rate].noLag {
+				cs[i] = report.Text("n/a")
+			}
+		}
+		return cs
+	}
+	if r.only == "" || r.only == "rates" {
 		for _, rate := range fixedRates {
 			t.Rows = append(t.Rows, report.Row{Name: fmt.Sprintf("CPU-seconds per 1,000 probes at %d/s", rate), Format: "%.3f", Ratio: true,
 				Cells: fixed(rate, func(s sample) float64 { return s.cpu })})
@@ -163,13 +203,15 @@ func (r *results) table() report.Table {
 		}
 		for _, rate := range fixedRates {
 			t.Rows = append(t.Rows, report.Row{Name: fmt.Sprintf("lag p99 at %d/s (ms)", rate), Format: "%.2f",
-				Cells: fixed(rate, func(s sample) float64 { return s.p99 * 1000 })})
+				Cells: lagged(rate, func(s sample) float64 { return s.p99 * 1000 })})
 			t.Rows = append(t.Rows, report.Row{Name: fmt.Sprintf("runs started > 10 ms late at %d/s", rate), Format: "%.2f%%",
-				Cells: fixed(rate, func(s sample) float64 { return 100 * s.late })})
+				Cells: lagged(rate, func(s sample) float64 { return 100 * s.late })})
 			t.Rows = append(t.Rows, report.Row{Name: fmt.Sprintf("runs timed out at %d/s", rate), Format: "%.2f%%",
 				Cells: fixed(rate, func(s sample) float64 { return 100 * s.timedOut })})
 		}
-		t.Rows = append(t.Rows, r.kindRows()...)
+		if r.only == "" {
+			t.Rows = append(t.Rows, r.kindRows()...)
+		}
 		t.Rows = append(t.Rows, report.Row{Name: "highest sustained rate (probes/s)", Format: "%.0f", Ratio: true,
 			Cells: per(func(n string) report.Cell { return report.Val(float64(r.maxRate[n])) })})
 	}
@@ -186,9 +228,26 @@ func (r *results) table() report.Table {
 	one := func(name, text string) {
 		t.Rows = append(t.Rows, report.Row{Name: name, Cells: []report.Cell{report.Text(text)}})
 	}
+	// withPeer is a row of sloagent's figure, with cloudprober's beside
+	// it where it was measured (peer is "" where not).
+	withPeer := func(name, agent, peer string) {
+		t.Rows = append(t.Rows, report.Row{Name: name, Cells: per(func(n string) report.Cell {
+			switch {
+			case n == sysAgent.name:
+				return report.Text(agent)
+			case n == sysCloudprober.name && peer != "":
+				return report.Text(peer)
+			}
+			return report.Cell{}
+		})})
+	}
 	for _, m := range r.mem {
-		one(fmt.Sprintf("RSS with %s, median / max over %s steady (MB)", m.memCase, m.steady),
-			fmt.Sprintf("%.1f / %.1f", mb(m.rss), mb(m.maxRSS)))
+		peer := ""
+		if pm, ok := r.memPeer[m.probes]; ok && !m.slos {
+			peer = fmt.Sprintf("%.1f / %.1f", mb(pm.rss), mb(pm.maxRSS))
+		}
+		withPeer(fmt.Sprintf("RSS with %s, median / max over %s steady (MB)", m.memCase, m.steady),
+			fmt.Sprintf("%.1f / %.1f", mb(m.rss), mb(m.maxRSS)), peer)
 		one(fmt.Sprintf("live Go heap / peak RSS at start / state file resident with %s (MB)", m.memCase),
 			fmt.Sprintf("%.1f / %.1f / %.1f", mb(m.heap), mb(m.peak), mb(m.file)))
 		if len(m.over) > 20 {
@@ -202,8 +261,14 @@ func (r *results) table() report.Table {
 	if len(r.mem) >= 3 {
 		p1, p10, s10 := r.mem[0], r.mem[1], r.mem[2]
 		dn := float64(p10.probes - p1.probes)
-		one("memory per probe, RSS / live Go heap (bytes)", fmt.Sprintf("%.0f / %.0f",
-			(float64(p10.rss)-float64(p1.rss))/dn, (float64(p10.heap)-float64(p1.heap))/dn))
+		peer := ""
+		c1, ok1 := r.memPeer[p1.probes]
+		c10, ok10 := r.memPeer[p10.probes]
+		if ok1 && ok10 {
+			peer = fmt.Sprintf("%.0f (RSS)", (float64(c10.rss)-float64(c1.rss))/dn)
+		}
+		withPeer("memory per probe, RSS / live Go heap (bytes)", fmt.Sprintf("%.0f / %.0f",
+			(float64(p10.rss)-float64(p1.rss))/dn, (float64(p10.heap)-float64(p1.heap))/dn), peer)
 		one("memory per SLO, fresh state, RSS / live Go heap (bytes)", fmt.Sprintf("%.0f / %.0f",
 			(float64(s10.rss)-float64(p10.rss))/float64(s10.probes), (float64(s10.heap)-float64(p10.heap))/float64(s10.probes)))
 		if len(r.mem) >= 4 {
@@ -221,15 +286,29 @@ func (r *results) table() report.Table {
 		}
 	}
 	if h := r.herd; h != nil {
+		secs := int(h.interval / time.Second)
+		cell := func(w herdWindow) report.Cell {
+			return report.Text(fmt.Sprintf("%d / %d / %d", w.requests, w.peak, w.twice))
+		}
 		for _, w := range []struct {
-			what string
-			w    herdWindow
-		}{{"start", h.start}, {"reload", h.reload}} {
-			one(fmt.Sprintf("requests in the first %s after a %s of %d probes at %s: all / busiest second / probes run twice", h.interval, w.what, h.probes, h.interval),
-				fmt.Sprintf("%d / %d / %d (even: %d / %d / 0)", w.w.requests, w.w.peak, w.w.twice, h.probes, (h.probes+int(h.interval/time.Second)-1)/int(h.interval/time.Second)))
+			what  string
+			agent herdWindow
+			peer  *herdWindow // cloudprober's, after a start only
+		}{{"start", h.start, h.cloudprober}, {"reload", h.reload, nil}} {
+			name := fmt.Sprintf("requests in the first %s after a %s of %d probes at %s: all / busiest second / probes run twice (even: %d / %d / 0)",
+				h.interval, w.what, h.probes, h.interval, h.probes, (h.probes+secs-1)/secs)
+			t.Rows = append(t.Rows, report.Row{Name: name, Cells: per(func(n string) report.Cell {
+				switch {
+				case n == sysAgent.name:
+					return cell(w.agent)
+				case n == sysCloudprober.name && w.peer != nil:
+					return cell(*w.peer)
+				}
+				return report.Cell{}
+			})})
 		}
 	}
-	if r.only == "" {
+	if r.only == "" || r.only == "rates" {
 		t.Rows = append(t.Rows, report.Row{Name: "target's CPU-seconds per 1,000 requests at 200/s", Format: "%.3f",
 			Cells: fixed(200, func(s sample) float64 { return s.targetCPU })})
 	}

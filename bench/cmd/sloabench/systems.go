@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -18,10 +17,11 @@ import (
 type counts struct {
 	runs, failures, timeouts, skipped uint64
 	lag                               lag.Hist
+	noLag                             bool // the system reports no lag
 }
 
 func (c counts) sub(o counts) counts {
-	return counts{c.runs - o.runs, c.failures - o.failures, c.timeouts - o.timeouts, c.skipped - o.skipped, c.lag.Sub(o.lag)}
+	return counts{c.runs - o.runs, c.failures - o.failures, c.timeouts - o.timeouts, c.skipped - o.skipped, c.lag.Sub(o.lag), c.noLag}
 }
 
 // instance is one running system under test.
@@ -51,11 +51,22 @@ type system struct {
 }
 
 var (
-	sysAgent    = system{"sloagent", (*bench).startAgent}
-	sysBlackbox = system{"blackbox_exporter", (*bench).startBlackbox}
-	sysFloor    = system{"net/http loop", (*bench).startFloor}
-	systems     = []system{sysAgent, sysBlackbox, sysFloor}
+	sysAgent       = system{"sloagent", (*bench).startAgent}
+	sysBlackbox    = system{"blackbox_exporter", (*bench).startBlackbox}
+	sysCloudprober = system{"cloudprober", (*bench).startCloudprober}
+	sysFloor       = system{"net/http loop", (*bench).startFloor}
 )
+
+// systems are the systems compared: cloudprober where it could be built
+// and run in a network namespace with only loopback.
+func (b *bench) systems() []system {
+	if b.cloudprober == "" {
+		return []system{sysAgent, sysBlackbox, sysFloor}
+	}
+	return []system{sysAgent, sysBlackbox, sysCloudprober, sysFloor}
+}
+
+var ()
 
 // agentInstance is sloagent running a generated config.
 type agentInstance struct {
@@ -82,23 +93,21 @@ func (b *bench) startAgentLoad(l load) (*agentInstance, error) {
 			return nil, err
 		}
 	}
-	file := filepath.Join(b.work, "sloagent.yml")
-	if err := os.WriteFile(file, []byte(agentConfig(l, state)), 0o644); err != nil {
-		return nil, err
-	}
-	addr, err := freePort()
+	a, err := b.startAgentConfig("sloagent", b.bin("sloagent"), agentConfig(l, state))
 	if err != nil {
 		return nil, err
 	}
-	c, err := b.start("sloagent", b.bin("sloagent"), "--config.file="+file, "--web.listen-address="+addr, "--log.level=warn")
+	a.stateDir = state
+	return a, nil
+}
+
+// startAgentConfig starts the sloagent binary bin with config.
+func (b *bench) startAgentConfig(name, bin, config string) (*agentInstance, error) {
+	c, addr, err := b.startConfigured(name, bin, config, "/-/ready")
 	if err != nil {
 		return nil, err
 	}
-	if err := b.waitHTTP("http://"+addr+"/-/ready", c, 60*time.Second); err != nil {
-		c.stop()
-		return nil, err
-	}
-	return &agentInstance{child: c, metrics: "http://" + addr + "/metrics", base: "http://" + addr, stateDir: state, b: b}, nil
+	return &agentInstance{child: c, metrics: "http://" + addr + "/metrics", base: "http://" + addr, b: b}, nil
 }
 
 // agentConfig is n HTTP probes of l.url with the benchmark's probe names,
@@ -122,6 +131,8 @@ func agentConfig(l load, stateDir string) string {
 	}
 	return sb.String()
 }
+
+func (a *agentInstance) metricsURL() string { return a.metrics }
 
 func (a *agentInstance) counts() (counts, error) {
 	m, err := a.b.scrape(a.metrics)
@@ -201,23 +212,17 @@ const blackboxConfig = `modules:
 `
 
 func (b *bench) startBlackbox(l load) (instance, error) {
-	file := filepath.Join(b.work, "blackbox.yml")
-	if err := os.WriteFile(file, []byte(fmt.Sprintf(blackboxConfig, l.timeout)), 0o644); err != nil {
-		return nil, err
-	}
-	addr, err := freePort()
+	return b.startExporter("blackbox_exporter", fmt.Sprintf(blackboxConfig, l.timeout), "http_2xx", l.url, l)
+}
+
+// startExporter starts blackbox_exporter with config and a generator
+// calling its /probe for module and target on the load's schedule.
+func (b *bench) startExporter(name, config, module, target string, l load) (instance, error) {
+	bb, addr, err := b.startConfigured(name, b.blackbox, config, "/-/healthy")
 	if err != nil {
 		return nil, err
 	}
-	bb, err := b.start("blackbox_exporter", b.blackbox, "--config.file="+file, "--web.listen-address="+addr, "--log.level=warn")
-	if err != nil {
-		return nil, err
-	}
-	if err := b.waitHTTP("http://"+addr+"/-/healthy", bb, 30*time.Second); err != nil {
-		bb.stop()
-		return nil, err
-	}
-	probe := "http://" + addr + "/probe?module=http_2xx&target=" + url.QueryEscape(l.url)
+	probe := "http://" + addr + "/probe?module=" + module + "&target=" + url.QueryEscape(target)
 	g, err := b.startGen(l, "blackbox", probe)
 	if err != nil {
 		bb.stop()

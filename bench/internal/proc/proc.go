@@ -1,5 +1,6 @@
-// Package proc reads one Linux process's CPU time and memory from /proc, so
-// the benchmark charges each system for its own process only.
+// Package proc reads Linux processes' CPU time and memory from /proc, so
+// the benchmark charges each system for its own process (or its own tree
+// of processes) only.
 package proc
 
 import (
@@ -24,27 +25,82 @@ func CPU(pid int) (time.Duration, error) {
 	return parseStat(string(b))
 }
 
-// parseStat reads utime and stime (fields 14 and 15). The command name in
-// field 2 may hold spaces and parentheses, so fields are counted from the
-// last ')'.
+// parseStat reads utime and stime (fields 14 and 15).
 func parseStat(s string) (time.Duration, error) {
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0, fmt.Errorf("malformed stat line %q", s)
+	_, f, err := statFields(s)
+	if err != nil {
+		return 0, err
 	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 13 {
-		return 0, fmt.Errorf("stat line has %d fields after the name", len(f))
+	return ticks(f[11:13])
+}
+
+// statFields splits a stat line into the command name (field 2) and the
+// fields after it (field 3 is f[0]). The name may hold spaces and
+// parentheses, so fields are counted from the last ')'.
+func statFields(s string) (name string, f []string, err error) {
+	i, j := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+	if i < 0 || j < i {
+		return "", nil, fmt.Errorf("malformed stat line %q", s)
 	}
-	var ticks uint64
-	for _, v := range f[11:13] { // field 3 is f[0]
+	f = strings.Fields(s[j+1:])
+	if len(f) < 15 {
+		return "", nil, fmt.Errorf("stat line has %d fields after the name", len(f))
+	}
+	return s[i+1 : j], f, nil
+}
+
+// ticks is the sum of clock-tick fields as a duration.
+func ticks(fields []string) (time.Duration, error) {
+	var t uint64
+	for _, v := range fields {
 		n, err := strconv.ParseUint(v, 10, 64)
 		if err != nil {
 			return 0, fmt.Errorf("stat field %q: %v", v, err)
 		}
-		ticks += n
+		t += n
 	}
-	return time.Duration(ticks) * time.Second / userHZ, nil
+	return time.Duration(t) * time.Second / userHZ, nil
+}
+
+// Info is what the benchmark reads of any process: its parent, its name,
+// and the CPU time (user plus system) of it and of its children it has
+// reaped (cutime and cstime), so a tree's cost includes processes that
+// have exited.
+type Info struct {
+	PPID int
+	Name string
+	CPU  time.Duration
+}
+
+// All reads every process's Info from /proc; processes that exit while it
+// reads are left out.
+func All() map[int]Info {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	out := make(map[int]Info, len(entries))
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		name, f, err := statFields(string(b))
+		if err != nil {
+			continue
+		}
+		ppid, _ := strconv.Atoi(f[1])
+		cpu, err := ticks(f[11:15]) // utime stime cutime cstime
+		if err != nil {
+			continue
+		}
+		out[pid] = Info{PPID: ppid, Name: name, CPU: cpu}
+	}
+	return out
 }
 
 // Memory is a process's resident set now and at its peak, and the part
