@@ -29,7 +29,7 @@ type Options struct {
 	// shell (package chromium-headless-shell) when it is installed, else
 	// /usr/bin/chromium, else the places chromedp knows (Chrome, Chromium,
 	// and Edge on Windows).
-	ChromiumPath string `yaml:"chromium_path"`
+	ChromiumPath string `yaml:"chromium_path,omitempty"`
 	// MaxConcurrentRuns bounds how many browser runs share the browser at
 	// once; every run is a tab with its own renderer, so on a small machine
 	// more than one mostly makes each slower.
@@ -49,7 +49,7 @@ type Options struct {
 	StartTimeout conf.Duration `yaml:"start_timeout"`
 	// ExtraFlags are added to Chromium's command line, such as
 	// --lang=de or --proxy-server=http://127.0.0.1:3128.
-	ExtraFlags []string `yaml:"extra_flags"`
+	ExtraFlags []string `yaml:"extra_flags,omitempty"`
 	// Diagnostics bounds the files kept for failed runs.
 	Diagnostics DiagOptions `yaml:"diagnostics"`
 }
