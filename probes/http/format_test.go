@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/sloagent/sloagent/internal/testutil"
+	"github.com/sloagent/sloagent/probes/internal/probetest"
 
 	"github.com/sloagent/sloagent/probes"
 )
@@ -13,7 +14,7 @@ func TestFormat(t *testing.T) {
 	pki := testutil.NewCerts(t)
 	s := tlsServer(t, pki.Server(t), true, ok)
 	res := probe(t, s.URL, &Config{TLSConfig: TLSConfig{CAFile: pki.CAFile}})
-	wantSuccess(t, res)
+	probetest.WantSuccess(t, res)
 	var b strings.Builder
 	if err := Format(&b, res); err != nil {
 		t.Fatal(err)

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,27 +21,7 @@ const timeout = 2 * time.Second
 // loopback address and returns the address.
 func serve(t *testing.T, network string, handle func(net.Conn)) string {
 	t.Helper()
-	ln := probetest.Listen(t, network)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(10 * time.Second))
-				handle(c)
-			}()
-		}
-	}()
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	return ln.Addr().String()
+	return probetest.Serve(t, probetest.Listen(t, network), handle)
 }
 
 func probe(t *testing.T, target string, c *Config) probes.Result {

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -125,5 +126,32 @@ func Accept(t testing.TB, network string, handle func(net.Conn)) string {
 		}
 	}()
 	t.Cleanup(func() { ln.Close(); <-done })
+	return ln.Addr().String()
+}
+
+// Serve hands each connection to ln to handle, on a goroutine of its own
+// and with a deadline of 10s, and returns ln's address. When the test ends
+// it closes ln and waits for the handlers.
+func Serve(t testing.TB, ln net.Listener, handle func(net.Conn)) string {
+	t.Helper()
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(10 * time.Second))
+				handle(c)
+			}()
+		}
+	}()
 	return ln.Addr().String()
 }
