@@ -387,14 +387,7 @@ func TestProxy(t *testing.T) {
 			http.Error(w, err.Error(), http.StatusBadGateway)
 			return
 		}
-		resp, err := http.DefaultTransport.RoundTrip(out)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		defer resp.Body.Close()
-		w.WriteHeader(resp.StatusCode)
-		io.Copy(w, resp.Body)
+		relay(w, out)
 	})
 	pu := strings.Replace(proxy.URL, "http://", "http://user:pw@", 1)
 	c := &Config{ProxyURL: ProxyURL(pu), FailIfBodyNotMatchesRegexp: probetest.Section[Config](t, "fail_if_body_not_matches_regexp: ['from target']").FailIfBodyNotMatchesRegexp}

@@ -3,6 +3,7 @@ package http
 import (
 	"crypto/tls"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -112,9 +113,11 @@ func TestTLSFailures(t *testing.T) {
 	})
 }
 
-func TestClientCertificate(t *testing.T) {
-	pki := testutil.NewCerts(t)
-	s := tlsServer(t, pki.Server(t), false, func(w http.ResponseWriter, r *http.Request) {
+// clientCertServer requires a client certificate of pki's, and answers
+// 403 unless its name is "probe client".
+func clientCertServer(t *testing.T, pki *testutil.Certs) *httptest.Server {
+	t.Helper()
+	return tlsServer(t, pki.Server(t), false, func(w http.ResponseWriter, r *http.Request) {
 		if len(r.TLS.PeerCertificates) == 0 || r.TLS.PeerCertificates[0].Subject.CommonName != "probe client" {
 			http.Error(w, "who are you", http.StatusForbidden)
 		}
@@ -122,6 +125,11 @@ func TestClientCertificate(t *testing.T) {
 		c.ClientAuth = tls.RequireAndVerifyClientCert
 		c.ClientCAs = pki.Pool()
 	})
+}
+
+func TestClientCertificate(t *testing.T) {
+	pki := testutil.NewCerts(t)
+	s := clientCertServer(t, pki)
 
 	client := pki.Leaf(t, "probe client", time.Now().Add(-time.Hour), time.Now().Add(time.Hour), false)
 	certFile, keyFile := pki.Files(t, "client", client)
@@ -136,14 +144,7 @@ func TestClientCertificate(t *testing.T) {
 // The CA, certificate and key can be given inline, in any mix with files.
 func TestInlineTLSMaterial(t *testing.T) {
 	pki := testutil.NewCerts(t)
-	s := tlsServer(t, pki.Server(t), false, func(w http.ResponseWriter, r *http.Request) {
-		if len(r.TLS.PeerCertificates) == 0 || r.TLS.PeerCertificates[0].Subject.CommonName != "probe client" {
-			http.Error(w, "who are you", http.StatusForbidden)
-		}
-	}, func(c *tls.Config) {
-		c.ClientAuth = tls.RequireAndVerifyClientCert
-		c.ClientCAs = pki.Pool()
-	})
+	s := clientCertServer(t, pki)
 	client := pki.Leaf(t, "probe client", time.Now().Add(-time.Hour), time.Now().Add(time.Hour), false)
 	certFile, keyFile := pki.Files(t, "client", client)
 	read := func(f string) string {
