@@ -7,11 +7,11 @@ import (
 	"testing"
 
 	"github.com/sloagent/sloagent/internal/testutil"
-	"github.com/sloagent/sloagent/probes/internal/probetest"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/sloagent/sloagent/internal/conf"
+	"github.com/sloagent/sloagent/probes/internal/probetest"
 )
 
 // problems decodes src as the agent does and validates it.

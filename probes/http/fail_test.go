@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/sloagent/sloagent/internal/testutil"
-	"github.com/sloagent/sloagent/probes/internal/probetest"
 
 	"github.com/sloagent/sloagent/probes"
+	"github.com/sloagent/sloagent/probes/internal/probetest"
 )
 
 // shortTimeout keeps the cases that must time out quick.

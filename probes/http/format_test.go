@@ -5,9 +5,9 @@ import (
 	"testing"
 
 	"github.com/sloagent/sloagent/internal/testutil"
-	"github.com/sloagent/sloagent/probes/internal/probetest"
 
 	"github.com/sloagent/sloagent/probes"
+	"github.com/sloagent/sloagent/probes/internal/probetest"
 )
 
 func TestFormat(t *testing.T) {

@@ -11,11 +11,11 @@ import (
 	"time"
 
 	"github.com/sloagent/sloagent/internal/testutil"
-	"github.com/sloagent/sloagent/probes/internal/probetest"
 
 	"github.com/quic-go/quic-go/http3"
 
 	"github.com/sloagent/sloagent/probes"
+	"github.com/sloagent/sloagent/probes/internal/probetest"
 )
 
 // h3Server serves h over HTTP/3 on a UDP port of 127.0.0.1 and returns its

@@ -10,9 +10,9 @@ import (
 	"testing"
 
 	"github.com/sloagent/sloagent/internal/testutil"
-	"github.com/sloagent/sloagent/probes/internal/probetest"
 
 	"github.com/sloagent/sloagent/probes"
+	"github.com/sloagent/sloagent/probes/internal/probetest"
 )
 
 // testProxy is a forward proxy (absolute URLs and CONNECT) that sends

@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"github.com/sloagent/sloagent/internal/testutil"
-	"github.com/sloagent/sloagent/probes/internal/probetest"
 
 	"github.com/sloagent/sloagent/internal/conf"
 	"github.com/sloagent/sloagent/probes"
+	"github.com/sloagent/sloagent/probes/internal/probetest"
 )
 
 func TestTLSValid(t *testing.T) {
