@@ -14,25 +14,25 @@ import (
 	"crypto/x509"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/textproto"
 	"time"
 
 	"github.com/sloagent/sloagent/internal/conf"
 	"github.com/sloagent/sloagent/probes"
+	httpprobe "github.com/sloagent/sloagent/probes/http"
 	"github.com/sloagent/sloagent/probes/internal/family"
 )
 
 // prober is what every run of one probe shares, built when the config is
 // loaded.
 type prober struct {
-	steps     []step
-	vars      map[string]string // variables, secrets and the target
-	secrets   []string          // values to redact
-	transport *http.Transport   // cloned per run
-	follow    bool
-	limit     int64
+	steps   []step
+	vars    map[string]string // variables, secrets and the target
+	secrets []string          // values to redact
+	client  *httpprobe.Client // every step's requests
+	limit   int64
 }
 
 // step is a Step compiled.
@@ -62,8 +62,7 @@ func New(target string, c *Config) (probes.Prober, error) {
 	if c == nil {
 		c = &Config{}
 	}
-	p := &prober{vars: map[string]string{}, follow: c.FollowRedirects == nil || *c.FollowRedirects,
-		limit: int64(c.BodySizeLimit)}
+	p := &prober{vars: map[string]string{}, limit: int64(c.BodySizeLimit)}
 	if p.limit == 0 {
 		p.limit = DefaultBodySizeLimit
 	}
@@ -85,19 +84,6 @@ func New(target string, c *Config) (probes.Prober, error) {
 		p.vars[k] = v.Reveal()
 		p.secrets = append(p.secrets, v.Reveal())
 	}
-	tc, err := c.TLSConfig.New("")
-	if err != nil {
-		return nil, err
-	}
-	p.transport = &http.Transport{
-		DialContext:         (&net.Dialer{KeepAlive: -1}).DialContext,
-		TLSClientConfig:     tc,
-		ForceAttemptHTTP2:   true,
-		MaxIdleConnsPerHost: 4,
-		// A run closes its connections when it ends; one a dial
-		// finished after that is closed when idle this long.
-		IdleConnTimeout: 10 * time.Second,
-	}
 	if len(c.Steps) == 0 {
 		return nil, fmt.Errorf("an api probe needs at least one step")
 	}
@@ -108,6 +94,11 @@ func New(target string, c *Config) (probes.Prober, error) {
 		}
 		p.steps = append(p.steps, s)
 	}
+	client, err := httpprobe.NewClient(clientConfig(c, p.limit))
+	if err != nil {
+		return nil, err
+	}
+	p.client = client
 	return p, nil
 }
 
@@ -154,10 +145,7 @@ func compileStep(s *Step) (step, error) {
 }
 
 // Close drops the connections a run may have left behind.
-func (p *prober) Close() error {
-	p.transport.CloseIdleConnections()
-	return nil
-}
+func (p *prober) Close() error { return p.client.Close() }
 
 // run is the state of one run.
 type run struct {
@@ -168,7 +156,7 @@ type run struct {
 	start  time.Time
 	vars   map[string]string
 	redact *redactor
-	client requester
+	jar    http.CookieJar // the run's: its steps share cookies, no other run sees them
 
 	results   []stepResult
 	peerCerts []*x509.Certificate
@@ -193,9 +181,7 @@ func (p *prober) Probe(ctx context.Context, log *slog.Logger) probes.Result {
 		r.vars[k] = v
 	}
 	r.redact = newRedactor(p.secrets)
-	c := p.newClient()
-	defer c.close()
-	r.client = c
+	r.jar, _ = cookiejar.New(nil) // never fails without options
 
 	res := probes.Result{Success: true}
 	for i := range p.steps {

@@ -15,8 +15,6 @@ import (
 
 	"github.com/sloagent/sloagent/internal/testutil"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/sloagent/sloagent/probes"
 	"github.com/sloagent/sloagent/probes/internal/probetest"
 )
@@ -110,23 +108,9 @@ func (s *shop) orders(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, `{"orders":[{"id":7,"total":12.5,"paid":true}],"count":1}`)
 }
 
-func config(t *testing.T, src string) *Config {
-	t.Helper()
-	c := &Config{}
-	if err := yaml.Unmarshal([]byte(src), c); err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 func newProber(t *testing.T, target, src string) probes.Prober {
 	t.Helper()
-	p, err := New(target, config(t, src))
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	t.Cleanup(func() { p.(probes.Closer).Close() })
-	return p
+	return probetest.New(t, &Kind, target, probetest.Section[Config](t, src), timeout)
 }
 
 // flow logs in, keeps the token, and lists the orders with it.

@@ -84,11 +84,11 @@ func (c *check) apply(r *run, resp *response) *failure {
 			return f
 		}
 	case c.bodyRegexp != nil:
-		if !c.bodyRegexp.Match(resp.body) {
+		if !c.bodyRegexp.Match(resp.Body) {
 			return &failure{probes.ReasonBodyMismatch, "body does not match " + quote(c.bodyRegexp.String())}
 		}
 	case c.bodyNotRegexp != nil:
-		if c.bodyNotRegexp.Match(resp.body) {
+		if c.bodyNotRegexp.Match(resp.Body) {
 			return &failure{probes.ReasonBodyMismatch, "body matches body_not_regexp " + quote(c.bodyNotRegexp.String())}
 		}
 	case c.path != nil:
@@ -137,7 +137,7 @@ func (c *check) evalCEL(r *run, resp *response) *failure {
 		headers[strings.ToLower(k)] = strings.Join(vs, ", ")
 	}
 	out, _, err := c.program.ContextEval(r.ctx, map[string]any{
-		"status": resp.StatusCode, "headers": headers, "body": doc, "text": string(resp.body),
+		"status": resp.StatusCode, "headers": headers, "body": doc, "text": string(resp.Body),
 		"latency": resp.latency, "vars": r.vars,
 	})
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/sloagent/sloagent/internal/conf"
 	"github.com/sloagent/sloagent/probes/internal/probetest"
 )
 
@@ -45,9 +44,7 @@ invalid-variables.yml:2: secrets.user: variable "user" is set twice (variables, 
 
 func TestConfigValid(t *testing.T) {
 	c := &Config{}
-	if ps := probetest.Problems(t, "testdata/valid.yml", c, map[string]string{"PASSWORD": "s3cret"}); len(ps) > 0 {
-		t.Fatalf("problems in a valid config:\n%s", strings.Join(ps, "\n"))
-	}
+	probetest.Valid(t, "testdata/valid.yml", c, map[string]string{"PASSWORD": "s3cret"})
 	out, err := yaml.Marshal(c)
 	if err != nil {
 		t.Fatal(err)
@@ -59,19 +56,9 @@ func TestConfigValid(t *testing.T) {
 }
 
 func TestValidateTarget(t *testing.T) {
-	for target, want := range map[string]string{
+	probetest.Targets(t, ValidateTarget, map[string]string{
 		"":                    "",
 		"https://api.test/v1": "",
 		"api.test:443":        `target: target "api.test:443" must be an http:// or https:// URL (it is {{target}} in the steps)`,
-	} {
-		r := conf.NewReport()
-		ValidateTarget(r, target)
-		got := ""
-		for _, p := range r.Problems() {
-			got += p.String()
-		}
-		if got != want {
-			t.Errorf("ValidateTarget(%q) = %q, want %q", target, got, want)
-		}
-	}
+	})
 }

@@ -1,7 +1,7 @@
 package api
 
 import (
-	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 
@@ -44,7 +44,7 @@ func compileExtraction(e *Extraction) (extraction, error) {
 }
 
 // apply takes the variable's value from a response.
-func (e *extraction) apply(r *run, req *http.Request, resp *response) (string, *failure) {
+func (e *extraction) apply(r *run, u *url.URL, resp *response) (string, *failure) {
 	what := "extract " + quote(e.name) + ": "
 	switch {
 	case e.path != nil:
@@ -63,7 +63,7 @@ func (e *extraction) apply(r *run, req *http.Request, resp *response) (string, *
 		}
 		return "", &failure{probes.ReasonAssertion, what + "no " + e.header + " header"}
 	case e.re != nil:
-		m := e.re.FindSubmatch(resp.body)
+		m := e.re.FindSubmatch(resp.Body)
 		if m == nil || m[e.group] == nil {
 			return "", &failure{probes.ReasonAssertion, what + "regexp " + quote(e.re.String()) + " does not match the body"}
 		}
@@ -71,13 +71,15 @@ func (e *extraction) apply(r *run, req *http.Request, resp *response) (string, *
 	case e.cookie != "":
 		// The response's own Set-Cookie first; else what the run's jar
 		// holds for the URL (a cookie set on a redirect).
-		for _, c := range resp.Cookies() {
+		for _, c := range resp.cookies() {
 			if c.Name == e.cookie {
 				return c.Value, nil
 			}
 		}
-		if v, ok := r.client.cookie(req, e.cookie); ok {
-			return v, nil
+		for _, c := range r.jar.Cookies(u) {
+			if c.Name == e.cookie {
+				return c.Value, nil
+			}
 		}
 		return "", &failure{probes.ReasonAssertion, what + "no cookie " + strconv.Quote(e.cookie)}
 	}

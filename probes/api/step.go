@@ -3,18 +3,14 @@ package api
 import (
 	"context"
 	"errors"
-	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/sloagent/sloagent/probes"
 	httpprobe "github.com/sloagent/sloagent/probes/http"
 	"github.com/sloagent/sloagent/probes/internal/netprobe"
-	"github.com/sloagent/sloagent/probes/internal/tlsprobe"
 )
 
 // step runs step i and returns the run's failure, or nil.
@@ -31,27 +27,25 @@ func (r *run) step(i int) *probes.Result {
 		out := probes.Fail(reason, where+": "+msg)
 		return &out
 	}
-	req, err := http.NewRequest(s.method, rawURL, nil)
-	if err == nil && req.URL.Scheme != "http" && req.URL.Scheme != "https" {
+	u, err := url.Parse(rawURL)
+	if err == nil && u.Scheme != "http" && u.Scheme != "https" {
 		err = errors.New("not an http:// or https:// URL")
 	}
 	if err != nil {
 		return fail(probes.ReasonInternal, "bad request URL: "+err.Error())
 	}
-	req.Header.Set("User-Agent", "sloagent")
+	req := httpprobe.Request{Method: s.method, URL: rawURL, Header: http.Header{"User-Agent": {httpprobe.UserAgent}}, Jar: r.jar}
 	for _, h := range s.headers {
 		req.Header.Set(h.name, h.value.render(r.vars))
 	}
 	if s.host != nil {
-		req.Host = s.host.render(r.vars)
+		req.Header.Set("Host", s.host.render(r.vars))
 	}
 	if body := s.body.render(r.vars); body != "" {
-		req.ContentLength = int64(len(body))
-		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(body)), nil }
-		req.Body, _ = req.GetBody()
+		req.Body = []byte(body)
 	}
 	if r.debug {
-		r.logRequest(s, req)
+		r.logRequest(s, u, &req)
 	}
 
 	ctx := r.ctx
@@ -60,29 +54,30 @@ func (r *run) step(i int) *probes.Result {
 		ctx, cancel = context.WithTimeout(ctx, s.timeout)
 		defer cancel()
 	}
-	resp, err := r.client.do(ctx, req)
-	if resp != nil {
-		res.status = resp.StatusCode
-		r.tlsCerts(resp.tls)
-	}
+	// The client's own debug trace would show secrets: the step's
+	// request and response are logged here, redacted.
+	ex, err := r.p.client.Do(ctx, req, nil)
 	if err != nil {
-		if errors.Is(err, errTooLarge) {
-			return fail(probes.ReasonBodyTooLarge, "body larger than body_size_limit "+strconv.FormatInt(r.p.limit, 10)+" bytes")
-		}
-		if certs := tlsprobe.UnverifiedCerts(err); len(certs) > 0 {
-			r.peerCerts = append(r.peerCerts, certs...)
-		}
-		reason, msg := r.classify(ctx, err, s.timeout, start)
+		return fail(probes.ReasonInternal, "bad request URL: "+err.Error())
+	}
+	r.peerCerts = append(r.peerCerts, ex.UnverifiedCerts...)
+	if ex.Response != nil && (ex.Failure == nil || ex.Failure.Reason != probes.ReasonRedirects) {
+		res.status = ex.Response.StatusCode
+		r.tlsCerts(ex.Response.TLS)
+	}
+	if ex.Failure != nil {
+		reason, msg := r.classify(ctx, ex.Failure, s.timeout)
 		r.logf("step failed", "step", s.name, "err", r.redact.text(msg))
 		return fail(reason, msg)
 	}
+	resp := &response{Response: ex.Response, latency: ex.Duration, phases: ex.Phases}
 
 	// Extract first, so that a secret the response carries is known
 	// before the response is logged; report a failed extraction only
 	// if the assertions pass.
 	var extractFail *failure
 	for _, e := range s.extract {
-		v, f := e.apply(r, req, resp)
+		v, f := e.apply(r, u, resp)
 		if f != nil {
 			if extractFail == nil {
 				extractFail = f
@@ -112,53 +107,41 @@ func (r *run) step(i int) *probes.Result {
 	return nil
 }
 
-// classify turns a failed request into a reason and a sentence.
-func (r *run) classify(ctx context.Context, err error, stepTimeout time.Duration, start time.Time) (string, string) {
-	var (
-		dnsErr *net.DNSError
-		ue     *url.Error
-	)
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
+// classify names a failed request's reason and sentence: the client's,
+// but for what only the run knows (which deadline ended it) and the
+// section's own words for its limits (it has no max_redirects key).
+func (r *run) classify(ctx context.Context, f *httpprobe.Failure, stepTimeout time.Duration) (string, string) {
+	// The client bounds its connection by ctx's deadline too, so a
+	// timeout may show before ctx says it is done: whose deadline it was
+	// is told by the deadlines themselves.
+	probeDeadline, probeBound := r.ctx.Deadline()
+	stepDeadline, _ := ctx.Deadline()
+	timedOut := ctx.Err() != nil || f.Reason == probes.ReasonTimeout
 	switch {
 	case errors.Is(r.ctx.Err(), context.Canceled):
 		return probes.ReasonCanceled, "canceled"
-	case r.ctx.Err() != nil:
-		deadline, _ := r.ctx.Deadline()
-		return probes.ReasonTimeout, "timed out after " + netprobe.Timeout(r.start, deadline) + " (the probe's timeout)"
-	case ctx.Err() != nil || netprobe.IsTimeout(err):
+	case r.ctx.Err() != nil || timedOut && probeBound && !stepDeadline.Before(probeDeadline):
+		return probes.ReasonTimeout, "timed out after " + netprobe.Timeout(r.start, probeDeadline) + " (the probe's timeout)"
+	case timedOut:
 		return probes.ReasonTimeout, "timed out after " + stepTimeout.String() + " (the step's timeout)"
-	case errors.Is(err, errTooManyRedirects):
-		return probes.ReasonRedirects, err.Error()
-	case errors.As(err, &dnsErr):
-		return probes.ReasonDNS, "lookup " + dnsErr.Name + ": " + dnsErr.Err
+	case f.Reason == probes.ReasonBodyTooLarge:
+		return f.Reason, "body larger than body_size_limit " + strconv.FormatInt(r.p.limit, 10) + " bytes"
+	case f.Reason == probes.ReasonRedirects:
+		return f.Reason, "more than " + strconv.Itoa(MaxRedirects) + " redirects"
 	}
-	if msg, ok := tlsprobe.Message(err); ok {
-		return probes.ReasonTLS, msg
-	}
-	if msg, ok := netprobe.ConnMessage(err); ok {
-		return probes.ReasonConnect, msg
-	}
-	return probes.ReasonProtocol, err.Error()
+	return f.Reason, f.Message
 }
 
-func (r *run) logRequest(s *step, req *http.Request) {
-	body := ""
-	if req.GetBody != nil {
-		b, _ := req.GetBody()
-		raw, _ := io.ReadAll(b)
-		body = string(raw)
-	}
+func (r *run) logRequest(s *step, u *url.URL, req *httpprobe.Request) {
 	r.log.DebugContext(r.ctx, "step request", "step", s.name, "method", req.Method,
-		"url", r.redact.text(redactURL(req.URL.String())), "headers", r.redact.text(httpprobe.HeaderText(req.Header)),
-		"body", r.redact.text(truncateBody(body)))
+		"url", r.redact.text(u.Redacted()), "headers", r.redact.text(httpprobe.HeaderText(req.Header)),
+		"body", r.redact.text(truncateBody(string(req.Body))))
 }
 
 func (r *run) logResponse(s *step, resp *response) {
 	args := []any{"step", s.name, "status", resp.Status, "proto", resp.Proto, "latency", resp.latency,
-		"headers", r.redact.text(httpprobe.HeaderText(resp.Header)), "body", r.redact.text(truncateBody(string(resp.body)))}
-	r.log.DebugContext(r.ctx, "step response", append(args, resp.phases.args()...)...)
+		"headers", r.redact.text(httpprobe.HeaderText(resp.Header)), "body", r.redact.text(truncateBody(string(resp.Body)))}
+	r.log.DebugContext(r.ctx, "step response", append(args, phaseArgs(resp.phases)...)...)
 }
 
 func (r *run) logf(msg string, args ...any) {

@@ -1,6 +1,7 @@
 package browser
 
 import (
+	"cmp"
 	"strconv"
 	"strings"
 	"time"
@@ -29,7 +30,7 @@ type Options struct {
 	// shell (package chromium-headless-shell) when it is installed, else
 	// /usr/bin/chromium, else the places chromedp knows (Chrome, Chromium,
 	// and Edge on Windows).
-	ChromiumPath string `yaml:"chromium_path"`
+	ChromiumPath string `yaml:"chromium_path,omitempty"`
 	// MaxConcurrentRuns bounds how many browser runs share the browser at
 	// once; every run is a tab with its own renderer, so on a small machine
 	// more than one mostly makes each slower.
@@ -49,7 +50,7 @@ type Options struct {
 	StartTimeout conf.Duration `yaml:"start_timeout"`
 	// ExtraFlags are added to Chromium's command line, such as
 	// --lang=de or --proxy-server=http://127.0.0.1:3128.
-	ExtraFlags []string `yaml:"extra_flags"`
+	ExtraFlags []string `yaml:"extra_flags,omitempty"`
 	// Diagnostics bounds the files kept for failed runs.
 	Diagnostics DiagOptions `yaml:"diagnostics"`
 }
@@ -93,50 +94,34 @@ func (o *Options) Validate(r conf.Report) {
 }
 
 func (o *Options) maxConcurrent() int {
-	if o.MaxConcurrentRuns <= 0 {
-		return DefaultMaxConcurrentRuns
-	}
-	return o.MaxConcurrentRuns
+	return positiveOr(o.MaxConcurrentRuns, DefaultMaxConcurrentRuns)
 }
 
 func (o *Options) maxQueueWait() time.Duration {
-	if o.MaxQueueWait <= 0 {
-		return DefaultMaxQueueWait
-	}
-	return o.MaxQueueWait.D()
+	return positiveOr(o.MaxQueueWait, conf.Duration(DefaultMaxQueueWait)).D()
 }
 
-func (o *Options) restartAfter() int {
-	if o.RestartAfterRuns == 0 {
-		return DefaultRestartAfterRuns
-	}
-	return o.RestartAfterRuns
-}
+// restartAfter and memoryLimit take a negative value as given: it
+// disables them.
+func (o *Options) restartAfter() int { return cmp.Or(o.RestartAfterRuns, DefaultRestartAfterRuns) }
 
-func (o *Options) memoryLimit() conf.ByteSize {
-	if o.MemoryLimit == 0 {
-		return DefaultMemoryLimit
-	}
-	return o.MemoryLimit
-}
+func (o *Options) memoryLimit() conf.ByteSize { return cmp.Or(o.MemoryLimit, DefaultMemoryLimit) }
 
 func (o *Options) startTimeout() time.Duration {
-	if o.StartTimeout <= 0 {
-		return DefaultStartTimeout
-	}
-	return o.StartTimeout.D()
+	return positiveOr(o.StartTimeout, conf.Duration(DefaultStartTimeout)).D()
 }
 
-func (o *Options) diagMaxFiles() int {
-	if o.Diagnostics.MaxFiles <= 0 {
-		return DefaultDiagMaxFiles
-	}
-	return o.Diagnostics.MaxFiles
-}
+func (o *Options) diagMaxFiles() int { return positiveOr(o.Diagnostics.MaxFiles, DefaultDiagMaxFiles) }
 
 func (o *Options) diagMaxBytes() int64 {
-	if o.Diagnostics.MaxBytes <= 0 {
-		return int64(DefaultDiagMaxBytes)
+	return int64(positiveOr(o.Diagnostics.MaxBytes, DefaultDiagMaxBytes))
+}
+
+// positiveOr is v, or def where v is left at zero or is negative (which
+// these options do not take).
+func positiveOr[T ~int | ~int64](v, def T) T {
+	if v <= 0 {
+		return def
 	}
-	return int64(o.Diagnostics.MaxBytes)
+	return v
 }

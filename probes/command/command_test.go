@@ -17,6 +17,7 @@ import (
 	"github.com/sloagent/sloagent/internal/conf"
 	"github.com/sloagent/sloagent/internal/proctree"
 	"github.com/sloagent/sloagent/probes"
+	"github.com/sloagent/sloagent/probes/internal/probetest"
 )
 
 func TestMain(m *testing.M) {
@@ -78,22 +79,9 @@ func sample(r probes.Result, name, label string) (float64, bool) {
 
 func TestCheckTCP(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
+	open := probetest.Accept(t, "tcp4", func(c net.Conn) { c.Close() })
 	c := &Config{Path: monitoringPlugin(t, "check_tcp"), Args: []string{"-H", "{{host}}", "-p", "{{port}}"}}
-	r := probe(t, ln.Addr().String(), c, 5*time.Second)
+	r := probe(t, open, c, 5*time.Second)
 	if !r.Success || !strings.HasPrefix(r.Message, "TCP OK") {
 		t.Fatalf("check_tcp: %+v", r)
 	}

@@ -1,10 +1,8 @@
 package dns
 
 import (
-	"strings"
 	"testing"
 
-	"github.com/sloagent/sloagent/internal/conf"
 	"github.com/sloagent/sloagent/probes/internal/probetest"
 )
 
@@ -23,26 +21,14 @@ invalid-regexp.yml:5: validate_authority_rrs.fail_if_all_matches_regexp: unknown
 }
 
 func TestConfigValid(t *testing.T) {
-	if ps := probetest.Problems(t, "testdata/valid.yml", &Config{}, nil); len(ps) > 0 {
-		t.Fatalf("problems in a valid config:\n%s", strings.Join(ps, "\n"))
-	}
+	probetest.Valid(t, "testdata/valid.yml", &Config{}, nil)
 }
 
 func TestValidateTarget(t *testing.T) {
-	for target, want := range map[string]string{
+	probetest.Targets(t, ValidateTarget, map[string]string{
 		"ns1.example.test": "",
 		"[::1]:5353":       "",
 		"":                 "target: missing target: a dns probe's target is the server, host or host:port",
 		"a:b:c":            `target: target "a:b:c" is not a DNS server's address: not a host, host:port or IPv6 address`,
-	} {
-		r := conf.NewReport()
-		ValidateTarget(r, target)
-		got := ""
-		for _, p := range r.Problems() {
-			got += p.String()
-		}
-		if got != want {
-			t.Errorf("ValidateTarget(%q) = %q, want %q", target, got, want)
-		}
-	}
+	})
 }

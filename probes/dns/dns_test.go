@@ -9,32 +9,15 @@ import (
 
 	"github.com/sloagent/sloagent/internal/testutil"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/sloagent/sloagent/probes"
 	"github.com/sloagent/sloagent/probes/internal/probetest"
 )
 
 const timeout = 2 * time.Second
 
-func config(t *testing.T, src string) *Config {
-	t.Helper()
-	c := &Config{}
-	if err := yaml.Unmarshal([]byte(src), c); err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 func probe(t *testing.T, target string, src string) probes.Result {
 	t.Helper()
-	p, err := New(target, config(t, src))
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	res := probetest.Run(t, p, timeout)
-	probetest.Declared(t, &Kind, res)
-	return res
+	return probetest.Probe(t, &Kind, target, probetest.Section[Config](t, src), timeout)
 }
 
 func TestQueryUDPAndTCP(t *testing.T) {
@@ -148,7 +131,7 @@ func TestEmptySection(t *testing.T) {
 
 func TestTimeout(t *testing.T) {
 	addr := serve(t, "udp", nil)
-	p, _ := New(addr, config(t, "{query_name: slow.example.test}"))
+	p, _ := New(addr, probetest.Section[Config](t, "{query_name: slow.example.test}"))
 	res := probetest.Run(t, p, 300*time.Millisecond)
 	probetest.WantFail(t, res, probes.ReasonTimeout, "timed out after 300ms while waiting for the response (request phase)")
 	if got := probetest.Sample(t, res, "probe_dns_query_succeeded"); got != 0 {
@@ -198,7 +181,7 @@ func TestDNSOverTLS(t *testing.T) {
 
 func TestDebugLog(t *testing.T) {
 	addr := serve(t, "udp", nil)
-	p, _ := New(addr, config(t, "{query_name: example.test, query_type: A}"))
+	p, _ := New(addr, probetest.Section[Config](t, "{query_name: example.test, query_type: A}"))
 	res, log := probetest.RunDebug(t, p, timeout)
 	probetest.WantSuccess(t, res)
 	for _, want := range []string{`msg=query server=` + addr + ` network=udp4 tls=false question="example.test.\tIN\t A"`,

@@ -1,11 +1,8 @@
 package dns
 
 import (
-	"github.com/sloagent/sloagent/probes"
 	"github.com/sloagent/sloagent/probes/internal/family"
-	"github.com/sloagent/sloagent/probes/internal/netprobe"
 	"github.com/sloagent/sloagent/probes/internal/netrun"
-	"github.com/sloagent/sloagent/probes/internal/tlsprobe"
 )
 
 // The phases of a run, as blackbox_exporter names them.
@@ -30,5 +27,4 @@ var (
 )
 
 // Families lists every series a dns run may report (the TLS ones over TLS).
-var Families = append([]probes.Family{Duration, AnswerRRs, AuthorityRRs, AdditionalRRs, QuerySucceeded, Serial,
-	netprobe.IPProtocol, netprobe.DNSLookup}, tlsprobe.Families...)
+var Families = netrun.Families(true, Duration, AnswerRRs, AuthorityRRs, AdditionalRRs, QuerySucceeded, Serial)

@@ -1,27 +1,15 @@
 package grpc
 
 import (
-	"context"
-	"log/slog"
 	"testing"
 	"time"
+
+	"github.com/sloagent/sloagent/probes/internal/probetest"
 )
 
 // BenchmarkProbe is one health check of a service on a new connection to a
 // local server.
 func BenchmarkProbe(b *testing.B) {
 	_, addr := serve(b, "tcp4", false)
-	p, err := New(addr, &Config{Service: "orders"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	log := slog.New(slog.DiscardHandler)
-	b.ReportAllocs()
-	for b.Loop() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		if res := p.Probe(ctx, log); !res.Success {
-			b.Fatal(res.Message)
-		}
-		cancel()
-	}
+	probetest.Bench(b, probetest.New(b, &Kind, addr, &Config{Service: "orders"}, 2*time.Second))
 }

@@ -3,6 +3,7 @@ package grpc
 import (
 	"context"
 	"crypto/tls"
+	"io"
 	"net"
 	"strings"
 	"testing"
@@ -17,7 +18,6 @@ import (
 	"google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
-	"gopkg.in/yaml.v3"
 
 	"github.com/sloagent/sloagent/probes"
 	"github.com/sloagent/sloagent/probes/internal/probetest"
@@ -29,14 +29,7 @@ const timeout = 2 * time.Second
 // noHealth) on a loopback address of network and returns it and its address.
 func serve(t testing.TB, network string, noHealth bool, opts ...grpc.ServerOption) (*health.Server, string) {
 	t.Helper()
-	host := "127.0.0.1:0"
-	if network == "tcp6" {
-		host = "[::1]:0"
-	}
-	ln, err := net.Listen(network, host)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln := probetest.Listen(t, network)
 	srv := grpc.NewServer(opts...)
 	hs := health.NewServer()
 	if !noHealth {
@@ -50,24 +43,9 @@ func serve(t testing.TB, network string, noHealth bool, opts ...grpc.ServerOptio
 	return hs, ln.Addr().String()
 }
 
-func config(t *testing.T, src string) *Config {
-	t.Helper()
-	c := &Config{}
-	if err := yaml.Unmarshal([]byte(src), c); err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 func probe(t *testing.T, target, src string) probes.Result {
 	t.Helper()
-	p, err := New(target, config(t, src))
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	res := probetest.Run(t, p, timeout)
-	probetest.Declared(t, &Kind, res)
-	return res
+	return probetest.Probe(t, &Kind, target, probetest.Section[Config](t, src), timeout)
 }
 
 func TestServing(t *testing.T) {
@@ -124,7 +102,7 @@ func TestService(t *testing.T) {
 
 func TestStatusChanges(t *testing.T) {
 	hs, addr := serve(t, "tcp4", false)
-	p, _ := New(addr, config(t, "service: orders"))
+	p, _ := New(addr, probetest.Section[Config](t, "service: orders"))
 	probetest.WantSuccess(t, probetest.Run(t, p, timeout))
 	hs.SetServingStatus("orders", grpc_health_v1.HealthCheckResponse_NOT_SERVING)
 	probetest.WantFail(t, probetest.Run(t, p, timeout), ReasonNotServing, `service "orders" is NOT_SERVING`)
@@ -193,21 +171,9 @@ func TestRefused(t *testing.T) {
 }
 
 func TestSilentServer(t *testing.T) {
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close()
-		}
-	}()
-	p, _ := New(ln.Addr().String(), nil)
+	// It accepts, and never answers.
+	addr := testutil.ServeTCP(t, func(c *net.TCPConn) { io.Copy(io.Discard, c) })
+	p, _ := New(addr, nil)
 	res := probetest.Run(t, p, 300*time.Millisecond)
 	probetest.WantFail(t, res, probes.ReasonTimeout, "timed out after 300ms while waiting for the health check's answer (check phase)")
 }
@@ -222,7 +188,7 @@ func TestUnknownHost(t *testing.T) {
 
 func TestDebugLog(t *testing.T) {
 	_, addr := serve(t, "tcp4", false)
-	p, _ := New(addr, config(t, "service: orders"))
+	p, _ := New(addr, probetest.Section[Config](t, "service: orders"))
 	res, log := probetest.RunDebug(t, p, timeout)
 	probetest.WantSuccess(t, res)
 	for _, want := range []string{"msg=connected", `msg="health check" addr=` + addr, "service=orders",

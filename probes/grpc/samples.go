@@ -5,9 +5,7 @@ import (
 
 	"github.com/sloagent/sloagent/probes"
 	"github.com/sloagent/sloagent/probes/internal/family"
-	"github.com/sloagent/sloagent/probes/internal/netprobe"
 	"github.com/sloagent/sloagent/probes/internal/netrun"
-	"github.com/sloagent/sloagent/probes/internal/tlsprobe"
 )
 
 // The phases of a run. blackbox_exporter has resolve and check, its
@@ -32,8 +30,7 @@ var (
 )
 
 // Families lists every series a grpc run may report (the TLS ones over TLS).
-var Families = append([]probes.Family{Duration, SSL, StatusCode, HealthCheckResponse,
-	netprobe.IPProtocol, netprobe.DNSLookup}, tlsprobe.Families...)
+var Families = netrun.Families(true, Duration, SSL, StatusCode, HealthCheckResponse)
 
 // servingStatuses are every status a health check may answer, in their
 // protocol order, each with its label.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sloagent/sloagent/probes"
+	"github.com/sloagent/sloagent/probes/internal/probetest"
 )
 
 // wantsAuth answers 200 only with the Authorization header want.
@@ -39,13 +40,13 @@ func TestAuthorization(t *testing.T) {
 		{"basic_auth: {username: bob, password_file: " + file + "}", "Basic Ym9iOmZyb20tZmlsZQ=="},
 	} {
 		t.Run(tc.config, func(t *testing.T) {
-			wantSuccess(t, probe(t, wantsAuth(t, tc.want), parseConfig(t, tc.config)))
+			probetest.WantSuccess(t, probe(t, wantsAuth(t, tc.want), probetest.Section[Config](t, tc.config)))
 		})
 	}
-	if _, err := New("http://x.test/", parseConfig(t, "basic_auth: {username_file: "+filepath.Join(dir, "nope")+"}")); err == nil || !strings.Contains(err.Error(), "basic_auth.username_file") {
+	if _, err := New("http://x.test/", probetest.Section[Config](t, "basic_auth: {username_file: "+filepath.Join(dir, "nope")+"}")); err == nil || !strings.Contains(err.Error(), "basic_auth.username_file") {
 		t.Errorf("a missing username_file: %v", err)
 	}
-	if _, err := New("http://x.test/", parseConfig(t, "authorization: {credentials_file: "+filepath.Join(dir, "nope")+"}")); err == nil || !strings.Contains(err.Error(), "authorization.credentials_file") {
+	if _, err := New("http://x.test/", probetest.Section[Config](t, "authorization: {credentials_file: "+filepath.Join(dir, "nope")+"}")); err == nil || !strings.Contains(err.Error(), "authorization.credentials_file") {
 		t.Errorf("a missing credentials_file: %v", err)
 	}
 }
@@ -85,7 +86,7 @@ func newTokenServer(t *testing.T, token string, delay time.Duration) *tokenServe
 func TestOAuth2(t *testing.T) {
 	ts := newTokenServer(t, "tok-1", 0)
 	target := wantsAuth(t, "Bearer tok-1")
-	c := parseConfig(t, `
+	c := probetest.Section[Config](t, `
 oauth2:
   client_id: probe
   client_secret: s3cret
@@ -95,7 +96,7 @@ oauth2:
 `)
 	p := newProber(t, target, c)
 	for range 3 {
-		wantSuccess(t, runProbe(t, p, probeTimeout))
+		probetest.WantSuccess(t, probetest.Run(t, p, probeTimeout))
 	}
 	if n := ts.issued.Load(); n != 1 {
 		t.Errorf("%d tokens fetched for 3 runs; one lasts an hour", n)
@@ -107,27 +108,27 @@ oauth2:
 
 	// Wrong credentials: the run fails with auth, saying what the token
 	// endpoint said, and the target is not asked.
-	bad := parseConfig(t, "oauth2: {client_id: probe, client_secret: wrong, token_url: "+ts.url+"}")
-	wantFail(t, probe(t, target, bad), ReasonAuth, "oauth2 token request: 401 Unauthorized (invalid_client)")
-	down := parseConfig(t, "oauth2: {client_id: probe, client_secret: s3cret, token_url: 'http://127.0.0.1:1/token'}")
-	wantFail(t, probe(t, target, down), ReasonAuth, "oauth2 token request: dial tcp 127.0.0.1:1: connect: connection refused")
+	bad := probetest.Section[Config](t, "oauth2: {client_id: probe, client_secret: wrong, token_url: "+ts.url+"}")
+	probetest.WantFail(t, probe(t, target, bad), ReasonAuth, "oauth2 token request: 401 Unauthorized (invalid_client)")
+	down := probetest.Section[Config](t, "oauth2: {client_id: probe, client_secret: s3cret, token_url: 'http://127.0.0.1:1/token'}")
+	probetest.WantFail(t, probe(t, target, down), ReasonAuth, "oauth2 token request: dial tcp 127.0.0.1:1: connect: connection refused")
 }
 
 // A token endpoint that hangs cannot hold a run past its timeout, and the
 // token request is not timed as the target's phases.
 func TestOAuth2TokenRequestBounded(t *testing.T) {
 	slow := newTokenServer(t, "tok", 5*time.Second)
-	c := parseConfig(t, "oauth2: {client_id: probe, client_secret: s3cret, token_url: "+slow.url+"}")
-	res := runProbe(t, newProber(t, wantsAuth(t, "Bearer tok"), c), shortTimeout)
-	wantFail(t, res, probes.ReasonTimeout, "timed out after 500ms while requesting the OAuth2 token")
+	c := probetest.Section[Config](t, "oauth2: {client_id: probe, client_secret: s3cret, token_url: "+slow.url+"}")
+	res := probetest.Run(t, newProber(t, wantsAuth(t, "Bearer tok"), c), shortTimeout)
+	probetest.WantFail(t, res, probes.ReasonTimeout, "timed out after 500ms while requesting the OAuth2 token")
 
 	lagging := newTokenServer(t, "tok", 300*time.Millisecond)
-	c = parseConfig(t, "oauth2: {client_id: probe, client_secret: s3cret, token_url: "+lagging.url+"}")
+	c = probetest.Section[Config](t, "oauth2: {client_id: probe, client_secret: s3cret, token_url: "+lagging.url+"}")
 	res = probe(t, wantsAuth(t, "Bearer tok"), c)
-	wantSuccess(t, res)
+	probetest.WantSuccess(t, res)
 	var phases float64
 	for _, ph := range phaseNames {
-		phases += sample(t, res, MetricDuration, ph)
+		phases += probetest.Sample(t, res, MetricDuration, ph)
 	}
 	if phases >= 0.3 {
 		t.Errorf("the token request's 300ms went into the target's phases (%vs)", phases)
@@ -148,8 +149,8 @@ func TestOAuth2NotSentElsewhere(t *testing.T) {
 		// Same port space, another host name: localhost, not 127.0.0.1.
 		http.Redirect(w, r, strings.Replace(other.URL, "127.0.0.1", "localhost", 1), http.StatusFound)
 	})
-	c := parseConfig(t, "oauth2: {client_id: probe, client_secret: s3cret, token_url: "+ts.url+"}")
-	wantSuccess(t, probe(t, target.URL, c))
+	c := probetest.Section[Config](t, "oauth2: {client_id: probe, client_secret: s3cret, token_url: "+ts.url+"}")
+	probetest.WantSuccess(t, probe(t, target.URL, c))
 	if v := elsewhere.Load(); v != "" {
 		t.Errorf("the redirect to another host carried %v", v)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sloagent/sloagent/probes"
+	"github.com/sloagent/sloagent/probes/internal/probetest"
 )
 
 // Credentials in files are read again at every run: a rotated token is
@@ -41,16 +42,16 @@ func TestCredentialFilesReadEveryRun(t *testing.T) {
 					http.Error(w, "got "+got, http.StatusUnauthorized)
 				}
 			})
-			p := newProber(t, srv.URL, parseConfig(t, tc.config))
+			p := newProber(t, srv.URL, probetest.Section[Config](t, tc.config))
 			want = tc.first
-			wantSuccess(t, runProbe(t, p, 5*time.Second))
+			probetest.WantSuccess(t, probetest.Run(t, p, 5*time.Second))
 			write(file, "second")
 			want = tc.second
-			wantSuccess(t, runProbe(t, p, 5*time.Second))
+			probetest.WantSuccess(t, probetest.Run(t, p, 5*time.Second))
 			if err := os.Remove(file); err != nil {
 				t.Fatal(err)
 			}
-			wantFail(t, runProbe(t, p, 5*time.Second), probes.ReasonConfig, "reading credentials")
+			probetest.WantFail(t, probetest.Run(t, p, 5*time.Second), probes.ReasonConfig, "reading credentials")
 		})
 	}
 }

@@ -18,6 +18,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/sloagent/sloagent/probes/internal/probetest"
 )
 
 // Side by side with the blackbox_exporter Debian ships (0.23): the same
@@ -98,13 +100,13 @@ func TestSameValuesAsBlackboxExporter(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			theirs := bb.probe(t, c.name, s+c.path)
-			ours := probe(t, s+c.path, parseConfig(t, c.http+"\n"))
+			ours := probe(t, s+c.path, probetest.Section[Config](t, c.http+"\n"))
 			for _, name := range comparedSamples {
 				var v float64
 				if name == "probe_success" {
 					v = b2f(ours.Success)
 				} else {
-					v = sample(t, ours, name)
+					v = probetest.Sample(t, ours, name)
 				}
 				want, ok := theirs[name]
 				if !ok {

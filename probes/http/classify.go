@@ -50,7 +50,7 @@ func (r *run) classify(err error, head bool) probes.Result {
 
 	var (
 		redirErr *redirectError
-		resErr   *resolveError
+		resErr   *netprobe.ResolveError
 		dnsErr   *net.DNSError
 		large    *tooLargeError
 		credErr  *credsError

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"log/slog"
@@ -72,11 +73,15 @@ type Exchange struct {
 	Duration time.Duration
 	// Failure is nil when a response came and its body was read.
 	Failure *Failure
+	// UnverifiedCerts are the server's certificates when the TLS
+	// handshake failed to verify them, for their expiry.
+	UnverifiedCerts []*x509.Certificate
 }
 
 // Response is a response and its body.
 type Response struct {
 	StatusCode int
+	Status     string // "200 OK"
 	Proto      string // HTTP/1.1, HTTP/2.0, HTTP/3.0
 	Header     http.Header
 	// Body is decoded as the config's compression says, and holds at
@@ -149,8 +154,11 @@ func (c *Client) Do(ctx context.Context, in Request, log *slog.Logger) (Exchange
 	ex.Phases = Phases{r.dur[phaseResolve], r.dur[phaseConnect], r.dur[phaseTLS], r.dur[phaseProcessing], r.dur[phaseTransfer]}
 	addr := r.addr
 	r.mu.Unlock()
+	if r.rare != nil {
+		ex.UnverifiedCerts = r.rare.peerCerts
+	}
 	if f := r.final; f != nil {
-		ex.Response = &Response{StatusCode: f.StatusCode, Proto: f.Proto, Header: f.Header,
+		ex.Response = &Response{StatusCode: f.StatusCode, Status: f.Status, Proto: f.Proto, Header: f.Header,
 			BodyLength: r.bodyLen, ContentLength: f.ContentLength, TLS: f.TLS, URL: f.Request.URL, Addr: addr}
 		if r.bodyp != nil {
 			ex.Response.Body = *r.bodyp

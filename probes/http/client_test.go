@@ -12,11 +12,12 @@ import (
 	"time"
 
 	"github.com/sloagent/sloagent/probes"
+	"github.com/sloagent/sloagent/probes/internal/probetest"
 )
 
 func newClient(t *testing.T, src string) *Client {
 	t.Helper()
-	c, err := NewClient(parseConfig(t, src+"\n"))
+	c, err := NewClient(probetest.Section[Config](t, src+"\n"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/sloagent/sloagent/internal/conf"
+	"github.com/sloagent/sloagent/probes/internal/probetest"
 )
 
 // problems decodes src as the agent does and validates it.
@@ -186,7 +187,7 @@ func TestMarshalRedactsNewSecrets(t *testing.T) {
 		"tls_config: {cert: c, key: abc}",
 		"{proxy_url: 'http://p.test:1', proxy_connect_header: {Proxy-Authorization: [abc]}}",
 	} {
-		out, err := yaml.Marshal(parseConfig(t, src))
+		out, err := yaml.Marshal(probetest.Section[Config](t, src))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -195,22 +196,22 @@ func TestMarshalRedactsNewSecrets(t *testing.T) {
 		}
 	}
 	for src, want := range map[string]BodySizeLimit{"body_size_limit: none": NoBodySizeLimit, "body_size_limit: 0": NoBodySizeLimit, "body_size_limit: 1KiB": 1024, "{}": 0} {
-		c := parseConfig(t, src)
+		c := probetest.Section[Config](t, src)
 		out, _ := yaml.Marshal(c)
-		if c.BodySizeLimit != want || parseConfig(t, string(out)).BodySizeLimit != want {
+		if c.BodySizeLimit != want || probetest.Section[Config](t, string(out)).BodySizeLimit != want {
 			t.Errorf("%s: %v, written as %s", src, c.BodySizeLimit, out)
 		}
 	}
-	cel := parseConfig(t, "fail_if_body_json_matches_cel: \"body.a == 'b'\"")
+	cel := probetest.Section[Config](t, "fail_if_body_json_matches_cel: \"body.a == 'b'\"")
 	out, _ := yaml.Marshal(cel)
-	if back := parseConfig(t, string(out)); back.FailIfBodyJSONMatchesCEL == nil || back.FailIfBodyJSONMatchesCEL.Expression != "body.a == 'b'" {
+	if back := probetest.Section[Config](t, string(out)); back.FailIfBodyJSONMatchesCEL == nil || back.FailIfBodyJSONMatchesCEL.Expression != "body.a == 'b'" {
 		t.Errorf("CEL written as %s", out)
 	}
 }
 
 // Written back out (as /config shows it), the config hides credentials.
 func TestMarshalRedacts(t *testing.T) {
-	c := parseConfig(t, `
+	c := probetest.Section[Config](t, `
 headers:
   Authorization: Bearer abc
   Cookie: session=abc
@@ -238,7 +239,7 @@ fail_if_body_matches_regexp: ['err(or)?']
 		}
 	}
 	// What is written back reads back to the same sizes and expressions.
-	back := parseConfig(t, s)
+	back := probetest.Section[Config](t, s)
 	if back.BodySizeLimit != 10<<20 || back.FailIfBodyMatchesRegexp[0].String() != "err(or)?" {
 		t.Errorf("round trip changed the config: %+v", back)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/sloagent/sloagent/internal/testutil"
 
 	"github.com/sloagent/sloagent/probes"
+	"github.com/sloagent/sloagent/probes/internal/probetest"
 )
 
 // The debug trace shows each step of the run and never a credential.
@@ -20,7 +21,7 @@ func TestDebugTrace(t *testing.T) {
 		http.SetCookie(w, &http.Cookie{Name: "session", Value: "server-cookie-value"})
 		w.WriteHeader(http.StatusTeapot)
 	})
-	c := parseConfig(t, "headers: {X-Api-Key: key-value-123, Accept: text/plain}\nbearer_token: bearer-value-456")
+	c := probetest.Section[Config](t, "headers: {X-Api-Key: key-value-123, Accept: text/plain}\nbearer_token: bearer-value-456")
 	c.TLSConfig.CAFile = pki.CAFile
 	p := newProber(t, s.URL, c)
 
@@ -29,7 +30,7 @@ func TestDebugTrace(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
 	defer cancel()
 	res := p.Probe(ctx, log)
-	wantFail(t, res, probes.ReasonStatusCode, "status code 418")
+	probetest.WantFail(t, res, probes.ReasonStatusCode, "status code 418")
 	out := buf.String()
 	for _, want := range []string{
 		"msg=request", "method=GET", "Accept: text/plain", "X-Api-Key: <secret>", "Authorization: <secret>",
@@ -68,7 +69,7 @@ func TestDebugTraceDNSAndRedirect(t *testing.T) {
 	p := newProber(t, strings.Replace(s.URL, "127.0.0.1", "localhost", 1), nil)
 	ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
 	defer cancel()
-	wantSuccess(t, p.Probe(ctx, log))
+	probetest.WantSuccess(t, p.Probe(ctx, log))
 	for _, want := range []string{"msg=resolved host=localhost ip=127.0.0.1", "msg=redirect", "/next", "status=\"302 Found\""} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("debug trace lacks %q:\n%s", want, buf.String())

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sloagent/sloagent/internal/conf"
 	"github.com/sloagent/sloagent/probes"
+	"github.com/sloagent/sloagent/probes/internal/probetest"
 )
 
 // Plain-HTTP runs are carried by directTransport on the run's goroutine; what
@@ -77,7 +78,7 @@ func TestDirectSkipsInterimResponses(t *testing.T) {
 	if !res.Success {
 		t.Fatalf("probe failed: %s", res.Message)
 	}
-	if v := sample(t, res, "probe_http_status_code"); v != 204 {
+	if v := probetest.Sample(t, res, "probe_http_status_code"); v != 204 {
 		t.Errorf("status %v, want 204", v)
 	}
 }
@@ -98,7 +99,7 @@ func TestDirectRedirectToHTTPS(t *testing.T) {
 	}
 	// The test server's certificate is not trusted: the run reaches the
 	// TLS handshake of the second hop and fails there.
-	wantFail(t, runProbe(t, p, probeTimeout), probes.ReasonTLS, "certificate signed by unknown authority")
+	probetest.WantFail(t, probetest.Run(t, p, probeTimeout), probes.ReasonTLS, "certificate signed by unknown authority")
 	if p.direct.std.Load() == nil {
 		t.Error("the https hop did not use the standard transport")
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sloagent/sloagent/internal/testutil"
 	"github.com/sloagent/sloagent/probes"
+	"github.com/sloagent/sloagent/probes/internal/probetest"
 )
 
 // dnsServer answers A and AAAA queries from zone on a loopback UDP port and
@@ -76,23 +77,23 @@ func TestIPProtocol(t *testing.T) {
 		t.Run(tc.host+" "+tc.cfg, func(t *testing.T) {
 			c := &Config{}
 			if tc.cfg != "" {
-				c = parseConfig(t, tc.cfg)
+				c = probetest.Section[Config](t, tc.cfg)
 			}
 			p := newProber(t, "http://"+tc.host+":"+port+"/", c)
 			p.resolver = resolver
-			res := runProbe(t, p, probeTimeout)
+			res := probetest.Run(t, p, probeTimeout)
 			if tc.msg != "" {
-				wantFail(t, res, probes.ReasonDNS, tc.msg)
+				probetest.WantFail(t, res, probes.ReasonDNS, tc.msg)
 			} else {
-				wantSuccess(t, res)
+				probetest.WantSuccess(t, res)
 			}
-			if v := sample(t, res, MetricIPProtocol); v != tc.want {
+			if v := probetest.Sample(t, res, MetricIPProtocol); v != tc.want {
 				t.Errorf("probe_ip_protocol = %v, want %v", v, tc.want)
 			}
 			if tc.want == 6 && !strings.Contains(res.Message, "[::1]:") {
 				t.Errorf("message %q does not show the IPv6 address", res.Message)
 			}
-			if !strings.HasPrefix(tc.host, "[") && sample(t, res, MetricDuration, "resolve") <= 0 {
+			if !strings.HasPrefix(tc.host, "[") && probetest.Sample(t, res, MetricDuration, "resolve") <= 0 {
 				t.Error("resolve phase not timed")
 			}
 		})
@@ -111,9 +112,9 @@ func TestDNSTimeout(t *testing.T) {
 		var d net.Dialer
 		return d.DialContext(ctx, "udp4", addr)
 	}}
-	res := runProbe(t, p, shortTimeout)
-	wantFail(t, res, probes.ReasonTimeout, "timed out after 500ms while resolving the name (resolve phase)")
-	if v := sample(t, res, MetricDuration, "resolve"); v < 0.25 {
+	res := probetest.Run(t, p, shortTimeout)
+	probetest.WantFail(t, res, probes.ReasonTimeout, "timed out after 500ms while resolving the name (resolve phase)")
+	if v := probetest.Sample(t, res, MetricDuration, "resolve"); v < 0.25 {
 		t.Errorf("resolve phase %vs, it lasted the whole run", v)
 	}
 }

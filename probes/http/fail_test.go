@@ -16,6 +16,7 @@ import (
 	"github.com/sloagent/sloagent/internal/testutil"
 
 	"github.com/sloagent/sloagent/probes"
+	"github.com/sloagent/sloagent/probes/internal/probetest"
 )
 
 // shortTimeout keeps the cases that must time out quick.
@@ -38,23 +39,23 @@ func TestHangingTargetTimesOutInProcessing(t *testing.T) {
 		io.Copy(io.Discard, c) // never answer; wait for the client to give up
 	})
 	p := newProber(t, "http://"+addr+"/", nil)
-	res := runProbe(t, p, shortTimeout)
-	wantFail(t, res, probes.ReasonTimeout, "timed out after 500ms while waiting for the response (processing phase)")
+	res := probetest.Run(t, p, shortTimeout)
+	probetest.WantFail(t, res, probes.ReasonTimeout, "timed out after 500ms while waiting for the response (processing phase)")
 	// The deadline is set before the prober starts its clock, so the
 	// run measures a little less than the timeout; far less is a bug.
 	if res.Duration < shortTimeout-50*time.Millisecond {
 		t.Errorf("gave up after %s, before the timeout", res.Duration)
 	}
 	// The wait counts as processing, so the phases explain the run.
-	if v := sample(t, res, MetricDuration, "processing"); v < 0.25 {
+	if v := probetest.Sample(t, res, MetricDuration, "processing"); v < 0.25 {
 		t.Errorf("processing phase %vs, it lasted the whole run", v)
 	}
 }
 
 func TestHangingTLSHandshakeTimesOut(t *testing.T) {
 	addr := testutil.ServeTCP(t, func(c *net.TCPConn) { io.Copy(io.Discard, c) })
-	res := runProbe(t, newProber(t, "https://"+addr+"/", nil), shortTimeout)
-	wantFail(t, res, probes.ReasonTimeout, "(tls phase)")
+	res := probetest.Run(t, newProber(t, "https://"+addr+"/", nil), shortTimeout)
+	probetest.WantFail(t, res, probes.ReasonTimeout, "(tls phase)")
 }
 
 func TestResetConnection(t *testing.T) {
@@ -63,7 +64,7 @@ func TestResetConnection(t *testing.T) {
 		c.SetLinger(0) // close with RST
 		c.Close()
 	})
-	wantFail(t, probe(t, "http://"+addr+"/", nil), probes.ReasonConnect, "connection reset by peer while waiting for the response (processing phase)")
+	probetest.WantFail(t, probe(t, "http://"+addr+"/", nil), probes.ReasonConnect, "connection reset by peer while waiting for the response (processing phase)")
 }
 
 func TestClosedWithoutResponse(t *testing.T) {
@@ -72,7 +73,7 @@ func TestClosedWithoutResponse(t *testing.T) {
 		c.CloseWrite()
 		io.Copy(io.Discard, c)
 	})
-	wantFail(t, probe(t, "http://"+addr+"/", nil), probes.ReasonConnect, "connection closed by peer before a response")
+	probetest.WantFail(t, probe(t, "http://"+addr+"/", nil), probes.ReasonConnect, "connection closed by peer before a response")
 }
 
 func TestMalformedResponses(t *testing.T) {
@@ -87,7 +88,7 @@ func TestMalformedResponses(t *testing.T) {
 				readRequest(c)
 				io.WriteString(c, tc.response)
 			})
-			wantFail(t, probe(t, "http://"+addr+"/", nil), probes.ReasonProtocol, tc.msg)
+			probetest.WantFail(t, probe(t, "http://"+addr+"/", nil), probes.ReasonProtocol, tc.msg)
 		})
 	}
 }
@@ -107,12 +108,12 @@ func TestSlowDripBodyTimesOutInTransfer(t *testing.T) {
 			}
 		}
 	})
-	res := runProbe(t, newProber(t, s.URL, nil), shortTimeout)
-	wantFail(t, res, probes.ReasonTimeout, "timed out after 500ms while reading the body (transfer phase)")
-	if sample(t, res, MetricStatusCode) != 200 {
-		t.Errorf("status sample %v", sample(t, res, MetricStatusCode))
+	res := probetest.Run(t, newProber(t, s.URL, nil), shortTimeout)
+	probetest.WantFail(t, res, probes.ReasonTimeout, "timed out after 500ms while reading the body (transfer phase)")
+	if probetest.Sample(t, res, MetricStatusCode) != 200 {
+		t.Errorf("status sample %v", probetest.Sample(t, res, MetricStatusCode))
 	}
-	if tr := sample(t, res, MetricDuration, "transfer"); tr < 0.15 {
+	if tr := probetest.Sample(t, res, MetricDuration, "transfer"); tr < 0.15 {
 		t.Errorf("transfer phase %vs, the body dripped for most of the run", tr)
 	}
 }
@@ -132,24 +133,24 @@ func TestBodySizeLimit(t *testing.T) {
 			}
 		}
 	})
-	c := parseConfig(t, "body_size_limit: 1MiB")
+	c := probetest.Section[Config](t, "body_size_limit: 1MiB")
 	res := probe(t, s.URL, c)
-	wantFail(t, res, probes.ReasonBodyTooLarge, "body larger than body_size_limit 1MiB")
+	probetest.WantFail(t, res, probes.ReasonBodyTooLarge, "body larger than body_size_limit 1MiB")
 	res = probe(t, s.URL+"?length=1", c)
-	wantFail(t, res, probes.ReasonBodyTooLarge, "body larger than body_size_limit 1MiB (Content-Length 4194304)")
+	probetest.WantFail(t, res, probes.ReasonBodyTooLarge, "body larger than body_size_limit 1MiB (Content-Length 4194304)")
 
-	res = probe(t, s.URL, parseConfig(t, "body_size_limit: 8MiB"))
-	wantSuccess(t, res)
-	if sample(t, res, MetricUncompressedBody) != size || sample(t, res, MetricContentLength) != -1 {
-		t.Errorf("body length %v, content length %v", sample(t, res, MetricUncompressedBody), sample(t, res, MetricContentLength))
+	res = probe(t, s.URL, probetest.Section[Config](t, "body_size_limit: 8MiB"))
+	probetest.WantSuccess(t, res)
+	if probetest.Sample(t, res, MetricUncompressedBody) != size || probetest.Sample(t, res, MetricContentLength) != -1 {
+		t.Errorf("body length %v, content length %v", probetest.Sample(t, res, MetricUncompressedBody), probetest.Sample(t, res, MetricContentLength))
 	}
 }
 
 func TestUnresolvableName(t *testing.T) {
 	res := probe(t, "http://nothing-here.invalid/", nil)
-	wantFail(t, res, probes.ReasonDNS, "lookup nothing-here.invalid: no such host")
-	if sample(t, res, MetricIPProtocol) != 0 {
-		t.Errorf("ip protocol %v for a name that did not resolve", sample(t, res, MetricIPProtocol))
+	probetest.WantFail(t, res, probes.ReasonDNS, "lookup nothing-here.invalid: no such host")
+	if probetest.Sample(t, res, MetricIPProtocol) != 0 {
+		t.Errorf("ip protocol %v for a name that did not resolve", probetest.Sample(t, res, MetricIPProtocol))
 	}
 }
 
@@ -160,7 +161,7 @@ func TestConnectionRefused(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	wantFail(t, probe(t, "http://"+addr+"/", nil), probes.ReasonConnect, "connection to "+addr+" refused")
+	probetest.WantFail(t, probe(t, "http://"+addr+"/", nil), probes.ReasonConnect, "connection to "+addr+" refused")
 }
 
 func TestCanceled(t *testing.T) {
@@ -169,7 +170,7 @@ func TestCanceled(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	time.AfterFunc(100*time.Millisecond, cancel)
 	res := p.Probe(ctx, slog.New(slog.DiscardHandler))
-	wantFail(t, res, probes.ReasonCanceled, "canceled while waiting for the response")
+	probetest.WantFail(t, res, probes.ReasonCanceled, "canceled while waiting for the response")
 }
 
 func TestCompression(t *testing.T) {
@@ -193,19 +194,19 @@ func TestCompression(t *testing.T) {
 		io.WriteString(zw, body)
 		zw.Close()
 	})
-	c := parseConfig(t, "compression: gzip\nfail_if_body_not_matches_regexp: ['^(compress me )+$']")
+	c := probetest.Section[Config](t, "compression: gzip\nfail_if_body_not_matches_regexp: ['^(compress me )+$']")
 	res := probe(t, s.URL, c)
-	wantSuccess(t, res)
-	if n := sample(t, res, MetricUncompressedBody); n != float64(len(body)) {
+	probetest.WantSuccess(t, res)
+	if n := probetest.Sample(t, res, MetricUncompressedBody); n != float64(len(body)) {
 		t.Errorf("uncompressed length %v, want %d", n, len(body))
 	}
-	if n := sample(t, res, MetricContentLength); n >= float64(len(body)) || n == 0 {
+	if n := probetest.Sample(t, res, MetricContentLength); n >= float64(len(body)) || n == 0 {
 		t.Errorf("content length %v should be the compressed size", n)
 	}
-	wantFail(t, probe(t, s.URL+"/plain", c), probes.ReasonHeaderMismatch, `response Content-Encoding is "", asked for "gzip"`)
-	wantFail(t, probe(t, s.URL+"/corrupt", c), probes.ReasonProtocol, "body is not valid gzip")
+	probetest.WantFail(t, probe(t, s.URL+"/plain", c), probes.ReasonHeaderMismatch, `response Content-Encoding is "", asked for "gzip"`)
+	probetest.WantFail(t, probe(t, s.URL+"/corrupt", c), probes.ReasonProtocol, "body is not valid gzip")
 	// The body size limit applies to the decompressed body too.
-	wantFail(t, probe(t, s.URL, parseConfig(t, "compression: gzip\nbody_size_limit: 1000")), probes.ReasonBodyTooLarge, "body_size_limit")
+	probetest.WantFail(t, probe(t, s.URL, probetest.Section[Config](t, "compression: gzip\nbody_size_limit: 1000")), probes.ReasonBodyTooLarge, "body_size_limit")
 }
 
 func TestDeflate(t *testing.T) {
@@ -219,10 +220,10 @@ func TestDeflate(t *testing.T) {
 		io.WriteString(zw, "hi\n")
 		zw.Close()
 	})
-	res := probe(t, s.URL, parseConfig(t, "compression: deflate\nfail_if_body_not_matches_regexp: ['^hi\\n$']"))
-	wantSuccess(t, res)
-	if sample(t, res, MetricUncompressedBody) != 3 {
-		t.Errorf("uncompressed length %v", sample(t, res, MetricUncompressedBody))
+	res := probe(t, s.URL, probetest.Section[Config](t, "compression: deflate\nfail_if_body_not_matches_regexp: ['^hi\\n$']"))
+	probetest.WantSuccess(t, res)
+	if probetest.Sample(t, res, MetricUncompressedBody) != 3 {
+		t.Errorf("uncompressed length %v", probetest.Sample(t, res, MetricUncompressedBody))
 	}
 }
 
@@ -232,8 +233,8 @@ func TestHangingHeadTimesOut(t *testing.T) {
 		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n")
 		io.Copy(io.Discard, c)
 	})
-	res := runProbe(t, newProber(t, "http://"+addr+"/", nil), shortTimeout)
-	wantFail(t, res, probes.ReasonTimeout, "timed out after 500ms while reading the response head (transfer phase)")
+	res := probetest.Run(t, newProber(t, "http://"+addr+"/", nil), shortTimeout)
+	probetest.WantFail(t, res, probes.ReasonTimeout, "timed out after 500ms while reading the response head (transfer phase)")
 }
 
 // Phases add up to what the target made the run wait for.
@@ -247,11 +248,11 @@ func TestPhaseTiming(t *testing.T) {
 		io.WriteString(w, "second")
 	})
 	res := probe(t, s.URL, nil)
-	wantSuccess(t, res)
-	if v := sample(t, res, MetricDuration, "processing"); v < think.Seconds() {
+	probetest.WantSuccess(t, res)
+	if v := probetest.Sample(t, res, MetricDuration, "processing"); v < think.Seconds() {
 		t.Errorf("processing %vs, the server thought for %s", v, think)
 	}
-	if v := sample(t, res, MetricDuration, "transfer"); v < drip.Seconds() {
+	if v := probetest.Sample(t, res, MetricDuration, "transfer"); v < drip.Seconds() {
 		t.Errorf("transfer %vs, the body took %s", v, drip)
 	}
 	if res.Duration < think+drip {

@@ -7,13 +7,14 @@ import (
 	"github.com/sloagent/sloagent/internal/testutil"
 
 	"github.com/sloagent/sloagent/probes"
+	"github.com/sloagent/sloagent/probes/internal/probetest"
 )
 
 func TestFormat(t *testing.T) {
 	pki := testutil.NewCerts(t)
 	s := tlsServer(t, pki.Server(t), true, ok)
 	res := probe(t, s.URL, &Config{TLSConfig: TLSConfig{CAFile: pki.CAFile}})
-	wantSuccess(t, res)
+	probetest.WantSuccess(t, res)
 	var b strings.Builder
 	if err := Format(&b, res); err != nil {
 		t.Fatal(err)

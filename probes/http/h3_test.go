@@ -15,6 +15,7 @@ import (
 	"github.com/quic-go/quic-go/http3"
 
 	"github.com/sloagent/sloagent/probes"
+	"github.com/sloagent/sloagent/probes/internal/probetest"
 )
 
 // h3Server serves h over HTTP/3 on a UDP port of 127.0.0.1 and returns its
@@ -49,7 +50,7 @@ func TestHTTP3(t *testing.T) {
 		w.Header().Set("X-Served", "h3")
 		w.Write([]byte("over quic"))
 	})
-	c := parseConfig(t, `
+	c := probetest.Section[Config](t, `
 enable_http3: true
 valid_http_versions: [HTTP/3.0]
 fail_if_body_not_matches_regexp: [quic]
@@ -57,20 +58,20 @@ fail_if_header_not_matches: [{header: X-Served, regexp: h3}]
 tls_config: {ca_file: `+pki.CAFile+`}
 `)
 	res := probe(t, url, c)
-	wantSuccess(t, res)
+	probetest.WantSuccess(t, res)
 	if proto.Load() != "HTTP/3.0" {
 		t.Errorf("server saw %v", proto.Load())
 	}
 	for name, want := range map[string]float64{MetricVersion: 3, MetricStatusCode: 200, MetricSSL: 1, MetricUncompressedBody: 9, MetricIPProtocol: 4} {
-		if v := sample(t, res, name); v != want {
+		if v := probetest.Sample(t, res, name); v != want {
 			t.Errorf("%s = %v, want %v", name, v, want)
 		}
 	}
-	if v := sample(t, res, MetricTLSVersion, "TLS 1.3"); v != 1 {
+	if v := probetest.Sample(t, res, MetricTLSVersion, "TLS 1.3"); v != 1 {
 		t.Errorf("TLS version sample %v", v)
 	}
 	for _, ph := range []string{"tls", "processing"} {
-		if sample(t, res, MetricDuration, ph) <= 0 {
+		if probetest.Sample(t, res, MetricDuration, ph) <= 0 {
 			t.Errorf("phase %s not timed: %v", ph, res.Samples)
 		}
 	}
@@ -80,13 +81,13 @@ tls_config: {ca_file: `+pki.CAFile+`}
 
 	// An http:// target (or a bare host:port) is taken as https://, as
 	// blackbox_exporter does: HTTP/3 runs only over TLS.
-	wantSuccess(t, probe(t, strings.Replace(url, "https://", "HtTp://", 1), c))
-	wantSuccess(t, probe(t, strings.TrimPrefix(url, "https://"), c))
+	probetest.WantSuccess(t, probe(t, strings.Replace(url, "https://", "HtTp://", 1), c))
+	probetest.WantSuccess(t, probe(t, strings.TrimPrefix(url, "https://"), c))
 
 	// Each run opens its own QUIC connection and closes it.
 	p := newProber(t, url, c)
 	for range 3 {
-		wantSuccess(t, runProbe(t, p, probeTimeout))
+		probetest.WantSuccess(t, probetest.Run(t, p, probeTimeout))
 	}
 }
 
@@ -94,8 +95,8 @@ func TestHTTP3Failures(t *testing.T) {
 	pki := testutil.NewCerts(t)
 	self := pki.Leaf(t, "self", time.Now().Add(-time.Hour), time.Now().Add(time.Hour), true, "127.0.0.1")
 	url := h3Server(t, self, ok)
-	c := parseConfig(t, "enable_http3: true\ntls_config: {ca_file: "+pki.CAFile+"}")
-	wantFail(t, probe(t, url, c), probes.ReasonTLS, "certificate signed by unknown authority")
+	c := probetest.Section[Config](t, "enable_http3: true\ntls_config: {ca_file: "+pki.CAFile+"}")
+	probetest.WantFail(t, probe(t, url, c), probes.ReasonTLS, "certificate signed by unknown authority")
 
 	// Nothing answers on the UDP port: QUIC has no refusal to notice, so
 	// the handshake runs into the run's timeout.
@@ -105,11 +106,11 @@ func TestHTTP3Failures(t *testing.T) {
 	}
 	silent := "https://" + conn.LocalAddr().String()
 	defer conn.Close()
-	res := runProbe(t, newProber(t, silent, c), 500*time.Millisecond)
-	wantFail(t, res, probes.ReasonTimeout, "timed out after 500ms while in the TLS handshake (tls phase)")
+	res := probetest.Run(t, newProber(t, silent, c), 500*time.Millisecond)
+	probetest.WantFail(t, res, probes.ReasonTimeout, "timed out after 500ms while in the TLS handshake (tls phase)")
 
 	// A handler that never answers: the run ends at its timeout.
 	hang := h3Server(t, pki.Server(t), func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
-	res = runProbe(t, newProber(t, hang, c), 500*time.Millisecond)
-	wantFail(t, res, probes.ReasonTimeout, "timed out after 500ms while waiting for the response (processing phase)")
+	res = probetest.Run(t, newProber(t, hang, c), 500*time.Millisecond)
+	probetest.WantFail(t, res, probes.ReasonTimeout, "timed out after 500ms while waiting for the response (processing phase)")
 }

@@ -10,13 +10,13 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/sloagent/sloagent/internal/testutil"
 
 	"github.com/sloagent/sloagent/probes"
+	"github.com/sloagent/sloagent/probes/internal/probetest"
 )
 
 // Targets that send without end must not grow the agent nor hold a run
@@ -48,26 +48,7 @@ func rawTLSServer(t *testing.T, cert tls.Certificate, handle func(c net.Conn)) s
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(10 * time.Second))
-				handle(c)
-			}()
-		}
-	}()
-	return ln.Addr().String()
+	return probetest.Serve(t, ln, handle)
 }
 
 func TestEndlessResponseHead(t *testing.T) {
@@ -103,8 +84,8 @@ func TestEndlessResponseHead(t *testing.T) {
 				}
 				p := newProber(t, scheme+"://"+addr+"/", &Config{TLSConfig: TLSConfig{CAFile: pki.CAFile}})
 				var res probes.Result
-				n := allocated(func() { res = runProbe(t, p, 5*time.Second) })
-				wantFail(t, res, probes.ReasonProtocol, "response head larger than 1MiB while reading the response head")
+				n := allocated(func() { res = probetest.Run(t, p, 5*time.Second) })
+				probetest.WantFail(t, res, probes.ReasonProtocol, "response head larger than 1MiB while reading the response head")
 				if n > 32<<20 {
 					t.Errorf("the run allocated %d MiB", n>>20)
 				}
@@ -120,7 +101,7 @@ func TestLargeResponseHead(t *testing.T) {
 		readRequest(c)
 		io.WriteString(c, "HTTP/1.1 200 OK\r\nSet-Cookie: big="+big+"\r\nContent-Length: 2\r\n\r\nok")
 	})
-	wantSuccess(t, probe(t, "http://"+addr+"/", nil))
+	probetest.WantSuccess(t, probe(t, "http://"+addr+"/", nil))
 }
 
 func TestEndlessInterimResponses(t *testing.T) {
@@ -128,8 +109,8 @@ func TestEndlessInterimResponses(t *testing.T) {
 		readRequest(c)
 		endless(c, []byte("HTTP/1.1 100 Continue\r\n\r\n"))
 	})
-	res := runProbe(t, newProber(t, "http://"+addr+"/", nil), 5*time.Second)
-	wantFail(t, res, probes.ReasonProtocol, "more than 5 informational (1xx) responses")
+	res := probetest.Run(t, newProber(t, "http://"+addr+"/", nil), 5*time.Second)
+	probetest.WantFail(t, res, probes.ReasonProtocol, "more than 5 informational (1xx) responses")
 }
 
 // A head that trickles in, a byte at a time, never reaches the limit: the
@@ -145,8 +126,8 @@ func TestTricklingResponseHead(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 	})
-	res := runProbe(t, newProber(t, "http://"+addr+"/", nil), shortTimeout)
-	wantFail(t, res, probes.ReasonTimeout, "timed out after 500ms while reading the response head (transfer phase)")
+	res := probetest.Run(t, newProber(t, "http://"+addr+"/", nil), shortTimeout)
+	probetest.WantFail(t, res, probes.ReasonTimeout, "timed out after 500ms while reading the response head (transfer phase)")
 }
 
 // gzipBomb is size bytes of zeros, gzipped: gzip members of 1 MiB each,
@@ -186,12 +167,12 @@ func TestGzipBomb(t *testing.T) {
 			"body larger than 4MiB, the most kept for body checks when body_size_limit is none", 16 << 20},
 	} {
 		t.Run(tc.config, func(t *testing.T) {
-			p := newProber(t, s.URL, parseConfig(t, tc.config))
+			p := newProber(t, s.URL, probetest.Section[Config](t, tc.config))
 			p.keptMax = 4 << 20
 			var res probes.Result
-			n := allocated(func() { res = runProbe(t, p, 10*time.Second) })
-			wantFail(t, res, probes.ReasonBodyTooLarge, tc.msg)
-			if got := sample(t, res, MetricUncompressedBody); got != tc.bodyLen {
+			n := allocated(func() { res = probetest.Run(t, p, 10*time.Second) })
+			probetest.WantFail(t, res, probes.ReasonBodyTooLarge, tc.msg)
+			if got := probetest.Sample(t, res, MetricUncompressedBody); got != tc.bodyLen {
 				t.Errorf("uncompressed body length %v, want %v", got, tc.bodyLen)
 			}
 			if n > tc.maxAlloc {
@@ -202,14 +183,14 @@ func TestGzipBomb(t *testing.T) {
 
 	// No limit and nothing to match: the body is read to its end and
 	// thrown away as it comes.
-	p := newProber(t, s.URL, parseConfig(t, "compression: gzip\nbody_size_limit: none"))
+	p := newProber(t, s.URL, probetest.Section[Config](t, "compression: gzip\nbody_size_limit: none"))
 	var res probes.Result
-	n := allocated(func() { res = runProbe(t, p, 30*time.Second) })
+	n := allocated(func() { res = probetest.Run(t, p, 30*time.Second) })
 	if res.Reason == probes.ReasonTimeout {
 		t.Skipf("the machine is too busy to decompress %d MiB in 30s", size>>20)
 	}
-	wantSuccess(t, res)
-	if got := sample(t, res, MetricUncompressedBody); got != size {
+	probetest.WantSuccess(t, res)
+	if got := probetest.Sample(t, res, MetricUncompressedBody); got != size {
 		t.Errorf("uncompressed body length %v, want %d", got, size)
 	}
 	if n > 8<<20 {
@@ -226,14 +207,14 @@ func TestEndlessBodyWithRegexp(t *testing.T) {
 		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n")
 		endless(c, bytes.Repeat([]byte("x"), 64<<10))
 	})
-	p := newProber(t, "http://"+addr+"/", parseConfig(t, "fail_if_body_not_matches_regexp: [ok]"))
+	p := newProber(t, "http://"+addr+"/", probetest.Section[Config](t, "fail_if_body_not_matches_regexp: [ok]"))
 	var res probes.Result
-	n := allocated(func() { res = runProbe(t, p, 10*time.Second) })
-	wantFail(t, res, probes.ReasonBodyTooLarge, "body larger than body_size_limit 10MiB")
+	n := allocated(func() { res = probetest.Run(t, p, 10*time.Second) })
+	probetest.WantFail(t, res, probes.ReasonBodyTooLarge, "body larger than body_size_limit 10MiB")
 	if n > 48<<20 {
 		t.Errorf("the run allocated %d MiB", n>>20)
 	}
-	if got := sample(t, res, MetricUncompressedBody); got != DefaultBodySizeLimit {
+	if got := probetest.Sample(t, res, MetricUncompressedBody); got != DefaultBodySizeLimit {
 		t.Errorf("uncompressed body length %v", got)
 	}
 	for range 4 {
@@ -245,14 +226,14 @@ func TestEndlessBodyWithRegexp(t *testing.T) {
 	// With no limit, what is kept is bounded all the same: 64 MiB as the
 	// README says; 8 MiB here, as 64 MiB takes seconds under the race
 	// detector.
-	p = newProber(t, "http://"+addr+"/", parseConfig(t, "body_size_limit: none\nfail_if_body_not_matches_regexp: [ok]"))
+	p = newProber(t, "http://"+addr+"/", probetest.Section[Config](t, "body_size_limit: none\nfail_if_body_not_matches_regexp: [ok]"))
 	if p.keptMax != 64<<20 {
 		t.Fatalf("a run keeps up to %d bytes of a body with no limit", p.keptMax)
 	}
 	p.keptMax = 8 << 20
-	n = allocated(func() { res = runProbe(t, p, 10*time.Second) })
-	wantFail(t, res, probes.ReasonBodyTooLarge, "body larger than 8MiB, the most kept for body checks when body_size_limit is none")
-	if got := sample(t, res, MetricUncompressedBody); got != 8<<20 {
+	n = allocated(func() { res = probetest.Run(t, p, 10*time.Second) })
+	probetest.WantFail(t, res, probes.ReasonBodyTooLarge, "body larger than 8MiB, the most kept for body checks when body_size_limit is none")
+	if got := probetest.Sample(t, res, MetricUncompressedBody); got != 8<<20 {
 		t.Errorf("uncompressed body length %v", got)
 	}
 	// Doubling from 512 bytes to 8 MiB allocates about 16 MiB in all,

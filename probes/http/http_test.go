@@ -17,6 +17,7 @@ import (
 	"github.com/sloagent/sloagent/internal/testutil"
 
 	"github.com/sloagent/sloagent/probes"
+	"github.com/sloagent/sloagent/probes/internal/probetest"
 )
 
 func TestDefaults(t *testing.T) {
@@ -27,7 +28,7 @@ func TestDefaults(t *testing.T) {
 		io.WriteString(w, "hello")
 	})
 	res := probe(t, s.URL+"/path?q=1", nil)
-	wantSuccess(t, res)
+	probetest.WantSuccess(t, res)
 	if got.Method != "GET" || got.URL.RequestURI() != "/path?q=1" || got.UserAgent() != UserAgent {
 		t.Errorf("server saw %s %s with User-Agent %q", got.Method, got.URL, got.UserAgent())
 	}
@@ -39,22 +40,22 @@ func TestDefaults(t *testing.T) {
 		MetricUncompressedBody: 5, MetricSSL: 0, MetricIPProtocol: 4, MetricFailedDueToRegex: 0,
 		MetricLastModified: 1445412480,
 	} {
-		if v := sample(t, res, name); v != want {
+		if v := probetest.Sample(t, res, name); v != want {
 			t.Errorf("%s = %v, want %v", name, v, want)
 		}
 	}
 	var sum float64
 	for _, ph := range phaseNames {
-		v := sample(t, res, MetricDuration, ph)
+		v := probetest.Sample(t, res, MetricDuration, ph)
 		if v < 0 {
 			t.Errorf("phase %s = %v", ph, v)
 		}
 		sum += v
 	}
-	if sample(t, res, MetricDuration, "connect") <= 0 || sample(t, res, MetricDuration, "processing") <= 0 {
+	if probetest.Sample(t, res, MetricDuration, "connect") <= 0 || probetest.Sample(t, res, MetricDuration, "processing") <= 0 {
 		t.Errorf("connect and processing not timed: %v", res.Samples)
 	}
-	if sample(t, res, MetricDuration, "tls") != 0 {
+	if probetest.Sample(t, res, MetricDuration, "tls") != 0 {
 		t.Error("tls phase timed on plain HTTP")
 	}
 	if res.Duration.Seconds() < sum {
@@ -88,10 +89,10 @@ func TestFreshConnectionPerRun(t *testing.T) {
 	t.Cleanup(s.Close)
 	p := newProber(t, s.URL+"/r", nil)
 	for range 3 {
-		res := runProbe(t, p, probeTimeout)
-		wantSuccess(t, res)
-		if sample(t, res, MetricRedirects) != 1 {
-			t.Fatalf("redirects = %v", sample(t, res, MetricRedirects))
+		res := probetest.Run(t, p, probeTimeout)
+		probetest.WantSuccess(t, res)
+		if probetest.Sample(t, res, MetricRedirects) != 1 {
+			t.Fatalf("redirects = %v", probetest.Sample(t, res, MetricRedirects))
 		}
 	}
 	if n := conns.Load(); n != 6 {
@@ -114,10 +115,10 @@ func TestFreshConnectionPerRunHTTP2(t *testing.T) {
 	t.Cleanup(s.Close)
 	p := newProber(t, s.URL, &Config{TLSConfig: TLSConfig{CAFile: pki.CAFile}})
 	for range 3 {
-		res := runProbe(t, p, probeTimeout)
-		wantSuccess(t, res)
-		if sample(t, res, MetricVersion) != 2 || sample(t, res, MetricDuration, "tls") <= 0 {
-			t.Fatalf("version %v, tls %v", sample(t, res, MetricVersion), sample(t, res, MetricDuration, "tls"))
+		res := probetest.Run(t, p, probeTimeout)
+		probetest.WantSuccess(t, res)
+		if probetest.Sample(t, res, MetricVersion) != 2 || probetest.Sample(t, res, MetricDuration, "tls") <= 0 {
+			t.Fatalf("version %v, tls %v", probetest.Sample(t, res, MetricVersion), probetest.Sample(t, res, MetricDuration, "tls"))
 		}
 	}
 	if n := conns.Load(); n != 3 {
@@ -134,7 +135,7 @@ func TestRequestOptions(t *testing.T) {
 		b, _ := io.ReadAll(r.Body)
 		ch <- seen{r.Method, r.Host, string(b), r.UserAgent(), r.Header.Get("X-Custom"), r.Header.Get("Content-Type")}
 	})
-	c := parseConfig(t, `
+	c := probetest.Section[Config](t, `
 method: POST
 headers:
   Host: example.test
@@ -145,7 +146,7 @@ body: '{"a":1}'
 `)
 	p := newProber(t, s.URL, c)
 	for range 2 { // the body is sent again on every run
-		wantSuccess(t, runProbe(t, p, probeTimeout))
+		probetest.WantSuccess(t, probetest.Run(t, p, probeTimeout))
 		got := <-ch
 		want := seen{"POST", "example.test", `{"a":1}`, "custom-agent", "1", "application/json"}
 		if got != want {
@@ -155,7 +156,7 @@ body: '{"a":1}'
 
 	file := filepath.Join(t.TempDir(), "body.xml")
 	os.WriteFile(file, []byte("<a/>"), 0o600)
-	wantSuccess(t, probe(t, s.URL, &Config{Method: "PUT", BodyFile: file}))
+	probetest.WantSuccess(t, probe(t, s.URL, &Config{Method: "PUT", BodyFile: file}))
 	if got := <-ch; got.method != "PUT" || got.body != "<a/>" {
 		t.Errorf("server saw %+v", got)
 	}
@@ -175,7 +176,7 @@ func TestRedirectKeepsBody(t *testing.T) {
 		b, _ := io.ReadAll(r.Body)
 		body = string(b)
 	})
-	wantSuccess(t, probe(t, s.URL+"/old", &Config{Method: "POST", Body: "payload"}))
+	probetest.WantSuccess(t, probe(t, s.URL+"/old", &Config{Method: "POST", Body: "payload"}))
 	if body != "payload" {
 		t.Errorf("after a 307 the server got body %q", body)
 	}
@@ -202,10 +203,10 @@ func TestAuth(t *testing.T) {
 		"bearer":      {BearerToken: "tok-123"},
 		"bearer file": {BearerTokenFile: tokFile},
 	} {
-		t.Run(name, func(t *testing.T) { wantSuccess(t, probe(t, s.URL, c)) })
+		t.Run(name, func(t *testing.T) { probetest.WantSuccess(t, probe(t, s.URL, c)) })
 	}
 	res := probe(t, s.URL, &Config{BasicAuth: &BasicAuth{Username: "alice", Password: "wrong"}})
-	wantFail(t, res, probes.ReasonStatusCode, "status code 401 not in 200-299")
+	probetest.WantFail(t, res, probes.ReasonStatusCode, "status code 401 not in 200-299")
 	if strings.Contains(res.Message, "wrong") {
 		t.Error("message shows the password")
 	}
@@ -219,12 +220,12 @@ func TestStatusCodes(t *testing.T) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	})
 	res := probe(t, s.URL, nil)
-	wantFail(t, res, probes.ReasonStatusCode, "status code 503 not in 200-299")
-	if sample(t, res, MetricStatusCode) != 503 {
-		t.Errorf("status sample %v", sample(t, res, MetricStatusCode))
+	probetest.WantFail(t, res, probes.ReasonStatusCode, "status code 503 not in 200-299")
+	if probetest.Sample(t, res, MetricStatusCode) != 503 {
+		t.Errorf("status sample %v", probetest.Sample(t, res, MetricStatusCode))
 	}
-	wantSuccess(t, probe(t, s.URL, &Config{ValidStatusCodes: []int{200, 503}}))
-	wantFail(t, probe(t, s.URL, &Config{ValidStatusCodes: []int{200, 204}}), probes.ReasonStatusCode, "status code 503 not in 200, 204")
+	probetest.WantSuccess(t, probe(t, s.URL, &Config{ValidStatusCodes: []int{200, 503}}))
+	probetest.WantFail(t, probe(t, s.URL, &Config{ValidStatusCodes: []int{200, 204}}), probes.ReasonStatusCode, "status code 503 not in 200, 204")
 }
 
 func TestRedirects(t *testing.T) {
@@ -243,36 +244,36 @@ func TestRedirects(t *testing.T) {
 	no, zero, one := false, 0, 1
 
 	res := probe(t, s.URL+"/a", nil)
-	wantSuccess(t, res)
-	if sample(t, res, MetricRedirects) != 2 || !strings.HasSuffix(res.Message, "after 2 redirects") {
-		t.Errorf("redirects %v, message %q", sample(t, res, MetricRedirects), res.Message)
+	probetest.WantSuccess(t, res)
+	if probetest.Sample(t, res, MetricRedirects) != 2 || !strings.HasSuffix(res.Message, "after 2 redirects") {
+		t.Errorf("redirects %v, message %q", probetest.Sample(t, res, MetricRedirects), res.Message)
 	}
 
 	res = probe(t, s.URL+"/a", &Config{FollowRedirects: &no})
-	wantFail(t, res, probes.ReasonStatusCode, "status code 301")
+	probetest.WantFail(t, res, probes.ReasonStatusCode, "status code 301")
 	// The redirect not followed counts, and its body is not read, as
 	// in blackbox_exporter.
-	if sample(t, res, MetricRedirects) != 1 || sample(t, res, MetricStatusCode) != 301 || sample(t, res, MetricUncompressedBody) != 0 {
-		t.Errorf("not following: redirects %v status %v body %v", sample(t, res, MetricRedirects), sample(t, res, MetricStatusCode), sample(t, res, MetricUncompressedBody))
+	if probetest.Sample(t, res, MetricRedirects) != 1 || probetest.Sample(t, res, MetricStatusCode) != 301 || probetest.Sample(t, res, MetricUncompressedBody) != 0 {
+		t.Errorf("not following: redirects %v status %v body %v", probetest.Sample(t, res, MetricRedirects), probetest.Sample(t, res, MetricStatusCode), probetest.Sample(t, res, MetricUncompressedBody))
 	}
 	res = probe(t, s.URL+"/a", &Config{FollowRedirects: &no, ValidStatusCodes: []int{301}})
-	wantSuccess(t, res)
-	if sample(t, res, MetricRedirects) != 1 || !strings.HasSuffix(res.Message, "redirect not followed") {
-		t.Errorf("not following: redirects %v, message %q", sample(t, res, MetricRedirects), res.Message)
+	probetest.WantSuccess(t, res)
+	if probetest.Sample(t, res, MetricRedirects) != 1 || !strings.HasSuffix(res.Message, "redirect not followed") {
+		t.Errorf("not following: redirects %v, message %q", probetest.Sample(t, res, MetricRedirects), res.Message)
 	}
 
-	wantFail(t, probe(t, s.URL+"/a", &Config{MaxRedirects: &one}), probes.ReasonRedirects, "more than 1 redirects")
-	wantFail(t, probe(t, s.URL+"/a", &Config{MaxRedirects: &zero}), probes.ReasonRedirects, "more than 0 redirects")
+	probetest.WantFail(t, probe(t, s.URL+"/a", &Config{MaxRedirects: &one}), probes.ReasonRedirects, "more than 1 redirects")
+	probetest.WantFail(t, probe(t, s.URL+"/a", &Config{MaxRedirects: &zero}), probes.ReasonRedirects, "more than 0 redirects")
 
 	res = probe(t, s.URL+"/loop", nil)
-	wantFail(t, res, probes.ReasonRedirects, "redirect loop through "+s.URL+"/loop")
-	if sample(t, res, MetricRedirects) != 11 || sample(t, res, MetricStatusCode) != 302 {
-		t.Errorf("loop: redirects %v status %v", sample(t, res, MetricRedirects), sample(t, res, MetricStatusCode))
+	probetest.WantFail(t, res, probes.ReasonRedirects, "redirect loop through "+s.URL+"/loop")
+	if probetest.Sample(t, res, MetricRedirects) != 11 || probetest.Sample(t, res, MetricStatusCode) != 302 {
+		t.Errorf("loop: redirects %v status %v", probetest.Sample(t, res, MetricRedirects), probetest.Sample(t, res, MetricStatusCode))
 	}
 
 	// Probes without headers of their own share one request header:
 	// redirects and credentials in the URL must not write into it.
-	wantSuccess(t, probe(t, strings.Replace(s.URL, "://", "://user:pw@", 1)+"/a", nil))
+	probetest.WantSuccess(t, probe(t, strings.Replace(s.URL, "://", "://user:pw@", 1)+"/a", nil))
 	if len(defaultHeader) != 1 || defaultHeader.Get("User-Agent") != UserAgent {
 		t.Errorf("the shared request header changed: %v", defaultHeader)
 	}
@@ -285,20 +286,20 @@ func TestHTTPVersions(t *testing.T) {
 	tlsc := TLSConfig{CAFile: pki.CAFile}
 
 	res := probe(t, h2.URL, &Config{TLSConfig: tlsc, ValidHTTPVersions: []string{"HTTP/2.0"}})
-	wantSuccess(t, res)
-	if sample(t, res, MetricVersion) != 2 {
-		t.Errorf("version %v", sample(t, res, MetricVersion))
+	probetest.WantSuccess(t, res)
+	if probetest.Sample(t, res, MetricVersion) != 2 {
+		t.Errorf("version %v", probetest.Sample(t, res, MetricVersion))
 	}
-	wantFail(t, probe(t, h2.URL, &Config{TLSConfig: tlsc, ValidHTTPVersions: []string{"HTTP/1.1"}}),
+	probetest.WantFail(t, probe(t, h2.URL, &Config{TLSConfig: tlsc, ValidHTTPVersions: []string{"HTTP/1.1"}}),
 		probes.ReasonHTTPVersion, "HTTP/2.0 not in valid_http_versions HTTP/1.1")
-	wantFail(t, probe(t, h1.URL, &Config{ValidHTTPVersions: []string{"HTTP/2"}}),
+	probetest.WantFail(t, probe(t, h1.URL, &Config{ValidHTTPVersions: []string{"HTTP/2"}}),
 		probes.ReasonHTTPVersion, "HTTP/1.1 not in valid_http_versions HTTP/2.0")
 
 	no := false
 	res = probe(t, h2.URL, &Config{TLSConfig: tlsc, EnableHTTP2: &no})
-	wantSuccess(t, res)
-	if sample(t, res, MetricVersion) != 1.1 {
-		t.Errorf("enable_http2: false still got version %v", sample(t, res, MetricVersion))
+	probetest.WantSuccess(t, res)
+	if probetest.Sample(t, res, MetricVersion) != 1.1 {
+		t.Errorf("enable_http2: false still got version %v", probetest.Sample(t, res, MetricVersion))
 	}
 }
 
@@ -306,10 +307,10 @@ func TestSSLPolicy(t *testing.T) {
 	pki := testutil.NewCerts(t)
 	ts := tlsServer(t, pki.Server(t), false, ok)
 	s := server(t, ok)
-	wantFail(t, probe(t, s.URL, &Config{FailIfNotSSL: true}), probes.ReasonSSLPolicy, "fail_if_not_ssl")
-	wantFail(t, probe(t, ts.URL, &Config{FailIfSSL: true, TLSConfig: TLSConfig{CAFile: pki.CAFile}}), probes.ReasonSSLPolicy, "fail_if_ssl")
-	wantSuccess(t, probe(t, ts.URL, &Config{FailIfNotSSL: true, TLSConfig: TLSConfig{CAFile: pki.CAFile}}))
-	wantSuccess(t, probe(t, s.URL, &Config{FailIfSSL: true}))
+	probetest.WantFail(t, probe(t, s.URL, &Config{FailIfNotSSL: true}), probes.ReasonSSLPolicy, "fail_if_not_ssl")
+	probetest.WantFail(t, probe(t, ts.URL, &Config{FailIfSSL: true, TLSConfig: TLSConfig{CAFile: pki.CAFile}}), probes.ReasonSSLPolicy, "fail_if_ssl")
+	probetest.WantSuccess(t, probe(t, ts.URL, &Config{FailIfNotSSL: true, TLSConfig: TLSConfig{CAFile: pki.CAFile}}))
+	probetest.WantSuccess(t, probe(t, s.URL, &Config{FailIfSSL: true}))
 }
 
 func TestBodyRegexps(t *testing.T) {
@@ -334,13 +335,13 @@ func runRegexpCases(t *testing.T, url string, cases []regexpCase) {
 	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.cfg, func(t *testing.T) {
-			res := probe(t, url, parseConfig(t, tc.cfg))
+			res := probe(t, url, probetest.Section[Config](t, tc.cfg))
 			if tc.reason == "" {
-				wantSuccess(t, res)
+				probetest.WantSuccess(t, res)
 				return
 			}
-			wantFail(t, res, tc.reason, tc.msg)
-			if sample(t, res, MetricFailedDueToRegex) != 1 {
+			probetest.WantFail(t, res, tc.reason, tc.msg)
+			if probetest.Sample(t, res, MetricFailedDueToRegex) != 1 {
 				t.Error("probe_failed_due_to_regex not set")
 			}
 		})
@@ -386,19 +387,12 @@ func TestProxy(t *testing.T) {
 			http.Error(w, err.Error(), http.StatusBadGateway)
 			return
 		}
-		resp, err := http.DefaultTransport.RoundTrip(out)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		defer resp.Body.Close()
-		w.WriteHeader(resp.StatusCode)
-		io.Copy(w, resp.Body)
+		relay(w, out)
 	})
 	pu := strings.Replace(proxy.URL, "http://", "http://user:pw@", 1)
-	c := &Config{ProxyURL: ProxyURL(pu), FailIfBodyNotMatchesRegexp: parseConfig(t, "fail_if_body_not_matches_regexp: ['from target']").FailIfBodyNotMatchesRegexp}
+	c := &Config{ProxyURL: ProxyURL(pu), FailIfBodyNotMatchesRegexp: probetest.Section[Config](t, "fail_if_body_not_matches_regexp: ['from target']").FailIfBodyNotMatchesRegexp}
 	res := probe(t, target.URL, c)
-	wantSuccess(t, res)
+	probetest.WantSuccess(t, res)
 	if proxied.Load() != 1 {
 		t.Errorf("proxy forwarded %d requests", proxied.Load())
 	}
@@ -409,7 +403,7 @@ func TestProxy(t *testing.T) {
 
 func TestLastModifiedAbsent(t *testing.T) {
 	res := probe(t, server(t, ok).URL, nil)
-	if _, found := findSample(res, MetricLastModified); found {
+	if _, found := probetest.Find(res, MetricLastModified); found {
 		t.Error("probe_http_last_modified_timestamp_seconds without a Last-Modified header")
 	}
 }
@@ -419,7 +413,7 @@ func TestConcurrentRuns(t *testing.T) {
 	s := server(t, func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "concurrent ok")
 	})
-	c := parseConfig(t, "method: POST\nbody: x\nheaders: {X-A: b}\nfail_if_body_not_matches_regexp: [ok]")
+	c := probetest.Section[Config](t, "method: POST\nbody: x\nheaders: {X-A: b}\nfail_if_body_not_matches_regexp: [ok]")
 	p := newProber(t, s.URL, c)
 	var wg sync.WaitGroup
 	for range 8 {
@@ -427,7 +421,7 @@ func TestConcurrentRuns(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range 5 {
-				if res := runProbe(t, p, 5*time.Second); !res.Success {
+				if res := probetest.Run(t, p, 5*time.Second); !res.Success {
 					t.Errorf("concurrent run failed: %s", res.Message)
 				}
 			}

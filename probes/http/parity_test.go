@@ -18,6 +18,7 @@ import (
 	"github.com/andybalholm/brotli"
 
 	"github.com/sloagent/sloagent/probes"
+	"github.com/sloagent/sloagent/probes/internal/probetest"
 )
 
 // The cases of this file follow blackbox_exporter's documented behaviour
@@ -87,14 +88,14 @@ func TestContentLengthAndUncompressedLength(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := server(t, tc.handler)
-			res := probe(t, s.URL, parseConfig(t, tc.config+"\n"))
+			res := probe(t, s.URL, probetest.Section[Config](t, tc.config+"\n"))
 			if res.Success != tc.ok {
 				t.Fatalf("success %v, want %v: %s", res.Success, tc.ok, res.Message)
 			}
-			if got := sample(t, res, MetricContentLength); got != float64(tc.contentLength) {
+			if got := probetest.Sample(t, res, MetricContentLength); got != float64(tc.contentLength) {
 				t.Errorf("content length %v, want %d", got, tc.contentLength)
 			}
-			if got := sample(t, res, MetricUncompressedBody); got != float64(tc.uncompressedLen) {
+			if got := probetest.Sample(t, res, MetricUncompressedBody); got != float64(tc.uncompressedLen) {
 				t.Errorf("uncompressed body length %v, want %d", got, tc.uncompressedLen)
 			}
 		})
@@ -110,14 +111,14 @@ func TestCompressionRequestAndCorruptBody(t *testing.T) {
 			got.Store(r.Header.Get("Accept-Encoding"))
 			sends(200, enc, encode(t, enc, testMsg))(w, r)
 		})
-		wantSuccess(t, probe(t, s.URL, &Config{Compression: enc, FailIfBodyNotMatchesRegexp: mustRegexps(t, "hello world")}))
+		probetest.WantSuccess(t, probe(t, s.URL, &Config{Compression: enc, FailIfBodyNotMatchesRegexp: mustRegexps(t, "hello world")}))
 		if got.Load() != enc {
 			t.Errorf("%s: Accept-Encoding %v", enc, got.Load())
 		}
 	}
 	for _, enc := range []string{"gzip", "deflate", "br"} {
 		s := server(t, sends(200, enc, []byte("this is not compressed at all, not even a little bit")))
-		wantFail(t, probe(t, s.URL, &Config{Compression: enc}), probes.ReasonProtocol, "body is not valid "+enc)
+		probetest.WantFail(t, probe(t, s.URL, &Config{Compression: enc}), probes.ReasonProtocol, "body is not valid "+enc)
 	}
 }
 
@@ -147,21 +148,21 @@ func TestMaxResponseLength(t *testing.T) {
 		t.Run(tc.path, func(t *testing.T) {
 			res := probe(t, s.URL+tc.path, &Config{BodySizeLimit: max, Compression: tc.compression})
 			if tc.ok {
-				wantSuccess(t, res)
+				probetest.WantSuccess(t, res)
 			} else {
-				wantFail(t, res, probes.ReasonBodyTooLarge, "body larger than body_size_limit 128")
+				probetest.WantFail(t, res, probes.ReasonBodyTooLarge, "body larger than body_size_limit 128")
 			}
-			if got := sample(t, res, MetricContentLength); got != float64(tc.contentLength) {
+			if got := probetest.Sample(t, res, MetricContentLength); got != float64(tc.contentLength) {
 				t.Errorf("content length %v, want %d", got, tc.contentLength)
 			}
-			if got := sample(t, res, MetricUncompressedBody); got != float64(tc.uncompressedLen) {
+			if got := probetest.Sample(t, res, MetricUncompressedBody); got != float64(tc.uncompressedLen) {
 				t.Errorf("uncompressed body length %v, want %d", got, tc.uncompressedLen)
 			}
 		})
 	}
 	// A body of exactly the limit is within it.
 	exact := server(t, sends(200, "", bytes.Repeat([]byte{'A'}, max)))
-	wantSuccess(t, probe(t, exact.URL, &Config{BodySizeLimit: max, FailIfBodyNotMatchesRegexp: mustRegexps(t, "A{128}")}))
+	probetest.WantSuccess(t, probe(t, exact.URL, &Config{BodySizeLimit: max, FailIfBodyNotMatchesRegexp: mustRegexps(t, "A{128}")}))
 }
 
 // Past max_redirects (10 by default) the run fails with redirects, and
@@ -179,12 +180,12 @@ func TestRedirectionLimit(t *testing.T) {
 		http.Redirect(w, r, fmt.Sprintf("/redirect-%d", n+1), http.StatusFound)
 	})
 	res := probe(t, s.URL, nil)
-	wantFail(t, res, probes.ReasonRedirects, "more than 10 redirects")
+	probetest.WantFail(t, res, probes.ReasonRedirects, "more than 10 redirects")
 	if beyond {
 		t.Error("the probe followed too many redirects")
 	}
-	if sample(t, res, MetricRedirects) != 11 || sample(t, res, MetricStatusCode) != http.StatusFound {
-		t.Errorf("redirects %v, status %v", sample(t, res, MetricRedirects), sample(t, res, MetricStatusCode))
+	if probetest.Sample(t, res, MetricRedirects) != 11 || probetest.Sample(t, res, MetricStatusCode) != http.StatusFound {
+		t.Errorf("redirects %v, status %v", probetest.Sample(t, res, MetricRedirects), probetest.Sample(t, res, MetricStatusCode))
 	}
 }
 
@@ -211,17 +212,17 @@ func TestCookieJar(t *testing.T) {
 		}
 	})
 	p := newProber(t, s.URL, nil)
-	wantSuccess(t, runProbe(t, p, probeTimeout))
-	wantSuccess(t, runProbe(t, p, probeTimeout))
+	probetest.WantSuccess(t, probetest.Run(t, p, probeTimeout))
+	probetest.WantSuccess(t, probetest.Run(t, p, probeTimeout))
 	mu.Lock()
 	if len(sent) != 2 || sent[0] != "" || sent[1] != "" {
 		t.Errorf("the first request of a run carried cookies: %q", sent)
 	}
 	mu.Unlock()
 	// A cookie header of the config's own goes along with the jar's.
-	c := parseConfig(t, "headers: {Cookie: mine=1}")
+	c := probetest.Section[Config](t, "headers: {Cookie: mine=1}")
 	res := probe(t, s.URL, c)
-	wantSuccess(t, res)
+	probetest.WantSuccess(t, res)
 }
 
 // Targets are read as blackbox_exporter reads them.
@@ -330,21 +331,21 @@ func checkCELResult(t *testing.T, res probes.Result, ok bool, bodyLen int) {
 	if !ok && res.Reason != probes.ReasonBodyMismatch {
 		t.Errorf("reason %q: %s", res.Reason, res.Message)
 	}
-	if got := sample(t, res, MetricFailedDueToCEL); got != b2f(!ok) {
+	if got := probetest.Sample(t, res, MetricFailedDueToCEL); got != b2f(!ok) {
 		t.Errorf("%s = %v", MetricFailedDueToCEL, got)
 	}
-	if sample(t, res, MetricFailedDueToRegex) != 0 {
+	if probetest.Sample(t, res, MetricFailedDueToRegex) != 0 {
 		t.Errorf("a CEL failure counted as a regex one")
 	}
-	if sample(t, res, MetricContentLength) != float64(bodyLen) || sample(t, res, MetricUncompressedBody) != float64(bodyLen) {
-		t.Errorf("content length %v, body length %v, want %d", sample(t, res, MetricContentLength), sample(t, res, MetricUncompressedBody), bodyLen)
+	if probetest.Sample(t, res, MetricContentLength) != float64(bodyLen) || probetest.Sample(t, res, MetricUncompressedBody) != float64(bodyLen) {
+		t.Errorf("content length %v, body length %v, want %d", probetest.Sample(t, res, MetricContentLength), probetest.Sample(t, res, MetricUncompressedBody), bodyLen)
 	}
 }
 
 // probe_failed_due_to_cel is there only where CEL is configured.
 func TestCELSampleOnlyWhenConfigured(t *testing.T) {
 	s := server(t, ok)
-	if _, found := findSample(probe(t, s.URL, nil), MetricFailedDueToCEL); found {
+	if _, found := probetest.Find(probe(t, s.URL, nil), MetricFailedDueToCEL); found {
 		t.Error("a probe without CEL reports " + MetricFailedDueToCEL)
 	}
 }
@@ -357,7 +358,7 @@ func TestCELHonoursDeadline(t *testing.T) {
 	})
 	// Quadratic in the items: far longer than the run's 300ms.
 	e := mustCEL(t, "body.items.all(a, body.items.all(b, a.n == b.n))")
-	res := runProbe(t, newProber(t, s.URL, &Config{FailIfBodyJSONNotMatchesCEL: e}), 300*time.Millisecond)
+	res := probetest.Run(t, newProber(t, s.URL, &Config{FailIfBodyJSONNotMatchesCEL: e}), 300*time.Millisecond)
 	if res.Success {
 		t.Fatal("the evaluation finished: make it longer")
 	}

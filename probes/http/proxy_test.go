@@ -12,6 +12,7 @@ import (
 	"github.com/sloagent/sloagent/internal/testutil"
 
 	"github.com/sloagent/sloagent/probes"
+	"github.com/sloagent/sloagent/probes/internal/probetest"
 )
 
 // testProxy is a forward proxy (absolute URLs and CONNECT) that sends
@@ -57,16 +58,21 @@ func newTestProxy(t *testing.T, upstream string) *testProxy {
 			return
 		}
 		out, _ := http.NewRequestWithContext(r.Context(), r.Method, "http://"+upstream+r.URL.RequestURI(), nil)
-		resp, err := http.DefaultTransport.RoundTrip(out)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		defer resp.Body.Close()
-		w.WriteHeader(resp.StatusCode)
-		io.Copy(w, resp.Body)
+		relay(w, out)
 	}).URL
 	return p
+}
+
+// relay sends a proxied request on and copies the answer back.
+func relay(w http.ResponseWriter, out *http.Request) {
+	resp, err := http.DefaultTransport.RoundTrip(out)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	defer resp.Body.Close()
+	w.WriteHeader(resp.StatusCode)
+	io.Copy(w, resp.Body)
 }
 
 func (p *testProxy) asked() []string {
@@ -81,12 +87,12 @@ func TestNoProxy(t *testing.T) {
 	target := server(t, fromTarget)
 	port := target.Listener.Addr().(*net.TCPAddr).Port
 	proxy := newTestProxy(t, target.Listener.Addr().String())
-	c := parseConfig(t, "proxy_url: "+proxy.url+"\nno_proxy: direct.invalid,10.0.0.0/8\nfail_if_body_not_matches_regexp: [from target]")
+	c := probetest.Section[Config](t, "proxy_url: "+proxy.url+"\nno_proxy: direct.invalid,10.0.0.0/8\nfail_if_body_not_matches_regexp: [from target]")
 
-	wantSuccess(t, probe(t, "http://proxied.invalid:"+strconv.Itoa(port)+"/", c))
+	probetest.WantSuccess(t, probe(t, "http://proxied.invalid:"+strconv.Itoa(port)+"/", c))
 	// Listed in no_proxy: the probe resolves the name itself, which
 	// fails, and the proxy is not asked.
-	wantFail(t, probe(t, "http://direct.invalid:"+strconv.Itoa(port)+"/", c), probes.ReasonDNS, "lookup direct.invalid")
+	probetest.WantFail(t, probe(t, "http://direct.invalid:"+strconv.Itoa(port)+"/", c), probes.ReasonDNS, "lookup direct.invalid")
 	if got := proxy.asked(); len(got) != 1 || !strings.HasPrefix(got[0], "proxied.invalid:") {
 		t.Errorf("the proxy was asked for %v", got)
 	}
@@ -98,10 +104,10 @@ func TestProxyFromEnvironment(t *testing.T) {
 	proxy := newTestProxy(t, target.Listener.Addr().String())
 	t.Setenv("HTTP_PROXY", proxy.url)
 	t.Setenv("NO_PROXY", "direct.invalid")
-	c := parseConfig(t, "proxy_from_environment: true\nfail_if_body_not_matches_regexp: [from target]")
+	c := probetest.Section[Config](t, "proxy_from_environment: true\nfail_if_body_not_matches_regexp: [from target]")
 
-	wantSuccess(t, probe(t, "http://proxied.invalid:"+strconv.Itoa(port)+"/", c))
-	wantFail(t, probe(t, "http://direct.invalid:"+strconv.Itoa(port)+"/", c), probes.ReasonDNS, "lookup direct.invalid")
+	probetest.WantSuccess(t, probe(t, "http://proxied.invalid:"+strconv.Itoa(port)+"/", c))
+	probetest.WantFail(t, probe(t, "http://direct.invalid:"+strconv.Itoa(port)+"/", c), probes.ReasonDNS, "lookup direct.invalid")
 	if got := proxy.asked(); len(got) != 1 {
 		t.Errorf("the proxy was asked for %v", got)
 	}
@@ -114,7 +120,7 @@ func TestProxyConnectHeader(t *testing.T) {
 	target := tlsServer(t, pki.Server(t), true, fromTarget)
 	port := target.Listener.Addr().(*net.TCPAddr).Port
 	proxy := newTestProxy(t, target.Listener.Addr().String())
-	c := parseConfig(t, `
+	c := probetest.Section[Config](t, `
 proxy_url: `+proxy.url+`
 proxy_connect_header:
   X-Proxy-Token: [abc]
@@ -123,9 +129,9 @@ tls_config: {ca_file: `+pki.CAFile+`, server_name: localhost}
 fail_if_body_not_matches_regexp: [from target]
 `)
 	res := probe(t, "https://tunneled.invalid:"+strconv.Itoa(port)+"/", c)
-	wantSuccess(t, res)
-	if sample(t, res, MetricVersion) != 2 {
-		t.Errorf("through the tunnel: HTTP/%v", sample(t, res, MetricVersion))
+	probetest.WantSuccess(t, res)
+	if probetest.Sample(t, res, MetricVersion) != 2 {
+		t.Errorf("through the tunnel: HTTP/%v", probetest.Sample(t, res, MetricVersion))
 	}
 	proxy.mu.Lock()
 	defer proxy.mu.Unlock()

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sloagent/sloagent/internal/testutil"
 	"github.com/sloagent/sloagent/probes"
+	"github.com/sloagent/sloagent/probes/internal/probetest"
 )
 
 // A configured Host header is the TLS server name too, as in
@@ -28,15 +29,15 @@ func TestHostHeaderIsServerName(t *testing.T) {
 		return &Config{Headers: Headers{"Host": "vhost.test:443"}, TLSConfig: TLSConfig{CAFile: pki.CAFile, ServerName: serverName}}
 	}
 
-	wantSuccess(t, probe(t, s.URL+"/", cfg("")))
+	probetest.WantSuccess(t, probe(t, s.URL+"/", cfg("")))
 	// The redirect goes to 127.0.0.1 with another port: another host.
 	res := probe(t, s.URL+"/away", cfg(""))
-	wantSuccess(t, res)
-	if v := sample(t, res, MetricRedirects); v != 1 {
+	probetest.WantSuccess(t, res)
+	if v := probetest.Sample(t, res, MetricRedirects); v != 1 {
 		t.Errorf("redirects %v, want 1", v)
 	}
 	// server_name wins over the Host header.
-	wantFail(t, probe(t, s.URL+"/", cfg("wrong.test")), probes.ReasonTLS, "not valid for wrong.test")
+	probetest.WantFail(t, probe(t, s.URL+"/", cfg("wrong.test")), probes.ReasonTLS, "not valid for wrong.test")
 	// Without a Host header the target's address is verified.
-	wantFail(t, probe(t, s.URL+"/", &Config{TLSConfig: TLSConfig{CAFile: pki.CAFile}}), probes.ReasonTLS, "not valid for 127.0.0.1")
+	probetest.WantFail(t, probe(t, s.URL+"/", &Config{TLSConfig: TLSConfig{CAFile: pki.CAFile}}), probes.ReasonTLS, "not valid for 127.0.0.1")
 }

@@ -3,6 +3,7 @@ package http
 import (
 	"crypto/tls"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/sloagent/sloagent/internal/conf"
 	"github.com/sloagent/sloagent/probes"
+	"github.com/sloagent/sloagent/probes/internal/probetest"
 )
 
 func TestTLSValid(t *testing.T) {
@@ -19,26 +21,26 @@ func TestTLSValid(t *testing.T) {
 	cert := pki.Server(t)
 	s := tlsServer(t, cert, false, ok)
 	res := probe(t, s.URL, &Config{TLSConfig: TLSConfig{CAFile: pki.CAFile}})
-	wantSuccess(t, res)
-	if sample(t, res, MetricSSL) != 1 {
+	probetest.WantSuccess(t, res)
+	if probetest.Sample(t, res, MetricSSL) != 1 {
 		t.Error("probe_http_ssl is not 1")
 	}
-	if sample(t, res, MetricDuration, "tls") <= 0 {
+	if probetest.Sample(t, res, MetricDuration, "tls") <= 0 {
 		t.Error("tls phase not timed")
 	}
 	leafExpiry := float64(cert.Leaf.NotAfter.Unix())
 	// The leaf (12h) expires before the CA (24h): it is the earliest, and
 	// the earliest of the only verified chain.
-	if v := sample(t, res, MetricEarliestExpiry); v != leafExpiry {
+	if v := probetest.Sample(t, res, MetricEarliestExpiry); v != leafExpiry {
 		t.Errorf("earliest expiry %v, want %v", v, leafExpiry)
 	}
-	if v := sample(t, res, MetricLastChainExpiry); v != leafExpiry {
+	if v := probetest.Sample(t, res, MetricLastChainExpiry); v != leafExpiry {
 		t.Errorf("last chain expiry %v, want %v", v, leafExpiry)
 	}
-	if _, found := findSample(res, MetricTLSVersion, "TLS 1.3"); !found {
+	if _, found := probetest.Find(res, MetricTLSVersion, "TLS 1.3"); !found {
 		t.Errorf("no probe_tls_version_info{version=\"TLS 1.3\"} in %v", res.Samples)
 	}
-	if v, _ := findSample(res, MetricLastChainInfo); v != 1 {
+	if v, _ := probetest.Find(res, MetricLastChainInfo); v != 1 {
 		t.Error("no probe_ssl_last_chain_info")
 	}
 }
@@ -47,11 +49,11 @@ func TestTLSVersionBounds(t *testing.T) {
 	pki := testutil.NewCerts(t)
 	s := httpsServerMaxTLS12(t, pki)
 	res := probe(t, s, &Config{TLSConfig: TLSConfig{CAFile: pki.CAFile}})
-	wantSuccess(t, res)
-	if _, found := findSample(res, MetricTLSVersion, "TLS 1.2"); !found {
+	probetest.WantSuccess(t, res)
+	if _, found := probetest.Find(res, MetricTLSVersion, "TLS 1.2"); !found {
 		t.Errorf("no TLS 1.2 version info in %v", res.Samples)
 	}
-	wantFail(t, probe(t, s, &Config{TLSConfig: TLSConfig{CAFile: pki.CAFile, MinVersion: "TLS13"}}), probes.ReasonTLS, "protocol version")
+	probetest.WantFail(t, probe(t, s, &Config{TLSConfig: TLSConfig{CAFile: pki.CAFile, MinVersion: "TLS13"}}), probes.ReasonTLS, "protocol version")
 }
 
 func httpsServerMaxTLS12(t *testing.T, pki *testutil.Certs) string {
@@ -85,9 +87,9 @@ func TestTLSFailures(t *testing.T) {
 				c = nil
 			}
 			res := probe(t, s.URL, c)
-			wantFail(t, res, probes.ReasonTLS, tc.msg)
+			probetest.WantFail(t, res, probes.ReasonTLS, tc.msg)
 			// The certificate's expiry shows even though it failed.
-			if v := sample(t, res, MetricEarliestExpiry); v != float64(tc.cert.Leaf.NotAfter.Unix()) {
+			if v := probetest.Sample(t, res, MetricEarliestExpiry); v != float64(tc.cert.Leaf.NotAfter.Unix()) {
 				t.Errorf("earliest expiry %v, want %v", v, tc.cert.Leaf.NotAfter.Unix())
 			}
 		})
@@ -96,24 +98,26 @@ func TestTLSFailures(t *testing.T) {
 	t.Run("insecure_skip_verify", func(t *testing.T) {
 		s := tlsServer(t, expired, false, ok)
 		res := probe(t, s.URL, &Config{TLSConfig: TLSConfig{InsecureSkipVerify: true}})
-		wantSuccess(t, res)
-		if _, found := findSample(res, MetricLastChainExpiry); found {
+		probetest.WantSuccess(t, res)
+		if _, found := probetest.Find(res, MetricLastChainExpiry); found {
 			t.Error("last chain expiry without a verified chain")
 		}
 	})
 	t.Run("server_name", func(t *testing.T) {
 		s := tlsServer(t, otherName, false, ok)
-		wantSuccess(t, probe(t, s.URL, &Config{TLSConfig: TLSConfig{CAFile: pki.CAFile, ServerName: "probe.test"}}))
+		probetest.WantSuccess(t, probe(t, s.URL, &Config{TLSConfig: TLSConfig{CAFile: pki.CAFile, ServerName: "probe.test"}}))
 	})
 	t.Run("plain http server", func(t *testing.T) {
 		s := server(t, ok)
-		wantFail(t, probe(t, strings.Replace(s.URL, "http:", "https:", 1), nil), probes.ReasonTLS, "server answered TLS with plain HTTP")
+		probetest.WantFail(t, probe(t, strings.Replace(s.URL, "http:", "https:", 1), nil), probes.ReasonTLS, "server answered TLS with plain HTTP")
 	})
 }
 
-func TestClientCertificate(t *testing.T) {
-	pki := testutil.NewCerts(t)
-	s := tlsServer(t, pki.Server(t), false, func(w http.ResponseWriter, r *http.Request) {
+// clientCertServer requires a client certificate of pki's, and answers
+// 403 unless its name is "probe client".
+func clientCertServer(t *testing.T, pki *testutil.Certs) *httptest.Server {
+	t.Helper()
+	return tlsServer(t, pki.Server(t), false, func(w http.ResponseWriter, r *http.Request) {
 		if len(r.TLS.PeerCertificates) == 0 || r.TLS.PeerCertificates[0].Subject.CommonName != "probe client" {
 			http.Error(w, "who are you", http.StatusForbidden)
 		}
@@ -121,11 +125,16 @@ func TestClientCertificate(t *testing.T) {
 		c.ClientAuth = tls.RequireAndVerifyClientCert
 		c.ClientCAs = pki.Pool()
 	})
+}
+
+func TestClientCertificate(t *testing.T) {
+	pki := testutil.NewCerts(t)
+	s := clientCertServer(t, pki)
 
 	client := pki.Leaf(t, "probe client", time.Now().Add(-time.Hour), time.Now().Add(time.Hour), false)
 	certFile, keyFile := pki.Files(t, "client", client)
-	wantSuccess(t, probe(t, s.URL, &Config{TLSConfig: TLSConfig{CAFile: pki.CAFile, CertFile: certFile, KeyFile: keyFile}}))
-	wantFail(t, probe(t, s.URL, &Config{TLSConfig: TLSConfig{CAFile: pki.CAFile}}), probes.ReasonTLS, "TLS alert from the server: certificate required")
+	probetest.WantSuccess(t, probe(t, s.URL, &Config{TLSConfig: TLSConfig{CAFile: pki.CAFile, CertFile: certFile, KeyFile: keyFile}}))
+	probetest.WantFail(t, probe(t, s.URL, &Config{TLSConfig: TLSConfig{CAFile: pki.CAFile}}), probes.ReasonTLS, "TLS alert from the server: certificate required")
 
 	if _, err := New(s.URL, &Config{TLSConfig: TLSConfig{CertFile: certFile, KeyFile: pki.CAFile}}); err == nil {
 		t.Error("New accepted a key file that holds no key")
@@ -135,14 +144,7 @@ func TestClientCertificate(t *testing.T) {
 // The CA, certificate and key can be given inline, in any mix with files.
 func TestInlineTLSMaterial(t *testing.T) {
 	pki := testutil.NewCerts(t)
-	s := tlsServer(t, pki.Server(t), false, func(w http.ResponseWriter, r *http.Request) {
-		if len(r.TLS.PeerCertificates) == 0 || r.TLS.PeerCertificates[0].Subject.CommonName != "probe client" {
-			http.Error(w, "who are you", http.StatusForbidden)
-		}
-	}, func(c *tls.Config) {
-		c.ClientAuth = tls.RequireAndVerifyClientCert
-		c.ClientCAs = pki.Pool()
-	})
+	s := clientCertServer(t, pki)
 	client := pki.Leaf(t, "probe client", time.Now().Add(-time.Hour), time.Now().Add(time.Hour), false)
 	certFile, keyFile := pki.Files(t, "client", client)
 	read := func(f string) string {
@@ -161,11 +163,11 @@ func TestInlineTLSMaterial(t *testing.T) {
 		"inline pair, no ca file": {CA: ca, Cert: cert, Key: conf.Secret(key), ServerName: "localhost"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			wantSuccess(t, probe(t, s.URL, &Config{TLSConfig: tc}))
+			probetest.WantSuccess(t, probe(t, s.URL, &Config{TLSConfig: tc}))
 		})
 	}
-	wantFail(t, probe(t, s.URL, &Config{TLSConfig: TLSConfig{CA: ca}}), probes.ReasonTLS, "certificate required")
+	probetest.WantFail(t, probe(t, s.URL, &Config{TLSConfig: TLSConfig{CA: ca}}), probes.ReasonTLS, "certificate required")
 	other := testutil.NewCerts(t)
 	otherCA, _ := os.ReadFile(other.CAFile)
-	wantFail(t, probe(t, s.URL, &Config{TLSConfig: TLSConfig{CA: string(otherCA)}}), probes.ReasonTLS, "certificate signed by unknown authority")
+	probetest.WantFail(t, probe(t, s.URL, &Config{TLSConfig: TLSConfig{CA: string(otherCA)}}), probes.ReasonTLS, "certificate signed by unknown authority")
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	pconfig "github.com/prometheus/common/config"
+
+	"github.com/sloagent/sloagent/probes/internal/netprobe"
 	"github.com/sloagent/sloagent/probes/internal/tlsprobe"
 )
 
@@ -138,70 +140,17 @@ func (p *prober) resolveAddr(r *run, addr string) (target string, proto int, err
 	}
 	t0 := time.Now()
 	r.resolving(t0)
-	ip, literal, err := p.resolve(r.ctx, host)
+	res, err := netprobe.Lookup(r.ctx, p.resolver, p.ipProtocol, p.ipFallback, host)
 	t1 := time.Now()
-	proto = 4
-	if ip.To4() == nil {
-		proto = 6
-	}
+	proto = res.Proto()
 	r.resolved(t1, proto, err == nil)
 	if err != nil {
 		r.logf("resolve failed", "host", host, "err", err)
 		return "", 0, err
 	}
-	if literal {
+	if res.Literal {
 		return addr, proto, nil // an address literal needs no rewriting
 	}
-	r.logf("resolved", "host", host, "ip", ip.String(), "took", t1.Sub(t0))
-	return net.JoinHostPort(ip.String(), port), proto, nil
+	r.logf("resolved", "host", host, "ip", res.IP.String(), "took", t1.Sub(t0))
+	return net.JoinHostPort(res.IP.String(), port), proto, nil
 }
-
-// resolve picks one address of host, of the preferred family when it has
-// one, as blackbox_exporter does: the probe measures one path, not the
-// dialer's racing of several.
-func (p *prober) resolve(ctx context.Context, host string) (ip net.IP, literal bool, err error) {
-	if ip := net.ParseIP(host); ip != nil {
-		return ip, true, nil
-	}
-	first, second := "ip4", "ip6"
-	if p.ipProtocol == "ip6" {
-		first, second = second, first
-	}
-	ips, err := p.resolver.LookupIP(ctx, first, host)
-	if err == nil && len(ips) > 0 {
-		return ips[0], false, nil
-	}
-	if !p.ipFallback || ctx.Err() != nil {
-		return nil, false, &resolveError{host: host, family: first, err: err}
-	}
-	ips, err2 := p.resolver.LookupIP(ctx, second, host)
-	if err2 == nil && len(ips) > 0 {
-		return ips[0], false, nil
-	}
-	if err == nil {
-		err = err2
-	}
-	return nil, false, &resolveError{host: host, err: err}
-}
-
-// resolveError is a failed lookup; family is set when only one was allowed.
-type resolveError struct {
-	host   string
-	family string
-	err    error
-}
-
-func (e *resolveError) Error() string {
-	msg := "no address"
-	if de, ok := e.err.(*net.DNSError); ok {
-		msg = de.Err
-	} else if e.err != nil {
-		msg = e.err.Error()
-	}
-	if e.family != "" {
-		return fmt.Sprintf("lookup %s: %s (%s only)", e.host, msg, e.family)
-	}
-	return fmt.Sprintf("lookup %s: %s", e.host, msg)
-}
-
-func (e *resolveError) Unwrap() error { return e.err }

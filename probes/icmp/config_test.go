@@ -1,7 +1,6 @@
 package icmp
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/sloagent/sloagent/probes/internal/probetest"
@@ -19,7 +18,5 @@ invalid-packets.yml:2: max_packet_loss: must be at least 0 and below 1 (a share 
 }
 
 func TestConfigValid(t *testing.T) {
-	if ps := probetest.Problems(t, "testdata/valid.yml", &Config{}, nil); len(ps) > 0 {
-		t.Fatalf("problems in a valid config:\n%s", strings.Join(ps, "\n"))
-	}
+	probetest.Valid(t, "testdata/valid.yml", &Config{}, nil)
 }

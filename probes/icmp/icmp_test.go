@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/sloagent/sloagent/probes"
 	"github.com/sloagent/sloagent/probes/internal/netrun"
 	"github.com/sloagent/sloagent/probes/internal/probetest"
@@ -14,22 +12,9 @@ import (
 
 const timeout = 2 * time.Second
 
-func config(t *testing.T, src string) *Config {
-	t.Helper()
-	c := &Config{}
-	if err := yaml.Unmarshal([]byte(src), c); err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 func newProber(t *testing.T, target, src string, timeout time.Duration) probes.Prober {
 	t.Helper()
-	p, err := New(target, config(t, src), timeout)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	return p
+	return probetest.New(t, &Kind, target, probetest.Section[Config](t, src), timeout)
 }
 
 // echo pings target and checks every request was answered.
@@ -101,14 +86,14 @@ func TestVerdict(t *testing.T) {
 }
 
 func TestCheckTimeout(t *testing.T) {
-	if err := config(t, "{packets: 6, packet_interval: 1s}").CheckTimeout(5 * time.Second); err == nil ||
+	if err := probetest.Section[Config](t, "{packets: 6, packet_interval: 1s}").CheckTimeout(5 * time.Second); err == nil ||
 		err.Error() != "6 packets 1s apart take 5s to send, which leaves no time for replies within the timeout 5s" {
 		t.Errorf("CheckTimeout: %v", err)
 	}
-	if err := config(t, "{packets: 5, packet_interval: 1s}").CheckTimeout(5 * time.Second); err != nil {
+	if err := probetest.Section[Config](t, "{packets: 5, packet_interval: 1s}").CheckTimeout(5 * time.Second); err != nil {
 		t.Errorf("CheckTimeout: %v", err)
 	}
-	if _, err := New("127.0.0.1", config(t, "{packets: 20}"), time.Second); err == nil {
+	if _, err := New("127.0.0.1", probetest.Section[Config](t, "{packets: 20}"), time.Second); err == nil {
 		t.Error("New accepted 20 packets 100ms apart in a 1s timeout")
 	}
 }

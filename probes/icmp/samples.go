@@ -3,7 +3,7 @@ package icmp
 import (
 	"github.com/sloagent/sloagent/probes"
 	"github.com/sloagent/sloagent/probes/internal/family"
-	"github.com/sloagent/sloagent/probes/internal/netprobe"
+	"github.com/sloagent/sloagent/probes/internal/netrun"
 )
 
 // The series of an icmp run: blackbox_exporter's, with the round-trip
@@ -22,8 +22,7 @@ var (
 )
 
 // Families lists every series an icmp run may report.
-var Families = []probes.Family{Duration, RTTMin, RTTMax, RTTStdev, Sent, Received, Loss, HopLimit,
-	netprobe.IPProtocol, netprobe.DNSLookup}
+var Families = netrun.Families(false, Duration, RTTMin, RTTMax, RTTStdev, Sent, Received, Loss, HopLimit)
 
 var (
 	labelsResolve = family.Labels(&Duration, "resolve")

@@ -1,10 +1,8 @@
 package tcp
 
 import (
-	"strings"
 	"testing"
 
-	"github.com/sloagent/sloagent/internal/conf"
 	"github.com/sloagent/sloagent/probes/internal/probetest"
 )
 
@@ -27,26 +25,14 @@ invalid-tls-config.yml:5: tls_config.max_version: max_version TLS12 is below min
 }
 
 func TestConfigValid(t *testing.T) {
-	if ps := probetest.Problems(t, "testdata/valid.yml", &Config{}, nil); len(ps) > 0 {
-		t.Fatalf("problems in a valid config:\n%s", strings.Join(ps, "\n"))
-	}
+	probetest.Valid(t, "testdata/valid.yml", &Config{}, nil)
 }
 
 func TestValidateTarget(t *testing.T) {
-	for target, want := range map[string]string{
+	probetest.Targets(t, ValidateTarget, map[string]string{
 		"db.test:5432": "",
 		"[::1]:22":     "",
 		"":             "target: missing target: a tcp probe's target is host:port",
 		"db.test":      `target: target "db.test" is not host:port: missing port in address`,
-	} {
-		r := conf.NewReport()
-		ValidateTarget(r, target)
-		got := ""
-		for _, p := range r.Problems() {
-			got += p.String()
-		}
-		if got != want {
-			t.Errorf("ValidateTarget(%q) = %q, want %q", target, got, want)
-		}
-	}
+	})
 }

@@ -1,11 +1,9 @@
 package tcp
 
 import (
-	"github.com/sloagent/sloagent/probes"
 	"github.com/sloagent/sloagent/probes/internal/family"
 	"github.com/sloagent/sloagent/probes/internal/netprobe"
 	"github.com/sloagent/sloagent/probes/internal/netrun"
-	"github.com/sloagent/sloagent/probes/internal/tlsprobe"
 )
 
 // The phases of a run, as the phase label of probe_tcp_duration_seconds.
@@ -31,4 +29,4 @@ var (
 )
 
 // Families lists every series a tcp run may report.
-var Families = append([]probes.Family{Duration, netprobe.IPProtocol, netprobe.DNSLookup, FailedDueToRegex, FailedDueToBytes, ExpectInfo}, tlsprobe.Families...)
+var Families = netrun.Families(true, Duration, FailedDueToRegex, FailedDueToBytes, ExpectInfo)

@@ -6,13 +6,10 @@ import (
 	"io"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/sloagent/sloagent/internal/testutil"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/sloagent/sloagent/probes"
 	"github.com/sloagent/sloagent/probes/internal/probetest"
@@ -24,54 +21,12 @@ const timeout = 2 * time.Second
 // loopback address and returns the address.
 func serve(t *testing.T, network string, handle func(net.Conn)) string {
 	t.Helper()
-	addr := "127.0.0.1:0"
-	if network == "tcp6" {
-		addr = "[::1]:0"
-	}
-	ln, err := net.Listen(network, addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(10 * time.Second))
-				handle(c)
-			}()
-		}
-	}()
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	return ln.Addr().String()
-}
-
-func config(t *testing.T, src string) *Config {
-	t.Helper()
-	c := &Config{}
-	if err := yaml.Unmarshal([]byte(src), c); err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return probetest.Serve(t, probetest.Listen(t, network), handle)
 }
 
 func probe(t *testing.T, target string, c *Config) probes.Result {
 	t.Helper()
-	p, err := New(target, c)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	res := probetest.Run(t, p, timeout)
-	probetest.Declared(t, &Kind, res, ExpectInfo.Name)
-	return res
+	return probetest.Probe(t, &Kind, target, c, timeout, ExpectInfo.Name)
 }
 
 // smtp is a server that greets, answers EHLO and QUIT.
@@ -133,12 +88,12 @@ func TestIPProtocolFallback(t *testing.T) {
 	}
 	addr := serve(t, "tcp4", func(c net.Conn) {})
 	_, port, _ := net.SplitHostPort(addr)
-	res := probe(t, "localhost:"+port, config(t, "ip_protocol: ip6"))
+	res := probe(t, "localhost:"+port, probetest.Section[Config](t, "ip_protocol: ip6"))
 	probetest.WantSuccess(t, res)
 	if got := probetest.Sample(t, res, "probe_ip_protocol"); got != 4 {
 		t.Errorf("probe_ip_protocol = %v, want 4", got)
 	}
-	res = probe(t, "localhost:"+port, config(t, "{ip_protocol: ip6, ip_protocol_fallback: false}"))
+	res = probe(t, "localhost:"+port, probetest.Section[Config](t, "{ip_protocol: ip6, ip_protocol_fallback: false}"))
 	probetest.WantFail(t, res, probes.ReasonDNS, "lookup localhost: ")
 	probetest.WantFail(t, res, probes.ReasonDNS, "(ip6 only)")
 }
@@ -161,7 +116,7 @@ func TestUnknownHost(t *testing.T) {
 
 func TestDialogue(t *testing.T) {
 	addr := serve(t, "tcp4", smtp)
-	res := probe(t, addr, config(t, `
+	res := probe(t, addr, probetest.Section[Config](t, `
 query_response:
   - expect: '^220 (\S+) ESMTP ready v(\d+\.\d+)'
     labels: [{name: host, value: '${1}'}, {name: version, value: '${2}'}]
@@ -181,7 +136,7 @@ query_response:
 
 func TestExpectNotMatched(t *testing.T) {
 	addr := serve(t, "tcp4", smtp)
-	res := probe(t, addr, config(t, `
+	res := probe(t, addr, probetest.Section[Config](t, `
 query_response:
   - send: QUIT
   - expect: '^250'
@@ -195,7 +150,7 @@ query_response:
 
 func TestExpectTimeout(t *testing.T) {
 	addr := serve(t, "tcp4", func(c net.Conn) { io.Copy(io.Discard, c) })
-	p, _ := New(addr, config(t, "query_response: [{expect: '^OK'}]"))
+	p, _ := New(addr, probetest.Section[Config](t, "query_response: [{expect: '^OK'}]"))
 	res := probetest.Run(t, p, 300*time.Millisecond)
 	probetest.WantFail(t, res, probes.ReasonTimeout,
 		`timed out after 300ms while waiting for a line matching "^OK" (query_response[0]) (query phase)`)
@@ -206,15 +161,15 @@ func TestExpectTimeout(t *testing.T) {
 
 func TestExpectBytes(t *testing.T) {
 	addr := serve(t, "tcp4", func(c net.Conn) { c.Write([]byte("\x00\x01OK\n")) })
-	probetest.WantSuccess(t, probe(t, addr, config(t, `query_response: [{expect_bytes: "\x00\x01OK"}]`)))
+	probetest.WantSuccess(t, probe(t, addr, probetest.Section[Config](t, `query_response: [{expect_bytes: "\x00\x01OK"}]`)))
 
-	res := probe(t, addr, config(t, `query_response: [{expect_bytes: "\x00\x02OK"}]`))
+	res := probe(t, addr, probetest.Section[Config](t, `query_response: [{expect_bytes: "\x00\x02OK"}]`))
 	probetest.WantFail(t, res, probes.ReasonBodyMismatch, `query_response[0]: expect_bytes "\x00\x02OK" did not match; got "\x00\x01OK"`)
 	if got := probetest.Sample(t, res, "probe_failed_due_to_bytes"); got != 1 {
 		t.Errorf("probe_failed_due_to_bytes = %v, want 1", got)
 	}
 
-	res = probe(t, addr, config(t, `query_response: [{expect_bytes: "\x00\x01OK\nmore"}]`))
+	res = probe(t, addr, probetest.Section[Config](t, `query_response: [{expect_bytes: "\x00\x01OK\nmore"}]`))
 	probetest.WantFail(t, res, probes.ReasonBodyMismatch, `connection closed after 5 of the 9 bytes of expect_bytes; got "\x00\x01OK\n"`)
 }
 
@@ -227,7 +182,7 @@ func TestLineTooLong(t *testing.T) {
 			}
 		}
 	})
-	res := probe(t, addr, config(t, "query_response: [{expect: '^OK'}]"))
+	res := probe(t, addr, probetest.Section[Config](t, "query_response: [{expect: '^OK'}]"))
 	probetest.WantFail(t, res, probes.ReasonProtocol, "query_response[0]: the server sent a line longer than 64 KiB")
 }
 
@@ -235,7 +190,7 @@ func TestReset(t *testing.T) {
 	addr := serve(t, "tcp4", func(c net.Conn) {
 		c.(*net.TCPConn).SetLinger(0)
 	})
-	res := probe(t, addr, config(t, "query_response: [{expect: '^OK'}]"))
+	res := probe(t, addr, probetest.Section[Config](t, "query_response: [{expect: '^OK'}]"))
 	if res.Reason != probes.ReasonConnect && res.Reason != probes.ReasonBodyMismatch {
 		t.Fatalf("reason %q: %s", res.Reason, res.Message)
 	}
@@ -250,7 +205,7 @@ func TestTLS(t *testing.T) {
 			io.WriteString(tc, "+OK ready\r\n")
 		}
 	})
-	res := probe(t, addr, config(t, "tls: true\ntls_config: {ca_file: "+pki.CAFile+"}\nquery_response: [{expect: '^\\+OK'}]"))
+	res := probe(t, addr, probetest.Section[Config](t, "tls: true\ntls_config: {ca_file: "+pki.CAFile+"}\nquery_response: [{expect: '^\\+OK'}]"))
 	probetest.WantSuccess(t, res)
 	if got := probetest.Sample(t, res, "probe_ssl_earliest_cert_expiry"); got != float64(cert.Leaf.NotAfter.Unix()) {
 		t.Errorf("probe_ssl_earliest_cert_expiry = %v, want %v", got, cert.Leaf.NotAfter.Unix())
@@ -262,17 +217,17 @@ func TestTLS(t *testing.T) {
 	}
 
 	// Without the CA the certificate is unknown; its expiry still shows.
-	res = probe(t, addr, config(t, "tls: true"))
+	res = probe(t, addr, probetest.Section[Config](t, "tls: true"))
 	probetest.WantFail(t, res, probes.ReasonTLS, "certificate signed by unknown authority (CN=test server issued by CN=sloagent test CA)")
 	probetest.Sample(t, res, "probe_ssl_earliest_cert_expiry")
 
-	res = probe(t, addr, config(t, "tls: true\ntls_config: {ca_file: "+pki.CAFile+", server_name: db.test}"))
+	res = probe(t, addr, probetest.Section[Config](t, "tls: true\ntls_config: {ca_file: "+pki.CAFile+", server_name: db.test}"))
 	probetest.WantFail(t, res, probes.ReasonTLS, "certificate CN=test server is not valid for db.test (valid for localhost,127.0.0.1,::1)")
 }
 
 func TestTLSToPlainServer(t *testing.T) {
 	addr := serve(t, "tcp4", smtp)
-	res := probe(t, addr, config(t, "tls: true"))
+	res := probe(t, addr, probetest.Section[Config](t, "tls: true"))
 	probetest.WantFail(t, res, probes.ReasonTLS, "TLS handshake failed: the server did not answer with TLS")
 }
 
@@ -293,7 +248,7 @@ func TestStartTLS(t *testing.T) {
 		}
 		io.WriteString(tc, "250 secure\r\n")
 	})
-	res := probe(t, addr, config(t, `
+	res := probe(t, addr, probetest.Section[Config](t, `
 tls_config: {ca_file: `+pki.CAFile+`}
 query_response:
   - expect: '^220 ready'
@@ -308,7 +263,7 @@ query_response:
 
 func TestDebugLog(t *testing.T) {
 	addr := serve(t, "tcp4", smtp)
-	p, _ := New(addr, config(t, "query_response: [{expect: '^220', send: QUIT}, {expect: '^221'}]"))
+	p, _ := New(addr, probetest.Section[Config](t, "query_response: [{expect: '^220', send: QUIT}, {expect: '^221'}]"))
 	res, log := probetest.RunDebug(t, p, timeout)
 	probetest.WantSuccess(t, res)
 	for _, want := range []string{"msg=connected", `msg="read line" line="220 mail.test ESMTP ready v2.5"`, "msg=send entry=0 line=QUIT", "msg=result success=true"} {

@@ -84,22 +84,30 @@ func (r Resolved) Network(base string) string {
 // Resolve picks one address of host, of the preferred family when it has
 // one: a probe measures one path, not the dialer's racing of several.
 func Resolve(ctx context.Context, c *IPConfig, host string) (Resolved, error) {
+	return Lookup(ctx, net.DefaultResolver, c.Protocol(), c.Fallback(), host)
+}
+
+// Lookup is Resolve with resolver and the family options given as values:
+// first is ip4 or ip6, fallback allows the other.
+func Lookup(ctx context.Context, resolver *net.Resolver, first string, fallback bool, host string) (Resolved, error) {
 	if ip := net.ParseIP(host); ip != nil {
 		return Resolved{IP: ip, Literal: true}, nil
 	}
 	start := time.Now()
-	first, second := "ip4", "ip6"
-	if c.Protocol() == "ip6" {
-		first, second = second, first
+	second := "ip6"
+	if first == "ip6" {
+		second = "ip4"
+	} else {
+		first = "ip4"
 	}
-	ips, err := net.DefaultResolver.LookupIP(ctx, first, host)
+	ips, err := resolver.LookupIP(ctx, first, host)
 	if err == nil && len(ips) > 0 {
 		return Resolved{IP: ips[0], Took: time.Since(start)}, nil
 	}
-	if !c.Fallback() || ctx.Err() != nil {
+	if !fallback || ctx.Err() != nil {
 		return Resolved{Took: time.Since(start)}, &ResolveError{Host: host, Family: first, Err: err}
 	}
-	ips, err2 := net.DefaultResolver.LookupIP(ctx, second, host)
+	ips, err2 := resolver.LookupIP(ctx, second, host)
 	if err2 == nil && len(ips) > 0 {
 		return Resolved{IP: ips[0], Took: time.Since(start)}, nil
 	}

@@ -168,6 +168,16 @@ func (r *Run) AppendSamples(s []probes.Sample) []probes.Sample {
 	return s
 }
 
+// Families lists a kind's own families and those AppendSamples writes:
+// the address's, and the certificates' for a kind that speaks TLS.
+func Families(speaksTLS bool, own ...probes.Family) []probes.Family {
+	out := append(own[:len(own):len(own)], netprobe.IPProtocol, netprobe.DNSLookup)
+	if speaksTLS {
+		out = append(out, tlsprobe.Families...)
+	}
+	return out
+}
+
 // Finish ends the run's timeline and completes its result: its duration,
 // its samples, and the debug log's result line with the phases' durations
 // and logArgs after the message.
