@@ -133,6 +133,7 @@ func TestURLTemplateParts(t *testing.T) {
 	vars := map[string]string{
 		"target": "https://api.test:8443/v1?tenant=a%20b&x=1",
 		"base":   "https://api.test/v1",
+		"path":   "/metrics/a b",
 		"host":   "api.test",
 		"port":   "8443",
 		"scheme": "https",
@@ -141,6 +142,7 @@ func TestURLTemplateParts(t *testing.T) {
 	for tmpl, want := range map[string]string{
 		"{{target}}":                        "https://api.test:8443/v1?tenant=a%20b&x=1",
 		"{{base}}/search/{{v}}?q={{v}}":     "https://api.test/v1/search/x%20y%2Fz&%C3%A9%23%3F?q=x+y%2Fz%26%C3%A9%23%3F",
+		"{{base}}{{path}}":                  "https://api.test/v1/metrics/a b", // a path right after the target is part of the URL
 		"https://{{host}}/{{v}}":            "https://api.test/x%20y%2Fz&%C3%A9%23%3F",
 		"{{scheme}}://{{host}}:{{port}}/p/": "https://api.test:8443/p/",
 		"http://h/a/{{v}}/b/{{v}}":          "http://h/a/x%20y%2Fz&%C3%A9%23%3F/b/x%20y%2Fz&%C3%A9%23%3F",
