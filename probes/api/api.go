@@ -108,7 +108,7 @@ func compileStep(s *Step) (step, error) {
 		out.method = DefaultMethod
 	}
 	var err error
-	if out.url, err = parseTemplate(s.Request.URL); err != nil {
+	if out.url, err = parseURLTemplate(s.Request.URL); err != nil {
 		return out, fmt.Errorf("request.url: %w", err)
 	}
 	if out.body, err = parseTemplate(s.Request.Body); err != nil {

@@ -35,7 +35,9 @@ invalid-step-names.yml:6: steps[2].name: missing step name`,
 		"invalid-steps.yml": `invalid-steps.yml:2: steps: an api probe needs at least one step`,
 		"invalid-template.yml": `invalid-template.yml:4: steps[0].request.url: "{{" without a closing "}}"
 invalid-template.yml:5: steps[0].request.body: invalid variable name "user-name" in {{...}}: use letters, digits and '_'`,
-		"invalid-unknown-variable.yml": `invalid-unknown-variable.yml:5: steps[0].request.headers.Authorization: unknown variable "token": not in variables or secrets, and no earlier step extracts it`,
+		"invalid-unknown-variable.yml": `invalid-unknown-variable.yml:4: steps[0].request.url: unknown variable "order_id": not in variables or secrets, and no earlier step extracts it
+invalid-unknown-variable.yml:4: steps[0].request.url: unknown variable "user": not in variables or secrets, and no earlier step extracts it
+invalid-unknown-variable.yml:5: steps[0].request.headers.Authorization: unknown variable "token": not in variables or secrets, and no earlier step extracts it`,
 		"invalid-variables.yml": `invalid-variables.yml:1: variables.bad-name: invalid variable name "bad-name": use letters, digits and '_'
 invalid-variables.yml:1: variables.target: "target" is the probe's target and cannot be set here
 invalid-variables.yml:2: secrets.user: variable "user" is set twice (variables, secrets, secret_files)`,

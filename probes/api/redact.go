@@ -1,6 +1,8 @@
 package api
 
 import (
+	"net/url"
+	"slices"
 	"sort"
 	"strings"
 
@@ -23,16 +25,17 @@ func newRedactor(values []string) *redactor {
 	return d
 }
 
+// add makes v a secret, and the forms a URL carries it in (escaped as
+// a path segment or a query component) too.
 func (d *redactor) add(v string) {
-	if v == "" {
+	if v == "" || slices.Contains(d.values, v) {
 		return
 	}
-	for _, have := range d.values {
-		if have == v {
-			return
+	for _, form := range []string{v, url.PathEscape(v), url.QueryEscape(v)} {
+		if !slices.Contains(d.values, form) {
+			d.values = append(d.values, form)
 		}
 	}
-	d.values = append(d.values, v)
 	// Longest first, so that a secret containing another is replaced
 	// whole.
 	sort.Slice(d.values, func(i, j int) bool { return len(d.values[i]) > len(d.values[j]) })

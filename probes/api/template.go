@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"net/url"
 	"regexp"
 	"strings"
 )
@@ -15,6 +16,9 @@ type template struct {
 type part struct {
 	text  string // literal text, or the variable's name when isVar
 	isVar bool
+	// escape, when set, encodes the variable's value for where it
+	// stands in a URL.
+	escape func(string) string
 }
 
 var varNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -70,11 +74,78 @@ func (t template) render(vars map[string]string) string {
 	}
 	var b strings.Builder
 	for _, p := range t.parts {
-		if p.isVar {
+		switch {
+		case p.isVar && p.escape != nil:
+			b.WriteString(p.escape(vars[p.text]))
+		case p.isVar:
 			b.WriteString(vars[p.text])
-		} else {
+		default:
 			b.WriteString(p.text)
 		}
 	}
 	return b.String()
+}
+
+// A urlPart is where in a URL a variable stands.
+type urlPart int
+
+const (
+	inHost urlPart = iota // the scheme and host, or the whole URL
+	inPath
+	inQuery
+	inFragment
+)
+
+// escape returns how a value standing at is encoded. Before the path a
+// value is a URL itself (most often the whole target, as
+// "{{target}}/path") and goes in as it is. A fragment is never sent;
+// escaped as a path segment, a space in it reads back as a space (a
+// query's '+' would not).
+func (at urlPart) escape() func(string) string {
+	switch at {
+	case inPath, inFragment:
+		return url.PathEscape
+	case inQuery:
+		return url.QueryEscape
+	}
+	return nil
+}
+
+// parseURLTemplate parses a URL template whose variables are escaped by
+// where they stand, so that a value is one path segment, query component
+// or fragment whatever it holds (a space, '&', '/', '#', non-ASCII).
+// Where a variable stands is told by the literal text before it: a value
+// never moves the URL on to its next part.
+func parseURLTemplate(s string) (template, error) {
+	t, err := parseTemplate(s)
+	if err != nil {
+		return t, err
+	}
+	at := inHost
+	for i := range t.parts {
+		p := &t.parts[i]
+		if p.isVar {
+			p.escape = at.escape()
+			continue
+		}
+		at = at.after(p.text)
+	}
+	return t, nil
+}
+
+// after returns where the URL is after the literal text lit.
+func (at urlPart) after(lit string) urlPart {
+	for i := 0; i < len(lit); i++ {
+		switch c := lit[i]; {
+		case at == inHost && c == ':' && strings.HasPrefix(lit[i+1:], "//"):
+			i += 2 // the scheme's "://": the host follows
+		case at == inHost && c == '/':
+			at = inPath
+		case at < inQuery && c == '?':
+			at = inQuery
+		case c == '#':
+			return inFragment
+		}
+	}
+	return at
 }
