@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -47,6 +48,35 @@ type Auth struct {
 	Username, PasswordFile, BearerTokenFile string
 	Password, BearerToken                   conf.Secret
 	Basic                                   bool
+}
+
+// Check records the problems of a client's URL and authentication, fields
+// relative to the client's section.
+func Check(r conf.Report, rawURL string, a Auth) {
+	if rawURL == "" {
+		r.Errorf("url", "missing URL")
+	} else if u, err := url.Parse(rawURL); err != nil {
+		r.Errorf("url", "invalid URL: %v", err)
+	} else if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		r.Errorf("url", "url %q must be an http:// or https:// URL with a host", rawURL)
+	}
+	if a.BearerToken != "" && a.BearerTokenFile != "" {
+		r.Errorf("bearer_token_file", "bearer_token and bearer_token_file are mutually exclusive")
+	}
+	conf.CheckFile(r, "bearer_token_file", a.BearerTokenFile)
+	if a.Basic {
+		rb := r.At("basic_auth")
+		if a.Username == "" {
+			rb.Errorf("username", "missing username")
+		}
+		if a.Password != "" && a.PasswordFile != "" {
+			rb.Errorf("password_file", "password and password_file are mutually exclusive")
+		}
+		conf.CheckFile(rb, "password_file", a.PasswordFile)
+		if a.BearerToken != "" || a.BearerTokenFile != "" {
+			r.Errorf("bearer_token", "basic_auth and bearer_token are mutually exclusive")
+		}
+	}
 }
 
 // SetHeader sets h's Authorization header as a says.
