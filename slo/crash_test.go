@@ -1,15 +1,14 @@
 package slo
 
 import (
-	"bufio"
-	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sloagent/sloagent/internal/testutil"
 )
 
 // crashChildEnv names the state directory when the test binary runs as the
@@ -56,32 +55,16 @@ func TestCrashChild(t *testing.T) {
 func TestKillDuringRuns(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestCrashChild$")
-	cmd.Env = append(os.Environ(), crashChildEnv+"="+dir)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	child := testutil.StartChild(t, "^TestCrashChild$", crashChildEnv+"="+dir)
 	flushed, flushes := 0, 0
-	sc := bufio.NewScanner(out)
-	for flushes < 10 && sc.Scan() {
-		line := sc.Text()
+	child.Read(t, func(line string) bool {
 		if n, ok := strings.CutPrefix(line, "flushed "); ok {
 			flushed, _ = strconv.Atoi(n)
 			flushes++
-		} else if strings.HasPrefix(line, "error") {
-			t.Fatal(line)
 		}
-	}
-	if err := cmd.Process.Kill(); err != nil { // SIGKILL on Unix
-		t.Fatal(err)
-	}
-	_ = cmd.Wait()
+		return flushes < 10
+	})
+	child.Kill(t)
 	if flushes < 10 {
 		t.Fatalf("child stopped after %d flushes", flushes)
 	}
