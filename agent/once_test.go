@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sloagent/sloagent/internal/testutil"
+
 	"github.com/sloagent/sloagent/agent/schedule"
 )
 
@@ -279,7 +281,7 @@ func sloRulesFile(t *testing.T, dir, cfg string) string {
 		t.Fatalf("sloagent rules: %v", err)
 	}
 	f := writeConfig(t, dir, "rules.yml", string(rules))
-	if out, err := exec.Command(promtoolPath(t), "check", "rules", f).CombinedOutput(); err != nil {
+	if out, err := exec.Command(testutil.LookPath(t, "promtool", "prometheus"), "check", "rules", f).CombinedOutput(); err != nil {
 		t.Fatalf("promtool check rules: %v\n%s", err, out)
 	}
 	return f

@@ -59,14 +59,14 @@ func TestIncidentSurvivesKill(t *testing.T) {
 		t.Fatalf("child stopped after %d ticks", ticks)
 	}
 
-	st, err := OpenStore(dir, testLogger(t))
+	st, err := OpenStore(dir, testutil.Logger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
 	c := &clock{}
 	c.Set(time.Now())
-	tr, err := NewTracker(Config{}, Source{Agent: "a1"}, st, nil, c.Now, testLogger(t))
+	tr, err := NewTracker(Config{}, Source{Agent: "a1"}, st, nil, c.Now, testutil.Logger(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,8 @@ import (
 	"math"
 	"testing"
 	"time"
+
+	"github.com/sloagent/sloagent/internal/testutil"
 )
 
 // The checkout outage becomes one incident: opened by the third failure
@@ -13,7 +15,7 @@ import (
 // burn goes on for hours).
 func TestOutageBecomesOneIncident(t *testing.T) {
 	t.Parallel()
-	st, err := OpenStore(t.TempDir(), testLogger(t))
+	st, err := OpenStore(t.TempDir(), testutil.Logger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +147,7 @@ func TestPageAlertOpensIncident(t *testing.T) {
 // Closed incidents older than the retention are deleted.
 func TestRetention(t *testing.T) {
 	t.Parallel()
-	st, err := OpenStore(t.TempDir(), testLogger(t))
+	st, err := OpenStore(t.TempDir(), testutil.Logger(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,13 +54,13 @@ func TestProbeAlertNotifiesAlertmanagerOverTLS(t *testing.T) {
 	if len(r.Problems()) != 1 || r.Problems()[0].Field != "alertmanagers[2].url" {
 		t.Fatalf("validation: %v", r.Problems())
 	}
-	n, err := New(ncfg, Source{Agent: "a1"}, testLogger(t))
+	n, err := New(ncfg, Source{Agent: "a1"}, testutil.Logger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	runNotifier(t, n)
 
-	pa := slo.NewProbeAlerts(nil, testLogger(t))
+	pa := slo.NewProbeAlerts(nil, testutil.Logger(t))
 	pa.Configure(map[string]slo.ProbeAlertConfig{"api": {RunbookURL: "https://runbooks.example.com/api"}}, time.Now())
 	step := func(ok bool) {
 		pa.Observe("api", ok, "tls")

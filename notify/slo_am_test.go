@@ -30,7 +30,7 @@ func TestSLOOutageNotifiesAlertmanagerOnce(t *testing.T) {
 			Page:   []slo.BurnRateAlert{{LongWindow: conf.Duration(2 * time.Minute), ShortWindow: conf.Duration(time.Minute), BurnRate: 8}},
 			Ticket: []slo.BurnRateAlert{{LongWindow: conf.Duration(2 * time.Minute), ShortWindow: conf.Duration(time.Minute), BurnRate: 6}},
 		}}
-	e, err := slo.NewEngine([]slo.Config{cfg}, nil, nil, testLogger(t))
+	e, err := slo.NewEngine([]slo.Config{cfg}, nil, nil, testutil.Logger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +42,7 @@ func TestSLOOutageNotifiesAlertmanagerOnce(t *testing.T) {
 				return "7"
 			}
 			return ""
-		}}, testLogger(t))
+		}}, testutil.Logger(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -71,7 +71,7 @@ func TestKillDuringRuns(t *testing.T) {
 
 	st := openStore(t, dir)
 	defer st.Close()
-	e, err := NewEngine(crashSLO, st, nil, testLogger(t))
+	e, err := NewEngine(crashSLO, st, nil, testutil.Logger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
