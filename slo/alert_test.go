@@ -235,16 +235,7 @@ func TestAlertCrashChild(t *testing.T) {
 	if dir == "" {
 		t.Skip("only run by TestFiringSinceSurvivesKill")
 	}
-	st, err := OpenStore(dir, nil)
-	if err != nil {
-		fmt.Println("error", err)
-		os.Exit(1)
-	}
-	e, err := NewEngine(crashSLO, st, nil, nil)
-	if err != nil {
-		fmt.Println("error", err)
-		os.Exit(1)
-	}
+	e := crashEngine(dir)
 	for i := 0; ; i++ {
 		e.Observe(Event{Probe: "p", Success: false, Reason: "connect"})
 		for _, tr := range e.EvaluateAlerts() {

@@ -25,16 +25,7 @@ func TestCrashChild(t *testing.T) {
 	if dir == "" {
 		t.Skip("only run by TestKillDuringRuns")
 	}
-	st, err := OpenStore(dir, nil)
-	if err != nil {
-		fmt.Println("error", err)
-		os.Exit(1)
-	}
-	e, err := NewEngine(crashSLO, st, nil, nil)
-	if err != nil {
-		fmt.Println("error", err)
-		os.Exit(1)
-	}
+	e := crashEngine(dir)
 	next := time.Now().Add(20 * time.Millisecond)
 	for n := 1; ; n++ {
 		e.Observe(Event{Probe: "p", Success: n%3 != 0})
@@ -47,6 +38,22 @@ func TestCrashChild(t *testing.T) {
 			next = time.Now().Add(20 * time.Millisecond)
 		}
 	}
+}
+
+// crashEngine is the engine of a process to be killed, on the state in
+// dir; an error is printed for the parent, which fails the test.
+func crashEngine(dir string) *Engine {
+	st, err := OpenStore(dir, nil)
+	if err != nil {
+		fmt.Println("error", err)
+		os.Exit(1)
+	}
+	e, err := NewEngine(crashSLO, st, nil, nil)
+	if err != nil {
+		fmt.Println("error", err)
+		os.Exit(1)
+	}
+	return e
 }
 
 // TestKillDuringRuns kills a process with SIGKILL while it records runs
