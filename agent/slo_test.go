@@ -155,7 +155,7 @@ slos:
 	a := startBinary(t, "--config.file="+write("a", ok.URL))
 	b := startBinary(t, "--config.file="+write("b", broken.URL))
 
-	rules, err := exec.Command(agentBinary(t), "rules", "--config.file="+filepath.Join(dir, "a.yml")).Output()
+	rules, err := exec.Command(testutil.AgentBinary(t), "rules", "--config.file="+filepath.Join(dir, "a.yml")).Output()
 	if err != nil {
 		t.Fatal(err)
 	}

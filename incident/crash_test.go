@@ -59,11 +59,7 @@ func TestIncidentSurvivesKill(t *testing.T) {
 		t.Fatalf("child stopped after %d ticks", ticks)
 	}
 
-	st, err := OpenStore(dir, testutil.Logger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t, dir)
 	c := &clock{}
 	c.Set(time.Now())
 	tr, err := NewTracker(Config{}, Source{Agent: "a1"}, st, nil, c.Now, testutil.Logger(t))
@@ -88,4 +84,15 @@ func TestIncidentSurvivesKill(t *testing.T) {
 	if !ok || got.Open() || got.FailedRuns != inc.FailedRuns || got.Recovered.IsZero() {
 		t.Errorf("after recovery: %+v", got)
 	}
+}
+
+// openStore opens the incident store in dir until the test ends.
+func openStore(t *testing.T, dir string) *Store {
+	t.Helper()
+	st, err := OpenStore(dir, testutil.Logger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
 }

@@ -28,7 +28,7 @@ func TestPrometheusAgreesOnAlertStates(t *testing.T) {
 	prom := rulesPrometheus(t, cfgs, serveEngine(t, e))
 	query := func(q string) (float64, bool) { return prom.Value(t, q) }
 
-	every(t, func() {
+	testutil.Every(t, 10*time.Millisecond, func(time.Time) {
 		for i := 0; i < 5; i++ {
 			e.Observe(Event{Probe: "p", Success: false, Reason: "connect"})
 		}

@@ -32,7 +32,7 @@ func TestPrometheusAggregatesTwoEngines(t *testing.T) {
 
 	// Engine 0: all good; engine 1: 1 run in 20 bad. Together 1 in 40 bad:
 	// error ratio 0.025, burn rate 25 at 99.9%.
-	every(t, func() {
+	testutil.Every(t, 10*time.Millisecond, func(time.Time) {
 		for i := 0; i < 20; i++ {
 			engines[0].Observe(Event{Probe: "p", Success: true})
 			engines[1].Observe(Event{Probe: "p", Success: i != 0})

@@ -1,13 +1,10 @@
 package slo
 
 import (
-	"context"
 	"fmt"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -44,25 +41,4 @@ scrape_configs:
     static_configs: [{targets: [%s]}]
 `, strings.Join(quoted, ", "))
 	return testutil.StartPrometheus(t, config, map[string]string{"rules.yml": string(rules)}, "--log.level=warn")
-}
-
-// every calls fn every 10ms until the test ends.
-func every(t *testing.T, fn func()) {
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		tick := time.NewTicker(10 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-				fn()
-			}
-		}
-	}()
-	t.Cleanup(func() { cancel(); wg.Wait() })
 }
