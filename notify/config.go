@@ -108,12 +108,7 @@ func (c *Config) Validate(r conf.Report) {
 	if c.MaxRetries != nil && *c.MaxRetries < 0 {
 		r.Errorf("max_retries", "must not be negative (got %d)", *c.MaxRetries)
 	}
-	if c.MinBackoff < 0 {
-		r.Errorf("min_backoff", "must be positive")
-	}
-	if c.MaxBackoff < c.MinBackoff {
-		r.Errorf("max_backoff", "max_backoff %s is shorter than min_backoff %s", c.MaxBackoff, c.MinBackoff)
-	}
+	httpconf.CheckBackoff(r, c.MinBackoff, c.MaxBackoff)
 	if c.QueueCapacity < 0 {
 		r.Errorf("queue_capacity", "must not be negative (got %d)", c.QueueCapacity)
 	}

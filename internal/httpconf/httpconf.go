@@ -42,6 +42,17 @@ func RetryDefaults(timeout *conf.Duration, maxRetries **int, minBackoff, maxBack
 	}
 }
 
+// CheckBackoff records the problems of a section's min_backoff and
+// max_backoff.
+func CheckBackoff(r conf.Report, minBackoff, maxBackoff conf.Duration) {
+	if minBackoff < 0 {
+		r.Errorf("min_backoff", "must be positive")
+	}
+	if maxBackoff < minBackoff {
+		r.Errorf("max_backoff", "max_backoff %s is shorter than min_backoff %s", maxBackoff, minBackoff)
+	}
+}
+
 // Auth is how a client authenticates: basic auth or a bearer token, each
 // possibly in a file (read when the client is built).
 type Auth struct {
