@@ -123,15 +123,7 @@ func benchAgent(b *testing.B, n int, url string, res probes.Result) *Agent {
 	if err := os.WriteFile(file, []byte(cfg.String()), 0o600); err != nil {
 		b.Fatal(err)
 	}
-	a := New(Options{ConfigFile: file, StateDir: filepath.Join(dir, "state")})
-	if err := a.Reload(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		a.Shutdown(ctx)
-	})
+	a := loadedAgent(b, Options{ConfigFile: file, StateDir: filepath.Join(dir, "state")})
 	now := time.Now()
 	a.mu.RLock()
 	for _, st := range a.states {

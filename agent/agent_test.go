@@ -45,19 +45,27 @@ func startAgent(t *testing.T, config string) *testAgent {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
-	a := New(Options{ConfigFile: file, StateDir: filepath.Join(filepath.Dir(file), "state"), EnableLifecycle: true, Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	a := loadedAgent(t, Options{ConfigFile: file, StateDir: filepath.Join(filepath.Dir(file), "state"), EnableLifecycle: true, Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	a.ready.Store(true)
+	web := httptest.NewServer(a.Handler())
+	t.Cleanup(web.Close)
+	return &testAgent{Agent: a, file: file, logs: logs, web: web}
+}
+
+// loadedAgent is an agent with its config loaded and its probes running,
+// shut down when the test ends.
+func loadedAgent(t testing.TB, opts Options) *Agent {
+	t.Helper()
+	a := New(opts)
 	if err := a.Reload(); err != nil {
 		t.Fatal(err)
 	}
-	a.ready.Store(true)
-	web := httptest.NewServer(a.Handler())
 	t.Cleanup(func() {
-		web.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		a.Shutdown(ctx)
 	})
-	return &testAgent{Agent: a, file: file, logs: logs, web: web}
+	return a
 }
 
 func (ta *testAgent) rewrite(t *testing.T, config string) {

@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"context"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -24,15 +23,7 @@ func TestConfigDirectory(t *testing.T) {
 	}
 	write("10-agent.yml", "agent: {name: dir-agent}\nprobes:\n  - {name: home, target: "+ok.URL+", interval: 1s, timeout: 500ms}\n")
 	logs := &syncBuffer{}
-	a := New(Options{ConfigFile: dir, StateDir: filepath.Join(t.TempDir(), "state"), Logger: slog.New(slog.NewTextHandler(logs, nil))})
-	if err := a.Reload(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		a.Shutdown(ctx)
-	})
+	a := loadedAgent(t, Options{ConfigFile: dir, StateDir: filepath.Join(t.TempDir(), "state"), Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	ta := &testAgent{Agent: a, logs: logs}
 	waitFor(t, "home to run", func() bool {
 		v, found := ta.value(t, "probe_success", map[string]string{"probe": "home"})

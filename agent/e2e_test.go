@@ -10,40 +10,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/sloagent/sloagent/internal/testutil"
 )
-
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// agentBinary builds sloagent once per test run.
-func agentBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "sloagent-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "sloagent")
-		out, err := exec.Command("go", "build", "-o", binPath, "github.com/sloagent/sloagent").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
-}
 
 // process is a started sloagent binary.
 type process struct {
@@ -67,7 +39,7 @@ func startBinary(t *testing.T, args ...string) *process {
 func startCommand(t *testing.T, command func(bin string, args ...string) *exec.Cmd, args ...string) *process {
 	t.Helper()
 	args = append([]string{"--web.listen-address=127.0.0.1:0", "--storage.path=" + t.TempDir()}, args...)
-	cmd := command(agentBinary(t), args...)
+	cmd := command(testutil.AgentBinary(t), args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -101,6 +73,24 @@ func startCommand(t *testing.T, command func(bin string, args ...string) *exec.C
 		t.Fatalf("sloagent did not start:\n%s", p.logs.String())
 	}
 	return p
+}
+
+// terminate sends the agent SIGTERM and waits for it to exit, failing the
+// test if it exits with an error or is still running after d (a bound
+// for a hang, not a measure).
+func (p *process) terminate(t *testing.T, d time.Duration) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.done:
+		if err != nil {
+			t.Errorf("sloagent exited with %v after SIGTERM:\n%s", err, p.logs.String())
+		}
+	case <-time.After(d):
+		t.Fatalf("sloagent did not stop within %v of SIGTERM:\n%s", d, p.logs.String())
+	}
 }
 
 // startPrometheus runs a real Prometheus with config, ready.
@@ -166,17 +156,7 @@ scrape_configs:
 		return len(r) == 1 && r[0].Value == 1
 	})
 
-	if err := agent.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-agent.done:
-		if err != nil {
-			t.Errorf("sloagent exited with %v after SIGTERM:\n%s", err, agent.logs.String())
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("sloagent did not stop on SIGTERM")
-	}
+	agent.terminate(t, 15*time.Second)
 }
 
 // SIGTERM with a run in flight against a target that never answers: the run
@@ -204,16 +184,6 @@ func TestShutdownCancelsRunsInFlight(t *testing.T) {
 		t.Fatal("the probe never reached the target")
 	}
 	begin := time.Now()
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-p.done:
-		if err != nil {
-			t.Errorf("exit: %v\n%s", err, p.logs.String())
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("sloagent did not stop with a run in flight")
-	}
+	p.terminate(t, 20*time.Second)
 	t.Logf("stopped %s after SIGTERM", time.Since(begin).Round(time.Millisecond))
 }

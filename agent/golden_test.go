@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/sloagent/sloagent/internal/testutil"
 )
 
 // The exposed metric names, types and label names are what users' dashboards
@@ -124,17 +126,9 @@ slos:
 
 	// promtool, from Debian's prometheus package, finds nothing to report.
 	_, body := get(t, ta.web.URL+"/metrics")
-	cmd := exec.Command(promtoolPath(t), "check", "metrics")
+	cmd := exec.Command(testutil.LookPath(t, "promtool", "prometheus"), "check", "metrics")
 	cmd.Stdin = strings.NewReader(body)
 	if out, err := cmd.CombinedOutput(); err != nil || len(out) > 0 {
 		t.Errorf("promtool check metrics: %v\n%s", err, out)
 	}
-}
-
-func promtoolPath(t *testing.T) string {
-	p, err := exec.LookPath("promtool")
-	if err != nil {
-		t.Fatal("promtool not found: install Debian's prometheus package (scripts/test does)")
-	}
-	return p
 }

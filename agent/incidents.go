@@ -82,6 +82,21 @@ func (a *Agent) tracker(w http.ResponseWriter) *incident.Tracker {
 	return a.oncall.incidents
 }
 
+// incidentOf returns the incident the request's path names, or writes
+// why there is none and returns nil.
+func (a *Agent) incidentOf(w http.ResponseWriter, r *http.Request) *incident.Incident {
+	tr := a.tracker(w)
+	if tr == nil {
+		return nil
+	}
+	inc, ok := tr.Get(r.PathValue("id"))
+	if !ok {
+		http.Error(w, "no incident "+r.PathValue("id"), http.StatusNotFound)
+		return nil
+	}
+	return inc
+}
+
 func (a *Agent) serveIncidents(w http.ResponseWriter, r *http.Request) {
 	tr := a.tracker(w)
 	if tr == nil {
@@ -101,13 +116,8 @@ func (a *Agent) serveIncidents(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *Agent) serveIncident(w http.ResponseWriter, r *http.Request) {
-	tr := a.tracker(w)
-	if tr == nil {
-		return
-	}
-	inc, ok := tr.Get(r.PathValue("id"))
-	if !ok {
-		http.Error(w, "no incident "+r.PathValue("id"), http.StatusNotFound)
+	inc := a.incidentOf(w, r)
+	if inc == nil {
 		return
 	}
 	if wantsJSON(r) {
@@ -119,13 +129,8 @@ func (a *Agent) serveIncident(w http.ResponseWriter, r *http.Request) {
 
 // serveReview writes the Markdown draft of an incident's review.
 func (a *Agent) serveReview(w http.ResponseWriter, r *http.Request) {
-	tr := a.tracker(w)
-	if tr == nil {
-		return
-	}
-	inc, ok := tr.Get(r.PathValue("id"))
-	if !ok {
-		http.Error(w, "no incident "+r.PathValue("id"), http.StatusNotFound)
+	inc := a.incidentOf(w, r)
+	if inc == nil {
 		return
 	}
 	var b bytes.Buffer

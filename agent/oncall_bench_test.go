@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -22,11 +21,7 @@ func BenchmarkFinishWithSLO(b *testing.B) {
 	if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
 		b.Fatal(err)
 	}
-	a := New(Options{ConfigFile: file, StateDir: filepath.Join(dir, "state")})
-	if err := a.Reload(); err != nil {
-		b.Fatal(err)
-	}
-	defer a.Shutdown(context.Background())
+	a := loadedAgent(b, Options{ConfigFile: file, StateDir: filepath.Join(dir, "state")})
 	a.mu.RLock()
 	st := a.states["p"]
 	a.mu.RUnlock()

@@ -7,46 +7,18 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/sloagent/sloagent/internal/testutil"
 )
 
-// hook receives Alertmanager's webhook notifications.
-type hook struct {
-	mu  sync.Mutex
-	got []notification
-}
-
-type notification struct {
-	Status string `json:"status"`
-	Alerts []struct {
-		Labels      map[string]string `json:"labels"`
-		Annotations map[string]string `json:"annotations"`
-	} `json:"alerts"`
-}
-
-func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var v notification
-	if err := json.NewDecoder(r.Body).Decode(&v); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	h.mu.Lock()
-	h.got = append(h.got, v)
-	h.mu.Unlock()
-}
-
-// count returns the notifications of status, and the annotations of the
+// notified returns the notifications of status, and the annotations of the
 // last one.
-func (h *hook) count(status string) (int, map[string]string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+func notified(h *testutil.Webhook, status string) (int, map[string]string) {
 	n := 0
 	var ann map[string]string
-	for _, g := range h.got {
+	for _, g := range h.All() {
 		if g.Status == status {
 			n++
 			ann = g.Alerts[0].Annotations
@@ -71,10 +43,8 @@ func TestOutageThroughAlertmanagerAndIncident(t *testing.T) {
 		fmt.Fprintln(w, "ok")
 	}))
 	defer target.Close()
-	h := &hook{}
-	hookSrv := httptest.NewServer(h)
-	defer hookSrv.Close()
-	am := testutil.StartAlertmanager(t, hookSrv.URL, "")
+	h := testutil.StartWebhook(t)
+	am := testutil.StartAlertmanager(t, h.URL, "")
 
 	ta := startAgent(t, fmt.Sprintf(`
 agent: {name: oncall-agent, location: lab}
@@ -91,8 +61,8 @@ notifications:
   resend_interval: 1s
 `, target.URL, am))
 
-	waitFor(t, "the firing notification", func() bool { n, _ := h.count("firing"); return n > 0 })
-	_, ann := h.count("firing")
+	waitFor(t, "the firing notification", func() bool { n, _ := notified(h, "firing"); return n > 0 })
+	_, ann := notified(h, "firing")
 	if ann["runbook_url"] != "https://runbooks.example.com/checkout" || !strings.HasSuffix(ann["incident_url"], "/incidents/1") {
 		t.Errorf("annotations %v", ann)
 	}
@@ -131,12 +101,12 @@ notifications:
 	}
 
 	failing.Store(false)
-	waitFor(t, "the resolved notification", func() bool { n, _ := h.count("resolved"); return n > 0 })
+	waitFor(t, "the resolved notification", func() bool { n, _ := notified(h, "resolved"); return n > 0 })
 	waitFor(t, "the incident to close", func() bool {
 		_, body := get(t, ta.web.URL+"/api/v1/incidents/1")
 		return strings.Contains(body, `"closed"`)
 	})
-	if f, _ := h.count("firing"); f != 1 {
+	if f, _ := notified(h, "firing"); f != 1 {
 		t.Errorf("%d firing notifications, want 1", f)
 	}
 	if v, ok := ta.value(t, "sloagent_notifications_sent_total", map[string]string{"alertmanager": am}); !ok || v < 2 {

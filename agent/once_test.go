@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sloagent/sloagent/internal/testutil"
+
 	"github.com/sloagent/sloagent/agent/schedule"
 )
 
@@ -31,7 +33,7 @@ type onceExec struct {
 // and its exit code.
 func runOnceBinary(t *testing.T, args ...string) onceExec {
 	t.Helper()
-	cmd := exec.Command(agentBinary(t), append([]string{"once"}, args...)...)
+	cmd := exec.Command(testutil.AgentBinary(t), append([]string{"once"}, args...)...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -211,7 +213,7 @@ slos:
 			if a == "one" {
 				args = append(args, "up")
 			}
-			cmd := exec.Command(agentBinary(t), append([]string{"once"}, args...)...)
+			cmd := exec.Command(testutil.AgentBinary(t), append([]string{"once"}, args...)...)
 			cmd.Env = append(os.Environ(), "AGENT="+a)
 			out, err := cmd.CombinedOutput()
 			var exit *exec.ExitError
@@ -272,14 +274,14 @@ slos:
 // with promtool.
 func sloRulesFile(t *testing.T, dir, cfg string) string {
 	t.Helper()
-	cmd := exec.Command(agentBinary(t), "rules", "--config.file="+cfg)
+	cmd := exec.Command(testutil.AgentBinary(t), "rules", "--config.file="+cfg)
 	cmd.Env = append(os.Environ(), "AGENT=rules")
 	rules, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("sloagent rules: %v", err)
 	}
 	f := writeConfig(t, dir, "rules.yml", string(rules))
-	if out, err := exec.Command(promtoolPath(t), "check", "rules", f).CombinedOutput(); err != nil {
+	if out, err := exec.Command(testutil.LookPath(t, "promtool", "prometheus"), "check", "rules", f).CombinedOutput(); err != nil {
 		t.Fatalf("promtool check rules: %v\n%s", err, out)
 	}
 	return f
@@ -292,6 +294,26 @@ func listenLoopback(t *testing.T) net.Listener {
 		t.Fatal(err)
 	}
 	return ln
+}
+
+// checkTCP is Debian's Nagios TCP check, the command probes' real check.
+const checkTCP = "/usr/lib/nagios/plugins/check_tcp"
+
+// tcpPluginAndPong builds the tcp plugin into dir, makes sure checkTCP is
+// installed, and serves "+PONG" on a loopback port: what the plugin and
+// command probe tests run, and against what. It returns the plugin's path
+// and the server's address.
+func tcpPluginAndPong(t *testing.T, dir string) (plugin, addr string) {
+	t.Helper()
+	plugin = filepath.Join(dir, "tcp-plugin")
+	if out, err := exec.Command("go", "build", "-o", plugin, "github.com/sloagent/sloagent/plugins/tcp").CombinedOutput(); err != nil {
+		t.Fatalf("building the tcp plugin: %v\n%s", err, out)
+	}
+	if _, err := exec.LookPath(checkTCP); err != nil {
+		t.Fatalf("%s missing: install Debian's monitoring-plugins-basic (scripts/test does)", checkTCP)
+	}
+	addr = testutil.ServeTCP(t, func(c *net.TCPConn) { fmt.Fprint(c, "+PONG\r\n") })
+	return plugin, addr
 }
 
 func regexpMatch(re, s string) bool { return regexp.MustCompile(re).MatchString(s) }
@@ -333,33 +355,14 @@ probes:
 func TestOnceRunsPluginAndCommandProbes(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "tcp-plugin")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/sloagent/sloagent/plugins/tcp").CombinedOutput(); err != nil {
-		t.Fatalf("building the tcp plugin: %v\n%s", err, out)
-	}
-	const checkTCP = "/usr/lib/nagios/plugins/check_tcp"
-	if _, err := exec.LookPath(checkTCP); err != nil {
-		t.Fatalf("%s missing: install Debian's monitoring-plugins-basic (scripts/test does)", checkTCP)
-	}
-	ln := listenLoopback(t)
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			fmt.Fprint(c, "+PONG\r\n")
-			c.Close()
-		}
-	}()
+	bin, pong := tcpPluginAndPong(t, dir)
 	cfg := writeConfig(t, dir, "plugins.yml", fmt.Sprintf(`
 plugins:
   - {name: tcp, command: %s}
 probes:
   - {name: pong, kind: plugin, target: %s, timeout: 5s, plugin: {name: tcp, settings: {expect: "+PONG"}}}
   - {name: check-closed, kind: command, target: "127.0.0.1:%d", timeout: 5s, command: {path: %s, args: ["-H", "{{host}}", "-p", "{{port}}"]}}
-`, bin, ln.Addr(), freePort(t), checkTCP))
+`, bin, pong, freePort(t), checkTCP))
 	r := runOnceBinary(t, "--config.file="+cfg, "--storage.path="+filepath.Join(dir, "state"), "--output=json")
 	got := map[string]string{}
 	for _, p := range parseSummary(t, r.stdout).Probes {

@@ -2,9 +2,6 @@ package agent
 
 import (
 	"fmt"
-	"net"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -12,29 +9,7 @@ import (
 // A plugin probe runs through the supervised tcp plugin, and a command
 // probe runs a real Monitoring Plugins check, both inside the agent.
 func TestPluginAndCommandProbesInTheAgent(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "tcp-plugin")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/sloagent/sloagent/plugins/tcp").CombinedOutput(); err != nil {
-		t.Fatalf("building the tcp plugin: %v\n%s", err, out)
-	}
-	const checkTCP = "/usr/lib/nagios/plugins/check_tcp"
-	if _, err := exec.LookPath(checkTCP); err != nil {
-		t.Fatalf("%s missing: install Debian's monitoring-plugins-basic (scripts/test does)", checkTCP)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			fmt.Fprint(c, "+PONG\r\n")
-			c.Close()
-		}
-	}()
+	bin, pong := tcpPluginAndPong(t, t.TempDir())
 	closed := freePort(t)
 	ta := startAgent(t, fmt.Sprintf(`
 plugins:
@@ -58,7 +33,7 @@ probes:
     interval: 500ms
     timeout: 400ms
     command: {path: %s, args: ["-H", "{{host}}", "-p", "{{port}}"]}
-`, bin, ln.Addr(), ln.Addr(), checkTCP, closed, checkTCP))
+`, bin, pong, pong, checkTCP, closed, checkTCP))
 	defer func() {
 		if t.Failed() {
 			t.Log(ta.logs.String())

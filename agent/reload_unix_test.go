@@ -33,16 +33,6 @@ func TestSIGTERMDuringSlowReload(t *testing.T) {
 	}
 	time.Sleep(200 * time.Millisecond) // the reload reaches the pipe, and waits
 	begin := time.Now()
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-p.done:
-		if err != nil {
-			t.Errorf("exit: %v\n%s", err, p.logs.String())
-		}
-	case <-time.After(20 * time.Second): // bound for a hang, not a measure
-		t.Fatalf("sloagent did not stop while a reload waited:\n%s", p.logs.String())
-	}
+	p.terminate(t, 20*time.Second)
 	t.Logf("stopped %s after SIGTERM", time.Since(begin).Round(time.Millisecond))
 }

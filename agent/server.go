@@ -145,13 +145,22 @@ func (a *Agent) serveConfig(w http.ResponseWriter, _ *http.Request) {
 // would add the credentials to a form that page posts.
 var sameOrigin = http.NewCrossOriginProtection()
 
+// probeOf returns the probe of the running config that the request's path
+// names, or writes that there is none and returns a nil state.
+func (a *Agent) probeOf(w http.ResponseWriter, r *http.Request) (string, *probeState, probes.Prober) {
+	name := r.PathValue("name")
+	st, prober := a.probe(name)
+	if st == nil {
+		http.Error(w, fmt.Sprintf("no probe named %q in the running config", name), http.StatusNotFound)
+	}
+	return name, st, prober
+}
+
 // serveRunPage is what a link to a run shows: the probe and a button, for
 // a run is POSTed (a GET must not start one: link prefetchers, crawlers).
 func (a *Agent) serveRunPage(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("name")
-	st, _ := a.probe(name)
+	name, st, _ := a.probeOf(w, r)
 	if st == nil {
-		http.Error(w, fmt.Sprintf("no probe named %q in the running config", name), http.StatusNotFound)
 		return
 	}
 	st.mu.Lock()
@@ -190,10 +199,8 @@ var runPageTemplate = template.Must(template.New("run").Parse(`<!doctype html>
 // one such run of a probe is in flight at a time, and it does not count
 // towards metrics or SLOs.
 func (a *Agent) serveRun(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("name")
-	st, prober := a.probe(name)
+	name, st, prober := a.probeOf(w, r)
 	if st == nil {
-		http.Error(w, fmt.Sprintf("no probe named %q in the running config", name), http.StatusNotFound)
 		return
 	}
 	debug := r.FormValue("debug") == "true"

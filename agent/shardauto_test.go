@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"testing"
 
+	"github.com/sloagent/sloagent/internal/testutil"
+
 	"github.com/sloagent/sloagent/agent/schedule"
 )
 
@@ -28,7 +30,7 @@ func TestShardAutoFromTheSystemHostName(t *testing.T) {
 	for i := range 3 {
 		host := fmt.Sprintf("sloagent-%d", i)
 		cmd := exec.Command(unshare, "--uts", "sh", "-c", `hostname "$0" && exec "$@"`, host,
-			agentBinary(t), "once", "--config.file="+cfg, "--shard=auto", "--output=json", "--storage.path="+t.TempDir())
+			testutil.AgentBinary(t), "once", "--config.file="+cfg, "--shard=auto", "--output=json", "--storage.path="+t.TempDir())
 		cmd.Env = append(os.Environ(), schedule.EnvShards+"=3")
 		out, err := cmd.Output()
 		if err != nil {

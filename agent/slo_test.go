@@ -155,7 +155,7 @@ slos:
 	a := startBinary(t, "--config.file="+write("a", ok.URL))
 	b := startBinary(t, "--config.file="+write("b", broken.URL))
 
-	rules, err := exec.Command(agentBinary(t), "rules", "--config.file="+filepath.Join(dir, "a.yml")).Output()
+	rules, err := exec.Command(testutil.AgentBinary(t), "rules", "--config.file="+filepath.Join(dir, "a.yml")).Output()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +163,7 @@ slos:
 	if err := os.WriteFile(rulesFile, rules, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := exec.Command(promtoolPath(t), "check", "rules", rulesFile).CombinedOutput(); err != nil {
+	if out, err := exec.Command(testutil.LookPath(t, "promtool", "prometheus"), "check", "rules", rulesFile).CombinedOutput(); err != nil {
 		t.Fatalf("promtool check rules: %v\n%s", err, out)
 	}
 	if !strings.Contains(string(rules), "https://runbooks.example.com/web") {

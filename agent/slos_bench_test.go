@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -63,15 +62,7 @@ func benchAgentSLOs(b *testing.B, n int, url string, res probes.Result) *Agent {
 	if err != nil {
 		b.Fatal(err)
 	}
-	a := New(Options{ConfigFile: file, StateDir: state})
-	if err := a.Reload(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		a.Shutdown(ctx)
-	})
+	a := loadedAgent(b, Options{ConfigFile: file, StateDir: state})
 	a.mu.RLock()
 	for _, st := range a.states {
 		st.record(res, end, a.layouts, false)

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sloagent/sloagent/internal/testutil"
 )
 
 // An agent whose state directory is on a read-only mount says so, and what
@@ -30,7 +32,7 @@ func TestReadOnlyStateDir(t *testing.T) {
 	}
 	// The mount is the agent's own: a mount namespace of its own.
 	script := fmt.Sprintf("mount --bind %[1]s %[1]s && mount -o remount,bind,ro %[1]s && exec %[2]s --config.file=%[3]s --storage.path=%[1]s --web.listen-address=127.0.0.1:0",
-		state, agentBinary(t), cfgFile)
+		state, testutil.AgentBinary(t), cfgFile)
 	out, err := exec.Command(unshare, "-m", "sh", "-c", script).CombinedOutput()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
 		t.Fatalf("exit: %v\n%s", err, out)

@@ -1,26 +1,22 @@
 package incident
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/sloagent/sloagent/internal/testutil"
 
 	"github.com/sloagent/sloagent/internal/conf"
 )
 
 func load(t *testing.T, name string) (Config, error) {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var c Config
-	doc, problems := conf.Decode(name, data, &c, nil)
-	r := conf.NewReport()
-	c.Validate(r)
-	c.ApplyDefaults()
-	return c, doc.Err(doc.Locate(append(problems, r.Problems()...)))
+	err := testutil.LoadConfig(t, name, &c, func(r conf.Report) {
+		c.Validate(r)
+		c.ApplyDefaults()
+	})
+	return c, err
 }
 
 func TestConfig(t *testing.T) {

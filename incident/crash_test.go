@@ -1,14 +1,13 @@
 package incident
 
 import (
-	"bufio"
-	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sloagent/sloagent/internal/testutil"
 )
 
 const crashEnv = "INCIDENT_CRASH_DIR"
@@ -46,44 +45,24 @@ func TestCrashChild(t *testing.T) {
 func TestIncidentSurvivesKill(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestCrashChild$")
-	cmd.Env = append(os.Environ(), crashEnv+"="+dir)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	child := testutil.StartChild(t, "^TestCrashChild$", crashEnv+"="+dir)
 	ticked, ticks := 0, 0
-	sc := bufio.NewScanner(out)
-	for ticks < 5 && sc.Scan() {
-		line := sc.Text()
+	child.Read(t, func(line string) bool {
 		if n, ok := strings.CutPrefix(line, "ticked "); ok {
 			fmt.Sscan(n, &ticked)
 			ticks++
-		} else if strings.HasPrefix(line, "error") {
-			t.Fatal(line)
 		}
-	}
-	if err := cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	_ = cmd.Wait()
+		return ticks < 5
+	})
+	child.Kill(t)
 	if ticks < 5 {
 		t.Fatalf("child stopped after %d ticks", ticks)
 	}
 
-	st, err := OpenStore(dir, testLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t, dir)
 	c := &clock{}
 	c.Set(time.Now())
-	tr, err := NewTracker(Config{}, Source{Agent: "a1"}, st, nil, c.Now, testLogger(t))
+	tr, err := NewTracker(Config{}, Source{Agent: "a1"}, st, nil, c.Now, testutil.Logger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,4 +84,15 @@ func TestIncidentSurvivesKill(t *testing.T) {
 	if !ok || got.Open() || got.FailedRuns != inc.FailedRuns || got.Recovered.IsZero() {
 		t.Errorf("after recovery: %+v", got)
 	}
+}
+
+// openStore opens the incident store in dir until the test ends.
+func openStore(t *testing.T, dir string) *Store {
+	t.Helper()
+	st, err := OpenStore(dir, testutil.Logger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
 }

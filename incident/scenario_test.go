@@ -1,11 +1,11 @@
 package incident
 
 import (
-	"bytes"
-	"log/slog"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sloagent/sloagent/internal/testutil"
 
 	"github.com/sloagent/sloagent/internal/conf"
 	"github.com/sloagent/sloagent/slo"
@@ -18,17 +18,6 @@ func (c *clock) Set(t time.Time) { c.ns.Store(t.UnixNano()) }
 
 // t0 is a Thursday, midnight UTC.
 var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-
-func testLogger(t testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type testWriter struct{ t testing.TB }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(string(bytes.TrimRight(p, "\n")))
-	return len(p), nil
-}
 
 // scenarioSLOs: checkout counts the checkout probe, in Berlin's calendar
 // month; api counts the api probe, which never fails.
@@ -56,12 +45,12 @@ func newScenario(t *testing.T, cfg Config, store *Store) *scenario {
 	if !r.Empty() {
 		t.Fatal(r.Problems())
 	}
-	e, err := slo.NewEngine(scenarioSLOs, nil, s.c.Now, testLogger(t))
+	e, err := slo.NewEngine(scenarioSLOs, nil, s.c.Now, testutil.Logger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.e = e
-	s.tr, err = NewTracker(cfg, Source{Agent: "probe-fra-1", Location: "fra"}, store, e, s.c.Now, testLogger(t))
+	s.tr, err = NewTracker(cfg, Source{Agent: "probe-fra-1", Location: "fra"}, store, e, s.c.Now, testutil.Logger(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,11 +13,7 @@ import (
 // burn goes on for hours).
 func TestOutageBecomesOneIncident(t *testing.T) {
 	t.Parallel()
-	st, err := OpenStore(t.TempDir(), testLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t, t.TempDir())
 	s := newScenario(t, Config{}, st)
 	s.run(t0.Add(8 * time.Hour))
 	incs := s.tr.List(t0, t0.Add(8*time.Hour))
@@ -145,11 +141,7 @@ func TestPageAlertOpensIncident(t *testing.T) {
 // Closed incidents older than the retention are deleted.
 func TestRetention(t *testing.T) {
 	t.Parallel()
-	st, err := OpenStore(t.TempDir(), testLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t, t.TempDir())
 	s := newScenario(t, Config{}, st)
 	s.run(t0.Add(7 * time.Hour))
 	if _, ok := s.tr.Get("1"); !ok {

@@ -1,8 +1,9 @@
 package notify
 
 import (
+	"maps"
 	"net/url"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -107,13 +108,8 @@ func (s *Source) incident(a *slo.Alert) string {
 
 // key identifies an alert across evaluations: its labels, sorted.
 func key(labels map[string]string) string {
-	ks := make([]string, 0, len(labels))
-	for k := range labels {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
 	var b strings.Builder
-	for _, k := range ks {
+	for _, k := range slices.Sorted(maps.Keys(labels)) {
 		b.WriteString(k)
 		b.WriteByte(0)
 		b.WriteString(labels[k])

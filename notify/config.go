@@ -1,7 +1,6 @@
 package notify
 
 import (
-	"net/url"
 	"time"
 
 	promconfig "github.com/prometheus/common/config"
@@ -109,41 +108,14 @@ func (c *Config) Validate(r conf.Report) {
 	if c.MaxRetries != nil && *c.MaxRetries < 0 {
 		r.Errorf("max_retries", "must not be negative (got %d)", *c.MaxRetries)
 	}
-	if c.MinBackoff < 0 {
-		r.Errorf("min_backoff", "must be positive")
-	}
-	if c.MaxBackoff < c.MinBackoff {
-		r.Errorf("max_backoff", "max_backoff %s is shorter than min_backoff %s", c.MaxBackoff, c.MinBackoff)
-	}
+	httpconf.CheckBackoff(r, c.MinBackoff, c.MaxBackoff)
 	if c.QueueCapacity < 0 {
 		r.Errorf("queue_capacity", "must not be negative (got %d)", c.QueueCapacity)
 	}
 }
 
 func (t *Target) validate(r conf.Report) {
-	if t.URL == "" {
-		r.Errorf("url", "missing URL")
-	} else if u, err := url.Parse(t.URL); err != nil {
-		r.Errorf("url", "invalid URL: %v", err)
-	} else if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		r.Errorf("url", "url %q must be an http:// or https:// URL with a host", t.URL)
-	}
-	if t.BearerToken != "" && t.BearerTokenFile != "" {
-		r.Errorf("bearer_token_file", "bearer_token and bearer_token_file are mutually exclusive")
-	}
-	conf.CheckFile(r, "bearer_token_file", t.BearerTokenFile)
-	if b := t.BasicAuth; b != nil {
-		if b.Username == "" {
-			r.At("basic_auth").Errorf("username", "missing username")
-		}
-		if b.Password != "" && b.PasswordFile != "" {
-			r.At("basic_auth").Errorf("password_file", "password and password_file are mutually exclusive")
-		}
-		conf.CheckFile(r.At("basic_auth"), "password_file", b.PasswordFile)
-		if t.BearerToken != "" || t.BearerTokenFile != "" {
-			r.Errorf("bearer_token", "basic_auth and bearer_token are mutually exclusive")
-		}
-	}
+	httpconf.Check(r, t.URL, t.auth())
 	if tc := t.TLS; tc != nil {
 		rt := r.At("tls_config")
 		conf.CheckFile(rt, "ca_file", tc.CAFile)
@@ -153,6 +125,15 @@ func (t *Target) validate(r conf.Report) {
 			rt.Errorf("cert_file", "cert_file and key_file go together")
 		}
 	}
+}
+
+// auth is how the agent authenticates to the Alertmanager.
+func (t *Target) auth() httpconf.Auth {
+	a := httpconf.Auth{BearerToken: t.BearerToken, BearerTokenFile: t.BearerTokenFile}
+	if b := t.BasicAuth; b != nil {
+		a.Basic, a.Username, a.Password, a.PasswordFile = true, b.Username, b.Password, b.PasswordFile
+	}
+	return a
 }
 
 // promTLS is the config in the form of prometheus/common, which builds

@@ -1,11 +1,11 @@
 package notify
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sloagent/sloagent/internal/testutil"
 
 	"gopkg.in/yaml.v3"
 
@@ -16,16 +16,12 @@ import (
 // agent does.
 func load(t *testing.T, name string) (Config, error) {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var c Config
-	doc, problems := conf.Decode(name, data, &c, nil)
-	c.ApplyDefaults()
-	r := conf.NewReport()
-	c.Validate(r)
-	return c, doc.Err(doc.Locate(append(problems, r.Problems()...)))
+	err := testutil.LoadConfig(t, name, &c, func(r conf.Report) {
+		c.ApplyDefaults()
+		c.Validate(r)
+	})
+	return c, err
 }
 
 func TestValidConfig(t *testing.T) {

@@ -28,8 +28,8 @@ func TestProbeAlertNotifiesAlertmanagerOverTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hook, hookURL := newWebhook(t)
-	am := testutil.StartAlertmanager(t, hookURL, "tls_server_config: {cert_file: "+certFile+", key_file: "+keyFile+"}\n"+
+	hook := testutil.StartWebhook(t)
+	am := testutil.StartAlertmanager(t, hook.URL, "tls_server_config: {cert_file: "+certFile+", key_file: "+keyFile+"}\n"+
 		"basic_auth_users: {agent: '"+string(hash)+"'}\n")
 
 	var unavailable atomic.Int64
@@ -54,13 +54,13 @@ func TestProbeAlertNotifiesAlertmanagerOverTLS(t *testing.T) {
 	if len(r.Problems()) != 1 || r.Problems()[0].Field != "alertmanagers[2].url" {
 		t.Fatalf("validation: %v", r.Problems())
 	}
-	n, err := New(ncfg, Source{Agent: "a1"}, testLogger(t))
+	n, err := New(ncfg, Source{Agent: "a1"}, testutil.Logger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	runNotifier(t, n)
 
-	pa := slo.NewProbeAlerts(nil, testLogger(t))
+	pa := slo.NewProbeAlerts(nil, testutil.Logger(t))
 	pa.Configure(map[string]slo.ProbeAlertConfig{"api": {RunbookURL: "https://runbooks.example.com/api"}}, time.Now())
 	step := func(ok bool) {
 		pa.Observe("api", ok, "tls")
@@ -70,21 +70,21 @@ func TestProbeAlertNotifiesAlertmanagerOverTLS(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		step(false)
 	}
-	waitFor(t, "the firing notification", 20*time.Second, func() bool { return hook.count("probe", "api", "firing") > 0 })
+	waitFor(t, "the firing notification", 20*time.Second, func() bool { return hook.Count("probe", "api", "firing") > 0 })
 	for i := 0; i < 10; i++ { // resent every second; no new notification
 		time.Sleep(200 * time.Millisecond)
 		step(false)
 	}
 	step(true)
-	waitFor(t, "the resolved notification", 20*time.Second, func() bool { return hook.count("probe", "api", "resolved") > 0 })
+	waitFor(t, "the resolved notification", 20*time.Second, func() bool { return hook.Count("probe", "api", "resolved") > 0 })
 	for i := 0; i < 10; i++ {
 		time.Sleep(200 * time.Millisecond)
 		step(true)
 	}
-	if f, r := hook.count("probe", "api", "firing"), hook.count("probe", "api", "resolved"); f != 1 || r != 1 {
+	if f, r := hook.Count("probe", "api", "firing"), hook.Count("probe", "api", "resolved"); f != 1 || r != 1 {
 		t.Errorf("%d firing and %d resolved notifications, want 1 each", f, r)
 	}
-	a := hook.all()[0].Alerts[0]
+	a := hook.All()[0].Alerts[0]
 	if a.Labels["alertname"] != slo.ProbeAlertName || a.Labels["agent"] != "a1" || a.Annotations["runbook_url"] != "https://runbooks.example.com/api" {
 		t.Errorf("alert: %+v", a)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	promconfig "github.com/prometheus/common/config"
+
 	"github.com/sloagent/sloagent/internal/httpconf"
 )
 
@@ -57,11 +58,7 @@ func newTarget(t *Target, cfg *Config, log *slog.Logger) (*target, error) {
 	for k, v := range t.Headers {
 		h.Set(k, v.Reveal())
 	}
-	a := httpconf.Auth{BearerToken: t.BearerToken, BearerTokenFile: t.BearerTokenFile}
-	if b := t.BasicAuth; b != nil {
-		a.Basic, a.Username, a.Password, a.PasswordFile = true, b.Username, b.Password, b.PasswordFile
-	}
-	if err := a.SetHeader(h); err != nil {
+	if err := t.auth().SetHeader(h); err != nil {
 		return nil, err
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()

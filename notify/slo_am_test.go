@@ -21,8 +21,8 @@ import (
 // alerts resolve about a minute after the outage: the test takes as long.
 func TestSLOOutageNotifiesAlertmanagerOnce(t *testing.T) {
 	t.Parallel()
-	hook, hookURL := newWebhook(t)
-	am := testutil.StartAlertmanager(t, hookURL, "")
+	hook := testutil.StartWebhook(t)
+	am := testutil.StartAlertmanager(t, hook.URL, "")
 
 	cfg := slo.Config{Name: "checkout", Probes: []string{"p"}, Objective: 99, Window: slo.WindowConfig{Rolling: conf.Duration(24 * time.Hour)},
 		RunbookURL: "https://runbooks.example.com/checkout", Labels: map[string]string{"team": "payments"},
@@ -30,7 +30,7 @@ func TestSLOOutageNotifiesAlertmanagerOnce(t *testing.T) {
 			Page:   []slo.BurnRateAlert{{LongWindow: conf.Duration(2 * time.Minute), ShortWindow: conf.Duration(time.Minute), BurnRate: 8}},
 			Ticket: []slo.BurnRateAlert{{LongWindow: conf.Duration(2 * time.Minute), ShortWindow: conf.Duration(time.Minute), BurnRate: 6}},
 		}}
-	e, err := slo.NewEngine([]slo.Config{cfg}, nil, nil, testLogger(t))
+	e, err := slo.NewEngine([]slo.Config{cfg}, nil, nil, testutil.Logger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +42,7 @@ func TestSLOOutageNotifiesAlertmanagerOnce(t *testing.T) {
 				return "7"
 			}
 			return ""
-		}}, testLogger(t))
+		}}, testutil.Logger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,56 +56,36 @@ func TestSLOOutageNotifiesAlertmanagerOnce(t *testing.T) {
 	for at := start.Add(-2 * time.Minute); at.Before(start); at = at.Add(100 * time.Millisecond) {
 		e.Observe(slo.Event{Probe: "p", Time: at, Success: true})
 	}
+	testutil.Every(t, 100*time.Millisecond, func(now time.Time) {
+		ok := now.Sub(start) > 12*time.Second
+		e.Observe(slo.Event{Probe: "p", Time: now, Success: ok, Reason: "connect"})
+	})
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		tick := time.NewTicker(100 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case now := <-tick.C:
-				ok := now.Sub(start) > 12*time.Second
-				e.Observe(slo.Event{Probe: "p", Time: now, Success: ok, Reason: "connect"})
-			}
-		}
-	})
-	wg.Go(func() {
 		e.WatchAlerts(ctx, 200*time.Millisecond, nil)
 	})
-	wg.Go(func() {
-		tick := time.NewTicker(200 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case now := <-tick.C:
-				n.Update(now, e.Alerts())
-			}
-		}
-	})
 	defer func() { cancel(); wg.Wait() }()
+	testutil.Every(t, 200*time.Millisecond, func(now time.Time) { n.Update(now, e.Alerts()) })
 
 	waitFor(t, "firing notifications of both severities", 30*time.Second, func() bool {
-		return hook.count("severity", "page", "firing") > 0 && hook.count("severity", "ticket", "firing") > 0
+		return hook.Count("severity", "page", "firing") > 0 && hook.Count("severity", "ticket", "firing") > 0
 	})
 	t.Logf("both firing after %v", time.Since(start).Round(time.Second))
 	waitFor(t, "resolved notifications of both severities", 2*time.Minute, func() bool {
-		return hook.count("severity", "page", "resolved") > 0 && hook.count("severity", "ticket", "resolved") > 0
+		return hook.Count("severity", "page", "resolved") > 0 && hook.Count("severity", "ticket", "resolved") > 0
 	})
 	t.Logf("both resolved after %v", time.Since(start).Round(time.Second))
 	// Resends go on for a while; none may become another notification.
 	time.Sleep(4 * time.Second)
 	for _, sev := range []string{"page", "ticket"} {
 		for _, status := range []string{"firing", "resolved"} {
-			if c := hook.count("severity", sev, status); c != 1 {
+			if c := hook.Count("severity", sev, status); c != 1 {
 				t.Errorf("%d %s notifications of the %s alert, want 1", c, status, sev)
 			}
 		}
 	}
-	for _, g := range hook.all() {
+	for _, g := range hook.All() {
 		if len(g.Alerts) != 1 {
 			t.Errorf("notification with %d alerts", len(g.Alerts))
 			continue

@@ -4,10 +4,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/sloagent/sloagent/internal/testutil"
 
 	"gopkg.in/yaml.v3"
 
@@ -34,27 +34,7 @@ func TestPackagedUnitFollowsTheDeployUnit(t *testing.T) {
 	if err != nil {
 		t.Skip("systemd-analyze is not installed")
 	}
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	// verify wants the binary to exist on this host.
-	unit := strings.ReplaceAll(packaged, "/usr/bin/sloagent", self)
-	path := filepath.Join(t.TempDir(), "sloagent.service")
-	if err := os.WriteFile(path, []byte(unit), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command(analyze, "verify", path).CombinedOutput(); err != nil || len(out) > 0 {
-		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
-	}
-	out, err := exec.Command(analyze, "security", "--offline=true", path).CombinedOutput()
-	if err != nil {
-		t.Fatalf("systemd-analyze security: %v\n%s", err, out)
-	}
-	m := regexp.MustCompile(`Overall exposure level for sloagent.service: ([0-9.]+)`).FindSubmatch(out)
-	if level, _ := strconv.ParseFloat(string(m[1]), 64); m == nil || level >= 2 {
-		t.Errorf("exposure level %s, want below 2:\n%s", m[1], out)
-	}
+	testutil.VerifyUnit(t, analyze, packaged, "/usr/bin/sloagent")
 }
 
 // The package's config runs with no environment variable at all, on the

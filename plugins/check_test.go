@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sloagent/sloagent/internal/testutil"
+
 	"github.com/sloagent/sloagent/internal/conf"
 )
 
@@ -116,7 +118,7 @@ probes:
 	for i, p := range f.Probes {
 		ps = append(ps, CheckedProbe{Name: p.Name, Target: p.Target, Section: &f.Probes[i].Plugin, Report: r.Index("probes", i)})
 	}
-	lb := &logBuffer{}
+	lb := &testutil.Buffer{}
 	Check(context.Background(), f.Plugins, r.At("plugins"), ps, slog.New(slog.NewTextHandler(lb, nil)))
 
 	got := doc.Err(doc.Locate(r.Problems())).Error()

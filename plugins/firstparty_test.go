@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sloagent/sloagent/internal/testutil"
+
 	"github.com/sloagent/sloagent/probes"
 )
 
@@ -21,31 +23,17 @@ func TestTCPPlugin(t *testing.T) {
 	t.Parallel()
 	// A line protocol server: answers PING with +PONG, anything else with
 	// -ERR, and "SLOW" with nothing at all.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				line, _ := bufio.NewReader(c).ReadString('\n')
-				switch strings.TrimSpace(line) {
-				case "PING":
-					c.Write([]byte("+PONG\r\n"))
-				case "SLOW":
-					time.Sleep(3 * time.Second)
-				default:
-					c.Write([]byte("-ERR unknown\r\n"))
-				}
-			}()
+	addr := testutil.ServeTCP(t, func(c *net.TCPConn) {
+		line, _ := bufio.NewReader(c).ReadString('\n')
+		switch strings.TrimSpace(line) {
+		case "PING":
+			c.Write([]byte("+PONG\r\n"))
+		case "SLOW":
+			time.Sleep(3 * time.Second)
+		default:
+			c.Write([]byte("-ERR unknown\r\n"))
 		}
-	}()
+	})
 	closed, _ := net.Listen("tcp", "127.0.0.1:0")
 	closedAddr := closed.Addr().String()
 	closed.Close()
@@ -62,7 +50,6 @@ func TestTCPPlugin(t *testing.T) {
 
 	s, _ := supervise(t, Config{Name: "tcp", Command: pluginPath(t, "tcp")})
 	waitRunning(t, s)
-	addr := ln.Addr().String()
 	for _, tc := range []struct {
 		name, target string
 		settings     map[string]any

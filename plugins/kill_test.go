@@ -3,15 +3,14 @@
 package plugins
 
 import (
-	"bufio"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sloagent/sloagent/internal/testutil"
 
 	"github.com/sloagent/sloagent/internal/conf"
 )
@@ -30,29 +29,13 @@ func TestPluginExitsWithoutParent(t *testing.T) {
 // killHost runs a host process that starts the test plugin, kills the host
 // with SIGKILL and waits for the plugin to be gone.
 func killHost(t *testing.T, env ...string) {
-	host := exec.Command(os.Args[0], "-test.run=^$")
-	host.Env = append(append(os.Environ(), "SLOAGENT_TEST_HOST="+pluginPath(t, "testplugin")), env...)
-	host.Stderr = os.Stderr
-	out, err := host.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := host.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer host.Wait()
-	defer host.Process.Kill()
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatalf("host: %v", err)
-	}
+	host := testutil.StartChild(t, "^$", append([]string{"SLOAGENT_TEST_HOST=" + pluginPath(t, "testplugin")}, env...)...)
+	line := host.Line(t)
 	pid, err := strconv.Atoi(strings.TrimSpace(line))
 	if err != nil || !alive(pid) {
 		t.Fatalf("plugin pid %q: %v", line, err)
 	}
-	if err := host.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
+	host.Kill(t)
 	waitGone(t, pid)
 }
 

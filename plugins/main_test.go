@@ -1,7 +1,6 @@
 package plugins
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -12,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sloagent/sloagent/internal/testutil"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -61,29 +62,11 @@ func pluginPath(t testing.TB, name string) string {
 	return filepath.Join(bin, name)
 }
 
-// logBuffer collects the supervisor's log for assertions.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // supervise starts a supervisor for cs with fast restarts, closed at the end
 // of the test.
-func supervise(t testing.TB, cs ...Config) (*Supervisor, *logBuffer) {
+func supervise(t testing.TB, cs ...Config) (*Supervisor, *testutil.Buffer) {
 	t.Helper()
-	lb := &logBuffer{}
+	lb := &testutil.Buffer{}
 	log := slog.New(slog.NewTextHandler(lb, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	for i := range cs {
 		if cs[i].RestartBackoff == 0 {

@@ -1,17 +1,14 @@
 package slo
 
 import (
-	"bufio"
-	"bytes"
-	"context"
 	"fmt"
 	"log/slog"
 	"os"
-	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/sloagent/sloagent/internal/testutil"
 )
 
 func TestLifecycleStep(t *testing.T) {
@@ -48,30 +45,6 @@ func TestLifecycleStep(t *testing.T) {
 	}
 }
 
-// logBuffer collects log lines for assertions; safe for concurrent use.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) lines(substr string) []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []string
-	for _, line := range strings.Split(l.b.String(), "\n") {
-		if strings.Contains(line, substr) {
-			out = append(out, line)
-		}
-	}
-	return out
-}
-
 type step struct {
 	sev      string
 	from, to AlertState
@@ -93,7 +66,7 @@ func (s step) String() string {
 func TestAlertLifecycleDuringOutage(t *testing.T) {
 	t.Parallel()
 	c := newClock(t0)
-	var logs logBuffer
+	var logs testutil.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	cfg := Config{Name: "checkout", Probes: []string{"p"}, Objective: 99.9, RunbookURL: "https://runbooks.example.com/checkout",
 		Labels: map[string]string{"team": "payments"}, Alerting: AlertingConfig{For: SeverityDurations{Page: dur(2 * time.Minute)}}}
@@ -155,7 +128,7 @@ func TestAlertLifecycleDuringOutage(t *testing.T) {
 	if d := ticket[1].at.Sub(end); d < 6*time.Hour-time.Minute || d > 6*time.Hour+time.Minute {
 		t.Errorf("ticket resolved %v after the outage, want 6h", d)
 	}
-	firingLines := logs.lines("msg=\"alert firing\"")
+	firingLines := logs.Lines("msg=\"alert firing\"")
 	if len(firingLines) != 2 {
 		t.Fatalf("%d firing lines:\n%s", len(firingLines), strings.Join(firingLines, "\n"))
 	}
@@ -166,10 +139,10 @@ func TestAlertLifecycleDuringOutage(t *testing.T) {
 			t.Errorf("firing line lacks %s:\n%s", want, pageLine)
 		}
 	}
-	if l := logs.lines("msg=\"alert resolved\""); len(l) != 2 || !strings.Contains(l[0], "fired_for=") {
+	if l := logs.Lines("msg=\"alert resolved\""); len(l) != 2 || !strings.Contains(l[0], "fired_for=") {
 		t.Errorf("resolved lines:\n%s", strings.Join(l, "\n"))
 	}
-	if l := logs.lines("msg=\"alert pending\""); len(l) != 1 {
+	if l := logs.Lines("msg=\"alert pending\""); len(l) != 1 {
 		t.Errorf("pending lines:\n%s", strings.Join(l, "\n"))
 	}
 	s := e.Status()[0]
@@ -262,16 +235,7 @@ func TestAlertCrashChild(t *testing.T) {
 	if dir == "" {
 		t.Skip("only run by TestFiringSinceSurvivesKill")
 	}
-	st, err := OpenStore(dir, nil)
-	if err != nil {
-		fmt.Println("error", err)
-		os.Exit(1)
-	}
-	e, err := NewEngine(crashSLO, st, nil, nil)
-	if err != nil {
-		fmt.Println("error", err)
-		os.Exit(1)
-	}
+	e := crashEngine(dir)
 	for i := 0; ; i++ {
 		e.Observe(Event{Probe: "p", Success: false, Reason: "connect"})
 		for _, tr := range e.EvaluateAlerts() {
@@ -288,34 +252,19 @@ func TestAlertCrashChild(t *testing.T) {
 func TestFiringSinceSurvivesKill(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestAlertCrashChild$")
-	cmd.Env = append(os.Environ(), alertCrashEnv+"="+dir)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	child := testutil.StartChild(t, "^TestAlertCrashChild$", alertCrashEnv+"="+dir)
 	var since int64
-	sc := bufio.NewScanner(out)
-	for since == 0 && sc.Scan() {
-		if _, err := fmt.Sscanf(sc.Text(), "fired %d", &since); err != nil && strings.HasPrefix(sc.Text(), "error") {
-			t.Fatal(sc.Text())
-		}
-	}
-	if err := cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	_ = cmd.Wait()
+	child.Read(t, func(line string) bool {
+		_, _ = fmt.Sscanf(line, "fired %d", &since)
+		return since == 0
+	})
+	child.Kill(t)
 	if since == 0 {
 		t.Fatal("the child never fired")
 	}
 	st := openStore(t, dir)
 	defer st.Close()
-	e, err := NewEngine(crashSLO, st, nil, testLogger(t))
+	e, err := NewEngine(crashSLO, st, nil, testutil.Logger(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sloagent/sloagent/internal/testutil"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -58,22 +60,12 @@ func TestMetricsGolden(t *testing.T) {
 	if !bytes.Equal(got, want) {
 		t.Errorf("metrics differ from %s; got:\n%s", golden, got)
 	}
-	promtool := lookPromtool(t)
+	promtool := testutil.LookPath(t, "promtool", "prometheus")
 	cmd := exec.Command(promtool, "check", "metrics")
 	cmd.Stdin = bytes.NewReader(got)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Errorf("promtool check metrics: %v\n%s", err, out)
 	}
-}
-
-// lookPromtool finds promtool, which comes with Debian's prometheus package.
-func lookPromtool(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("promtool")
-	if err != nil {
-		t.Fatalf("promtool not found (install Debian's prometheus package): %v", err)
-	}
-	return p
 }
 
 func exposition(t *testing.T, g prometheus.Gatherer) []byte {
@@ -139,7 +131,7 @@ func TestWriteTextMatchesCollector(t *testing.T) {
 	if got.String() != string(want) {
 		t.Errorf("Write's text:\n%s\nregistry:\n%s", got.String(), want)
 	}
-	cmd := exec.Command(lookPromtool(t), "check", "metrics")
+	cmd := exec.Command(testutil.LookPath(t, "promtool", "prometheus"), "check", "metrics")
 	cmd.Stdin = bytes.NewReader(buf.Bytes())
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Errorf("promtool check metrics: %v\n%s", err, out)

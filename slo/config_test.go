@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sloagent/sloagent/internal/testutil"
+
 	"github.com/sloagent/sloagent/internal/conf"
 )
 
@@ -16,15 +18,9 @@ type file struct {
 // load decodes and validates a config file as the agent does.
 func load(t *testing.T, name string) (file, error) {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var f file
-	doc, problems := conf.Decode(name, data, &f, nil)
-	r := conf.NewReport()
-	ValidateList(r, f.SLOs)
-	return f, doc.Err(doc.Locate(append(problems, r.Problems()...)))
+	err := testutil.LoadConfig(t, name, &f, func(r conf.Report) { ValidateList(r, f.SLOs) })
+	return f, err
 }
 
 func TestValidConfig(t *testing.T) {

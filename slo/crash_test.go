@@ -1,15 +1,14 @@
 package slo
 
 import (
-	"bufio"
-	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sloagent/sloagent/internal/testutil"
 )
 
 // crashChildEnv names the state directory when the test binary runs as the
@@ -26,16 +25,7 @@ func TestCrashChild(t *testing.T) {
 	if dir == "" {
 		t.Skip("only run by TestKillDuringRuns")
 	}
-	st, err := OpenStore(dir, nil)
-	if err != nil {
-		fmt.Println("error", err)
-		os.Exit(1)
-	}
-	e, err := NewEngine(crashSLO, st, nil, nil)
-	if err != nil {
-		fmt.Println("error", err)
-		os.Exit(1)
-	}
+	e := crashEngine(dir)
 	next := time.Now().Add(20 * time.Millisecond)
 	for n := 1; ; n++ {
 		e.Observe(Event{Probe: "p", Success: n%3 != 0})
@@ -50,45 +40,45 @@ func TestCrashChild(t *testing.T) {
 	}
 }
 
+// crashEngine is the engine of a process to be killed, on the state in
+// dir; an error is printed for the parent, which fails the test.
+func crashEngine(dir string) *Engine {
+	st, err := OpenStore(dir, nil)
+	if err != nil {
+		fmt.Println("error", err)
+		os.Exit(1)
+	}
+	e, err := NewEngine(crashSLO, st, nil, nil)
+	if err != nil {
+		fmt.Println("error", err)
+		os.Exit(1)
+	}
+	return e
+}
+
 // TestKillDuringRuns kills a process with SIGKILL while it records runs
 // and flushes: the state file opens cleanly afterwards and holds at least
 // every run of the last completed flush, and no run that never happened.
 func TestKillDuringRuns(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestCrashChild$")
-	cmd.Env = append(os.Environ(), crashChildEnv+"="+dir)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	child := testutil.StartChild(t, "^TestCrashChild$", crashChildEnv+"="+dir)
 	flushed, flushes := 0, 0
-	sc := bufio.NewScanner(out)
-	for flushes < 10 && sc.Scan() {
-		line := sc.Text()
+	child.Read(t, func(line string) bool {
 		if n, ok := strings.CutPrefix(line, "flushed "); ok {
 			flushed, _ = strconv.Atoi(n)
 			flushes++
-		} else if strings.HasPrefix(line, "error") {
-			t.Fatal(line)
 		}
-	}
-	if err := cmd.Process.Kill(); err != nil { // SIGKILL on Unix
-		t.Fatal(err)
-	}
-	_ = cmd.Wait()
+		return flushes < 10
+	})
+	child.Kill(t)
 	if flushes < 10 {
 		t.Fatalf("child stopped after %d flushes", flushes)
 	}
 
 	st := openStore(t, dir)
 	defer st.Close()
-	e, err := NewEngine(crashSLO, st, nil, testLogger(t))
+	e, err := NewEngine(crashSLO, st, nil, testutil.Logger(t))
 	if err != nil {
 		t.Fatal(err)
 	}

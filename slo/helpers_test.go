@@ -1,12 +1,12 @@
 package slo
 
 import (
-	"bytes"
-	"log/slog"
 	"math"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sloagent/sloagent/internal/testutil"
 
 	"github.com/sloagent/sloagent/internal/conf"
 )
@@ -34,22 +34,11 @@ func mustEngine(t testing.TB, cfgs []Config, store *Store, c *clock) *Engine {
 	if !r.Empty() {
 		t.Fatalf("invalid test config: %v", r.Problems())
 	}
-	e, err := NewEngine(cfgs, store, c.Now, testLogger(t))
+	e, err := NewEngine(cfgs, store, c.Now, testutil.Logger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return e
-}
-
-func testLogger(t testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type testWriter struct{ t testing.TB }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(string(bytes.TrimRight(p, "\n")))
-	return len(p), nil
 }
 
 // observeMinute records n runs spread over the minute starting at m, the

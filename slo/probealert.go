@@ -59,14 +59,7 @@ func (c *ProbeAlertConfig) Validate(r conf.Report) {
 			r.Errorf("runbook_url", "not an absolute URL: %q", c.RunbookURL)
 		}
 	}
-	for _, k := range sortedKeys(c.Labels) {
-		switch {
-		case !conf.ValidLabelName(k):
-			r.At("labels").Errorf(k, "invalid label name %q", k)
-		case alertLabels[k]:
-			r.At("labels").Errorf(k, "label %q is set by the agent on every alert", k)
-		}
-	}
+	validateAlertLabels(r.At("labels"), c.Labels)
 }
 
 // ProbeAlerts holds the alerts of the probes that have one. Observe is

@@ -3,6 +3,8 @@ package slo
 import (
 	"testing"
 	"time"
+
+	"github.com/sloagent/sloagent/internal/testutil"
 )
 
 // A probe's own alert goes pending at its third failure in a row, fires
@@ -12,7 +14,7 @@ func TestProbeAlerts(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	st := openStore(t, dir)
-	pa := NewProbeAlerts(st, testLogger(t))
+	pa := NewProbeAlerts(st, testutil.Logger(t))
 	pa.Configure(map[string]ProbeAlertConfig{"api": {For: dur(time.Minute), RunbookURL: "https://runbooks.example.com/api"}}, t0)
 	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
 	var got []string
@@ -48,7 +50,7 @@ func TestProbeAlerts(t *testing.T) {
 	}
 
 	// A restart: the alert keeps firing until the probe runs.
-	pa = NewProbeAlerts(st, testLogger(t))
+	pa = NewProbeAlerts(st, testutil.Logger(t))
 	pa.Configure(map[string]ProbeAlertConfig{"api": {For: dur(time.Minute)}}, at(200))
 	if tr := pa.Evaluate(at(200)); len(tr) != 0 {
 		t.Errorf("transitions before the first run after a restart: %+v", tr)

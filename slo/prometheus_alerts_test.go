@@ -2,14 +2,9 @@ package slo
 
 import (
 	"context"
-	"fmt"
-	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sloagent/sloagent/internal/testutil"
 )
@@ -26,46 +21,23 @@ func TestPrometheusAgreesOnAlertStates(t *testing.T) {
 		{Name: "checkout", Probes: []string{"p"}, Objective: 99.9, Alerting: AlertingConfig{For: SeverityDurations{Page: dur(4 * time.Second)}}},
 		{Name: "quiet", Probes: []string{"p"}, Objective: 99.9, Alerting: AlertingConfig{MinEvents: &huge}},
 	}
-	e, err := NewEngine(cfgs, nil, nil, testLogger(t))
+	e, err := NewEngine(cfgs, nil, nil, testutil.Logger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(e.Collector())
-	srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	defer srv.Close()
-	rules, err := Rules(cfgs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	prom := testutil.StartPrometheus(t, fmt.Sprintf(`global: {scrape_interval: 500ms, evaluation_interval: 500ms}
-rule_files: [rules.yml]
-scrape_configs:
-  - job_name: sloagent
-    static_configs: [{targets: [%q]}]
-`, srv.Listener.Addr().String()), map[string]string{"rules.yml": string(rules)}, "--log.level=warn")
+	prom := rulesPrometheus(t, cfgs, serveEngine(t, e))
 	query := func(q string) (float64, bool) { return prom.Value(t, q) }
 
+	testutil.Every(t, 10*time.Millisecond, func(time.Time) {
+		for i := 0; i < 5; i++ {
+			e.Observe(Event{Probe: "p", Success: false, Reason: "connect"})
+		}
+	})
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var steps []Transition
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		tick := time.NewTicker(10 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-				for i := 0; i < 5; i++ {
-					e.Observe(Event{Probe: "p", Success: false, Reason: "connect"})
-				}
-			}
-		}
-	}()
+	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		e.WatchAlerts(ctx, 100*time.Millisecond, func(ts []Transition) {

@@ -1,16 +1,10 @@
 package slo
 
 import (
-	"context"
 	"fmt"
 	"math"
-	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sloagent/sloagent/internal/testutil"
 )
@@ -28,52 +22,23 @@ func TestPrometheusAggregatesTwoEngines(t *testing.T) {
 	engines := make([]*Engine, 2)
 	var targets []string
 	for i := range engines {
-		e, err := NewEngine(cfgs, nil, nil, testLogger(t))
+		e, err := NewEngine(cfgs, nil, nil, testutil.Logger(t))
 		if err != nil {
 			t.Fatal(err)
 		}
 		engines[i] = e
-		reg := prometheus.NewPedanticRegistry()
-		reg.MustRegister(e.Collector())
-		srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-		defer srv.Close()
-		targets = append(targets, srv.Listener.Addr().String())
+		targets = append(targets, serveEngine(t, e))
 	}
 
 	// Engine 0: all good; engine 1: 1 run in 20 bad. Together 1 in 40 bad:
 	// error ratio 0.025, burn rate 25 at 99.9%.
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		tick := time.NewTicker(10 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-				for i := 0; i < 20; i++ {
-					engines[0].Observe(Event{Probe: "p", Success: true})
-					engines[1].Observe(Event{Probe: "p", Success: i != 0})
-				}
-			}
+	testutil.Every(t, 10*time.Millisecond, func(time.Time) {
+		for i := 0; i < 20; i++ {
+			engines[0].Observe(Event{Probe: "p", Success: true})
+			engines[1].Observe(Event{Probe: "p", Success: i != 0})
 		}
-	}()
-	defer func() { cancel(); wg.Wait() }()
-
-	rules, err := Rules(cfgs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	config := fmt.Sprintf(`global: {scrape_interval: 500ms, evaluation_interval: 500ms}
-rule_files: [rules.yml]
-scrape_configs:
-  - job_name: sloagent
-    static_configs: [{targets: [%q, %q]}]
-`, targets[0], targets[1])
-	prom := testutil.StartPrometheus(t, config, map[string]string{"rules.yml": string(rules)}, "--log.level=warn")
+	})
+	prom := rulesPrometheus(t, cfgs, targets...)
 	query := func(q string) (float64, bool) { return prom.Value(t, q) }
 
 	// Wait until the page alert fires (every rule has then been evaluated

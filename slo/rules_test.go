@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sloagent/sloagent/internal/testutil"
+
 	"gopkg.in/yaml.v3"
 )
 
@@ -37,7 +39,7 @@ func writeRules(t *testing.T, dir string, groupLabels ...string) string {
 
 func TestRulesPassPromtool(t *testing.T) {
 	t.Parallel()
-	promtool := lookPromtool(t)
+	promtool := testutil.LookPath(t, "promtool", "prometheus")
 	for _, labels := range [][]string{nil, {"region", "env"}} {
 		path := writeRules(t, t.TempDir(), labels...)
 		out, err := exec.Command(promtool, "check", "rules", path).CombinedOutput()
@@ -115,7 +117,7 @@ func TestRulesMatchEngineAlerts(t *testing.T) {
 // rules are evaluated by promtool's rule unit tests.
 func TestRulesAggregateAgents(t *testing.T) {
 	t.Parallel()
-	promtool := lookPromtool(t)
+	promtool := testutil.LookPath(t, "promtool", "prometheus")
 	dir := t.TempDir()
 	writeRules(t, dir)
 

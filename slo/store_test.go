@@ -11,12 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sloagent/sloagent/internal/testutil"
+
 	bolt "go.etcd.io/bbolt"
 )
 
 func openStore(t *testing.T, dir string) *Store {
 	t.Helper()
-	s, err := OpenStore(dir, testLogger(t))
+	s, err := OpenStore(dir, testutil.Logger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,7 +321,7 @@ func TestStoreLockedFails(t *testing.T) {
 	st := openStore(t, dir)
 	defer st.Close()
 	start := time.Now()
-	_, err := OpenStore(dir, testLogger(t))
+	_, err := OpenStore(dir, testutil.Logger(t))
 	if err == nil || !strings.Contains(err.Error(), "locked by another process") {
 		t.Fatalf("second open: %v", err)
 	}

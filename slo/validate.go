@@ -76,14 +76,7 @@ func (c *Config) Validate(r conf.Report) {
 		m.validate(r.Index("maintenance_windows", i))
 	}
 	c.Alerting.validate(r.At("alerting"), c.windowLength())
-	for _, k := range sortedKeys(c.Labels) {
-		switch {
-		case !conf.ValidLabelName(k):
-			r.At("labels").Errorf(k, "invalid label name %q", k)
-		case alertLabels[k]:
-			r.At("labels").Errorf(k, "label %q is set by the agent on every alert", k)
-		}
-	}
+	validateAlertLabels(r.At("labels"), c.Labels)
 }
 
 // alertLabels are the labels the agent puts on alerts itself.
@@ -210,4 +203,17 @@ func (c *Config) windowLength() time.Duration {
 		return defaultWindow
 	}
 	return c.Window.Rolling.D()
+}
+
+// validateAlertLabels checks labels an alert carries besides the agent's
+// own: valid names, none the agent sets itself.
+func validateAlertLabels(r conf.Report, labels map[string]string) {
+	for _, k := range sortedKeys(labels) {
+		switch {
+		case !conf.ValidLabelName(k):
+			r.Errorf(k, "invalid label name %q", k)
+		case alertLabels[k]:
+			r.Errorf(k, "label %q is set by the agent on every alert", k)
+		}
+	}
 }

@@ -5,7 +5,6 @@ package push
 
 import (
 	"fmt"
-	"net/url"
 
 	"github.com/sloagent/sloagent/internal/conf"
 	"github.com/sloagent/sloagent/internal/httpconf"
@@ -96,39 +95,18 @@ func (c *Config) Validate(r conf.Report) {
 	if c.MaxRetries != nil && *c.MaxRetries < 0 {
 		r.Errorf("max_retries", "must not be negative, got %d", *c.MaxRetries)
 	}
-	if c.MinBackoff < 0 {
-		r.Errorf("min_backoff", "must be positive")
-	}
-	if c.MaxBackoff < c.MinBackoff {
-		r.Errorf("max_backoff", "max_backoff %s is shorter than min_backoff %s", c.MaxBackoff, c.MinBackoff)
-	}
+	httpconf.CheckBackoff(r, c.MinBackoff, c.MaxBackoff)
 }
 
-func (e *Endpoint) validate(r conf.Report) {
-	if e.URL == "" {
-		r.Errorf("url", "missing URL")
-	} else if u, err := url.Parse(e.URL); err != nil {
-		r.Errorf("url", "invalid URL: %v", err)
-	} else if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		r.Errorf("url", "url %q must be an http:// or https:// URL with a host", e.URL)
+func (e *Endpoint) validate(r conf.Report) { httpconf.Check(r, e.URL, e.auth()) }
+
+// auth is how the endpoint authenticates.
+func (e *Endpoint) auth() httpconf.Auth {
+	a := httpconf.Auth{BearerToken: e.BearerToken, BearerTokenFile: e.BearerTokenFile}
+	if b := e.BasicAuth; b != nil {
+		a.Basic, a.Username, a.Password, a.PasswordFile = true, b.Username, b.Password, b.PasswordFile
 	}
-	if e.BearerToken != "" && e.BearerTokenFile != "" {
-		r.Errorf("bearer_token_file", "bearer_token and bearer_token_file are mutually exclusive")
-	}
-	conf.CheckFile(r, "bearer_token_file", e.BearerTokenFile)
-	if e.BasicAuth != nil {
-		b := e.BasicAuth
-		if b.Username == "" {
-			r.At("basic_auth").Errorf("username", "missing username")
-		}
-		if b.Password != "" && b.PasswordFile != "" {
-			r.At("basic_auth").Errorf("password_file", "password and password_file are mutually exclusive")
-		}
-		conf.CheckFile(r.At("basic_auth"), "password_file", b.PasswordFile)
-	}
-	if (e.BasicAuth != nil) && (e.BearerToken != "" || e.BearerTokenFile != "") {
-		r.Errorf("bearer_token", "basic_auth and bearer_token are mutually exclusive")
-	}
+	return a
 }
 
 // ApplyFlags sets the URLs of the push targets given on the command line

@@ -195,11 +195,7 @@ func endpointClient(e *Endpoint, timeout time.Duration) (*http.Client, error) {
 	for k, v := range e.Headers {
 		h.Set(k, v)
 	}
-	a := httpconf.Auth{BearerToken: e.BearerToken, BearerTokenFile: e.BearerTokenFile}
-	if b := e.BasicAuth; b != nil {
-		a.Basic, a.Username, a.Password, a.PasswordFile = true, b.Username, b.Password, b.PasswordFile
-	}
-	if err := a.SetHeader(h); err != nil {
+	if err := e.auth().SetHeader(h); err != nil {
 		return nil, err
 	}
 	return httpconf.Client(h, timeout, nil), nil

@@ -60,72 +60,69 @@ func Install(name, exePath string, args []string) error {
 // Uninstall stops the service if it runs, removes it and its event log
 // source.
 func Uninstall(name string) error {
-	m, s, err := open(name)
-	if err != nil {
-		return err
-	}
-	defer m.Disconnect()
-	defer s.Close()
-	if err := stop(s); err != nil {
-		return err
-	}
-	if err := s.Delete(); err != nil {
-		return fmt.Errorf("service: removing %s: %w", name, err)
-	}
-	if err := eventlog.Remove(name); err != nil && !errors.Is(err, windows.ERROR_FILE_NOT_FOUND) {
-		return fmt.Errorf("service: removing event log source %s: %w", name, err)
-	}
-	return nil
+	return withService(name, func(s *mgr.Service) error {
+		if err := stop(s); err != nil {
+			return err
+		}
+		if err := s.Delete(); err != nil {
+			return fmt.Errorf("service: removing %s: %w", name, err)
+		}
+		if err := eventlog.Remove(name); err != nil && !errors.Is(err, windows.ERROR_FILE_NOT_FOUND) {
+			return fmt.Errorf("service: removing event log source %s: %w", name, err)
+		}
+		return nil
+	})
 }
 
 // Start starts the service and waits until it runs. A service that stops
 // while starting is an error naming its exit code.
 func Start(name string) error {
-	m, s, err := open(name)
-	if err != nil {
-		return err
-	}
-	defer m.Disconnect()
-	defer s.Close()
-	if err := s.Start(); err != nil && !errors.Is(err, windows.ERROR_SERVICE_ALREADY_RUNNING) {
-		return fmt.Errorf("service: starting %s: %w", name, err)
-	}
-	st, err := waitFor(s, svc.Running)
-	if err != nil {
-		return err
-	}
-	if st.State != svc.Running {
-		return fmt.Errorf("service: %s stopped while starting (%s)", name, exitCode(st))
-	}
-	return nil
+	return withService(name, func(s *mgr.Service) error {
+		if err := s.Start(); err != nil && !errors.Is(err, windows.ERROR_SERVICE_ALREADY_RUNNING) {
+			return fmt.Errorf("service: starting %s: %w", name, err)
+		}
+		st, err := waitFor(s, svc.Running)
+		if err != nil {
+			return err
+		}
+		if st.State != svc.Running {
+			return fmt.Errorf("service: %s stopped while starting (%s)", name, exitCode(st))
+		}
+		return nil
+	})
 }
 
 // Stop stops the service and waits until it has stopped. Stopping a stopped
 // service is not an error.
 func Stop(name string) error {
+	return withService(name, stop)
+}
+
+// Status names the service's state: stopped, start_pending, stop_pending,
+// running, continue_pending, pause_pending or paused.
+func Status(name string) (string, error) {
+	var state string
+	err := withService(name, func(s *mgr.Service) error {
+		st, err := s.Query()
+		if err != nil {
+			return fmt.Errorf("service: querying %s: %w", name, err)
+		}
+		state = stateName(st.State)
+		return nil
+	})
+	return state, err
+}
+
+// withService calls fn with the installed service of the name, connected
+// to the service manager for the call.
+func withService(name string, fn func(s *mgr.Service) error) error {
 	m, s, err := open(name)
 	if err != nil {
 		return err
 	}
 	defer m.Disconnect()
 	defer s.Close()
-	return stop(s)
-}
-
-// Status names the service's state: stopped, start_pending, stop_pending,
-// running, continue_pending, pause_pending or paused.
-func Status(name string) (string, error) {
-	m, s, err := open(name)
-	if err != nil {
-		return "", err
-	}
-	defer m.Disconnect()
-	defer s.Close()
-	st, err := s.Query()
-	if err != nil {
-		return "", fmt.Errorf("service: querying %s: %w", name, err)
-	}
-	return stateName(st.State), nil
+	return fn(s)
 }
 
 func open(name string) (*mgr.Mgr, *mgr.Service, error) {

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sloagent/sloagent/internal/testutil"
+
 	"golang.org/x/sys/windows"
 	"golang.org/x/sys/windows/svc/mgr"
 )
@@ -95,16 +97,6 @@ func needManager(t *testing.T) {
 	m.Disconnect()
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 func installHelper(t *testing.T, mode string) (name, addr, logPath string) {
 	t.Helper()
 	needManager(t)
@@ -113,7 +105,7 @@ func installHelper(t *testing.T, mode string) (name, addr, logPath string) {
 		t.Fatal(err)
 	}
 	name = fmt.Sprintf("sloagent-test-%s-%d", mode, os.Getpid())
-	addr = freeAddr(t)
+	addr = testutil.FreeAddr(t)
 	logPath = filepath.Join(t.TempDir(), "service.log")
 	if err := Install(name, exe, []string{helperArg, name, addr, logPath, mode}); err != nil {
 		t.Fatal(err)
@@ -269,7 +261,7 @@ func TestEventLogHandlerWritesEvents(t *testing.T) {
 func TestCommandCycle(t *testing.T) {
 	needManager(t)
 	name := fmt.Sprintf("sloagent-test-cmd-%d", os.Getpid())
-	addr := freeAddr(t)
+	addr := testutil.FreeAddr(t)
 	logPath := filepath.Join(t.TempDir(), "service.log")
 	run := func(args ...string) string {
 		t.Helper()

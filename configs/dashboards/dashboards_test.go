@@ -167,7 +167,7 @@ slos:
 	if err := os.WriteFile(cfg, []byte(config), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(e2e.AgentBinary(t), "rules", "--config.file="+cfg).Output()
+	out, err := exec.Command(testutil.AgentBinary(t), "rules", "--config.file="+cfg).Output()
 	if err != nil {
 		t.Fatalf("sloagent rules: %v", err)
 	}

@@ -30,6 +30,7 @@ type object struct {
 	} `yaml:"spec"`
 }
 
+// podSpec is the part of a pod template the tests read.
 type podSpec struct {
 	SecurityContext struct {
 		RunAsNonRoot bool `yaml:"runAsNonRoot"`

@@ -48,27 +48,12 @@ type rendered struct {
 			Metadata struct {
 				Labels map[string]string `yaml:"labels"`
 			} `yaml:"metadata"`
-			Spec statefulPod `yaml:"spec"`
+			Spec podSpec `yaml:"spec"`
 		} `yaml:"template"`
 		VolumeClaimTemplates []struct {
 			Metadata struct{ Name string } `yaml:"metadata"`
 		} `yaml:"volumeClaimTemplates"`
 	} `yaml:"spec"`
-}
-
-// statefulPod is the pod template's part of the test's reading.
-type statefulPod struct {
-	SecurityContext struct {
-		RunAsNonRoot bool `yaml:"runAsNonRoot"`
-		FSGroup      int  `yaml:"fsGroup"`
-	} `yaml:"securityContext"`
-	Containers []container `yaml:"containers"`
-	Volumes    []struct {
-		Name      string `yaml:"name"`
-		ConfigMap *struct {
-			Name string `yaml:"name"`
-		} `yaml:"configMap"`
-	} `yaml:"volumes"`
 }
 
 // renderFleet builds configs/deploy/kubernetes with the kustomize pinned in

@@ -2,12 +2,11 @@ package deploy_test
 
 import (
 	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/sloagent/sloagent/internal/testutil"
 )
 
 func TestSystemdUnitVerifies(t *testing.T) {
@@ -17,34 +16,10 @@ func TestSystemdUnitVerifies(t *testing.T) {
 		t.Fatal(err)
 	}
 	unit := string(data)
-	// verify insists the binary exists; any executable stands in for it.
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
 	if !strings.Contains(unit, "ExecStart=/usr/local/bin/sloagent ") {
 		t.Fatal("ExecStart no longer runs /usr/local/bin/sloagent; update this test")
 	}
-	path := filepath.Join(t.TempDir(), "sloagent.service")
-	if err := os.WriteFile(path, []byte(strings.ReplaceAll(unit, "/usr/local/bin/sloagent", self)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command(analyze, "verify", path).CombinedOutput(); err != nil || len(out) > 0 {
-		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
-	}
-
-	out, err := exec.Command(analyze, "security", "--offline=true", path).CombinedOutput()
-	if err != nil {
-		t.Fatalf("systemd-analyze security: %v\n%s", err, out)
-	}
-	m := regexp.MustCompile(`Overall exposure level for sloagent.service: ([0-9.]+)`).FindSubmatch(out)
-	if m == nil {
-		t.Fatalf("no exposure level in:\n%s", out)
-	}
-	// 0 is fully locked down, 10 is unprotected; systemd calls < 2 "OK".
-	if level, _ := strconv.ParseFloat(string(m[1]), 64); level >= 2 {
-		t.Errorf("exposure level %.1f, want below 2:\n%s", level, out)
-	}
+	testutil.VerifyUnit(t, analyze, unit, "/usr/local/bin/sloagent")
 
 	for _, want := range []string{
 		"DynamicUser=yes", "StateDirectory=sloagent", "ProtectSystem=strict", "ProtectHome=yes",

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -41,12 +42,52 @@ func RetryDefaults(timeout *conf.Duration, maxRetries **int, minBackoff, maxBack
 	}
 }
 
+// CheckBackoff records the problems of a section's min_backoff and
+// max_backoff.
+func CheckBackoff(r conf.Report, minBackoff, maxBackoff conf.Duration) {
+	if minBackoff < 0 {
+		r.Errorf("min_backoff", "must be positive")
+	}
+	if maxBackoff < minBackoff {
+		r.Errorf("max_backoff", "max_backoff %s is shorter than min_backoff %s", maxBackoff, minBackoff)
+	}
+}
+
 // Auth is how a client authenticates: basic auth or a bearer token, each
 // possibly in a file (read when the client is built).
 type Auth struct {
 	Username, PasswordFile, BearerTokenFile string
 	Password, BearerToken                   conf.Secret
 	Basic                                   bool
+}
+
+// Check records the problems of a client's URL and authentication, fields
+// relative to the client's section.
+func Check(r conf.Report, rawURL string, a Auth) {
+	if rawURL == "" {
+		r.Errorf("url", "missing URL")
+	} else if u, err := url.Parse(rawURL); err != nil {
+		r.Errorf("url", "invalid URL: %v", err)
+	} else if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		r.Errorf("url", "url %q must be an http:// or https:// URL with a host", rawURL)
+	}
+	if a.BearerToken != "" && a.BearerTokenFile != "" {
+		r.Errorf("bearer_token_file", "bearer_token and bearer_token_file are mutually exclusive")
+	}
+	conf.CheckFile(r, "bearer_token_file", a.BearerTokenFile)
+	if a.Basic {
+		rb := r.At("basic_auth")
+		if a.Username == "" {
+			rb.Errorf("username", "missing username")
+		}
+		if a.Password != "" && a.PasswordFile != "" {
+			rb.Errorf("password_file", "password and password_file are mutually exclusive")
+		}
+		conf.CheckFile(rb, "password_file", a.PasswordFile)
+		if a.BearerToken != "" || a.BearerTokenFile != "" {
+			r.Errorf("bearer_token", "basic_auth and bearer_token are mutually exclusive")
+		}
+	}
 }
 
 // SetHeader sets h's Authorization header as a says.

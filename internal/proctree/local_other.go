@@ -2,30 +2,6 @@
 
 package proctree
 
-import (
-	"fmt"
-	"syscall"
-)
-
-// keeperSupported: the keeper needs Linux's child subreaper.
-const keeperSupported = false
+import "syscall"
 
 func localAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setpgid: true} }
-
-// Keeper is only available on Linux; NewKeeper returns one that starts
-// processes locally.
-type Keeper struct{}
-
-// NewKeeper returns a starter of local processes on this system.
-func NewKeeper(Options) *Keeper { return &Keeper{} }
-
-// Start starts s in a process group of its own.
-func (k *Keeper) Start(s Spec) (*Proc, error) { return startLocal(s) }
-
-// Close does nothing here.
-func (k *Keeper) Close() error { return nil }
-
-func runKeeper([]string) int {
-	fmt.Println("proctree: no keeper on this system")
-	return 2
-}

@@ -1,16 +1,16 @@
 package proctree
 
 import (
-	"bufio"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sloagent/sloagent/internal/testutil"
 )
 
 func TestMain(m *testing.M) {
@@ -301,29 +301,12 @@ func TestAgentKilled(t *testing.T) {
 				t.Skip("cgroups cannot be made here")
 			}
 			dir := t.TempDir()
-			host := exec.Command(os.Args[0], "-test.run=^$")
-			host.Env = append(os.Environ(), "PROCTREE_TEST_HOST="+dir, "PROCTREE_TEST_MODE="+mode)
-			host.Stderr = os.Stderr
-			out, err := host.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := host.Start(); err != nil {
-				t.Fatal(err)
-			}
-			defer host.Wait()
-			defer host.Process.Kill()
-			line, err := bufio.NewReader(out).ReadString('\n')
-			if err != nil {
-				t.Fatalf("host: %v", err)
-			}
-			keeper, _ := strconv.Atoi(strings.TrimSpace(line))
+			host := testutil.StartChild(t, "^$", "PROCTREE_TEST_HOST="+dir, "PROCTREE_TEST_MODE="+mode)
+			keeper, _ := strconv.Atoi(strings.TrimSpace(host.Line(t)))
 			_, start := procStat(keeper)
 			ps := append(readProcs(t, dir+"/1", 3), readProcs(t, dir+"/2", 3)...)
 			ps = append(ps, proc{keeper, start})
-			if err := host.Process.Signal(syscall.SIGKILL); err != nil {
-				t.Fatal(err)
-			}
+			host.Kill(t)
 			for end := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 				n := 0
 				for _, p := range ps {

@@ -12,26 +12,6 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// keeperSupported: Windows has job objects instead.
-const keeperSupported = false
-
-// Keeper starts processes in job objects on Windows.
-type Keeper struct{}
-
-// NewKeeper returns a starter of processes in job objects.
-func NewKeeper(Options) *Keeper { return &Keeper{} }
-
-// Start starts s in a job object of its own.
-func (k *Keeper) Start(s Spec) (*Proc, error) { return startLocal(s) }
-
-// Close does nothing here.
-func (k *Keeper) Close() error { return nil }
-
-func runKeeper([]string) int {
-	fmt.Println("proctree: no keeper on this system")
-	return 2
-}
-
 // startLocal starts s suspended, puts it in a job object of its own, and
 // lets it run: everything it starts is in the job too. Terminating the job
 // kills them all, and the system terminates it when the agent's handle to

@@ -3,6 +3,7 @@ package testutil
 import (
 	"bytes"
 	"os/exec"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -26,6 +27,17 @@ func (s *Buffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// Lines returns the lines written so far that contain substr.
+func (s *Buffer) Lines(substr string) []string {
+	var out []string
+	for _, line := range strings.Split(s.String(), "\n") {
+		if strings.Contains(line, substr) {
+			out = append(out, line)
+		}
+	}
+	return out
 }
 
 // Start runs a program (Prometheus, Alertmanager, the Pushgateway) for the

@@ -149,20 +149,25 @@ func (s *server) Describe(context.Context, *pluginv1.DescribeRequest) (*pluginv1
 	return out, nil
 }
 
+// request is what a call asks of the plugin, due by the call's deadline.
+func (s *server) request(ctx context.Context, target, probe string, settings []byte) Request {
+	deadline, _ := ctx.Deadline()
+	return Request{
+		Target:   target,
+		Probe:    probe,
+		Settings: json.RawMessage(settings),
+		Deadline: deadline,
+		Log:      s.log.With("probe", probe),
+	}
+}
+
 func (s *server) Probe(ctx context.Context, in *pluginv1.ProbeRequest) (*pluginv1.ProbeResponse, error) {
 	if in.TimeoutMs > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, time.Duration(in.TimeoutMs)*time.Millisecond)
 		defer cancel()
 	}
-	deadline, _ := ctx.Deadline()
-	req := Request{
-		Target:   in.Target,
-		Probe:    in.Probe,
-		Settings: json.RawMessage(in.SettingsJson),
-		Deadline: deadline,
-		Log:      s.log.With("probe", in.Probe),
-	}
+	req := s.request(ctx, in.Target, in.Probe, in.SettingsJson)
 	var watched *capture
 	if in.Debug {
 		watched = newCapture(s.log.Handler())

@@ -73,14 +73,7 @@ func (s *server) Validate(ctx context.Context, in *pluginv1.ValidateRequest) (*p
 	if !ok {
 		return out, nil
 	}
-	deadline, _ := ctx.Deadline()
-	req := Request{
-		Target:   in.Target,
-		Probe:    in.Probe,
-		Settings: json.RawMessage(in.SettingsJson),
-		Deadline: deadline,
-		Log:      s.log.With("probe", in.Probe),
-	}
+	req := s.request(ctx, in.Target, in.Probe, in.SettingsJson)
 	for _, p := range v.Validate(req) {
 		out.Problems = append(out.Problems, &pluginv1.Problem{Target: p.Target, Setting: p.Setting, Message: p.Message})
 	}

@@ -1,7 +1,8 @@
 // Package e2e runs the real programs the shipped configs are for (the
 // agent binary with the environment a deployment gives it, tools pinned in
 // tools/go.mod) on loopback, for the tests of configs/deploy and
-// configs/dashboards. Prometheus and the waits are internal/testutil's.
+// configs/dashboards. Building the binary, Prometheus and the waits are
+// internal/testutil's.
 package e2e
 
 import (
@@ -27,34 +28,6 @@ import (
 func Root() string {
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Join(filepath.Dir(file), "..", "..", "..")
-}
-
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// AgentBinary builds sloagent once per test binary.
-func AgentBinary(t testing.TB) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "sloagent-e2e-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "sloagent")
-		cmd := exec.Command("go", "build", "-o", binPath, ".")
-		cmd.Dir = Root()
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
 }
 
 // Tool runs a program pinned in tools/go.mod (go tool NAME ARGS) with
@@ -140,7 +113,7 @@ var startedRE = regexp.MustCompile(`msg="sloagent started".* address=(\S+)`)
 // top of PATH and HOME), and waits until it serves.
 func StartAgent(t testing.TB, env []string, args ...string) *Process {
 	t.Helper()
-	cmd := exec.Command(AgentBinary(t), args...)
+	cmd := exec.Command(testutil.AgentBinary(t), args...)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
 	var addr string
 	p := start(t, cmd, func(line string) bool {
