@@ -16,7 +16,6 @@ import "time"
 type windowCache struct {
 	at  int64 // the minute the counts are for; noHead when none
 	win []cachedWindow
-	res []counts // sums plus the edges' shares at the time asked for
 	// calendar: the SLO window (the last) does not move, so it has no
 	// edge minute.
 	calendar bool
@@ -30,7 +29,7 @@ type cachedWindow struct {
 }
 
 func (c *windowCache) reset(n int, calendar bool) {
-	*c = windowCache{at: noHead, win: make([]cachedWindow, n), res: make([]counts, n), calendar: calendar}
+	*c = windowCache{at: noHead, win: make([]cachedWindow, n), calendar: calendar}
 }
 
 // sliding tells whether window i moves with the clock (and so covers part
@@ -69,10 +68,12 @@ func (c *windowCache) bump(m, dg, dt int64) {
 	}
 }
 
-// windowCounts returns the counts of the short windows and, last, of the
-// SLO window at now, from the cache when it holds them. The slice is the
-// cache's: read it under st.mu.
-func (st *state) windowCounts(now time.Time) []counts {
+// windowCounts appends the counts of the short windows and, last, of the
+// SLO window at now to out[:0], from the cache when it holds them. Callers
+// pass a buffer on their stack (maxStackBounds counts hold every window of
+// any but the most unusual alerting config) rather than each SLO keeping
+// one.
+func (st *state) windowCounts(now time.Time, out []counts) []counts {
 	nowMin := floorDiv(now.Unix(), 60)
 	c := &st.cache
 	if c.at != nowMin {
@@ -80,13 +81,15 @@ func (st *state) windowCounts(now time.Time) []counts {
 	}
 	// The seconds of the edge minute still inside each window.
 	inside := 60 - floorMod(now.Unix(), 60)
+	out = out[:0]
 	for i, w := range c.win {
-		c.res[i] = w.sum
+		r := w.sum
 		if c.sliding(i) {
-			c.res[i].add(share(w.edge, inside, 60))
+			r.add(share(w.edge, inside, 60))
 		}
+		out = append(out, r)
 	}
-	return c.res
+	return out
 }
 
 // fillCache computes every window's whole minutes and edge minute at

@@ -319,7 +319,7 @@ func (e *Engine) Status() []Status {
 		al := snap.alerts[i]
 		al.mu.Lock()
 		for k := range s.Alerts {
-			s.Alerts[k].Lifecycle = al.life[sevIndex(s.Alerts[k].Severity)]
+			s.Alerts[k].Lifecycle = al.lifecycle(sevIndex(s.Alerts[k].Severity))
 		}
 		al.mu.Unlock()
 		out = append(out, s)
