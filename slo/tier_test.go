@@ -2,6 +2,7 @@ package slo
 
 import (
 	"fmt"
+	"math/bits"
 	"math/rand/v2"
 	"testing"
 )
@@ -110,11 +111,12 @@ func TestTierAddNegative(t *testing.T) {
 	}
 }
 
-// Counts of fewer than 8 bits sum exactly from and to any position, in
-// both forms, as a minute tier of a probe running every 60 s keeps them.
+// Counts of every width up to a byte sum exactly from and to any
+// position, in both forms, as the tiers of a probe running every 60 s
+// (1, 15 and 60 runs a slot) or 20 s (3, 45 and 180) keep them.
 func TestCellsSmallWidths(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	for _, most := range []uint32{1, 3, 15} {
+	for _, most := range []uint32{1, 3, 5, 15, 45, 60, 100, 180} {
 		for _, dense := range []bool{false, true} {
 			const n = 131
 			c := newCells(n)
@@ -128,7 +130,7 @@ func TestCellsSmallWidths(t *testing.T) {
 				want[p] = v
 				c.store(p, v)
 			}
-			if c.w > 4 || c.dense != dense {
+			if c.w > uint8(bits.Len32(most)) || c.dense != dense {
 				t.Errorf("counts up to %d: width %d bits, dense %v", most, c.w, c.dense)
 			}
 			for range 500 {
