@@ -118,7 +118,7 @@ func (st *state) status(now time.Time, chart bool) Status {
 		s.TimeToExhaustion, s.Exhausts = TimeToExhaustion(s.BudgetRemaining, s.Windows[i].BurnRate, end.Sub(start))
 	}
 	if chart && whole.total > 0 {
-		s.Budget = burndown(st.units(), st.cache.win[len(st.shape.windows)].start, nowMin, whole, budget.Ratio(), now)
+		s.Budget = burndown(st.units(), st.cache.whole, nowMin, whole, budget.Ratio(), now)
 	}
 	return s
 }
