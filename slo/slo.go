@@ -14,8 +14,8 @@
 // that falls in the window, as if they were spread evenly over the slot:
 // the 1d and 3d windows are exact up to the runs of one quarter hour, a
 // rolling SLO window up to the runs of one hour (1/720 of 30 days). A
-// rolling 30-day SLO takes some 3.6 KiB while no slot counts more than 255
-// runs.
+// rolling 30-day SLO takes some 2.3 KiB with a run every quarter hour, each
+// slot's count in as few bits as it needs.
 //
 // An Engine is built from the config's slos (NewEngine), fed every run
 // (Observe), reconfigured on reload (Update), scraped (Collector) and shown
