@@ -47,6 +47,8 @@ const (
 	// nativeMaxBuckets bounds a probe's native buckets; past it the
 	// resolution halves, merging neighbouring buckets.
 	nativeMaxBuckets = 100
+	// nativeGrowth is how many buckets the slice grows by when full.
+	nativeGrowth = 4
 	// nativeZeroThreshold is client_golang's default: only a zero
 	// duration falls in the zero bucket.
 	nativeZeroThreshold = prometheus.DefNativeHistogramZeroThreshold
@@ -97,6 +99,15 @@ func (h *durationHistogram) observe(v float64) {
 	if i < len(h.native) && h.native[i].index == int32(idx) {
 		h.native[i].count++
 		return
+	}
+	if len(h.native) == cap(h.native) {
+		// A few buckets more at a time, not twice as many: a probe's
+		// buckets stop growing once its durations have spread, and
+		// append's doubling leaves up to half of them empty for as
+		// long as the probe lives (16 bytes each, at every probe).
+		grown := make([]nativeBucket, len(h.native), len(h.native)+nativeGrowth)
+		copy(grown, h.native)
+		h.native = grown
 	}
 	h.native = append(h.native, nativeBucket{})
 	copy(h.native[i+1:], h.native[i:])

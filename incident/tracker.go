@@ -115,15 +115,10 @@ func (t *Tracker) Configure(cfg Config) {
 func (t *Tracker) Record(r Run) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	// Only failing probes are tracked: a passing one keeps nothing here
+	// (at 10,000 probes, some 150 bytes each).
 	pt := t.probes[r.Probe]
-	if pt == nil {
-		pt = &probeTrack{}
-		t.probes[r.Probe] = pt
-	}
-	if !slices.Equal(pt.slos, r.SLOs) {
-		pt.slos = slices.Clone(r.SLOs)
-	}
-	t.countDay(r, pt.failing)
+	t.countDay(r, pt != nil && pt.failing)
 	inc := t.incidentFor(r.Probe, r.SLOs)
 	if r.Success {
 		if inc != nil && inc.Recovered.IsZero() {
@@ -134,13 +129,20 @@ func (t *Tracker) Record(r Run) {
 			}
 			t.dirty[inc] = true
 		}
-		pt.failing, pt.streak, pt.pending = false, 0, nil
+		delete(t.probes, r.Probe)
 		// After a restart the tracker does not know the probe was
 		// failing; the incident does.
 		if inc != nil {
 			t.probeRecovered(inc, r.Probe, r.Time)
 		}
 		return
+	}
+	if pt == nil {
+		pt = &probeTrack{}
+		t.probes[r.Probe] = pt
+	}
+	if !slices.Equal(pt.slos, r.SLOs) {
+		pt.slos = slices.Clone(r.SLOs)
 	}
 	if !pt.failing {
 		pt.failing, pt.streak, pt.streakStart, pt.lastReason = true, 0, r.Time, ""

@@ -23,24 +23,55 @@ const topReasons = 5
 // across reloads by SLO name, like the SLO's history.
 //
 // An alert is built from these when it is read, not kept whole: the rest
-// of it (its window, summary and description) follows from them, and
-// 10,000 SLOs kept 2 alerts each of some 800 bytes with their text.
+// of it (its window pairs, summary and description) follows from them,
+// and 10,000 SLOs kept 2 alerts each of some 800 bytes with their text,
+// then each severity's window pairs (288 bytes an SLO).
 type sloAlerts struct {
 	name     string
 	failures failureLog
 
-	mu   sync.Mutex
-	life [2]Lifecycle // by severity, as severities
-	seen [2]seen
+	mu sync.Mutex
+	// life is each severity's lifecycle, as severities; nil while both
+	// are zero, as they stay for an SLO that never alerted (208 bytes an
+	// SLO otherwise).
+	life *[2]Lifecycle
+	// sums are the counts of the shape's short windows at the last
+	// evaluation, reasons each severity's top reasons then.
+	sums    []counts
+	reasons [2][]ReasonCount
 	// The config and shape of the last evaluation; nil before it.
 	cfg   *Config
 	shape *shape
 }
 
-// seen is what a severity's last evaluation saw.
-type seen struct {
-	conds   []AlertCondition
-	reasons []ReasonCount
+// lifecycle is severity k's lifecycle. al.mu is held.
+func (al *sloAlerts) lifecycle(k int) Lifecycle {
+	if al.life == nil {
+		return Lifecycle{}
+	}
+	return al.life[k]
+}
+
+// setLifecycle stores severity k's lifecycle. al.mu is held, or al is
+// not yet shared.
+func (al *sloAlerts) setLifecycle(k int, l Lifecycle) {
+	if al.life == nil {
+		if l == (Lifecycle{}) {
+			return
+		}
+		al.life = new([2]Lifecycle)
+	}
+	al.life[k] = l
+}
+
+// step moves severity k's lifecycle on, as Lifecycle.Step. al.mu is held.
+func (al *sloAlerts) step(k int, active bool, now time.Time, hold time.Duration) (from AlertState, changed bool) {
+	l := al.lifecycle(k)
+	from, changed = l.Step(active, now, hold)
+	if changed {
+		al.setLifecycle(k, l)
+	}
+	return from, changed
 }
 
 func sevIndex(sev string) int {
@@ -64,7 +95,7 @@ func (e *Engine) openAlerts(name string) *sloAlerts {
 		return al
 	}
 	for sev, l := range kept {
-		al.life[sevIndex(sev)] = l
+		al.setLifecycle(sevIndex(sev), l)
 	}
 	return al
 }
@@ -93,12 +124,12 @@ func (e *Engine) retire(gone []*sloAlerts) {
 		names = append(names, al.name)
 		al.mu.Lock()
 		for i := range severities {
-			if s := al.life[i].State; s != AlertPending && s != AlertFiring {
+			if s := al.lifecycle(i).State; s != AlertPending && s != AlertFiring {
 				continue
 			}
 			a := al.last(i)
-			from, _ := al.life[i].Step(false, now, 0)
-			a.Lifecycle = al.life[i]
+			from, _ := al.step(i, false, now, 0)
+			a.Lifecycle = al.lifecycle(i)
 			a.Description = "SLO " + al.name + " was removed from the configuration."
 			e.retired = append(e.retired, Transition{Alert: a, From: from})
 		}
@@ -123,20 +154,29 @@ func (e *Engine) EvaluateAlerts() []Transition {
 	out := e.retired
 	e.retired = nil
 	var changed []alertRecord
+	var sumsBuf [maxStackBounds]counts
+	var condBuf [8]AlertCondition
 	for i, st := range snap.slos {
 		al := snap.alerts[i]
+		cfg := &snap.cfgs[i]
 		st.mu.Lock()
-		conds := st.alertConditions(st.windowCounts(now))
 		shp := st.shape
+		sums := st.windowCounts(now, sumsBuf[:0])[:len(shp.windows)]
 		st.mu.Unlock()
 		al.mu.Lock()
-		al.cfg, al.shape = &snap.cfgs[i], shp
-		for k, c := range conds {
-			from, moved := al.life[k].Step(c.Firing, now, c.For)
-			al.seen[k] = seen{conds: c.Conditions, reasons: al.failures.top(now.Add(-longest(c.Conditions)), topReasons)}
+		al.cfg, al.shape = cfg, shp
+		al.sums = append(al.sums[:0], sums...)
+		for k, sev := range severities {
+			conds := conditions(cfg, shp, sev, al.sums, condBuf[:0])
+			firing := false
+			for _, c := range conds {
+				firing = firing || c.Firing
+			}
+			from, moved := al.step(k, firing, now, cfg.Alerting.For.of(sev))
+			al.reasons[k] = al.failures.top(now.Add(-longest(conds)), topReasons)
 			if moved {
 				out = append(out, Transition{Alert: al.last(k), From: from})
-				changed = append(changed, alertRecord{al.name, c.Severity, al.life[k]})
+				changed = append(changed, alertRecord{al.name, sev, al.lifecycle(k)})
 			}
 		}
 		al.mu.Unlock()
@@ -164,12 +204,12 @@ func longest(conds []AlertCondition) time.Duration {
 // last builds severity k's alert as its last evaluation saw it; before
 // the first, it holds only the lifecycle. al.mu is held.
 func (al *sloAlerts) last(k int) Alert {
-	a := Alert{Name: AlertName, SLO: al.name, Severity: severities[k], Lifecycle: al.life[k]}
+	a := Alert{Name: AlertName, SLO: al.name, Severity: severities[k], Lifecycle: al.lifecycle(k)}
 	if al.cfg == nil {
 		return a
 	}
-	c := al.seen[k].conds
-	a.Conditions, a.Reasons, a.Window = c, al.seen[k].reasons, longest(c)
+	c := conditions(al.cfg, al.shape, severities[k], al.sums, nil)
+	a.Conditions, a.Reasons, a.Window = c, al.reasons[k], longest(c)
 	a.RunbookURL, a.Labels = al.cfg.RunbookURL, al.cfg.Labels
 	// The description's burn rate is the highest long window's of the
 	// pairs that hold, else the first pair's.
@@ -207,7 +247,6 @@ func (e *Engine) Alerts() []Alert {
 		al.mu.Lock()
 		for k := range severities {
 			a := al.last(k)
-			a.Conditions = append([]AlertCondition(nil), a.Conditions...)
 			a.Labels = maps.Clone(a.Labels)
 			out = append(out, a)
 		}

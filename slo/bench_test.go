@@ -96,11 +96,11 @@ func TestMemoryPerSLO(t *testing.T) {
 		cfg   Config
 		bound int
 	}{
-		{"rolling 30d", Config{Probes: []string{"p"}, Objective: 99.9}, 5 << 10},
-		{"calendar month", Config{Probes: []string{"p"}, Objective: 99.9, Window: WindowConfig{Calendar: Month, TimeZone: "Europe/Berlin"}}, 8 << 10},
+		{"rolling 30d", Config{Probes: []string{"p"}, Objective: 99.9}, 3 << 10},
+		{"calendar month", Config{Probes: []string{"p"}, Objective: 99.9, Window: WindowConfig{Calendar: Month, TimeZone: "Europe/Berlin"}}, 4 << 10},
 		{"rolling 30d, 1m timeslices", Config{Probes: []string{"p"}, Objective: 99.9, BudgetingMethod: Timeslices,
-			Timeslice: TimesliceConfig{GoodThreshold: 0.9}}, 8 << 10},
-		{"rolling 90d", Config{Probes: []string{"p"}, Objective: 99.9, Window: WindowConfig{Rolling: dur(90 * 24 * time.Hour)}}, 8 << 10},
+			Timeslice: TimesliceConfig{GoodThreshold: 0.9}}, 5 << 10},
+		{"rolling 90d", Config{Probes: []string{"p"}, Objective: 99.9, Window: WindowConfig{Rolling: dur(90 * 24 * time.Hour)}}, 5 << 10},
 	} {
 		const n = 200
 		cfgs := make([]Config, n)

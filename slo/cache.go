@@ -14,9 +14,11 @@ import "time"
 // neither shrinks to the current minute's few seconds at hh:mm:00 nor
 // grows by a minute, and an alert over it does not flap with the clock.
 type windowCache struct {
-	at  int64 // the minute the counts are for; noHead when none
-	win []cachedWindow
-	res []counts // sums plus the edges' shares at the time asked for
+	at int64 // the minute the counts are for; noHead when none
+	// whole is the first whole minute of the SLO window at minute at; a
+	// short window's follows from its length.
+	whole int64
+	win   []cachedWindow
 	// calendar: the SLO window (the last) does not move, so it has no
 	// edge minute.
 	calendar bool
@@ -24,13 +26,21 @@ type windowCache struct {
 
 // cachedWindow is one window's counts at the cache's minute.
 type cachedWindow struct {
-	start int64  // the first whole minute
-	sum   counts // its whole minutes
-	edge  counts // the minute before start, which it covers in part
+	sum  counts // its whole minutes
+	edge counts // the minute before its first whole one, which it covers in part
+}
+
+// start is the first whole minute of window i at the cache's minute,
+// given the short windows' lengths in minutes.
+func (c *windowCache) start(i int, mins []int64) int64 {
+	if i < len(mins) {
+		return c.at - mins[i] + 1
+	}
+	return c.whole
 }
 
 func (c *windowCache) reset(n int, calendar bool) {
-	*c = windowCache{at: noHead, win: make([]cachedWindow, n), res: make([]counts, n), calendar: calendar}
+	*c = windowCache{at: noHead, win: make([]cachedWindow, n), calendar: calendar}
 }
 
 // sliding tells whether window i moves with the clock (and so covers part
@@ -46,9 +56,10 @@ func (c *windowCache) sliding(i int) bool {
 const maxStackBounds = 32
 
 // bump counts dg good of dt events at minute m towards the windows holding
-// it. A run over an hour old (seldom: a late report) may fall in a slot a
-// window covers in part, so the counts are computed afresh instead.
-func (c *windowCache) bump(m, dg, dt int64) {
+// it; mins are the short windows' lengths in minutes. A run over an hour
+// old (seldom: a late report) may fall in a slot a window covers in part,
+// so the counts are computed afresh instead.
+func (c *windowCache) bump(m, dg, dt int64, mins []int64) {
 	switch {
 	case c.at == noHead || m > c.at:
 		return
@@ -58,21 +69,24 @@ func (c *windowCache) bump(m, dg, dt int64) {
 	}
 	for i := range c.win {
 		w := &c.win[i]
+		start := c.start(i, mins)
 		switch {
-		case m >= w.start:
+		case m >= start:
 			w.sum.good += uint64(dg)
 			w.sum.total += uint64(dt)
-		case m == w.start-1 && c.sliding(i):
+		case m == start-1 && c.sliding(i):
 			w.edge.good += uint64(dg)
 			w.edge.total += uint64(dt)
 		}
 	}
 }
 
-// windowCounts returns the counts of the short windows and, last, of the
-// SLO window at now, from the cache when it holds them. The slice is the
-// cache's: read it under st.mu.
-func (st *state) windowCounts(now time.Time) []counts {
+// windowCounts appends the counts of the short windows and, last, of the
+// SLO window at now to out[:0], from the cache when it holds them. Callers
+// pass a buffer on their stack (maxStackBounds counts hold every window of
+// any but the most unusual alerting config) rather than each SLO keeping
+// one.
+func (st *state) windowCounts(now time.Time, out []counts) []counts {
 	nowMin := floorDiv(now.Unix(), 60)
 	c := &st.cache
 	if c.at != nowMin {
@@ -80,13 +94,15 @@ func (st *state) windowCounts(now time.Time) []counts {
 	}
 	// The seconds of the edge minute still inside each window.
 	inside := 60 - floorMod(now.Unix(), 60)
+	out = out[:0]
 	for i, w := range c.win {
-		c.res[i] = w.sum
+		r := w.sum
 		if c.sliding(i) {
-			c.res[i].add(share(w.edge, inside, 60))
+			r.add(share(w.edge, inside, 60))
 		}
+		out = append(out, r)
 	}
-	return c.res
+	return out
 }
 
 // fillCache computes every window's whole minutes and edge minute at
@@ -94,10 +110,8 @@ func (st *state) windowCounts(now time.Time) []counts {
 func (st *state) fillCache(now time.Time, nowMin int64) {
 	c := &st.cache
 	n := len(c.win)
-	for i, d := range st.shape.windows {
-		c.win[i].start = nowMin - int64(d/time.Minute) + 1
-	}
-	c.win[n-1].start = st.wholeStart(now, nowMin)
+	c.at, c.whole = nowMin, st.wholeStart(now, nowMin)
+	mins := st.shape.mins
 	// Each window's edge minute (at 2i) and first minute (at 2i+1), by
 	// descending minute, as sums takes them.
 	var orderBuf [maxStackBounds]int
@@ -108,7 +122,7 @@ func (st *state) fillCache(now time.Time, nowMin int64) {
 		order, sorted, out = make([]int, 0, 2*n), make([]int64, 0, 2*n), make([]counts, 0, 2*n)
 	}
 	order, sorted, out = order[:2*n], sorted[:2*n], out[:2*n]
-	bound := func(k int) int64 { return c.win[k/2].start - 1 + int64(k%2) }
+	bound := func(k int) int64 { return c.start(k/2, mins) - 1 + int64(k%2) }
 	// Insertion sort: two dozen bounds, nearly in order already.
 	for i := range order {
 		order[i] = i
@@ -135,7 +149,6 @@ func (st *state) fillCache(now time.Time, nowMin int64) {
 			w.edge = counts{}
 		}
 	}
-	c.at = nowMin
 }
 
 // wholeStart is the first whole minute of the SLO window at now.

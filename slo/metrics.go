@@ -68,7 +68,7 @@ func (e *Engine) Metrics() []Metrics {
 		al.mu.Lock()
 		for k := range out[i].Alerts {
 			a := &out[i].Alerts[k]
-			l := al.life[sevIndex(a.Severity)]
+			l := al.lifecycle(sevIndex(a.Severity))
 			a.Firing, a.Pending, a.LastChange = l.State == AlertFiring, l.State == AlertPending, l.LastChange
 		}
 		al.mu.Unlock()
@@ -82,7 +82,8 @@ func (st *state) metrics(now time.Time, m *Metrics, ws []WindowMetrics, as []Ale
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	budget := st.budget
-	sums := st.windowCounts(now)
+	var buf [maxStackBounds]counts
+	sums := st.windowCounts(now, buf[:0])
 	if cap(ws)-len(ws) < len(sums) {
 		ws = make([]WindowMetrics, 0, max(256, len(sums)))
 	}

@@ -21,7 +21,8 @@ func (e *Engine) BudgetSpent(name string, from, to time.Time) (bad, budget float
 		st.mu.Lock()
 		defer st.mu.Unlock()
 		c := st.between(from, to, now)
-		sums := st.windowCounts(now)
+		var buf [maxStackBounds]counts
+		sums := st.windowCounts(now, buf[:0])
 		whole := sums[len(sums)-1]
 		return float64(c.total - c.good), st.cfg.budget() * float64(whole.total), true
 	}
@@ -67,7 +68,8 @@ func (e *Engine) Period(from, to time.Time) []PeriodStatus {
 	for _, st := range snap.slos {
 		st.mu.Lock()
 		c := st.between(from, to, now)
-		sums := st.windowCounts(now)
+		var buf [maxStackBounds]counts
+		sums := st.windowCounts(now, buf[:0])
 		whole := sums[len(sums)-1]
 		budget := st.cfg.budget()
 		p := PeriodStatus{Name: st.name, Objective: st.cfg.objective(), Window: st.shape.sp.String(), TimeZone: time.UTC,

@@ -14,8 +14,8 @@
 // that falls in the window, as if they were spread evenly over the slot:
 // the 1d and 3d windows are exact up to the runs of one quarter hour, a
 // rolling SLO window up to the runs of one hour (1/720 of 30 days). A
-// rolling 30-day SLO takes some 3.6 KiB while no slot counts more than 255
-// runs.
+// rolling 30-day SLO takes some 2.3 KiB with a run every quarter hour, each
+// slot's count in as few bits as it needs.
 //
 // An Engine is built from the config's slos (NewEngine), fed every run
 // (Observe), reconfigured on reload (Update), scraped (Collector) and shown
@@ -69,8 +69,11 @@ type Engine struct {
 	amu     sync.Mutex
 	retired []Transition
 
-	cells  []slotCount // the changed slots of a flush, kept for the next
-	shapes shapes      // shared by states configured alike; under mu
+	// changed is how many slots the last flush wrote: the next one's
+	// list is made that size at once. The list itself is not kept
+	// between flushes (1 MB at 10,000 SLOs, 2 MB of resident size).
+	changed int
+	shapes  shapes // shared by states configured alike; under mu
 }
 
 // snapshot is one configuration's SLOs, swapped as a whole on Update so
@@ -79,17 +82,27 @@ type snapshot struct {
 	slos   []*state
 	alerts []*sloAlerts // each SLO's alerting state, as slos
 	cfgs   []Config     // copies of the states' configs, for matching without locks
+	names  []string     // the SLOs' names, as slos
+	cfgPtr []*Config    // &cfgs[i], for matches to share
 	// byProbe lists the SLOs naming each probe, selectors those with a
 	// probe selector, so that a probe's first run does not try every SLO.
 	byProbe   map[string][]int
 	selectors []int
-	cache     sync.Map // probe name -> *match
+	// Without selectors a probe's SLOs follow from its name alone: named
+	// holds each named probe's match, built once, and no probe needs an
+	// entry in cache (some 250 bytes a probe at 10,000 probes).
+	named map[string]*match
+	cache sync.Map // probe name -> *match, with selectors
 }
 
-// index fills byProbe and selectors.
+// index fills byProbe and selectors, and named when there are no
+// selectors.
 func (s *snapshot) index() {
 	s.byProbe = map[string][]int{}
+	s.names = make([]string, len(s.cfgs))
+	s.cfgPtr = make([]*Config, len(s.cfgs))
 	for i := range s.cfgs {
+		s.names[i], s.cfgPtr[i] = s.cfgs[i].Name, &s.cfgs[i]
 		for _, p := range s.cfgs[i].Probes {
 			if l := s.byProbe[p]; len(l) == 0 || l[len(l)-1] != i {
 				s.byProbe[p] = append(l, i)
@@ -99,8 +112,18 @@ func (s *snapshot) index() {
 			s.selectors = append(s.selectors, i)
 		}
 	}
+	if len(s.selectors) > 0 {
+		return
+	}
+	s.named = make(map[string]*match, len(s.byProbe))
+	for p := range s.byProbe {
+		s.named[p] = s.build(p, nil)
+	}
+	s.byProbe = nil
 }
 
+// match is the SLOs a probe's runs count towards, in config order. Its
+// slices are shared, mostly parts of the snapshot's own.
 type match struct {
 	labels map[string]string
 	slos   []*state
@@ -110,6 +133,9 @@ type match struct {
 	// latency is the lowest latency threshold of the SLOs (0: none).
 	latency time.Duration
 }
+
+// noMatch is the match of a probe no SLO counts; never changed.
+var noMatch match
 
 // NewEngine builds the SLOs of cfgs (which must have passed Validate) with
 // the history found in store. store may be nil to keep nothing on disk;
@@ -244,8 +270,9 @@ func (e *Engine) Observe(ev Event) {
 	nowMin := floorDiv(now.Unix(), 60)
 	for i, st := range m.slos {
 		st.observe(&ev, nowMin)
-		if !ev.Success || ev.Duration > m.cfgs[i].LatencyThreshold.D() && m.cfgs[i].LatencyThreshold > 0 {
-			m.alerts[i].noteBad(&ev, m.cfgs[i])
+		cfg := m.cfgs[i]
+		if !ev.Success || ev.Duration > cfg.LatencyThreshold.D() && cfg.LatencyThreshold > 0 {
+			m.alerts[i].noteBad(&ev, cfg)
 		}
 	}
 }
@@ -273,37 +300,61 @@ func (e *Engine) LatencyThreshold(probe string, labels map[string]string) time.D
 
 // matchOf returns the SLOs of a probe with labels, from the cache.
 func (snap *snapshot) matchOf(probe string, labels map[string]string) *match {
+	if snap.named != nil || snap.byProbe == nil {
+		if m := snap.named[probe]; m != nil {
+			return m
+		}
+		return &noMatch
+	}
 	var m *match
 	if v, ok := snap.cache.Load(probe); ok {
 		m = v.(*match)
 	}
 	if m == nil || !maps.Equal(m.labels, labels) {
-		m = &match{labels: maps.Clone(labels)}
-		// The SLOs naming the probe and those selecting by labels, in
-		// config order.
-		named, sel := snap.byProbe[probe], snap.selectors
-		for len(named) > 0 || len(sel) > 0 {
-			var i int
-			switch {
-			case len(sel) == 0 || len(named) > 0 && named[0] <= sel[0]:
-				i, named = named[0], named[1:]
-				if len(sel) > 0 && sel[0] == i {
-					sel = sel[1:]
-				}
-			default:
-				i, sel = sel[0], sel[1:]
+		m = snap.build(probe, labels)
+		snap.cache.Store(probe, m)
+	}
+	return m
+}
+
+// build finds the SLOs of a probe with labels: those naming the probe and
+// those selecting it by labels, in config order. SLOs next to each other
+// in the config (every probe with one SLO) share the snapshot's slices.
+func (snap *snapshot) build(probe string, labels map[string]string) *match {
+	m := &match{labels: maps.Clone(labels)}
+	var found []int
+	named, sel := snap.byProbe[probe], snap.selectors
+	for len(named) > 0 || len(sel) > 0 {
+		var i int
+		switch {
+		case len(sel) == 0 || len(named) > 0 && named[0] <= sel[0]:
+			i, named = named[0], named[1:]
+			if len(sel) > 0 && sel[0] == i {
+				sel = sel[1:]
 			}
-			if snap.cfgs[i].Matches(probe, labels) {
-				m.slos = append(m.slos, snap.slos[i])
-				m.alerts = append(m.alerts, snap.alerts[i])
-				m.cfgs = append(m.cfgs, &snap.cfgs[i])
-				m.names = append(m.names, snap.cfgs[i].Name)
-				if lt := snap.cfgs[i].LatencyThreshold.D(); lt > 0 && (m.latency == 0 || lt < m.latency) {
-					m.latency = lt
-				}
+		default:
+			i, sel = sel[0], sel[1:]
+		}
+		if snap.cfgs[i].Matches(probe, labels) {
+			found = append(found, i)
+			if lt := snap.cfgs[i].LatencyThreshold.D(); lt > 0 && (m.latency == 0 || lt < m.latency) {
+				m.latency = lt
 			}
 		}
-		snap.cache.Store(probe, m)
+	}
+	if len(found) == 0 {
+		return m
+	}
+	if lo, hi := found[0], found[len(found)-1]+1; hi-lo == len(found) {
+		m.slos, m.alerts = snap.slos[lo:hi:hi], snap.alerts[lo:hi:hi]
+		m.cfgs, m.names = snap.cfgPtr[lo:hi:hi], snap.names[lo:hi:hi]
+		return m
+	}
+	for _, i := range found {
+		m.slos = append(m.slos, snap.slos[i])
+		m.alerts = append(m.alerts, snap.alerts[i])
+		m.cfgs = append(m.cfgs, snap.cfgPtr[i])
+		m.names = append(m.names, snap.names[i])
 	}
 	return m
 }
@@ -319,7 +370,7 @@ func (e *Engine) Status() []Status {
 		al := snap.alerts[i]
 		al.mu.Lock()
 		for k := range s.Alerts {
-			s.Alerts[k].Lifecycle = al.life[sevIndex(s.Alerts[k].Severity)]
+			s.Alerts[k].Lifecycle = al.lifecycle(sevIndex(s.Alerts[k].Severity))
 		}
 		al.mu.Unlock()
 		out = append(out, s)
@@ -360,13 +411,13 @@ func (e *Engine) flush(slos []*state, now time.Time, removed bool) error {
 		return nil
 	}
 	batches := make([]batch, 0, len(slos))
-	cells := e.cells[:0]
+	cells := make([]slotCount, 0, e.changed+e.changed/8)
 	for _, st := range slos {
 		var b batch
 		b, cells = st.takeDirty(cells)
 		batches = append(batches, b)
 	}
-	e.cells = cells
+	e.changed = len(cells)
 	err := e.store.write(batches, now, removed)
 	if err != nil {
 		for i, st := range slos {

@@ -79,6 +79,7 @@ type shape struct {
 	sp      span
 	alerts  map[string][]BurnRateAlert
 	windows []time.Duration // short windows, ascending
+	mins    []int64         // the same in minutes
 	names   []string        // the windows' names, then "slo"
 	conds   []condition
 	ns      []int // tier sizes
@@ -102,6 +103,7 @@ func (sh shapes) of(cfg *Config) (*shape, error) {
 	s.ns = geometry(s.windows, sp)
 	for _, d := range s.windows {
 		s.names = append(s.names, fmtDur(d))
+		s.mins = append(s.mins, int64(d/time.Minute))
 	}
 	s.names = append(s.names, "slo")
 	for _, sev := range severities {
@@ -301,7 +303,7 @@ func (st *state) observe(ev *Event, now int64) {
 		if st.sliceMin > 0 {
 			st.observeSlice(m, now, g)
 		} else {
-			st.cache.bump(m, g, 1)
+			st.cache.bump(m, g, 1, st.shape.mins)
 		}
 	}
 	st.mu.Unlock()
@@ -326,7 +328,7 @@ func (st *state) observeSlice(m, now, g int64) {
 	ng, nt := st.judge(c)
 	if ng != og || nt != ot {
 		if st.slices.add(k*st.sliceMin, now, ng-og, nt-ot) {
-			st.cache.bump(k*st.sliceMin, ng-og, nt-ot)
+			st.cache.bump(k*st.sliceMin, ng-og, nt-ot, st.shape.mins)
 		}
 	}
 }

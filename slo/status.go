@@ -101,7 +101,8 @@ func (st *state) status(now time.Time, chart bool) Status {
 	start, end := st.shape.sp.bounds(now)
 	s.WindowStart, s.WindowEnd = start, end
 
-	sums := st.windowCounts(now)
+	var buf [maxStackBounds]counts
+	sums := st.windowCounts(now, buf[:0])
 	for i, d := range st.shape.windows {
 		s.Windows = append(s.Windows, windowStatus(st.shape.names[i], d, sums[i], budget))
 	}
@@ -117,7 +118,7 @@ func (st *state) status(now time.Time, chart bool) Status {
 		s.TimeToExhaustion, s.Exhausts = TimeToExhaustion(s.BudgetRemaining, s.Windows[i].BurnRate, end.Sub(start))
 	}
 	if chart && whole.total > 0 {
-		s.Budget = burndown(st.units(), st.cache.win[len(st.shape.windows)].start, nowMin, whole, budget.Ratio(), now)
+		s.Budget = burndown(st.units(), st.cache.whole, nowMin, whole, budget.Ratio(), now)
 	}
 	return s
 }
@@ -125,29 +126,38 @@ func (st *state) status(now time.Time, chart bool) Status {
 // alertConditions evaluates every severity's window pairs over the
 // windows' counts sums. st.mu must be held.
 func (st *state) alertConditions(sums []counts) []AlertStatus {
-	budget := st.cfg.budget()
 	out := make([]AlertStatus, 0, len(severities))
 	for _, sev := range severities {
 		a := AlertStatus{Severity: sev, For: st.cfg.Alerting.For.of(sev)}
-		j := 0
-		for _, p := range st.shape.conds {
-			if p.severity != sev {
-				continue
-			}
-			long, short := sums[p.long], sums[p.short]
-			c := AlertCondition{
-				LongWindow: st.shape.windows[p.long], ShortWindow: st.shape.windows[p.short], Factor: p.factor,
-				LongBurn:   ErrorRatio(float64(long.good), float64(long.total)) / budget,
-				ShortBurn:  ErrorRatio(float64(short.good), float64(short.total)) / budget,
-				LongEvents: long.total, ShortEvents: short.total,
-				MinEvents: st.cfg.Alerting.minEvents(st.shape.alerts[sev][j]),
-			}
-			c.Firing = Firing(c.LongBurn, c.ShortBurn, c.Factor) && c.LongEvents >= uint64(c.MinEvents)
+		a.Conditions = conditions(st.cfg, st.shape, sev, sums, nil)
+		for _, c := range a.Conditions {
 			a.Firing = a.Firing || c.Firing
-			a.Conditions = append(a.Conditions, c)
-			j++
 		}
 		out = append(out, a)
+	}
+	return out
+}
+
+// conditions appends severity sev's window pairs, evaluated over the
+// windows' counts sums (the short windows of shp, in its order), to out.
+func conditions(cfg *Config, shp *shape, sev string, sums []counts, out []AlertCondition) []AlertCondition {
+	budget := cfg.budget()
+	j := 0
+	for _, p := range shp.conds {
+		if p.severity != sev {
+			continue
+		}
+		long, short := sums[p.long], sums[p.short]
+		c := AlertCondition{
+			LongWindow: shp.windows[p.long], ShortWindow: shp.windows[p.short], Factor: p.factor,
+			LongBurn:   ErrorRatio(float64(long.good), float64(long.total)) / budget,
+			ShortBurn:  ErrorRatio(float64(short.good), float64(short.total)) / budget,
+			LongEvents: long.total, ShortEvents: short.total,
+			MinEvents: cfg.Alerting.minEvents(shp.alerts[sev][j]),
+		}
+		c.Firing = Firing(c.LongBurn, c.ShortBurn, c.Factor) && c.LongEvents >= uint64(c.MinEvents)
+		out = append(out, c)
+		j++
 	}
 	return out
 }

@@ -2,12 +2,13 @@ package slo
 
 import (
 	"fmt"
+	"math/bits"
 	"math/rand/v2"
 	"testing"
 )
 
-// A ring keeps every count exactly while its width grows from one byte to
-// two and four, while it keeps bad runs by position and after it keeps
+// A ring keeps every count exactly while its width grows from one bit to
+// 32, while it keeps bad runs by position and after it keeps
 // good counts instead, and narrows again when emptied: checked against a
 // plain map of the same adds, with counts crossing 255 and 65,535.
 func TestTierWidthsExact(t *testing.T) {
@@ -75,8 +76,8 @@ func testTierExact(t *testing.T, badShare float64) {
 		}
 	}
 	check(3000)
-	if tr.w != 4 {
-		t.Errorf("width %d after counts above 65,535, want 4", tr.w)
+	if tr.w != 32 {
+		t.Errorf("width %d bits after counts above 65,535, want 32", tr.w)
 	}
 	if dense := badShare > 0.1; tr.dense != dense {
 		t.Errorf("bad runs in a share %v of adds: dense %v, want %v", badShare, tr.dense, dense)
@@ -92,8 +93,8 @@ func testTierExact(t *testing.T, badShare float64) {
 		t.Error("no dirty slots")
 	}
 	tr.reset(head)
-	if tr.w != 1 || tr.dense || len(tr.b) != n || len(tr.bads) != 0 {
-		t.Errorf("after reset: width %d, dense %v, %d bytes, %d bad slots; want 1, false, %d, 0", tr.w, tr.dense, len(tr.b), len(tr.bads), n)
+	if tr.w != 1 || tr.dense || len(tr.b) != (n+7)/8 || len(tr.bads) != 0 {
+		t.Errorf("after reset: width %d bits, dense %v, %d bytes, %d bad slots; want 1, false, %d, 0", tr.w, tr.dense, len(tr.b), len(tr.bads), (n+7)/8)
 	}
 }
 
@@ -106,6 +107,49 @@ func TestTierAddNegative(t *testing.T) {
 		tr.add(5, 5, -1, 0)
 		if got := tr.get(5); got != (counts{uint64(total - 1), uint64(total)}) {
 			t.Errorf("total %d: %+v after one good taken back", total, got)
+		}
+	}
+}
+
+// Counts of every width up to a byte sum exactly from and to any
+// position, in both forms, as the tiers of a probe running every 60 s
+// (1, 15 and 60 runs a slot) or 20 s (3, 45 and 180) keep them.
+func TestCellsSmallWidths(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, most := range []uint32{1, 3, 5, 15, 45, 60, 100, 180} {
+		for _, dense := range []bool{false, true} {
+			const n = 131
+			c := newCells(n)
+			want := make([]cell, n)
+			for p := range want {
+				v := cell{total: uint32(rng.IntN(int(most) + 1))}
+				v.good = v.total
+				if dense && v.total > 0 {
+					v.good = uint32(rng.IntN(int(v.total) + 1))
+				}
+				want[p] = v
+				c.store(p, v)
+			}
+			if c.w > uint8(bits.Len32(most)) || c.dense != dense {
+				t.Errorf("counts up to %d: width %d bits, dense %v", most, c.w, c.dense)
+			}
+			for range 500 {
+				p := rng.IntN(n)
+				k := rng.IntN(n - p + 1)
+				var g, tot uint64
+				for _, v := range want[p : p+k] {
+					g += uint64(v.good)
+					tot += uint64(v.total)
+				}
+				if gg, tt := c.sum(p, k); gg != g || tt != tot {
+					t.Fatalf("counts up to %d, dense %v, width %d: slots %d+%d sum to %d/%d, want %d/%d", most, c.dense, c.w, p, k, gg, tt, g, tot)
+				}
+			}
+			for p, v := range want {
+				if got := c.load(p); got != v {
+					t.Fatalf("counts up to %d: slot %d holds %+v, want %+v", most, p, got, v)
+				}
+			}
 		}
 	}
 }

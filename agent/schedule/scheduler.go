@@ -20,12 +20,14 @@ type Job struct {
 	Last     time.Time
 }
 
-// job is a Job in the scheduler's heap.
+// job is a Job in the scheduler's heap, without its last run, which only
+// places the first (24 bytes a probe).
 type job struct {
-	Job
-	offset time.Duration
-	next   time.Time
-	early  bool // next is a first run ahead of the probe's slot
+	Run      Run
+	Interval time.Duration
+	offset   time.Duration
+	next     time.Time
+	early    bool // next is a first run ahead of the probe's slot
 }
 
 // Scheduler starts each probe's runs at its interval. A probe's runs fall
@@ -48,7 +50,7 @@ func New(jobs []Job, now func() time.Time, start func(Run)) *Scheduler {
 	s := &Scheduler{start: start, now: now}
 	t := now()
 	for _, jb := range jobs {
-		j := &job{Job: jb, offset: offsetOf(jb.Run.Probe, jb.Interval)}
+		j := &job{Run: jb.Run, Interval: jb.Interval, offset: offsetOf(jb.Run.Probe, jb.Interval)}
 		j.next, j.early = firstRun(t, jb.Interval, j.offset, jb.Last)
 		s.jobs = append(s.jobs, j)
 	}
