@@ -59,10 +59,19 @@ func New(jobs []Job, now func() time.Time, start func(Run)) *Scheduler {
 }
 
 // startWindow is how soon after the scheduler starts a probe that never
-// ran has its first result: a tenth of its interval, at most 30 s.
+// ran has its first result: a tenth of its interval, at most 30 s, but
+// never under 5 s where the interval is longer: probes of a few seconds
+// simply run in their slots. Squeezing every first run into a tenth of a
+// short interval made the start a burst of ten times the agent's rate
+// (4,000 probes of 1 s started 4,000 runs in 100 ms, a rate of 40,000/s),
+// where a window of 5 s asks at most twice the rate of probes of 10 s.
 func startWindow(interval time.Duration) time.Duration {
-	return min(interval/10, 30*time.Second)
+	return min(max(interval/10, min(interval, minStartWindow)), 30*time.Second)
 }
+
+// minStartWindow is the shortest start window of a probe whose interval
+// is longer.
+const minStartWindow = 5 * time.Second
 
 // firstRun is when a probe first runs once the scheduler starts at t, and
 // whether that is ahead of its slot.

@@ -216,3 +216,21 @@ func BenchmarkSchedulerDispatch(b *testing.B) {
 		})
 	}
 }
+
+// A probe's first run comes within a tenth of its interval, at most 30 s;
+// probes of a few seconds run in their slots, so that a start is no burst
+// of many times the agent's rate.
+func TestStartWindow(t *testing.T) {
+	for _, c := range []struct{ interval, want time.Duration }{
+		{time.Second, time.Second},
+		{5 * time.Second, 5 * time.Second},
+		{10 * time.Second, 5 * time.Second},
+		{time.Minute, 6 * time.Second},
+		{5 * time.Minute, 30 * time.Second},
+		{time.Hour, 30 * time.Second},
+	} {
+		if got := startWindow(c.interval); got != c.want {
+			t.Errorf("startWindow(%s) = %s, want %s", c.interval, got, c.want)
+		}
+	}
+}
