@@ -143,7 +143,7 @@ func (b *bench) accuracy(sys system, n int, window time.Duration, into *accuracy
 		}
 		runs = s.Durations
 	}
-	hits, err := b.slow.hits(b, since)
+	hits, err := b.slow.requestsSince(b, since)
 	if err != nil {
 		return err
 	}
@@ -191,8 +191,34 @@ func (rs requests) match(start int64) (float64, bool) {
 	return 0, false
 }
 
-// hits reads the requests the target answered since then.
-func (t *target) hits(b *bench, since time.Time) (requests, error) {
+// requestsSince reads the requests the target answered since then, by
+// the time each was accepted.
+func (t *target) requestsSince(b *bench, since time.Time) (requests, error) {
+	hs, err := t.hits(b, since)
+	if err != nil {
+		return nil, err
+	}
+	rs := make(requests, 0, len(hs))
+	for _, h := range hs {
+		if h.took > 0 { // a log without durations has nothing to match
+			rs = append(rs, request{accepted: h.at - int64(h.took*1e9), took: h.took})
+		}
+	}
+	sort.Slice(rs, func(i, j int) bool { return rs[i].accepted < rs[j].accepted })
+	return rs, nil
+}
+
+// hit is one request of the target's log: when its answer was written
+// (Unix nanoseconds), its path, and the seconds from accepting its
+// connection to then (0 where the log does not say).
+type hit struct {
+	at   int64
+	path string
+	took float64
+}
+
+// hits reads the target's log of the requests it answered since then.
+func (t *target) hits(b *bench, since time.Time) ([]hit, error) {
 	resp, err := b.client.Get(fmt.Sprintf("%s/-/hits?since=%d", t.base, since.UnixNano()))
 	if err != nil {
 		return nil, err
@@ -201,20 +227,24 @@ func (t *target) hits(b *bench, since time.Time) (requests, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("target: %s", resp.Status)
 	}
-	var rs requests
+	var hs []hit
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
 		f := strings.Fields(sc.Text()) // when written, path, seconds taken
-		if len(f) < 3 {
+		if len(f) < 2 {
 			continue
 		}
-		at, err1 := strconv.ParseInt(f[0], 10, 64)
-		took, err2 := strconv.ParseFloat(f[2], 64)
-		if err1 != nil || err2 != nil {
+		h := hit{path: f[1]}
+		var err error
+		if h.at, err = strconv.ParseInt(f[0], 10, 64); err != nil {
 			continue
 		}
-		rs = append(rs, request{accepted: at - int64(took*1e9), took: took})
+		if len(f) > 2 {
+			if h.took, err = strconv.ParseFloat(f[2], 64); err != nil {
+				continue
+			}
+		}
+		hs = append(hs, h)
 	}
-	sort.Slice(rs, func(i, j int) bool { return rs[i].accepted < rs[j].accepted })
-	return rs, sc.Err()
+	return hs, sc.Err()
 }

@@ -1,12 +1,7 @@
 package main
 
 import (
-	"bufio"
-	"fmt"
-	"net/http"
 	"sort"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 )
@@ -90,32 +85,21 @@ func (b *bench) herdStart(sys system, tgt *target, l load, w *herdWindow) (insta
 
 // window reads the target's log from since for one interval.
 func (t *target) window(b *bench, since time.Time, interval time.Duration) (herdWindow, error) {
-	resp, err := b.client.Get(fmt.Sprintf("%s/-/hits?since=%d", t.base, since.UnixNano()))
+	hs, err := t.hits(b, since)
 	if err != nil {
 		return herdWindow{}, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return herdWindow{}, fmt.Errorf("target: %s", resp.Status)
 	}
 	end := since.Add(interval).UnixNano()
 	byPath := map[string][]int64{}
 	perSecond := map[int64]int{}
 	var w herdWindow
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		f := strings.Fields(sc.Text()) // when, path, how long it took
-		if len(f) < 2 {
-			continue
-		}
-		ns, err := strconv.ParseInt(f[0], 10, 64)
-		path := f[1]
-		if err != nil || ns >= end {
+	for _, h := range hs {
+		if h.at >= end {
 			continue
 		}
 		w.requests++
-		perSecond[(ns-since.UnixNano())/int64(time.Second)]++
-		byPath[path] = append(byPath[path], ns)
+		perSecond[(h.at-since.UnixNano())/int64(time.Second)]++
+		byPath[h.path] = append(byPath[h.path], h.at)
 	}
 	for _, c := range perSecond {
 		w.peak = max(w.peak, c)
@@ -129,5 +113,5 @@ func (t *target) window(b *bench, since time.Time, interval time.Duration) (herd
 			}
 		}
 	}
-	return w, sc.Err()
+	return w, nil
 }
