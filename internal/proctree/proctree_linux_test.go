@@ -83,13 +83,8 @@ type proc struct {
 }
 
 func procStat(pid int) (state, start string) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return "", ""
-	}
-	i := strings.LastIndexByte(string(b), ')')
-	f := strings.Fields(string(b[i+1:]))
-	return f[0], f[19]
+	st := stat(pid)
+	return st.State, strconv.FormatUint(st.Starttime, 10)
 }
 
 func (p proc) alive() bool {
