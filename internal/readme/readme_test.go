@@ -23,8 +23,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sloagent/sloagent/internal/testutil"
 	"gopkg.in/yaml.v3"
+
+	"github.com/sloagent/sloagent/internal/testutil"
 )
 
 // skipped are the README's commands that a test cannot run, by prefix,
