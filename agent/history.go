@@ -3,6 +3,8 @@ package agent
 import (
 	"math"
 	"time"
+
+	"github.com/sloagent/sloagent/internal/intdiv"
 )
 
 // stripRuns is how many of a probe's latest runs the status page shows as
@@ -88,11 +90,11 @@ func addSlot[N uint16 | uint32](slots []slotCount[N], last *uint32, slot int64, 
 		*last = uint32(slot)
 	case slot > latest:
 		for s := latest + 1; s <= slot; s++ {
-			slots[floorMod(s, size)] = slotCount[N]{}
+			slots[intdiv.Mod(s, size)] = slotCount[N]{}
 		}
 		*last = uint32(slot)
 	}
-	slots[floorMod(slot, size)].add(ok)
+	slots[intdiv.Mod(slot, size)].add(ok)
 }
 
 // sum adds the slots of the span minutes (or hours) up to cur, in the
@@ -102,7 +104,7 @@ func sum[N uint16 | uint32](slots []slotCount[N], last uint32, cur, span int64) 
 	size := int64(len(slots))
 	for i, c := range slots {
 		// The slot number of place i: the latest at or before last.
-		s := int64(last) - floorMod(int64(last)-int64(i), size)
+		s := int64(last) - intdiv.Mod(int64(last)-int64(i), size)
 		if s > cur-span && s <= cur {
 			good += uint32(c.good)
 			total += uint32(c.total)
@@ -129,8 +131,8 @@ func (h *runHistory) add(at time.Time, ok, slow bool, reason string) {
 	h.kept[h.next].reason = h.intern(reason)
 	h.next = (h.next + 1) % stripRuns
 	h.n = min(h.n+1, stripRuns)
-	addSlot(h.minutes[:], &h.lastMinute, floorDiv(at.Unix(), 60), ok)
-	addSlot(h.hours[:], &h.lastHour, floorDiv(at.Unix(), 3600), ok)
+	addSlot(h.minutes[:], &h.lastMinute, intdiv.Floor(at.Unix(), 60), ok)
+	addSlot(h.hours[:], &h.lastHour, intdiv.Floor(at.Unix(), 3600), ok)
 }
 
 // intern returns the place of reason in h.reasons, adding it.
@@ -188,17 +190,7 @@ func (h *runHistory) reason(i uint8) string {
 // ratios returns the share of passing runs over the last hour and the
 // last day at now (NaN without runs) and the runs counted in each.
 func (h *runHistory) ratios(now time.Time) (hour, day float64, hourRuns, dayRuns uint32) {
-	hour, hourRuns = sum(h.minutes[:], h.lastMinute, floorDiv(now.Unix(), 60), 60)
-	day, dayRuns = sum(h.hours[:], h.lastHour, floorDiv(now.Unix(), 3600), 24)
+	hour, hourRuns = sum(h.minutes[:], h.lastMinute, intdiv.Floor(now.Unix(), 60), 60)
+	day, dayRuns = sum(h.hours[:], h.lastHour, intdiv.Floor(now.Unix(), 3600), 24)
 	return hour, day, hourRuns, dayRuns
 }
-
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if a%b != 0 && (a < 0) != (b < 0) {
-		q--
-	}
-	return q
-}
-
-func floorMod(a, b int64) int64 { return a - floorDiv(a, b)*b }

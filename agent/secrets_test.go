@@ -52,12 +52,7 @@ func TestSecretsNeverShown(t *testing.T) {
 		fmt.Fprintln(w, "ok")
 	}))
 	defer target.Close()
-	closed, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	refused := closed.Addr().String()
-	closed.Close()
+	refused := testutil.FreeAddr(t)
 
 	dir := t.TempDir()
 	tokenFile := filepath.Join(dir, "token")

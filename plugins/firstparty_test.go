@@ -34,9 +34,7 @@ func TestTCPPlugin(t *testing.T) {
 			c.Write([]byte("-ERR unknown\r\n"))
 		}
 	})
-	closed, _ := net.Listen("tcp", "127.0.0.1:0")
-	closedAddr := closed.Addr().String()
-	closed.Close()
+	closedAddr := testutil.FreeAddr(t)
 
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the untrusted case fails handshakes on purpose

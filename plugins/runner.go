@@ -47,26 +47,12 @@ func runnerFunc(ctx context.Context, c *Config) func(hclog.Logger, *exec.Cmd, st
 }
 
 func (r *procRunner) Start(context.Context) error {
-	outR, outW, err := os.Pipe()
-	if err != nil {
-		return err
-	}
-	errR, errW, err := os.Pipe()
-	if err != nil {
-		outR.Close()
-		outW.Close()
-		return err
-	}
-	r.proc, err = proctree.Start(proctree.Spec{Path: r.path, Args: r.args, Env: r.env, Stdout: outW, Stderr: errW,
+	proc, stdout, stderr, err := proctree.StartPiped(proctree.Spec{Path: r.path, Args: r.args, Env: r.env,
 		ParentPIDEnv: sdk.AgentPIDEnv})
-	outW.Close()
-	errW.Close()
 	if err != nil {
-		outR.Close()
-		errR.Close()
 		return err
 	}
-	r.stdout, r.stderr = &headReader{f: outR}, errR
+	r.proc, r.stdout, r.stderr = proc, &headReader{f: stdout}, stderr
 	go func() {
 		select {
 		case <-r.ctx.Done():

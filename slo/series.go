@@ -1,5 +1,7 @@
 package slo
 
+import "github.com/sloagent/sloagent/internal/intdiv"
+
 // Slots are aligned to UTC (Unix time), so that the counts of two agents,
 // or of the agent before and after a restart, add up slot by slot. Times
 // inside the package are minutes since the Unix epoch.
@@ -289,14 +291,10 @@ func (s *series) each(from, to, now int64, fn func(m, n int64, c counts)) {
 	}
 }
 
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if a%b != 0 && (a < 0) != (b < 0) {
-		q--
-	}
-	return q
-}
+// floorDiv and floorMod keep the package's many slot computations short;
+// minutes before the epoch round down as those after it do.
+func floorDiv(a, b int64) int64 { return intdiv.Floor(a, b) }
 
-func floorMod(a, b int64) int64 { return a - floorDiv(a, b)*b }
+func floorMod(a, b int64) int64 { return intdiv.Mod(a, b) }
 
 func ceilDiv(a, b int64) int64 { return -floorDiv(-a, b) }

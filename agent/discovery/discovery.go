@@ -11,6 +11,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -110,12 +112,7 @@ func equal(a, b []Target) bool {
 		for i, t := range ts {
 			var b strings.Builder
 			b.WriteString(t.Address)
-			names := make([]string, 0, len(t.Labels))
-			for k := range t.Labels {
-				names = append(names, k)
-			}
-			sort.Strings(names)
-			for _, k := range names {
+			for _, k := range slices.Sorted(maps.Keys(t.Labels)) {
 				fmt.Fprintf(&b, "\x00%s=%s", k, t.Labels[k])
 			}
 			out[i] = b.String()

@@ -1,9 +1,6 @@
 package proctree
 
 import (
-	"os"
-	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -54,12 +51,5 @@ func cpuOf(k *Keeper) time.Duration {
 	if k == nil {
 		return 0
 	}
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(k.pid()) + "/stat")
-	if err != nil {
-		return 0
-	}
-	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
-	ut, _ := strconv.Atoi(f[11])
-	st, _ := strconv.Atoi(f[12])
-	return time.Duration(ut+st) * (time.Second / 100) // USER_HZ
+	return time.Duration(stat(k.pid()).CPUTime() * float64(time.Second))
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/prometheus/procfs"
 	"golang.org/x/sys/unix"
 )
 
@@ -297,8 +298,8 @@ func (k *keeper) sweep() bool {
 			}
 			continue
 		}
-		state, _, pgid := statFields(pid)
-		if state == "" || state == "Z" {
+		st := stat(pid)
+		if st.State == "" || st.State == "Z" {
 			continue // dead; reap collects it
 		}
 		owner, known := k.owner(pid)
@@ -315,7 +316,7 @@ func (k *keeper) sweep() bool {
 		if owner != nil && !owner.pending && k.stopping.IsZero() {
 			continue // an orphan of a tree that runs
 		}
-		if pgid == pid {
+		if st.PGRP == pid {
 			_ = syscall.Kill(-pid, syscall.SIGKILL)
 		}
 		_ = syscall.Kill(pid, syscall.SIGKILL)
@@ -436,40 +437,26 @@ func (k *keeper) children() []int {
 
 // childrenByScan finds the children by reading every process's parent.
 func (k *keeper) childrenByScan() []int {
-	ents, err := os.ReadDir("/proc")
+	procs, err := procfs.AllProcs()
 	if err != nil {
 		return nil
 	}
 	var out []int
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if _, ppid, _ := statFields(pid); ppid == k.self {
-			out = append(out, pid)
+	for _, p := range procs {
+		if s, err := p.Stat(); err == nil && s.PPID == k.self {
+			out = append(out, p.PID)
 		}
 	}
 	return out
 }
 
-// statFields reads the state, parent and group ids from /proc/<pid>/stat.
-func statFields(pid int) (state string, ppid, pgid int) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+// stat reads /proc/<pid>/stat: the zero ProcStat (State "") when pid is
+// gone.
+func stat(pid int) procfs.ProcStat {
+	p, err := procfs.NewProc(pid)
 	if err != nil {
-		return "", 0, 0
+		return procfs.ProcStat{}
 	}
-	// The command name in parentheses may hold spaces; what follows
-	// is "state ppid pgrp ...".
-	i := strings.LastIndexByte(string(b), ')')
-	if i < 0 {
-		return "", 0, 0
-	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 3 {
-		return "", 0, 0
-	}
-	ppid, _ = strconv.Atoi(f[1])
-	pgid, _ = strconv.Atoi(f[2])
-	return f[0], ppid, pgid
+	s, _ := p.Stat()
+	return s
 }

@@ -143,6 +143,34 @@ func Start(s Spec) (*Proc, error) {
 	return startLocal(s)
 }
 
+// StartPiped starts s with its standard output and error on pipes, and
+// returns their read ends, which the caller reads and closes; s.Stdout
+// and s.Stderr are not used.
+func StartPiped(s Spec) (p *Proc, stdout, stderr *os.File, err error) {
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		outR.Close()
+		outW.Close()
+		return nil, nil, nil, err
+	}
+	s.Stdout, s.Stderr = outW, errW
+	p, err = Start(s)
+	// The process has its own copies of the write ends; closing ours
+	// lets the reads end when it does.
+	outW.Close()
+	errW.Close()
+	if err != nil {
+		outR.Close()
+		errR.Close()
+		return nil, nil, nil, err
+	}
+	return p, outR, errR, nil
+}
+
 // Main runs the keeper and exits when this process was started as one.
 // Otherwise it returns at once, and processes started later go through a
 // keeper. Call it first thing in main, and in TestMain of tests that start

@@ -2,6 +2,7 @@ package proctree
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -83,13 +84,8 @@ type proc struct {
 }
 
 func procStat(pid int) (state, start string) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return "", ""
-	}
-	i := strings.LastIndexByte(string(b), ')')
-	f := strings.Fields(string(b[i+1:]))
-	return f[0], f[19]
+	st := stat(pid)
+	return st.State, strconv.FormatUint(st.Starttime, 10)
 }
 
 func (p proc) alive() bool {
@@ -255,6 +251,26 @@ func TestStatusAndOutput(t *testing.T) {
 				t.Errorf("missing executable: %v", err)
 			}
 		})
+	}
+}
+
+func TestStartPiped(t *testing.T) {
+	p, stdout, stderr, err := StartPiped(shell(`echo to stdout; echo to stderr >&2`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdout.Close()
+	defer stderr.Close()
+	out, _ := io.ReadAll(stdout)
+	errOut, _ := io.ReadAll(stderr)
+	if st := waitDone(t, p); !st.Success() {
+		t.Errorf("status %+v", st)
+	}
+	if string(out) != "to stdout\n" || string(errOut) != "to stderr\n" {
+		t.Errorf("stdout %q, stderr %q", out, errOut)
+	}
+	if _, _, _, err := StartPiped(Spec{Path: "/nonexistent/check", Args: []string{"check"}}); err == nil {
+		t.Error("a missing executable started")
 	}
 }
 

@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -25,6 +24,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/sloagent/sloagent/internal/testutil"
 )
 
 // skipped are the README's commands that a test cannot run, by prefix,
@@ -197,7 +198,7 @@ func newStandIns(t *testing.T) *standIns {
 	t.Cleanup(rw.Close)
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") }))
 	t.Cleanup(up.Close)
-	refused := closedPort(t)
+	refused := testutil.FreeAddr(t)
 	s := &standIns{dir: t.TempDir(), root: root, hosts: map[string]string{
 		"prometheus:9090": rw.Listener.Addr().String(), "127.0.0.1:9090": rw.Listener.Addr().String(),
 	}}
@@ -253,18 +254,6 @@ func (s *standIns) write(t *testing.T, name, content string) {
 	if err := os.WriteFile(filepath.Join(s.dir, name), []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// closedPort returns a loopback address nothing listens on.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
 }
 
 // run runs the agent with args as the README shows them: hosts replaced

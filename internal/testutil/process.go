@@ -2,6 +2,7 @@ package testutil
 
 import (
 	"bytes"
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -52,21 +53,28 @@ func Start(t testing.TB, bin string, args ...string) *Buffer {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
 	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
+		Stop(cmd.Process, done)
 		if t.Failed() {
 			t.Logf("%s's output:\n%s", bin, logs.String())
 		}
 	})
 	return logs
+}
+
+// Stop ends a program a test started with SIGTERM, and with SIGKILL if it
+// has not exited 10 s later; done closes once the program has been waited
+// for.
+func Stop(p *os.Process, done <-chan struct{}) {
+	_ = p.Signal(syscall.SIGTERM)
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = p.Kill()
+		<-done
+	}
 }
 
 // LookPath finds a program the test needs, failing with the Debian package

@@ -12,7 +12,8 @@ import (
 )
 
 // FreeAddr returns a loopback host:port that was free a moment ago, for a
-// program that must be told its address.
+// program that must be told its address, or for a target whose connections
+// are refused.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"log"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -318,9 +317,7 @@ steps:
 }
 
 func TestConnectionFailures(t *testing.T) {
-	ln, _ := net.Listen("tcp4", "127.0.0.1:0")
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := testutil.FreeAddr(t)
 	res := probetest.Run(t, newProber(t, "http://"+addr, `steps: [{name: home, request: {url: "{{target}}/"}}]`), timeout)
 	probetest.WantFail(t, res, probes.ReasonConnect, `step "home" (GET http://`+addr+`/): connection to `+addr+` refused`)
 

@@ -1,8 +1,9 @@
 package api
 
 import (
+	"maps"
 	"net/url"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -125,7 +126,7 @@ const (
 // then: in variables or secrets, as the target, or by an earlier step.
 func (c *Config) Validate(r conf.Report) {
 	known := map[string]bool{TargetVar: true}
-	for _, name := range keys(c.Variables) {
+	for _, name := range slices.Sorted(maps.Keys(c.Variables)) {
 		if !varNameRE.MatchString(name) {
 			r.At("variables").Errorf(name, "invalid variable name %q: use letters, digits and '_'", name)
 		}
@@ -134,7 +135,7 @@ func (c *Config) Validate(r conf.Report) {
 	for _, m := range []struct {
 		field string
 		names []string
-	}{{"secrets", keys(c.Secrets)}, {"secret_files", keys(c.SecretFiles)}} {
+	}{{"secrets", slices.Sorted(maps.Keys(c.Secrets))}, {"secret_files", slices.Sorted(maps.Keys(c.SecretFiles))}} {
 		for _, name := range m.names {
 			switch {
 			case !varNameRE.MatchString(name):
@@ -150,7 +151,7 @@ func (c *Config) Validate(r conf.Report) {
 	if _, ok := c.Variables[TargetVar]; ok {
 		r.At("variables").Errorf(TargetVar, "%q is the probe's target and cannot be set here", TargetVar)
 	}
-	for _, name := range keys(c.SecretFiles) {
+	for _, name := range slices.Sorted(maps.Keys(c.SecretFiles)) {
 		conf.CheckFile(r.At("secret_files"), name, c.SecretFiles[name])
 	}
 	if len(c.Steps) == 0 {
@@ -328,15 +329,6 @@ func ValidateTarget(r conf.Report, target string) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		r.Errorf("target", "target %q must be an http:// or https:// URL (it is {{target}} in the steps)", target)
 	}
-}
-
-func keys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func quote(s string) string { return strconv.Quote(s) }

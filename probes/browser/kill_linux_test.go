@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/procfs"
+
 	"github.com/sloagent/sloagent/internal/conf"
 	"github.com/sloagent/sloagent/probes"
 )
@@ -136,23 +138,14 @@ func TestKilledBrowserIsReplaced(t *testing.T) {
 // zombieChildren lists this process's children that exited and were not
 // reaped.
 func zombieChildren() []int {
-	entries, _ := os.ReadDir("/proc")
-	var out []int
 	self := os.Getpid()
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		i := strings.LastIndexByte(string(b), ')')
-		f := strings.Fields(string(b[i+1:]))
-		if len(f) > 2 && f[0] == "Z" && f[1] == strconv.Itoa(self) {
-			out = append(out, pid)
-		}
+	return pids(procsWhere(func(s procfs.ProcStat) bool { return s.State == "Z" && s.PPID == self }))
+}
+
+func pids(procs []procfs.Proc) []int {
+	out := make([]int, len(procs))
+	for i, p := range procs {
+		out[i] = p.PID
 	}
 	return out
 }
@@ -311,24 +304,7 @@ func TestStaleProfileStillInUse(t *testing.T) {
 // groupMembers lists the live processes (not zombies) of process group
 // pgid.
 func groupMembers(pgid int) []int {
-	entries, _ := os.ReadDir("/proc")
-	var out []int
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		i := strings.LastIndexByte(string(b), ')')
-		f := strings.Fields(string(b[i+1:]))
-		if len(f) > 2 && f[0] != "Z" && f[2] == strconv.Itoa(pgid) {
-			out = append(out, pid)
-		}
-	}
-	return out
+	return pids(procsWhere(func(s procfs.ProcStat) bool { return s.State != "Z" && s.PGRP == pgid }))
 }
 
 // waitIdle waits until the runs that returned have also closed their tabs.

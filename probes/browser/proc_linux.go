@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/prometheus/procfs"
 )
 
 // setProcAttr puts Chromium in its own process group, so that Close can kill
@@ -68,38 +70,43 @@ func ProcessesUsing(dir string) []int {
 		return nil
 	}
 	want := []byte("--user-data-dir=" + dir)
-	entries, err := os.ReadDir("/proc")
+	procs, err := procfs.AllProcs()
 	if err != nil {
 		return nil
 	}
 	self := os.Getpid()
 	var pids []int
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == self {
+	for _, p := range procs {
+		if p.PID == self {
 			continue
 		}
-		cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
-		if err != nil || len(cmdline) == 0 {
+		cmdline := commandLine(p.PID)
+		if len(cmdline) == 0 {
 			continue // gone, a zombie, or a kernel thread
 		}
-		if hasArg(cmdline, want) || holdsFileUnder(e.Name(), dir) {
-			pids = append(pids, pid)
+		if hasArg(cmdline, want) || holdsFileUnder(p, dir) {
+			pids = append(pids, p.PID)
 		}
 	}
 	return pids
 }
 
-// holdsFileUnder reports whether process pid has a file under dir open.
-func holdsFileUnder(pid, dir string) bool {
-	fds := "/proc/" + pid + "/fd/"
-	entries, err := os.ReadDir(fds)
+// commandLine is the raw /proc/PID/cmdline, empty for a process that is
+// gone, a zombie or a kernel thread. procfs splits it at NULs only, which
+// would hide the arguments of a helper that rewrote it with spaces.
+func commandLine(pid int) []byte {
+	b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+	return b
+}
+
+// holdsFileUnder reports whether process p has a file under dir open.
+func holdsFileUnder(p procfs.Proc, dir string) bool {
+	targets, err := p.FileDescriptorTargets()
 	if err != nil {
 		return false
 	}
-	for _, e := range entries {
-		target, err := os.Readlink(fds + e.Name())
-		if err == nil && (target == dir || strings.HasPrefix(target, dir+"/")) {
+	for _, target := range targets {
+		if target == dir || strings.HasPrefix(target, dir+"/") {
 			return true
 		}
 	}
@@ -126,24 +133,11 @@ func hasArg(cmdline, arg []byte) bool {
 // treeMemory returns the proportional set size of every process in the
 // process group pgid: PSS splits shared pages among the processes that map
 // them, so Chromium's many helpers are not each charged for the whole
-// binary, as RSS would. It falls back to RSS where smaps_rollup is missing.
+// binary, as RSS would.
 func treeMemory(pgid int) int64 {
-	if pgid <= 0 {
-		return 0
-	}
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return 0
-	}
 	var total int64
-	for _, e := range entries {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
-			continue
-		}
-		if processGroup(e.Name()) != pgid {
-			continue
-		}
-		total += processMemory(e.Name())
+	for _, p := range groupProcs(pgid) {
+		total += processMemory(p)
 	}
 	return total
 }
@@ -151,77 +145,60 @@ func treeMemory(pgid int) int64 {
 // treeProcesses lists the processes of process group pgid with their
 // type and PSS, the group's leader (the browser's main process) first.
 func treeProcesses(pgid int) []Process {
-	if pgid <= 0 {
-		return nil
-	}
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil
-	}
 	var out []Process
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || processGroup(e.Name()) != pgid {
-			continue
-		}
-		cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
-		if err != nil || len(cmdline) == 0 {
+	for _, p := range groupProcs(pgid) {
+		cmdline := commandLine(p.PID)
+		if len(cmdline) == 0 {
 			continue // gone, or a zombie
 		}
 		// Helpers rewrite their command line as one string of
 		// space-separated arguments.
 		args := strings.FieldsFunc(string(cmdline), func(r rune) bool { return r == 0 || r == ' ' })
-		p := Process{PID: pid, Type: processType(args), PSSBytes: processMemory(e.Name())}
-		if pid == pgid {
-			out = append([]Process{p}, out...)
+		proc := Process{PID: p.PID, Type: processType(args), PSSBytes: processMemory(p)}
+		if p.PID == pgid {
+			out = append([]Process{proc}, out...)
 		} else {
+			out = append(out, proc)
+		}
+	}
+	return out
+}
+
+// groupProcs lists the processes of process group pgid.
+func groupProcs(pgid int) []procfs.Proc {
+	if pgid <= 0 {
+		return nil
+	}
+	return procsWhere(func(s procfs.ProcStat) bool { return s.PGRP == pgid })
+}
+
+// procsWhere lists the processes whose stat satisfies keep.
+func procsWhere(keep func(procfs.ProcStat) bool) []procfs.Proc {
+	procs, err := procfs.AllProcs()
+	if err != nil {
+		return nil
+	}
+	var out []procfs.Proc
+	for _, p := range procs {
+		if s, err := p.Stat(); err == nil && keep(s) {
 			out = append(out, p)
 		}
 	}
 	return out
 }
 
-// processGroup reads the fifth field of /proc/pid/stat; the second, the
-// command name, is in parentheses and may hold spaces.
-func processGroup(pid string) int {
-	b, err := os.ReadFile("/proc/" + pid + "/stat")
-	if err != nil {
-		return -1
+// processMemory is p's proportional set size, from smaps_rollup (or
+// smaps on kernels before 4.15), or its resident set where neither can
+// be read.
+func processMemory(p procfs.Proc) int64 {
+	if m, err := p.ProcSMapsRollup(); err == nil {
+		return int64(m.Pss)
 	}
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return -1
-	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 3 {
-		return -1
-	}
-	g, err := strconv.Atoi(f[2])
-	if err != nil {
-		return -1
-	}
-	return g
-}
-
-func processMemory(pid string) int64 {
-	if b, err := os.ReadFile("/proc/" + pid + "/smaps_rollup"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if rest, ok := strings.CutPrefix(line, "Pss:"); ok {
-				kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-				return kb << 10
-			}
-		}
-	}
-	b, err := os.ReadFile("/proc/" + pid + "/statm")
+	s, err := p.Stat()
 	if err != nil {
 		return 0
 	}
-	f := strings.Fields(string(b))
-	if len(f) < 2 {
-		return 0
-	}
-	pages, _ := strconv.ParseInt(f[1], 10, 64)
-	return pages * int64(os.Getpagesize())
+	return int64(s.ResidentMemory())
 }
 
 // memorySupported reports whether treeMemory measures anything here.
@@ -231,19 +208,15 @@ const memorySupported = true
 // 22 of /proc/pid/stat): with the pid, it names a process even after the
 // pid is reused.
 func processStart(pid int) string {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	p, err := procfs.NewProc(pid)
 	if err != nil {
 		return "0"
 	}
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
+	s, err := p.Stat()
+	if err != nil {
 		return "0"
 	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 20 {
-		return "0"
-	}
-	return f[19]
+	return strconv.FormatUint(s.Starttime, 10)
 }
 
 // processAlive reports whether the process pid that started at start

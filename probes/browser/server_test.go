@@ -5,11 +5,12 @@ import (
 	"html"
 	"image"
 	"image/png"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
+
+	"github.com/sloagent/sloagent/internal/testutil"
 )
 
 // site is the web site the tests' journeys run against, on 127.0.0.1.
@@ -135,17 +136,6 @@ func cookiePage(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(w, `<!doctype html><html><body><p id="seen">%s</p></body></html>`, seen)
 }
 
-// closedPort returns a loopback port nothing listens on.
-func closedPort(t testing.TB) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	return port
-}
-
 func newSite(t testing.TB) *site {
 	s := &site{slow: make(chan struct{}, 64), release: make(chan struct{})}
 	mux := http.NewServeMux()
@@ -157,7 +147,7 @@ func newSite(t testing.TB) *site {
 	}
 	mux.HandleFunc("/login", html(loginPage))
 	mux.HandleFunc("/home", html(homePage))
-	mux.HandleFunc("/trouble", html(fmt.Sprintf(troublePage, closedPort(t))))
+	mux.HandleFunc("/trouble", html(fmt.Sprintf(troublePage, testutil.FreePort(t))))
 	mux.HandleFunc("/lcp", html(lcpPage))
 	mux.HandleFunc("/interact", html(interactPage))
 	mux.HandleFunc("/plain", html(`<!doctype html><html><body><p id="ok">all good</p></body></html>`))

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sloagent/sloagent/internal/conf"
 	"github.com/sloagent/sloagent/internal/proctree"
+	"github.com/sloagent/sloagent/internal/testutil"
 	"github.com/sloagent/sloagent/probes"
 	"github.com/sloagent/sloagent/probes/internal/probetest"
 )
@@ -95,9 +96,7 @@ func TestCheckTCP(t *testing.T) {
 		t.Errorf("exit code: %v %v", v, ok)
 	}
 
-	closed, _ := net.Listen("tcp", "127.0.0.1:0")
-	addr := closed.Addr().String()
-	closed.Close()
+	addr := testutil.FreeAddr(t)
 	r = probe(t, addr, c, 5*time.Second)
 	if r.Success || r.Reason != probes.ReasonCheckCritical || !strings.Contains(r.Message, "refused") {
 		t.Fatalf("check_tcp on a closed port: %+v", r)

@@ -30,26 +30,12 @@ type running struct {
 // start runs path with stdout and stderr on pipes read here: the check's
 // tree is started through proctree, so that it can be killed whole.
 func start(path string, args, env []string, dir string) (*running, error) {
-	outR, outW, err := os.Pipe()
+	proc, stdout, stderr, err := proctree.StartPiped(proctree.Spec{Path: path, Args: append([]string{path}, args...),
+		Env: env, Dir: dir})
 	if err != nil {
 		return nil, err
 	}
-	errR, errW, err := os.Pipe()
-	if err != nil {
-		outR.Close()
-		outW.Close()
-		return nil, err
-	}
-	proc, err := proctree.Start(proctree.Spec{Path: path, Args: append([]string{path}, args...),
-		Env: env, Dir: dir, Stdout: outW, Stderr: errW})
-	outW.Close()
-	errW.Close()
-	if err != nil {
-		outR.Close()
-		errR.Close()
-		return nil, err
-	}
-	return &running{proc: proc, stdout: newCapture(outR), stderr: newCapture(errR)}, nil
+	return &running{proc: proc, stdout: newCapture(stdout), stderr: newCapture(stderr)}, nil
 }
 
 // output returns what the check wrote, once each pipe is closed or at

@@ -153,9 +153,7 @@ func TestRefused(t *testing.T) {
 			addr = pc.LocalAddr().String()
 			pc.Close()
 		} else {
-			ln, _ := net.Listen("tcp4", "127.0.0.1:0")
-			addr = ln.Addr().String()
-			ln.Close()
+			addr = testutil.FreeAddr(t)
 		}
 		res := probe(t, addr, "{query_name: example.test, transport_protocol: "+proto+"}")
 		probetest.WantFail(t, res, probes.ReasonConnect, "refused")

@@ -160,9 +160,7 @@ func TestTLS(t *testing.T) {
 }
 
 func TestRefused(t *testing.T) {
-	ln, _ := net.Listen("tcp4", "127.0.0.1:0")
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := testutil.FreeAddr(t)
 	res := probe(t, addr, "{}")
 	probetest.WantFail(t, res, probes.ReasonConnect, "connection to "+addr+" refused")
 	if got := probetest.Sample(t, res, "probe_grpc_status_code"); got != float64(codes.Unavailable) {

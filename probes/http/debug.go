@@ -4,8 +4,9 @@ import (
 	"context"
 	"crypto/tls"
 	"log/slog"
+	"maps"
 	"net/http"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -57,13 +58,8 @@ func (r *run) logResult(res probes.Result) {
 // that usually carry credentials redacted: the debug output of every kind
 // that speaks HTTP.
 func HeaderText(h http.Header) string {
-	keys := make([]string, 0, len(h))
-	for k := range h {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	var b strings.Builder
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(h)) {
 		for _, v := range h[k] {
 			if b.Len() > 0 {
 				b.WriteString("\n")

@@ -155,12 +155,7 @@ func TestUnresolvableName(t *testing.T) {
 }
 
 func TestConnectionRefused(t *testing.T) {
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := testutil.FreeAddr(t)
 	probetest.WantFail(t, probe(t, "http://"+addr+"/", nil), probes.ReasonConnect, "connection to "+addr+" refused")
 }
 

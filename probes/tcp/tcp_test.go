@@ -99,9 +99,7 @@ func TestIPProtocolFallback(t *testing.T) {
 }
 
 func TestRefused(t *testing.T) {
-	ln, _ := net.Listen("tcp4", "127.0.0.1:0")
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := testutil.FreeAddr(t)
 	res := probe(t, addr, nil)
 	probetest.WantFail(t, res, probes.ReasonConnect, "connection to "+addr+" refused while connecting (connect phase)")
 }

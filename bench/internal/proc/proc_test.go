@@ -8,22 +8,6 @@ import (
 	"time"
 )
 
-func TestParseStatNameWithSpacesAndParens(t *testing.T) {
-	// Fields after the name: state ppid pgrp session tty tpgid flags
-	// minflt cminflt majflt cmajflt utime stime ...
-	line := "1234 (a (weird) name) S 1 1 1 0 -1 4194560 10 0 0 0 250 150 0 0 20 0 1 0"
-	got, err := parseStat(line)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := 4 * time.Second; got != want {
-		t.Errorf("CPU = %s, want %s", got, want)
-	}
-	if _, err := parseStat("1234 no name"); err == nil {
-		t.Error("a line without a name parsed")
-	}
-}
-
 func TestOwnProcess(t *testing.T) {
 	if _, err := os.Stat("/proc/self/stat"); err != nil {
 		t.Skip("no /proc")

@@ -1,11 +1,6 @@
 package proc
 
-import (
-	"os"
-	"strconv"
-	"strings"
-	"time"
-)
+import "time"
 
 // descendants returns root's descendants in procs.
 func descendants(procs map[int]Info, root int) []int {
@@ -44,17 +39,7 @@ func TreeCPU(root int) time.Duration {
 func TreePSS(root int) uint64 {
 	var total uint64
 	for _, pid := range descendants(All(), root) {
-		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/smaps_rollup")
-		if err != nil {
-			continue
-		}
-		for _, line := range strings.Split(string(b), "\n") {
-			if rest, ok := strings.CutPrefix(line, "Pss:"); ok {
-				kb, _ := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-				total += kb << 10
-				break
-			}
-		}
+		total += pss(pid)
 	}
 	return total
 }

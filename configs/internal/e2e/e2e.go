@@ -17,7 +17,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -57,15 +56,7 @@ type Process struct {
 func (p *Process) Logs() string { return p.logs.String() }
 
 // Stop ends the process with SIGTERM (SIGKILL after 10 s) and waits.
-func (p *Process) Stop() {
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(10 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	}
-}
+func (p *Process) Stop() { testutil.Stop(p.cmd.Process, p.done) }
 
 func start(t testing.TB, cmd *exec.Cmd, ready func(line string) bool) *Process {
 	t.Helper()
