@@ -91,11 +91,16 @@ func benchScrapes(b *testing.B, name string, h http.Handler) {
 		{"protobuf", protobufAccept, "identity"},
 		{"protobuf-gzip", protobufAccept, "gzip"},
 	} {
-		b.Run(name+"/"+format.name, func(b *testing.B) {
+		sub := format.name
+		if name != "" {
+			sub = name + "/" + sub
+		}
+		b.Run(sub, func(b *testing.B) {
 			req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
 			req.Header.Set("Accept", format.accept)
 			req.Header.Set("Accept-Encoding", format.encoding)
 			b.ReportAllocs()
+			cpu := processCPU()
 			for b.Loop() {
 				w := &discardWriter{header: http.Header{}}
 				h.ServeHTTP(w, req)
@@ -103,6 +108,9 @@ func benchScrapes(b *testing.B, name string, h http.Handler) {
 					b.Fatalf("status %d", w.status)
 				}
 				b.SetBytes(w.n)
+			}
+			if cpu > 0 {
+				b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
 			}
 		})
 	}

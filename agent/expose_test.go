@@ -229,3 +229,92 @@ func normalize(mf *dto.MetricFamily) {
 	}
 	sort.Slice(mf.Metric, func(i, j int) bool { return mf.Metric[i].String() < mf.Metric[j].String() })
 }
+
+// Text and protobuf are written by two encoders from one walk over the
+// state: a scrape in either format carries the same samples (protobuf's
+// histograms with native buckets besides the classic ones).
+func TestMetricsTextAndProtobufCarryTheSameSamples(t *testing.T) {
+	ok, broken := targets(t)
+	ta := startAgent(t, fmt.Sprintf(`
+agent: {name: both, location: lab, labels: {env: "a \"quoted\" \\ value"}}
+probes:
+  - {name: up, target: %s, interval: 300ms, timeout: 250ms, labels: {team: web}}
+  - {name: down, target: %s, interval: 300ms, timeout: 250ms, labels: {tier: "1"}}
+  - {name: never, target: %s, interval: 24h, timeout: 1s}
+slos:
+  - {name: up-avail, probes: [up], objective: 99.9}
+  - {name: mixed, probes: [up, down], objective: 99, window: {rolling: 7d}}
+  - {name: sliced, probe_selector: {tier: "1"}, objective: 95, budgeting_method: timeslices, timeslice: {length: 5m, good_threshold: 0.5}}
+`, ok.URL, broken.URL, ok.URL))
+	waitFor(t, "probes to run", func() bool {
+		v, _ := ta.value(t, "probe_runs_total", map[string]string{"probe": "down"})
+		return v >= 2
+	})
+	ta.mu.Lock()
+	ta.stopScheduler()
+	ta.mu.Unlock()
+	ta.runner.Wait(context.Background())
+
+	read := func(accept string) map[string]string {
+		req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, ta.web.URL+"/metrics", nil)
+		req.Header.Set("Accept", accept)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		fams := map[string]*dto.MetricFamily{}
+		if strings.Contains(resp.Header.Get("Content-Type"), "protobuf") {
+			dec := expfmt.NewDecoder(resp.Body, expfmt.NewFormat(expfmt.TypeProtoDelim))
+			for {
+				mf := &dto.MetricFamily{}
+				if err := dec.Decode(mf); err == io.EOF {
+					break
+				} else if err != nil {
+					t.Fatal(err)
+				}
+				fams[mf.GetName()] = mf
+			}
+		} else {
+			parser := expfmt.NewTextParser(model.LegacyValidation)
+			if fams, err = parser.TextToMetricFamilies(resp.Body); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out := map[string]string{}
+		for name, mf := range fams {
+			if !strings.HasPrefix(name, "go_") && !strings.HasPrefix(name, "process_") {
+				out[name] = flatten(mf)
+			}
+		}
+		return out
+	}
+	// The SLOs' windows move on at each new minute: compare a protobuf
+	// read with the text read before it only when the text read after it
+	// is the same.
+	var text, pb map[string]string
+	for range 3 {
+		text = read("text/plain;version=0.0.4")
+		pb = read(protobufAccept)
+		if again := read("text/plain;version=0.0.4"); fmt.Sprint(again) == fmt.Sprint(text) {
+			break
+		}
+	}
+	for name, want := range text {
+		if got, ok := pb[name]; !ok {
+			t.Errorf("family %s missing from protobuf", name)
+		} else if got != want {
+			t.Errorf("family %s differs:\ntext:\n%s\nprotobuf:\n%s", name, want, got)
+		}
+	}
+	for name := range pb {
+		if _, ok := text[name]; !ok {
+			t.Errorf("family %s missing from text", name)
+		}
+	}
+	for _, name := range []string{"probe_http_duration_seconds", "probe_failures_total", "slo_window_events", "slo_alert_firing", "probe_run_duration_seconds"} {
+		if text[name] == "" {
+			t.Errorf("no %s served", name)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package expo
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -135,6 +136,67 @@ func TestProtoMatchesRegistry(t *testing.T) {
 	for name, w := range want {
 		if !proto.Equal(got[name], w) {
 			t.Errorf("%s differs:\nproto:    %v\nregistry: %v", name, got[name], w)
+		}
+	}
+}
+
+// A family larger than the pieces End hands on, written by encoders sized
+// too small and too large, reads back whole, each series once.
+func TestProtoLargeFamilies(t *testing.T) {
+	f := Family{Name: "probe_success", Help: "Success.", Type: Gauge}
+	c := Family{Name: "probe_failures_total", Help: "Failures.", Type: Counter, Labels: []string{"reason"}}
+	const n = 20000 // some 1.5 MB a family
+	sets := make([]*Labels, n)
+	for i := range sets {
+		sets[i] = NewLabels([]string{"probe", "agent"}, []string{fmt.Sprintf("probe-%06d-%s", i, strings.Repeat("x", 30)), "a"})
+	}
+	for _, size := range []int{0, 100, 64 << 20} {
+		var buf bytes.Buffer
+		p := NewProtoSized(&buf, size)
+		for _, fam := range []*Family{&f, &c} {
+			p.Family(fam)
+			for i, ls := range sets {
+				var own []Label
+				if fam == &c {
+					own = []Label{{Name: "reason", Value: "timeout"}}
+				}
+				p.Value(ls, own, float64(i))
+			}
+			if err := p.End(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if p.Largest() < protoChunk*2 {
+			t.Fatalf("largest family %d bytes: not larger than the pieces", p.Largest())
+		}
+		dec := expfmt.NewDecoder(&buf, expfmt.NewFormat(expfmt.TypeProtoDelim))
+		var names []string
+		for {
+			var mf dto.MetricFamily
+			if err := dec.Decode(&mf); err == io.EOF {
+				break
+			} else if err != nil {
+				t.Fatalf("size %d: %v", size, err)
+			}
+			names = append(names, mf.GetName())
+			if len(mf.Metric) != n {
+				t.Fatalf("size %d: %s has %d series, want %d", size, mf.GetName(), len(mf.Metric), n)
+			}
+			for i, m := range mf.Metric {
+				v := m.GetGauge().GetValue()
+				if mf.GetType() == dto.MetricType_COUNTER {
+					v = m.GetCounter().GetValue()
+					if l := m.GetLabel(); len(l) != 3 || l[2].GetName() != "reason" || l[2].GetValue() != "timeout" {
+						t.Fatalf("size %d: series %d labels %v", size, i, l)
+					}
+				}
+				if v != float64(i) || m.GetLabel()[1].GetValue() != sets[i].Values()[1] {
+					t.Fatalf("size %d: series %d is %v %v", size, i, m.GetLabel(), v)
+				}
+			}
+		}
+		if fmt.Sprint(names) != "[probe_success probe_failures_total]" {
+			t.Errorf("size %d: families %v", size, names)
 		}
 	}
 }

@@ -1,10 +1,11 @@
 // Package expo writes the agent's series in the formats Prometheus reads:
-// the text format, and delimited protobuf with native histograms. Every
-// family the agent writes straight from its state (the probes', the SLOs')
-// is described once, in a table of this package or of a probe kind, and
-// one walk over that table and the state drives every format through an
-// Encoder: text and protobuf for /metrics, and the metrics of a
-// prometheus.Collector for the registry that pushes and tests gather.
+// the text format, OpenMetrics, and delimited protobuf with native
+// histograms. Every family the agent writes straight from its state (the
+// probes', the SLOs') is described once, in a table of this package or of
+// a probe kind, and one walk over that table and the state drives every
+// format through an Encoder: text, OpenMetrics and protobuf for /metrics,
+// and the metrics of a prometheus.Collector for the registry that pushes
+// and tests gather.
 //
 // Going through a Registry costs a few microseconds per series (a Desc, a
 // protobuf message, checks, hashing and a sort for each), which at 10,000

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	kgzip "github.com/klauspost/compress/gzip"
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,6 +25,9 @@ type Source func(enc Encoder, taken map[string]bool) error
 type Exposition struct {
 	Rest    prometheus.Gatherer
 	Sources []Source
+	// protoSize is the largest protobuf family of the last scrape: the
+	// next one's buffer is made that large at once.
+	protoSize atomic.Int64
 }
 
 // Format is an exposition format /metrics serves.
@@ -72,7 +76,9 @@ func (e *Exposition) Write(w io.Writer, f Format) error {
 	switch f {
 	case FormatProto:
 		menc = expfmt.NewEncoder(w, expfmt.NewFormat(expfmt.TypeProtoDelim))
-		enc = NewProto(w)
+		p := NewProtoSized(w, int(e.protoSize.Load()))
+		defer func() { e.protoSize.Store(int64(p.Largest())) }()
+		enc = p
 	case FormatOpenMetrics:
 		bw = bufio.NewWriterSize(w, 64<<10)
 		menc = expfmt.NewEncoder(bw, expfmt.FmtOpenMetrics_1_0_0)

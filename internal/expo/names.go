@@ -9,19 +9,28 @@ import (
 
 func validMetricName(name string) bool { return model.LegacyValidation.IsValidMetricName(name) }
 
-// validLabels is false for a sample whose labels a registry would refuse
-// the series for: an invalid name or value, or a name the source's labels
-// have already.
-func validLabels(ls *Labels, own []Label) bool {
+// A sample's series is left out when a registry would refuse it: a label
+// of its own with an invalid name or value (validOwnLabels), or with a
+// name the source's labels have already (labelsClash).
+
+// validOwnLabels is false when a label has an invalid name or value.
+func validOwnLabels(own []Label) bool {
 	for _, l := range own {
 		if !model.LegacyValidation.IsValidLabelName(l.Name) || !utf8.ValidString(l.Value) {
 			return false
 		}
-		if i := sort.SearchStrings(ls.names, l.Name); i < len(ls.names) && ls.names[i] == l.Name {
-			return false
-		}
 	}
 	return true
+}
+
+// labelsClash is true when a label of own has a name of ls.
+func labelsClash(ls *Labels, own []Label) bool {
+	for _, l := range own {
+		if i := sort.SearchStrings(ls.names, l.Name); i < len(ls.names) && ls.names[i] == l.Name {
+			return true
+		}
+	}
+	return false
 }
 
 // LabelNames are the label names of families, sorted, each once.

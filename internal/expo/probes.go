@@ -100,48 +100,77 @@ func WriteProbes(enc Encoder, rows []ProbeRow, describe func(name string) *Famil
 
 // writeSamples writes the probes' kind-specific gauges, grouped into
 // families by name in the order they first appear.
+//
+// Probes whose samples look the same share a layout (Layouts), so the
+// samples are sorted into families once a layout rather than once a
+// probe: at 10,000 probes, a map lookup and an append for each of some
+// 300,000 samples took a tenth of a scrape.
 func writeSamples(enc Encoder, rows []ProbeRow, describe func(string) *Family, taken map[string]bool) error {
-	// One pass sorts the samples into families, so that writing them does
-	// not scan every probe's samples once per family.
-	type ref struct{ row, sample int32 }
+	type layoutFamilies struct {
+		// byFamily holds, for each family, the indices of the layout's
+		// samples in it, in order.
+		byFamily [][]int32
+		// valid says whether a sample's own labels are names and values a
+		// registry takes.
+		valid []bool
+	}
 	var fams []*Family
-	var members [][]ref
 	index := map[string]int{}
+	layouts := map[*sampleLayout]*layoutFamilies{}
+	of := make([]*layoutFamilies, len(rows))
 	for i := range rows {
-		set := rows[i].Samples
-		for j := range set.Len() {
-			s := &set.layout.samples[j]
-			k, seen := index[s.Name]
-			if !seen {
-				k = -1
-				if !taken[s.Name] && validMetricName(s.Name) {
-					k = len(fams)
-					f := describe(s.Name)
-					if f == nil {
-						help := s.Help
-						if help == "" {
-							help = s.Name
-						}
-						f = &Family{Name: s.Name, Help: help, Type: Gauge}
-					}
-					fams, members = append(fams, f), append(members, nil)
-				}
-				index[s.Name] = k
-			}
-			if k >= 0 {
-				members[k] = append(members[k], ref{int32(i), int32(j)})
-			}
+		l := rows[i].Samples.layout
+		if l == nil {
+			continue
 		}
+		lf := layouts[l]
+		if lf == nil {
+			lf = &layoutFamilies{valid: make([]bool, len(l.samples))}
+			for j := range l.samples {
+				s := &l.samples[j]
+				k, seen := index[s.Name]
+				if !seen {
+					k = -1
+					if !taken[s.Name] && validMetricName(s.Name) {
+						k = len(fams)
+						f := describe(s.Name)
+						if f == nil {
+							help := s.Help
+							if help == "" {
+								help = s.Name
+							}
+							f = &Family{Name: s.Name, Help: help, Type: Gauge}
+						}
+						fams = append(fams, f)
+					}
+					index[s.Name] = k
+				}
+				if k >= 0 {
+					for len(lf.byFamily) <= k {
+						lf.byFamily = append(lf.byFamily, nil)
+					}
+					lf.byFamily[k] = append(lf.byFamily[k], int32(j))
+				}
+				lf.valid[j] = validOwnLabels(s.Labels)
+			}
+			layouts[l] = lf
+		}
+		of[i] = lf
 	}
 	for k, f := range fams {
 		enc.Family(f)
-		for _, m := range members[k] {
-			r := &rows[m.row]
-			s := &r.Samples.layout.samples[m.sample]
-			if !validLabels(r.Labels, s.Labels) {
+		for i, lf := range of {
+			if lf == nil || k >= len(lf.byFamily) {
 				continue
 			}
-			enc.Value(r.Labels, s.Labels, r.Samples.values[m.sample])
+			r := &rows[i]
+			for _, j := range lf.byFamily[k] {
+				s := &r.Samples.layout.samples[j]
+				if !lf.valid[j] || labelsClash(r.Labels, s.Labels) {
+					continue
+				}
+				enc.Value(r.Labels, s.Labels, r.Samples.values[j])
+			}
 		}
 		if err := enc.End(); err != nil {
 			return err

@@ -3,7 +3,6 @@ package expo
 import (
 	"io"
 	"math"
-	"sort"
 
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -13,19 +12,40 @@ import (
 // Messages are appended field by field, as client_golang's types would
 // marshal them, without building those types: at 10,000 probes a scrape
 // is some 350,000 series.
+//
+// A delimited message starts with its length, so a family is held whole
+// until it ends; it is then handed to w in pieces, so that a writer
+// copying what it is given (the handler's, which sends on another
+// goroutine) copies into buffers it reuses rather than allocating one the
+// size of the family.
 type Proto struct {
 	w   io.Writer
 	f   *Family
 	fam []byte // the family's message
-	m   []byte // one Metric
+	m   []byte // a histogram's Metric
 	sub []byte // a message inside the Metric
 	n   int
 	own []Label
 	err error
+	// largest is the size of the largest family written.
+	largest int
 }
 
 // NewProto returns an encoder writing to w.
 func NewProto(w io.Writer) *Proto { return &Proto{w: w} }
+
+// NewProtoSized is NewProto with room for a family of size bytes: the
+// size of the largest family of the previous scrape (Largest) saves
+// growing the buffer by copying, some 4 times the family's size.
+func NewProtoSized(w io.Writer, size int) *Proto {
+	return &Proto{w: w, fam: make([]byte, 0, size)}
+}
+
+// Largest is the size of the largest family written so far.
+func (p *Proto) Largest() int { return p.largest }
+
+// protoChunk is the most End hands to w at once.
+const protoChunk = 256 << 10
 
 // MetricFamily.Type values.
 const (
@@ -52,59 +72,77 @@ func (p *Proto) Family(f *Family) {
 	p.fam = protowire.AppendVarint(b, uint64(typ))
 }
 
-// labels starts a Metric with its label pairs, the family's own spliced in
-// where they sort.
-func (p *Proto) labels(ls *Labels, own []Label) {
-	p.m = p.m[:0]
-	if len(own) == 0 {
-		p.m = append(p.m, ls.proto...)
-		return
-	}
+// ownSorted sets p.own to own, sorted by name.
+func (p *Proto) ownSorted(own []Label) {
 	p.own = append(p.own[:0], own...)
-	if len(p.own) > 1 {
-		sort.Slice(p.own, func(i, j int) bool { return p.own[i].Name < p.own[j].Name })
+	// Insertion sort: a series has one or two labels of its own, and
+	// sort.Slice allocated for every series.
+	for i := 1; i < len(p.own); i++ {
+		for j := i; j > 0 && p.own[j].Name < p.own[j-1].Name; j-- {
+			p.own[j], p.own[j-1] = p.own[j-1], p.own[j]
+		}
+	}
+}
+
+// labelsSize is the size of the label pairs of ls and own.
+func labelsSize(ls *Labels, own []Label) int {
+	n := len(ls.proto)
+	for _, l := range own {
+		n += labelPairSize(l.Name, l.Value)
+	}
+	return n
+}
+
+// appendLabels appends the label pairs of a Metric, the family's own
+// spliced in where they sort; p.own holds them, sorted.
+func (p *Proto) appendLabels(b []byte, ls *Labels) []byte {
+	if len(p.own) == 0 {
+		return append(b, ls.proto...)
 	}
 	j := 0
 	rest := ls.proto
 	for _, name := range ls.names {
 		for j < len(p.own) && p.own[j].Name < name {
-			p.m = appendLabelPair(p.m, p.own[j].Name, p.own[j].Value)
+			b = appendLabelPair(b, p.own[j].Name, p.own[j].Value)
 			j++
 		}
 		_, _, n := protowire.ConsumeField(rest)
-		p.m = append(p.m, rest[:n]...)
+		b = append(b, rest[:n]...)
 		rest = rest[n:]
 	}
 	for ; j < len(p.own); j++ {
-		p.m = appendLabelPair(p.m, p.own[j].Name, p.own[j].Value)
+		b = appendLabelPair(b, p.own[j].Name, p.own[j].Value)
 	}
+	return b
 }
 
-// metric appends the Metric in p.m to the family.
-func (p *Proto) metric() {
-	p.fam = protowire.AppendTag(p.fam, 4, protowire.BytesType)
-	p.fam = protowire.AppendBytes(p.fam, p.m)
-	p.n++
-}
+// valueSize is the size of a Gauge or Counter message with its value, as
+// a field of a Metric.
+const valueSize = 1 + 1 + 1 + 8
 
-// Value writes one series of a gauge or counter.
+// Value writes one series of a gauge or counter, straight into the
+// family's message: its size is known before it is written.
 func (p *Proto) Value(ls *Labels, own []Label, v float64) {
-	p.labels(ls, own)
+	p.ownSorted(own)
 	field := protowire.Number(2) // gauge
 	if p.f.Type == Counter {
 		field = 3
 	}
-	p.sub = protowire.AppendTag(p.sub[:0], 1, protowire.Fixed64Type)
-	p.sub = protowire.AppendFixed64(p.sub, math.Float64bits(v))
-	p.m = protowire.AppendTag(p.m, field, protowire.BytesType)
-	p.m = protowire.AppendBytes(p.m, p.sub)
-	p.metric()
+	b := protowire.AppendTag(p.fam, 4, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(labelsSize(ls, own)+valueSize))
+	b = p.appendLabels(b, ls)
+	b = protowire.AppendTag(b, field, protowire.BytesType)
+	b = append(b, 1+8)
+	b = protowire.AppendTag(b, 1, protowire.Fixed64Type)
+	p.fam = protowire.AppendFixed64(b, math.Float64bits(v))
+	p.n++
 }
 
 // Hist writes a histogram: classic buckets, and the native part if it has
 // one.
 func (p *Proto) Hist(ls *Labels, own []Label, h *Hist) {
-	p.labels(ls, own)
+	p.ownSorted(own)
+	p.m = p.appendLabels(p.m[:0], ls)
 	b := protowire.AppendTag(p.sub[:0], 1, protowire.VarintType)
 	b = protowire.AppendVarint(b, h.Count)
 	b = protowire.AppendTag(b, 2, protowire.Fixed64Type)
@@ -147,7 +185,9 @@ func (p *Proto) Hist(ls *Labels, own []Label, h *Hist) {
 	p.sub = b
 	p.m = protowire.AppendTag(p.m, 7, protowire.BytesType)
 	p.m = protowire.AppendBytes(p.m, p.sub)
-	p.metric()
+	p.fam = protowire.AppendTag(p.fam, 4, protowire.BytesType)
+	p.fam = protowire.AppendBytes(p.fam, p.m)
+	p.n++
 }
 
 // appendSpans appends the positive spans and deltas of the native buckets
@@ -209,12 +249,19 @@ func appendSpan(b []byte, offset int32, length uint32) []byte {
 
 // End writes the family, length-delimited, if it had series.
 func (p *Proto) End() error {
-	if p.n > 0 && p.err == nil {
-		var head [binaryMaxVarint]byte
-		h := protowire.AppendVarint(head[:0], uint64(len(p.fam)))
-		if _, p.err = p.w.Write(h); p.err == nil {
-			_, p.err = p.w.Write(p.fam)
-		}
+	if p.n == 0 || p.err != nil {
+		return p.err
+	}
+	p.largest = max(p.largest, len(p.fam))
+	var head [binaryMaxVarint]byte
+	h := protowire.AppendVarint(head[:0], uint64(len(p.fam)))
+	if _, p.err = p.w.Write(h); p.err != nil {
+		return p.err
+	}
+	for rest := p.fam; len(rest) > 0 && p.err == nil; {
+		n := min(len(rest), protoChunk)
+		_, p.err = p.w.Write(rest[:n])
+		rest = rest[n:]
 	}
 	return p.err
 }

