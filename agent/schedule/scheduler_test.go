@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -28,7 +30,7 @@ func TestOffsetsSpreadProbes(t *testing.T) {
 	iv := time.Minute
 	buckets := map[time.Duration]int{}
 	for i := 0; i < 600; i++ {
-		off := offsetOf("probe-"+string(rune('a'+i%26))+time.Duration(i).String(), iv)
+		off := Offset("probe-"+string(rune('a'+i%26))+time.Duration(i).String(), iv)
 		if off < 0 || off >= iv {
 			t.Fatalf("offset %s outside [0, %s)", off, iv)
 		}
@@ -41,8 +43,43 @@ func TestOffsetsSpreadProbes(t *testing.T) {
 			t.Errorf("bucket %d holds %d of 600 probes", b, n)
 		}
 	}
-	if offsetOf("x", iv) != offsetOf("x", iv) {
+	if Offset("x", iv) != Offset("x", iv) {
 		t.Error("offset is not stable")
+	}
+}
+
+// Names that differ only in their last characters, as a config's often
+// do, still spread as if at random: runs starting together share the
+// machine and the target, and time each other's requests.
+func TestOffsetsSpreadSimilarNames(t *testing.T) {
+	for _, c := range []struct {
+		format   string
+		n        int
+		interval time.Duration
+	}{
+		{"p%05d", 20, time.Second},
+		{"p%05d", 100, time.Second},
+		{"web-%d", 100, time.Minute},
+		{"api-%d", 100, time.Minute},
+	} {
+		offs := make([]time.Duration, c.n)
+		for i := range offs {
+			offs[i] = Offset(fmt.Sprintf(c.format, i), c.interval)
+		}
+		slices.Sort(offs)
+		// At random, a gap between neighbours is below a thousandth of
+		// the interval with probability 1-e^(-n/1000).
+		close := 0
+		for i := 1; i < len(offs); i++ {
+			if offs[i]-offs[i-1] < c.interval/1000 {
+				close++
+			}
+		}
+		want := float64(c.n-1) * (1 - math.Exp(-float64(c.n)/1000))
+		if float64(close) > 2*want+2 {
+			t.Errorf("%s, %d probes every %s: %d neighbours within %s of each other, at random about %.1f",
+				c.format, c.n, c.interval, close, c.interval/1000, want)
+		}
 	}
 }
 
@@ -59,7 +96,7 @@ func TestRunsSpreadEvenlyOverInterval(t *testing.T) {
 			var counts [3][buckets]int
 			var window [buckets]int
 			for i := range n {
-				off := offsetOf(fmt.Sprintf("p%05d", i), iv)
+				off := Offset(fmt.Sprintf("p%05d", i), iv)
 				next, early := firstRun(start, iv, off, time.Time{})
 				if d := next.Sub(start); d < 0 || d > startWindow(iv) {
 					t.Fatalf("%s, phase %s: probe %d first runs %s after the start, want within %s", iv, phase, i, d, startWindow(iv))
@@ -104,7 +141,7 @@ func TestRunsSpreadEvenlyOverInterval(t *testing.T) {
 // window, then in its own slots, the first a whole interval on.
 func TestLongIntervalProbeRunsSoonThenInSlot(t *testing.T) {
 	iv := time.Hour
-	off := offsetOf("hourly", iv)
+	off := Offset("hourly", iv)
 	start := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC).Add(off + time.Second) // just past its slot
 	first, early := firstRun(start, iv, off, time.Time{})
 	if d := first.Sub(start); !early || d < 0 || d >= 30*time.Second {
@@ -123,7 +160,7 @@ func TestLongIntervalProbeRunsSoonThenInSlot(t *testing.T) {
 // interval of its last run.
 func TestReloadKeepsSlotsNotTooSoon(t *testing.T) {
 	iv := time.Minute
-	off := offsetOf("p", iv)
+	off := Offset("p", iv)
 	slot := nextSlot(time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC), iv, off)
 	// Ran in its slot; reloaded a second later: the next slot.
 	if got, _ := firstRun(slot.Add(time.Second), iv, off, slot); got != slot.Add(iv) {

@@ -123,9 +123,18 @@ func (t *directTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if trace != nil && trace.GotConn != nil {
 		trace.GotConn(httptrace.GotConnInfo{Conn: conn})
 	}
+	// Receive times are on before the request goes out, so that the
+	// response has them however soon it comes.
+	body := &directBody{conn: conn}
+	body.rx.start(conn)
+	run := runFrom(ctx)
+	if run != nil {
+		run.setClock(&body.rx)
+	}
 	// Cancellation other than the deadline (which dial set on the
 	// connection) wakes the blocked read or write.
 	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(longAgo) })
+	body.stop = stop
 	fail := func(err error) (*http.Response, error) {
 		stop()
 		conn.Close()
@@ -150,14 +159,16 @@ func (t *directTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 
 	br := directReaders.Get().(*bufio.Reader)
-	body := &directBody{conn: conn, br: br, stop: stop}
+	body.br = br
 	body.headLeft = maxHeaderBytes
 	br.Reset((*headReader)(body))
 	if _, err := br.Peek(1); err != nil {
 		body.release()
 		return fail(err)
 	}
-	if trace != nil && trace.GotFirstResponseByte != nil {
+	if at, ok := body.rx.received(); ok && run != nil {
+		run.enterAt(phaseTransfer, at)
+	} else if trace != nil && trace.GotFirstResponseByte != nil {
 		trace.GotFirstResponseByte()
 	}
 	for interim := 0; ; interim++ {
@@ -214,7 +225,7 @@ func (h *headReader) Read(p []byte) (int, error) {
 	if int64(len(p)) > h.headLeft {
 		p = p[:h.headLeft]
 	}
-	n, err := h.conn.Read(p)
+	n, err := h.rx.readFrom(h.conn, p)
 	if h.headLeft != noHeadLimit {
 		h.headLeft -= int64(n)
 	}
@@ -235,6 +246,7 @@ func canonicalAddr(u *url.URL) string {
 // connection first, which ends the Read, and then returns the buffer.
 type directBody struct {
 	conn     net.Conn
+	rx       rxClock // read by the run's goroutine only
 	headLeft int64
 	stop     func() bool
 	closed   atomic.Bool

@@ -194,6 +194,7 @@ func newSetup(c *Config) (*setup, error) {
 	}
 
 	s.direct = &directTransport{dial: s.dial, proxied: c.proxied(), build: func() (*http.Transport, error) { return s.newTransport(c) }}
+	stampsOn() // now, so that the kernel stamps the responses of the first runs
 	if c.TLSConfig.ServerName == "" {
 		s.direct.serverName = hostHeaderName(c.Headers)
 	}
@@ -303,16 +304,39 @@ func (p *prober) Probe(ctx context.Context, log *slog.Logger) probes.Result {
 	if err != nil {
 		r.finish()
 		res = r.classify(err, false)
+		res.Duration = time.Since(r.start)
 	} else {
 		res = r.check(resp)
-		r.finish()
+		end := time.Now()
+		if res.Reason != probes.ReasonTimeout { // a body cut off by the deadline ends at it
+			end = r.arrived(end)
+		}
+		r.finishAt(end)
+		res.Duration = end.Sub(r.start)
 	}
-	res.Duration = time.Since(r.start)
 	res.Samples = r.samples(r.final)
 	if r.debug {
 		r.logResult(res)
 	}
 	return res
+}
+
+// arrived is when the run's response was complete: when the kernel
+// received the last of it that the run read (see rxClock), or now where
+// that is not known. A time outside the run (the wall clock was set
+// meanwhile) is not used.
+func (r *run) arrived(now time.Time) time.Time {
+	r.mu.Lock()
+	rx := r.rx
+	r.mu.Unlock()
+	if rx == nil {
+		return now
+	}
+	at, ok := rx.received()
+	if !ok || at.Before(r.start) || at.After(now) {
+		return now
+	}
+	return at
 }
 
 func (p *prober) newRun(ctx context.Context, log *slog.Logger) *run {

@@ -77,7 +77,8 @@ type run struct {
 	hops       int
 	dnsLookup  time.Duration // of the first connection, as probe_dns_lookup_time_seconds
 	ipProto    int
-	addr       string // remote address of the latest connection
+	addr       string   // remote address of the latest connection
+	rx         *rxClock // the latest hop's connection, on the direct transport
 }
 
 // runExtra is what few runs need, kept out of run: every run allocates one,
@@ -130,9 +131,18 @@ func (r *run) beginLocked(ph phase, t time.Time) {
 
 func (r *run) endLocked(t time.Time) {
 	if !r.phaseStart.IsZero() {
+		t = later(t, r.phaseStart)
 		r.dur[r.phase] += t.Sub(r.phaseStart)
 		r.phaseStart = time.Time{}
 	}
+}
+
+// later is the later of two times.
+func later(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return b
+	}
+	return a
 }
 
 func (r *run) getConn(string) {
@@ -144,12 +154,16 @@ func (r *run) getConn(string) {
 	}
 	r.endLocked(now) // the transfer of the previous hop, a redirect
 	r.hops++
+	r.rx = nil // a hop through the standard transport has no receive times
 	r.phase = phaseResolve
 }
 
 // enter ends the current phase and begins ph, unless the run is over.
-func (r *run) enter(ph phase) {
-	now := time.Now()
+func (r *run) enter(ph phase) { r.enterAt(ph, time.Now()) }
+
+// enterAt is enter at a time already taken (when the kernel received the
+// response); a time before the current phase began counts as its start.
+func (r *run) enterAt(ph phase, now time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.finished {
@@ -178,6 +192,13 @@ func (r *run) tlsHandshakeDone(cs tls.ConnectionState, err error) {
 }
 
 func (r *run) gotFirstResponseByte() { r.enter(phaseTransfer) }
+
+// setClock gives the run the receive times of its latest connection.
+func (r *run) setClock(c *rxClock) {
+	r.mu.Lock()
+	r.rx = c
+	r.mu.Unlock()
+}
 
 // resolving, resolved and connected are called by the dialer. A failed
 // lookup or connect leaves its phase in progress, so that a timeout names
@@ -218,8 +239,10 @@ func (r *run) connected(t time.Time, addr string, ok bool) {
 
 // finish ends the run's timeline: the body has been read, or the run
 // failed and the phase it failed in lasted until now.
-func (r *run) finish() {
-	now := time.Now()
+func (r *run) finish() { r.finishAt(time.Now()) }
+
+// finishAt ends the run's timeline at end.
+func (r *run) finishAt(now time.Time) {
 	r.mu.Lock()
 	r.endLocked(now)
 	r.finished = true

@@ -1,6 +1,6 @@
 // Package sched gives the load generators of the benchmark the same
 // schedule the agent's scheduler uses for the same probe names: each probe
-// at a fixed offset within its interval, from an FNV-1a hash of its name.
+// at the fixed offset within its interval that the agent gives it.
 // Blackbox_exporter and the bare client loop then see the same bursts the
 // agent does.
 package sched
@@ -8,9 +8,10 @@ package sched
 import (
 	"context"
 	"fmt"
-	"hash/fnv"
 	"sort"
 	"time"
+
+	"github.com/sloagent/sloagent/agent/schedule"
 )
 
 // Name is the name of the i-th probe in every benchmark config.
@@ -20,9 +21,7 @@ func Name(i int) string { return fmt.Sprintf("p%05d", i) }
 func Offsets(n int, interval time.Duration) []time.Duration {
 	offs := make([]time.Duration, n)
 	for i := range offs {
-		h := fnv.New64a()
-		_, _ = h.Write([]byte(Name(i)))
-		offs[i] = time.Duration(h.Sum64() % uint64(interval))
+		offs[i] = schedule.Offset(Name(i), interval)
 	}
 	sort.Slice(offs, func(i, j int) bool { return offs[i] < offs[j] })
 	return offs
