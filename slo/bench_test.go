@@ -231,3 +231,29 @@ func fullSLOs(b *testing.B, n int, runs func(time.Time) (good, total uint32)) (*
 	c := newClock(end)
 	return mustEngine(b, cfgs, store, c), c, store, names
 }
+
+// BenchmarkNewMinute computes every window of one 30-day SLO with 30 days
+// of history afresh, as the first scrape or alert evaluation of a minute
+// does for each SLO: the probe runs once a minute (hours of 60 runs, 6
+// bits a count) or three times (quarter hours of 45), one run in a
+// thousand failing.
+func BenchmarkNewMinute(b *testing.B) {
+	for _, perMinute := range []uint32{1, 3} {
+		b.Run(fmt.Sprintf("runs-per-minute=%d", perMinute), func(b *testing.B) {
+			e, c, store, _ := fullSLOs(b, 1, func(m time.Time) (uint32, uint32) {
+				if m.Unix()/60%1000 == 0 {
+					return perMinute - 1, perMinute
+				}
+				return perMinute, perMinute
+			})
+			defer store.Close()
+			st := e.snap.Load().slos[0]
+			var buf [maxStackBounds]counts
+			now := c.Now()
+			for i := 0; b.Loop(); i++ {
+				now = now.Add(time.Duration(1-2*(i%2)) * time.Minute)
+				st.windowCounts(now, buf[:0])
+			}
+		})
+	}
+}

@@ -375,29 +375,40 @@ func (c *cells) sumSmall(i, k int) (even, odd uint64) {
 	return even, odd
 }
 
-// sumBits is sumSmall for counts of any width, taken from a stream of
-// bits a byte at a time.
+// sumBits is sumSmall for counts of 3 to 7 bits (an hour of a probe
+// running every 60 s takes 6). Eight counts of w bits fill w whole bytes,
+// so from a multiple of eight on, each eight are read as one word: its
+// even counts are masked into lanes 2w bits apart, and one multiplication
+// adds the four lanes into the top one (four counts of w bits need w+2 of
+// the 2w, so no lane carries into the next). Taken a bit at a time, the
+// hour tier of a 30-day SLO took 3.0 µs of the 4.6 a new minute costs.
 func (c *cells) sumBits(i, k int) (even, odd uint64) {
-	if k == 0 {
-		return 0, 0
-	}
 	w := uint(c.w)
-	mask := uint64(widthMax(c.w))
-	o := uint(i) * w
-	j := int(o >> 3)
-	buf := uint64(c.b[j]) >> (o & 7)
-	have := 8 - o&7
-	j++
-	var acc [2]uint64 // even, odd
-	for end := i + k; i < end; i++ {
-		for have < w {
-			buf |= uint64(c.b[j]) << have
-			have += 8
-			j++
+	end := i + k
+	one := func(j int) {
+		if j%2 == 0 {
+			even += uint64(c.count(j))
+		} else {
+			odd += uint64(c.count(j))
 		}
-		acc[i&1] += buf & mask
-		buf >>= w
-		have -= w
 	}
-	return acc[0], acc[1]
+	for ; i < end && i%8 != 0; i++ {
+		one(i)
+	}
+	m := uint64(widthMax(c.w))
+	var lanes, spread uint64 // w bits at 0, 2w, 4w, 6w; a one at each
+	for q := uint(0); q < 4; q++ {
+		lanes |= m << (2 * w * q)
+		spread |= 1 << (2 * w * q)
+	}
+	top, sum := 6*w, uint64(1)<<(2*w)-1
+	for ; i+8 <= end; i += 8 {
+		v := c.word(i / 8 * int(w))
+		even += (v & lanes) * spread >> top & sum
+		odd += (v >> w & lanes) * spread >> top & sum
+	}
+	for ; i < end; i++ {
+		one(i)
+	}
+	return even, odd
 }

@@ -113,10 +113,11 @@ func TestTierAddNegative(t *testing.T) {
 
 // Counts of every width up to a byte sum exactly from and to any
 // position, in both forms, as the tiers of a probe running every 60 s
-// (1, 15 and 60 runs a slot) or 20 s (3, 45 and 180) keep them.
+// (1, 15 and 60 runs a slot) or 20 s (3, 45 and 180) keep them, and the
+// largest count of each width.
 func TestCellsSmallWidths(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	for _, most := range []uint32{1, 3, 5, 15, 45, 60, 100, 180} {
+	for _, most := range []uint32{1, 3, 5, 7, 15, 31, 45, 60, 63, 100, 127, 180} {
 		for _, dense := range []bool{false, true} {
 			const n = 131
 			c := newCells(n)
