@@ -212,7 +212,7 @@ func BenchmarkFlush(b *testing.B) {
 // fullSLOs is an engine of n 30-day SLOs (one probe each, named as the
 // SLO) whose store holds 30 days of history with runs(minute) good and
 // total runs a minute, on a clock at the end of that history.
-func fullSLOs(b *testing.B, n int, runs func(time.Time) (good, total uint32)) (*Engine, *clock, *Store, []string) {
+func fullSLOs(b testing.TB, n int, runs func(time.Time) (good, total uint32)) (*Engine, *clock, *Store, []string) {
 	b.Helper()
 	store, err := OpenStore(b.TempDir(), nil)
 	if err != nil {
