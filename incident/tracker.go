@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unique"
 
 	"github.com/sloagent/sloagent/slo"
 )
@@ -141,6 +142,9 @@ func (t *Tracker) Record(r Run) {
 		pt = &probeTrack{}
 		t.probes[r.Probe] = pt
 	}
+	// Probes failing alike say the same: their incidents keep one copy
+	// of the message.
+	r.Message = unique.Make(r.Message).Value()
 	if !slices.Equal(pt.slos, r.SLOs) {
 		pt.slos = slices.Clone(r.SLOs)
 	}
