@@ -433,7 +433,7 @@ func (t *Tracker) alertFired(tr *slo.Transition) bool {
 		}
 		inc = t.openIncident("alert", alertTitle(&tr.Alert), started, tr.FiringSince)
 		inc.add(Entry{Time: tr.FiringSince, Kind: KindOpened, SLO: tr.SLO, Probe: tr.Probe,
-			Text: "incident opened: the " + tr.Severity + " alert fired"})
+			Text: openedText(tr.Severity)})
 	}
 	if tr.SLO != "" {
 		t.addSLO(inc, tr.SLO, tr.RunbookURL)
@@ -462,6 +462,18 @@ func (t *Tracker) alertFired(tr *slo.Transition) bool {
 	}
 	t.dirty[inc] = true
 	return true
+}
+
+// openedText is the opening entry's text for an alert of severity, the
+// same string for every incident a severity opens.
+func openedText(severity string) string {
+	switch severity {
+	case "page":
+		return "incident opened: the page alert fired"
+	case "ticket":
+		return "incident opened: the ticket alert fired"
+	}
+	return "incident opened: the " + severity + " alert fired"
 }
 
 // failingFor returns the failing probes an alert is about.
