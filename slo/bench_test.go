@@ -95,12 +95,16 @@ func TestMemoryPerSLO(t *testing.T) {
 		name  string
 		cfg   Config
 		bound int
+		// every is the minutes between runs; one run in failEvery
+		// minutes fails.
+		every, failEvery int
 	}{
-		{"rolling 30d", Config{Probes: []string{"p"}, Objective: 99.9}, 3 << 10},
-		{"calendar month", Config{Probes: []string{"p"}, Objective: 99.9, Window: WindowConfig{Calendar: Month, TimeZone: "Europe/Berlin"}}, 4 << 10},
+		{"rolling 30d", Config{Probes: []string{"p"}, Objective: 99.9}, 3 << 10, 15, 1500},
+		{"calendar month", Config{Probes: []string{"p"}, Objective: 99.9, Window: WindowConfig{Calendar: Month, TimeZone: "Europe/Berlin"}}, 4 << 10, 15, 1500},
 		{"rolling 30d, 1m timeslices", Config{Probes: []string{"p"}, Objective: 99.9, BudgetingMethod: Timeslices,
-			Timeslice: TimesliceConfig{GoodThreshold: 0.9}}, 5 << 10},
-		{"rolling 90d", Config{Probes: []string{"p"}, Objective: 99.9, Window: WindowConfig{Rolling: dur(90 * 24 * time.Hour)}}, 5 << 10},
+			Timeslice: TimesliceConfig{GoodThreshold: 0.9}}, 5 << 10, 15, 1500},
+		{"rolling 90d", Config{Probes: []string{"p"}, Objective: 99.9, Window: WindowConfig{Rolling: dur(90 * 24 * time.Hour)}}, 5 << 10, 15, 1500},
+		{"rolling 30d, a run a minute, one in a thousand failed", Config{Probes: []string{"p"}, Objective: 99.9}, 3 << 10, 1, 1000},
 	} {
 		const n = 200
 		cfgs := make([]Config, n)
@@ -116,10 +120,10 @@ func TestMemoryPerSLO(t *testing.T) {
 		// Slots are allocated up front; runs (counted by every SLO) in
 		// every quarter hour of the window, one in a hundred failed, show
 		// nothing grows with them.
-		for m := 0; m < 31*1440; m += 15 {
+		for m := 0; m < 31*1440; m += tc.every {
 			at := t0.Add(time.Duration(m) * time.Minute)
 			c.Set(at)
-			e.Observe(Event{Probe: "p", Time: at, Success: m%1500 != 0})
+			e.Observe(Event{Probe: "p", Time: at, Success: m%tc.failEvery != 0})
 		}
 		runtime.GC()
 		runtime.ReadMemStats(&after)
