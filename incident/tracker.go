@@ -178,7 +178,10 @@ func (t *Tracker) Record(r Run) {
 		t.takePending(inc, r.Probe, pt)
 		inc.add(Entry{Time: r.Time, Kind: KindOpened, Probe: r.Probe,
 			Text: fmt.Sprintf("incident opened: %d failed runs in a row", pt.streak)})
-		t.save(inc)
+		// Written as it opened; its first runs and entries go with the
+		// next tick rather than a second transaction while every run
+		// waits (10,000 probes failing at once open 10,000 incidents).
+		t.dirty[inc] = true
 	}
 }
 
@@ -609,12 +612,6 @@ func (t *Tracker) cost(inc *Incident, now time.Time) {
 			}
 		}
 	}
-}
-
-// save writes an incident at once (opened, alert, closed).
-func (t *Tracker) save(inc *Incident) {
-	t.dirty[inc] = true
-	t.flush(t.clock())
 }
 
 // flush writes the changed incidents and daily counts. t.mu is held.
