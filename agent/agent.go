@@ -16,6 +16,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unique"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -451,6 +452,12 @@ func (a *Agent) stopScheduler() {
 // SLO events.
 func (a *Agent) finish(st *probeState, p *config.ProbeConfig, o schedule.Outcome) {
 	res := o.Result
+	if !res.Success && res.Message != "" {
+		// Probes failing alike (a network partition) say the same:
+		// the probe's state and its incident keep one copy of it, not
+		// one each (80 bytes a probe at 10,000 probes).
+		res.Message = unique.Make(res.Message).Value()
+	}
 	a.mu.RLock()
 	layouts := a.layouts
 	a.mu.RUnlock()

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unique"
 
 	"github.com/sloagent/sloagent/slo"
 )
@@ -52,9 +53,13 @@ type Tracker struct {
 	mu     sync.Mutex
 	probes map[string]*probeTrack
 	open   []*Incident
-	dirty  map[*Incident]bool
-	days   map[dayKey]*DayStats
-	pruned time.Time
+	// dirty holds the incidents changed since they were last written:
+	// true for runs, entries or alerts, false when only their cost in
+	// error budget changed, which is written once a minute (costsAt).
+	dirty   map[*Incident]bool
+	costsAt time.Time
+	days    map[dayKey]*DayStats
+	pruned  time.Time
 	// closed keeps the latest closed incidents when there is no store,
 	// seq numbers its incidents.
 	closed []*Incident
@@ -64,6 +69,16 @@ type Tracker struct {
 
 // maxClosedInMemory bounds the closed incidents kept without a store.
 const maxClosedInMemory = 100
+
+// costsEvery is how often incidents whose cost alone changed are written:
+// the cost follows from the SLO history, and while many incidents are
+// open it changes for every one of them at every tick.
+const costsEvery = time.Minute
+
+// writeBatch bounds the incidents written in one transaction, and so the
+// memory a write takes: at 10,000 open incidents (a network partition)
+// one transaction of all took some 35 MB of JSON and as much of pages.
+const writeBatch = 256
 
 // probeTrack is what the tracker knows of a probe between runs.
 type probeTrack struct {
@@ -141,6 +156,9 @@ func (t *Tracker) Record(r Run) {
 		pt = &probeTrack{}
 		t.probes[r.Probe] = pt
 	}
+	// Probes failing alike say the same: their incidents keep one copy
+	// of the message.
+	r.Message = unique.Make(r.Message).Value()
 	if !slices.Equal(pt.slos, r.SLOs) {
 		pt.slos = slices.Clone(r.SLOs)
 	}
@@ -160,7 +178,10 @@ func (t *Tracker) Record(r Run) {
 		t.takePending(inc, r.Probe, pt)
 		inc.add(Entry{Time: r.Time, Kind: KindOpened, Probe: r.Probe,
 			Text: fmt.Sprintf("incident opened: %d failed runs in a row", pt.streak)})
-		t.save(inc)
+		// Written as it opened; its first runs and entries go with the
+		// next tick rather than a second transaction while every run
+		// waits (10,000 probes failing at once open 10,000 incidents).
+		t.dirty[inc] = true
 	}
 }
 
@@ -383,22 +404,29 @@ func maxTime(a, b time.Time) time.Time {
 func (t *Tracker) Alerts(ts []slo.Transition) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	changed := false
 	for i := range ts {
 		tr := &ts[i]
 		switch tr.State {
 		case slo.AlertFiring:
-			t.alertFired(tr)
+			changed = t.alertFired(tr) || changed
 		case slo.AlertResolved:
-			t.alertResolved(tr)
+			changed = t.alertResolved(tr) || changed
 		}
+	}
+	if changed {
+		// Written at once, in one go: at 10,000 SLOs an outage fires
+		// 20,000 alerts in one evaluation.
+		t.flush(t.clock())
 	}
 }
 
-func (t *Tracker) alertFired(tr *slo.Transition) {
+// alertFired reports whether an incident changed.
+func (t *Tracker) alertFired(tr *slo.Transition) bool {
 	inc := t.incidentForAlert(&tr.Alert)
 	if inc == nil {
 		if !t.cfg.opensOn(tr.Severity) {
-			return
+			return false
 		}
 		started := tr.ActiveSince
 		for _, pt := range t.failingFor(&tr.Alert) {
@@ -408,7 +436,7 @@ func (t *Tracker) alertFired(tr *slo.Transition) {
 		}
 		inc = t.openIncident("alert", alertTitle(&tr.Alert), started, tr.FiringSince)
 		inc.add(Entry{Time: tr.FiringSince, Kind: KindOpened, SLO: tr.SLO, Probe: tr.Probe,
-			Text: "incident opened: the " + tr.Severity + " alert fired"})
+			Text: openedText(tr.Severity)})
 	}
 	if tr.SLO != "" {
 		t.addSLO(inc, tr.SLO, tr.RunbookURL)
@@ -435,7 +463,20 @@ func (t *Tracker) alertFired(tr *slo.Transition) {
 			t.takePending(inc, name, pt)
 		}
 	}
-	t.save(inc)
+	t.dirty[inc] = true
+	return true
+}
+
+// openedText is the opening entry's text for an alert of severity, the
+// same string for every incident a severity opens.
+func openedText(severity string) string {
+	switch severity {
+	case "page":
+		return "incident opened: the page alert fired"
+	case "ticket":
+		return "incident opened: the ticket alert fired"
+	}
+	return "incident opened: the " + severity + " alert fired"
 }
 
 // failingFor returns the failing probes an alert is about.
@@ -449,7 +490,8 @@ func (t *Tracker) failingFor(a *slo.Alert) []*probeTrack {
 	return out
 }
 
-func (t *Tracker) alertResolved(tr *slo.Transition) {
+// alertResolved reports whether an incident changed.
+func (t *Tracker) alertResolved(tr *slo.Transition) bool {
 	for _, inc := range t.open {
 		for _, a := range inc.Alerts {
 			if a.Resolved.IsZero() && a.Name == tr.Name && a.SLO == tr.SLO && a.Probe == tr.Probe && a.Severity == tr.Severity {
@@ -457,11 +499,12 @@ func (t *Tracker) alertResolved(tr *slo.Transition) {
 				inc.add(Entry{Time: tr.ResolvedAt, Kind: KindAlertResolved, SLO: tr.SLO, Probe: tr.Probe,
 					Text: alertTitle(&tr.Alert) + " resolved"})
 				t.checkRecovered(inc, tr.ResolvedAt)
-				t.save(inc)
-				return
+				t.dirty[inc] = true
+				return true
 			}
 		}
 	}
+	return false
 }
 
 // incidentForAlert returns the open incident an alert belongs to: the
@@ -521,7 +564,8 @@ func (t *Tracker) IncidentOf(a *slo.Alert) string {
 // Tick updates what open incidents cost, closes those whose recovery has
 // held for close_after, and writes what changed. Call it every few
 // seconds: a kill loses the runs counted since the last tick (opening,
-// alerts and closing are written at once).
+// alerts and closing are written at once) and at most a minute's change
+// of the cost.
 func (t *Tracker) Tick() {
 	now := t.clock()
 	t.mu.Lock()
@@ -563,15 +607,11 @@ func (t *Tracker) cost(inc *Incident, now time.Time) {
 		s := &inc.SLOs[i]
 		if bad, budget, ok := t.budget.BudgetSpent(s.Name, inc.Started, end); ok && (bad != s.BadEvents || budget != s.Budget) {
 			s.BadEvents, s.Budget = bad, budget
-			t.dirty[inc] = true
+			if _, ok := t.dirty[inc]; !ok {
+				t.dirty[inc] = false // the cost alone
+			}
 		}
 	}
-}
-
-// save writes an incident at once (opened, alert, closed).
-func (t *Tracker) save(inc *Incident) {
-	t.dirty[inc] = true
-	t.flush(t.clock())
 }
 
 // flush writes the changed incidents and daily counts. t.mu is held.
@@ -580,9 +620,12 @@ func (t *Tracker) flush(now time.Time) {
 		clear(t.dirty)
 		return
 	}
+	costs := now.Sub(t.costsAt) >= costsEvery
 	incs := make([]*Incident, 0, len(t.dirty))
-	for inc := range t.dirty {
-		incs = append(incs, inc)
+	for inc, changed := range t.dirty {
+		if changed || costs {
+			incs = append(incs, inc)
+		}
 	}
 	var days []*DayStats
 	for k, d := range t.days {
@@ -593,14 +636,30 @@ func (t *Tracker) flush(now time.Time) {
 			delete(t.days, k)
 		}
 	}
-	if len(incs) > 0 || len(days) > 0 {
-		if err := t.store.put(incs, days); err != nil {
+	for len(incs) > 0 || len(days) > 0 {
+		ni, nd := min(len(incs), writeBatch), min(len(days), 4*writeBatch)
+		if err := t.store.put(incs[:ni], days[:nd]); err != nil {
 			t.log.Error("writing incidents failed; trying again at the next tick", "err", err)
 			return
 		}
-		clear(t.dirty)
-		for _, d := range days {
+		for _, inc := range incs[:ni] {
+			delete(t.dirty, inc)
+		}
+		for _, d := range days[:nd] {
 			d.dirty = false
+		}
+		incs, days = incs[ni:], days[nd:]
+	}
+	if costs {
+		t.costsAt = now
+	}
+	// Once written, an earlier day's counts are read back from the store
+	// if a late run needs them: only today's stay in memory (at 10,000
+	// probes some 1.3 MB a day).
+	today := dayOf(now)
+	for k, d := range t.days {
+		if k.day != today && !d.dirty {
+			delete(t.days, k)
 		}
 	}
 	if now.Sub(t.pruned) > time.Hour {

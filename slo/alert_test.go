@@ -288,8 +288,8 @@ func TestFailureLogReasons(t *testing.T) {
 			all = append(all, "steady")
 		}
 	}
-	if len(f.runs) != failureLogSize || len(f.reasons) > maxLogReasons {
-		t.Fatalf("%d runs, %d reasons", len(f.runs), len(f.reasons))
+	if len(f.at) != failureLogSize || len(f.reason) != failureLogSize || len(f.reasons) > maxLogReasons {
+		t.Fatalf("%d runs, %d reasons", len(f.at), len(f.reasons))
 	}
 	// The latest runs: "steady" 43 times, then r683 (by name among
 	// reasons named once).

@@ -32,9 +32,9 @@ type sloAlerts struct {
 
 	mu sync.Mutex
 	// life is each severity's lifecycle, as severities; nil while both
-	// are zero, as they stay for an SLO that never alerted (208 bytes an
+	// are zero, as they stay for an SLO that never alerted (80 bytes an
 	// SLO otherwise).
-	life *[2]Lifecycle
+	life *[2]packedLifecycle
 	// sums are the counts of the shape's short windows at the last
 	// evaluation, reasons each severity's top reasons then.
 	sums    []counts
@@ -44,12 +44,44 @@ type sloAlerts struct {
 	shape *shape
 }
 
+// packedLifecycle is a Lifecycle as an SLO keeps it, its times in Unix
+// nanoseconds (0 for the zero time): 40 bytes where a Lifecycle takes 104,
+// which at 10,000 SLOs whose alerts all fired (a network partition) was
+// 1.3 MB more.
+type packedLifecycle struct {
+	state                                 AlertState
+	active, firing, resolved, lastChanged int64
+}
+
+func pack(l Lifecycle) packedLifecycle {
+	return packedLifecycle{l.State, nanos(l.ActiveSince), nanos(l.FiringSince), nanos(l.ResolvedAt), nanos(l.LastChange)}
+}
+
+func (p packedLifecycle) unpack() Lifecycle {
+	return Lifecycle{State: p.state, ActiveSince: fromNanos(p.active), FiringSince: fromNanos(p.firing),
+		ResolvedAt: fromNanos(p.resolved), LastChange: fromNanos(p.lastChanged)}
+}
+
+func nanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
+}
+
 // lifecycle is severity k's lifecycle. al.mu is held.
 func (al *sloAlerts) lifecycle(k int) Lifecycle {
 	if al.life == nil {
 		return Lifecycle{}
 	}
-	return al.life[k]
+	return al.life[k].unpack()
 }
 
 // setLifecycle stores severity k's lifecycle. al.mu is held, or al is
@@ -59,9 +91,9 @@ func (al *sloAlerts) setLifecycle(k int, l Lifecycle) {
 		if l == (Lifecycle{}) {
 			return
 		}
-		al.life = new([2]Lifecycle)
+		al.life = new([2]packedLifecycle)
 	}
-	al.life[k] = l
+	al.life[k] = pack(l)
 }
 
 // step moves severity k's lifecycle on, as Lifecycle.Step. al.mu is held.

@@ -95,12 +95,16 @@ func TestMemoryPerSLO(t *testing.T) {
 		name  string
 		cfg   Config
 		bound int
+		// every is the minutes between runs; one run in failEvery
+		// minutes fails.
+		every, failEvery int
 	}{
-		{"rolling 30d", Config{Probes: []string{"p"}, Objective: 99.9}, 3 << 10},
-		{"calendar month", Config{Probes: []string{"p"}, Objective: 99.9, Window: WindowConfig{Calendar: Month, TimeZone: "Europe/Berlin"}}, 4 << 10},
+		{"rolling 30d", Config{Probes: []string{"p"}, Objective: 99.9}, 3 << 10, 15, 1500},
+		{"calendar month", Config{Probes: []string{"p"}, Objective: 99.9, Window: WindowConfig{Calendar: Month, TimeZone: "Europe/Berlin"}}, 4 << 10, 15, 1500},
 		{"rolling 30d, 1m timeslices", Config{Probes: []string{"p"}, Objective: 99.9, BudgetingMethod: Timeslices,
-			Timeslice: TimesliceConfig{GoodThreshold: 0.9}}, 5 << 10},
-		{"rolling 90d", Config{Probes: []string{"p"}, Objective: 99.9, Window: WindowConfig{Rolling: dur(90 * 24 * time.Hour)}}, 5 << 10},
+			Timeslice: TimesliceConfig{GoodThreshold: 0.9}}, 5 << 10, 15, 1500},
+		{"rolling 90d", Config{Probes: []string{"p"}, Objective: 99.9, Window: WindowConfig{Rolling: dur(90 * 24 * time.Hour)}}, 5 << 10, 15, 1500},
+		{"rolling 30d, a run a minute, one in a thousand failed", Config{Probes: []string{"p"}, Objective: 99.9}, 3 << 10, 1, 1000},
 	} {
 		const n = 200
 		cfgs := make([]Config, n)
@@ -116,10 +120,10 @@ func TestMemoryPerSLO(t *testing.T) {
 		// Slots are allocated up front; runs (counted by every SLO) in
 		// every quarter hour of the window, one in a hundred failed, show
 		// nothing grows with them.
-		for m := 0; m < 31*1440; m += 15 {
+		for m := 0; m < 31*1440; m += tc.every {
 			at := t0.Add(time.Duration(m) * time.Minute)
 			c.Set(at)
-			e.Observe(Event{Probe: "p", Time: at, Success: m%1500 != 0})
+			e.Observe(Event{Probe: "p", Time: at, Success: m%tc.failEvery != 0})
 		}
 		runtime.GC()
 		runtime.ReadMemStats(&after)
@@ -212,7 +216,7 @@ func BenchmarkFlush(b *testing.B) {
 // fullSLOs is an engine of n 30-day SLOs (one probe each, named as the
 // SLO) whose store holds 30 days of history with runs(minute) good and
 // total runs a minute, on a clock at the end of that history.
-func fullSLOs(b *testing.B, n int, runs func(time.Time) (good, total uint32)) (*Engine, *clock, *Store, []string) {
+func fullSLOs(b testing.TB, n int, runs func(time.Time) (good, total uint32)) (*Engine, *clock, *Store, []string) {
 	b.Helper()
 	store, err := OpenStore(b.TempDir(), nil)
 	if err != nil {
@@ -230,4 +234,30 @@ func fullSLOs(b *testing.B, n int, runs func(time.Time) (good, total uint32)) (*
 	}
 	c := newClock(end)
 	return mustEngine(b, cfgs, store, c), c, store, names
+}
+
+// BenchmarkNewMinute computes every window of one 30-day SLO with 30 days
+// of history afresh, as the first scrape or alert evaluation of a minute
+// does for each SLO: the probe runs once a minute (hours of 60 runs, 6
+// bits a count) or three times (quarter hours of 45), one run in a
+// thousand failing.
+func BenchmarkNewMinute(b *testing.B) {
+	for _, perMinute := range []uint32{1, 3} {
+		b.Run(fmt.Sprintf("runs-per-minute=%d", perMinute), func(b *testing.B) {
+			e, c, store, _ := fullSLOs(b, 1, func(m time.Time) (uint32, uint32) {
+				if m.Unix()/60%1000 == 0 {
+					return perMinute - 1, perMinute
+				}
+				return perMinute, perMinute
+			})
+			defer store.Close()
+			st := e.snap.Load().slos[0]
+			var buf [maxStackBounds]counts
+			now := c.Now()
+			for i := 0; b.Loop(); i++ {
+				now = now.Add(time.Duration(1-2*(i%2)) * time.Minute)
+				st.windowCounts(now, buf[:0])
+			}
+		})
+	}
 }

@@ -26,9 +26,17 @@ type windowCache struct {
 
 // cachedWindow is one window's counts at the cache's minute.
 type cachedWindow struct {
-	sum  counts // its whole minutes
-	edge counts // the minute before its first whole one, which it covers in part
+	sum counts // its whole minutes
+	// edge is the minute before its first whole one, which it covers in
+	// part: one minute's runs, which 32 bits hold (8 bytes a window, of
+	// 14 an SLO).
+	edge minuteCounts
 }
+
+// minuteCounts is one minute's counts.
+type minuteCounts struct{ good, total uint32 }
+
+func (m minuteCounts) counts() counts { return counts{uint64(m.good), uint64(m.total)} }
 
 // start is the first whole minute of window i at the cache's minute,
 // given the short windows' lengths in minutes.
@@ -75,8 +83,8 @@ func (c *windowCache) bump(m, dg, dt int64, mins []int64) {
 			w.sum.good += uint64(dg)
 			w.sum.total += uint64(dt)
 		case m == start-1 && c.sliding(i):
-			w.edge.good += uint64(dg)
-			w.edge.total += uint64(dt)
+			w.edge.good += uint32(dg)
+			w.edge.total += uint32(dt)
 		}
 	}
 }
@@ -98,7 +106,7 @@ func (st *state) windowCounts(now time.Time, out []counts) []counts {
 	for i, w := range c.win {
 		r := w.sum
 		if c.sliding(i) {
-			r.add(share(w.edge, inside, 60))
+			r.add(share(w.edge.counts(), inside, 60))
 		}
 		out = append(out, r)
 	}
@@ -137,16 +145,15 @@ func (st *state) fillCache(now time.Time, nowMin int64) {
 	for i, k := range order {
 		if k%2 == 1 {
 			c.win[k/2].sum = out[i]
-		} else {
-			c.win[k/2].edge = out[i] // the edge and everything after it, for now
 		}
 	}
-	for i := range c.win {
-		w := &c.win[i]
-		w.edge.good -= w.sum.good
-		w.edge.total -= w.sum.total
-		if !c.sliding(i) {
-			w.edge = counts{}
+	for i, k := range order {
+		// The edge and everything after it, less the window's whole
+		// minutes.
+		if w := &c.win[k/2]; k%2 == 0 && c.sliding(k/2) {
+			w.edge = minuteCounts{uint32(out[i].good - w.sum.good), uint32(out[i].total - w.sum.total)}
+		} else if k%2 == 0 {
+			w.edge = minuteCounts{}
 		}
 	}
 }

@@ -23,7 +23,12 @@ type cell struct{ good, total uint32 }
 // Most slots hold no bad run, so at first only totals are kept, and the
 // bad runs of the few slots that have some in a short list by position;
 // when the list would take more than good counts of every slot would, the
-// ring keeps good and total for every slot instead. A rolling 30-day SLO
+// ring keeps good and total for every slot instead. A slot's bad runs
+// are 4 bytes, its position and count in one word (a count that needs
+// more than 16 bits makes the ring dense), and the list grows by a
+// quarter rather than doubling: with one run in a thousand failing, the
+// hour tier of a 30-day SLO lists 43 slots, which took 512 bytes as
+// 8-byte pairs in a doubled list and take 188. A rolling 30-day SLO
 // of one probe at 60 s takes 0.8 KB of counts while few of its slots saw
 // a failure, against 1.4 KB at a byte a count and 11.5 KB at four: at
 // 10,000 SLOs the difference was most of the agent's memory, and twice
@@ -34,14 +39,20 @@ type cells struct {
 	dense bool  // b holds good then total of each slot; else its total, with bads
 	n     int32 // slots
 	b     []byte
-	bads  []bad // positions with bad runs, ascending (when not dense)
+	bads  []bad // slots with bad runs, by ascending position (when not dense)
 }
 
-// bad is the number of bad runs of the slot at position p.
-type bad struct {
-	p uint16
-	n uint32
-}
+// bad is the number of bad runs (low 16 bits) of the slot at a position
+// (high 16 bits): ordered as the positions are.
+type bad uint32
+
+func makeBad(p int, n uint32) bad { return bad(uint32(p)<<16 | n) }
+
+func (b bad) pos() int  { return int(b >> 16) }
+func (b bad) n() uint32 { return uint32(b & 0xffff) }
+
+// maxBad is the most bad runs a slot's entry holds.
+const maxBad = 0xffff
 
 // maxSparseSlots is the most slots a ring may have and keep its bad runs
 // by position: an hour tier of 366 days has 8,786.
@@ -124,25 +135,34 @@ func (c *cells) setCount(i int, v uint32) {
 // badAt returns the bad runs at position p and where p is, or would be,
 // in the list.
 func (c *cells) badAt(p int) (n uint32, i int, found bool) {
-	i, found = slices.BinarySearchFunc(c.bads, p, func(b bad, p int) int { return int(b.p) - p })
+	i, found = slices.BinarySearchFunc(c.bads, p, func(b bad, p int) int { return b.pos() - p })
 	if found {
-		n = c.bads[i].n
+		n = c.bads[i].n()
 	}
 	return n, i, found
 }
 
 // setBad records n bad runs at position p, making the ring dense when the
-// list grows past what good counts would take.
+// list grows past what good counts would take or n past what an entry
+// holds.
 func (c *cells) setBad(p int, n uint32) {
 	_, i, found := c.badAt(p)
 	switch {
+	case n > maxBad:
+		c.makeDense()
+		c.setCount(2*p, c.count(2*p+1)-n)
 	case found && n == 0:
 		c.bads = slices.Delete(c.bads, i, i+1)
 	case found:
-		c.bads[i].n = n
+		c.bads[i] = makeBad(p, n)
 	case n != 0:
-		c.bads = slices.Insert(c.bads, i, bad{uint16(p), n})
-		if len(c.bads)*8 > len(c.b) {
+		if len(c.bads) == cap(c.bads) {
+			grown := make([]bad, len(c.bads), len(c.bads)+len(c.bads)/4+1)
+			copy(grown, c.bads)
+			c.bads = grown
+		}
+		c.bads = slices.Insert(c.bads, i, makeBad(p, n))
+		if len(c.bads)*4 > len(c.b) {
 			c.makeDense()
 		}
 	}
@@ -323,8 +343,8 @@ func (c *cells) sum(p, k int) (g, n uint64) {
 	var bad uint64
 	if len(c.bads) > 0 {
 		_, i, _ := c.badAt(p)
-		for ; i < len(c.bads) && int(c.bads[i].p) < p+k; i++ {
-			bad += uint64(c.bads[i].n)
+		for ; i < len(c.bads) && c.bads[i].pos() < p+k; i++ {
+			bad += uint64(c.bads[i].n())
 		}
 	}
 	return n - bad, n
@@ -375,29 +395,40 @@ func (c *cells) sumSmall(i, k int) (even, odd uint64) {
 	return even, odd
 }
 
-// sumBits is sumSmall for counts of any width, taken from a stream of
-// bits a byte at a time.
+// sumBits is sumSmall for counts of 3 to 7 bits (an hour of a probe
+// running every 60 s takes 6). Eight counts of w bits fill w whole bytes,
+// so from a multiple of eight on, each eight are read as one word: its
+// even counts are masked into lanes 2w bits apart, and one multiplication
+// adds the four lanes into the top one (four counts of w bits need w+2 of
+// the 2w, so no lane carries into the next). Taken a bit at a time, the
+// hour tier of a 30-day SLO took 3.0 µs of the 4.6 a new minute costs.
 func (c *cells) sumBits(i, k int) (even, odd uint64) {
-	if k == 0 {
-		return 0, 0
-	}
 	w := uint(c.w)
-	mask := uint64(widthMax(c.w))
-	o := uint(i) * w
-	j := int(o >> 3)
-	buf := uint64(c.b[j]) >> (o & 7)
-	have := 8 - o&7
-	j++
-	var acc [2]uint64 // even, odd
-	for end := i + k; i < end; i++ {
-		for have < w {
-			buf |= uint64(c.b[j]) << have
-			have += 8
-			j++
+	end := i + k
+	one := func(j int) {
+		if j%2 == 0 {
+			even += uint64(c.count(j))
+		} else {
+			odd += uint64(c.count(j))
 		}
-		acc[i&1] += buf & mask
-		buf >>= w
-		have -= w
 	}
-	return acc[0], acc[1]
+	for ; i < end && i%8 != 0; i++ {
+		one(i)
+	}
+	m := uint64(widthMax(c.w))
+	var lanes, spread uint64 // w bits at 0, 2w, 4w, 6w; a one at each
+	for q := uint(0); q < 4; q++ {
+		lanes |= m << (2 * w * q)
+		spread |= 1 << (2 * w * q)
+	}
+	top, sum := 6*w, uint64(1)<<(2*w)-1
+	for ; i+8 <= end; i += 8 {
+		v := c.word(i / 8 * int(w))
+		even += (v & lanes) * spread >> top & sum
+		odd += (v >> w & lanes) * spread >> top & sum
+	}
+	for ; i < end; i++ {
+		one(i)
+	}
+	return even, odd
 }

@@ -1,9 +1,6 @@
 package slo
 
-import (
-	"math"
-	"math/bits"
-)
+import "math"
 
 // tier is a ring of slots of per minutes each. It holds the slots head-n+1
 // to head (numbered from the epoch), so a slot needs no number of its own:
@@ -17,7 +14,12 @@ type tier struct {
 	// tier grows (a reload, a restart with a longer window) the minutes
 	// before it are only in a coarser tier.
 	since int64
-	dirty []uint64 // one bit per slot changed since the last flush
+	// dirtyFrom to dirtyTo are the slots changed since the last flush
+	// (none when dirtyFrom > dirtyTo). Runs come in order, so the range
+	// is what changed; a late run widens it, and the slots in between
+	// are written again unchanged. A bit per slot took 208 bytes an SLO
+	// of 30 days.
+	dirtyFrom, dirtyTo int64
 }
 
 // noHead is the head of an empty tier: every slot number is after it and
@@ -25,9 +27,13 @@ type tier struct {
 const noHead = math.MinInt64 / 4
 
 func newTier(per int64, n int) tier {
-	return tier{per: per, n: int64(n), cells: newCells(n), head: noHead, since: math.MinInt64,
-		dirty: make([]uint64, (n+63)/64)}
+	t := tier{per: per, n: int64(n), cells: newCells(n), head: noHead, since: math.MinInt64}
+	t.clean()
+	return t
 }
+
+// clean marks no slot changed.
+func (t *tier) clean() { t.dirtyFrom, t.dirtyTo = math.MaxInt64, math.MinInt64 }
 
 func (t *tier) pos(idx int64) int { return int(floorMod(idx, t.n)) }
 
@@ -75,16 +81,14 @@ func (t *tier) add(idx, limit int64, dg, dt int64) bool {
 		c := t.load(p)
 		t.store(p, cell{uint32(int64(c.good) + dg), uint32(int64(c.total) + dt)})
 	}
-	if t.dirty != nil {
-		t.dirty[p/64] |= 1 << (p % 64)
-	}
+	t.markDirty(idx)
 	return true
 }
 
 // reset empties the ring with its head at head, at the narrowest width.
 func (t *tier) reset(head int64) {
 	t.cells.reset()
-	clear(t.dirty)
+	t.clean()
 	t.head = head
 }
 
@@ -118,26 +122,21 @@ func (t *tier) first(now int64) int64 {
 	return max((max(t.head, limit)-t.n+1)*t.per, t.since)
 }
 
-// takeDirty calls fn for every slot changed since the last call.
+// takeDirty calls fn for every slot changed since the last call that
+// the ring still holds, oldest first.
 func (t *tier) takeDirty(fn func(idx int64, c counts)) {
-	for w, bitsw := range t.dirty {
-		for bitsw != 0 {
-			b := bits.TrailingZeros64(bitsw)
-			bitsw &^= 1 << b
-			p := w*64 + b
-			idx := t.head - floorMod(t.head-int64(p), t.n)
-			c := t.load(p)
-			fn(idx, counts{uint64(c.good), uint64(c.total)})
-		}
-		t.dirty[w] = 0
+	for idx := max(t.dirtyFrom, t.head-t.n+1); idx <= min(t.dirtyTo, t.head); idx++ {
+		c := t.load(t.pos(idx))
+		fn(idx, counts{uint64(c.good), uint64(c.total)})
 	}
+	t.clean()
 }
 
-// markDirty flags slot idx for the next flush again (after a failed write).
+// markDirty flags slot idx for the next flush (again, after a failed
+// write).
 func (t *tier) markDirty(idx int64) {
-	if t.dirty != nil && t.held(idx) {
-		p := t.pos(idx)
-		t.dirty[p/64] |= 1 << (p % 64)
+	if t.held(idx) {
+		t.dirtyFrom, t.dirtyTo = min(t.dirtyFrom, idx), max(t.dirtyTo, idx)
 	}
 }
 

@@ -79,8 +79,13 @@ func testTierExact(t *testing.T, badShare float64) {
 	if tr.w != 32 {
 		t.Errorf("width %d bits after counts above 65,535, want 32", tr.w)
 	}
-	if dense := badShare > 0.1; tr.dense != dense {
-		t.Errorf("bad runs in a share %v of adds: dense %v, want %v", badShare, tr.dense, dense)
+	// Few bad runs stay a list; a list never takes more than good counts
+	// would (at 32 bits a list of every slot takes as much).
+	if badShare < 0.1 && tr.dense {
+		t.Errorf("bad runs in a share %v of adds: dense", badShare)
+	}
+	if !tr.dense && len(tr.bads)*4 > len(tr.b) {
+		t.Errorf("bad runs in a share %v of adds: %d slots listed in %d bytes of totals", badShare, len(tr.bads), len(tr.b))
 	}
 	dirty := 0
 	tr.takeDirty(func(idx int64, c counts) {
@@ -113,10 +118,11 @@ func TestTierAddNegative(t *testing.T) {
 
 // Counts of every width up to a byte sum exactly from and to any
 // position, in both forms, as the tiers of a probe running every 60 s
-// (1, 15 and 60 runs a slot) or 20 s (3, 45 and 180) keep them.
+// (1, 15 and 60 runs a slot) or 20 s (3, 45 and 180) keep them, and the
+// largest count of each width.
 func TestCellsSmallWidths(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	for _, most := range []uint32{1, 3, 5, 15, 45, 60, 100, 180} {
+	for _, most := range []uint32{1, 3, 5, 7, 15, 31, 45, 60, 63, 100, 127, 180} {
 		for _, dense := range []bool{false, true} {
 			const n = 131
 			c := newCells(n)
@@ -150,6 +156,34 @@ func TestCellsSmallWidths(t *testing.T) {
 					t.Fatalf("counts up to %d: slot %d holds %+v, want %+v", most, p, got, v)
 				}
 			}
+		}
+	}
+}
+
+// A slot's bad runs beyond what a list entry holds make the ring dense,
+// whichever way they come, and stay exact.
+func TestCellsManyBad(t *testing.T) {
+	for _, bad := range []uint32{maxBad, maxBad + 1, 1 << 20} {
+		c := newCells(100)
+		c.store(3, cell{good: 5, total: 6})
+		c.store(40, cell{good: 1, total: bad + 1})
+		if got := c.load(40); got != (cell{1, bad + 1}) {
+			t.Errorf("%d bad runs stored: slot holds %+v", bad, got)
+		}
+		if c.dense != (bad > maxBad) {
+			t.Errorf("%d bad runs stored: dense %v", bad, c.dense)
+		}
+		c = newCells(100)
+		c.store(3, cell{good: 5, total: 6})
+		c.store(40, cell{good: 0, total: bad})
+		if !c.addAt(40, 0, 1) {
+			c.store(40, cell{0, bad + 1})
+		}
+		if got, want := c.load(40), (cell{0, bad + 1}); got != want {
+			t.Errorf("%d bad runs and one more: slot holds %+v, want %+v", bad, got, want)
+		}
+		if g, n := c.sum(0, 100); g != 5 || n != uint64(bad)+7 {
+			t.Errorf("%d bad runs and one more: sum %d/%d, want 5/%d", bad, g, n, bad+7)
 		}
 	}
 }
