@@ -1,6 +1,10 @@
 package slo
 
-import "time"
+import (
+	"time"
+
+	"github.com/sloagent/sloagent/internal/intdiv"
+)
 
 // windowCache holds the counts of every window of an SLO (its short
 // windows, then the SLO window) at one minute. Computing them walks some
@@ -95,13 +99,13 @@ func (c *windowCache) bump(m, dg, dt int64, mins []int64) {
 // any but the most unusual alerting config) rather than each SLO keeping
 // one.
 func (st *state) windowCounts(now time.Time, out []counts) []counts {
-	nowMin := floorDiv(now.Unix(), 60)
+	nowMin := intdiv.Floor(now.Unix(), 60)
 	c := &st.cache
 	if c.at != nowMin {
 		st.fillCache(now, nowMin)
 	}
 	// The seconds of the edge minute still inside each window.
-	inside := 60 - floorMod(now.Unix(), 60)
+	inside := 60 - intdiv.Mod(now.Unix(), 60)
 	out = out[:0]
 	for i, w := range c.win {
 		r := w.sum
@@ -164,5 +168,5 @@ func (st *state) wholeStart(now time.Time, nowMin int64) int64 {
 		return nowMin - int64(st.shape.sp.rolling/time.Minute) + 1
 	}
 	start, _ := st.shape.sp.bounds(now)
-	return floorDiv(start.Unix(), 60)
+	return intdiv.Floor(start.Unix(), 60)
 }

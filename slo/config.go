@@ -2,7 +2,6 @@ package slo
 
 import (
 	"math"
-	"sort"
 	"time"
 
 	"github.com/sloagent/sloagent/internal/conf"
@@ -181,13 +180,4 @@ func (c *Config) inMaintenance(t time.Time) bool {
 		}
 	}
 	return false
-}
-
-func sortedKeys(m map[string]string) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/sloagent/sloagent/internal/intdiv"
 )
 
 // WriteHistory stores, for every SLO named, the runs run returns for each
@@ -17,7 +19,7 @@ import (
 // It sets up benchmarks and tests at a full window without simulating
 // every run; an engine opening the store afterwards starts with them.
 func (s *Store) WriteHistory(names []string, from, to time.Time, run func(minute time.Time) (good, total uint32)) error {
-	first, last := floorDiv(from.Unix(), 60), floorDiv(to.Unix(), 60)
+	first, last := intdiv.Floor(from.Unix(), 60), intdiv.Floor(to.Unix(), 60)
 	fineFrom := max(first, last-int64((fineSpan+time.Hour)/time.Minute))
 	tiers := []struct {
 		tag   byte
@@ -38,7 +40,7 @@ func (s *Store) WriteHistory(names []string, from, to time.Time, run func(minute
 			if m < tr.from {
 				continue
 			}
-			start := floorDiv(m, tagMinutes[tr.tag]) * tagMinutes[tr.tag] * fineSecs
+			start := intdiv.Floor(m, tagMinutes[tr.tag]) * tagMinutes[tr.tag] * fineSecs
 			c := tr.slots[start]
 			tr.slots[start] = counts{c.good + uint64(g), c.total + uint64(t)}
 			oldest[tr.tag] = min(oldest[tr.tag], start)

@@ -3,6 +3,8 @@ package slo
 import (
 	"math"
 	"time"
+
+	"github.com/sloagent/sloagent/internal/intdiv"
 )
 
 // BudgetSpent returns the bad events (runs, or slices) of the SLO named
@@ -35,8 +37,8 @@ func (st *state) between(from, to, now time.Time) counts {
 	if to.After(now) {
 		to = now
 	}
-	nowMin := floorDiv(now.Unix(), 60)
-	lo, hi := floorDiv(from.Unix(), 60), floorDiv(to.Unix(), 60)
+	nowMin := intdiv.Floor(now.Unix(), 60)
+	lo, hi := intdiv.Floor(from.Unix(), 60), intdiv.Floor(to.Unix(), 60)
 	if hi < lo {
 		return counts{}
 	}

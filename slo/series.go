@@ -71,12 +71,12 @@ func (s *series) add(m, now int64, dg, dt int64) bool {
 	}
 	limit := now + maxSkew
 	q := s.quarters()
-	if !q.add(floorDiv(m, quarterMin), floorDiv(limit, quarterMin), dg, dt) {
+	if !q.add(intdiv.Floor(m, quarterMin), intdiv.Floor(limit, quarterMin), dg, dt) {
 		return false
 	}
 	for i := range s.tiers {
 		if t := &s.tiers[i]; t.per != quarterMin {
-			t.add(floorDiv(m, t.per), floorDiv(limit, t.per), dg, dt)
+			t.add(intdiv.Floor(m, t.per), intdiv.Floor(limit, t.per), dg, dt)
 		}
 	}
 	return true
@@ -87,7 +87,7 @@ func (s *series) add(m, now int64, dg, dt int64) bool {
 func (s *series) clearAt(now int64) {
 	for i := range s.tiers {
 		t := &s.tiers[i]
-		t.reset(floorDiv(now+maxSkew, t.per))
+		t.reset(intdiv.Floor(now+maxSkew, t.per))
 	}
 }
 
@@ -103,8 +103,8 @@ func (s *series) putMinute(m int64, c counts) {
 // minute m into the quarter-hour tier and, summed, into the hour tier.
 func (s *series) putQuarter(m int64, c counts) {
 	for i := 1; i < len(s.tiers); i++ {
-		if t := &s.tiers[i]; t.held(floorDiv(m, t.per)) {
-			t.plus(floorDiv(m, t.per), c)
+		if t := &s.tiers[i]; t.held(intdiv.Floor(m, t.per)) {
+			t.plus(intdiv.Floor(m, t.per), c)
 		}
 	}
 }
@@ -115,7 +115,7 @@ func (s *series) putQuarter(m int64, c counts) {
 // and are kept for days only). A series without hours (a calendar window)
 // takes what its quarter hours lack of them.
 func (s *series) putHour(m int64, c counts) {
-	h := floorDiv(m, hourMin)
+	h := intdiv.Floor(m, hourMin)
 	if t := s.hours(); t != nil {
 		if t.held(h) {
 			t.set(h, c)
@@ -175,7 +175,7 @@ func (s *series) walk(from, to, now int64, fn func(lo, hi int64, c counts, per i
 		if lo > hi {
 			continue
 		}
-		for idx := floorDiv(hi, t.per); idx >= floorDiv(lo, t.per); idx-- {
+		for idx := intdiv.Floor(hi, t.per); idx >= intdiv.Floor(lo, t.per); idx-- {
 			a, z := max(idx*t.per, lo), min(idx*t.per+t.per-1, hi)
 			if !fn(a, z, t.get(idx), t.per) {
 				return
@@ -228,7 +228,7 @@ func (s *series) sums(now int64, starts []int64, out []counts) {
 			continue
 		}
 		// done is the oldest slot added to acc so far.
-		done := floorDiv(hi, t.per) + 1
+		done := intdiv.Floor(hi, t.per) + 1
 		if top := done - 1; (hi+1)%t.per != 0 || top*t.per < lo {
 			// The newest slot is only partly in the range.
 			c := t.get(top)
@@ -241,14 +241,14 @@ func (s *series) sums(now int64, starts []int64, out []counts) {
 			done = top
 		}
 		for ; j < len(starts) && starts[j] >= lo; j++ {
-			q := floorDiv(starts[j], t.per)
+			q := intdiv.Floor(starts[j], t.per)
 			acc.add(t.rangeSum(q+1, done-1))
 			done = q + 1
 			out[j] = acc
 			out[j].add(share(t.get(q), q*t.per+t.per-starts[j], t.per))
 		}
 		if lo > from {
-			acc.add(t.rangeSum(floorDiv(lo, t.per), done-1))
+			acc.add(t.rangeSum(intdiv.Floor(lo, t.per), done-1))
 		} else {
 			break
 		}
@@ -284,17 +284,11 @@ func (s *series) each(from, to, now int64, fn func(m, n int64, c counts)) {
 	}
 	for k--; k >= 0; k-- {
 		p := parts[k]
-		for idx := floorDiv(p.lo, p.t.per); idx <= floorDiv(p.hi, p.t.per); idx++ {
+		for idx := intdiv.Floor(p.lo, p.t.per); idx <= intdiv.Floor(p.hi, p.t.per); idx++ {
 			a, z := max(idx*p.t.per, p.lo), min(idx*p.t.per+p.t.per-1, p.hi)
 			fn(a, z-a+1, share(p.t.get(idx), z-a+1, p.t.per))
 		}
 	}
 }
 
-// floorDiv and floorMod keep the package's many slot computations short;
-// minutes before the epoch round down as those after it do.
-func floorDiv(a, b int64) int64 { return intdiv.Floor(a, b) }
-
-func floorMod(a, b int64) int64 { return intdiv.Mod(a, b) }
-
-func ceilDiv(a, b int64) int64 { return -floorDiv(-a, b) }
+func ceilDiv(a, b int64) int64 { return -intdiv.Floor(-a, b) }

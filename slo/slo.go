@@ -34,6 +34,8 @@ import (
 	"sync/atomic"
 	"time"
 	_ "time/tzdata" // calendar windows need IANA zones on hosts without them (Windows)
+
+	"github.com/sloagent/sloagent/internal/intdiv"
 )
 
 // Event is one probe run's outcome.
@@ -162,7 +164,7 @@ func NewEngine(cfgs []Config, store *Store, clock func() time.Time, log *slog.Lo
 func (e *Engine) Update(cfgs []Config) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	now := floorDiv(e.clock().Unix(), 60)
+	now := intdiv.Floor(e.clock().Unix(), 60)
 	old := e.snap.Load()
 	byName := map[string]*state{}
 	for _, st := range old.slos {
@@ -267,7 +269,7 @@ func (e *Engine) Observe(ev Event) {
 	if ev.Time.IsZero() {
 		ev.Time = now
 	}
-	nowMin := floorDiv(now.Unix(), 60)
+	nowMin := intdiv.Floor(now.Unix(), 60)
 	for i, st := range m.slos {
 		st.observe(&ev, nowMin)
 		cfg := m.cfgs[i]

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/sloagent/sloagent/internal/intdiv"
 )
 
 // state is one SLO's history and configuration. Its mutex guards
@@ -189,7 +191,7 @@ func resize(s *series, ns []int, now int64) *series {
 	n := newSeries(ns)
 	for i := range n.tiers {
 		nt := &n.tiers[i]
-		nt.reset(floorDiv(now+maxSkew, nt.per))
+		nt.reset(intdiv.Floor(now+maxSkew, nt.per))
 		var ot *tier
 		for j := range s.tiers {
 			if s.tiers[j].per == nt.per {
@@ -232,7 +234,7 @@ func resize(s *series, ns []int, now int64) *series {
 // be slot boundaries.
 func (*series) sumTier(t *tier, from, to int64) counts {
 	var c counts
-	for idx := floorDiv(from, t.per); idx <= floorDiv(to, t.per); idx++ {
+	for idx := intdiv.Floor(from, t.per); idx <= intdiv.Floor(to, t.per); idx++ {
 		c.add(t.get(idx))
 	}
 	return c
@@ -247,7 +249,7 @@ func (st *state) rejudge(now int64) {
 	st.slices = newSeries(old.sizes())
 	for i := range st.slices.tiers {
 		t, ot := &st.slices.tiers[i], &old.tiers[i]
-		t.reset(floorDiv(now+maxSkew, t.per))
+		t.reset(intdiv.Floor(now+maxSkew, t.per))
 		if t.per == 1 {
 			t.since = from
 			continue
@@ -297,7 +299,7 @@ func (st *state) observe(ev *Event, now int64) {
 	if good {
 		g = 1
 	}
-	m := floorDiv(ev.Time.Unix(), 60)
+	m := intdiv.Floor(ev.Time.Unix(), 60)
 	ok := st.raw.add(m, now, g, 1)
 	if ok {
 		if st.sliceMin > 0 {
@@ -319,7 +321,7 @@ func (st *state) observe(ev *Event, now int64) {
 // observeSlice judges again the slice of minute m, whose minute counts
 // have just taken a run (g good).
 func (st *state) observeSlice(m, now, g int64) {
-	k := floorDiv(m, st.sliceMin)
+	k := intdiv.Floor(m, st.sliceMin)
 	if k < st.sliceFloor || k*st.sliceMin < st.raw.minutes().first(now) {
 		return
 	}
@@ -422,7 +424,7 @@ func (st *state) remark(b batch) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	for _, sc := range b.cells {
-		m := floorDiv(sc.start, fineSecs)
+		m := intdiv.Floor(sc.start, fineSecs)
 		switch sc.tag {
 		case tagFine:
 			st.raw.minutes().markDirty(m)

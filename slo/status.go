@@ -1,6 +1,10 @@
 package slo
 
-import "time"
+import (
+	"time"
+
+	"github.com/sloagent/sloagent/internal/intdiv"
+)
 
 // Status is one SLO at one moment: what the metrics export and the status
 // page shows. Ratios are NaN when their window has no data.
@@ -92,7 +96,7 @@ func (st *state) status(now time.Time, chart bool) Status {
 	defer st.mu.Unlock()
 	cfg := st.cfg
 	objective, budget := cfg.objective(), st.budget
-	nowMin := floorDiv(now.Unix(), 60)
+	nowMin := intdiv.Floor(now.Unix(), 60)
 	s := Status{
 		Name: cfg.Name, Description: cfg.Description, RunbookURL: cfg.RunbookURL,
 		Objective: objective, Method: cfg.method(), Window: st.shape.sp.String(), Now: now,

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/sloagent/sloagent/internal/intdiv"
 )
 
 // StateFile is the name of the state file in the state directory.
@@ -164,7 +166,7 @@ func (r *record) same(o *record) bool {
 // the SLO's tiers reach at time at; math.MaxInt64 for tiers it has not.
 func (r *record) reach(at int64) [nTags + 1]int64 {
 	var out [nTags + 1]int64
-	limit := floorDiv(at, fineSecs) + maxSkew
+	limit := intdiv.Floor(at, fineSecs) + maxSkew
 	for tag := byte(tagFine); tag <= tagSliceHours; tag++ {
 		per := tagMinutes[tag]
 		n := int64(r.sizes[tierIndex(per)])
@@ -172,7 +174,7 @@ func (r *record) reach(at int64) [nTags + 1]int64 {
 			out[tag] = math.MaxInt64
 			continue
 		}
-		out[tag] = (floorDiv(limit, per) - n + 1) * per * fineSecs
+		out[tag] = (intdiv.Floor(limit, per) - n + 1) * per * fineSecs
 	}
 	return out
 }
@@ -183,7 +185,7 @@ func (s *Store) fineFrom(r *record) int64 {
 	if at == 0 {
 		at = s.flushed
 	}
-	from := floorDiv(at, fineSecs) + maxSkew - int64(r.sizes[0]) + 1
+	from := intdiv.Floor(at, fineSecs) + maxSkew - int64(r.sizes[0]) + 1
 	if r.sizes[0] == 0 {
 		from = math.MinInt64
 	}
@@ -321,7 +323,7 @@ func (s *Store) restore(sts []*state, now int64) error {
 				if es, derr = decodeEntries(es[:0], v); derr != nil {
 					s.log.Warn("a slot of the SLO state file is malformed; its counts are skipped", "slot", start, "err", derr)
 				}
-				m := floorDiv(start, fineSecs)
+				m := intdiv.Floor(start, fineSecs)
 				for _, e := range es {
 					if int(e.id) < len(byID) && byID[e.id] != nil {
 						byID[e.id].restoreSlot(tag, m, e.c)

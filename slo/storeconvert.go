@@ -10,6 +10,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/sloagent/sloagent/internal/intdiv"
 )
 
 // The older layouts kept a bucket per SLO under slos, holding seen (when
@@ -60,7 +62,7 @@ func convert(db *bolt.DB, log *slog.Logger) (converted bool, err error) {
 			flushed = max(flushed, r.gone)
 			names = append(names, string(name))
 			eachOldKey(b, func(tag byte, start int64) {
-				ch := [2]int64{int64(tag), floorDiv(start, blockSecs[tag]) * blockSecs[tag]}
+				ch := [2]int64{int64(tag), intdiv.Floor(start, blockSecs[tag]) * blockSecs[tag]}
 				if !seenChunk[ch] {
 					seenChunk[ch] = true
 					chunks = append(chunks, ch)
@@ -157,7 +159,7 @@ func oldRecord(b *bolt.Bucket, id uint32, now int64) (record, [nTags + 1]int64) 
 		r.gone = int64(binary.BigEndian.Uint64(v))
 	}
 	if v := b.Get(keyFineFrom); len(v) == 8 {
-		r.fineSince = floorDiv(int64(binary.BigEndian.Uint64(v)), fineSecs)
+		r.fineSince = intdiv.Floor(int64(binary.BigEndian.Uint64(v)), fineSecs)
 	}
 	var oldest [nTags + 1]int64
 	for tag := range oldest {
@@ -174,13 +176,13 @@ func oldRecord(b *bolt.Bucket, id uint32, now int64) (record, [nTags + 1]int64) 
 // the time the SLO was last configured: its history is kept as it was.
 func oldSizes(oldest [nTags + 1]int64, at int64) [3]int32 {
 	var sizes [3]int32
-	limit := floorDiv(at, fineSecs) + maxSkew
+	limit := intdiv.Floor(at, fineSecs) + maxSkew
 	for tag := byte(tagFine); tag <= tagSliceHours; tag++ {
 		if oldest[tag] == math.MaxInt64 {
 			continue
 		}
 		per := tagMinutes[tag]
-		n := floorDiv(limit, per) - floorDiv(oldest[tag], per*fineSecs) + 1
+		n := intdiv.Floor(limit, per) - intdiv.Floor(oldest[tag], per*fineSecs) + 1
 		i := tierIndex(per)
 		sizes[i] = int32(min(max(int64(sizes[i]), n), math.MaxInt32))
 	}

@@ -1,6 +1,10 @@
 package slo
 
-import "math"
+import (
+	"math"
+
+	"github.com/sloagent/sloagent/internal/intdiv"
+)
 
 // tier is a ring of slots of per minutes each. It holds the slots head-n+1
 // to head (numbered from the epoch), so a slot needs no number of its own:
@@ -35,7 +39,7 @@ func newTier(per int64, n int) tier {
 // clean marks no slot changed.
 func (t *tier) clean() { t.dirtyFrom, t.dirtyTo = math.MaxInt64, math.MinInt64 }
 
-func (t *tier) pos(idx int64) int { return int(floorMod(idx, t.n)) }
+func (t *tier) pos(idx int64) int { return int(intdiv.Mod(idx, t.n)) }
 
 // held reports whether slot idx is in the ring.
 func (t *tier) held(idx int64) bool { return idx <= t.head && idx > t.head-t.n }
@@ -118,7 +122,7 @@ func (t *tier) get(idx int64) counts {
 // minute now: the ring reaches back from its head or from now, whichever
 // is later (any later run would have moved the head on).
 func (t *tier) first(now int64) int64 {
-	limit := floorDiv(now+maxSkew, t.per)
+	limit := intdiv.Floor(now+maxSkew, t.per)
 	return max((max(t.head, limit)-t.n+1)*t.per, t.since)
 }
 

@@ -1,9 +1,11 @@
 package slo
 
 import (
+	"maps"
 	"math"
 	"net/url"
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/sloagent/sloagent/internal/conf"
@@ -41,7 +43,7 @@ func (c *Config) Validate(r conf.Report) {
 		}
 		seen[p] = true
 	}
-	for _, k := range sortedKeys(c.ProbeSelector) {
+	for _, k := range slices.Sorted(maps.Keys(c.ProbeSelector)) {
 		if k == "" {
 			r.Errorf("probe_selector", "empty label name")
 		}
@@ -208,7 +210,7 @@ func (c *Config) windowLength() time.Duration {
 // validateAlertLabels checks labels an alert carries besides the agent's
 // own: valid names, none the agent sets itself.
 func validateAlertLabels(r conf.Report, labels map[string]string) {
-	for _, k := range sortedKeys(labels) {
+	for _, k := range slices.Sorted(maps.Keys(labels)) {
 		switch {
 		case !conf.ValidLabelName(k):
 			r.Errorf(k, "invalid label name %q", k)

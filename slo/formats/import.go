@@ -3,7 +3,9 @@ package formats
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -73,7 +75,7 @@ func importOpenSLO(nodes []*yaml.Node) ([]slo.Config, []Warning, error) {
 	for _, kind := range []struct {
 		name  string
 		names []string
-	}{{"SLI", sortedKeys(d.slis)}, {"AlertPolicy", sortedKeys(d.policies)}, {"AlertCondition", sortedKeys(d.conditions)}} {
+	}{{"SLI", slices.Sorted(maps.Keys(d.slis))}, {"AlertPolicy", slices.Sorted(maps.Keys(d.policies))}, {"AlertCondition", slices.Sorted(maps.Keys(d.conditions))}} {
 		for _, n := range kind.names {
 			if !d.used[kind.name+" "+n] {
 				ws.add(kind.name+" "+n, "no SLO refers to it, so it is not imported")
@@ -106,10 +108,10 @@ func (d *openSLODocs) importSLO(o object, ws *warnings) (slo.Config, error) {
 		ws.add(where, "metadata.displayName %q is not kept (the SLO goes by its name)", o.Metadata.DisplayName)
 	}
 	if len(o.Metadata.Labels) > 0 {
-		ws.add(where, "metadata.labels %s are not kept: the agent's SLOs have no labels of their own", strings.Join(sortedKeys(o.Metadata.Labels), ", "))
+		ws.add(where, "metadata.labels %s are not kept: the agent's SLOs have no labels of their own", strings.Join(slices.Sorted(maps.Keys(o.Metadata.Labels)), ", "))
 	}
 	ann := o.Metadata.Annotations
-	for _, k := range sortedKeys(ann) {
+	for _, k := range slices.Sorted(maps.Keys(ann)) {
 		if err := applyAnnotation(&c, k, ann[k]); err != nil {
 			return c, fmt.Errorf("annotation %s: %w", k, err)
 		}

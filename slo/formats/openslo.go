@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -246,7 +248,7 @@ func ratio(percent float64) float64 { return math.Round(percent*1e9) / 1e11 }
 
 func joinSelector(sel map[string]string) string {
 	var parts []string
-	for _, k := range sortedKeys(sel) {
+	for _, k := range slices.Sorted(maps.Keys(sel)) {
 		parts = append(parts, k+"="+sel[k])
 	}
 	return strings.Join(parts, ",")

@@ -2,7 +2,8 @@ package formats
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -151,7 +152,7 @@ func importSlothSLO(service string, s slothSLO, ws *warnings) (slo.Config, error
 	if len(a.Labels) > 0 {
 		ws.add(where, "alerting.labels %s are not kept", keys(a.Labels))
 	}
-	for _, k := range sortedKeys(a.Annotations) {
+	for _, k := range slices.Sorted(maps.Keys(a.Annotations)) {
 		if k == "runbook" || k == "runbook_url" {
 			c.RunbookURL = a.Annotations[k]
 			continue
@@ -175,13 +176,7 @@ func importSlothSLO(service string, s slothSLO, ws *warnings) (slo.Config, error
 	return c, nil
 }
 
-func keys(m map[string]string) string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return strings.Join(ks, ", ")
-}
+// keys lists a map's keys in order, for a warning.
+func keys(m map[string]string) string { return strings.Join(slices.Sorted(maps.Keys(m)), ", ") }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
