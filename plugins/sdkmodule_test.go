@@ -79,8 +79,21 @@ func TestSDKModuleWorksOutsideTheRepository(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(src, "main.go"), []byte(outsidePlugin), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The module cache holds what this repository's builds needed; a
+	// plugin's go get walks the SDK's whole module graph and can need a
+	// go.mod file no build here read (on a fresh machine, those of older
+	// versions that unpruned modules such as fatih/color require), which
+	// comes from the proxy this machine's go uses.
+	proxies := "file://" + filepath.ToSlash(proxy) + ",file://" + filepath.ToSlash(filepath.Join(strings.TrimSpace(string(modcache)), "cache", "download"))
+	upstream, err := exec.Command("go", "env", "GOPROXY").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u := strings.TrimSpace(string(upstream)); u != "" && u != "off" {
+		proxies += "," + u
+	}
 	env := append(os.Environ(),
-		"GOPROXY=file://"+filepath.ToSlash(proxy)+",file://"+filepath.ToSlash(filepath.Join(strings.TrimSpace(string(modcache)), "cache", "download")),
+		"GOPROXY="+proxies,
 		// A module cache of its own, so that this copy of the SDK is never
 		// mistaken for a published one; writable, so TempDir can remove it.
 		"GOMODCACHE="+filepath.Join(tmp, "modcache"), "GOFLAGS=-mod=mod -modcacherw",
