@@ -22,6 +22,8 @@ func (r *results) markdown() string {
 	switch r.only {
 	case "memory":
 		mode = "memory and /metrics only, " + mode
+	case "soak":
+		mode = "the soak only, " + mode
 	case "herd":
 		mode = "start-up and reload requests only, " + mode
 	case "accuracy":
@@ -115,8 +117,8 @@ How the figures are measured (all processes on 127.0.0.1 on this one machine):
   burn-rate alerts) from a fresh state directory, and with those SLOs given 30 days of
   history before the start (slo.Store.WriteHistory: the probes' runs, one in a thousand
   failed), so their windows are full. Once every probe has run (the target's count says
-  so), the run goes on for 5 minutes (1 with --quick; -steady sets it, -only memory
-  -steady 1h is the soak) while the harness scrapes /metrics every 15 s as Prometheus does
+  so), the run goes on for 5 minutes (1 with --quick; -steady sets it; -only soak is
+  the case with an SLO each, fresh state, at 60 s for an hour) while the harness scrapes /metrics every 15 s as Prometheus does
   (OpenMetrics accepted, gzip) and reads /proc/PID/status after each scrape: VmRSS
   (median over the second half of the run, and the highest), and RssFile less what it was
   when every probe had run (the binary's own pages), a bound on how much of the state

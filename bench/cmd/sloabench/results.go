@@ -58,6 +58,8 @@ func (b *bench) parts(only string) []func(plan, *results) error {
 	switch only {
 	case "memory":
 		return []func(plan, *results) error{b.measureMemory}
+	case "soak":
+		return []func(plan, *results) error{b.measureSoak}
 	case "herd":
 		return []func(plan, *results) error{b.measureHerd}
 	case "accuracy":
@@ -142,6 +144,20 @@ func (b *bench) measureMemory(p plan, r *results) error {
 		}
 		r.memPeer[c.probes] = m
 	}
+	return nil
+}
+
+// measureSoak is the memory run users meet over hours: the case of
+// 10,000 probes with an SLO each, fresh state, at a minute's interval,
+// scraped as Prometheus does for as long as -steady says.
+func (b *bench) measureSoak(p plan, r *results) error {
+	c := memCases[2]
+	b.logf("soak: sloagent with %s for %s", c, p.memSteady)
+	m, err := b.memory(c, time.Minute, p.memSteady, p.scrapeEvery, 0)
+	if err != nil {
+		return fmt.Errorf("soak: %w", err)
+	}
+	r.mem = append(r.mem, m)
 	return nil
 }
 
