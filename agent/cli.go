@@ -225,8 +225,10 @@ func Serve(ctx context.Context, opts Options) error {
 	}
 	served := make(chan error, 1)
 	go func() { served <- web.Serve(guard.listener(ln), srv, flags, log) }()
-	log.Info("sloagent started", "version", Version, "address", ln.Addr().String(), "shard", opts.Shard, "max_connections", guard.max)
+	// Ready before the line that says so: whoever waits for it (a test, a
+	// supervisor reading the log) may ask /-/ready at once.
 	a.ready.Store(true)
+	log.Info("sloagent started", "version", Version, "address", ln.Addr().String(), "shard", opts.Shard, "max_connections", guard.max)
 	loop := &push.Loop{Current: a.pushConfig, Gather: a.Gatherer().Gather, Now: a.now, Log: log, Metrics: &a.self.push}
 	defer loop.Start(ctx)()
 
