@@ -350,6 +350,17 @@ func (c *cells) sum(p, k int) (g, n uint64) {
 	return n - bad, n
 }
 
+// split is the i-th count as an even or an odd one, by i's parity: the
+// counts before and after the whole bytes or words the sums below take
+// at once.
+func (c *cells) split(i int) (even, odd uint64) {
+	n := uint64(c.count(i))
+	if i%2 == 0 {
+		return n, 0
+	}
+	return 0, n
+}
+
 // sumSmall adds the k counts of fewer than 8 bits from the i-th on: even
 // ones to even, odd ones to odd (good and total of a dense ring; a
 // sparse ring's totals are their sum). Whole bytes are added a byte at a
@@ -358,15 +369,9 @@ func (c *cells) sumSmall(i, k int) (even, odd uint64) {
 	w := int(c.w)
 	per := 8 / w // counts a byte
 	end := i + k
-	one := func(j int) {
-		if j%2 == 0 {
-			even += uint64(c.count(j))
-		} else {
-			odd += uint64(c.count(j))
-		}
-	}
 	for ; i < end && i%per != 0; i++ {
-		one(i)
+		e, o := c.split(i)
+		even, odd = even+e, odd+o
 	}
 	whole := (end - i) / per
 	b := c.b[i/per : i/per+whole]
@@ -390,7 +395,8 @@ func (c *cells) sumSmall(i, k int) (even, odd uint64) {
 		}
 	}
 	for ; i < end; i++ {
-		one(i)
+		e, o := c.split(i)
+		even, odd = even+e, odd+o
 	}
 	return even, odd
 }
@@ -405,15 +411,9 @@ func (c *cells) sumSmall(i, k int) (even, odd uint64) {
 func (c *cells) sumBits(i, k int) (even, odd uint64) {
 	w := uint(c.w)
 	end := i + k
-	one := func(j int) {
-		if j%2 == 0 {
-			even += uint64(c.count(j))
-		} else {
-			odd += uint64(c.count(j))
-		}
-	}
 	for ; i < end && i%8 != 0; i++ {
-		one(i)
+		e, o := c.split(i)
+		even, odd = even+e, odd+o
 	}
 	m := uint64(widthMax(c.w))
 	var lanes, spread uint64 // w bits at 0, 2w, 4w, 6w; a one at each
@@ -428,7 +428,8 @@ func (c *cells) sumBits(i, k int) (even, odd uint64) {
 		odd += (v >> w & lanes) * spread >> top & sum
 	}
 	for ; i < end; i++ {
-		one(i)
+		e, o := c.split(i)
+		even, odd = even+e, odd+o
 	}
 	return even, odd
 }
