@@ -37,19 +37,8 @@ slos:
   - {name: sliced, probe_selector: {tier: "1"}, objective: 95, budgeting_method: timeslices, timeslice: {length: 5m, good_threshold: 0.5}}
   - {name: unused, probes: [never], objective: 99.5, window: {rolling: 7d}}
 `, ok.URL, broken.URL, secure.URL, ok.URL))
-	waitFor(t, "probes to run", func() bool {
-		for _, p := range []string{"up", "down", "tls"} {
-			if v, _ := ta.value(t, "probe_runs_total", map[string]string{"probe": p}); v < 2 {
-				return false
-			}
-		}
-		return true
-	})
 	// Freeze the states so both reads see the same values.
-	ta.mu.Lock()
-	ta.stopScheduler()
-	ta.mu.Unlock()
-	ta.runner.Wait(context.Background())
+	freezeAfterRuns(t, ta, "up", "down", "tls")
 
 	for _, enc := range []string{"identity", "gzip"} {
 		req, _ := http.NewRequest(http.MethodGet, ta.web.URL+"/metrics", nil)
@@ -154,14 +143,7 @@ probes:
 slos:
   - {name: web, probes: [up, down], objective: 99}
 `, ok.URL, broken.URL))
-	waitFor(t, "probes to run", func() bool {
-		v, _ := ta.value(t, "probe_runs_total", map[string]string{"probe": "down"})
-		return v >= 2
-	})
-	ta.mu.Lock()
-	ta.stopScheduler()
-	ta.mu.Unlock()
-	ta.runner.Wait(context.Background())
+	freezeAfterRuns(t, ta, "down")
 
 	for _, enc := range []string{"identity", "gzip"} {
 		req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, ta.web.URL+"/metrics", nil)
@@ -246,14 +228,7 @@ slos:
   - {name: mixed, probes: [up, down], objective: 99, window: {rolling: 7d}}
   - {name: sliced, probe_selector: {tier: "1"}, objective: 95, budgeting_method: timeslices, timeslice: {length: 5m, good_threshold: 0.5}}
 `, ok.URL, broken.URL, ok.URL))
-	waitFor(t, "probes to run", func() bool {
-		v, _ := ta.value(t, "probe_runs_total", map[string]string{"probe": "down"})
-		return v >= 2
-	})
-	ta.mu.Lock()
-	ta.stopScheduler()
-	ta.mu.Unlock()
-	ta.runner.Wait(context.Background())
+	freezeAfterRuns(t, ta, "down")
 
 	read := func(accept string) map[string]string {
 		req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, ta.web.URL+"/metrics", nil)
@@ -317,4 +292,23 @@ slos:
 			t.Errorf("no %s served", name)
 		}
 	}
+}
+
+// freezeAfterRuns waits until each named probe has run twice, then stops
+// the scheduler and waits for the runs in flight: reads of /metrics from
+// then on see the same state.
+func freezeAfterRuns(t *testing.T, ta *testAgent, names ...string) {
+	t.Helper()
+	waitFor(t, "probes to run", func() bool {
+		for _, p := range names {
+			if v, _ := ta.value(t, "probe_runs_total", map[string]string{"probe": p}); v < 2 {
+				return false
+			}
+		}
+		return true
+	})
+	ta.mu.Lock()
+	ta.stopScheduler()
+	ta.mu.Unlock()
+	ta.runner.Wait(context.Background())
 }
