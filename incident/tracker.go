@@ -157,8 +157,10 @@ func (t *Tracker) Record(r Run) {
 		t.probes[r.Probe] = pt
 	}
 	// Probes failing alike say the same: their incidents keep one copy
-	// of the message.
-	r.Message = unique.Make(r.Message).Value()
+	// of the message. A passing run's is not worth a lookup on every run.
+	if !r.Success {
+		r.Message = unique.Make(r.Message).Value()
+	}
 	if !slices.Equal(pt.slos, r.SLOs) {
 		pt.slos = slices.Clone(r.SLOs)
 	}
