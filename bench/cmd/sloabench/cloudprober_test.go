@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sloagent/sloagent/bench/internal/sched"
 )
 
 func TestParseCloudprober(t *testing.T) {
@@ -41,9 +43,9 @@ func TestCloudproberConfig(t *testing.T) {
 	}
 	for _, want := range []string{
 		"host: \"127.0.0.1\"\nport: 9313\n",
-		"name: \"p00001\"",
+		"name: \"" + sched.Name(1) + "\"",
 		"interval_msec: 1000\n  timeout_msec: 900\n",
-		"port: 8080\n    relative_url: \"/p00001\"",
+		"port: 8080\n    relative_url: \"/" + sched.Name(1) + "\"",
 		"latency_breakdown: [ FIRST_BYTE_LATENCY ]",
 		"prometheus_surfacer { include_timestamp: true }",
 	} {
