@@ -16,6 +16,14 @@ import (
 // trueDelay is how long the slow target waits before it answers.
 const trueDelay = 100 * time.Millisecond
 
+// accuracyInterval is the accuracy probes' interval. The harness reads
+// sloagent's and cloudprober's runs from their /metrics, four times an
+// interval so that no run is missed; a long interval (with as many more
+// probes, for the same rate) keeps those reads, and the CPU they take in
+// the harness and the system, rare beside the runs they measure, as the
+// loop and blackbox_exporter, read only at the end of a turn, have none.
+const accuracyInterval = 5 * time.Second
+
 // errStat is the mean, standard deviation and 99th percentile of
 // reported minus true duration, in seconds; n is the number of runs. The
 // target's own figures have no percentile (hasP99 false): it keeps sums.
@@ -101,10 +109,11 @@ func (b *bench) measureAccuracy(p plan, r *results) error {
 	return nil
 }
 
-// accuracy runs sys against the slow target with n probes a second for
+// accuracy runs sys against the slow target with rate probes a second for
 // window and adds every run's error to into.
-func (b *bench) accuracy(sys system, n int, window time.Duration, into *accuracyRuns) error {
-	l := load{n: n, url: b.slow.url, interval: rateInterval, timeout: rateTimeout, record: true}
+func (b *bench) accuracy(sys system, rate int, window time.Duration, into *accuracyRuns) error {
+	n := rate * int(accuracyInterval/time.Second)
+	l := load{n: n, url: b.slow.url, interval: accuracyInterval, timeout: rateTimeout, record: true}
 	since := time.Now()
 	inst, err := sys.start(b, l)
 	if err != nil {
@@ -117,7 +126,7 @@ func (b *bench) accuracy(sys system, n int, window time.Duration, into *accuracy
 		// Each probe's last duration is a gauge: poll faster than
 		// the interval and keep each run once.
 		seen := map[string]float64{}
-		for end := time.Now().Add(window); time.Now().Before(end); time.Sleep(rateInterval / 4) {
+		for end := time.Now().Add(window); time.Now().Before(end); time.Sleep(accuracyInterval / 4) {
 			m, err := b.scrape(in.metrics)
 			if err != nil {
 				return err
@@ -132,7 +141,7 @@ func (b *bench) accuracy(sys system, n int, window time.Duration, into *accuracy
 			}
 		}
 	case *cloudproberInstance:
-		if runs, err = in.durations(window, rateInterval); err != nil {
+		if runs, err = in.durations(window, accuracyInterval); err != nil {
 			return err
 		}
 	case *genInstance:

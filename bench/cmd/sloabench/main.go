@@ -64,7 +64,7 @@ var (
 	// The rate search warms up for 8 s: started with thousands of new
 	// probes, a system's first seconds (its heap growing from nothing,
 	// goroutines and connections being set up) are not what it sustains.
-	fullPlan = plan{reps: 3, warm: 4 * time.Second, window: 15 * time.Second, accuracyProbes: 20, accuracyWindow: time.Minute, accuracyTurns: 4,
+	fullPlan = plan{reps: 3, warm: 4 * time.Second, window: 15 * time.Second, accuracyProbes: 20, accuracyWindow: time.Minute, accuracyTurns: 6,
 		memInterval: time.Minute, memSteady: 5 * time.Minute, scrapeEvery: 15 * time.Second, scrapes: 5,
 		herdProbes: 10000, herdInterval: time.Minute,
 		searchLimit: 16000, bisect: 2, retry: true, searchWarm: 8 * time.Second, searchWindw: 10 * time.Second}

@@ -96,8 +96,10 @@ How the figures are measured (all processes on 127.0.0.1 on this one machine):
 - Duration error: a second target answers 100 ms after a request arrives (it sleeps and
   spins the last millisecond) and logs, for every request, how long it really took from
   accepting the connection to having written the answer: the true duration, which the
-  machine's load can stretch (shown in its own row). 20 probes a second run against it.
-  Each run is matched to its own request (the request that reached the target first
+  machine's load can stretch (shown in its own row). 20 probes a second run against it:
+  100 probes at a 5 s interval, so that the harness's reads of sloagent's and
+  cloudprober's /metrics, four times an interval, are rare beside the runs they measure
+  (the loop and blackbox_exporter are read only at the end of a turn). Each run is matched to its own request (the request that reached the target first
   within 20 ms of the run's start) and its error is the reported duration minus that
   request's true duration, so the target's lateness is not counted as the prober's.
   "Whole run" is probe_duration_seconds (for the loop: the time around the request and
@@ -105,10 +107,10 @@ How the figures are measured (all processes on 127.0.0.1 on this one machine):
   is the sum of those two phases of probe_http_duration_seconds (connection ready to
   body read). For cloudprober, each run's latency (client.Do, up to the answer's headers)
   and its first_byte_latency (connection ready to first byte) are the growth of the
-  probe's cumulative sums between two reads of /metrics four times an interval, kept
+  probe's cumulative sums between two reads of /metrics, kept
   where the probe made exactly one successful run in between; the run's start is the
   series' timestamp (include_timestamp: its scheduled start, to the millisecond). The
-  systems take turns (four turns of 15 s each in the full run, two of 6 s with --quick),
+  systems take turns (six turns of 10 s each in the full run, two of 6 s with --quick),
   in a rotating order, so that a busy spell of the machine falls on all of them alike.
 - Duration spread: beside the mean and standard deviation, the 99th percentile of each
   run's reported minus true duration, over all turns.
