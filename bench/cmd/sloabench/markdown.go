@@ -99,19 +99,20 @@ How the figures are measured (all processes on 127.0.0.1 on this one machine):
   machine's load can stretch (shown in its own row). 20 probes a second run against it:
   100 probes at a 5 s interval, so that the harness's reads of sloagent's and
   cloudprober's /metrics, four times an interval, are rare beside the runs they measure
-  (the loop and blackbox_exporter are read only at the end of a turn). Each run is matched to its own request (the request that reached the target first
-  within 20 ms of the run's start) and its error is the reported duration minus that
-  request's true duration, so the target's lateness is not counted as the prober's.
-  "Whole run" is probe_duration_seconds (for the loop: the time around the request and
-  body read), so it includes the connection set-up on loopback; "processing + transfer"
-  is the sum of those two phases of probe_http_duration_seconds (connection ready to
-  body read). For cloudprober, each run's latency (client.Do, up to the answer's headers)
-  and its first_byte_latency (connection ready to first byte) are the growth of the
-  probe's cumulative sums between two reads of /metrics, kept
-  where the probe made exactly one successful run in between; the run's start is the
-  series' timestamp (include_timestamp: its scheduled start, to the millisecond). The
-  systems take turns (six turns of 10 s each in the full run, two of 6 s with --quick),
-  in a rotating order, so that a busy spell of the machine falls on all of them alike.
+  (the loop and blackbox_exporter are read only at the end of a turn). Each run is matched
+  to its own request (the request that reached the target first within 20 ms of the run's
+  start) and its error is the reported duration minus that request's true duration, so the
+  target's lateness is not counted as the prober's. "Whole run" is probe_duration_seconds
+  (for the loop: the time around the request and body read), so it includes the connection
+  set-up on loopback; "processing + transfer" is the sum of those two phases of
+  probe_http_duration_seconds (connection ready to body read). For cloudprober, each run's
+  latency (client.Do, up to the answer's headers) and its first_byte_latency (connection
+  ready to first byte) are the growth of the probe's cumulative sums between two reads of
+  /metrics, kept where the probe made exactly one successful run in between; the run's
+  start is the series' timestamp (include_timestamp: its scheduled start, to the
+  millisecond). The systems take turns (six turns of 10 s each in the full run, two of 6 s
+  with --quick), in a rotating order, so that a busy spell of the machine falls on all of
+  them alike.
 - Duration spread: beside the mean and standard deviation, the 99th percentile of each
   run's reported minus true duration, over all turns.
 - Memory: sloagent with N HTTP probes at a 60 s interval (20 s with --quick) against the
@@ -119,17 +120,18 @@ How the figures are measured (all processes on 127.0.0.1 on this one machine):
   burn-rate alerts) from a fresh state directory, and with those SLOs given 30 days of
   history before the start (slo.Store.WriteHistory: the probes' runs, one in a thousand
   failed), so their windows are full. Once every probe has run (the target's count says
-  so), the run goes on for 5 minutes (1 with --quick; -steady sets it; -only soak is
-  the case with an SLO each, fresh state, at 60 s for an hour) while the harness scrapes /metrics every 15 s as Prometheus does
-  (OpenMetrics accepted, gzip) and reads /proc/PID/status after each scrape: VmRSS
-  (median over the second half of the run, and the highest), and RssFile less what it was
-  when every probe had run (the binary's own pages), a bound on how much of the state
-  file is resident. The live Go heap is go_memstats_next_gc_bytes halved (GOGC 100), read
-  at the end. Memory per probe is the difference between 1,000 and 10,000 probes without
-  SLOs divided by 9,000; per SLO, the difference between 10,000 probes with and without
-  SLOs divided by 10,000. With a soak, RSS is listed every 5 minutes. cloudprober runs the
-  cases without SLOs the same way (its /metrics scraped every 15 s, VmRSS read after each
-  scrape), in its column; per probe, its RSS difference alone (it has no Go heap figure here).
+  so), the run goes on for 5 minutes (1 with --quick; -steady sets it; -only soak is the
+  case with an SLO each, fresh state, at 60 s for an hour) while the harness scrapes
+  /metrics every 15 s as Prometheus does (OpenMetrics accepted, gzip) and reads
+  /proc/PID/status after each scrape: VmRSS (median over the second half of the run, and
+  the highest), and RssFile less what it was when every probe had run (the binary's own
+  pages), a bound on how much of the state file is resident. The live Go heap is
+  go_memstats_next_gc_bytes halved (GOGC 100), read at the end. Memory per probe is the
+  difference between 1,000 and 10,000 probes without SLOs divided by 9,000; per SLO, the
+  difference between 10,000 probes with and without SLOs divided by 10,000. With a soak,
+  RSS is listed every 5 minutes. cloudprober runs the cases without SLOs the same way (its
+  /metrics scraped every 15 s, VmRSS read after each scrape), in its column; per probe,
+  its RSS difference alone (it has no Go heap figure here).
 - /metrics formats: at 10,000 probes with an SLO each, after that steady run, the median of
   five full reads in each format Prometheus asks for (OpenMetrics 1.0.0, text 0.0.4,
   delimited protobuf), each gzip-compressed and not, the formats taking turns after one
