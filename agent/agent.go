@@ -28,6 +28,7 @@ import (
 	"github.com/sloagent/sloagent/configs"
 	"github.com/sloagent/sloagent/internal/conf"
 	"github.com/sloagent/sloagent/internal/expo"
+	"github.com/sloagent/sloagent/internal/times"
 	"github.com/sloagent/sloagent/plugins"
 	"github.com/sloagent/sloagent/probes"
 	"github.com/sloagent/sloagent/probes/browser"
@@ -412,7 +413,7 @@ func (a *Agent) startScheduler(states []*probeState, probers map[string]probes.P
 		st.mu.Lock()
 		var last time.Time
 		if st.hasRun {
-			last = fromUnixNano(st.lastStart)
+			last = times.FromUnixNano(st.lastStart)
 		}
 		st.mu.Unlock()
 		jobs[i] = schedule.Job{Run: a.runOf(st, probers[st.name], true), Interval: st.cfg.Interval.D(), Last: last}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sloagent/sloagent/agent/config"
 	"github.com/sloagent/sloagent/internal/expo"
+	"github.com/sloagent/sloagent/internal/times"
 	"github.com/sloagent/sloagent/probes"
 )
 
@@ -100,14 +101,6 @@ func (s *probeState) skip() {
 	s.mu.Unlock()
 }
 
-// fromUnixNano is the time of Unix nanoseconds n; the zero time for 0.
-func fromUnixNano(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n)
-}
-
 // snapshot is a consistent copy for rendering.
 type snapshot struct {
 	Name       string
@@ -136,8 +129,8 @@ func (s *probeState) snapshot(now time.Time) snapshot {
 		f[c.Reason] = c.N
 	}
 	snap := snapshot{
-		Name: s.name, Config: s.cfg, Last: s.last, LastStart: fromUnixNano(s.lastStart), HasRun: s.hasRun,
-		Running: s.running.Load(), Runs: s.runs, Failures: f, Skipped: s.skipped, LastChange: fromUnixNano(s.lastChange),
+		Name: s.name, Config: s.cfg, Last: s.last, LastStart: times.FromUnixNano(s.lastStart), HasRun: s.hasRun,
+		Running: s.running.Load(), Runs: s.runs, Failures: f, Skipped: s.skipped, LastChange: times.FromUnixNano(s.lastChange),
 		Strip: s.history.runs(),
 	}
 	snap.HourRatio, snap.DayRatio, snap.HourRuns, snap.DayRuns = s.history.ratios(now)

@@ -10,6 +10,7 @@ import (
 	"time"
 	"unique"
 
+	"github.com/sloagent/sloagent/internal/times"
 	"github.com/sloagent/sloagent/slo"
 )
 
@@ -351,7 +352,7 @@ func (t *Tracker) checkRecovered(inc *Incident, at time.Time) {
 		if p.Recovered.IsZero() {
 			return
 		}
-		last = maxTime(last, p.Recovered)
+		last = times.Later(last, p.Recovered)
 	}
 	text := "recovered: every probe passes"
 	if len(inc.Probes) == 0 {
@@ -385,17 +386,10 @@ func (t *Tracker) settled(inc *Incident) time.Time {
 	at := inc.Recovered
 	for _, a := range inc.Alerts {
 		if t.cfg.opensOn(a.Severity) {
-			at = maxTime(at, a.Resolved)
+			at = times.Later(at, a.Resolved)
 		}
 	}
 	return at
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
 }
 
 // Alerts takes the transitions of an alert evaluation (an SLO's, or a

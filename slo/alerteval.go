@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/sloagent/sloagent/internal/times"
 )
 
 // AlertName is the alertname of an SLO's alerts, in the agent, in
@@ -54,26 +56,13 @@ type packedLifecycle struct {
 }
 
 func pack(l Lifecycle) packedLifecycle {
-	return packedLifecycle{l.State, nanos(l.ActiveSince), nanos(l.FiringSince), nanos(l.ResolvedAt), nanos(l.LastChange)}
+	return packedLifecycle{l.State, times.UnixNano(l.ActiveSince), times.UnixNano(l.FiringSince),
+		times.UnixNano(l.ResolvedAt), times.UnixNano(l.LastChange)}
 }
 
 func (p packedLifecycle) unpack() Lifecycle {
-	return Lifecycle{State: p.state, ActiveSince: fromNanos(p.active), FiringSince: fromNanos(p.firing),
-		ResolvedAt: fromNanos(p.resolved), LastChange: fromNanos(p.lastChanged)}
-}
-
-func nanos(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-func fromNanos(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n)
+	return Lifecycle{State: p.state, ActiveSince: times.FromUnixNano(p.active), FiringSince: times.FromUnixNano(p.firing),
+		ResolvedAt: times.FromUnixNano(p.resolved), LastChange: times.FromUnixNano(p.lastChanged)}
 }
 
 // lifecycle is severity k's lifecycle. al.mu is held.

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sloagent/sloagent/internal/times"
 	"github.com/sloagent/sloagent/probes"
 )
 
@@ -80,7 +81,7 @@ func (p *prober) Probe(ctx context.Context, log *slog.Logger) probes.Result {
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
-	deadline = later(deadline, now.Add(drainGrace))
+	deadline = times.Later(deadline, now.Add(drainGrace))
 	stdout, stderr := run.output(deadline)
 	out := Parse(string(stdout))
 	res := probes.Result{Duration: took, Samples: out.Samples()}
@@ -135,13 +136,6 @@ func (p *prober) Probe(ctx context.Context, log *slog.Logger) probes.Result {
 		res.Message = fmt.Sprintf("exit status %d, no output", code)
 	}
 	return res
-}
-
-func later(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
 }
 
 // replacer substitutes the target into arguments.

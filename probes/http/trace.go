@@ -14,6 +14,8 @@ import (
 
 	"github.com/quic-go/quic-go/http3"
 	"golang.org/x/net/publicsuffix"
+
+	"github.com/sloagent/sloagent/internal/times"
 )
 
 // phase is one of the stages blackbox_exporter times a request in.
@@ -131,18 +133,10 @@ func (r *run) beginLocked(ph phase, t time.Time) {
 
 func (r *run) endLocked(t time.Time) {
 	if !r.phaseStart.IsZero() {
-		t = later(t, r.phaseStart)
+		t = times.Later(t, r.phaseStart)
 		r.dur[r.phase] += t.Sub(r.phaseStart)
 		r.phaseStart = time.Time{}
 	}
-}
-
-// later is the later of two times.
-func later(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return b
-	}
-	return a
 }
 
 func (r *run) getConn(string) {

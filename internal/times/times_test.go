@@ -1,0 +1,37 @@
+package times
+
+import (
+	"testing"
+	"time"
+)
+
+func TestUnixNanoRoundTrip(t *testing.T) {
+	if n := UnixNano(time.Time{}); n != 0 {
+		t.Errorf("UnixNano(zero) = %d, want 0", n)
+	}
+	if got := FromUnixNano(0); !got.IsZero() {
+		t.Errorf("FromUnixNano(0) = %s, want the zero time", got)
+	}
+	for _, at := range []time.Time{
+		time.Date(2026, 12, 5, 4, 30, 0, 123456789, time.UTC),
+		time.Date(1969, 7, 20, 20, 17, 40, 0, time.UTC), // before the epoch
+	} {
+		if got := FromUnixNano(UnixNano(at)); !got.Equal(at) {
+			t.Errorf("round trip of %s gave %s", at, got)
+		}
+	}
+}
+
+func TestLater(t *testing.T) {
+	a := time.Date(2026, 12, 5, 4, 30, 0, 0, time.UTC)
+	b := a.Add(time.Nanosecond)
+	if got := Later(a, b); !got.Equal(b) {
+		t.Errorf("Later(a, b) = %s, want %s", got, b)
+	}
+	if got := Later(b, a); !got.Equal(b) {
+		t.Errorf("Later(b, a) = %s, want %s", got, b)
+	}
+	if got := Later(time.Time{}, a); !got.Equal(a) {
+		t.Errorf("Later(zero, a) = %s, want %s", got, a)
+	}
+}
