@@ -3,7 +3,6 @@ package incident
 import (
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -12,7 +11,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/sloagent/sloagent/internal/boltfile"
 )
 
 // File is the incidents file's name, in the state directory beside the
@@ -36,47 +36,20 @@ type Store struct {
 // cannot be read is moved aside and replaced by an empty one: a damaged
 // file costs the incidents' history, never the agent's start.
 func OpenStore(dir string, log *slog.Logger) (*Store, error) {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating state directory: %w", err)
 	}
-	path := filepath.Join(dir, File)
-	db, err := openChecked(path)
-	if errors.Is(err, berrors.ErrTimeout) {
-		return nil, fmt.Errorf("incidents file %s is locked by another process (is another agent using this state directory?)", path)
-	}
-	if _, serr := os.Stat(path); err != nil && serr != nil {
-		return nil, fmt.Errorf("creating incidents file: %w", err)
-	}
+	db, err := boltfile.Open(boltfile.File{Path: filepath.Join(dir, File), Name: "incidents file",
+		LogName: "incidents file", Lost: "incidents", Log: log, Prepare: createBuckets})
 	if err != nil {
-		aside := fmt.Sprintf("%s.corrupt-%s", path, time.Now().UTC().Format("20060102T150405Z"))
-		if rerr := os.Rename(path, aside); rerr != nil {
-			return nil, fmt.Errorf("incidents file %s is unreadable (%v) and could not be moved aside: %w", path, err, rerr)
-		}
-		log.Error("incidents file is unreadable; moved it aside and starting with no incidents", "file", path, "moved_to", aside, "err", err)
-		if db, err = openChecked(path); err != nil {
-			return nil, fmt.Errorf("creating incidents file: %w", err)
-		}
+		return nil, err
 	}
 	return &Store{db: db}, nil
 }
 
-func openChecked(path string) (db *bolt.DB, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("incidents file is corrupted: %v", r)
-		}
-	}()
-	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
-	if err != nil {
-		return nil, err
-	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		for e := range tx.Check() {
-			return fmt.Errorf("incidents file is corrupted: %v", e)
-		}
+// createBuckets creates the buckets of a new file.
+func createBuckets(db *bolt.DB) (*bolt.DB, error) {
+	return db, db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bucketIncidents, bucketDays} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
@@ -84,11 +57,6 @@ func openChecked(path string) (db *bolt.DB, err error) {
 		}
 		return nil
 	})
-	if err != nil {
-		_ = db.Close()
-		return nil, err
-	}
-	return db, nil
 }
 
 // Close closes the file.

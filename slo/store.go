@@ -12,6 +12,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/sloagent/sloagent/internal/boltfile"
 	"github.com/sloagent/sloagent/internal/intdiv"
 )
 
@@ -27,9 +28,6 @@ const RemovedRetention = 90 * 24 * time.Hour
 // transaction with two fsyncs, and writing more often than this buys no
 // safety worth the disk's wear.
 const MinFlushInterval = time.Second
-
-// lockTimeout bounds the wait for another process holding the state file.
-const lockTimeout = 2 * time.Second
 
 // Bucket layout. slots holds one key per slot of a tier, its tag and its
 // start in Unix seconds (8 bytes, big endian, so a tier's keys sort by
@@ -216,49 +214,33 @@ func OpenStore(dir string, log *slog.Logger) (*Store, error) {
 
 // open opens s.path, moving a damaged file aside first.
 func (s *Store) open() error {
-	dmg, err := checkFile(s.path)
+	db, err := boltfile.Open(boltfile.File{Path: s.path, Name: "state file", LogName: "SLO state file",
+		Lost: "SLO history", Log: s.log, Prepare: s.prepare})
 	if err != nil {
-		return fmt.Errorf("reading state file: %w", err)
+		return err
 	}
-	if dmg != nil && !dmg.fatal {
-		// bbolt opens such a file from its other meta page, as after a
-		// torn write; the damaged one is kept for a post-mortem.
-		aside, err := s.copyAside()
-		if err != nil {
-			return fmt.Errorf("state file %s is damaged (%s) and could not be copied aside: %w", s.path, dmg.why, err)
-		}
-		s.log.Warn("SLO state file is damaged; opened it from its other meta page, so the last flush may be lost; kept a copy of the damaged file",
-			"file", s.path, "damage", dmg.why, "copy", aside)
-	}
-	if dmg == nil || !dmg.fatal {
-		err = s.openChecked()
-		if errors.Is(err, errLocked) {
-			return fmt.Errorf("state file %s is locked by another process (is another agent using this state directory?)", s.path)
-		}
-		if err == nil {
-			return nil
-		}
-		if _, serr := os.Stat(s.path); serr != nil {
-			return fmt.Errorf("creating state file: %w", err)
-		}
-		if errors.Is(err, os.ErrPermission) {
-			return fmt.Errorf("opening state file: %w", err) // not damage: the file stays where it is
-		}
-		dmg = &damage{fatal: true, why: err.Error()}
-	}
-	if locked(s.path) {
-		return fmt.Errorf("state file %s is locked by another process (is another agent using this state directory?)", s.path)
-	}
-	aside, err := s.moveAside()
-	if err != nil {
-		return fmt.Errorf("state file %s is unreadable (%s) and could not be moved aside: %w", s.path, dmg.why, err)
-	}
-	s.log.Error("SLO state file is unreadable; moved it aside and starting with no SLO history",
-		"file", s.path, "moved_to", aside, "damage", dmg.why)
-	if err := s.openChecked(); err != nil {
-		return fmt.Errorf("creating state file: %w", err)
-	}
+	s.db = db
 	return nil
+}
+
+// prepare converts an older layout of a checked file and reads the index.
+func (s *Store) prepare(db *bolt.DB) (*bolt.DB, error) {
+	converted, err := convert(db, s.log)
+	if err != nil {
+		return db, err
+	}
+	if converted {
+		if err := db.Close(); err != nil {
+			return nil, err
+		}
+		if err := compactFile(s.path); err != nil {
+			s.log.Warn("compacting the converted SLO state file failed; it keeps its free pages", "err", err)
+		}
+		if db, err = bolt.Open(s.path, 0o600, &bolt.Options{Timeout: boltfile.LockTimeout}); err != nil {
+			return nil, err
+		}
+	}
+	return db, db.View(s.loadIndex)
 }
 
 // Path is the state file's path.

@@ -1,9 +1,6 @@
 package slo
 
 import (
-	"errors"
-	"os"
-
 	bolt "go.etcd.io/bbolt"
 	"golang.org/x/sys/unix"
 )
@@ -20,19 +17,4 @@ func (s *Store) release() {
 		_, _, _ = unix.Syscall(unix.SYS_MADVISE, s.db.Info().Data, uintptr(tx.Size()), unix.MADV_DONTNEED)
 		return nil
 	})
-}
-
-// locked reports whether another process (or another Store of this one)
-// holds path, as bbolt locks it: a damaged file in use is not moved aside.
-func locked(path string) bool {
-	f, err := os.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
-		return errors.Is(err, unix.EWOULDBLOCK)
-	}
-	_ = unix.Flock(int(f.Fd()), unix.LOCK_UN)
-	return false
 }

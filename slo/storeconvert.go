@@ -11,6 +11,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/sloagent/sloagent/internal/boltfile"
 	"github.com/sloagent/sloagent/internal/intdiv"
 )
 
@@ -128,11 +129,11 @@ func convert(db *bolt.DB, log *slog.Logger) (converted bool, err error) {
 func compactFile(path string) error {
 	tmp := path + ".compact"
 	_ = os.Remove(tmp)
-	src, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout, ReadOnly: true})
+	src, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: boltfile.LockTimeout, ReadOnly: true})
 	if err != nil {
 		return err
 	}
-	dst, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: lockTimeout})
+	dst, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: boltfile.LockTimeout})
 	if err != nil {
 		src.Close()
 		return err

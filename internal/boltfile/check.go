@@ -1,4 +1,4 @@
-package slo
+package boltfile
 
 import (
 	"encoding/binary"
@@ -7,11 +7,6 @@ import (
 	"hash/fnv"
 	"io"
 	"os"
-	"runtime/debug"
-	"time"
-
-	bolt "go.etcd.io/bbolt"
-	berrors "go.etcd.io/bbolt/errors"
 )
 
 // A bbolt file starts with two meta pages; each names the page size, the
@@ -138,131 +133,4 @@ func checkFile(path string) (*damage, error) {
 		return &damage{why: fmt.Sprintf("the second meta page is damaged (%v)", err1)}, nil
 	}
 	return nil, nil
-}
-
-var errLocked = errors.New("locked by another process")
-
-// openChecked opens s.path, reads every page and runs bbolt's own check,
-// so that damage is found now and not by a panic in the middle of a flush,
-// then converts an older layout and reads the index. Faults while the
-// mapped pages are read become errors (debug.SetPanicOnFault) rather than
-// a crash: the file's size was checked, but a damaged page can still point
-// anywhere.
-func (s *Store) openChecked() (err error) {
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	var db *bolt.DB
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("%w: %v", errCorrupted, r)
-		}
-		if err != nil && db != nil {
-			_ = db.Close()
-		}
-	}()
-	db, err = bolt.Open(s.path, 0o600, &bolt.Options{Timeout: lockTimeout})
-	if errors.Is(err, berrors.ErrTimeout) {
-		return errLocked
-	}
-	if err != nil {
-		return err
-	}
-	if err = db.View(readAll); err != nil {
-		return fmt.Errorf("%w: %v", errCorrupted, err)
-	}
-	err = db.View(func(tx *bolt.Tx) error {
-		var first error
-		for e := range tx.Check() { // drained: the check runs until it closes
-			if first == nil {
-				first = e
-			}
-		}
-		return first
-	})
-	if err != nil {
-		return fmt.Errorf("%w: %v", errCorrupted, err)
-	}
-	converted, err := convert(db, s.log)
-	if err != nil {
-		return err
-	}
-	if converted {
-		if err = db.Close(); err != nil {
-			return err
-		}
-		db = nil
-		if err := compactFile(s.path); err != nil {
-			s.log.Warn("compacting the converted SLO state file failed; it keeps its free pages", "err", err)
-		}
-		if db, err = bolt.Open(s.path, 0o600, &bolt.Options{Timeout: lockTimeout}); err != nil {
-			return err
-		}
-	}
-	if err = db.View(s.loadIndex); err != nil {
-		return err
-	}
-	s.db = db
-	return nil
-}
-
-// readAll reads every key and value of every bucket, touching each page.
-func readAll(tx *bolt.Tx) error {
-	var walk func(b *bolt.Bucket) error
-	var sum byte
-	walk = func(b *bolt.Bucket) error {
-		return b.ForEach(func(k, v []byte) error {
-			if v == nil {
-				if child := b.Bucket(k); child != nil {
-					return walk(child)
-				}
-				return nil
-			}
-			for i := 0; i < len(v); i += 512 {
-				sum += v[i]
-			}
-			if len(k) > 0 {
-				sum += k[len(k)-1]
-			}
-			return nil
-		})
-	}
-	err := tx.ForEach(func(name []byte, b *bolt.Bucket) error { return walk(b) })
-	_ = sum
-	return err
-}
-
-// moveAside renames the file to a name of its own beside it.
-func (s *Store) moveAside() (string, error) {
-	aside := s.asideName()
-	return aside, os.Rename(s.path, aside)
-}
-
-// copyAside copies the file to a name of its own beside it.
-func (s *Store) copyAside() (string, error) {
-	aside := s.asideName()
-	src, err := os.Open(s.path)
-	if err != nil {
-		return "", err
-	}
-	defer src.Close()
-	dst, err := os.OpenFile(aside, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return "", err
-	}
-	if _, err := io.Copy(dst, src); err != nil {
-		dst.Close()
-		return "", err
-	}
-	return aside, dst.Close()
-}
-
-// asideName is a name for a damaged file that no other file has.
-func (s *Store) asideName() string {
-	base := fmt.Sprintf("%s.corrupt-%s", s.path, time.Now().UTC().Format("20060102T150405Z"))
-	name := base
-	for i := 1; ; i++ {
-		if _, err := os.Lstat(name); errors.Is(err, os.ErrNotExist) {
-			return name
-		}
-		name = fmt.Sprintf("%s-%d", base, i)
-	}
 }
