@@ -17,11 +17,11 @@ import (
 const trueDelay = 100 * time.Millisecond
 
 // accuracyInterval is the accuracy probes' interval. The harness reads
-// sloagent's and cloudprober's runs from their /metrics, four times an
-// interval so that no run is missed; a long interval (with as many more
-// probes, for the same rate) keeps those reads, and the CPU they take in
-// the harness and the system, rare beside the runs they measure, as the
-// loop and blackbox_exporter, read only at the end of a turn, have none.
+// sloagent's and cloudprober's runs from their /metrics four times an
+// interval, so that no run is missed, while the loop and blackbox_exporter
+// are read only at the end of a turn. A long interval, with as many more
+// probes for the same rate, keeps those reads (and the CPU they take in
+// the harness and the system) rare beside the runs they measure.
 const accuracyInterval = 5 * time.Second
 
 // errStat is the mean, standard deviation and 99th percentile of
