@@ -39,49 +39,95 @@ const (
 // Main runs the command line with args (without the program name) and
 // returns the process exit code.
 func Main(args []string, stdout, stderr io.Writer) int {
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		cmd, rest := args[0], args[1:]
-		switch cmd {
-		case "check-config":
-			return checkConfigCmd(rest, stdout, stderr)
-		case "probe":
-			return probeCmd(rest, stdout, stderr)
-		case "once":
-			return onceCmd(rest, stdout, stderr)
-		case "rules":
-			return rulesCmd(rest, stdout, stderr)
-		case "review":
-			return reviewCmd(rest, stdout, stderr)
-		case "slo":
-			return sloCmd(rest, stdout, stderr)
-		case "service":
-			return service.Command(rest, stdout, stderr)
-		case "version":
-			fmt.Fprintln(stdout, versionString())
-			return exitOK
-		case "help":
-			return runCmd([]string{"--help"}, stdout, stderr)
-		}
-		fmt.Fprintf(stderr, "sloagent: unknown command %q\n", cmd)
-		usage(stderr)
-		return exitUsage
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return runCmd(args, stdout, stderr)
 	}
-	return runCmd(args, stdout, stderr)
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "sloagent: unknown command %q\n", args[0])
+	usage(stderr)
+	return exitUsage
 }
 
+// command is one subcommand: the name that selects it, what runs it, and
+// the lines the short usage and --help list it with.
+type command struct {
+	name  string
+	run   func(args []string, stdout, stderr io.Writer) int
+	usage []synopsis // the short usage's lines, after "sloagent "
+	help  []synopsis // --help's entries under Commands
+}
+
+// synopsis is one way to call a command and what it does.
+type synopsis struct{ args, what string }
+
+// commands are the subcommands in the order usage and --help list them. A
+// function rather than a table: help runs the agent's flag parsing, whose
+// --help lists them.
+func commands() []command {
+	return []command{
+		{"check-config", checkConfigCmd,
+			[]synopsis{{"check-config FILE...", "validate config files"}},
+			[]synopsis{{"check-config <file>...", "Validate config files; exit 1 with every problem."}}},
+		{"probe", probeCmd,
+			[]synopsis{{"probe [flags] URL", "run one HTTP probe and print its phases"}},
+			[]synopsis{{"probe [<flags>] <url>", "Run one HTTP probe and print its phases; exit 0 or 1."}}},
+		{"once", onceCmd,
+			[]synopsis{{"once [flags] [PROBE...]", "run the probes once, push the results, exit 0 if all passed"}},
+			[]synopsis{{"once [<flags>] [<probe>...]", "Run the probes once, print a summary and push it; exit 0 if all passed."}}},
+		{"rules", rulesCmd,
+			[]synopsis{{"rules [flags]", "print Prometheus rules for the config's SLOs"}},
+			[]synopsis{{"rules [<flags>]", "Print Prometheus recording and alerting rules for the config's SLOs."}}},
+		{"review", reviewCmd,
+			[]synopsis{
+				{"review INCIDENT", "print the draft of an incident's live-site review (Markdown)"},
+				{"review --since=7d", "print the report of the period for the operations review"},
+			},
+			nil},
+		{"slo", sloCmd,
+			[]synopsis{{"slo import|export ...", "convert SLOs from and to OpenSLO (and import sloth's specs)"}},
+			[]synopsis{
+				{"slo import [--output=FILE] <file>...", "Read OpenSLO v1 documents or sloth specs and print them as a slos: list, naming what does not carry over."},
+				{"slo export --format=openslo --config.file=FILE", "Print the config's SLOs as OpenSLO v1 documents."},
+			}},
+		{"service", service.Command,
+			[]synopsis{{"service install|uninstall|start|stop|status [--name=N] [-- FLAGS]", "run as a Windows service"}},
+			[]synopsis{{"service install|uninstall|start|stop|status [--name=N] [-- <flags>]", "Run as a Windows service."}}},
+		{"version", versionCmd,
+			[]synopsis{{"version", "print the version"}},
+			[]synopsis{{"version", "Print the version."}}},
+		{"help", helpCmd,
+			nil,
+			[]synopsis{{"help", "Show this help."}}},
+	}
+}
+
+func versionCmd(_ []string, stdout, _ io.Writer) int {
+	fmt.Fprintln(stdout, versionString())
+	return exitOK
+}
+
+func helpCmd(_ []string, stdout, stderr io.Writer) int {
+	return runCmd([]string{"--help"}, stdout, stderr)
+}
+
+// usage writes the short usage: a line for each way to call the command,
+// its synopsis in a column, or on a line of its own when the line would
+// be too long.
 func usage(w io.Writer) {
-	fmt.Fprint(w, `usage: sloagent [flags]                 run the agent (see sloagent --help)
-       sloagent check-config FILE...   validate config files
-       sloagent probe [flags] URL      run one HTTP probe and print its phases
-       sloagent once [flags] [PROBE...] run the probes once, push the results, exit 0 if all passed
-       sloagent rules [flags]          print Prometheus rules for the config's SLOs
-       sloagent review INCIDENT        print the draft of an incident's live-site review (Markdown)
-       sloagent review --since=7d      print the report of the period for the operations review
-       sloagent slo import|export ...  convert SLOs from and to OpenSLO (and import sloth's specs)
-       sloagent service install|uninstall|start|stop|status [--name=N] [-- FLAGS]
-                                       run as a Windows service
-       sloagent version                print the version
-`)
+	fmt.Fprintln(w, "usage: sloagent [flags]                 run the agent (see sloagent --help)")
+	for _, c := range commands() {
+		for _, s := range c.usage {
+			line := fmt.Sprintf("       %-31s %s", "sloagent "+s.args, s.what)
+			if len(line) > helpWidth {
+				line = fmt.Sprintf("       %s\n%39s%s", "sloagent "+s.args, "", s.what)
+			}
+			fmt.Fprintln(w, line)
+		}
+	}
 }
 
 // about is the description --help starts with.
