@@ -138,6 +138,23 @@ func versionString() string {
 	return fmt.Sprintf("sloagent %s (revision %s, built %s, %s, %s/%s)", Version, rev, buildDate(), gov, runtime.GOOS, runtime.GOARCH)
 }
 
+// newFlagSet is the flag set of a command: a bad flag is an error the
+// command returns, written on stderr.
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// fail ends a command that cannot go on: it writes the error line on
+// stderr, the command's name and a colon before msg spaced as fmt.Println
+// spaces it ("sloagent once: --config.file is required"), and returns the
+// exit code.
+func fail(stderr io.Writer, cmd string, code int, msg ...any) int {
+	fmt.Fprintln(stderr, append([]any{cmd + ":"}, msg...)...)
+	return code
+}
+
 // logFlags are the logging flags every subcommand takes.
 type logFlags struct {
 	level, format string
@@ -164,8 +181,7 @@ func (l *logFlags) logger(w io.Writer) (*slog.Logger, error) {
 }
 
 func runCmd(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("sloagent", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("sloagent", stderr)
 	var opts Options
 	var lf logFlags
 	fs.StringVar(&opts.ConfigFile, "config.file", "", "Config to run: a file, a directory (its *.yml and *.yaml files) or a glob, whose files are merged. Empty runs the embedded default config, which probes the agent itself.")
@@ -186,18 +202,15 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "sloagent: unexpected argument %q\n", fs.Arg(0))
-		return exitUsage
+		return fail(stderr, "sloagent", exitUsage, fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
 	}
 	var err error
 	if opts.Shard, err = schedule.ResolveShard(*shard, os.Getenv, os.Hostname); err != nil {
-		fmt.Fprintln(stderr, "sloagent:", err)
-		return exitUsage
+		return fail(stderr, "sloagent", exitUsage, err)
 	}
 	log, err := lf.logger(stderr)
 	if err != nil {
-		fmt.Fprintln(stderr, "sloagent:", err)
-		return exitUsage
+		return fail(stderr, "sloagent", exitUsage, err)
 	}
 	opts.Logger = log
 	if from, to := setProcs(); to != from {
@@ -308,8 +321,7 @@ func Serve(ctx context.Context, opts Options) error {
 }
 
 func checkConfigCmd(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("check-config", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("check-config", stderr)
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
