@@ -39,49 +39,95 @@ const (
 // Main runs the command line with args (without the program name) and
 // returns the process exit code.
 func Main(args []string, stdout, stderr io.Writer) int {
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		cmd, rest := args[0], args[1:]
-		switch cmd {
-		case "check-config":
-			return checkConfigCmd(rest, stdout, stderr)
-		case "probe":
-			return probeCmd(rest, stdout, stderr)
-		case "once":
-			return onceCmd(rest, stdout, stderr)
-		case "rules":
-			return rulesCmd(rest, stdout, stderr)
-		case "review":
-			return reviewCmd(rest, stdout, stderr)
-		case "slo":
-			return sloCmd(rest, stdout, stderr)
-		case "service":
-			return service.Command(rest, stdout, stderr)
-		case "version":
-			fmt.Fprintln(stdout, versionString())
-			return exitOK
-		case "help":
-			return runCmd([]string{"--help"}, stdout, stderr)
-		}
-		fmt.Fprintf(stderr, "sloagent: unknown command %q\n", cmd)
-		usage(stderr)
-		return exitUsage
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return runCmd(args, stdout, stderr)
 	}
-	return runCmd(args, stdout, stderr)
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "sloagent: unknown command %q\n", args[0])
+	usage(stderr)
+	return exitUsage
 }
 
+// command is one subcommand: the name that selects it, what runs it, and
+// the lines the short usage and --help list it with.
+type command struct {
+	name  string
+	run   func(args []string, stdout, stderr io.Writer) int
+	usage []synopsis // the short usage's lines, after "sloagent "
+	help  []synopsis // --help's entries under Commands
+}
+
+// synopsis is one way to call a command and what it does.
+type synopsis struct{ args, what string }
+
+// commands are the subcommands in the order usage and --help list them. A
+// function rather than a table: help runs the agent's flag parsing, whose
+// --help lists them.
+func commands() []command {
+	return []command{
+		{"check-config", checkConfigCmd,
+			[]synopsis{{"check-config FILE...", "validate config files"}},
+			[]synopsis{{"check-config <file>...", "Validate config files; exit 1 with every problem."}}},
+		{"probe", probeCmd,
+			[]synopsis{{"probe [flags] URL", "run one HTTP probe and print its phases"}},
+			[]synopsis{{"probe [<flags>] <url>", "Run one HTTP probe and print its phases; exit 0 or 1."}}},
+		{"once", onceCmd,
+			[]synopsis{{"once [flags] [PROBE...]", "run the probes once, push the results, exit 0 if all passed"}},
+			[]synopsis{{"once [<flags>] [<probe>...]", "Run the probes once, print a summary and push it; exit 0 if all passed."}}},
+		{"rules", rulesCmd,
+			[]synopsis{{"rules [flags]", "print Prometheus rules for the config's SLOs"}},
+			[]synopsis{{"rules [<flags>]", "Print Prometheus recording and alerting rules for the config's SLOs."}}},
+		{"review", reviewCmd,
+			[]synopsis{
+				{"review INCIDENT", "print the draft of an incident's live-site review (Markdown)"},
+				{"review --since=7d", "print the report of the period for the operations review"},
+			},
+			nil},
+		{"slo", sloCmd,
+			[]synopsis{{"slo import|export ...", "convert SLOs from and to OpenSLO (and import sloth's specs)"}},
+			[]synopsis{
+				{"slo import [--output=FILE] <file>...", "Read OpenSLO v1 documents or sloth specs and print them as a slos: list, naming what does not carry over."},
+				{"slo export --format=openslo --config.file=FILE", "Print the config's SLOs as OpenSLO v1 documents."},
+			}},
+		{"service", service.Command,
+			[]synopsis{{"service install|uninstall|start|stop|status [--name=N] [-- FLAGS]", "run as a Windows service"}},
+			[]synopsis{{"service install|uninstall|start|stop|status [--name=N] [-- <flags>]", "Run as a Windows service."}}},
+		{"version", versionCmd,
+			[]synopsis{{"version", "print the version"}},
+			[]synopsis{{"version", "Print the version."}}},
+		{"help", helpCmd,
+			nil,
+			[]synopsis{{"help", "Show this help."}}},
+	}
+}
+
+func versionCmd(_ []string, stdout, _ io.Writer) int {
+	fmt.Fprintln(stdout, versionString())
+	return exitOK
+}
+
+func helpCmd(_ []string, stdout, stderr io.Writer) int {
+	return runCmd([]string{"--help"}, stdout, stderr)
+}
+
+// usage writes the short usage: a line for each way to call the command,
+// its synopsis in a column, or on a line of its own when the line would
+// be too long.
 func usage(w io.Writer) {
-	fmt.Fprint(w, `usage: sloagent [flags]                 run the agent (see sloagent --help)
-       sloagent check-config FILE...   validate config files
-       sloagent probe [flags] URL      run one HTTP probe and print its phases
-       sloagent once [flags] [PROBE...] run the probes once, push the results, exit 0 if all passed
-       sloagent rules [flags]          print Prometheus rules for the config's SLOs
-       sloagent review INCIDENT        print the draft of an incident's live-site review (Markdown)
-       sloagent review --since=7d      print the report of the period for the operations review
-       sloagent slo import|export ...  convert SLOs from and to OpenSLO (and import sloth's specs)
-       sloagent service install|uninstall|start|stop|status [--name=N] [-- FLAGS]
-                                       run as a Windows service
-       sloagent version                print the version
-`)
+	fmt.Fprintln(w, "usage: sloagent [flags]                 run the agent (see sloagent --help)")
+	for _, c := range commands() {
+		for _, s := range c.usage {
+			line := fmt.Sprintf("       %-31s %s", "sloagent "+s.args, s.what)
+			if len(line) > helpWidth {
+				line = fmt.Sprintf("       %s\n%39s%s", "sloagent "+s.args, "", s.what)
+			}
+			fmt.Fprintln(w, line)
+		}
+	}
 }
 
 // about is the description --help starts with.
@@ -90,6 +136,23 @@ const about = "A synthetic monitoring and SLO agent: it runs probes (HTTP, brows
 func versionString() string {
 	rev, gov := buildRevision()
 	return fmt.Sprintf("sloagent %s (revision %s, built %s, %s, %s/%s)", Version, rev, buildDate(), gov, runtime.GOOS, runtime.GOARCH)
+}
+
+// newFlagSet is the flag set of a command: a bad flag is an error the
+// command returns, written on stderr.
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// fail ends a command that cannot go on: it writes the error line on
+// stderr, the command's name and a colon before msg spaced as fmt.Println
+// spaces it ("sloagent once: --config.file is required"), and returns the
+// exit code.
+func fail(stderr io.Writer, cmd string, code int, msg ...any) int {
+	fmt.Fprintln(stderr, append([]any{cmd + ":"}, msg...)...)
+	return code
 }
 
 // logFlags are the logging flags every subcommand takes.
@@ -118,8 +181,7 @@ func (l *logFlags) logger(w io.Writer) (*slog.Logger, error) {
 }
 
 func runCmd(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("sloagent", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("sloagent", stderr)
 	var opts Options
 	var lf logFlags
 	fs.StringVar(&opts.ConfigFile, "config.file", "", "Config to run: a file, a directory (its *.yml and *.yaml files) or a glob, whose files are merged. Empty runs the embedded default config, which probes the agent itself.")
@@ -140,18 +202,15 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "sloagent: unexpected argument %q\n", fs.Arg(0))
-		return exitUsage
+		return fail(stderr, "sloagent", exitUsage, fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
 	}
 	var err error
 	if opts.Shard, err = schedule.ResolveShard(*shard, os.Getenv, os.Hostname); err != nil {
-		fmt.Fprintln(stderr, "sloagent:", err)
-		return exitUsage
+		return fail(stderr, "sloagent", exitUsage, err)
 	}
 	log, err := lf.logger(stderr)
 	if err != nil {
-		fmt.Fprintln(stderr, "sloagent:", err)
-		return exitUsage
+		return fail(stderr, "sloagent", exitUsage, err)
 	}
 	opts.Logger = log
 	if from, to := setProcs(); to != from {
@@ -262,8 +321,7 @@ func Serve(ctx context.Context, opts Options) error {
 }
 
 func checkConfigCmd(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("check-config", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("check-config", stderr)
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}

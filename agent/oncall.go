@@ -10,6 +10,7 @@ import (
 
 	"github.com/sloagent/sloagent/agent/config"
 	"github.com/sloagent/sloagent/incident"
+	"github.com/sloagent/sloagent/internal/times"
 	"github.com/sloagent/sloagent/notify"
 	"github.com/sloagent/sloagent/probes"
 	"github.com/sloagent/sloagent/slo"
@@ -73,16 +74,7 @@ func (a *Agent) applyOncall(cfg *config.Config) error {
 		oc.loopStop, oc.loopDone = cancel, done
 		go func() {
 			defer close(done)
-			t := time.NewTicker(every)
-			defer t.Stop()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-t.C:
-					a.evaluateAlerts()
-				}
-			}
+			times.Every(ctx, every, func(time.Time) { a.evaluateAlerts() })
 		}()
 	}
 	return nil

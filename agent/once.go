@@ -3,7 +3,6 @@ package agent
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -34,8 +33,7 @@ import (
 // failed or the push did, 2 on a config or usage error. It is the agent on
 // hosts that run it on a schedule and cannot be scraped.
 func onceCmd(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("once", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("once", stderr)
 	var opts Options
 	var lf logFlags
 	fs.StringVar(&opts.ConfigFile, "config.file", "", "Config whose probes to run (required): a file, a directory or a glob.")
@@ -56,20 +54,17 @@ func onceCmd(args []string, stdout, stderr io.Writer) int {
 	if opts.ConfigFile == "" {
 		// The embedded default probes the agent's own web server, which
 		// a one-shot run does not start.
-		fmt.Fprintln(stderr, "sloagent once: --config.file is required")
-		return exitUsage
+		return fail(stderr, "sloagent once", exitUsage, "--config.file is required")
 	}
 	if *output != "text" && *output != "json" {
-		fmt.Fprintf(stderr, "sloagent once: --output: %q is not text or json\n", *output)
-		return exitUsage
+		return fail(stderr, "sloagent once", exitUsage, fmt.Sprintf("--output: %q is not text or json", *output))
 	}
 	opts.Logger, err = lf.logger(stderr)
 	if err == nil {
 		opts.Shard, err = schedule.ResolveShard(*shard, os.Getenv, os.Hostname)
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "sloagent once:", err)
-		return exitUsage
+		return fail(stderr, "sloagent once", exitUsage, err)
 	}
 	a := New(opts)
 	cfg, err := a.LoadConfig()
@@ -80,13 +75,11 @@ func onceCmd(args []string, stdout, stderr io.Writer) int {
 	a.redact.Store(cfg.Redactor())
 	cfg = discover(cfg, a.log, opts.Shard.Keeps)
 	if err := cfg.Push.ApplyFlags(*rwURL, *pgURL); err != nil {
-		fmt.Fprintln(stderr, "sloagent once:", err)
-		return exitUsage
+		return fail(stderr, "sloagent once", exitUsage, err)
 	}
 	selected, err := selectProbes(cfg, names, opts.Shard)
 	if err != nil {
-		fmt.Fprintln(stderr, "sloagent once:", err)
-		return exitUsage
+		return fail(stderr, "sloagent once", exitUsage, err)
 	}
 	cfg.Probes = selected
 
@@ -94,8 +87,7 @@ func onceCmd(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	run, err := a.runOnce(ctx, cfg)
 	if err != nil {
-		fmt.Fprintln(stderr, "sloagent once:", err)
-		return exitUsage
+		return fail(stderr, "sloagent once", exitUsage, err)
 	}
 	if cfg.Push.Enabled() {
 		run.pushed = a.pushOnce(ctx, cfg, run)

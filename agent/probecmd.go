@@ -2,7 +2,6 @@ package agent
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -17,8 +16,7 @@ import (
 // probeCmd runs one ad-hoc HTTP probe and prints its result with the phase
 // breakdown, like httpstat. It exits 0 when the probe succeeded, 1 when not.
 func probeCmd(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("probe", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("probe", stderr)
 	timeout := fs.Duration("timeout", 10*time.Second, "Give up after this long.")
 	quiet := fs.Bool("quiet", false, "Print nothing; only the exit code tells the result.")
 	cfg := &httpprobe.Config{Headers: httpprobe.Headers{}}
@@ -53,13 +51,11 @@ func probeCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	log, err := lf.logger(stderr)
 	if err != nil {
-		fmt.Fprintln(stderr, "sloagent probe:", err)
-		return exitUsage
+		return fail(stderr, "sloagent probe", exitUsage, err)
 	}
 	prober, err := httpprobe.Kind.Build(probes.Spec{Name: "probe", Target: target, Timeout: *timeout, Section: cfg})
 	if err != nil {
-		fmt.Fprintln(stderr, "sloagent probe:", err)
-		return exitFailed
+		return fail(stderr, "sloagent probe", exitFailed, err)
 	}
 	out := schedule.NewRunner(1, nil, log).Do(context.Background(),
 		schedule.Run{Probe: "probe", Kind: httpprobe.Kind.Name, Prober: prober, Timeout: *timeout, Log: log})

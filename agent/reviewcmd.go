@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,8 +14,7 @@ import (
 // the running agent serves them: incidents and SLO history live in the
 // agent's state files, which the agent holds open.
 func reviewCmd(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("review", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("review", stderr)
 	agentURL := fs.String("agent.url", "http://localhost:9470", "URL of the running agent.")
 	since := fs.String("since", "", "Write the report of this period (7d, 24h, 30d) instead of one incident's review.")
 	fs.Usage = func() {
@@ -39,18 +37,15 @@ func reviewCmd(args []string, stdout, stderr io.Writer) int {
 	client := &http.Client{Timeout: 30 * time.Second}
 	resp, err := client.Get(strings.TrimRight(*agentURL, "/") + "/" + path)
 	if err != nil {
-		fmt.Fprintf(stderr, "sloagent review: the agent at %s did not answer: %v\n", *agentURL, err)
-		return exitFailed
+		return fail(stderr, "sloagent review", exitFailed, fmt.Sprintf("the agent at %s did not answer: %v", *agentURL, err))
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	if err != nil {
-		fmt.Fprintln(stderr, "sloagent review:", err)
-		return exitFailed
+		return fail(stderr, "sloagent review", exitFailed, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		fmt.Fprintf(stderr, "sloagent review: %s: %s\n", resp.Status, strings.TrimSpace(string(body)))
-		return exitFailed
+		return fail(stderr, "sloagent review", exitFailed, fmt.Sprintf("%s: %s", resp.Status, strings.TrimSpace(string(body))))
 	}
 	_, _ = stdout.Write(body)
 	return exitOK

@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -15,8 +14,7 @@ import (
 // SLOs over the agents' raw counters, summed across agents, so Prometheus,
 // Thanos or Mimir computes one SLO from a fleet.
 func rulesCmd(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("rules", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("rules", stderr)
 	file := fs.String("config.file", "", "Config whose SLOs to write rules for (default: the embedded default config).")
 	by := fs.String("by", "", "Comma-separated labels to keep when summing across agents (for example location, for one SLO per location).")
 	if err := fs.Parse(args); err != nil {
@@ -43,8 +41,7 @@ func rulesCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	out, err := slo.Rules(cfg.SLOs, labels...)
 	if err != nil {
-		fmt.Fprintln(stderr, "sloagent rules:", err)
-		return exitFailed
+		return fail(stderr, "sloagent rules", exitFailed, err)
 	}
 	_, _ = stdout.Write(out)
 	return exitOK

@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -21,8 +20,7 @@ func sloCmd(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	verb := args[0]
-	fs := flag.NewFlagSet("sloagent slo "+verb, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("sloagent slo "+verb, stderr)
 	var output, configFile, format string
 	about := "Read OpenSLO v1 documents (SLO, SLI, AlertPolicy, AlertCondition) or sloth prometheus/v1 specs and print them as a slos: list; what does not carry over is named on stderr."
 	if verb == "import" {
@@ -39,12 +37,10 @@ func sloCmd(args []string, stdout, stderr io.Writer) int {
 		return sloImport(fs.Args(), output, stdout, stderr)
 	}
 	if format != "openslo" {
-		fmt.Fprintf(stderr, "sloagent slo export: --format: %q is not openslo\n", format)
-		return exitUsage
+		return fail(stderr, "sloagent slo export", exitUsage, fmt.Sprintf("--format: %q is not openslo", format))
 	}
 	if configFile == "" || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "sloagent slo export: --config.file is required, and no other argument")
-		return exitUsage
+		return fail(stderr, "sloagent slo export", exitUsage, "--config.file is required, and no other argument")
 	}
 	cfg, err := config.LoadFile(configFile, nil)
 	if err != nil {
@@ -53,8 +49,7 @@ func sloCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	out, ws, err := formats.ExportOpenSLO(cfg.SLOs)
 	if err != nil {
-		fmt.Fprintln(stderr, "sloagent slo export:", err)
-		return exitFailed
+		return fail(stderr, "sloagent slo export", exitFailed, err)
 	}
 	for _, w := range ws {
 		fmt.Fprintln(stderr, "warning:", w)
@@ -72,35 +67,30 @@ func sloImport(files []string, output string, stdout, stderr io.Writer) int {
 	for _, file := range files {
 		data, err := os.ReadFile(file)
 		if err != nil {
-			fmt.Fprintln(stderr, "sloagent slo import:", err)
-			return exitFailed
+			return fail(stderr, "sloagent slo import", exitFailed, err)
 		}
 		cfgs, ws, err := formats.Import(file, data)
 		for _, w := range ws {
 			fmt.Fprintln(stderr, "warning:", w)
 		}
 		if err != nil {
-			fmt.Fprintln(stderr, "sloagent slo import:", err)
-			return exitFailed
+			return fail(stderr, "sloagent slo import", exitFailed, err)
 		}
 		all = append(all, cfgs...)
 	}
 	if err := formats.Validate(all); err != nil {
-		fmt.Fprintln(stderr, "sloagent slo import: the files' SLOs together:", err)
-		return exitFailed
+		return fail(stderr, "sloagent slo import", exitFailed, "the files' SLOs together:", err)
 	}
 	out, err := formats.Marshal(all)
 	if err != nil {
-		fmt.Fprintln(stderr, "sloagent slo import:", err)
-		return exitFailed
+		return fail(stderr, "sloagent slo import", exitFailed, err)
 	}
 	if output == "" {
 		_, _ = stdout.Write(out)
 		return exitOK
 	}
 	if err := os.WriteFile(output, out, 0o644); err != nil {
-		fmt.Fprintln(stderr, "sloagent slo import:", err)
-		return exitFailed
+		return fail(stderr, "sloagent slo import", exitFailed, err)
 	}
 	return exitOK
 }

@@ -8,21 +8,6 @@ import (
 	"strings"
 )
 
-// command is one subcommand as the help lists it.
-type subcommand struct{ name, help string }
-
-var subcommands = []subcommand{
-	{"check-config <file>...", "Validate config files; exit 1 with every problem."},
-	{"probe [<flags>] <url>", "Run one HTTP probe and print its phases; exit 0 or 1."},
-	{"once [<flags>] [<probe>...]", "Run the probes once, print a summary and push it; exit 0 if all passed."},
-	{"rules [<flags>]", "Print Prometheus recording and alerting rules for the config's SLOs."},
-	{"slo import [--output=FILE] <file>...", "Read OpenSLO v1 documents or sloth specs and print them as a slos: list, naming what does not carry over."},
-	{"slo export --format=openslo --config.file=FILE", "Print the config's SLOs as OpenSLO v1 documents."},
-	{"service install|uninstall|start|stop|status [--name=N] [-- <flags>]", "Run as a Windows service."},
-	{"version", "Print the version."},
-	{"help", "Show this help."},
-}
-
 // parseFlags parses args as Prometheus' exporters do: --help prints the
 // help to stdout and exits 0, a bad flag says so on stderr and exits 2.
 // It reports whether the command is done and with which code.
@@ -67,10 +52,12 @@ func writeHelp(w io.Writer, fs *flag.FlagSet, about string) {
 	twoColumns(w, rows)
 	if fs.Name() == "sloagent" {
 		fmt.Fprint(w, "\nCommands:\n")
-		for _, c := range subcommands {
-			fmt.Fprintf(w, "  %s\n", c.name)
-			wrap(w, c.help, "    ")
-			fmt.Fprintln(w)
+		for _, c := range commands() {
+			for _, s := range c.help {
+				fmt.Fprintf(w, "  %s\n", s.args)
+				wrap(w, s.what, "    ")
+				fmt.Fprintln(w)
+			}
 		}
 	}
 }

@@ -53,3 +53,26 @@ func TestVersionFlagAndCommandAgree(t *testing.T) {
 		}
 	}
 }
+
+// An unknown command is named, followed by the short usage: every way to
+// call the agent, each with what it does beside it.
+func TestUnknownCommandPrintsTheShortUsage(t *testing.T) {
+	var stdout, stderr strings.Builder
+	code := Main([]string{"nosuch"}, &stdout, &stderr)
+	want := `sloagent: unknown command "nosuch"
+usage: sloagent [flags]                 run the agent (see sloagent --help)
+       sloagent check-config FILE...   validate config files
+       sloagent probe [flags] URL      run one HTTP probe and print its phases
+       sloagent once [flags] [PROBE...] run the probes once, push the results, exit 0 if all passed
+       sloagent rules [flags]          print Prometheus rules for the config's SLOs
+       sloagent review INCIDENT        print the draft of an incident's live-site review (Markdown)
+       sloagent review --since=7d      print the report of the period for the operations review
+       sloagent slo import|export ...  convert SLOs from and to OpenSLO (and import sloth's specs)
+       sloagent service install|uninstall|start|stop|status [--name=N] [-- FLAGS]
+                                       run as a Windows service
+       sloagent version                print the version
+`
+	if code != exitUsage || stdout.Len() > 0 || stderr.String() != want {
+		t.Errorf("exit %d, stdout %q, stderr:\n%s", code, stdout.String(), stderr.String())
+	}
+}

@@ -668,17 +668,8 @@ func (t *Tracker) flush(now time.Time) {
 
 // Run ticks every interval until ctx is done, then writes a last time.
 func (t *Tracker) Run(ctx context.Context, every time.Duration) {
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			t.Tick()
-			return
-		case <-tick.C:
-			t.Tick()
-		}
-	}
+	times.Every(ctx, every, func(time.Time) { t.Tick() })
+	t.Tick()
 }
 
 // OpenCount is how many incidents are open.

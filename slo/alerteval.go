@@ -279,18 +279,13 @@ func (e *Engine) Alerts() []Alert {
 // WatchAlerts evaluates the alerts every interval until ctx is done,
 // handing the transitions of each evaluation that has any to fn.
 func (e *Engine) WatchAlerts(ctx context.Context, every time.Duration, fn func([]Transition)) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
+	evaluate := func(time.Time) {
 		if ts := e.EvaluateAlerts(); len(ts) > 0 && fn != nil {
 			fn(ts)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
 	}
+	evaluate(time.Time{})
+	times.Every(ctx, every, evaluate)
 }
 
 // logTransition writes the one line of a transition: what changed, the

@@ -36,6 +36,7 @@ import (
 	_ "time/tzdata" // calendar windows need IANA zones on hosts without them (Windows)
 
 	"github.com/sloagent/sloagent/internal/intdiv"
+	"github.com/sloagent/sloagent/internal/times"
 )
 
 // Event is one probe run's outcome.
@@ -392,18 +393,12 @@ func (e *Engine) Close() error { return e.Flush() }
 
 // Run flushes every interval until ctx is done, then flushes a last time.
 func (e *Engine) Run(ctx context.Context, interval time.Duration) error {
-	t := time.NewTicker(max(interval, MinFlushInterval))
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return e.Flush()
-		case <-t.C:
-			if err := e.Flush(); err != nil {
-				e.log.Error("flushing SLO state failed", "err", err)
-			}
+	times.Every(ctx, max(interval, MinFlushInterval), func(time.Time) {
+		if err := e.Flush(); err != nil {
+			e.log.Error("flushing SLO state failed", "err", err)
 		}
-	}
+	})
+	return e.Flush()
 }
 
 // flush writes the changes of slos: every configured SLO, or with removed

@@ -1,6 +1,7 @@
 package discovery
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net"
@@ -34,13 +35,8 @@ const (
 
 // ApplyDefaults sets the record type and refresh interval.
 func (c *DNSSDConfig) ApplyDefaults() {
-	if c.Type == "" {
-		c.Type = DefaultDNSType
-	}
-	c.Type = strings.ToUpper(c.Type)
-	if c.RefreshInterval == 0 {
-		c.RefreshInterval = conf.Duration(DefaultDNSRefresh)
-	}
+	c.Type = strings.ToUpper(cmp.Or(c.Type, DefaultDNSType))
+	c.RefreshInterval = cmp.Or(c.RefreshInterval, conf.Duration(DefaultDNSRefresh))
 }
 
 // Validate checks the names, type and port.

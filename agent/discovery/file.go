@@ -1,6 +1,7 @@
 package discovery
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -32,9 +33,7 @@ const maxTargetsFile = conf.MaxFileSize
 
 // ApplyDefaults sets the refresh interval.
 func (c *FileSDConfig) ApplyDefaults() {
-	if c.RefreshInterval == 0 {
-		c.RefreshInterval = conf.Duration(DefaultFileRefresh)
-	}
+	c.RefreshInterval = cmp.Or(c.RefreshInterval, conf.Duration(DefaultFileRefresh))
 }
 
 // Validate checks the patterns.

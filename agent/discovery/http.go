@@ -1,6 +1,7 @@
 package discovery
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -41,12 +42,8 @@ const (
 
 // ApplyDefaults sets the refresh interval and timeout.
 func (c *HTTPSDConfig) ApplyDefaults() {
-	if c.RefreshInterval == 0 {
-		c.RefreshInterval = conf.Duration(DefaultHTTPRefresh)
-	}
-	if c.Timeout == 0 {
-		c.Timeout = conf.Duration(min(DefaultHTTPTimeout, c.RefreshInterval.D()))
-	}
+	c.RefreshInterval = cmp.Or(c.RefreshInterval, conf.Duration(DefaultHTTPRefresh))
+	c.Timeout = cmp.Or(c.Timeout, conf.Duration(min(DefaultHTTPTimeout, c.RefreshInterval.D())))
 }
 
 // Validate checks the URL, and the client settings as the HTTP probe

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sloagent/sloagent/internal/times"
 )
 
 // Every calls fn every d, with the tick's time, from a goroutine of its
@@ -13,17 +15,6 @@ import (
 func Every(t testing.TB, d time.Duration, fn func(now time.Time)) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	wg.Go(func() {
-		tick := time.NewTicker(d)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case now := <-tick.C:
-				fn(now)
-			}
-		}
-	})
+	wg.Go(func() { times.Every(ctx, d, fn) })
 	t.Cleanup(func() { cancel(); wg.Wait() })
 }

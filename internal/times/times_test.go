@@ -1,7 +1,10 @@
 package times
 
 import (
+	"context"
+	"slices"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -34,4 +37,29 @@ func TestLater(t *testing.T) {
 	if got := Later(time.Time{}, a); !got.Equal(a) {
 		t.Errorf("Later(zero, a) = %s, want %s", got, a)
 	}
+}
+
+func TestEvery(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		ctx, cancel := context.WithCancel(t.Context())
+		var calls []time.Duration
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			Every(ctx, time.Minute, func(now time.Time) { calls = append(calls, now.Sub(start)) })
+		}()
+		time.Sleep(3*time.Minute + time.Second)
+		synctest.Wait()
+		want := []time.Duration{time.Minute, 2 * time.Minute, 3 * time.Minute}
+		if !slices.Equal(calls, want) {
+			t.Errorf("calls after %s, want %s", calls, want)
+		}
+		cancel()
+		<-done // returns once ctx is done
+		time.Sleep(time.Hour)
+		if len(calls) != len(want) {
+			t.Errorf("%d calls after ctx was done", len(calls)-len(want))
+		}
+	})
 }
