@@ -202,15 +202,22 @@ func (e *Engine) EvaluateAlerts() []Transition {
 		}
 		al.mu.Unlock()
 	}
-	if len(changed) > 0 && e.store != nil {
-		if err := e.store.putAlerts(changed); err != nil {
-			e.log.Error("writing SLO alert state failed; a restart may forget when alerts fired", "err", err)
+	recordTransitions(e.store, e.log, "SLO", changed, out)
+	return out
+}
+
+// recordTransitions ends an evaluation: it writes the changed lifecycles
+// to store, if there is one, and logs each transition. what names the
+// kind of alert in the error ("SLO", "probe").
+func recordTransitions(store *Store, log *slog.Logger, what string, changed []alertRecord, out []Transition) {
+	if len(changed) > 0 && store != nil {
+		if err := store.putAlerts(changed); err != nil {
+			log.Error("writing "+what+" alert state failed; a restart may forget when alerts fired", "err", err)
 		}
 	}
 	for _, t := range out {
-		logTransition(e.log, t)
+		logTransition(log, t)
 	}
-	return out
 }
 
 // longest is the longest window of conditions.

@@ -7,38 +7,39 @@ import (
 	"github.com/sloagent/sloagent/internal/conf"
 )
 
-// Config is one entry of the top-level slos: list.
+// Config is one entry of the top-level slos: list. The omitempty keys
+// are left out of the agent's /config when unset (see MarshalYAML).
 type Config struct {
 	Name        string `yaml:"name"`
-	Description string `yaml:"description"`
+	Description string `yaml:"description,omitempty"`
 	// Probes names the probes whose runs count. ProbeSelector adds every
 	// probe whose labels carry all of its pairs; a run counts when its
 	// probe matches either.
-	Probes        []string          `yaml:"probes"`
-	ProbeSelector map[string]string `yaml:"probe_selector"`
+	Probes        []string          `yaml:"probes,omitempty"`
+	ProbeSelector map[string]string `yaml:"probe_selector,omitempty"`
 	// Objective is the target percentage of good runs (or good slices),
 	// for example 99.9.
 	Objective       float64         `yaml:"objective"`
 	Window          WindowConfig    `yaml:"window"`
 	BudgetingMethod string          `yaml:"budgeting_method"`
-	Timeslice       TimesliceConfig `yaml:"timeslice"`
+	Timeslice       TimesliceConfig `yaml:"timeslice,omitempty"`
 	// LatencyThreshold, when set, makes a successful run that took longer
 	// than it a bad one.
-	LatencyThreshold   conf.Duration       `yaml:"latency_threshold"`
-	RunbookURL         string              `yaml:"runbook_url"`
-	MaintenanceWindows []MaintenanceWindow `yaml:"maintenance_windows"`
+	LatencyThreshold   conf.Duration       `yaml:"latency_threshold,omitempty"`
+	RunbookURL         string              `yaml:"runbook_url,omitempty"`
+	MaintenanceWindows []MaintenanceWindow `yaml:"maintenance_windows,omitempty"`
 	Alerting           AlertingConfig      `yaml:"alerting"`
 	// Labels go on the SLO's alerts (in the agent, in notifications and
 	// in the generated rules), for routing them: team: payments.
-	Labels map[string]string `yaml:"labels"`
+	Labels map[string]string `yaml:"labels,omitempty"`
 }
 
 // WindowConfig is either a rolling window (Rolling) or a calendar period
 // (Calendar: month or week, in TimeZone).
 type WindowConfig struct {
-	Rolling  conf.Duration `yaml:"rolling"`
-	Calendar string        `yaml:"calendar"`
-	TimeZone string        `yaml:"time_zone"`
+	Rolling  conf.Duration `yaml:"rolling,omitempty"`
+	Calendar string        `yaml:"calendar,omitempty"`
+	TimeZone string        `yaml:"time_zone,omitempty"`
 }
 
 // TimesliceConfig configures the timeslices budgeting method: a slice is
@@ -53,17 +54,17 @@ type TimesliceConfig struct {
 type MaintenanceWindow struct {
 	Start time.Time     `yaml:"start"`
 	End   time.Time     `yaml:"end"`
-	Every conf.Duration `yaml:"every"`
+	Every conf.Duration `yaml:"every,omitempty"`
 }
 
 // AlertingConfig overrides the multi-window multi-burn-rate alerts. A list
 // that is set replaces the default list of its severity as a whole.
 type AlertingConfig struct {
-	Page   []BurnRateAlert `yaml:"page"`
-	Ticket []BurnRateAlert `yaml:"ticket"`
+	Page   []BurnRateAlert `yaml:"page,omitempty"`
+	Ticket []BurnRateAlert `yaml:"ticket,omitempty"`
 	// For is how long a severity's condition must hold before its alert
 	// fires (pending until then), as a Prometheus rule's for: does.
-	For SeverityDurations `yaml:"for"`
+	For SeverityDurations `yaml:"for,omitempty"`
 	// MinEvents is the fewest events (runs, or timeslices) the long
 	// window of a window pair must hold for the pair to fire; its short
 	// window needs one. Unset: DefaultMinEvents; 0 turns it off. A pair

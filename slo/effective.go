@@ -1,77 +1,31 @@
 package slo
 
-import (
-	"time"
+import "github.com/sloagent/sloagent/internal/conf"
 
-	"github.com/sloagent/sloagent/internal/conf"
-)
-
-// effectiveConfig is a Config as it takes effect, for the agent's /config:
-// the budgeting method and the alert windows with their defaults, and
-// nothing that is unset.
-type effectiveConfig struct {
-	Name               string            `yaml:"name"`
-	Description        string            `yaml:"description,omitempty"`
-	Probes             []string          `yaml:"probes,omitempty"`
-	ProbeSelector      map[string]string `yaml:"probe_selector,omitempty"`
-	Objective          float64           `yaml:"objective"`
-	Window             effectiveWindow   `yaml:"window"`
-	BudgetingMethod    string            `yaml:"budgeting_method"`
-	Timeslice          *TimesliceConfig  `yaml:"timeslice,omitempty"`
-	LatencyThreshold   conf.Duration     `yaml:"latency_threshold,omitempty"`
-	RunbookURL         string            `yaml:"runbook_url,omitempty"`
-	MaintenanceWindows []effectiveMaint  `yaml:"maintenance_windows,omitempty"`
-	Alerting           effectiveAlerting `yaml:"alerting"`
-	Labels             map[string]string `yaml:"labels,omitempty"`
-}
-
-// effectiveAlerting is the alert windows in force, the for: of the
-// severities that hold their alerts, and the minimum of events.
-type effectiveAlerting struct {
-	Page      []BurnRateAlert    `yaml:"page,omitempty"`
-	Ticket    []BurnRateAlert    `yaml:"ticket,omitempty"`
-	For       *SeverityDurations `yaml:"for,omitempty"`
-	MinEvents int                `yaml:"min_events"`
-}
-
-type effectiveWindow struct {
-	Rolling  conf.Duration `yaml:"rolling,omitempty"`
-	Calendar string        `yaml:"calendar,omitempty"`
-	TimeZone string        `yaml:"time_zone,omitempty"`
-}
-
-type effectiveMaint struct {
-	Start time.Time     `yaml:"start"`
-	End   time.Time     `yaml:"end"`
-	Every conf.Duration `yaml:"every,omitempty"`
-}
+// effectiveConfig is a Config without its MarshalYAML, for the agent's
+// /config: the keys are Config's own, so none can be left out.
+type effectiveConfig Config
 
 // MarshalYAML writes the SLO as it takes effect: occurrences when no
 // budgeting method is set, the timeslice settings only for timeslices, and
 // the alert windows in force (the SRE Workbook's, scaled to the window,
 // where the config sets none).
 func (c Config) MarshalYAML() (any, error) {
-	out := effectiveConfig{
-		Name: c.Name, Description: c.Description, Probes: c.Probes, ProbeSelector: c.ProbeSelector,
-		Objective: c.Objective, Window: effectiveWindow(c.Window), BudgetingMethod: c.method(),
-		LatencyThreshold: c.LatencyThreshold, RunbookURL: c.RunbookURL, Labels: c.Labels,
-	}
+	out := effectiveConfig(c)
+	out.BudgetingMethod = c.method()
 	if out.Window.Calendar != "" && out.Window.TimeZone == "" {
 		out.Window.TimeZone = "UTC"
 	}
+	out.Timeslice = TimesliceConfig{}
 	if c.method() == Timeslices {
-		out.Timeslice = &TimesliceConfig{Length: conf.Duration(c.sliceLength()), GoodThreshold: c.Timeslice.GoodThreshold}
+		out.Timeslice = TimesliceConfig{Length: conf.Duration(c.sliceLength()), GoodThreshold: c.Timeslice.GoodThreshold}
 	}
-	for _, m := range c.MaintenanceWindows {
-		out.MaintenanceWindows = append(out.MaintenanceWindows, effectiveMaint(m))
-	}
+	out.Alerting.Page, out.Alerting.Ticket = nil, nil
 	if sp, err := newSpan(c.Window); err == nil {
 		w := alertWindows(c.Alerting, sp)
 		out.Alerting.Page, out.Alerting.Ticket = w["page"], w["ticket"]
 	}
-	if c.Alerting.For != (SeverityDurations{}) {
-		out.Alerting.For = &c.Alerting.For
-	}
-	out.Alerting.MinEvents = c.Alerting.minEvents(BurnRateAlert{})
+	minEvents := c.Alerting.minEvents(BurnRateAlert{})
+	out.Alerting.MinEvents = &minEvents
 	return out, nil
 }

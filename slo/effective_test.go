@@ -2,25 +2,40 @@ package slo
 
 import (
 	"reflect"
-	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/sloagent/sloagent/internal/conf"
 )
 
-// /config writes a Config through effectiveConfig: a new key must be there
-// too, or /config would leave it out.
+// /config writes every key of a Config that is set, so that a new key
+// cannot be left out of it.
 func TestEffectiveConfigHasEveryKey(t *testing.T) {
-	keys := func(v any) []string {
-		var out []string
-		typ := reflect.TypeOf(v)
-		for i := range typ.NumField() {
-			name, _, _ := strings.Cut(typ.Field(i).Tag.Get("yaml"), ",")
-			out = append(out, name)
-		}
-		slices.Sort(out)
-		return out
+	one := 1
+	c := Config{
+		Name: "a", Description: "d", Probes: []string{"p"}, ProbeSelector: map[string]string{"k": "v"}, Objective: 99,
+		Window: WindowConfig{Calendar: Month}, BudgetingMethod: Timeslices, Timeslice: TimesliceConfig{GoodThreshold: 0.9},
+		LatencyThreshold: conf.Duration(time.Second), RunbookURL: "https://runbooks.example.com/a",
+		MaintenanceWindows: []MaintenanceWindow{{Start: t0, End: t0.Add(time.Hour)}},
+		Alerting:           AlertingConfig{For: SeverityDurations{Page: conf.Duration(time.Minute)}, MinEvents: &one},
+		Labels:             map[string]string{"team": "x"},
 	}
-	if c, e := keys(Config{}), keys(effectiveConfig{}); !slices.Equal(c, e) {
-		t.Errorf("Config has %v, effectiveConfig %v", c, e)
+	out, err := yaml.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back map[string]any
+	if err := yaml.Unmarshal(out, &back); err != nil {
+		t.Fatal(err)
+	}
+	typ := reflect.TypeOf(c)
+	for i := range typ.NumField() {
+		key, _, _ := strings.Cut(typ.Field(i).Tag.Get("yaml"), ",")
+		if _, ok := back[key]; !ok {
+			t.Errorf("/config leaves out %s:\n%s", key, out)
+		}
 	}
 }

@@ -47,11 +47,7 @@ func (s *Store) WriteHistory(names []string, from, to time.Time, run func(minute
 		}
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		index, err := tx.CreateBucketIfNotExists(bucketIndex)
-		if err != nil {
-			return err
-		}
-		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+		meta, index, _, err := storeBuckets(tx)
 		if err != nil {
 			return err
 		}
@@ -94,7 +90,7 @@ func (s *Store) WriteHistory(names []string, from, to time.Time, run func(minute
 		const perTx = 100
 		for lo := 0; lo < len(starts); lo += perTx {
 			err := s.db.Update(func(tx *bolt.Tx) error {
-				slots, err := tx.CreateBucketIfNotExists(bucketSlots)
+				_, _, slots, err := storeBuckets(tx)
 				if err != nil {
 					return err
 				}

@@ -186,14 +186,7 @@ func (p *ProbeAlerts) Evaluate(now time.Time) []Transition {
 		}
 	}
 	p.mu.Unlock()
-	if len(changed) > 0 && p.store != nil {
-		if err := p.store.putAlerts(changed); err != nil {
-			p.log.Error("writing probe alert state failed; a restart may forget when alerts fired", "err", err)
-		}
-	}
-	for _, t := range out {
-		logTransition(p.log, t)
-	}
+	recordTransitions(p.store, p.log, "probe", changed, out)
 	return out
 }
 

@@ -1,6 +1,10 @@
 package slo
 
-import "github.com/sloagent/sloagent/internal/intdiv"
+import (
+	"iter"
+
+	"github.com/sloagent/sloagent/internal/intdiv"
+)
 
 // Slots are aligned to UTC (Unix time), so that the counts of two agents,
 // or of the agent before and after a restart, add up slot by slot. Times
@@ -162,28 +166,42 @@ func (s *series) bottom(i int, from, now int64) int64 {
 	return max(from, first)
 }
 
-// walk calls fn for the slots covering minutes from to to, newest first:
+// tierSpan is the part of a query that one tier serves: minutes lo to hi.
+type tierSpan struct {
+	t      *tier
+	lo, hi int64
+}
+
+// spans yields the tiers that serve minutes from to to, newest first:
 // minutes as far back as the minute tier holds them (down to a quarter
 // hour's start), then quarter hours (down to an hour's start), then hours.
+func (s *series) spans(from, to, now int64) iter.Seq[tierSpan] {
+	return func(yield func(tierSpan) bool) {
+		hi := to
+		for i := range s.tiers {
+			lo := s.bottom(i, from, now)
+			if lo > hi {
+				continue
+			}
+			if !yield(tierSpan{&s.tiers[i], lo, hi}) || lo <= from {
+				return
+			}
+			hi = lo - 1
+		}
+	}
+}
+
+// walk calls fn for the slots covering minutes from to to, newest first.
 // lo and hi are the minutes of the slot inside the range, c the whole
 // slot's counts and per its length. It stops when fn returns false.
 func (s *series) walk(from, to, now int64, fn func(lo, hi int64, c counts, per int64) bool) {
-	hi := to
-	for i := range s.tiers {
-		t := &s.tiers[i]
-		lo := s.bottom(i, from, now)
-		if lo > hi {
-			continue
-		}
-		for idx := intdiv.Floor(hi, t.per); idx >= intdiv.Floor(lo, t.per); idx-- {
-			a, z := max(idx*t.per, lo), min(idx*t.per+t.per-1, hi)
+	for sp := range s.spans(from, to, now) {
+		t := sp.t
+		for idx := intdiv.Floor(sp.hi, t.per); idx >= intdiv.Floor(sp.lo, t.per); idx-- {
+			a, z := max(idx*t.per, sp.lo), min(idx*t.per+t.per-1, sp.hi)
 			if !fn(a, z, t.get(idx), t.per) {
 				return
 			}
-		}
-		hi = lo - 1
-		if hi < from {
-			return
 		}
 	}
 }
@@ -220,13 +238,8 @@ func (s *series) sums(now int64, starts []int64, out []counts) {
 	from := starts[len(starts)-1]
 	var acc counts
 	j := 0
-	hi := now
-	for i := range s.tiers {
-		t := &s.tiers[i]
-		lo := s.bottom(i, from, now)
-		if lo > hi {
-			continue
-		}
+	for sp := range s.spans(from, now, now) {
+		t, lo, hi := sp.t, sp.lo, sp.hi
 		// done is the oldest slot added to acc so far.
 		done := intdiv.Floor(hi, t.per) + 1
 		if top := done - 1; (hi+1)%t.per != 0 || top*t.per < lo {
@@ -249,10 +262,7 @@ func (s *series) sums(now int64, starts []int64, out []counts) {
 		}
 		if lo > from {
 			acc.add(t.rangeSum(intdiv.Floor(lo, t.per), done-1))
-		} else {
-			break
 		}
-		hi = lo - 1
 	}
 	for ; j < len(starts); j++ {
 		out[j] = acc

@@ -48,6 +48,18 @@ var (
 	errCorrupted = errors.New("state file is corrupted")
 )
 
+// storeBuckets returns the meta, index and slots buckets of a write,
+// creating those the file has not yet.
+func storeBuckets(tx *bolt.Tx) (meta, index, slots *bolt.Bucket, err error) {
+	var bs [3]*bolt.Bucket
+	for i, name := range [][]byte{bucketMeta, bucketIndex, bucketSlots} {
+		if bs[i], err = tx.CreateBucketIfNotExists(name); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	return bs[0], bs[1], bs[2], nil
+}
+
 // The tiers a slot belongs to, as the first byte of its key.
 const (
 	tagFine       = 1 // runs per minute

@@ -30,15 +30,7 @@ func (w *pendingWrite) record(name string) *record {
 }
 
 func (w *pendingWrite) commit(tx *bolt.Tx, batches []batch, removed bool) error {
-	meta, err := tx.CreateBucketIfNotExists(bucketMeta)
-	if err != nil {
-		return err
-	}
-	index, err := tx.CreateBucketIfNotExists(bucketIndex)
-	if err != nil {
-		return err
-	}
-	slots, err := tx.CreateBucketIfNotExists(bucketSlots)
+	meta, index, slots, err := storeBuckets(tx)
 	if err != nil {
 		return err
 	}

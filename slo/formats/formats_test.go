@@ -252,3 +252,45 @@ func assertWarnings(t *testing.T, ws []Warning, want []string) {
 		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// An SLO's references to SLIs, alert policies and alert conditions
+// resolve by name; an unknown name is an error, and objects no SLO refers
+// to are warned of, kind by kind and in name order.
+func TestOpenSLORefs(t *testing.T) {
+	const head = "apiVersion: openslo/v1\nkind: SLO\nmetadata: {name: a}\nspec: {indicatorRef: s, budgetingMethod: Occurrences, objectives: [{target: 0.99}], "
+	const sli = "---\napiVersion: openslo/v1\nkind: SLI\nmetadata: {name: s}\nspec: {thresholdMetric: {metricSource: {type: x, spec: {}}}}\n"
+	const policy = "---\napiVersion: openslo/v1\nkind: AlertPolicy\nmetadata: {name: p}\nspec: {alertWhenBreaching: true, conditions: [{conditionRef: c}]}\n"
+	for _, c := range []struct{ doc, want string }{
+		{head + "alertPolicies: [{alertPolicyRef: q}]}\n" + sli, `x.yaml: SLO a: spec.alertPolicies[0]: alertPolicyRef: no AlertPolicy named "q" in the file`},
+		{head + "alertPolicies: [{alertPolicyRef: p}]}\n" + sli + policy, `x.yaml: SLO a: spec.alertPolicies[0]: conditionRef: no AlertCondition named "c" in the file`},
+	} {
+		_, _, err := Import("x.yaml", []byte(c.doc))
+		if err == nil || err.Error() != c.want {
+			t.Errorf("%q:\n got %v\nwant %s", c.doc, err, c.want)
+		}
+	}
+
+	doc := head + "alertPolicies: [{alertPolicyRef: p}]}\n" + sli + policy +
+		"---\napiVersion: openslo/v1\nkind: AlertCondition\nmetadata: {name: c}\nspec: {severity: page, condition: {kind: burnrate, op: gt, threshold: 14.4, lookbackWindow: 1h}}\n"
+	for _, unused := range []string{"AlertCondition z", "AlertPolicy y", "SLI x", "SLI w"} {
+		kind, name, _ := strings.Cut(unused, " ")
+		doc += "---\napiVersion: openslo/v1\nkind: " + kind + "\nmetadata: {name: " + name + "}\nspec: {}\n"
+	}
+	got, ws, err := Import("x.yaml", []byte(doc))
+	if err != nil || len(got) != 1 || len(got[0].Alerting.Page) != 1 {
+		t.Fatalf("%v, %+v", err, got)
+	}
+	var refs []Warning
+	for _, w := range ws {
+		if strings.Contains(w.Message, "no SLO refers") {
+			refs = append(refs, w)
+		}
+	}
+	p := "x.yaml: "
+	assertWarnings(t, refs, []string{
+		p + "SLI w: no SLO refers to it, so it is not imported",
+		p + "SLI x: no SLO refers to it, so it is not imported",
+		p + "AlertPolicy y: no SLO refers to it, so it is not imported",
+		p + "AlertCondition z: no SLO refers to it, so it is not imported",
+	})
+}

@@ -15,18 +15,57 @@ import (
 	"github.com/sloagent/sloagent/slo"
 )
 
-// openSLODocs are the objects of an OpenSLO file, by kind and name.
+// openSLODocs are the objects of an OpenSLO file: its SLOs and, by kind
+// and name, the objects they may refer to.
 type openSLODocs struct {
 	slos       []object
-	slis       map[string]*sli
-	policies   map[string]*alertPolicy
-	conditions map[string]*alertCondition
-	used       map[string]bool // "Kind name" of the objects an SLO refers to
+	slis       refs[sli]
+	policies   refs[alertPolicy]
+	conditions refs[alertCondition]
+}
+
+// refs are the objects of one kind, by name, and which of them an SLO
+// refers to.
+type refs[T any] struct {
+	kind string
+	docs map[string]*T
+	used map[string]bool
+}
+
+func newRefs[T any](kind string) refs[T] {
+	return refs[T]{kind: kind, docs: map[string]*T{}, used: map[string]bool{}}
+}
+
+// decode adds the document n, named name.
+func (r refs[T]) decode(n *yaml.Node, name string) error {
+	v := new(T)
+	r.docs[name] = v
+	return decodeStrict(n, v)
+}
+
+// resolve returns the object that field refers to by name, and where it
+// is ("Kind name"), and marks it used.
+func (r refs[T]) resolve(field, name string) (*T, string, error) {
+	v := r.docs[name]
+	if v == nil {
+		return nil, "", fmt.Errorf("%s: no %s named %q in the file", field, r.kind, name)
+	}
+	r.used[name] = true
+	return v, r.kind + " " + name, nil
+}
+
+// warnUnused warns of each object no SLO refers to, by name.
+func (r refs[T]) warnUnused(ws *warnings) {
+	for _, name := range slices.Sorted(maps.Keys(r.docs)) {
+		if !r.used[name] {
+			ws.add(r.kind+" "+name, "no SLO refers to it, so it is not imported")
+		}
+	}
 }
 
 func importOpenSLO(nodes []*yaml.Node) ([]slo.Config, []Warning, error) {
 	var ws warnings
-	d := openSLODocs{slis: map[string]*sli{}, policies: map[string]*alertPolicy{}, conditions: map[string]*alertCondition{}, used: map[string]bool{}}
+	d := openSLODocs{slis: newRefs[sli]("SLI"), policies: newRefs[alertPolicy]("AlertPolicy"), conditions: newRefs[alertCondition]("AlertCondition")}
 	var others []object
 	for i, n := range nodes {
 		var o object
@@ -44,17 +83,11 @@ func importOpenSLO(nodes []*yaml.Node) ([]slo.Config, []Warning, error) {
 		case "SLO":
 			d.slos = append(d.slos, o)
 		case "SLI":
-			s := &sli{}
-			err = decodeStrict(n, s)
-			d.slis[o.Metadata.Name] = s
+			err = d.slis.decode(n, o.Metadata.Name)
 		case "AlertPolicy":
-			p := &alertPolicy{}
-			err = decodeStrict(n, p)
-			d.policies[o.Metadata.Name] = p
+			err = d.policies.decode(n, o.Metadata.Name)
 		case "AlertCondition":
-			c := &alertCondition{}
-			err = decodeStrict(n, c)
-			d.conditions[o.Metadata.Name] = c
+			err = d.conditions.decode(n, o.Metadata.Name)
 		case "Service", "DataSource", "AlertNotificationTarget":
 			others = append(others, o)
 		default:
@@ -72,16 +105,9 @@ func importOpenSLO(nodes []*yaml.Node) ([]slo.Config, []Warning, error) {
 		}
 		out = append(out, c)
 	}
-	for _, kind := range []struct {
-		name  string
-		names []string
-	}{{"SLI", slices.Sorted(maps.Keys(d.slis))}, {"AlertPolicy", slices.Sorted(maps.Keys(d.policies))}, {"AlertCondition", slices.Sorted(maps.Keys(d.conditions))}} {
-		for _, n := range kind.names {
-			if !d.used[kind.name+" "+n] {
-				ws.add(kind.name+" "+n, "no SLO refers to it, so it is not imported")
-			}
-		}
-	}
+	d.slis.warnUnused(&ws)
+	d.policies.warnUnused(&ws)
+	d.conditions.warnUnused(&ws)
 	for _, o := range others {
 		switch o.Kind {
 		case "Service":
@@ -123,11 +149,10 @@ func (d *openSLODocs) importSLO(o object, ws *warnings) (slo.Config, error) {
 	// The indicator: which probes' runs count.
 	ind, indWhere := spec.Indicator, where+": spec.indicator"
 	if ind == nil && spec.IndicatorRef != "" {
-		ind, indWhere = d.slis[spec.IndicatorRef], "SLI "+spec.IndicatorRef
-		if ind == nil {
-			return c, fmt.Errorf("spec.indicatorRef: no SLI named %q in the file", spec.IndicatorRef)
+		var err error
+		if ind, indWhere, err = d.slis.resolve("spec.indicatorRef", spec.IndicatorRef); err != nil {
+			return c, err
 		}
-		d.used["SLI "+spec.IndicatorRef] = true
 	}
 	if ind == nil && len(spec.Objectives) > 0 && (spec.Objectives[0].Indicator != nil || spec.Objectives[0].IndicatorRef != "") {
 		return c, fmt.Errorf("a composite SLO (indicators per objective) has no counterpart here: import each objective as an SLO of its own")
@@ -339,12 +364,11 @@ func importWindow(c *slo.Config, w timeWindow, where string, ws *warnings) {
 
 func (d *openSLODocs) importPolicy(c *slo.Config, p alertPolicy, where string, ws *warnings) error {
 	if p.AlertPolicyRef != "" {
-		ref := d.policies[p.AlertPolicyRef]
-		if ref == nil {
-			return fmt.Errorf("alertPolicyRef: no AlertPolicy named %q in the file", p.AlertPolicyRef)
+		ref, refWhere, err := d.policies.resolve("alertPolicyRef", p.AlertPolicyRef)
+		if err != nil {
+			return err
 		}
-		d.used["AlertPolicy "+p.AlertPolicyRef] = true
-		p, where = *ref, "AlertPolicy "+p.AlertPolicyRef
+		p, where = *ref, refWhere
 	}
 	s := p.Spec
 	if len(s.NotificationTargets) > 0 {
@@ -360,12 +384,11 @@ func (d *openSLODocs) importPolicy(c *slo.Config, p alertPolicy, where string, w
 	for _, cond := range s.Conditions {
 		cw := where
 		if cond.ConditionRef != "" {
-			ref := d.conditions[cond.ConditionRef]
-			if ref == nil {
-				return fmt.Errorf("conditionRef: no AlertCondition named %q in the file", cond.ConditionRef)
+			ref, refWhere, err := d.conditions.resolve("conditionRef", cond.ConditionRef)
+			if err != nil {
+				return err
 			}
-			d.used["AlertCondition "+cond.ConditionRef] = true
-			cond, cw = *ref, "AlertCondition "+cond.ConditionRef
+			cond, cw = *ref, refWhere
 		}
 		k := cond.Spec.Condition
 		if k.Kind != "" && k.Kind != "burnrate" || k.Op != "gt" && k.Op != "gte" {
