@@ -1,6 +1,7 @@
 package plugins
 
 import (
+	"cmp"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -56,18 +57,11 @@ var (
 // Defaults fills in unset fields.
 func (c *Config) Defaults() {
 	if c.AutoMTLS == nil {
-		t := true
-		c.AutoMTLS = &t
+		c.AutoMTLS = new(true)
 	}
-	if c.StartTimeout == 0 {
-		c.StartTimeout = conf.Duration(DefaultStartTimeout)
-	}
-	if c.RestartBackoff == 0 {
-		c.RestartBackoff = conf.Duration(DefaultRestartBackoff)
-	}
-	if c.MaxRestartBackoff == 0 {
-		c.MaxRestartBackoff = conf.Duration(max(DefaultMaxRestartBackoff, c.RestartBackoff.D()))
-	}
+	c.StartTimeout = cmp.Or(c.StartTimeout, conf.Duration(DefaultStartTimeout))
+	c.RestartBackoff = cmp.Or(c.RestartBackoff, conf.Duration(DefaultRestartBackoff))
+	c.MaxRestartBackoff = cmp.Or(c.MaxRestartBackoff, conf.Duration(max(DefaultMaxRestartBackoff, c.RestartBackoff.D())))
 }
 
 // Validate checks the entry (after Defaults).

@@ -112,79 +112,6 @@ type SelectValue struct {
 	Value    string `yaml:"value,omitempty"`
 }
 
-// action returns the name of the step's action and a short description of
-// what it acts on, for messages: ("click", "#login").
-func (s *Step) action() (string, string) {
-	switch {
-	case s.Navigate != "":
-		return "navigate", s.Navigate
-	case s.Click != "":
-		return "click", s.Click
-	case s.Type != nil:
-		return "type", s.Type.Selector
-	case s.WaitVisible != "":
-		return "wait_visible", s.WaitVisible
-	case s.WaitGone != "":
-		return "wait_gone", s.WaitGone
-	case s.AssertText != nil:
-		return "assert_text", s.AssertText.Selector
-	case s.AssertURL != nil:
-		return "assert_url", s.AssertURL.describe()
-	case s.Select != nil:
-		return "select", s.Select.Selector
-	case s.Eval != "":
-		return "eval", abbreviate(s.Eval, 60)
-	case s.Screenshot != "":
-		return "screenshot", s.Screenshot
-	case s.Press != nil:
-		if s.Press.Selector != "" {
-			return "press", s.Press.Key + " in " + s.Press.Selector
-		}
-		return "press", s.Press.Key
-	case s.Hover != "":
-		return "hover", s.Hover
-	case s.Upload != nil:
-		return "upload", s.Upload.Selector
-	case s.WaitURL != nil:
-		return "wait_url", s.WaitURL.describe()
-	case s.SetCookie != nil:
-		return "set_cookie", s.SetCookie.Name
-	case s.SetHeader != nil:
-		return "set_header", s.SetHeader.Name
-	}
-	return "", ""
-}
-
-// setsUp tells the steps that prepare the browser context rather than act
-// on a page: they run before the implicit first navigation.
-func (s *Step) setsUp() bool { return s.SetCookie != nil || s.SetHeader != nil }
-
-func (s *Step) actions() []string {
-	var set []string
-	add := func(ok bool, name string) {
-		if ok {
-			set = append(set, name)
-		}
-	}
-	add(s.Navigate != "", "navigate")
-	add(s.Click != "", "click")
-	add(s.Type != nil, "type")
-	add(s.WaitVisible != "", "wait_visible")
-	add(s.WaitGone != "", "wait_gone")
-	add(s.AssertText != nil, "assert_text")
-	add(s.AssertURL != nil, "assert_url")
-	add(s.Select != nil, "select")
-	add(s.Eval != "", "eval")
-	add(s.Screenshot != "", "screenshot")
-	add(s.Press != nil, "press")
-	add(s.Hover != "", "hover")
-	add(s.Upload != nil, "upload")
-	add(s.WaitURL != nil, "wait_url")
-	add(s.SetCookie != nil, "set_cookie")
-	add(s.SetHeader != nil, "set_header")
-	return set
-}
-
 func (m *Match) describe() string {
 	if m.Regexp.Regexp != nil {
 		return "regexp " + strconv.Quote(m.Regexp.String())
@@ -214,7 +141,7 @@ func (c *Config) Validate(r conf.Report) {
 			sr.Errorf("", "a step needs one action: navigate, click, type, press, hover, select, upload, wait_visible, wait_gone, wait_url, assert_text, assert_url, eval, screenshot, set_cookie or set_header")
 		case 1:
 		default:
-			sr.Errorf(acts[1], "a step has exactly one action, and this one also has %s", acts[0])
+			sr.Errorf(acts[1].name, "a step has exactly one action, and this one also has %s", acts[0].name)
 		}
 		if s.Timeout < 0 {
 			sr.Errorf("timeout", "must not be negative")
@@ -228,8 +155,8 @@ func (c *Config) Validate(r conf.Report) {
 		} else {
 			names[name] = i
 		}
-		if len(acts) == 1 {
-			s.validateAction(sr)
+		if len(acts) == 1 && acts[0].check != nil {
+			acts[0].check(s, sr.At(acts[0].name))
 		}
 	}
 	c.validateCookiePages(r)
@@ -286,33 +213,29 @@ func (c *Config) RunTimeInputs() []conf.RunTimeInput {
 	return out
 }
 
-func (s *Step) validateAction(r conf.Report) {
-	switch {
-	case s.Navigate != "":
-		// A relative URL is resolved against the probe's target at New.
-	case s.Type != nil:
-		t := s.Type
-		if t.Selector == "" {
-			r.Errorf("type.selector", "is required")
-		}
-		validateSecret(r.At("type"), "text", t.Text, t.TextEnv, t.TextFile)
-	case s.AssertText != nil:
-		if s.AssertText.Selector == "" {
-			r.Errorf("assert_text.selector", "is required")
-		}
-		s.AssertText.Match.validate(r.At("assert_text"))
-	case s.AssertURL != nil:
-		s.AssertURL.validate(r.At("assert_url"))
-	case s.Select != nil:
-		if s.Select.Selector == "" {
-			r.Errorf("select.selector", "is required")
-		}
-	case s.Screenshot != "":
-		if !validName(s.Screenshot) || strings.ContainsAny(s.Screenshot, " ") {
-			r.Errorf("screenshot", "%q: a file name of letters, digits, _ . and -", s.Screenshot)
-		}
-	default:
-		s.validateMore(r)
+func (t *TypeAction) validate(r conf.Report) {
+	if t.Selector == "" {
+		r.Errorf("selector", "is required")
+	}
+	validateSecret(r, "text", t.Text, t.TextEnv, t.TextFile)
+}
+
+func (a *AssertText) validate(r conf.Report) {
+	if a.Selector == "" {
+		r.Errorf("selector", "is required")
+	}
+	a.Match.validate(r)
+}
+
+func (s *SelectValue) validate(r conf.Report) {
+	if s.Selector == "" {
+		r.Errorf("selector", "is required")
+	}
+}
+
+func validateScreenshot(r conf.Report, name string) {
+	if !validName(name) || strings.ContainsAny(name, " ") {
+		r.Errorf("", "%q: a file name of letters, digits, _ . and -", name)
 	}
 }
 

@@ -11,47 +11,52 @@ import (
 	"github.com/sloagent/sloagent/internal/conf"
 )
 
-// validateMore checks the steps that act on keys, the mouse, files and the
-// browser context.
-func (s *Step) validateMore(r conf.Report) {
-	switch {
-	case s.Press != nil:
-		if s.Press.Key == "" {
-			r.Errorf("press.key", "is required")
-		} else if _, ok := keyText(s.Press.Key); !ok {
-			r.Errorf("press.key", "unknown key %q: use a key name such as Enter, Escape, Tab, ArrowDown, Backspace, PageDown, or one character", s.Press.Key)
-		}
-	case s.Upload != nil:
-		if s.Upload.Selector == "" {
-			r.Errorf("upload.selector", "is required")
-		}
-		if s.Upload.File == "" {
-			r.Errorf("upload.file", "is required")
-		}
-		conf.CheckFile(r, "upload.file", s.Upload.File)
-	case s.WaitURL != nil:
-		s.WaitURL.validate(r.At("wait_url"))
-	case s.SetCookie != nil:
-		c := s.SetCookie
-		if c.Name == "" || strings.ContainsAny(c.Name, "=; \t\r\n") {
-			r.Errorf("set_cookie.name", "%q is not a cookie name", c.Name)
-		}
-		validateSecret(r.At("set_cookie"), "value", c.Value, c.ValueEnv, c.ValueFile)
-		if c.URL != "" {
-			if u, err := url.Parse(c.URL); err != nil || !u.IsAbs() || u.Host == "" {
-				r.Errorf("set_cookie.url", "%q is not an absolute URL", c.URL)
-			}
-		}
-		if c.URL != "" && c.Domain != "" {
-			r.Errorf("set_cookie.domain", "set url or domain, not both")
-		}
-	case s.SetHeader != nil:
-		h := s.SetHeader
-		if h.Name == "" || !validHeaderName(h.Name) {
-			r.Errorf("set_header.name", "%q is not a header name", h.Name)
-		}
-		validateSecret(r.At("set_header"), "value", h.Value, h.ValueEnv, h.ValueFile)
+func (p *Press) validate(r conf.Report) {
+	if p.Key == "" {
+		r.Errorf("key", "is required")
+	} else if _, ok := keyText(p.Key); !ok {
+		r.Errorf("key", "unknown key %q: use a key name such as Enter, Escape, Tab, ArrowDown, Backspace, PageDown, or one character", p.Key)
 	}
+}
+
+// describe says what a press step presses, for messages.
+func (p *Press) describe() string {
+	if p.Selector != "" {
+		return p.Key + " in " + p.Selector
+	}
+	return p.Key
+}
+
+func (u *Upload) validate(r conf.Report) {
+	if u.Selector == "" {
+		r.Errorf("selector", "is required")
+	}
+	if u.File == "" {
+		r.Errorf("file", "is required")
+	}
+	conf.CheckFile(r, "file", u.File)
+}
+
+func (c *SetCookie) validate(r conf.Report) {
+	if c.Name == "" || strings.ContainsAny(c.Name, "=; \t\r\n") {
+		r.Errorf("name", "%q is not a cookie name", c.Name)
+	}
+	validateSecret(r, "value", c.Value, c.ValueEnv, c.ValueFile)
+	if c.URL != "" {
+		if u, err := url.Parse(c.URL); err != nil || !u.IsAbs() || u.Host == "" {
+			r.Errorf("url", "%q is not an absolute URL", c.URL)
+		}
+	}
+	if c.URL != "" && c.Domain != "" {
+		r.Errorf("domain", "set url or domain, not both")
+	}
+}
+
+func (h *SetHeader) validate(r conf.Report) {
+	if h.Name == "" || !validHeaderName(h.Name) {
+		r.Errorf("name", "%q is not a header name", h.Name)
+	}
+	validateSecret(r, "value", h.Value, h.ValueEnv, h.ValueFile)
 }
 
 func validHeaderName(s string) bool {

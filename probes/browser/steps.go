@@ -56,66 +56,53 @@ func (r *run) step(ctx context.Context, s *runStep) error {
 		ctx, cancel = context.WithTimeout(ctx, s.Timeout.D())
 		defer cancel()
 	}
-	switch {
-	case s.url != "":
-		resp, err := chromedp.Run(ctx, chromedp.NavigateResponse(s.url))
-		if err != nil {
-			return waiting("the page to load", err)
-		}
-		if resp != nil && resp.Status >= 400 {
-			return &statusError{status: resp.Status}
-		}
-		return nil
-	case s.Click != "":
-		return r.click(ctx, s.Click)
-	case s.Type != nil:
-		text, err := s.Type.text()
-		if err != nil {
-			return err
-		}
-		n, err := visibleNode(ctx, s.Type.Selector)
-		if err != nil {
-			return err
-		}
-		err = chromedp.Do(ctx, chromedp.KeyEventNode(n, text))
-		if err != nil && text != "" && strings.Contains(err.Error(), text) {
-			// Never let the typed text reach a log line.
-			err = errors.New(strings.ReplaceAll(err.Error(), text, "<secret>"))
-		}
-		return waiting("the page to take the typed text (the element was visible)", err)
-	case s.Press != nil:
-		return r.press(ctx, s.Press)
-	case s.Hover != "":
-		return r.hover(ctx, s.Hover)
-	case s.Upload != nil:
-		return r.upload(ctx, s.Upload)
-	case s.WaitURL != nil:
-		return r.waitURL(ctx, s.WaitURL)
-	case s.SetCookie != nil:
-		return r.setCookie(ctx, s)
-	case s.SetHeader != nil:
-		return r.setHeader(ctx, s.SetHeader)
-	case s.WaitVisible != "":
-		return waiting("the element to be visible", chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(s.WaitVisible))))
-	case s.WaitGone != "":
-		return r.waitGone(ctx, s.WaitGone)
-	case s.AssertText != nil:
-		return r.assertText(ctx, s.AssertText)
-	case s.AssertURL != nil:
-		return r.assertURL(ctx, s.AssertURL)
-	case s.Select != nil:
-		return r.selectValue(ctx, s.Select)
-	case s.Eval != "":
-		return r.eval(ctx, s.Eval)
-	case s.Screenshot != "":
-		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-		if err != nil {
-			return waiting("the screenshot", err)
-		}
-		r.diag.write(s.Screenshot+".png", png)
-		return nil
+	if acts := s.actions(); len(acts) > 0 {
+		return acts[0].do(r, ctx, s)
 	}
 	return errors.New("the step has no action")
+}
+
+func (r *run) navigate(ctx context.Context, url string) error {
+	resp, err := chromedp.Run(ctx, chromedp.NavigateResponse(url))
+	if err != nil {
+		return waiting("the page to load", err)
+	}
+	if resp != nil && resp.Status >= 400 {
+		return &statusError{status: resp.Status}
+	}
+	return nil
+}
+
+// typeText types into the element once it is visible.
+func (r *run) typeText(ctx context.Context, t *TypeAction) error {
+	text, err := t.text()
+	if err != nil {
+		return err
+	}
+	n, err := visibleNode(ctx, t.Selector)
+	if err != nil {
+		return err
+	}
+	err = chromedp.Do(ctx, chromedp.KeyEventNode(n, text))
+	if err != nil && text != "" && strings.Contains(err.Error(), text) {
+		// Never let the typed text reach a log line.
+		err = errors.New(strings.ReplaceAll(err.Error(), text, "<secret>"))
+	}
+	return waiting("the page to take the typed text (the element was visible)", err)
+}
+
+func (r *run) waitVisible(ctx context.Context, sel string) error {
+	return waiting("the element to be visible", chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(sel))))
+}
+
+// screenshot saves the page with the run's diagnostics as name.png.
+func (r *run) screenshot(ctx context.Context, name string) error {
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		return waiting("the screenshot", err)
+	}
+	r.diag.write(name+".png", png)
+	return nil
 }
 
 // waiting marks a deadline hit while waiting for what.

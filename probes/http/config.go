@@ -1,6 +1,7 @@
 package http
 
 import (
+	"cmp"
 	"sync/atomic"
 
 	"github.com/sloagent/sloagent/internal/conf"
@@ -151,30 +152,11 @@ const (
 	UserAgent = "sloagent"
 )
 
-func (c *Config) method() string {
-	if c.Method == "" {
-		return DefaultMethod
-	}
-	return c.Method
-}
-
-func (c *Config) followRedirects() bool { return boolOr(c.FollowRedirects, true) }
-
-func (c *Config) maxRedirects() int {
-	if c.MaxRedirects == nil {
-		return DefaultMaxRedirects
-	}
-	return *c.MaxRedirects
-}
-
-func (c *Config) ipProtocol() string {
-	if c.IPProtocol == "" {
-		return DefaultIPProtocol
-	}
-	return c.IPProtocol
-}
-
-func (c *Config) ipFallback() bool { return boolOr(c.IPProtocolFallback, true) }
+func (c *Config) method() string        { return cmp.Or(c.Method, DefaultMethod) }
+func (c *Config) followRedirects() bool { return valueOr(c.FollowRedirects, true) }
+func (c *Config) maxRedirects() int     { return valueOr(c.MaxRedirects, DefaultMaxRedirects) }
+func (c *Config) ipProtocol() string    { return cmp.Or(c.IPProtocol, DefaultIPProtocol) }
+func (c *Config) ipFallback() bool      { return valueOr(c.IPProtocolFallback, true) }
 
 // bodyLimit is the body size limit in bytes; 0 means none.
 func (c *Config) bodyLimit() int64 {
@@ -188,11 +170,13 @@ func (c *Config) bodyLimit() int64 {
 }
 
 func (c *Config) proxied() bool     { return c.ProxyURL != "" || c.ProxyFromEnvironment }
-func (c *Config) enableHTTP2() bool { return boolOr(c.EnableHTTP2, true) }
+func (c *Config) enableHTTP2() bool { return valueOr(c.EnableHTTP2, true) }
 
-func boolOr(b *bool, def bool) bool {
-	if b == nil {
+// valueOr is what p points to, or def for a field the config leaves out
+// (one whose zero value is meaningful, such as false or 0).
+func valueOr[T any](p *T, def T) T {
+	if p == nil {
 		return def
 	}
-	return *b
+	return *p
 }

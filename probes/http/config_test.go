@@ -244,3 +244,17 @@ fail_if_body_matches_regexp: ['err(or)?']
 		t.Errorf("round trip changed the config: %+v", back)
 	}
 }
+
+func TestValueOr(t *testing.T) {
+	f, zero := false, 0
+	for _, c := range []struct{ got, want any }{
+		{valueOr(nil, true), true},
+		{valueOr(&f, true), false},
+		{valueOr(nil, 10), 10},
+		{valueOr(&zero, 10), 0},
+	} {
+		if c.got != c.want {
+			t.Errorf("got %v, want %v", c.got, c.want)
+		}
+	}
+}

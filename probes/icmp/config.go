@@ -1,6 +1,7 @@
 package icmp
 
 import (
+	"cmp"
 	"fmt"
 	"net"
 	"strings"
@@ -69,26 +70,9 @@ func (c *Config) Validate(r conf.Report) {
 	}
 }
 
-func (c *Config) packets() int {
-	if c.Packets == 0 {
-		return DefaultPackets
-	}
-	return c.Packets
-}
-
-func (c *Config) interval() time.Duration {
-	if c.PacketInterval == 0 {
-		return DefaultPacketInterval
-	}
-	return c.PacketInterval.D()
-}
-
-func (c *Config) ttl() int {
-	if c.TTL == 0 {
-		return DefaultTTL
-	}
-	return c.TTL
-}
+func (c *Config) packets() int            { return cmp.Or(c.Packets, DefaultPackets) }
+func (c *Config) interval() time.Duration { return cmp.Or(c.PacketInterval.D(), DefaultPacketInterval) }
+func (c *Config) ttl() int                { return cmp.Or(c.TTL, DefaultTTL) }
 
 // CheckTimeout tells whether a run's requests all go out well within
 // timeout, leaving the last one time to be answered.
