@@ -70,27 +70,22 @@ func Report(w io.Writer, p Period, now time.Time) error {
 	}
 	b.f(", written by sloagent at %s._\n\n", utc(now))
 
-	b.s("## SLOs\n\n")
-	if len(p.SLOs) == 0 {
-		b.s("No SLOs are configured.\n")
-	} else {
-		b.s("| SLO | objective | attained in the period | events | budget burned in the period | budget remaining | window |\n|---|---|---|---|---|---|---|\n")
-		for _, s := range p.SLOs {
+	b.section("SLOs")
+	table(b, p.SLOs, "No SLOs are configured.",
+		[]string{"SLO", "objective", "attained in the period", "events", "budget burned in the period", "budget remaining", "window"},
+		func(s slo.PeriodStatus) {
 			met := ""
 			if !math.IsNaN(s.SLI) && s.SLI < s.Objective {
 				met = " (below objective)"
 			}
 			b.f("| %s | %s | %s%s | %d | %s | %s | %s |\n", s.Name, ratio(s.Objective), ratio(s.SLI), met, s.Events,
 				pctOrNone(s.BudgetBurned), pctOrNone(s.BudgetRemaining), s.Window)
-		}
-	}
+		})
 
-	b.s("\n## Incidents\n\n")
-	if len(p.Incidents) == 0 {
-		b.s("No incidents.\n")
-	} else {
-		b.s("| incident | started | duration | time to detect | failed runs | SLOs (budget consumed) | state |\n|---|---|---|---|---|---|---|\n")
-		for _, inc := range p.Incidents {
+	b.section("Incidents")
+	table(b, p.Incidents, "No incidents.",
+		[]string{"incident", "started", "duration", "time to detect", "failed runs", "SLOs (budget consumed)", "state"},
+		func(inc *Incident) {
 			var slos []string
 			for _, s := range inc.SLOs {
 				slos = append(slos, s.Name+" ("+pctOrNone(s.BudgetShare())+")")
@@ -101,45 +96,22 @@ func Report(w io.Writer, p Period, now time.Time) error {
 			}
 			b.f("| %s: %s | %s | %s | %s | %d | %s | %s |\n", inc.ID, cell(inc.Title), utc(inc.Started), dur(inc.Duration(now)),
 				dur(inc.TimeToDetect()), inc.FailedRuns, strings.Join(slos, ", "), state)
-		}
-	}
+		})
 
 	probes := p.Probes()
-	b.s("\n## Failure reasons by probe\n\n")
-	failing := 0
-	for _, pp := range probes {
-		if pp.Failures > 0 {
-			failing++
-		}
-	}
-	if failing == 0 {
-		b.s("No probe failed.\n")
-	} else {
-		b.s("| probe | runs | failed | top reasons |\n|---|---|---|---|\n")
-		for _, pp := range probes {
-			if pp.Failures == 0 {
-				continue
-			}
-			b.f("| %s | %d | %d (%s) | %s |\n", pp.Probe, pp.Runs, pp.Failures, pct(float64(pp.Failures)/float64(pp.Runs)), topReasons(pp.Reasons, 3))
-		}
-	}
+	b.section("Failure reasons by probe")
+	failing := filter(probes, func(pp ProbePeriod) bool { return pp.Failures > 0 })
+	table(b, failing, "No probe failed.", []string{"probe", "runs", "failed", "top reasons"}, func(pp ProbePeriod) {
+		b.f("| %s | %d | %d (%s) | %s |\n", pp.Probe, pp.Runs, pp.Failures, pct(float64(pp.Failures)/float64(pp.Runs)), topReasons(pp.Reasons, 3))
+	})
 
-	b.s("\n## Flapping probes\n\n")
-	var flapping []ProbePeriod
-	for _, pp := range probes {
-		if pp.Spells >= FlapSpells {
-			flapping = append(flapping, pp)
-		}
-	}
+	b.section("Flapping probes")
+	flapping := filter(probes, func(pp ProbePeriod) bool { return pp.Spells >= FlapSpells })
 	slices.SortStableFunc(flapping, func(a, b ProbePeriod) int { return b.Spells - a.Spells })
-	if len(flapping) == 0 {
-		b.f("No probe started failing %d times or more.\n", FlapSpells)
-	} else {
-		b.s("| probe | times it started failing | failed runs |\n|---|---|---|\n")
-		for _, pp := range flapping {
+	table(b, flapping, fmt.Sprintf("No probe started failing %d times or more.", FlapSpells),
+		[]string{"probe", "times it started failing", "failed runs"}, func(pp ProbePeriod) {
 			b.f("| %s | %d | %d of %d |\n", pp.Probe, pp.Spells, pp.Failures, pp.Runs)
-		}
-	}
+		})
 	_, err := io.WriteString(w, b.String())
 	return err
 }

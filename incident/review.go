@@ -26,10 +26,10 @@ func Review(w io.Writer, inc *Incident, now time.Time, base string) error {
 	b.f("# Incident %s: %s\n\n", inc.ID, inc.Title)
 	b.f("_Draft of the live-site review, written by sloagent. Incident %s._\n\n", state)
 
-	b.s("## Summary\n\n")
-	b.f("%s\n\n", summaryText(inc, now))
+	b.section("Summary")
+	b.f("%s\n", summaryText(inc, now))
 
-	b.s("## Impact\n\n")
+	b.section("Impact")
 	b.s("| | |\n|---|---|\n")
 	b.f("| Duration | %s (%s to %s) |\n", dur(inc.Duration(now)), utc(inc.Started), endText(inc))
 	b.f("| Failed runs | %d of %d runs of the affected probes |\n", inc.FailedRuns, inc.Runs)
@@ -41,7 +41,7 @@ func Review(w io.Writer, inc *Incident, now time.Time, base string) error {
 	if len(inc.Locations) > 0 {
 		b.f("| Locations | %s |\n", strings.Join(inc.Locations, ", "))
 	}
-	b.s("\n## Detection\n\n")
+	b.section("Detection")
 	b.f("- First failed run: %s\n", utc(inc.Started))
 	if inc.Detected.IsZero() {
 		b.f("- No page alert fired; the incident opened at %s (%s).\n", utc(inc.Opened), triggerText(inc))
@@ -62,17 +62,9 @@ func Review(w io.Writer, inc *Incident, now time.Time, base string) error {
 		b.f("- %s alert of %s: fired %s, %s\n", a.Severity, alertSubject(a), utc(a.Fired), res)
 	}
 
-	b.s("\n## Timeline\n\n")
+	b.section("Timeline")
 	zones := timeZones(inc)
-	b.s("| UTC |")
-	for _, z := range zones {
-		b.f(" %s |", z)
-	}
-	b.s(" Event |\n|---|")
-	for range zones {
-		b.s("---|")
-	}
-	b.s("---|\n")
+	b.header(slices.Concat([]string{"UTC"}, zones, []string{"Event"})...)
 	for _, e := range inc.Timeline {
 		b.f("| %s |", e.Time.UTC().Format("2006-01-02 15:04:05"))
 		for _, z := range zones {
@@ -82,11 +74,13 @@ func Review(w io.Writer, inc *Incident, now time.Time, base string) error {
 		b.f(" %s |\n", cell(e.Text))
 	}
 	if inc.Dropped.Timeline > 0 {
-		b.f("\n%d later events are not listed.\n", inc.Dropped.Timeline)
+		b.block()
+		b.f("%d later events are not listed.\n", inc.Dropped.Timeline)
 	}
 
-	b.s("\n## What the probes saw\n\n")
+	b.section("What the probes saw")
 	for _, p := range inc.Probes {
+		b.block()
 		b.f("### %s\n\n", p.Name)
 		rec := "still failing"
 		if !p.Recovered.IsZero() {
@@ -105,26 +99,15 @@ func Review(w io.Writer, inc *Incident, now time.Time, base string) error {
 			}
 			b.f("- Phases of the last failed run that had them: %s\n", strings.Join(ph, ", "))
 		}
-		var msgs []*Message
-		for _, m := range inc.Messages {
-			if m.Probe == p.Name {
-				msgs = append(msgs, m)
-			}
-		}
-		if len(msgs) > 0 {
-			b.s("\n| count | reason | message | first | last |\n|---|---|---|---|---|\n")
+		if msgs := filter(inc.Messages, func(m *Message) bool { return m.Probe == p.Name }); len(msgs) > 0 {
+			b.header("count", "reason", "message", "first", "last")
 			for _, m := range msgs {
 				b.f("| %d | %s | %s | %s | %s |\n", m.Count, m.Reason, cell(m.Text), utc(m.First), utc(m.Last))
 			}
 		}
-		var diags []Diagnostic
-		for _, d := range inc.Diagnostics {
-			if d.Probe == p.Name {
-				diags = append(diags, d)
-			}
-		}
-		if len(diags) > 0 {
-			b.s("\nDiagnostics:\n\n")
+		if diags := filter(inc.Diagnostics, func(d Diagnostic) bool { return d.Probe == p.Name }); len(diags) > 0 {
+			b.block()
+			b.s("Diagnostics:\n\n")
 			for _, d := range diags {
 				link := strings.TrimRight(base, "/") + "/diagnostics/" + d.Name
 				if base == "" {
@@ -137,13 +120,13 @@ func Review(w io.Writer, inc *Incident, now time.Time, base string) error {
 				}
 			}
 		}
-		b.s("\n")
 	}
 	if inc.Dropped.Messages > 0 || inc.Dropped.Diagnostics > 0 {
-		b.f("%d more distinct messages and %d more diagnostics are not listed.\n\n", inc.Dropped.Messages, inc.Dropped.Diagnostics)
+		b.block()
+		b.f("%d more distinct messages and %d more diagnostics are not listed.\n", inc.Dropped.Messages, inc.Dropped.Diagnostics)
 	}
 
-	b.s("## Runbook\n\n")
+	b.section("Runbook")
 	runbooks := runbookURLs(inc)
 	if len(runbooks) == 0 {
 		b.s("No runbook is linked to the SLOs or alerts of this incident.\n")
@@ -151,15 +134,13 @@ func Review(w io.Writer, inc *Incident, now time.Time, base string) error {
 	for _, r := range runbooks {
 		b.f("- <%s>\n", r)
 	}
-	b.s("\n## Root cause\n\n_To be written._\n\n## Follow-ups\n\n- [ ] _To be written._\n")
+	b.section("Root cause")
+	b.s("_To be written._\n")
+	b.section("Follow-ups")
+	b.s("- [ ] _To be written._\n")
 	_, err := io.WriteString(w, b.String())
 	return err
 }
-
-type mdWriter struct{ strings.Builder }
-
-func (b *mdWriter) f(format string, args ...any) { fmt.Fprintf(&b.Builder, format, args...) }
-func (b *mdWriter) s(s string)                   { b.WriteString(s) }
 
 func utc(t time.Time) string {
 	if t.IsZero() {
@@ -307,12 +288,6 @@ func runbookURLs(inc *Incident) []string {
 		add(a.RunbookURL)
 	}
 	return out
-}
-
-// cell makes text safe in a Markdown table cell.
-func cell(s string) string {
-	s = strings.ReplaceAll(s, "|", `\|`)
-	return strings.Join(strings.Fields(s), " ")
 }
 
 func isImage(name string) bool {

@@ -84,16 +84,15 @@ func main() {
 	out := fs.String("out", "bench/results/latest.md", "File to write the results table to.")
 	command := fs.String("command", "bench/run", "The command line to print in the results.")
 	revision := fs.String("revision", "unknown", "The revision of sloagent measured, to print in the results.")
-	only := fs.String("only", "", `Measure one part only: "memory" is memory with many probes (and SLOs) over a steady run and the time to serve /metrics in every format, about 37 minutes (9 with -quick); "soak" is 10,000 probes at a minute's interval with an SLO each, fresh state, for an hour (-steady sets how long); "herd" is the requests targets see in the first interval after a start and after a reload, about 3 minutes; "accuracy" is the timing accuracy of every system, about 5 minutes (1 with -quick); "rates" is every system's cost at the fixed rates and its highest sustained rate, about 25 minutes (6 with -quick); "kinds" is the tcp, dns and grpc kinds' CPU, about 6 minutes; "browser" is the browser journeys, about 9 minutes a binary (3 with -quick).`)
+	only := fs.String("only", "", onlyHelp())
 	steady := fs.Duration("steady", 0, "How long each memory run goes on once every probe has run (default 5m, 1m with -quick, 1h with -only soak).")
 	cloudprober := fs.String("cloudprober", "", `cloudprober binary to compare (default: `+cloudproberModule+"@"+cloudproberVersion+` built from the Go module proxy and kept in the user's cache directory); "none" leaves it out.`)
 	fs.StringVar(&b.cloudproberVersion, "cloudprober-version", "", "The module version the -cloudprober binary was built from, for the results.")
 	fs.StringVar(&b.browserBaseline, "browser-baseline", "", "Directory holding another revision's sloagent binary (and a REVISION file) to measure the browser figure against, taking turns.")
 	_ = fs.Parse(os.Args[1:])
-	switch *only {
-	case "", "memory", "soak", "herd", "accuracy", "rates", "kinds", "browser":
-	default:
-		fmt.Fprintf(os.Stderr, "sloabench: unknown -only %q (use memory, soak, herd, accuracy, rates, kinds or browser)\n", *only)
+	pt, ok := partNamed(*only)
+	if !ok {
+		fmt.Fprintf(os.Stderr, "sloabench: unknown -only %q (use %s)\n", *only, partNames())
 		os.Exit(2)
 	}
 	if b.binDir == "" {
@@ -110,7 +109,7 @@ func main() {
 	if *steady > 0 {
 		p.memSteady = *steady
 	}
-	if *only != "kinds" && *only != "browser" && *only != "soak" {
+	if pt.cloudprober {
 		if code, done := b.withCloudprober(*cloudprober, os.Args[1:]); done {
 			os.Exit(code)
 		}
@@ -126,13 +125,13 @@ func main() {
 		}
 		return
 	}
-	if err := b.run(p, *quick, *only, *out, *command, *revision); err != nil {
+	if err := b.run(p, pt, *quick, *out, *command, *revision); err != nil {
 		fmt.Fprintln(os.Stderr, "sloabench:", err)
 		os.Exit(1)
 	}
 }
 
-func (b *bench) run(p plan, quick bool, only, out, command, revision string) error {
+func (b *bench) run(p plan, pt part, quick bool, out, command, revision string) error {
 	if err := b.makeWork(); err != nil {
 		return err
 	}
@@ -147,7 +146,7 @@ func (b *bench) run(p plan, quick bool, only, out, command, revision string) err
 	defer b.slow.stop()
 
 	started := time.Now()
-	res, err := b.measureAll(p, only)
+	res, err := b.measureAll(p, pt)
 	if err != nil {
 		return err
 	}

@@ -19,19 +19,8 @@ func (r *results) markdown() string {
 	if r.quick {
 		mode = "quick (rough numbers, one repetition)"
 	}
-	switch r.only {
-	case "memory":
-		mode = "memory and /metrics only, " + mode
-	case "soak":
-		mode = "the soak only, " + mode
-	case "herd":
-		mode = "start-up and reload requests only, " + mode
-	case "accuracy":
-		mode = "timing accuracy only, " + mode
-	case "rates":
-		mode = "fixed rates and the highest sustained rate only, " + mode
-	case "kinds":
-		mode = "tcp, dns and grpc kinds only, " + mode
+	if p, _ := partNamed(r.only); p.mode != "" {
+		mode = p.mode + ", " + mode
 	}
 	fmt.Fprintf(&b, "- command: `%s` (%s run, %s, started %s)\n", r.command, mode, r.took.Round(time.Second), r.started.UTC().Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(&b, "- machine: %s\n", machine())

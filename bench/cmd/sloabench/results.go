@@ -38,39 +38,18 @@ type results struct {
 	took        time.Duration
 }
 
-// measureAll runs every part of the plan, or the one part only names.
+// measureAll runs every part of the plan, or the one part -only names.
 // Systems take turns within each repetition so that a slow spell of the
 // machine hits them all alike.
-func (b *bench) measureAll(p plan, only string) (*results, error) {
-	r := &results{fixed: map[string]map[int]sample{}, acc: map[string]accuracy{}, maxRate: map[string]int{}, only: only,
+func (b *bench) measureAll(p plan, pt part) (*results, error) {
+	r := &results{fixed: map[string]map[int]sample{}, acc: map[string]accuracy{}, maxRate: map[string]int{}, only: pt.name,
 		systems: b.systems(), notes: b.notes, cloudprober: b.cloudproberName()}
-	for _, part := range b.parts(only) {
-		if err := part(p, r); err != nil {
+	for _, measure := range pt.measures {
+		if err := measure(b, p, r); err != nil {
 			return nil, err
 		}
 	}
 	return r, nil
-}
-
-// parts are the measurements of a run: all of them in turn, or the one
-// -only names (the fixed rates with the rate search for "rates").
-func (b *bench) parts(only string) []func(plan, *results) error {
-	switch only {
-	case "memory":
-		return []func(plan, *results) error{b.measureMemory}
-	case "soak":
-		return []func(plan, *results) error{b.measureSoak}
-	case "herd":
-		return []func(plan, *results) error{b.measureHerd}
-	case "accuracy":
-		return []func(plan, *results) error{b.measureAccuracy}
-	case "kinds":
-		return []func(plan, *results) error{b.measureKinds}
-	case "rates":
-		return []func(plan, *results) error{b.measureFixed, b.measureMaxRate}
-	}
-	return []func(plan, *results) error{b.measureFixed, b.measureKinds, b.measureAccuracy, b.measureMemory,
-		b.measureHerd, b.measureMaxRate, b.measureBrowserIfPossible}
 }
 
 // measureFixed measures every system at the fixed rates, the systems
