@@ -86,7 +86,10 @@ func commands() []command {
 				{"review INCIDENT", "print the draft of an incident's live-site review (Markdown)"},
 				{"review --since=7d", "print the report of the period for the operations review"},
 			},
-			nil},
+			[]synopsis{
+				{"review [--agent.url=URL] <incident>", "Print the Markdown draft of an incident's live-site review, as the running agent writes it."},
+				{"review [--agent.url=URL] --since=<period>", "Print the report of the period (7d, 24h, 30d) for the operations review."},
+			}},
 		{"slo", sloCmd,
 			[]synopsis{{"slo import|export ...", "convert SLOs from and to OpenSLO (and import sloth's specs)"}},
 			[]synopsis{

@@ -76,3 +76,22 @@ usage: sloagent [flags]                 run the agent (see sloagent --help)
 		t.Errorf("exit %d, stdout %q, stderr:\n%s", code, stdout.String(), stderr.String())
 	}
 }
+
+// Every command is in the short usage (but help, which --help is) and in
+// --help's list of commands.
+func TestEveryCommandIsListed(t *testing.T) {
+	var help, stderr strings.Builder
+	Main([]string{"--help"}, &help, &stderr)
+	var short strings.Builder
+	usage(&short)
+	_, commandsPart, _ := strings.Cut(help.String(), "\nCommands:\n")
+	for _, c := range commands() {
+		if !strings.Contains(commandsPart, "\n  "+c.name) && !strings.HasPrefix(commandsPart, "  "+c.name) {
+			t.Errorf("--help does not list %s:\n%s", c.name, commandsPart)
+		}
+		if c.name != "help" && !strings.Contains(short.String(), "sloagent "+c.name+" ") &&
+			!strings.Contains(short.String(), "sloagent "+c.name+"\n") {
+			t.Errorf("the short usage does not list %s:\n%s", c.name, short.String())
+		}
+	}
+}

@@ -117,7 +117,7 @@ func checkExecutable(path string) error {
 	if fi.IsDir() {
 		return fmt.Errorf("%s is a directory", path)
 	}
-	if !executable(fi) {
+	if !conf.Executable(fi) {
 		return fmt.Errorf("%s is not executable", path)
 	}
 	return nil

@@ -39,7 +39,7 @@ func (c *Config) Validate(r conf.Report) {
 	default:
 		if fi, err := os.Stat(c.Path); err != nil {
 			r.Errorf("path", "%v", err)
-		} else if fi.IsDir() || !executable(fi) {
+		} else if fi.IsDir() || !conf.Executable(fi) {
 			r.Errorf("path", "%s is not an executable file", c.Path)
 		}
 	}

@@ -1,7 +1,0 @@
-//go:build !windows
-
-package plugins
-
-import "io/fs"
-
-func executable(fi fs.FileInfo) bool { return fi.Mode()&0o111 != 0 }

@@ -1,5 +1,0 @@
-package plugins
-
-import "io/fs"
-
-func executable(fs.FileInfo) bool { return true }
