@@ -150,11 +150,22 @@ func (s *Step) actions() []*stepAction {
 	return set
 }
 
+// firstAction is the step's action (the first of them, for a step that
+// validation would refuse), or nil for a step without one.
+func (s *Step) firstAction() *stepAction {
+	for i := range stepActions {
+		if stepActions[i].has(s) {
+			return &stepActions[i]
+		}
+	}
+	return nil
+}
+
 // action returns the name of the step's action and a short description of
 // what it acts on, for messages: ("click", "#login").
 func (s *Step) action() (string, string) {
-	if acts := s.actions(); len(acts) > 0 {
-		return acts[0].name, acts[0].on(s)
+	if a := s.firstAction(); a != nil {
+		return a.name, a.on(s)
 	}
 	return "", ""
 }

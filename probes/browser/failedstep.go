@@ -53,7 +53,7 @@ func FailureOf(p probes.Prober, res probes.Result) Failure {
 	}
 	for i, s := range bp.steps {
 		if s.name == f.Step {
-			f.Index, f.Steps, f.Action, f.On = i+1, len(bp.steps), s.action, s.what
+			f.Index, f.Steps, f.Action, f.On = i+1, len(bp.steps), s.act.name, s.what
 		}
 	}
 	return f

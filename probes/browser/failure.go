@@ -21,7 +21,7 @@ import (
 func (r *run) failure(ctx context.Context, s *runStep, took time.Duration, err error) probes.Result {
 	where := "opening a browser tab"
 	if s != nil {
-		where = fmt.Sprintf("step %q (%s %s)", s.name, s.action, s.what)
+		where = fmt.Sprintf("step %q (%s %s)", s.name, s.act.name, s.what)
 	}
 	fail := func(reason, msg string) probes.Result {
 		return probes.Fail(reason, where+": "+msg)

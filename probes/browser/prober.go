@@ -47,10 +47,10 @@ type prober struct {
 // runStep is a configured step with what New resolved.
 type runStep struct {
 	*Step
-	name   string
-	url    string // of a navigate step, resolved against the target
-	action string // such as "click"
-	what   string // what it acts on, such as "#login"
+	name string
+	url  string      // of a navigate step, resolved against the target
+	act  *stepAction // what the step does, such as click
+	what string      // what it acts on, such as "#login"
 	// cookieURL is the page a set_cookie step without url or domain
 	// sets its cookie for: the next one the journey opens.
 	cookieURL string
@@ -93,10 +93,10 @@ func NewNamed(b *Browser, name, target string, c *Config) (probes.Prober, error)
 	for i := range c.Steps {
 		s := &c.Steps[i]
 		rs := runStep{Step: s, name: stepName(s, i)}
-		rs.action, rs.what = s.action()
-		if rs.action == "" {
+		if rs.act = s.firstAction(); rs.act == nil {
 			return nil, fmt.Errorf("steps[%d] has no action", i)
 		}
+		rs.what = rs.act.on(s)
 		if s.Navigate != "" {
 			u, err := url.Parse(s.Navigate)
 			if err != nil {
@@ -117,7 +117,7 @@ func NewNamed(b *Browser, name, target string, c *Config) (probes.Prober, error)
 	// the browser context (cookies, headers), unless it starts by
 	// opening a page itself.
 	first := 0
-	for first < len(p.steps) && p.steps[first].setsUp() {
+	for first < len(p.steps) && p.steps[first].act.setsUp {
 		first++
 	}
 	if base != nil && (first == len(p.steps) || p.steps[first].Navigate == "") {
@@ -125,7 +125,8 @@ func NewNamed(b *Browser, name, target string, c *Config) (probes.Prober, error)
 		for names[name] {
 			name = "_" + name
 		}
-		open := runStep{Step: &Step{Navigate: target}, name: name, url: base.String(), action: "navigate", what: target}
+		s := &Step{Navigate: target}
+		open := runStep{Step: s, name: name, url: base.String(), act: s.firstAction(), what: target}
 		p.steps = append(p.steps[:first], append([]runStep{open}, p.steps[first:]...)...)
 	}
 	if len(p.steps) == 0 || first == len(p.steps) {
@@ -264,7 +265,7 @@ func (r *run) execute(ctx context.Context) probes.Result {
 		}
 		if r.log.Enabled(ctx, slog.LevelDebug) {
 			// s.what is a selector or URL, never typed text.
-			r.log.Debug("browser step", "step", s.name, "action", s.action, "on", s.what, "took", took, "err", err)
+			r.log.Debug("browser step", "step", s.name, "action", s.act.name, "on", s.what, "took", took, "err", err)
 		}
 	}
 	r.stepsEnded = time.Now()

@@ -56,10 +56,7 @@ func (r *run) step(ctx context.Context, s *runStep) error {
 		ctx, cancel = context.WithTimeout(ctx, s.Timeout.D())
 		defer cancel()
 	}
-	if acts := s.actions(); len(acts) > 0 {
-		return acts[0].do(r, ctx, s)
-	}
-	return errors.New("the step has no action")
+	return s.act.do(r, ctx, s)
 }
 
 func (r *run) navigate(ctx context.Context, url string) error {
