@@ -3,7 +3,6 @@ package incident
 import (
 	"fmt"
 	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -46,18 +45,7 @@ func TestIncidentSurvivesKill(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	child := testutil.StartChild(t, "^TestCrashChild$", crashEnv+"="+dir)
-	ticked, ticks := 0, 0
-	child.Read(t, func(line string) bool {
-		if n, ok := strings.CutPrefix(line, "ticked "); ok {
-			fmt.Sscan(n, &ticked)
-			ticks++
-		}
-		return ticks < 5
-	})
-	child.Kill(t)
-	if ticks < 5 {
-		t.Fatalf("child stopped after %d ticks", ticks)
-	}
+	ticked := int(child.KillAfter(t, "ticked", 5))
 
 	st := openStore(t, dir)
 	c := &clock{}

@@ -253,21 +253,8 @@ func TestFiringSinceSurvivesKill(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	child := testutil.StartChild(t, "^TestAlertCrashChild$", alertCrashEnv+"="+dir)
-	var since int64
-	child.Read(t, func(line string) bool {
-		_, _ = fmt.Sscanf(line, "fired %d", &since)
-		return since == 0
-	})
-	child.Kill(t)
-	if since == 0 {
-		t.Fatal("the child never fired")
-	}
-	st := openStore(t, dir)
-	defer st.Close()
-	e, err := NewEngine(crashSLO, st, nil, testutil.Logger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	since := child.KillAfter(t, "fired", 1)
+	e := afterKill(t, dir)
 	if a := e.Alerts()[0]; a.State != AlertFiring || a.FiringSince.UnixNano() != since {
 		t.Errorf("after the kill: %+v, fired at %v", a.Lifecycle, time.Unix(0, since))
 	}

@@ -3,8 +3,6 @@ package slo
 import (
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -56,6 +54,19 @@ func crashEngine(dir string) *Engine {
 	return e
 }
 
+// afterKill is the engine of the next process, on the state a killed
+// child left in dir; its store is closed when the test ends.
+func afterKill(t *testing.T, dir string) *Engine {
+	t.Helper()
+	st := openStore(t, dir)
+	t.Cleanup(func() { st.Close() })
+	e, err := NewEngine(crashSLO, st, nil, testutil.Logger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
 // TestKillDuringRuns kills a process with SIGKILL while it records runs
 // and flushes: the state file opens cleanly afterwards and holds at least
 // every run of the last completed flush, and no run that never happened.
@@ -63,25 +74,8 @@ func TestKillDuringRuns(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	child := testutil.StartChild(t, "^TestCrashChild$", crashChildEnv+"="+dir)
-	flushed, flushes := 0, 0
-	child.Read(t, func(line string) bool {
-		if n, ok := strings.CutPrefix(line, "flushed "); ok {
-			flushed, _ = strconv.Atoi(n)
-			flushes++
-		}
-		return flushes < 10
-	})
-	child.Kill(t)
-	if flushes < 10 {
-		t.Fatalf("child stopped after %d flushes", flushes)
-	}
-
-	st := openStore(t, dir)
-	defer st.Close()
-	e, err := NewEngine(crashSLO, st, nil, testutil.Logger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	flushed := child.KillAfter(t, "flushed", 10)
+	e := afterKill(t, dir)
 	w := e.Status()[0].Whole
 	// Flushes after the last one read may have completed before the kill;
 	// the runs are numbered, so good = total - total/3 for a prefix.

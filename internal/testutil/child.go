@@ -3,6 +3,7 @@ package testutil
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -67,6 +68,30 @@ func (c *Child) Line(t testing.TB) string {
 		t.Fatalf("the child printed nothing: %v", c.out.Err())
 	}
 	return c.out.Text()
+}
+
+// KillAfter reads the child's output until it has printed n lines that
+// start with prefix followed by a number ("flushed 120"), kills it, and
+// returns the number of the last of them. It fails the test if the
+// output ends before the n-th.
+func (c *Child) KillAfter(t testing.TB, prefix string, n int) int64 {
+	t.Helper()
+	var last int64
+	seen := 0
+	c.Read(t, func(line string) bool {
+		if v, ok := strings.CutPrefix(line, prefix+" "); ok {
+			if _, err := fmt.Sscan(v, &last); err != nil {
+				t.Fatalf("the child printed %q: %v", line, err)
+			}
+			seen++
+		}
+		return seen < n
+	})
+	c.Kill(t)
+	if seen < n {
+		t.Fatalf("the child stopped after %d of %d %q lines", seen, n, prefix)
+	}
+	return last
 }
 
 // Kill kills the child (SIGKILL on Unix) and waits for it to be gone.
