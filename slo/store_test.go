@@ -169,28 +169,11 @@ func TestStoreCorruptFileMovedAside(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
-			path := filepath.Join(dir, StateFile)
-			damage(t, path)
-			damaged, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var logs bytes.Buffer
-			st, err := OpenStore(dir, slog.New(slog.NewTextHandler(&logs, nil)))
-			if err != nil {
-				t.Fatalf("OpenStore refused a damaged file: %v", err)
-			}
-			defer st.Close()
-			aside, _ := filepath.Glob(path + ".corrupt-*")
-			if len(aside) != 1 {
-				t.Fatalf("damaged file not moved aside: %v", aside)
-			}
-			if kept, err := os.ReadFile(aside[0]); err != nil || !bytes.Equal(kept, damaged) {
-				t.Errorf("the file moved aside is not the damaged file (%d bytes, want %d): %v", len(kept), len(damaged), err)
-			}
-			if !strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "moved it aside") ||
-				!strings.Contains(logs.String(), aside[0]) {
-				t.Errorf("no clear log line: %s", logs.String())
+			damage(t, filepath.Join(dir, StateFile))
+			st, aside, logs := openDamaged(t, dir)
+			if !strings.Contains(logs, "level=ERROR") || !strings.Contains(logs, "moved it aside") ||
+				!strings.Contains(logs, aside) {
+				t.Errorf("no clear log line: %s", logs)
 			}
 			// The fresh store works.
 			c := newClock(t0)
@@ -217,25 +200,9 @@ func TestStoreOneMetaPageDamaged(t *testing.T) {
 			path := filepath.Join(dir, StateFile)
 			want := writeValidState(t, path)
 			flipMeta(t, path, page)
-			damaged, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var logs bytes.Buffer
-			st, err := OpenStore(dir, slog.New(slog.NewTextHandler(&logs, nil)))
-			if err != nil {
-				t.Fatalf("OpenStore refused a file with one damaged meta page: %v", err)
-			}
-			defer st.Close()
-			aside, _ := filepath.Glob(path + ".corrupt-*")
-			if len(aside) != 1 {
-				t.Fatalf("no copy of the damaged file: %v", aside)
-			}
-			if kept, err := os.ReadFile(aside[0]); err != nil || !bytes.Equal(kept, damaged) {
-				t.Errorf("the copy is not the damaged file: %v", err)
-			}
-			if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), aside[0]) {
-				t.Errorf("no clear log line: %s", logs.String())
+			st, aside, logs := openDamaged(t, dir)
+			if !strings.Contains(logs, "level=WARN") || !strings.Contains(logs, aside) {
+				t.Errorf("no clear log line: %s", logs)
 			}
 			c := newClock(t0.Add(3 * 24 * time.Hour))
 			e := mustEngine(t, storeSLOs, st, c)
@@ -250,6 +217,33 @@ func TestStoreOneMetaPageDamaged(t *testing.T) {
 			}
 		})
 	}
+}
+
+// openDamaged opens the store in dir over its damaged state file and
+// checks that a copy of the damaged file, byte for byte, was kept beside
+// it. It returns the store, closed when the test ends, the copy's path and
+// what the store logged.
+func openDamaged(t *testing.T, dir string) (*Store, string, string) {
+	t.Helper()
+	path := filepath.Join(dir, StateFile)
+	damaged, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	st, err := OpenStore(dir, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatalf("OpenStore refused a damaged file: %v", err)
+	}
+	t.Cleanup(func() { st.Close() })
+	aside, _ := filepath.Glob(path + ".corrupt-*")
+	if len(aside) != 1 {
+		t.Fatalf("no copy of the damaged file: %v", aside)
+	}
+	if kept, err := os.ReadFile(aside[0]); err != nil || !bytes.Equal(kept, damaged) {
+		t.Errorf("the copy is not the damaged file (%d bytes, want %d): %v", len(kept), len(damaged), err)
+	}
+	return st, aside[0], logs.String()
 }
 
 // flipMeta flips a byte of the root page number in meta page i, which
