@@ -108,17 +108,24 @@ func (s *httpSource) Refresh(ctx context.Context) ([]Target, error) {
 	defer cancel()
 	ex, err := s.client.Do(ctx, phttp.Request{URL: s.c.URL.Reveal()}, quiet)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", s.c.URL, err)
 	}
 	if ex.Failure != nil {
-		return nil, ex.Failure
+		return nil, fmt.Errorf("%s: %w", s.c.URL, ex.Failure)
 	}
 	if code := ex.Response.StatusCode; code != 200 {
 		return nil, fmt.Errorf("%s answered with status %d", s.c.URL, code)
 	}
 	gs, err := parseGroups(ex.Response.Body)
 	if err != nil {
-		return nil, err
+		// What the body was said to be tells a login page or a
+		// compressed body from a broken list.
+		h := ex.Response.Header
+		what := "Content-Type " + cmp.Or(h.Get("Content-Type"), "not set")
+		if enc := h.Get("Content-Encoding"); enc != "" {
+			what += ", Content-Encoding " + enc
+		}
+		return nil, fmt.Errorf("%s answered with a body (%s): %w", s.c.URL, what, err)
 	}
 	return flatten(gs, map[string]string{"__meta_url": s.c.URL.String()}), nil
 }
