@@ -217,6 +217,11 @@ func TestImportRefusesWhatItCannotRead(t *testing.T) {
 			t.Errorf("%q:\n got %v\nwant %s", c.doc, err, c.want)
 		}
 	}
+	// A file larger than a config may be, refused before it is parsed.
+	huge := []byte("version: prometheus/v1\nservice: s\nslos: [" + strings.Repeat("{name: a, objective: 99}, ", conf.MaxFileSize/26) + "]\n")
+	if _, _, err := Import("x.yaml", huge); err == nil || err.Error() != "x.yaml: the file has more than 8388608 bytes (8 MiB), the most an SLO file may have" {
+		t.Errorf("a file of %d bytes: %v", len(huge), err)
+	}
 }
 
 // Marshal writes a slos: list with only what is set.
