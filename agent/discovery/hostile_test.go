@@ -54,7 +54,7 @@ func TestHTTPSourceHostile(t *testing.T) {
 			w.Header().Set("Content-Type", "application/json")
 			w.Header().Set("Content-Encoding", "gzip")
 			w.Write(gzipBomb)
-		}, "Content-Encoding gzip"},
+		}, `Content-Encoding "gzip"`},
 		{"no headers", func(w http.ResponseWriter, r *http.Request) {
 			<-r.Context().Done()
 		}, "timeout"},
@@ -67,7 +67,15 @@ func TestHTTPSourceHostile(t *testing.T) {
 		{"login page", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/html")
 			w.Write([]byte("<html><body>Please log in</body></html>"))
-		}, "text/html"},
+		}, `Content-Type "text/html"`},
+		{"endless Content-Type", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html; "+strings.Repeat("x", 64<<10))
+			w.Write([]byte("<html></html>"))
+		}, `(Content-Type "text/html; ` + strings.Repeat("x", 53) + `"): not a YAML list`},
+		{"endless malformed header", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-Junk", "\x7f"+strings.Repeat("x", 64<<10))
+			w.Write([]byte(goodTargets))
+		}, strings.Repeat("x", 400) + "..."},
 		{"cut short", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			w.Write([]byte(`[{"targets": ["a:1"]`))
@@ -111,7 +119,7 @@ func TestHTTPSourceHostile(t *testing.T) {
 			if len(m.Targets("s")) != 2 || len(st) != 1 || st[0].Failures != 1 {
 				t.Fatalf("after the hostile answer: %d targets, status %+v", len(m.Targets("s")), st)
 			}
-			if !strings.Contains(st[0].Error, tc.want) || !strings.Contains(st[0].Error, srv.URL) {
+			if !strings.Contains(st[0].Error, tc.want) || !strings.Contains(st[0].Error, srv.URL) || len(st[0].Error) > 1024 {
 				t.Errorf("error %q does not name the URL and %q", st[0].Error, tc.want)
 			}
 		})

@@ -110,8 +110,11 @@ func (s *httpSource) Refresh(ctx context.Context) ([]Target, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", s.c.URL, err)
 	}
-	if ex.Failure != nil {
-		return nil, fmt.Errorf("%s: %w", s.c.URL, ex.Failure)
+	if f := ex.Failure; f != nil {
+		// The message can quote what the server sent (a malformed
+		// header line of a megabyte); the status page and the log take
+		// its start.
+		return nil, fmt.Errorf("%s: %s: %s", s.c.URL, f.Reason, cut(f.Message, 512))
 	}
 	if code := ex.Response.StatusCode; code != 200 {
 		return nil, fmt.Errorf("%s answered with status %d", s.c.URL, code)
@@ -119,15 +122,24 @@ func (s *httpSource) Refresh(ctx context.Context) ([]Target, error) {
 	gs, err := parseGroups(ex.Response.Body)
 	if err != nil {
 		// What the body was said to be tells a login page or a
-		// compressed body from a broken list.
+		// compressed body from a broken list; quoted and cut short, as
+		// the server wrote it.
 		h := ex.Response.Header
-		what := "Content-Type " + cmp.Or(h.Get("Content-Type"), "not set")
+		what := fmt.Sprintf("Content-Type %.64q", h.Get("Content-Type"))
 		if enc := h.Get("Content-Encoding"); enc != "" {
-			what += ", Content-Encoding " + enc
+			what += fmt.Sprintf(", Content-Encoding %.64q", enc)
 		}
 		return nil, fmt.Errorf("%s answered with a body (%s): %w", s.c.URL, what, err)
 	}
 	return flatten(gs, map[string]string{"__meta_url": s.c.URL.String()}), nil
+}
+
+// cut shortens s to n bytes at most, marking the cut.
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + "..."
 }
 
 // Close releases the client.
