@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/sloagent/sloagent/agent/config"
+	"github.com/sloagent/sloagent/internal/conf"
 	"github.com/sloagent/sloagent/slo"
 	"github.com/sloagent/sloagent/slo/formats"
 )
@@ -65,7 +66,7 @@ func sloImport(files []string, output string, stdout, stderr io.Writer) int {
 	}
 	var all []slo.Config
 	for _, file := range files {
-		data, err := os.ReadFile(file)
+		data, err := readSLOFile(file)
 		if err != nil {
 			return fail(stderr, "sloagent slo import", exitFailed, err)
 		}
@@ -93,4 +94,15 @@ func sloImport(files []string, output string, stdout, stderr io.Writer) int {
 		return fail(stderr, "sloagent slo import", exitFailed, err)
 	}
 	return exitOK
+}
+
+// readSLOFile reads no more of a file than formats.Import takes, whatever
+// the path is: a huge file, a device.
+func readSLOFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, conf.MaxFileSize+1))
 }

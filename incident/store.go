@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -138,11 +139,11 @@ func (s *Store) each(fn func(*Incident) bool) error {
 	return s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketIncidents).Cursor()
 		for k, v := c.Last(); k != nil; k, v = c.Prev() {
-			var inc Incident
-			if json.Unmarshal(v, &inc) != nil {
+			inc, err := decodeIncident(v)
+			if err != nil {
 				continue
 			}
-			if !fn(&inc) {
+			if !fn(inc) {
 				return nil
 			}
 		}
@@ -162,10 +163,32 @@ func (s *Store) get(id string) (*Incident, error) {
 		if v == nil {
 			return nil
 		}
-		inc = &Incident{}
-		return json.Unmarshal(v, inc)
+		var err error
+		inc, err = decodeIncident(v)
+		return err
 	})
 	return inc, err
+}
+
+// decodeIncident reads a stored incident. The file may hold what this
+// agent never wrote (a damaged value that is still JSON, an older
+// layout): an empty entry of a list is dropped and a probe without its
+// reasons gets an empty set, so that the tracker, which adds to them,
+// carries the incident on.
+func decodeIncident(v []byte) (*Incident, error) {
+	var inc Incident
+	if err := json.Unmarshal(v, &inc); err != nil {
+		return nil, err
+	}
+	inc.Probes = slices.DeleteFunc(inc.Probes, func(p *Probe) bool { return p == nil })
+	inc.Messages = slices.DeleteFunc(inc.Messages, func(m *Message) bool { return m == nil })
+	inc.Alerts = slices.DeleteFunc(inc.Alerts, func(a *Alert) bool { return a == nil })
+	for _, p := range inc.Probes {
+		if p.Reasons == nil {
+			p.Reasons = map[string]int{}
+		}
+	}
+	return &inc, nil
 }
 
 // day returns a probe's stored counts of a day, or nil.
@@ -204,8 +227,7 @@ func (s *Store) prune(cutoff time.Time) error {
 		b := tx.Bucket(bucketIncidents)
 		var old [][]byte
 		if err := b.ForEach(func(k, v []byte) error {
-			var inc Incident
-			if json.Unmarshal(v, &inc) == nil && !inc.Open() && inc.Closed.Before(cutoff) {
+			if inc, err := decodeIncident(v); err == nil && !inc.Open() && inc.Closed.Before(cutoff) {
 				old = append(old, append([]byte(nil), k...))
 			}
 			return nil

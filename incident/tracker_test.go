@@ -4,6 +4,8 @@ import (
 	"math"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // The checkout outage becomes one incident: opened by the third failure
@@ -155,5 +157,31 @@ func TestRetention(t *testing.T) {
 	}
 	if d := s.tr.Days(t0, t0); len(d) != 0 {
 		t.Errorf("daily counts kept beyond the retention: %+v", d)
+	}
+}
+
+// An open incident read back with an empty probe entry and a probe
+// without its reasons (a damaged value that is still JSON) is carried
+// on: the next failed run counts towards it.
+func TestDamagedStoredIncidentCarriesOn(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	st := openStore(t, dir)
+	err := st.db.Update(func(tx *bolt.Tx) error {
+		k, _ := idKey("7")
+		return tx.Bucket(bucketIncidents).Put(k, []byte(`{"id":"7","title":"Probe p is failing","probes":[null,{"name":"p","failed_runs":3}],"messages":[null]}`))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := NewTracker(Config{}, Source{Agent: "a1"}, st, nil, func() time.Time { return t0 }, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.Record(Run{Probe: "p", Time: t0, Reason: "connect", Message: "refused"})
+	open := tr.Open()
+	if len(open) != 1 || open[0].ID != "7" || len(open[0].Probes) != 1 || open[0].Probes[0].FailedRuns != 4 ||
+		open[0].Probes[0].Reasons["connect"] != 1 {
+		t.Fatalf("open incidents %+v", open)
 	}
 }

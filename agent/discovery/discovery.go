@@ -10,11 +10,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"sort"
 	"strings"
+	"unicode"
 
 	"gopkg.in/yaml.v3"
 )
@@ -49,20 +52,34 @@ type Watcher interface {
 }
 
 // parseGroups reads a target group list, JSON or YAML (JSON when it
-// starts with '['), refusing keys Prometheus' format does not have.
+// starts with '['), refusing keys Prometheus' format does not have, and
+// anything after the list (a second list, a second document): a file
+// written twice over must not lose its second half silently. Errors say
+// where in data they are.
 func parseGroups(data []byte) ([]Group, error) {
 	var gs []Group
-	trimmed := bytes.TrimSpace(data)
+	trimmed := bytes.TrimLeftFunc(data, unicode.IsSpace)
 	if len(trimmed) > 0 && trimmed[0] == '[' {
+		lead := int64(len(data) - len(trimmed))
 		d := json.NewDecoder(bytes.NewReader(trimmed))
 		d.DisallowUnknownFields()
 		if err := d.Decode(&gs); err != nil {
-			return nil, fmt.Errorf("not a JSON list of target groups: %w", err)
+			return nil, fmt.Errorf("not a JSON list of target groups: %s: %w", position(data, lead+jsonOffset(err, int64(len(trimmed)))), err)
+		}
+		end := d.InputOffset()
+		if _, err := d.Token(); !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("not a JSON list of target groups: the list ends at %s, but more follows", position(data, lead+end))
 		}
 	} else {
 		d := yaml.NewDecoder(bytes.NewReader(data))
 		d.KnownFields(true)
-		if err := d.Decode(&gs); err != nil && err.Error() != "EOF" {
+		if err := d.Decode(&gs); err != nil && !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("not a YAML list of target groups: %w", err)
+		}
+		var more yaml.Node
+		if err := d.Decode(&more); err == nil {
+			return nil, fmt.Errorf("not a YAML list of target groups: a second document at line %d (a file holds one list)", more.Line)
+		} else if !errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("not a YAML list of target groups: %w", err)
 		}
 	}
@@ -74,6 +91,29 @@ func parseGroups(data []byte) ([]Group, error) {
 		}
 	}
 	return gs, nil
+}
+
+// jsonOffset is where in the input encoding/json found err: the end of
+// the input when it ended too soon.
+func jsonOffset(err error, size int64) int64 {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return se.Offset - 1 // past the character it could not take
+	case errors.As(err, &te):
+		return te.Offset
+	}
+	return size
+}
+
+// position names a byte offset of data as a line and column, 1-based.
+func position(data []byte, off int64) string {
+	off = min(max(off, 0), int64(len(data)))
+	before := data[:off]
+	line := bytes.Count(before, []byte("\n")) + 1
+	col := off - int64(bytes.LastIndexByte(before, '\n'))
+	return fmt.Sprintf("line %d, column %d", line, col)
 }
 
 // flatten turns groups into targets, each with its group's labels and

@@ -113,3 +113,29 @@ func TestDNSSource(t *testing.T) {
 		t.Error("a name without records gave no error")
 	}
 }
+
+// SRV records of a name that say its service is not there (target ".")
+// give no target, rather than one with an empty host and port 0, and a
+// host and port listed twice is one target.
+func TestDNSSourceSRVEdgeCases(t *testing.T) {
+	addr := tu.ServeDNS(t, "udp", tu.Zone(t,
+		"_none._tcp.svc.test. 60 IN SRV 0 0 0 .",
+		"_twice._tcp.svc.test. 60 IN SRV 10 5 8080 web1.svc.test.",
+		"_twice._tcp.svc.test. 60 IN SRV 20 5 8080 web1.svc.test.",
+	), nil)
+	for name, want := range map[string]string{"_none._tcp.svc.test.": "", "_twice._tcp.svc.test.": "web1.svc.test:8080"} {
+		c := DNSSDConfig{Names: []string{name}, Server: addr}
+		c.ApplyDefaults()
+		ts, err := NewDNSSource(c).Refresh(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, x := range ts {
+			got = append(got, x.Address)
+		}
+		if strings.Join(got, " ") != want {
+			t.Errorf("%s: targets %q, want %q", name, got, want)
+		}
+	}
+}

@@ -124,6 +124,9 @@ func (s *dnsSource) lookup(ctx context.Context, name string) ([]Target, error) {
 			return nil, err
 		}
 		for _, r := range srvs {
+			if r.Target == "." {
+				continue // RFC 2782: the service is decidedly not available at this name
+			}
 			host := strings.TrimSuffix(r.Target, ".")
 			port := strconv.Itoa(int(r.Port))
 			out = append(out, Target{Address: net.JoinHostPort(host, port),
@@ -142,6 +145,8 @@ func (s *dnsSource) lookup(ctx context.Context, name string) ([]Target, error) {
 			out = append(out, Target{Address: net.JoinHostPort(ip.String(), strconv.Itoa(s.c.Port)), Labels: meta()})
 		}
 	}
-	slices.SortFunc(out, func(a, b Target) int { return strings.Compare(a.Address, b.Address) })
-	return out, nil
+	// A record listed twice (a zone's SRV records of one host and port
+	// with different priorities) is one target.
+	slices.SortStableFunc(out, func(a, b Target) int { return strings.Compare(a.Address, b.Address) })
+	return slices.CompactFunc(out, func(a, b Target) bool { return a.Address == b.Address }), nil
 }

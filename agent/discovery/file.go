@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -95,7 +96,17 @@ func (s *fileSource) Refresh(ctx context.Context) ([]Target, error) {
 	return out, nil
 }
 
+// readGroups reads one file. Only a regular file is read: opening a named
+// pipe that a glob matched waits for a writer that may never come, and
+// with it every reload and the status page.
 func readGroups(file string) ([]Group, error) {
+	fi, err := os.Stat(file)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file (%s), so not read", file, fileType(fi.Mode()))
+	}
 	f, err := os.Open(file)
 	if err != nil {
 		return nil, err
@@ -113,6 +124,21 @@ func readGroups(file string) ([]Group, error) {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	return gs, nil
+}
+
+// fileType names a mode's type of file for an error.
+func fileType(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return m.Type().String()
 }
 
 // Watch watches the directories of the patterns, not the files: an

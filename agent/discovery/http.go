@@ -108,19 +108,38 @@ func (s *httpSource) Refresh(ctx context.Context) ([]Target, error) {
 	defer cancel()
 	ex, err := s.client.Do(ctx, phttp.Request{URL: s.c.URL.Reveal()}, quiet)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", s.c.URL, err)
 	}
-	if ex.Failure != nil {
-		return nil, ex.Failure
+	if f := ex.Failure; f != nil {
+		// The message can quote what the server sent (a malformed
+		// header line of a megabyte); the status page and the log take
+		// its start.
+		return nil, fmt.Errorf("%s: %s: %s", s.c.URL, f.Reason, cut(f.Message, 512))
 	}
 	if code := ex.Response.StatusCode; code != 200 {
 		return nil, fmt.Errorf("%s answered with status %d", s.c.URL, code)
 	}
 	gs, err := parseGroups(ex.Response.Body)
 	if err != nil {
-		return nil, err
+		// What the body was said to be tells a login page or a
+		// compressed body from a broken list; quoted and cut short, as
+		// the server wrote it.
+		h := ex.Response.Header
+		what := fmt.Sprintf("Content-Type %.64q", h.Get("Content-Type"))
+		if enc := h.Get("Content-Encoding"); enc != "" {
+			what += fmt.Sprintf(", Content-Encoding %.64q", enc)
+		}
+		return nil, fmt.Errorf("%s answered with a body (%s): %w", s.c.URL, what, err)
 	}
 	return flatten(gs, map[string]string{"__meta_url": s.c.URL.String()}), nil
+}
+
+// cut shortens s to n bytes at most, marking the cut.
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + "..."
 }
 
 // Close releases the client.

@@ -38,6 +38,11 @@ func (ws *warnings) add(where, format string, args ...any) {
 // Kubernetes PrometheusServiceLevel) from data, telling them apart by their
 // apiVersion or version, and returns sloagent SLOs that pass validation.
 func Import(file string, data []byte) ([]slo.Config, []Warning, error) {
+	// Bounded as a config file is: yaml.v3 takes some fifty times a
+	// file's size in memory while it parses it.
+	if len(data) > conf.MaxFileSize {
+		return nil, nil, fmt.Errorf("%s: the file has more than %d bytes (%d MiB), the most an SLO file may have", file, conf.MaxFileSize, conf.MaxFileSize>>20)
+	}
 	docs, err := splitDocuments(data)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", file, err)

@@ -203,6 +203,12 @@ func TestImportRefusesWhatItCannotRead(t *testing.T) {
 		{"apiVersion: openslo/v1\nkind: SLO\nmetadata: {name: a}\nspec: {indicatorRef: x, budgetingMethod: Occurrences, objectives: [{target: 0.9}]}\n",
 			`x.yaml: SLO a: spec.indicatorRef: no SLI named "x" in the file`},
 		{"version: prometheus/v1\nslos: [{name: a, objective: 99}]\n", "x.yaml: document 1: service is missing"},
+		// A wrong value names its line in the file, not in the document
+		// alone.
+		{"version: prometheus/v1\nservice: a\nslos:\n  - name: x\n    objective: 99\n---\nversion: prometheus/v1\nservice: b\nslos:\n  - name: y\n    objective: lots\n",
+			"x.yaml: document 2: yaml: unmarshal errors:\n  line 11: cannot unmarshal !!str `lots` into float64"},
+		{"# SLOs\n\napiVersion: openslo/v1\nkind: SLO\nmetadata: {name: a}\nspec:\n  indicatorRef: x\n  budgetingMethod: Occurrences\n  objectives:\n    - target: high\n",
+			"x.yaml: SLO a: yaml: unmarshal errors:\n  line 10: cannot unmarshal !!str `high` into float64"},
 		{"version: prometheus/v1\nservice: s\nslos: [{name: a, objective: 100}]\n",
 			"x.yaml: the imported SLOs are not valid: slos[0].objective: must be a percentage above 0 and below 100, such as 99.9 (got 100)"},
 	} {
@@ -210,6 +216,11 @@ func TestImportRefusesWhatItCannotRead(t *testing.T) {
 		if err == nil || err.Error() != c.want {
 			t.Errorf("%q:\n got %v\nwant %s", c.doc, err, c.want)
 		}
+	}
+	// A file larger than a config may be, refused before it is parsed.
+	huge := []byte("version: prometheus/v1\nservice: s\nslos: [" + strings.Repeat("{name: a, objective: 99}, ", conf.MaxFileSize/26) + "]\n")
+	if _, _, err := Import("x.yaml", huge); err == nil || err.Error() != "x.yaml: the file has more than 8388608 bytes (8 MiB), the most an SLO file may have" {
+		t.Errorf("a file of %d bytes: %v", len(huge), err)
 	}
 }
 

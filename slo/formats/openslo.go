@@ -175,33 +175,52 @@ func decodeStrict(n *yaml.Node, out any) error {
 		return nil
 	}
 	// The lines of the error are those of the re-encoded node: name the
-	// field's line in the file instead.
-	return errors.New(unknownFieldRE.ReplaceAllStringFunc(err.Error(), func(m string) string {
-		field := unknownFieldRE.FindStringSubmatch(m)[1]
-		if k := findKey(n, field); k != nil {
-			return fmt.Sprintf("line %d: unknown field %q", k.Line, field)
+	// lines of the file instead.
+	lines := map[int]int{}
+	var again yaml.Node
+	if yaml.Unmarshal(data, &again) == nil {
+		copied := &again
+		if copied.Kind == yaml.DocumentNode && n.Kind != yaml.DocumentNode && len(copied.Content) == 1 {
+			copied = copied.Content[0]
 		}
-		return fmt.Sprintf("unknown field %q", field)
+		mapLines(copied, n, lines)
+	}
+	line := func(s string) string {
+		if l, ok := lines[atoi(s)]; ok {
+			return strconv.Itoa(l)
+		}
+		return "?"
+	}
+	return errors.New(errorLineRE.ReplaceAllStringFunc(err.Error(), func(m string) string {
+		sub := errorLineRE.FindStringSubmatch(m)
+		if sub[2] != "" {
+			return fmt.Sprintf("line %s: unknown field %q", line(sub[1]), sub[2])
+		}
+		return "line " + line(sub[1]) + ": "
 	}))
 }
 
-var unknownFieldRE = regexp.MustCompile(`line \d+: field (\S+) not found in type \S+`)
+// errorLineRE finds the lines of yaml.v3's errors, and the unknown fields
+// among them.
+var errorLineRE = regexp.MustCompile(`line (\d+): (?:field (\S+) not found in type \S+)?`)
 
-// findKey finds the first mapping key named name in n, depth first.
-func findKey(n *yaml.Node, name string) *yaml.Node {
-	if n.Kind == yaml.MappingNode {
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == name {
-				return n.Content[i]
-			}
-		}
+// mapLines maps each line of the re-encoded node a to the line of the
+// node b it was encoded from: the trees are the same shape.
+func mapLines(a, b *yaml.Node, lines map[int]int) {
+	if _, ok := lines[a.Line]; !ok {
+		lines[a.Line] = b.Line
 	}
-	for _, c := range n.Content {
-		if k := findKey(c, name); k != nil {
-			return k
-		}
+	if len(a.Content) != len(b.Content) {
+		return
 	}
-	return nil
+	for i := range a.Content {
+		mapLines(a.Content[i], b.Content[i], lines)
+	}
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
 }
 
 var shorthandRE = regexp.MustCompile(`^([1-9][0-9]*)([mhdwMQY])$`)
