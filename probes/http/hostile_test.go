@@ -242,3 +242,18 @@ func TestEndlessBodyWithRegexp(t *testing.T) {
 		t.Errorf("the run allocated %d MiB", n>>20)
 	}
 }
+
+// A failure quoting what the target sent quotes a bounded part of it: the
+// message is kept in the probe's state, its incident and the logs.
+func TestHugeMalformedHeaderLine(t *testing.T) {
+	addr := testutil.ServeTCP(t, func(c *net.TCPConn) {
+		readRequest(c)
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nX-Bad: "+strings.Repeat("\x01", 900<<10)+"\r\n\r\n")
+	})
+	res := probe(t, "http://"+addr+"/", nil)
+	probetest.WantFail(t, res, probes.ReasonProtocol, `malformed MIME header line: "X-Bad: \x01`)
+	probetest.WantFail(t, res, probes.ReasonProtocol, " bytes cut] ")
+	if len(res.Message) > 1<<10 {
+		t.Errorf("the message is %d bytes long", len(res.Message))
+	}
+}
