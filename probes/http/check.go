@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/sloagent/sloagent/probes"
+	"github.com/sloagent/sloagent/probes/internal/netprobe"
 )
 
 // check runs the configured checks on the final response. Checks on the
@@ -130,7 +131,7 @@ func (p *prober) checkHeaders(h http.Header) string {
 		}
 		for _, v := range vs {
 			if m.re.MatchString(v) {
-				return fmt.Sprintf("header %s: %q matched /%s/", m.key, v, m.re)
+				return fmt.Sprintf("header %s: %q matched /%s/", m.key, netprobe.Clip(v), m.re)
 			}
 		}
 	}
@@ -150,7 +151,7 @@ func (p *prober) checkHeaders(h http.Header) string {
 			}
 		}
 		if !matched {
-			return fmt.Sprintf("header %s: %q did not match /%s/", m.key, vs[0], m.re)
+			return fmt.Sprintf("header %s: %q did not match /%s/", m.key, netprobe.Clip(vs[0]), m.re)
 		}
 	}
 	return ""

@@ -257,3 +257,20 @@ func TestHugeMalformedHeaderLine(t *testing.T) {
 		t.Errorf("the message is %d bytes long", len(res.Message))
 	}
 }
+
+// A header check quotes a bounded part of the header it failed on.
+func TestHugeHeaderInCheckMessage(t *testing.T) {
+	big := strings.Repeat("v", 900<<10)
+	s := server(t, func(w http.ResponseWriter, r *http.Request) { w.Header().Set("X-Big", big) })
+	for _, check := range []string{
+		"fail_if_header_matches: [{header: X-Big, regexp: '^v'}]",
+		"fail_if_header_not_matches: [{header: X-Big, regexp: '^x'}]",
+	} {
+		res := probe(t, s.URL, probetest.Section[Config](t, check))
+		probetest.WantFail(t, res, probes.ReasonHeaderMismatch, `header X-Big: "vvv`)
+		probetest.WantFail(t, res, probes.ReasonHeaderMismatch, " bytes cut] ")
+		if len(res.Message) > 1<<10 {
+			t.Errorf("%s: the message is %d bytes long", check, len(res.Message))
+		}
+	}
+}
