@@ -138,6 +138,10 @@ func (r *run) Do() probes.Result {
 	r.called, r.code, r.answered, r.serving = true, codes.OK, true, resp.GetStatus()
 	r.Logf("health check answered", "status", r.serving.String())
 	if r.serving != grpc_health_v1.HealthCheckResponse_SERVING {
+		if _, known := grpc_health_v1.HealthCheckResponse_ServingStatus_name[int32(r.serving)]; !known {
+			return probes.Fail(ReasonNotServing, r.subject()+" answered serving status "+strconv.Itoa(int(r.serving))+
+				", which grpc.health.v1 does not define")
+		}
 		return probes.Fail(ReasonNotServing, r.subject()+" is "+r.serving.String())
 	}
 	return probes.Result{Success: true, Message: r.subject() + " is SERVING"}

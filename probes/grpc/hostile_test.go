@@ -51,3 +51,17 @@ func TestHugeStatusMessage(t *testing.T) {
 		t.Errorf("the message is %d bytes long", len(res.Message))
 	}
 }
+
+// A serving status the protocol does not define is a failure that says so.
+func TestUnknownServingStatus(t *testing.T) {
+	addr := serveHealth(t, func() (*grpc_health_v1.HealthCheckResponse, error) {
+		return &grpc_health_v1.HealthCheckResponse{Status: 99}, nil
+	})
+	res := probe(t, addr, "{}")
+	probetest.WantFail(t, res, ReasonNotServing, "the server answered serving status 99, which grpc.health.v1 does not define")
+	for _, st := range servingStatuses {
+		if got := probetest.Sample(t, res, HealthCheckResponse.Name, st.status.String()); got != 0 {
+			t.Errorf("%s %s = %v", HealthCheckResponse.Name, st.status, got)
+		}
+	}
+}
