@@ -58,7 +58,7 @@ func (r *run) step(i int) *probes.Result {
 	// request and response are logged here, redacted.
 	ex, err := r.p.client.Do(ctx, req, nil)
 	if err != nil {
-		return fail(probes.ReasonInternal, "bad request URL: "+err.Error())
+		return fail(probes.ReasonInternal, "bad request: "+r.redact.text(err.Error()))
 	}
 	r.peerCerts = append(r.peerCerts, ex.UnverifiedCerts...)
 	if ex.Response != nil && (ex.Failure == nil || ex.Failure.Reason != probes.ReasonRedirects) {
