@@ -274,3 +274,16 @@ func TestHugeHeaderInCheckMessage(t *testing.T) {
 		}
 	}
 }
+
+// A redirect loop through a URL of 64 KiB names a bounded part
+// of it.
+func TestRedirectLoopThroughHugeURL(t *testing.T) {
+	long := "/" + strings.Repeat("a", 64<<10)
+	s := server(t, func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, long, http.StatusFound) })
+	res := probe(t, s.URL, nil)
+	probetest.WantFail(t, res, probes.ReasonRedirects, "more than 10 redirects (max_redirects); redirect loop through "+s.URL+"/aaa")
+	probetest.WantFail(t, res, probes.ReasonRedirects, " bytes cut] ")
+	if len(res.Message) > 1<<10 {
+		t.Errorf("the message is %d bytes long", len(res.Message))
+	}
+}
