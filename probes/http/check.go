@@ -70,7 +70,7 @@ func (r *run) checkHead(resp *http.Response) (res probes.Result, readAnyway bool
 		ce := resp.Header.Get("Content-Encoding")
 		identity := p.compression == "identity" && (ce == "" || strings.EqualFold(ce, "identity"))
 		if !identity && !strings.EqualFold(ce, p.compression) {
-			return probes.Fail(probes.ReasonHeaderMismatch, fmt.Sprintf("response Content-Encoding is %q, asked for %q", ce, p.compression)), false
+			return probes.Fail(probes.ReasonHeaderMismatch, fmt.Sprintf("response Content-Encoding is %q, asked for %q", netprobe.Clip(ce), p.compression)), false
 		}
 	}
 	return probes.Result{}, true
@@ -80,7 +80,7 @@ func (r *run) success(resp *http.Response) probes.Result {
 	var b strings.Builder
 	b.WriteString(resp.Proto)
 	b.WriteByte(' ')
-	b.WriteString(resp.Status)
+	b.WriteString(netprobe.Clip(resp.Status)) // its reason phrase is the target's to choose
 	r.mu.Lock()
 	if r.addr != "" {
 		b.WriteString(" from ")

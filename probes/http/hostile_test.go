@@ -287,3 +287,23 @@ func TestRedirectLoopThroughHugeURL(t *testing.T) {
 		t.Errorf("the message is %d bytes long", len(res.Message))
 	}
 }
+
+// A reason phrase or a Content-Encoding of half a megabyte is quoted in
+// part, on success as on failure.
+func TestHugeStatusLineAndEncoding(t *testing.T) {
+	big := strings.Repeat("r", 500<<10)
+	addr := testutil.ServeTCP(t, func(c *net.TCPConn) {
+		readRequest(c)
+		io.WriteString(c, "HTTP/1.1 200 "+big+"\r\nContent-Encoding: "+big+"\r\nContent-Length: 2\r\n\r\nok")
+	})
+	res := probe(t, "http://"+addr+"/", nil)
+	probetest.WantSuccess(t, res)
+	if !strings.HasPrefix(res.Message, "HTTP/1.1 200 rrr") || !strings.Contains(res.Message, " bytes cut] ") || len(res.Message) > 1<<10 {
+		t.Errorf("message of %d bytes: %.100q", len(res.Message), res.Message)
+	}
+	res = probe(t, "http://"+addr+"/", probetest.Section[Config](t, "compression: gzip"))
+	probetest.WantFail(t, res, probes.ReasonHeaderMismatch, `response Content-Encoding is "rrr`)
+	if len(res.Message) > 1<<10 {
+		t.Errorf("the message is %d bytes long", len(res.Message))
+	}
+}
