@@ -307,3 +307,28 @@ func TestHugeStatusLineAndEncoding(t *testing.T) {
 		t.Errorf("the message is %d bytes long", len(res.Message))
 	}
 }
+
+// Over HTTP/2 a response head over the limit fails as over HTTP/1.1,
+// saying so, though net/http names only the HTTP/2 error code.
+func TestHTTP2ResponseHeadTooLarge(t *testing.T) {
+	pki := testutil.NewCerts(t)
+	cert := pki.Server(t)
+	for name, tc := range map[string]struct {
+		h    http.HandlerFunc
+		code string
+	}{
+		"one long header": {func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-Long", strings.Repeat("h", 2<<20))
+		}, "COMPRESSION_ERROR"},
+		"many headers": {func(w http.ResponseWriter, r *http.Request) {
+			w.Header()["X-Many"] = make([]string, 100_000)
+		}, "PROTOCOL_ERROR"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := tlsServer(t, cert, true, tc.h)
+			res := probe(t, s.URL, &Config{TLSConfig: TLSConfig{CAFile: pki.CAFile}})
+			probetest.WantFail(t, res, probes.ReasonProtocol,
+				"HTTP/2 response head larger than 1MiB or malformed (connection error: "+tc.code+") while waiting for the response (processing phase)")
+		})
+	}
+}
