@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -39,5 +40,54 @@ steps:
 				t.Errorf("the request went out %d times", n)
 			}
 		})
+	}
+}
+
+// A URL made of a value of half a megabyte taken from a response is named
+// in part by the failure of the step that requests it.
+func TestHugeExtractedValueInURL(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/login" {
+			io.WriteString(w, `{"next": "`+strings.Repeat("n", 500<<10)+`"}`)
+			return
+		}
+		http.Error(w, "no", http.StatusNotFound)
+	}))
+	t.Cleanup(srv.Close)
+	res := probetest.Run(t, newProber(t, srv.URL, `
+steps:
+  - name: login
+    request: {url: "{{target}}/login"}
+    extract: [{name: next, json_path: $.next}]
+  - name: next
+    request: {url: "{{target}}/{{next}}"}
+`), timeout)
+	probetest.WantFail(t, res, probes.ReasonStatusCode, `step "next" (GET `+srv.URL+`/nnn`)
+	probetest.WantFail(t, res, probes.ReasonStatusCode, "status 404, want 2xx")
+	if len(res.Message) > 1<<10 {
+		t.Errorf("the message is %d bytes long", len(res.Message))
+	}
+}
+
+// A value quoted in a failure is redacted before it is cut short: a secret
+// straddling the cut showed its first characters.
+func TestSecretStraddlingTheCut(t *testing.T) {
+	const token = "tok-S3CRET-VALUE"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"token": "`+token+`", "echo": "`+strings.Repeat("x", 195)+token+strings.Repeat("y", 1000)+`"}`)
+	}))
+	t.Cleanup(srv.Close)
+	res := probetest.Run(t, newProber(t, srv.URL, `
+steps:
+  - name: login
+    request: {url: "{{target}}/"}
+    extract: [{name: token, json_path: $.token, secret: true}]
+  - name: echo
+    request: {url: "{{target}}/"}
+    assertions: [{json_path: $.echo, equals: nothing}]
+`), timeout)
+	probetest.WantFail(t, res, probes.ReasonAssertion, `step "echo" (GET `+srv.URL+`/): json_path $.echo is "xxx`)
+	if strings.Contains(res.Message, token[:5]) {
+		t.Errorf("part of the secret is in the message: %s", res.Message)
 	}
 }
