@@ -91,3 +91,22 @@ steps:
 		t.Errorf("part of the secret is in the message: %s", res.Message)
 	}
 }
+
+// The debug log shows a body redacted, then cut short.
+func TestSecretStraddlingTheLoggedBody(t *testing.T) {
+	const token = "tok-S3CRET-VALUE"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"token": "`+token+`", "pad": "`+strings.Repeat("x", maxLoggedBody-50)+token+`"}`)
+	}))
+	t.Cleanup(srv.Close)
+	res, log := probetest.RunDebug(t, newProber(t, srv.URL, `
+steps:
+  - name: login
+    request: {url: "{{target}}/"}
+    extract: [{name: token, json_path: $.token, secret: true}]
+`), timeout)
+	probetest.WantSuccess(t, res)
+	if !strings.Contains(log, "xxx") || strings.Contains(log, token[:5]) {
+		t.Errorf("the debug log shows part of the secret, or no body:\n%s", log)
+	}
+}

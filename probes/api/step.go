@@ -140,12 +140,12 @@ func (r *run) safe(s string) string { return netprobe.Clip(r.redact.text(s)) }
 func (r *run) logRequest(s *step, u *url.URL, req *httpprobe.Request) {
 	r.log.DebugContext(r.ctx, "step request", "step", s.name, "method", req.Method,
 		"url", r.redact.text(u.Redacted()), "headers", r.redact.text(httpprobe.HeaderText(req.Header)),
-		"body", r.redact.text(truncateBody(string(req.Body))))
+		"body", truncateBody(r.redact.text(string(req.Body))))
 }
 
 func (r *run) logResponse(s *step, resp *response) {
 	args := []any{"step", s.name, "status", resp.Status, "proto", resp.Proto, "latency", resp.latency,
-		"headers", r.redact.text(httpprobe.HeaderText(resp.Header)), "body", r.redact.text(truncateBody(string(resp.Body)))}
+		"headers", r.redact.text(httpprobe.HeaderText(resp.Header)), "body", truncateBody(r.redact.text(string(resp.Body)))}
 	r.log.DebugContext(r.ctx, "step response", append(args, phaseArgs(resp.phases)...)...)
 }
 
