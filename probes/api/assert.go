@@ -117,11 +117,11 @@ func (c *check) match(r *run, v, what string) *failure {
 	case c.equals != nil:
 		want := c.equals.render(r.vars)
 		if v != want {
-			return &failure{probes.ReasonAssertion, what + " is " + quote(truncate(v)) + ", want " + quote(want)}
+			return &failure{probes.ReasonAssertion, what + " is " + quote(r.safe(v)) + ", want " + quote(want)}
 		}
 	case c.regexp != nil:
 		if !c.regexp.MatchString(v) {
-			return &failure{probes.ReasonAssertion, what + " " + quote(truncate(v)) + " does not match " + quote(c.regexp.String())}
+			return &failure{probes.ReasonAssertion, what + " " + quote(r.safe(v)) + " does not match " + quote(c.regexp.String())}
 		}
 	}
 	return nil
@@ -215,13 +215,4 @@ func ints(l []int) string {
 		s[i] = strconv.Itoa(v)
 	}
 	return strings.Join(s, " or ")
-}
-
-// truncate keeps a value quoted in a message short.
-func truncate(s string) string {
-	const max = 200
-	if len(s) <= max {
-		return s
-	}
-	return s[:max] + "..."
 }

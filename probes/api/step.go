@@ -22,9 +22,9 @@ func (r *run) step(i int) *probes.Result {
 	defer func() { res.duration = time.Since(start) }()
 
 	rawURL := s.url.render(r.vars)
-	where := "step " + quote(s.name) + " (" + s.method + " " + r.redact.text(redactURL(rawURL)) + ")"
+	where := "step " + quote(s.name) + " (" + s.method + " " + redactURL(rawURL) + ")"
 	fail := func(reason, msg string) *probes.Result {
-		out := probes.Fail(reason, where+": "+msg)
+		out := probes.Fail(reason, r.safe(where+": "+msg))
 		return &out
 	}
 	u, err := url.Parse(rawURL)
@@ -58,7 +58,7 @@ func (r *run) step(i int) *probes.Result {
 	// request and response are logged here, redacted.
 	ex, err := r.p.client.Do(ctx, req, nil)
 	if err != nil {
-		return fail(probes.ReasonInternal, "bad request URL: "+err.Error())
+		return fail(probes.ReasonInternal, "bad request: "+err.Error())
 	}
 	r.peerCerts = append(r.peerCerts, ex.UnverifiedCerts...)
 	if ex.Response != nil && (ex.Failure == nil || ex.Failure.Reason != probes.ReasonRedirects) {
@@ -97,11 +97,11 @@ func (r *run) step(i int) *probes.Result {
 	}
 	for i := range s.checks {
 		if f := s.checks[i].apply(r, resp); f != nil {
-			return fail(f.reason, r.redact.text(f.msg))
+			return fail(f.reason, f.msg)
 		}
 	}
 	if extractFail != nil {
-		return fail(extractFail.reason, r.redact.text(extractFail.msg))
+		return fail(extractFail.reason, extractFail.msg)
 	}
 	res.ok = true
 	return nil
@@ -132,15 +132,20 @@ func (r *run) classify(ctx context.Context, f *httpprobe.Failure, stepTimeout ti
 	return f.Reason, f.Message
 }
 
+// safe is text for a step's failure message, which may quote a URL or a
+// value a response gave: redacted, then bounded. Cut first, a secret
+// across the cut would show its start.
+func (r *run) safe(s string) string { return netprobe.Clip(r.redact.text(s)) }
+
 func (r *run) logRequest(s *step, u *url.URL, req *httpprobe.Request) {
 	r.log.DebugContext(r.ctx, "step request", "step", s.name, "method", req.Method,
 		"url", r.redact.text(u.Redacted()), "headers", r.redact.text(httpprobe.HeaderText(req.Header)),
-		"body", r.redact.text(truncateBody(string(req.Body))))
+		"body", truncateBody(r.redact.text(string(req.Body))))
 }
 
 func (r *run) logResponse(s *step, resp *response) {
 	args := []any{"step", s.name, "status", resp.Status, "proto", resp.Proto, "latency", resp.latency,
-		"headers", r.redact.text(httpprobe.HeaderText(resp.Header)), "body", r.redact.text(truncateBody(string(resp.Body)))}
+		"headers", r.redact.text(httpprobe.HeaderText(resp.Header)), "body", truncateBody(r.redact.text(string(resp.Body)))}
 	r.log.DebugContext(r.ctx, "step response", append(args, phaseArgs(resp.phases)...)...)
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/sloagent/sloagent/probes"
+	"github.com/sloagent/sloagent/probes/internal/netprobe"
 )
 
 // check applies valid_rcodes, then the record checks of each section in
@@ -53,7 +54,7 @@ func validate(rrs []dns.RR, v *RRValidator, name string) string {
 		text := rr.String()
 		for _, re := range v.FailIfMatchesRegexp {
 			if re.MatchString(text) {
-				return name + " record " + strconv.Quote(text) + " matched fail_if_matches_regexp " + strconv.Quote(re.String())
+				return name + " record " + strconv.Quote(netprobe.Clip(text)) + " matched fail_if_matches_regexp " + strconv.Quote(re.String())
 			}
 		}
 		for _, re := range v.FailIfAllMatchRegexp {
@@ -63,7 +64,7 @@ func validate(rrs []dns.RR, v *RRValidator, name string) string {
 		}
 		for _, re := range v.FailIfNotMatchesRegexp {
 			if !re.MatchString(text) {
-				return name + " record " + strconv.Quote(text) + " did not match fail_if_not_matches_regexp " + strconv.Quote(re.String())
+				return name + " record " + strconv.Quote(netprobe.Clip(text)) + " did not match fail_if_not_matches_regexp " + strconv.Quote(re.String())
 			}
 		}
 		for _, re := range v.FailIfNoneMatchesRegexp {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/sloagent/sloagent/probes"
 	"github.com/sloagent/sloagent/probes/internal/family"
+	"github.com/sloagent/sloagent/probes/internal/netprobe"
 	"github.com/sloagent/sloagent/probes/internal/netrun"
 	"github.com/sloagent/sloagent/probes/internal/tlsprobe"
 )
@@ -137,6 +138,10 @@ func (r *run) Do() probes.Result {
 	r.called, r.code, r.answered, r.serving = true, codes.OK, true, resp.GetStatus()
 	r.Logf("health check answered", "status", r.serving.String())
 	if r.serving != grpc_health_v1.HealthCheckResponse_SERVING {
+		if _, known := grpc_health_v1.HealthCheckResponse_ServingStatus_name[int32(r.serving)]; !known {
+			return probes.Fail(ReasonNotServing, r.subject()+" answered serving status "+strconv.Itoa(int(r.serving))+
+				", which grpc.health.v1 does not define")
+		}
 		return probes.Fail(ReasonNotServing, r.subject()+" is "+r.serving.String())
 	}
 	return probes.Result{Success: true, Message: r.subject() + " is SERVING"}
@@ -224,15 +229,18 @@ func (r *run) fail(err error) probes.Result {
 	if dialErr != nil {
 		return probes.Fail(probes.ReasonConnect, dialErr.Error())
 	}
+	// The status message is the server's to choose, as long as its
+	// headers may be.
+	msg := netprobe.Clip(st.Message())
 	switch st.Code() {
 	case codes.Unimplemented:
-		return probes.Fail(probes.ReasonStatusCode, "the server does not implement the health service grpc.health.v1.Health (Unimplemented: "+st.Message()+")")
+		return probes.Fail(probes.ReasonStatusCode, "the server does not implement the health service grpc.health.v1.Health (Unimplemented: "+msg+")")
 	case codes.NotFound:
 		return probes.Fail(probes.ReasonStatusCode, r.subject()+" is unknown to the server (NotFound)")
 	case codes.Unavailable:
-		return probes.Fail(probes.ReasonConnect, "server unavailable: "+st.Message())
+		return probes.Fail(probes.ReasonConnect, "server unavailable: "+msg)
 	}
-	return probes.Fail(probes.ReasonStatusCode, "health check failed with "+st.Code().String()+": "+st.Message())
+	return probes.Fail(probes.ReasonStatusCode, "health check failed with "+st.Code().String()+": "+msg)
 }
 
 func (r *run) Samples() []probes.Sample {

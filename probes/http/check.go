@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/sloagent/sloagent/probes"
+	"github.com/sloagent/sloagent/probes/internal/netprobe"
 )
 
 // check runs the configured checks on the final response. Checks on the
@@ -69,7 +70,7 @@ func (r *run) checkHead(resp *http.Response) (res probes.Result, readAnyway bool
 		ce := resp.Header.Get("Content-Encoding")
 		identity := p.compression == "identity" && (ce == "" || strings.EqualFold(ce, "identity"))
 		if !identity && !strings.EqualFold(ce, p.compression) {
-			return probes.Fail(probes.ReasonHeaderMismatch, fmt.Sprintf("response Content-Encoding is %q, asked for %q", ce, p.compression)), false
+			return probes.Fail(probes.ReasonHeaderMismatch, fmt.Sprintf("response Content-Encoding is %q, asked for %q", netprobe.Clip(ce), p.compression)), false
 		}
 	}
 	return probes.Result{}, true
@@ -79,7 +80,7 @@ func (r *run) success(resp *http.Response) probes.Result {
 	var b strings.Builder
 	b.WriteString(resp.Proto)
 	b.WriteByte(' ')
-	b.WriteString(resp.Status)
+	b.WriteString(netprobe.Clip(resp.Status)) // its reason phrase is the target's to choose
 	r.mu.Lock()
 	if r.addr != "" {
 		b.WriteString(" from ")
@@ -130,7 +131,7 @@ func (p *prober) checkHeaders(h http.Header) string {
 		}
 		for _, v := range vs {
 			if m.re.MatchString(v) {
-				return fmt.Sprintf("header %s: %q matched /%s/", m.key, v, m.re)
+				return fmt.Sprintf("header %s: %q matched /%s/", m.key, netprobe.Clip(v), m.re)
 			}
 		}
 	}
@@ -150,7 +151,7 @@ func (p *prober) checkHeaders(h http.Header) string {
 			}
 		}
 		if !matched {
-			return fmt.Sprintf("header %s: %q did not match /%s/", m.key, vs[0], m.re)
+			return fmt.Sprintf("header %s: %q did not match /%s/", m.key, netprobe.Clip(vs[0]), m.re)
 		}
 	}
 	return ""

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sloagent/sloagent/internal/conf"
 	"github.com/sloagent/sloagent/probes"
 	"github.com/sloagent/sloagent/probes/internal/netprobe"
 	"github.com/sloagent/sloagent/probes/internal/tlsprobe"
@@ -78,6 +79,15 @@ func (r *run) classify(err error, head bool) probes.Result {
 		// The standard transport's (https, proxies) own limit.
 		return probes.Fail(probes.ReasonProtocol, errHeadTooLarge.Error()+where)
 	}
+	if !head {
+		if text := errText(err); text == h2Compression || text == h2Protocol {
+			// net/http's HTTP/2 client says no more when a
+			// response head is over its limit: COMPRESSION_ERROR
+			// for one long header, PROTOCOL_ERROR for many.
+			return probes.Fail(probes.ReasonProtocol, "HTTP/2 response head larger than "+conf.ByteSize(maxHeaderBytes).String()+
+				" or malformed ("+text+")"+where)
+		}
+	}
 	if msg, ok := tlsMessage(err); ok {
 		return probes.Fail(probes.ReasonTLS, msg)
 	}
@@ -124,3 +134,10 @@ func connMessage(err error) (string, bool) {
 }
 
 func errText(err error) string { return netprobe.Text(err) }
+
+// The errors of net/http's HTTP/2 client for a response head it could not
+// decode, as its framer found them (a GOAWAY from the server says more).
+const (
+	h2Compression = "connection error: COMPRESSION_ERROR"
+	h2Protocol    = "connection error: PROTOCOL_ERROR"
+)

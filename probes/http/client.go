@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // Client sends single HTTP requests the way an HTTP probe does: the same
@@ -199,6 +201,17 @@ func (p *prober) request(in Request) (*http.Request, error) {
 	if len(in.Header) > 0 {
 		req.Header = p.header.Clone()
 		for k, vs := range in.Header {
+			// The standard transport refuses these; the direct one
+			// would write them as they are, a NUL and all, or turn
+			// a CR or LF into a space.
+			if !httpguts.ValidHeaderFieldName(k) {
+				return nil, fmt.Errorf("invalid header name %q", k)
+			}
+			for _, v := range vs {
+				if !httpguts.ValidHeaderFieldValue(v) {
+					return nil, fmt.Errorf("invalid value of header %s: control characters are not allowed", k)
+				}
+			}
 			if strings.EqualFold(k, "Host") {
 				if len(vs) > 0 {
 					req.Host = vs[0]

@@ -242,3 +242,93 @@ func TestEndlessBodyWithRegexp(t *testing.T) {
 		t.Errorf("the run allocated %d MiB", n>>20)
 	}
 }
+
+// A failure quoting what the target sent quotes a bounded part of it: the
+// message is kept in the probe's state, its incident and the logs.
+func TestHugeMalformedHeaderLine(t *testing.T) {
+	addr := testutil.ServeTCP(t, func(c *net.TCPConn) {
+		readRequest(c)
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nX-Bad: "+strings.Repeat("\x01", 900<<10)+"\r\n\r\n")
+	})
+	res := probe(t, "http://"+addr+"/", nil)
+	probetest.WantFail(t, res, probes.ReasonProtocol, `malformed MIME header line: "X-Bad: \x01`)
+	probetest.WantFail(t, res, probes.ReasonProtocol, " bytes cut] ")
+	if len(res.Message) > 1<<10 {
+		t.Errorf("the message is %d bytes long", len(res.Message))
+	}
+}
+
+// A header check quotes a bounded part of the header it failed on.
+func TestHugeHeaderInCheckMessage(t *testing.T) {
+	big := strings.Repeat("v", 900<<10)
+	s := server(t, func(w http.ResponseWriter, r *http.Request) { w.Header().Set("X-Big", big) })
+	for _, check := range []string{
+		"fail_if_header_matches: [{header: X-Big, regexp: '^v'}]",
+		"fail_if_header_not_matches: [{header: X-Big, regexp: '^x'}]",
+	} {
+		res := probe(t, s.URL, probetest.Section[Config](t, check))
+		probetest.WantFail(t, res, probes.ReasonHeaderMismatch, `header X-Big: "vvv`)
+		probetest.WantFail(t, res, probes.ReasonHeaderMismatch, " bytes cut] ")
+		if len(res.Message) > 1<<10 {
+			t.Errorf("%s: the message is %d bytes long", check, len(res.Message))
+		}
+	}
+}
+
+// A redirect loop through a URL of 64 KiB names a bounded part
+// of it.
+func TestRedirectLoopThroughHugeURL(t *testing.T) {
+	long := "/" + strings.Repeat("a", 64<<10)
+	s := server(t, func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, long, http.StatusFound) })
+	res := probe(t, s.URL, nil)
+	probetest.WantFail(t, res, probes.ReasonRedirects, "more than 10 redirects (max_redirects); redirect loop through "+s.URL+"/aaa")
+	probetest.WantFail(t, res, probes.ReasonRedirects, " bytes cut] ")
+	if len(res.Message) > 1<<10 {
+		t.Errorf("the message is %d bytes long", len(res.Message))
+	}
+}
+
+// A reason phrase or a Content-Encoding of half a megabyte is quoted in
+// part, on success as on failure.
+func TestHugeStatusLineAndEncoding(t *testing.T) {
+	big := strings.Repeat("r", 500<<10)
+	addr := testutil.ServeTCP(t, func(c *net.TCPConn) {
+		readRequest(c)
+		io.WriteString(c, "HTTP/1.1 200 "+big+"\r\nContent-Encoding: "+big+"\r\nContent-Length: 2\r\n\r\nok")
+	})
+	res := probe(t, "http://"+addr+"/", nil)
+	probetest.WantSuccess(t, res)
+	if !strings.HasPrefix(res.Message, "HTTP/1.1 200 rrr") || !strings.Contains(res.Message, " bytes cut] ") || len(res.Message) > 1<<10 {
+		t.Errorf("message of %d bytes: %.100q", len(res.Message), res.Message)
+	}
+	res = probe(t, "http://"+addr+"/", probetest.Section[Config](t, "compression: gzip"))
+	probetest.WantFail(t, res, probes.ReasonHeaderMismatch, `response Content-Encoding is "rrr`)
+	if len(res.Message) > 1<<10 {
+		t.Errorf("the message is %d bytes long", len(res.Message))
+	}
+}
+
+// Over HTTP/2 a response head over the limit fails as over HTTP/1.1,
+// saying so, though net/http names only the HTTP/2 error code.
+func TestHTTP2ResponseHeadTooLarge(t *testing.T) {
+	pki := testutil.NewCerts(t)
+	cert := pki.Server(t)
+	for name, tc := range map[string]struct {
+		h    http.HandlerFunc
+		code string
+	}{
+		"one long header": {func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-Long", strings.Repeat("h", 2<<20))
+		}, "COMPRESSION_ERROR"},
+		"many headers": {func(w http.ResponseWriter, r *http.Request) {
+			w.Header()["X-Many"] = make([]string, 100_000)
+		}, "PROTOCOL_ERROR"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := tlsServer(t, cert, true, tc.h)
+			res := probe(t, s.URL, &Config{TLSConfig: TLSConfig{CAFile: pki.CAFile}})
+			probetest.WantFail(t, res, probes.ReasonProtocol,
+				"HTTP/2 response head larger than 1MiB or malformed (connection error: "+tc.code+") while waiting for the response (processing phase)")
+		})
+	}
+}

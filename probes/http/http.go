@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/sloagent/sloagent/probes"
+	"github.com/sloagent/sloagent/probes/internal/netprobe"
 )
 
 // prober is one probe: its URL and the setup of its section. Its request
@@ -433,7 +434,7 @@ type redirectError struct {
 func (e *redirectError) Error() string {
 	msg := fmt.Sprintf("more than %d redirects (max_redirects)", e.max)
 	if e.loop != "" {
-		msg += "; redirect loop through " + e.loop
+		msg += "; redirect loop through " + netprobe.Clip(e.loop)
 	}
 	return msg
 }

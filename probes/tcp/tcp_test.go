@@ -3,6 +3,7 @@ package tcp
 import (
 	"bufio"
 	"crypto/tls"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -280,5 +281,25 @@ func TestNewBadTarget(t *testing.T) {
 		if _, err := New(target, nil); err == nil || err.Error() != want {
 			t.Errorf("New(%q) = %v, want %s", target, err, want)
 		}
+	}
+}
+
+// A certificate naming thousands of hosts, none the one asked for, is
+// described with a bounded part of its names.
+func TestCertificateWithThousandsOfNames(t *testing.T) {
+	pki := testutil.NewCerts(t)
+	names := []string{"127.0.0.1"}
+	for i := range 6000 {
+		names = append(names, fmt.Sprintf("h%d.example.test", i))
+	}
+	cert := pki.Leaf(t, "many", time.Now().Add(-time.Hour), time.Now().Add(time.Hour), false, names...)
+	addr := serve(t, "tcp4", func(c net.Conn) {
+		tls.Server(c, &tls.Config{Certificates: []tls.Certificate{cert}}).Handshake()
+	})
+	res := probe(t, addr, probetest.Section[Config](t, "tls: true\ntls_config: {ca_file: "+pki.CAFile+", server_name: db.test}"))
+	probetest.WantFail(t, res, probes.ReasonTLS, "certificate CN=many is not valid for db.test (valid for h0.example.test,h1.example.test,")
+	probetest.WantFail(t, res, probes.ReasonTLS, " bytes cut] ")
+	if len(res.Message) > 1<<10 {
+		t.Errorf("the message is %d bytes long", len(res.Message))
 	}
 }

@@ -7,9 +7,11 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 )
 
 // IsTimeout tells whether err is a deadline that passed.
@@ -51,13 +53,37 @@ const ClosedByPeer = "connection closed by peer"
 
 // Text is err without the wrapping net/http adds (the method and URL of
 // the request, "HTTP/1.x transport connection broken"), which a message
-// naming the phase says better.
+// naming the phase says better. Errors that quote what the target sent
+// (a malformed header line) are clipped.
 func Text(err error) string {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
-	return strings.TrimPrefix(err.Error(), "net/http: HTTP/1.x transport connection broken: ")
+	return Clip(strings.TrimPrefix(err.Error(), "net/http: HTTP/1.x transport connection broken: "))
+}
+
+// MaxQuoted is about how much of what a target sent a failure message
+// quotes.
+const MaxQuoted = 512
+
+// Clip bounds text a target chose (a header, a record, a status message,
+// an error quoting them) before a failure message takes it: a message is
+// kept in the probe's state, its incident and the logs, and a target must
+// not make it megabytes long. It keeps the start and the end, where an
+// error says what was wrong, and cuts between characters.
+func Clip(s string) string {
+	if len(s) <= MaxQuoted {
+		return s
+	}
+	head, tail := MaxQuoted*3/4, len(s)-MaxQuoted/4
+	for head > 0 && !utf8.RuneStart(s[head]) {
+		head--
+	}
+	for tail < len(s) && !utf8.RuneStart(s[tail]) {
+		tail++
+	}
+	return s[:head] + " [" + strconv.Itoa(tail-head) + " bytes cut] " + s[tail:]
 }
 
 // Timeout says how long a run had, as configured: the caller set the

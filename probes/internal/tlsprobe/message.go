@@ -38,7 +38,7 @@ func Message(err error) (string, bool) {
 	case errors.As(err, &unknown):
 		msg := "certificate signed by unknown authority"
 		if unknown.Cert != nil {
-			msg += " (" + certName(unknown.Cert) + " issued by " + unknown.Cert.Issuer.String() + ")"
+			msg += " (" + certName(unknown.Cert) + " issued by " + netprobe.Clip(unknown.Cert.Issuer.String()) + ")"
 		}
 		return msg, true
 	case errors.As(err, &hostname):
@@ -71,7 +71,8 @@ func hostnameMessage(e x509.HostnameError) string {
 	if e.Certificate == nil {
 		return e.Error()
 	}
-	valid := CertNames(e.Certificate)
+	// A certificate may name thousands; the server chose them.
+	valid := netprobe.Clip(CertNames(e.Certificate))
 	if valid == "" {
 		valid = "no names"
 	}
@@ -80,12 +81,12 @@ func hostnameMessage(e x509.HostnameError) string {
 
 func certName(c *x509.Certificate) string {
 	if c.Subject.CommonName != "" {
-		return "CN=" + c.Subject.CommonName
+		return "CN=" + netprobe.Clip(c.Subject.CommonName)
 	}
 	if len(c.DNSNames) > 0 {
-		return c.DNSNames[0]
+		return netprobe.Clip(c.DNSNames[0])
 	}
-	return c.Subject.String()
+	return netprobe.Clip(c.Subject.String())
 }
 
 // CertNames lists the names and addresses a certificate is valid for.
