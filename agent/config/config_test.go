@@ -15,7 +15,8 @@ testdata/invalid-discovery.yml:8: discovery[0].file_sd_configs[0].files[0]: "tar
 testdata/invalid-discovery.yml:10: discovery[0].dns_sd_configs[0].port: A records need a port (1-65535), got 0
 testdata/invalid-discovery.yml:13: discovery[1].template.name: duplicate template name "web" (also discovery[0])
 testdata/invalid-discovery.yml:15: discovery[1].http_sd_configs[0].url: target "ftp://sd.example/" must be an http:// or https:// URL
-testdata/invalid-discovery.yml:16: discovery[1].http_sd_configs[0].refresh_interval: must be at least 1s (got 10ms)`,
+testdata/invalid-discovery.yml:16: discovery[1].http_sd_configs[0].refresh_interval: must be at least 1s (got 10ms)
+testdata/invalid-discovery.yml:17: discovery[1].target_limit: target_limit -1 is negative: give the most targets a source may find, or 0 for no limit`,
 		"invalid-duplicate-name.yml": `testdata/invalid-duplicate-name.yml:4: probes[1].name: duplicate probe name "home" (also probes[0])`,
 		"invalid-duration.yml":       `testdata/invalid-duration.yml:4: probes[0].interval: invalid duration "5 seconds" (use a number and a unit: ms, s, m, h, d, w)`,
 		"invalid-env.yml":            `testdata/invalid-env.yml:3: probes[0].target: environment variable SLOAGENT_TEST_UNSET_HOST is not set`,

@@ -26,6 +26,9 @@ type DiscoveryConfig struct {
 	FileSD   []discovery.FileSDConfig `yaml:"file_sd_configs,omitempty"`
 	HTTPSD   []discovery.HTTPSDConfig `yaml:"http_sd_configs,omitempty"`
 	DNSSD    []discovery.DNSSDConfig  `yaml:"dns_sd_configs,omitempty"`
+	// TargetLimit, when above 0, is the most targets each source may
+	// find: a refresh that finds more fails and keeps the last targets.
+	TargetLimit int `yaml:"target_limit,omitempty"`
 }
 
 // sampleAddress stands for a discovered target when a template is checked
@@ -65,6 +68,9 @@ func (d *DiscoveryConfig) validate(r conf.Report, c *Config, reserved map[string
 		}
 		r.At("template").Errorf(p.Field, "%s", p.Msg)
 	}
+	if d.TargetLimit < 0 {
+		r.Errorf("target_limit", "target_limit %d is negative: give the most targets a source may find, or 0 for no limit", d.TargetLimit)
+	}
 	if len(d.FileSD)+len(d.HTTPSD)+len(d.DNSSD) == 0 {
 		r.Errorf("", "no source of targets: add file_sd_configs, http_sd_configs or dns_sd_configs")
 	}
@@ -84,15 +90,15 @@ func (d *DiscoveryConfig) Sources() []discovery.Spec {
 	var out []discovery.Spec
 	name := func(list string, i int) string { return fmt.Sprintf("%s/%s[%d]", d.Template.Name, list, i) }
 	for i, c := range d.FileSD {
-		out = append(out, discovery.Spec{Name: name("file_sd_configs", i), Key: discovery.Key(c), Interval: c.RefreshInterval.D(),
+		out = append(out, discovery.Spec{Name: name("file_sd_configs", i), Key: discovery.Key(c), Interval: c.RefreshInterval.D(), Limit: d.TargetLimit,
 			New: func() (discovery.Source, error) { return discovery.NewFileSource(c), nil }})
 	}
 	for i, c := range d.HTTPSD {
-		out = append(out, discovery.Spec{Name: name("http_sd_configs", i), Key: discovery.Key(c), Interval: c.RefreshInterval.D(),
+		out = append(out, discovery.Spec{Name: name("http_sd_configs", i), Key: discovery.Key(c), Interval: c.RefreshInterval.D(), Limit: d.TargetLimit,
 			New: func() (discovery.Source, error) { return discovery.NewHTTPSource(c) }})
 	}
 	for i, c := range d.DNSSD {
-		out = append(out, discovery.Spec{Name: name("dns_sd_configs", i), Key: discovery.Key(c), Interval: c.RefreshInterval.D(),
+		out = append(out, discovery.Spec{Name: name("dns_sd_configs", i), Key: discovery.Key(c), Interval: c.RefreshInterval.D(), Limit: d.TargetLimit,
 			New: func() (discovery.Source, error) { return discovery.NewDNSSource(c), nil }})
 	}
 	return out

@@ -2,6 +2,7 @@ package discovery
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"sort"
@@ -22,6 +23,11 @@ type Spec struct {
 	New func() (Source, error)
 	// Interval is how often the source is refreshed.
 	Interval time.Duration
+	// Limit, when above 0, is the most targets a refresh may find: one
+	// that finds more fails and keeps the last targets, so that a source
+	// gone wrong (a whole inventory where a team's list was meant) cannot
+	// make the agent probe without end.
+	Limit int
 }
 
 // Metrics are the sources' metrics, by source name; the agent registers
@@ -93,7 +99,7 @@ func (m *Manager) Update(specs []Spec) {
 	for _, sp := range specs {
 		keep[sp.Name] = true
 		if old := m.sources[sp.Name]; old != nil {
-			if old.spec.Key == sp.Key {
+			if old.spec.Key == sp.Key && old.spec.Limit == sp.Limit {
 				continue
 			}
 			m.stop(old)
@@ -215,6 +221,9 @@ func (m *Manager) refresh(ctx context.Context, s *source) bool {
 	ts, err := s.src.Refresh(ctx)
 	if ctx.Err() != nil {
 		return false // stopped: not the source's failure
+	}
+	if err == nil && s.spec.Limit > 0 && len(ts) > s.spec.Limit {
+		err = fmt.Errorf("found %d targets, more than target_limit %d", len(ts), s.spec.Limit)
 	}
 	if err != nil {
 		m.failed(s, err)
