@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // reviewCmd prints the Markdown draft of an incident's live-site review,
@@ -58,7 +59,8 @@ func reviewCmd(args []string, stdout, stderr io.Writer) int {
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "text/markdown" {
 		return fail(stderr, "sloagent review", exitFailed, fmt.Sprintf("%s answered with %q, not the agent's Markdown: is --agent.url the address of sloagent?", *agentURL, resp.Header.Get("Content-Type")))
 	}
-	_, _ = stdout.Write(body)
+	// The draft quotes what probes saw, which targets wrote.
+	_, _ = io.WriteString(stdout, printable(string(body)))
 	return exitOK
 }
 
@@ -71,9 +73,13 @@ const maxErrorText = 512
 
 // errorText is the start of an error answer, on one screen.
 func errorText(body []byte) string {
-	s := strings.TrimSpace(strings.ToValidUTF8(string(body), "\ufffd"))
+	s := strings.TrimSpace(string(body))
 	if len(s) > maxErrorText {
-		s = strings.ToValidUTF8(s[:maxErrorText], "") + " …"
+		cut := maxErrorText
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + " …"
 	}
-	return s
+	return printable(s)
 }

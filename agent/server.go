@@ -249,7 +249,7 @@ func (a *Agent) serveRun(w http.ResponseWriter, r *http.Request) {
 	}
 	// The trace shows requests, headers and command lines as they went.
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	_, _ = io.WriteString(w, a.redact.Load().String(b.String()))
+	_, _ = io.WriteString(w, printable(a.redact.Load().String(b.String())))
 }
 
 // maxRunForm is the largest body a run's POST may have.
