@@ -66,6 +66,9 @@ type Agent struct {
 
 	self   *selfMetrics
 	runner *schedule.Runner
+	// scrapeBudget, when set before Handler, replaces the const of that
+	// name.
+	scrapeBudget int64
 
 	reloadMu  sync.Mutex // one reload applied at a time
 	reloadSeq atomic.Uint64

@@ -60,8 +60,10 @@ func probeCmd(args []string, stdout, stderr io.Writer) int {
 	out := schedule.NewRunner(1, nil, log).Do(context.Background(),
 		schedule.Run{Probe: "probe", Kind: httpprobe.Kind.Name, Prober: prober, Timeout: *timeout, Log: log})
 	if !*quiet {
-		fmt.Fprintf(stdout, "%s\n", target)
-		_ = httpprobe.Format(stdout, out.Result)
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s\n", target)
+		_ = httpprobe.Format(&b, out.Result)
+		_, _ = io.WriteString(stdout, printable(b.String()))
 	}
 	if !out.Success {
 		return exitFailed

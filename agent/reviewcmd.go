@@ -3,10 +3,12 @@ package agent
 import (
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // reviewCmd prints the Markdown draft of an incident's live-site review,
@@ -40,13 +42,44 @@ func reviewCmd(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "sloagent review", exitFailed, fmt.Sprintf("the agent at %s did not answer: %v", *agentURL, err))
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	// One more byte than may be printed tells a draft cut short from one
+	// that fits.
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxReviewSize+1))
 	if err != nil {
-		return fail(stderr, "sloagent review", exitFailed, err)
+		return fail(stderr, "sloagent review", exitFailed, fmt.Sprintf("the answer of the agent at %s broke off: %v", *agentURL, err))
 	}
 	if resp.StatusCode != http.StatusOK {
-		return fail(stderr, "sloagent review", exitFailed, fmt.Sprintf("%s: %s", resp.Status, strings.TrimSpace(string(body))))
+		return fail(stderr, "sloagent review", exitFailed, fmt.Sprintf("%s: %s", resp.Status, errorText(body)))
 	}
-	_, _ = stdout.Write(body)
+	if len(body) > maxReviewSize {
+		return fail(stderr, "sloagent review", exitFailed, fmt.Sprintf("the answer of the agent at %s is larger than %d MiB: not printed", *agentURL, maxReviewSize>>20))
+	}
+	// The agent writes Markdown; a login page or another service at that
+	// address answers something else, which is not a review.
+	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "text/markdown" {
+		return fail(stderr, "sloagent review", exitFailed, fmt.Sprintf("%s answered with %q, not the agent's Markdown: is --agent.url the address of sloagent?", *agentURL, resp.Header.Get("Content-Type")))
+	}
+	// The draft quotes what probes saw, which targets wrote.
+	_, _ = io.WriteString(stdout, printable(string(body)))
 	return exitOK
+}
+
+// maxReviewSize is the largest draft or report review prints.
+const maxReviewSize = 16 << 20
+
+// maxErrorText is how much of an error's answer review prints: the
+// agent's errors are a line; a proxy's error page may be long.
+const maxErrorText = 512
+
+// errorText is the start of an error answer, on one screen.
+func errorText(body []byte) string {
+	s := strings.TrimSpace(string(body))
+	if len(s) > maxErrorText {
+		cut := maxErrorText
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + " …"
+	}
+	return printable(s)
 }

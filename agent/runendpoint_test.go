@@ -1,7 +1,10 @@
 package agent
 
 import (
+	"bytes"
 	"fmt"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -121,5 +124,68 @@ func TestRunEndpoint(t *testing.T) {
 	}
 	if m := most.Load(); m > 3 {
 		t.Errorf("%d runs reached the target at once; max_concurrent_runs is 3", m)
+	}
+}
+
+// A run's POST takes a small form: a larger body, such as a multipart file
+// that would be spooled to disk, is refused before the probe runs, and a
+// form that cannot be read is an error.
+func TestRunEndpointRefusesLargeForms(t *testing.T) {
+	var requests atomic.Int64
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+	}))
+	defer target.Close()
+	ta := startAgent(t, fmt.Sprintf("probes:\n  - {name: up, target: %s, interval: 1h}\n", target.URL))
+	t.Setenv("TMPDIR", t.TempDir()) // where multipart files would go
+
+	pr, pw := io.Pipe()
+	mw := multipart.NewWriter(pw)
+	go func() {
+		fw, err := mw.CreateFormFile("debug", "large")
+		chunk := bytes.Repeat([]byte("x"), 1<<20)
+		for i := 0; err == nil && i < 64; i++ {
+			_, err = fw.Write(chunk)
+		}
+		if err == nil {
+			err = mw.Close()
+		}
+		pw.CloseWithError(err)
+	}()
+	resp, err := http.Post(ta.web.URL+"/probes/up/run", mw.FormDataContentType(), pr)
+	if err == nil { // or the agent closed the connection while the body was still coming
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(body), `the form of a run of probe "up" is larger than 64 KiB`) {
+			t.Errorf("64 MiB multipart form: %d %q", resp.StatusCode, body)
+		}
+	}
+	pr.CloseWithError(io.ErrClosedPipe)
+	if n := requests.Load(); n != 0 {
+		t.Errorf("a run with a 64 MiB form reached the target %d times", n)
+	}
+
+	resp, err = http.Post(ta.web.URL+"/probes/up/run", "application/x-www-form-urlencoded", strings.NewReader("debug=%zz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), `the form of a run of probe "up" cannot be read`) {
+		t.Errorf("malformed form: %d %q", resp.StatusCode, body)
+	}
+	// A small multipart form is read, as curl -F sends it.
+	var form bytes.Buffer
+	mw = multipart.NewWriter(&form)
+	_ = mw.WriteField("debug", "true")
+	_ = mw.Close()
+	resp, err = http.Post(ta.web.URL+"/probes/up/run", mw.FormDataContentType(), &form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "level=DEBUG") {
+		t.Errorf("small multipart form: %d %q", resp.StatusCode, body)
 	}
 }

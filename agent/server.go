@@ -203,6 +203,23 @@ func (a *Agent) serveRun(w http.ResponseWriter, r *http.Request) {
 	if st == nil {
 		return
 	}
+	// The form is one checkbox: a larger body is read no further, so that
+	// it never fills memory or, as a multipart file, the disk.
+	r.Body = http.MaxBytesReader(w, r.Body, maxRunForm)
+	err := r.ParseForm()
+	if err == nil {
+		if err = r.ParseMultipartForm(maxRunForm); errors.Is(err, http.ErrNotMultipart) {
+			err = nil
+		}
+	}
+	if err != nil {
+		if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
+			http.Error(w, fmt.Sprintf("the form of a run of probe %q is larger than %d KiB: it takes debug=true and nothing else", name, maxRunForm>>10), http.StatusRequestEntityTooLarge)
+			return
+		}
+		http.Error(w, fmt.Sprintf("the form of a run of probe %q cannot be read: %v", name, err), http.StatusBadRequest)
+		return
+	}
 	debug := r.FormValue("debug") == "true"
 	var logs bytes.Buffer
 	level := slog.LevelInfo
@@ -232,8 +249,11 @@ func (a *Agent) serveRun(w http.ResponseWriter, r *http.Request) {
 	}
 	// The trace shows requests, headers and command lines as they went.
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	_, _ = io.WriteString(w, a.redact.Load().String(b.String()))
+	_, _ = io.WriteString(w, printable(a.redact.Load().String(b.String())))
 }
+
+// maxRunForm is the largest body a run's POST may have.
+const maxRunForm = 64 << 10
 
 // runWriteSlack is what a run's response may take beyond its timeout: a
 // wait for a slot, and writing the trace.

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 
 	kgzip "github.com/klauspost/compress/gzip"
+	"github.com/munnerz/goautoneg"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
 )
@@ -43,15 +44,33 @@ const (
 // Negotiate picks the format for a request's Accept header: protobuf
 // when the scraper asks for it (Prometheus does first when native
 // histograms are on), OpenMetrics when it prefers that (Prometheus does
-// otherwise), else text.
+// otherwise), else text. The header may come in several lines, and a
+// media range of quality 0 is one the scraper refuses (RFC 9110, 12.4.2):
+// expfmt would still pick it when nothing else matched.
 func Negotiate(h http.Header) Format {
-	switch expfmt.NegotiateIncludingOpenMetrics(h).FormatType() {
+	accept := http.Header{"Accept": {acceptable(h.Values("Accept"))}}
+	switch expfmt.NegotiateIncludingOpenMetrics(accept).FormatType() {
 	case expfmt.TypeProtoDelim:
 		return FormatProto
 	case expfmt.TypeOpenMetrics:
 		return FormatOpenMetrics
 	}
 	return FormatText
+}
+
+// acceptable joins the lines of an Accept header into one, without the
+// media ranges whose quality is 0 or not a number, read as expfmt reads
+// them.
+func acceptable(lines []string) string {
+	var keep []string
+	for _, line := range lines {
+		for _, r := range strings.Split(line, ",") {
+			if c := goautoneg.ParseAccept(r); len(c) == 1 && c[0].Q > 0 {
+				keep = append(keep, r)
+			}
+		}
+	}
+	return strings.Join(keep, ",")
 }
 
 // ContentType is what f is served as.
@@ -121,7 +140,7 @@ func (e *Exposition) ServeHTTP(w http.ResponseWriter, r *http.Request, log *slog
 	// Writing the series and compressing or sending them run on two
 	// goroutines, so a large scrape uses two cores and no more.
 	var out io.WriteCloser
-	if GzipAccepted(r.Header.Get("Accept-Encoding")) {
+	if GzipAccepted(strings.Join(r.Header.Values("Accept-Encoding"), ",")) {
 		h.Set("Content-Encoding", "gzip")
 		out = newGzipStream(w)
 	} else {
