@@ -100,7 +100,7 @@ func onceCmd(args []string, stdout, stderr io.Writer) int {
 		err = run.writeText(&summary)
 	}
 	if err == nil {
-		_, err = io.WriteString(stdout, cfg.Redactor().String(summary.String()))
+		_, err = io.WriteString(stdout, printable(cfg.Redactor().String(summary.String())))
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "sloagent once:", err)

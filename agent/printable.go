@@ -9,7 +9,7 @@ import (
 // printable is s safe to show on a terminal: control characters other
 // than newline and tab are written as \x1b or \u009b, and bytes that are
 // not UTF-8 as \xff. What a target answers (a status line, a check's
-// output) is printed by the probe and review subcommands and by a run's
+// output) is printed by the probe, once and review subcommands and by a run's
 // POST, which curl shows as it comes; an escape sequence there could
 // retitle the window, hide lines or rewrite the clipboard.
 func printable(s string) string {

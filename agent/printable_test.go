@@ -70,10 +70,17 @@ incidents: {open_after_failures: 1}
 	})
 	var review, reviewErr bytes.Buffer
 	reviewCode := Main([]string{"review", "--agent.url=" + ta.web.URL, "1"}, &review, &reviewErr)
+	onceConfig := filepath.Join(t.TempDir(), "once.yml")
+	if err := os.WriteFile(onceConfig, []byte(fmt.Sprintf("probes:\n  - {name: status-line, target: 'http://%s/'}\n", addr)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var once, onceErr bytes.Buffer
+	onceCode := Main([]string{"once", "--config.file=" + onceConfig}, &once, &onceErr)
 	for what, text := range map[string]string{
 		fmt.Sprintf("sloagent probe (exit %d)", code): out.String() + errOut.String(),
 		"the run's POST": run,
 		fmt.Sprintf("sloagent review (exit %d)", reviewCode): review.String() + reviewErr.String(),
+		fmt.Sprintf("sloagent once (exit %d)", onceCode):     once.String() + onceErr.String(),
 	} {
 		if strings.ContainsAny(text, "\x1b\x07") || !strings.Contains(text, `\x1b]0;retitled\x07\x1b[2J`) {
 			t.Errorf("%s:\n%q", what, text)
