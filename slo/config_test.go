@@ -89,6 +89,7 @@ func TestInvalidConfigs(t *testing.T) {
 		"invalid-unknown-key.yml":      `invalid-unknown-key.yml:5: slos[0].windows: unknown field "windows"`,
 		"invalid-duration.yml":         `invalid-duration.yml:5: slos[0].latency_threshold: invalid duration "fast" (use a number and a unit: ms, s, m, h, d, w)`,
 		"invalid-runbook.yml":          `invalid-runbook.yml:5: slos[0].runbook_url: not an absolute URL: "runbooks/checkout"`,
+		"invalid-runbook-scheme.yml":   `invalid-runbook-scheme.yml:5: slos[0].runbook_url: "javascript://runbooks/%0aalert(1)" is not an http:// or https:// link`,
 	} {
 		t.Run(file, func(t *testing.T) {
 			_, err := load(t, file)

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -54,11 +53,7 @@ func (c *ProbeAlertConfig) Validate(r conf.Report) {
 	if c.Severity != "" && !slices.Contains(severities, c.Severity) {
 		r.Errorf("severity", "unknown severity %q (use page or ticket)", c.Severity)
 	}
-	if c.RunbookURL != "" {
-		if u, err := url.Parse(c.RunbookURL); err != nil || !u.IsAbs() || u.Host == "" {
-			r.Errorf("runbook_url", "not an absolute URL: %q", c.RunbookURL)
-		}
-	}
+	validateRunbookURL(r, c.RunbookURL)
 	validateAlertLabels(r.At("labels"), c.Labels)
 }
 

@@ -69,11 +69,7 @@ func (c *Config) Validate(r conf.Report) {
 	if c.LatencyThreshold < 0 {
 		r.Errorf("latency_threshold", "must not be negative")
 	}
-	if c.RunbookURL != "" {
-		if u, err := url.Parse(c.RunbookURL); err != nil || !u.IsAbs() || u.Host == "" {
-			r.Errorf("runbook_url", "not an absolute URL: %q", c.RunbookURL)
-		}
-	}
+	validateRunbookURL(r, c.RunbookURL)
 	for i, m := range c.MaintenanceWindows {
 		m.validate(r.Index("maintenance_windows", i))
 	}
@@ -217,5 +213,21 @@ func validateAlertLabels(r conf.Report, labels map[string]string) {
 		case alertLabels[k]:
 			r.Errorf(k, "label %q is set by the agent on every alert", k)
 		}
+	}
+}
+
+// validateRunbookURL checks an SLO's or a probe alert's runbook_url: an
+// absolute http or https link, which alerts, notifications, incident
+// pages and reviews carry to whoever is paged.
+func validateRunbookURL(r conf.Report, s string) {
+	if s == "" {
+		return
+	}
+	u, err := url.Parse(s)
+	switch {
+	case err != nil || !u.IsAbs() || u.Host == "":
+		r.Errorf("runbook_url", "not an absolute URL: %q", s)
+	case u.Scheme != "http" && u.Scheme != "https":
+		r.Errorf("runbook_url", "%q is not an http:// or https:// link", s)
 	}
 }
