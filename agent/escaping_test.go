@@ -28,7 +28,7 @@ probes:
     interval: 100ms
     command: {path: /bin/sh, args: ["-c", "cat %[2]s; exit 2"]}
     labels: {team: '%[1]s'}
-    alert: {failures: 1, runbook_url: "javascript://runbooks/%%0aalert(3)"}
+    alert: {failures: 1, runbook_url: 'https://runbooks.example/?q=%[1]s'}
   - {name: url, target: '%[3]s', interval: 1h}
 alerting: {evaluation_interval: 1s}
 incidents: {open_after_failures: 1}

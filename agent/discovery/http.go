@@ -112,9 +112,10 @@ func (s *httpSource) Refresh(ctx context.Context) ([]Target, error) {
 	}
 	if f := ex.Failure; f != nil {
 		// The message can quote what the server sent (a malformed
-		// header line of a megabyte); the status page and the log take
-		// its start.
-		return nil, fmt.Errorf("%s: %s: %s", s.c.URL, f.Reason, cut(f.Message, 512))
+		// header line of a megabyte). The client quotes some 600 bytes
+		// of it at most; the status page and the log take no more than
+		// the start of whatever else a message may hold.
+		return nil, fmt.Errorf("%s: %s: %s", s.c.URL, f.Reason, cut(f.Message, 768))
 	}
 	if code := ex.Response.StatusCode; code != 200 {
 		return nil, fmt.Errorf("%s answered with status %d", s.c.URL, code)
