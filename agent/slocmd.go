@@ -66,7 +66,7 @@ func sloImport(files []string, output string, stdout, stderr io.Writer) int {
 	}
 	var all []slo.Config
 	for _, file := range files {
-		data, err := readSLOFile(file)
+		data, err := conf.ReadFile(file)
 		if err != nil {
 			return fail(stderr, "sloagent slo import", exitFailed, err)
 		}
@@ -94,15 +94,4 @@ func sloImport(files []string, output string, stdout, stderr io.Writer) int {
 		return fail(stderr, "sloagent slo import", exitFailed, err)
 	}
 	return exitOK
-}
-
-// readSLOFile reads no more of a file than formats.Import takes, whatever
-// the path is: a huge file, a device.
-func readSLOFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, conf.MaxFileSize+1))
 }

@@ -115,7 +115,7 @@ func LoadFileFor(purpose Purpose, path string, env func(string) (string, bool)) 
 	}
 	srcs := make([]source, len(files))
 	for i, f := range files {
-		data, err := readFile(f)
+		data, err := conf.ReadFile(f)
 		if err != nil {
 			return nil, err
 		}

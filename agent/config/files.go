@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -76,17 +75,6 @@ func globEscape(dir string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
-}
-
-// readFile reads a config file, no more than Parse accepts, whatever the
-// path is: a huge file, a device, a pipe.
-func readFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, conf.MaxFileSize+1))
 }
 
 // source is one file of a config.

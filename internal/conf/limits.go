@@ -2,6 +2,8 @@ package conf
 
 import (
 	"fmt"
+	"io"
+	"os"
 
 	"gopkg.in/yaml.v3"
 )
@@ -19,6 +21,18 @@ const MaxFileSize = 8 << 20
 // yaml.v3's own check catches only when its aliases are most of the
 // expanded document.
 const MaxAliasNodes = 1_000_000
+
+// ReadFile reads a file given as a config or an SLO file, no more than
+// one byte past MaxFileSize, whatever the path is (a huge file, a device,
+// a pipe): what reads the data refuses it when it is over the limit.
+func ReadFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+}
 
 // checkSize refuses a file larger than MaxFileSize.
 func checkSize(n int) []Problem {
