@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -107,14 +106,9 @@ func readGroups(file string) ([]Group, error) {
 	if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s: not a regular file (%s), so not read", file, fileType(fi.Mode()))
 	}
-	f, err := os.Open(file)
+	data, err := conf.ReadFile(file)
 	if err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxTargetsFile+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	if len(data) > maxTargetsFile {
 		return nil, fmt.Errorf("%s: larger than %s", file, conf.ByteSize(maxTargetsFile))

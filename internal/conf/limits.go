@@ -22,7 +22,7 @@ const MaxFileSize = 8 << 20
 // expanded document.
 const MaxAliasNodes = 1_000_000
 
-// ReadFile reads a file given as a config or an SLO file, no more than
+// ReadFile reads a config, an SLO file or a target file, no more than
 // one byte past MaxFileSize, whatever the path is (a huge file, a device,
 // a pipe): what reads the data refuses it when it is over the limit.
 func ReadFile(path string) ([]byte, error) {
