@@ -104,7 +104,14 @@ func TestHTTPSourceHostile(t *testing.T) {
 				w.Write([]byte(goodTargets))
 			}))
 			defer srv.Close()
-			c := HTTPSDConfig{URL: conf.URL(srv.URL), Timeout: conf.Duration(time.Second)}
+			// Only answers that stall end by the timeout, so theirs is
+			// short; every other answer must fail by what it holds,
+			// however slow the machine.
+			timeout := time.Minute
+			if tc.want == "timeout" {
+				timeout = time.Second
+			}
+			c := HTTPSDConfig{URL: conf.URL(srv.URL), Timeout: conf.Duration(timeout)}
 			c.ApplyDefaults()
 			var logs tu.Buffer
 			m := NewManager(slog.New(slog.NewTextHandler(&logs, nil)), testMetrics(), func() {})
