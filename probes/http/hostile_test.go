@@ -84,7 +84,7 @@ func TestEndlessResponseHead(t *testing.T) {
 				}
 				p := newProber(t, scheme+"://"+addr+"/", &Config{TLSConfig: TLSConfig{CAFile: pki.CAFile}})
 				var res probes.Result
-				n := allocated(func() { res = probetest.Run(t, p, 5*time.Second) })
+				n := allocated(func() { res = probetest.Run(t, p, 30*time.Second) })
 				probetest.WantFail(t, res, probes.ReasonProtocol, "response head larger than 1MiB while reading the response head")
 				if n > 32<<20 {
 					t.Errorf("the run allocated %d MiB", n>>20)
@@ -170,7 +170,7 @@ func TestGzipBomb(t *testing.T) {
 			p := newProber(t, s.URL, probetest.Section[Config](t, tc.config))
 			p.keptMax = 4 << 20
 			var res probes.Result
-			n := allocated(func() { res = probetest.Run(t, p, 10*time.Second) })
+			n := allocated(func() { res = probetest.Run(t, p, 30*time.Second) })
 			probetest.WantFail(t, res, probes.ReasonBodyTooLarge, tc.msg)
 			if got := probetest.Sample(t, res, MetricUncompressedBody); got != tc.bodyLen {
 				t.Errorf("uncompressed body length %v, want %v", got, tc.bodyLen)
@@ -209,7 +209,7 @@ func TestEndlessBodyWithRegexp(t *testing.T) {
 	})
 	p := newProber(t, "http://"+addr+"/", probetest.Section[Config](t, "fail_if_body_not_matches_regexp: [ok]"))
 	var res probes.Result
-	n := allocated(func() { res = probetest.Run(t, p, 10*time.Second) })
+	n := allocated(func() { res = probetest.Run(t, p, 30*time.Second) })
 	probetest.WantFail(t, res, probes.ReasonBodyTooLarge, "body larger than body_size_limit 10MiB")
 	if n > 48<<20 {
 		t.Errorf("the run allocated %d MiB", n>>20)
@@ -231,7 +231,7 @@ func TestEndlessBodyWithRegexp(t *testing.T) {
 		t.Fatalf("a run keeps up to %d bytes of a body with no limit", p.keptMax)
 	}
 	p.keptMax = 8 << 20
-	n = allocated(func() { res = probetest.Run(t, p, 10*time.Second) })
+	n = allocated(func() { res = probetest.Run(t, p, 30*time.Second) })
 	probetest.WantFail(t, res, probes.ReasonBodyTooLarge, "body larger than 8MiB, the most kept for body checks when body_size_limit is none")
 	if got := probetest.Sample(t, res, MetricUncompressedBody); got != 8<<20 {
 		t.Errorf("uncompressed body length %v", got)
