@@ -18,3 +18,11 @@ func TestLongConsoleErrorCutBetweenCharacters(t *testing.T) {
 		}
 	}
 }
+
+// A step's text quoted in a failure message is cut between characters.
+func TestAbbreviateCutsBetweenCharacters(t *testing.T) {
+	got := abbreviate("ab\n"+strings.Repeat("é", 300), 200)
+	if want := "ab " + strings.Repeat("é", 98) + " [404 bytes cut]"; got != want {
+		t.Errorf("abbreviate gave %q, want %q", got, want)
+	}
+}
