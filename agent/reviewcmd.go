@@ -8,7 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/sloagent/sloagent/internal/clip"
 )
 
 // reviewCmd prints the Markdown draft of an incident's live-site review,
@@ -73,13 +74,5 @@ const maxErrorText = 512
 
 // errorText is the start of an error answer, on one screen.
 func errorText(body []byte) string {
-	s := strings.TrimSpace(string(body))
-	if len(s) > maxErrorText {
-		cut := maxErrorText
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + " …"
-	}
-	return printable(s)
+	return printable(clip.Head(strings.TrimSpace(string(body)), maxErrorText))
 }

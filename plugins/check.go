@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/sloagent/sloagent/internal/clip"
 	"github.com/sloagent/sloagent/internal/conf"
 	"github.com/sloagent/sloagent/plugins/sdk/pluginv1"
 )
@@ -139,7 +140,7 @@ func checkProbe(ctx context.Context, p *proc, c *Config, pr CheckedProbe) []fiel
 		if slices.ContainsFunc(out[:described], func(p fieldProblem) bool { return p.field == field }) {
 			continue
 		}
-		out = append(out, fieldProblem{field, fmt.Sprintf("plugin %q: %s", c.Name, truncate(vp.GetMessage(), 500))})
+		out = append(out, fieldProblem{field, fmt.Sprintf("plugin %q: %s", c.Name, clip.Head(vp.GetMessage(), 500))})
 	}
 	return out
 }

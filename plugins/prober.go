@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/sloagent/sloagent/internal/clip"
 	"github.com/sloagent/sloagent/internal/conf"
 	"github.com/sloagent/sloagent/plugins/sdk/pluginv1"
 	"github.com/sloagent/sloagent/probes"
@@ -62,7 +63,7 @@ func (p *prober) Probe(ctx context.Context, log *slog.Logger) probes.Result {
 	}
 	res := probes.Result{
 		Success:  resp.Success,
-		Message:  truncate(resp.Message, maxMessage),
+		Message:  clip.Head(resp.Message, maxMessage),
 		Duration: time.Duration(resp.DurationNs),
 	}
 	if res.Duration <= 0 {
@@ -132,15 +133,8 @@ func (p *prober) reason(r string, info *pluginv1.DescribeResponse, res *probes.R
 			return r
 		}
 	}
-	res.Message = fmt.Sprintf("(undeclared reason %q) %s", truncate(r, 40), res.Message)
+	res.Message = fmt.Sprintf("(undeclared reason %q) %s", clip.Head(r, 40), res.Message)
 	return probes.ReasonInternal
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
 }
 
 // maxReplayed bounds the plugin log lines a watched run takes from one
@@ -159,9 +153,9 @@ func (p *prober) replay(ctx context.Context, log *slog.Logger, lines []*pluginv1
 		attrs = append(attrs, slog.String("plugin", p.inst.cfg.Name))
 		for _, f := range l.GetFields() {
 			if f.GetName() != "probe" { // the run's log names the probe already
-				attrs = append(attrs, slog.String(truncate(f.GetName(), 64), truncate(f.GetValue(), maxMessage)))
+				attrs = append(attrs, slog.String(clip.Head(f.GetName(), 64), clip.Head(f.GetValue(), maxMessage)))
 			}
 		}
-		log.LogAttrs(ctx, parseLevel(l.GetLevel()), truncate(l.GetMessage(), maxMessage), attrs...)
+		log.LogAttrs(ctx, parseLevel(l.GetLevel()), clip.Head(l.GetMessage(), maxMessage), attrs...)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/sloagent/sloagent/internal/clip"
 	"github.com/sloagent/sloagent/internal/conf"
 	"github.com/sloagent/sloagent/internal/expo"
 	"github.com/sloagent/sloagent/plugins/sdk/pluginv1"
@@ -64,25 +65,25 @@ func sample(m *pluginv1.Metric, reserved func(string) bool) (probes.Sample, erro
 	name := m.GetName()
 	switch {
 	case !conf.ValidMetricName(name):
-		return probes.Sample{}, fmt.Errorf("invalid metric name %q", truncate(name, 64))
+		return probes.Sample{}, fmt.Errorf("invalid metric name %q", clip.Head(name, 64))
 	case ownedByAgent(name) || (reserved != nil && reserved(name)):
 		return probes.Sample{}, fmt.Errorf("metric name %q is reserved for the agent", name)
 	case len(m.GetLabels()) > maxLabels:
 		return probes.Sample{}, fmt.Errorf("metric %s has more than %d labels", name, maxLabels)
 	}
-	s := probes.Sample{Name: name, Help: truncate(m.GetHelp(), maxHelpLength), Value: m.GetValue()}
+	s := probes.Sample{Name: name, Help: clip.Head(m.GetHelp(), maxHelpLength), Value: m.GetValue()}
 	names := map[string]bool{}
 	for _, l := range m.GetLabels() {
 		switch {
 		case !conf.ValidLabelName(l.GetName()):
-			return probes.Sample{}, fmt.Errorf("metric %s: invalid label name %q", name, truncate(l.GetName(), 64))
+			return probes.Sample{}, fmt.Errorf("metric %s: invalid label name %q", name, clip.Head(l.GetName(), 64))
 		case conf.ReservedLabels[l.GetName()]:
 			return probes.Sample{}, fmt.Errorf("metric %s: label %q is set by the agent", name, l.GetName())
 		case names[l.GetName()]:
 			return probes.Sample{}, fmt.Errorf("metric %s: label %q twice", name, l.GetName())
 		}
 		names[l.GetName()] = true
-		s.Labels = append(s.Labels, probes.Label{Name: l.GetName(), Value: truncate(l.GetValue(), maxLabelValue)})
+		s.Labels = append(s.Labels, probes.Label{Name: l.GetName(), Value: clip.Head(l.GetValue(), maxLabelValue)})
 	}
 	sort.Slice(s.Labels, func(a, b int) bool { return s.Labels[a].Name < s.Labels[b].Name })
 	return s, nil

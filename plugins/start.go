@@ -18,6 +18,7 @@ import (
 	"github.com/hashicorp/go-plugin/runner"
 	"google.golang.org/grpc"
 
+	"github.com/sloagent/sloagent/internal/clip"
 	"github.com/sloagent/sloagent/plugins/sdk"
 	"github.com/sloagent/sloagent/plugins/sdk/pluginv1"
 )
@@ -144,7 +145,7 @@ func startError(c *Config, err error, head []byte) error {
 	case len(head) > 0 && !handshakeRE.Match(first):
 		shown := string(first)
 		if len(first) > 200 || len(first) == 0 {
-			shown = string(head[:min(len(head), 200)]) + "..."
+			shown = clip.Head(string(head), 200)
 		}
 		return fmt.Errorf("plugin %q wrote %q to stdout before the go-plugin handshake: a plugin must print nothing on stdout before serving (log to stderr)", c.Name, shown)
 	case len(head) == 0 && !strings.Contains(msg, "timeout"):

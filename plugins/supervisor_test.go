@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -94,6 +95,28 @@ func TestInvalidMetricsDropped(t *testing.T) {
 	r := run(t, s, "ok", &ProbeConfig{Name: "test", Settings: map[string]any{"metrics": ms}}, 5*time.Second)
 	if !r.Success || len(r.Samples) != maxMetrics || r.Samples[0].Name != "good_one" || r.Samples[1].Name != "many" {
 		t.Fatalf("got %d samples, first %+v", len(r.Samples), r.Samples[:2])
+	}
+}
+
+// What a plugin sends longer than its bound is cut between characters: a
+// label value cut inside a character would be refused by the exposition
+// and its series dropped.
+func TestLongTextCutBetweenCharacters(t *testing.T) {
+	t.Parallel()
+	s, _ := supervise(t, testPlugin(t, ""))
+	long := "a" + strings.Repeat("é", 300)
+	r := run(t, s, "down", &ProbeConfig{Name: "test", Settings: map[string]any{
+		"reason":  long,
+		"metrics": []any{map[string]any{"name": "queue_depth", "labels": map[string]any{"queue": long}, "value": 7}},
+	}}, 5*time.Second)
+	if !utf8.ValidString(r.Message) || strings.Contains(r.Message, `\x`) || !strings.Contains(r.Message, `é [562 bytes cut]") target is down`) {
+		t.Errorf("message %q", r.Message)
+	}
+	if len(r.Samples) == 0 || len(r.Samples[0].Labels) != 1 {
+		t.Fatalf("samples %+v", r.Samples)
+	}
+	if v := r.Samples[0].Labels[0].Value; !utf8.ValidString(v) || !strings.HasSuffix(v, "é [346 bytes cut]") {
+		t.Errorf("label value %q", v)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sloagent/sloagent/internal/clip"
 	"github.com/sloagent/sloagent/internal/conf"
 	"github.com/sloagent/sloagent/probes"
 	phttp "github.com/sloagent/sloagent/probes/http"
@@ -115,7 +116,7 @@ func (s *httpSource) Refresh(ctx context.Context) ([]Target, error) {
 		// header line of a megabyte). The client quotes some 600 bytes
 		// of it at most; the status page and the log take no more than
 		// the start of whatever else a message may hold.
-		return nil, fmt.Errorf("%s: %s: %s", s.c.URL, f.Reason, cut(f.Message, 768))
+		return nil, fmt.Errorf("%s: %s: %s", s.c.URL, f.Reason, clip.Head(f.Message, 768))
 	}
 	if code := ex.Response.StatusCode; code != 200 {
 		return nil, fmt.Errorf("%s answered with status %d", s.c.URL, code)
@@ -133,14 +134,6 @@ func (s *httpSource) Refresh(ctx context.Context) ([]Target, error) {
 		return nil, fmt.Errorf("%s answered with a body (%s): %w", s.c.URL, what, err)
 	}
 	return flatten(gs, map[string]string{"__meta_url": s.c.URL.String()}), nil
-}
-
-// cut shortens s to n bytes at most, marking the cut.
-func cut(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return strings.ToValidUTF8(s[:n], "") + "..."
 }
 
 // Close releases the client.

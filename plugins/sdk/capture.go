@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/sloagent/sloagent/plugins/sdk/pluginv1"
 )
@@ -74,9 +76,19 @@ func (c *capture) taken() []*pluginv1.LogLine {
 	return append([]*pluginv1.LogLine(nil), c.lines.lines...)
 }
 
+// truncate keeps at most maxLineLen bytes of s, cut between characters:
+// protobuf refuses a string that is not valid UTF-8, so a line cut inside
+// a character would fail the whole answer. The agent cuts text with its
+// package internal/clip; this module is what plugin authors import and
+// cannot import the agent's internal packages, so it has its own copy,
+// with the same " [N bytes cut]" marker.
 func truncate(s string) string {
-	if len(s) > maxLineLen {
-		return s[:maxLineLen] + "..."
+	if len(s) <= maxLineLen {
+		return s
 	}
-	return s
+	cut := maxLineLen
+	for i := 1; i < utf8.UTFMax && cut > 0 && !utf8.RuneStart(s[cut]); i++ {
+		cut--
+	}
+	return s[:cut] + " [" + strconv.Itoa(len(s)-cut) + " bytes cut]"
 }

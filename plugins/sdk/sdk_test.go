@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
+
+	"google.golang.org/protobuf/proto"
 
 	"github.com/sloagent/sloagent/plugins/sdk/pluginv1"
 )
@@ -57,5 +60,29 @@ func TestServerAnswersForLateProbe(t *testing.T) {
 	resp, err := s.Probe(context.Background(), &pluginv1.ProbeRequest{TimeoutMs: 50})
 	if err != nil || resp.Success || resp.Reason != ReasonTimeout {
 		t.Fatalf("%v %v", resp, err)
+	}
+}
+
+// A watched call's long log line of accented text is cut between
+// characters: protobuf refuses invalid UTF-8, and the answer must still go
+// out.
+func TestLongLogLineCutBetweenCharacters(t *testing.T) {
+	long := "a" + strings.Repeat("é", maxLineLen)
+	s := &server{log: slog.New(slog.DiscardHandler), p: fn(func(ctx context.Context, req Request) Response {
+		req.Log.Info(long, "field", long)
+		return OK("done")
+	})}
+	resp, err := s.Probe(context.Background(), &pluginv1.ProbeRequest{Debug: true, TimeoutMs: 1000})
+	if err != nil || len(resp.Logs) != 1 {
+		t.Fatalf("%v %v", resp, err)
+	}
+	if _, err := proto.Marshal(resp); err != nil {
+		t.Fatalf("the answer cannot be sent: %v", err)
+	}
+	line := resp.Logs[0]
+	for _, s := range []string{line.Message, line.Fields[len(line.Fields)-1].Value} {
+		if !utf8.ValidString(s) || len(s) > maxLineLen+32 || !strings.HasSuffix(s, "é [2002 bytes cut]") {
+			t.Errorf("kept %d bytes, ending %q", len(s), s[max(0, len(s)-24):])
+		}
 	}
 }

@@ -170,7 +170,9 @@ func (plugin) Probe(ctx context.Context, req sdk.Request) sdk.Response {
 		resp.Success, resp.Message = true, fmt.Sprintf("answer matched (%d bytes)", len(got))
 		return resp
 	}
-	return fail(ctx, resp, sdk.ReasonAssertion, "answer %q does not match: %v", truncate(got, 120), err)
+	// A precision cuts the quoted answer after 120 characters, not bytes,
+	// so a cut never splits one.
+	return fail(ctx, resp, sdk.ReasonAssertion, "answer %.120q does not match: %v", got, err)
 }
 
 // readUntil reads until match says yes, the peer closes, or limit bytes.
@@ -228,13 +230,6 @@ func tlsConfig(s settings, host string) (*tls.Config, error) {
 		}
 	}
 	return cfg, nil
-}
-
-func truncate(b []byte, n int) string {
-	if len(b) > n {
-		return string(b[:n]) + "..."
-	}
-	return string(b)
 }
 
 func main() { sdk.Serve(plugin{}) }

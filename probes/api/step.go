@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/sloagent/sloagent/internal/clip"
 	"github.com/sloagent/sloagent/probes"
 	httpprobe "github.com/sloagent/sloagent/probes/http"
 	"github.com/sloagent/sloagent/probes/internal/netprobe"
@@ -140,12 +141,12 @@ func (r *run) safe(s string) string { return netprobe.Clip(r.redact.text(s)) }
 func (r *run) logRequest(s *step, u *url.URL, req *httpprobe.Request) {
 	r.log.DebugContext(r.ctx, "step request", "step", s.name, "method", req.Method,
 		"url", r.redact.text(u.Redacted()), "headers", r.redact.text(httpprobe.HeaderText(req.Header)),
-		"body", truncateBody(r.redact.text(string(req.Body))))
+		"body", clip.Head(r.redact.text(string(req.Body)), maxLoggedBody))
 }
 
 func (r *run) logResponse(s *step, resp *response) {
 	args := []any{"step", s.name, "status", resp.Status, "proto", resp.Proto, "latency", resp.latency,
-		"headers", r.redact.text(httpprobe.HeaderText(resp.Header)), "body", truncateBody(r.redact.text(string(resp.Body)))}
+		"headers", r.redact.text(httpprobe.HeaderText(resp.Header)), "body", clip.Head(r.redact.text(string(resp.Body)), maxLoggedBody)}
 	r.log.DebugContext(r.ctx, "step response", append(args, phaseArgs(resp.phases)...)...)
 }
 
@@ -157,13 +158,6 @@ func (r *run) logf(msg string, args ...any) {
 
 // maxLoggedBody is how much of a body the debug log shows.
 const maxLoggedBody = 4 << 10
-
-func truncateBody(s string) string {
-	if len(s) <= maxLoggedBody {
-		return s
-	}
-	return s[:maxLoggedBody] + "... (" + strconv.Itoa(len(s)) + " bytes)"
-}
 
 func redactURL(s string) string {
 	u, err := url.Parse(s)

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sloagent/sloagent/internal/clip"
 	"github.com/sloagent/sloagent/internal/conf"
 )
 
@@ -262,12 +263,9 @@ func validName(s string) bool {
 	return true
 }
 
+// abbreviate puts s on one line and cuts it short.
 func abbreviate(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
+	return clip.Head(strings.Join(strings.Fields(s), " "), n)
 }
 
 // text returns what a type step types, read now so that a rotated secret

@@ -11,6 +11,8 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
+
+	"github.com/sloagent/sloagent/internal/clip"
 )
 
 // Bounds on what one run keeps in memory and in its diagnostics: a page
@@ -164,7 +166,7 @@ func (r *recorder) addError(m ConsoleMessage) {
 	}
 	r.consoleErrors++
 	if r.firstErr == nil {
-		m.Text = truncate(m.Text, maxTextLen)
+		m.Text = clip.Head(m.Text, maxTextLen)
 		r.firstErr = &m
 	}
 	r.addMessage(m)
@@ -182,14 +184,14 @@ func (r *recorder) addMessage(m ConsoleMessage) {
 		r.droppedMsgs++
 		return
 	}
-	m.Text = truncate(m.Text, maxTextLen)
+	m.Text = clip.Head(m.Text, maxTextLen)
 	r.console = append(r.console, m)
 }
 
 func (r *recorder) addFailed(f FailedRequest) {
 	r.failedCount++
 	if len(r.failed) < maxMessages {
-		f.URL = truncate(f.URL, maxTextLen)
+		f.URL = clip.Head(f.URL, maxTextLen)
 		r.failed = append(r.failed, f)
 	}
 }
@@ -240,11 +242,4 @@ func valueText(o *runtime.RemoteObject) string {
 		return string(o.Value)
 	}
 	return string(o.Type)
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

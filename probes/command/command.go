@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sloagent/sloagent/internal/clip"
 	"github.com/sloagent/sloagent/internal/times"
 	"github.com/sloagent/sloagent/probes"
 )
@@ -110,12 +111,12 @@ func (p *prober) Probe(ctx context.Context, log *slog.Logger) probes.Result {
 	}
 	if status.Signal != 0 {
 		res.Reason = probes.ReasonCheckUnknown
-		res.Message = truncate(fmt.Sprintf("check ended by %s: %s", status, msg), maxMessage)
+		res.Message = clip.Head(fmt.Sprintf("check ended by %s: %s", status, msg), maxMessage)
 		return res
 	}
 	code := status.Code
 	res.Samples = append(res.Samples, probes.Sample{Name: MetricExitCode, Value: float64(code)})
-	res.Message = truncate(msg, maxMessage)
+	res.Message = clip.Head(msg, maxMessage)
 	switch code {
 	case StatusOK:
 		res.Success = true
@@ -130,7 +131,7 @@ func (p *prober) Probe(ctx context.Context, log *slog.Logger) probes.Result {
 		res.Reason = probes.ReasonCheckUnknown
 	default:
 		res.Reason = probes.ReasonCheckUnknown
-		res.Message = truncate(fmt.Sprintf("exit status %d is not a plugin status: %s", code, msg), maxMessage)
+		res.Message = clip.Head(fmt.Sprintf("exit status %d is not a plugin status: %s", code, msg), maxMessage)
 	}
 	if res.Message == "" {
 		res.Message = fmt.Sprintf("exit status %d, no output", code)
@@ -147,13 +148,6 @@ func replacer(target string) *strings.Replacer {
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return strings.TrimSpace(line)
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
 }
 
 // environ is the check's whole environment: the agent's own is not passed

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sloagent/sloagent/internal/conf"
 	"github.com/sloagent/sloagent/internal/proctree"
@@ -218,6 +219,18 @@ func TestOutputBounded(t *testing.T) {
 	c := &Config{Path: script(t, "echo 'OK - big'\nhead -c 10000000 /dev/zero\n")}
 	r := probe(t, "x", c, 10*time.Second)
 	if !r.Success || r.Message != "OK - big" {
+		t.Fatalf("%+v", r)
+	}
+}
+
+// A long status line of multi-byte characters is cut between characters:
+// the message stays valid UTF-8 for the state, the status page and alerts.
+func TestLongMessageCutBetweenCharacters(t *testing.T) {
+	t.Parallel()
+	c := &Config{Path: script(t, "echo 'CRITICAL - "+strings.Repeat("é", 1000)+"'; exit 2\n")}
+	r := probe(t, "x", c, 10*time.Second)
+	if r.Reason != probes.ReasonCheckCritical || !utf8.ValidString(r.Message) ||
+		!strings.HasPrefix(r.Message, "CRITICAL - éé") || !strings.HasSuffix(r.Message, "é [1500 bytes cut]") {
 		t.Fatalf("%+v", r)
 	}
 }

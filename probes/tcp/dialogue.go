@@ -8,6 +8,7 @@ import (
 	"net"
 	"strconv"
 
+	"github.com/sloagent/sloagent/internal/clip"
 	"github.com/sloagent/sloagent/probes"
 )
 
@@ -94,7 +95,7 @@ func (r *run) expect(br *bufio.Reader, q *QueryResponse, where string) ([]byte, 
 				r.failedRegex = true
 				msg := where + ": connection closed before a line matched expect " + quote(q.Expect.String())
 				if last != nil {
-					msg += "; last line: " + quote(truncate(last))
+					msg += "; last line: " + quote(clip.Head(string(last), maxQuotedLine))
 				}
 				return nil, nil, probes.Fail(probes.ReasonBodyMismatch, msg), false
 			case errors.Is(err, errLineTooLong):
@@ -139,11 +140,5 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 	return line, nil
 }
 
-// truncate keeps a quoted line in a message short.
-func truncate(b []byte) string {
-	const max = 200
-	if len(b) <= max {
-		return string(b)
-	}
-	return string(b[:max]) + "..."
-}
+// maxQuotedLine is how much of the last line a failure message quotes.
+const maxQuotedLine = 200

@@ -147,6 +147,19 @@ query_response:
 	}
 }
 
+// A long last line is quoted cut between characters, not as a byte of
+// one followed by "...".
+func TestExpectNotMatchedLongLine(t *testing.T) {
+	addr := serve(t, "tcp4", func(c net.Conn) {
+		io.WriteString(c, "a"+strings.Repeat("é", 500)+"\r\n")
+	})
+	res := probe(t, addr, probetest.Section[Config](t, `
+query_response:
+  - expect: '^250'
+`))
+	probetest.WantFail(t, res, probes.ReasonBodyMismatch, `last line: "a`+strings.Repeat("é", maxQuotedLine/2-1)+` [802 bytes cut]"`)
+}
+
 func TestExpectTimeout(t *testing.T) {
 	addr := serve(t, "tcp4", func(c net.Conn) { io.Copy(io.Discard, c) })
 	p, _ := New(addr, probetest.Section[Config](t, "query_response: [{expect: '^OK'}]"))

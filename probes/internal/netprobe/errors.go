@@ -7,11 +7,11 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
-	"unicode/utf8"
+
+	"github.com/sloagent/sloagent/internal/clip"
 )
 
 // IsTimeout tells whether err is a deadline that passed.
@@ -71,20 +71,8 @@ const MaxQuoted = 512
 // an error quoting them) before a failure message takes it: a message is
 // kept in the probe's state, its incident and the logs, and a target must
 // not make it megabytes long. It keeps the start and the end, where an
-// error says what was wrong, and cuts between characters.
-func Clip(s string) string {
-	if len(s) <= MaxQuoted {
-		return s
-	}
-	head, tail := MaxQuoted*3/4, len(s)-MaxQuoted/4
-	for head > 0 && !utf8.RuneStart(s[head]) {
-		head--
-	}
-	for tail < len(s) && !utf8.RuneStart(s[tail]) {
-		tail++
-	}
-	return s[:head] + " [" + strconv.Itoa(tail-head) + " bytes cut] " + s[tail:]
-}
+// error says what was wrong.
+func Clip(s string) string { return clip.Ends(s, MaxQuoted) }
 
 // Timeout says how long a run had, as configured: the caller set the
 // deadline a moment before the run started, so it rounds up (2s, not
