@@ -120,6 +120,27 @@ func TestLongTextCutBetweenCharacters(t *testing.T) {
 	}
 }
 
+// A plugin that quotes bytes that are not UTF-8 (a target's answer in
+// Latin-1) still gets its answer to the agent, with U+FFFD in their place:
+// protobuf would refuse to send it as it is.
+func TestPluginTextNotUTF8(t *testing.T) {
+	t.Parallel()
+	s, _ := supervise(t, testPlugin(t, ""))
+	r := run(t, s, "latin1", &ProbeConfig{Name: "test"}, 5*time.Second)
+	if r.Success || r.Reason != probes.ReasonAssertion || r.Message != "caf\uFFFD answered \uFFFD" {
+		t.Fatalf("%+v", r)
+	}
+	var city string
+	for _, smp := range r.Samples {
+		if smp.Name == "testplugin_city" {
+			city = smp.Labels[0].Value
+		}
+	}
+	if city != "M\uFFFDnchen" {
+		t.Errorf("label value %q in %+v", city, r.Samples)
+	}
+}
+
 func TestEnvironmentNotInherited(t *testing.T) {
 	t.Setenv("SLOAGENT_SECRET_OF_THE_AGENT", "leak")
 	t.Setenv("SLOAGENT_PASSED", "yes")

@@ -41,7 +41,7 @@ func (c *capture) Enabled(ctx context.Context, l slog.Level) bool { return true 
 func (c *capture) Handle(ctx context.Context, r slog.Record) error {
 	line := &pluginv1.LogLine{Level: strings.ToLower(r.Level.String()), Message: truncate(r.Message)}
 	add := func(a slog.Attr) bool {
-		line.Fields = append(line.Fields, &pluginv1.Label{Name: a.Key, Value: truncate(fmt.Sprint(a.Value.Resolve().Any()))})
+		line.Fields = append(line.Fields, &pluginv1.Label{Name: truncate(a.Key), Value: truncate(fmt.Sprint(a.Value.Resolve().Any()))})
 		return true
 	}
 	for _, a := range c.attrs {
@@ -76,13 +76,14 @@ func (c *capture) taken() []*pluginv1.LogLine {
 	return append([]*pluginv1.LogLine(nil), c.lines.lines...)
 }
 
-// truncate keeps at most maxLineLen bytes of s, cut between characters:
-// protobuf refuses a string that is not valid UTF-8, so a line cut inside
-// a character would fail the whole answer. The agent cuts text with its
+// truncate makes s valid UTF-8 and keeps at most maxLineLen bytes of it,
+// cut between characters: protobuf refuses a string that is not valid
+// UTF-8, so a line cut inside a character would fail the whole answer. The agent cuts text with its
 // package internal/clip; this module is what plugin authors import and
 // cannot import the agent's internal packages, so it has its own copy,
 // with the same " [N bytes cut]" marker.
 func truncate(s string) string {
+	s = valid(s)
 	if len(s) <= maxLineLen {
 		return s
 	}

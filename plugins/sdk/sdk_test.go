@@ -86,3 +86,29 @@ func TestLongLogLineCutBetweenCharacters(t *testing.T) {
 		}
 	}
 }
+
+// Text that is not UTF-8 in a probe's answer, its log lines or its
+// problems is sent with U+FFFD in its place rather than failing the
+// answer.
+func TestTextNotUTF8IsSent(t *testing.T) {
+	s := &server{log: slog.New(slog.DiscardHandler), p: fn(func(ctx context.Context, req Request) Response {
+		req.Log.Info("caf\xe9", "k\xff", "\xfe")
+		r := Fail(ReasonAssertion, "caf\xe9")
+		r.Metrics = []Metric{{Name: "m", Help: "h\xff", Labels: map[string]string{"city": "M\xfcnchen"}, Value: 1}}
+		return r
+	})}
+	resp, err := s.Probe(context.Background(), &pluginv1.ProbeRequest{Debug: true, TimeoutMs: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := proto.Marshal(resp); err != nil {
+		t.Fatalf("the answer cannot be sent: %v", err)
+	}
+	m := resp.Metrics[0]
+	if resp.Message != "caf\uFFFD" || m.Help != "h\uFFFD" || m.Labels[0].Value != "M\uFFFDnchen" {
+		t.Errorf("answer %v", resp)
+	}
+	if l := resp.Logs[0]; l.Message != "caf\uFFFD" || l.Fields[len(l.Fields)-1].Name != "k\uFFFD" || l.Fields[len(l.Fields)-1].Value != "\uFFFD" {
+		t.Errorf("log line %v", l)
+	}
+}

@@ -200,15 +200,21 @@ func (s *server) Probe(ctx context.Context, in *pluginv1.ProbeRequest) (*pluginv
 
 func toProto(r Response) *pluginv1.ProbeResponse {
 	out := &pluginv1.ProbeResponse{
-		Success: r.Success, Reason: r.Reason, Message: r.Message,
+		Success: r.Success, Reason: valid(r.Reason), Message: valid(r.Message),
 		DurationNs: int64(r.Duration),
 	}
 	for _, m := range r.Metrics {
-		pm := &pluginv1.Metric{Name: m.Name, Help: m.Help, Value: m.Value}
+		pm := &pluginv1.Metric{Name: valid(m.Name), Help: valid(m.Help), Value: m.Value}
 		for k, v := range m.Labels {
-			pm.Labels = append(pm.Labels, &pluginv1.Label{Name: k, Value: v})
+			pm.Labels = append(pm.Labels, &pluginv1.Label{Name: valid(k), Value: valid(v)})
 		}
 		out.Metrics = append(out.Metrics, pm)
 	}
 	return out
 }
+
+// valid is s with each run of bytes that is not UTF-8 replaced by U+FFFD:
+// protobuf refuses to send a string that is not valid UTF-8, and a probe
+// that quotes what its target sent (a banner, a reply in another
+// encoding) must still get its answer, and its message, to the agent.
+func valid(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }

@@ -75,7 +75,7 @@ func (s *server) Validate(ctx context.Context, in *pluginv1.ValidateRequest) (*p
 	}
 	req := s.request(ctx, in.Target, in.Probe, in.SettingsJson)
 	for _, p := range v.Validate(req) {
-		out.Problems = append(out.Problems, &pluginv1.Problem{Target: p.Target, Setting: p.Setting, Message: p.Message})
+		out.Problems = append(out.Problems, &pluginv1.Problem{Target: p.Target, Setting: valid(p.Setting), Message: valid(p.Message)})
 	}
 	return out, nil
 }

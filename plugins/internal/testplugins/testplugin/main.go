@@ -89,6 +89,11 @@ func (p *plugin) Probe(ctx context.Context, req sdk.Request) sdk.Response {
 			time.Sleep(time.Hour)
 		}
 		resp.Success = true
+	case "latin1":
+		// What a target sent in another encoding, quoted as it came.
+		resp.Reason, resp.Message = sdk.ReasonAssertion, "caf\xe9 answered \xff"
+		resp.Metrics = append(resp.Metrics, sdk.Metric{Name: "testplugin_city", Labels: map[string]string{"city": "M\xfcnchen"}, Value: 1})
+		req.Log.Info("read caf\xe9", "answer", "\xff")
 	default:
 		resp.Reason, resp.Message = s.Reason, "target is "+req.Target
 	}
