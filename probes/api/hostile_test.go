@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/sloagent/sloagent/probes"
 	"github.com/sloagent/sloagent/probes/internal/probetest"
@@ -61,7 +62,7 @@ steps:
     extract: [{name: next, json_path: $.next}]
   - name: next
     request: {url: "{{target}}/{{next}}"}
-`), timeout)
+`), 30*time.Second) // to fail by the status, however slow the machine
 	probetest.WantFail(t, res, probes.ReasonStatusCode, `step "next" (GET `+srv.URL+`/nnn`)
 	probetest.WantFail(t, res, probes.ReasonStatusCode, "status 404, want 2xx")
 	if len(res.Message) > 1<<10 {

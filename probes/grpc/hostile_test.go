@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -44,7 +45,9 @@ func TestHugeStatusMessage(t *testing.T) {
 	addr := serveHealth(t, func() (*grpc_health_v1.HealthCheckResponse, error) {
 		return nil, status.Error(codes.Internal, "database down: "+strings.Repeat("m", 4<<20))
 	})
-	res := probe(t, addr, "{}")
+	// The run must fail by the message, not by the clock: on a loaded
+	// machine, under the race detector, 4 MiB may take longer than timeout.
+	res := probetest.Probe(t, &Kind, addr, probetest.Section[Config](t, "{}"), 30*time.Second)
 	probetest.WantFail(t, res, probes.ReasonStatusCode, "health check failed with Internal: database down: mmm")
 	probetest.WantFail(t, res, probes.ReasonStatusCode, " bytes cut] ")
 	if len(res.Message) > 1<<10 {

@@ -38,6 +38,17 @@ func probe(t *testing.T, target string, c *Config) probes.Result {
 	return probetest.Run(t, newProber(t, target, c), probeTimeout)
 }
 
+// largeTimeout is for runs that must fail by what a target sends (a head
+// of a megabyte), not by the clock: on a loaded machine, under the race
+// detector, reading it may take longer than probeTimeout. A run that
+// passes does not wait for it.
+const largeTimeout = 30 * time.Second
+
+func probeLarge(t *testing.T, target string, c *Config) probes.Result {
+	t.Helper()
+	return probetest.Run(t, newProber(t, target, c), largeTimeout)
+}
+
 func ok(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) }
 
 // tlsServer starts an HTTPS server with cert; http2 offers h2; opts

@@ -250,7 +250,7 @@ func TestHugeMalformedHeaderLine(t *testing.T) {
 		readRequest(c)
 		io.WriteString(c, "HTTP/1.1 200 OK\r\nX-Bad: "+strings.Repeat("\x01", 900<<10)+"\r\n\r\n")
 	})
-	res := probe(t, "http://"+addr+"/", nil)
+	res := probeLarge(t, "http://"+addr+"/", nil)
 	probetest.WantFail(t, res, probes.ReasonProtocol, `malformed MIME header line: "X-Bad: \x01`)
 	probetest.WantFail(t, res, probes.ReasonProtocol, " bytes cut] ")
 	if len(res.Message) > 1<<10 {
@@ -266,7 +266,7 @@ func TestHugeHeaderInCheckMessage(t *testing.T) {
 		"fail_if_header_matches: [{header: X-Big, regexp: '^v'}]",
 		"fail_if_header_not_matches: [{header: X-Big, regexp: '^x'}]",
 	} {
-		res := probe(t, s.URL, probetest.Section[Config](t, check))
+		res := probeLarge(t, s.URL, probetest.Section[Config](t, check))
 		probetest.WantFail(t, res, probes.ReasonHeaderMismatch, `header X-Big: "vvv`)
 		probetest.WantFail(t, res, probes.ReasonHeaderMismatch, " bytes cut] ")
 		if len(res.Message) > 1<<10 {
@@ -280,7 +280,7 @@ func TestHugeHeaderInCheckMessage(t *testing.T) {
 func TestRedirectLoopThroughHugeURL(t *testing.T) {
 	long := "/" + strings.Repeat("a", 64<<10)
 	s := server(t, func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, long, http.StatusFound) })
-	res := probe(t, s.URL, nil)
+	res := probeLarge(t, s.URL, nil)
 	probetest.WantFail(t, res, probes.ReasonRedirects, "more than 10 redirects (max_redirects); redirect loop through "+s.URL+"/aaa")
 	probetest.WantFail(t, res, probes.ReasonRedirects, " bytes cut] ")
 	if len(res.Message) > 1<<10 {
@@ -296,12 +296,12 @@ func TestHugeStatusLineAndEncoding(t *testing.T) {
 		readRequest(c)
 		io.WriteString(c, "HTTP/1.1 200 "+big+"\r\nContent-Encoding: "+big+"\r\nContent-Length: 2\r\n\r\nok")
 	})
-	res := probe(t, "http://"+addr+"/", nil)
+	res := probeLarge(t, "http://"+addr+"/", nil)
 	probetest.WantSuccess(t, res)
 	if !strings.HasPrefix(res.Message, "HTTP/1.1 200 rrr") || !strings.Contains(res.Message, " bytes cut] ") || len(res.Message) > 1<<10 {
 		t.Errorf("message of %d bytes: %.100q", len(res.Message), res.Message)
 	}
-	res = probe(t, "http://"+addr+"/", probetest.Section[Config](t, "compression: gzip"))
+	res = probeLarge(t, "http://"+addr+"/", probetest.Section[Config](t, "compression: gzip"))
 	probetest.WantFail(t, res, probes.ReasonHeaderMismatch, `response Content-Encoding is "rrr`)
 	if len(res.Message) > 1<<10 {
 		t.Errorf("the message is %d bytes long", len(res.Message))
@@ -326,7 +326,7 @@ func TestHTTP2ResponseHeadTooLarge(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			s := tlsServer(t, cert, true, tc.h)
-			res := probe(t, s.URL, &Config{TLSConfig: TLSConfig{CAFile: pki.CAFile}})
+			res := probeLarge(t, s.URL, &Config{TLSConfig: TLSConfig{CAFile: pki.CAFile}})
 			probetest.WantFail(t, res, probes.ReasonProtocol,
 				"HTTP/2 response head larger than 1MiB or malformed (connection error: "+tc.code+") while waiting for the response (processing phase)")
 		})
