@@ -78,10 +78,10 @@ func (c *capture) taken() []*pluginv1.LogLine {
 
 // truncate makes s valid UTF-8 and keeps at most maxLineLen bytes of it,
 // cut between characters: protobuf refuses a string that is not valid
-// UTF-8, so a line cut inside a character would fail the whole answer. The agent cuts text with its
-// package internal/clip; this module is what plugin authors import and
-// cannot import the agent's internal packages, so it has its own copy,
-// with the same " [N bytes cut]" marker.
+// UTF-8, so a line cut inside a character would fail the whole answer.
+// The agent cuts text with its package internal/clip; this module is what
+// plugin authors import and cannot import the agent's internal packages,
+// so it has its own copy, with the same " [N bytes cut]" marker.
 func truncate(s string) string {
 	s = valid(s)
 	if len(s) <= maxLineLen {
