@@ -8,7 +8,11 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/encoding"
+	"google.golang.org/grpc/encoding/proto"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/status"
 
 	"github.com/sloagent/sloagent/internal/clip"
@@ -51,10 +55,18 @@ func (p *prober) Probe(ctx context.Context, log *slog.Logger) probes.Result {
 		left := time.Until(d)
 		req.TimeoutMs = max(1, (left - deadlineMargin(left)).Milliseconds())
 	}
-	resp, err := rpc.Probe(ctx, req)
+	codec := &answerCodec{CodecV2: protoCodec}
+	resp, err := rpc.Probe(ctx, req, grpc.ForceCodecV2(codec))
 	took := time.Since(start)
 	p.calls.Observe(took.Seconds())
 	if err != nil {
+		if codec.unreadable != nil {
+			// The plugin is alive and answered; restarting it would
+			// not change what it sends.
+			p.inst.answeredCall(gen)
+			return probes.Fail(probes.ReasonInternal, fmt.Sprintf("plugin %q answered, but the agent cannot read the answer: %s",
+				p.inst.cfg.Name, clip.Head(codec.unreadable.Error(), 256)))
+		}
 		return p.callFailed(ctx, gen, err, took)
 	}
 	p.inst.answeredCall(gen)
@@ -78,6 +90,26 @@ func (p *prober) Probe(ctx context.Context, log *slog.Logger) probes.Result {
 		log.Warn("dropped metrics returned by the plugin", "plugin", p.inst.cfg.Name, "probe", p.probe, "problems", dropped)
 	}
 	return res
+}
+
+var protoCodec = encoding.GetCodecV2(proto.Name)
+
+// answerCodec is the proto codec of one call, which keeps why an answer
+// could not be decoded (such as text that is not UTF-8, which a plugin
+// written without the SDK may send). gRPC reports that as codes.Internal,
+// as it does a connection lost mid-call, so the error alone cannot tell
+// a plugin that answered badly from one that crashed.
+type answerCodec struct {
+	encoding.CodecV2
+	unreadable error
+}
+
+func (c *answerCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	err := c.CodecV2.Unmarshal(data, v)
+	if err != nil {
+		c.unreadable = err
+	}
+	return err
 }
 
 // callFailed turns a failed gRPC call into a result, and has a plugin that

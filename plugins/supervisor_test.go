@@ -141,6 +141,26 @@ func TestPluginTextNotUTF8(t *testing.T) {
 	}
 }
 
+// A plugin whose answer the agent cannot read (text that is not UTF-8,
+// from a plugin written without the SDK) fails that run and says why; the
+// plugin answered, so it is not taken for crashed and restarted.
+func TestPluginAnswerNotReadable(t *testing.T) {
+	t.Parallel()
+	s, _ := supervise(t, testPlugin(t, "rawtext"))
+	r := run(t, s, "latin1", &ProbeConfig{Name: "test"}, 5*time.Second)
+	pid := s.Status()[0].PID
+	if r.Success || r.Reason != probes.ReasonInternal || !strings.Contains(r.Message, `plugin "test" answered, but the agent cannot read the answer`) ||
+		!strings.Contains(r.Message, "invalid UTF-8") || strings.Contains(r.Message, "crashed") || !utf8.ValidString(r.Message) {
+		t.Fatalf("%+v", r)
+	}
+	if r := run(t, s, "ok", &ProbeConfig{Name: "test"}, 5*time.Second); !r.Success {
+		t.Fatalf("the next run: %+v", r)
+	}
+	if st := s.Status()[0]; st.PID != pid || st.Restarts != 0 || st.State != StateRunning {
+		t.Errorf("the plugin was restarted: %+v", st)
+	}
+}
+
 func TestEnvironmentNotInherited(t *testing.T) {
 	t.Setenv("SLOAGENT_SECRET_OF_THE_AGENT", "leak")
 	t.Setenv("SLOAGENT_PASSED", "yes")

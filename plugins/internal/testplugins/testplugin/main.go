@@ -4,9 +4,10 @@
 // picks how it misbehaves: "" behaves, "panic3" panics on every third call,
 // "hang" stops itself (SIGSTOP) on a call to target "hang", "noisy" prints to
 // stdout before the handshake, "pipes" prints a line with '|' in it there,
-// "binary" a long run of bytes with no newline, "exit" exits at once, and
+// "binary" a long run of bytes with no newline, "exit" exits at once,
 // "grandchildren" starts processes that leave its process group (writing
-// their pids to the file in TESTPLUGIN_PIDS).
+// their pids to the file in TESTPLUGIN_PIDS), and "rawtext" sends text that
+// is not UTF-8 as protobuf in other languages lets a plugin do.
 package main
 
 import (
@@ -20,6 +21,10 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"google.golang.org/grpc/encoding"
+	"google.golang.org/grpc/encoding/proto"
+	"google.golang.org/grpc/mem"
 
 	"github.com/sloagent/sloagent/plugins/sdk"
 )
@@ -110,6 +115,8 @@ func main() {
 		fmt.Println("ready | version 2 | port 8080 | ok")
 	case "binary":
 		os.Stdout.Write(bytes.Repeat([]byte{0, 1, 2, 0xff}, 20000))
+	case "rawtext":
+		encoding.RegisterCodecV2(rawText{encoding.GetCodecV2(proto.Name)})
 	case "exit":
 		fmt.Fprintln(os.Stderr, "cannot start: no database")
 		os.Exit(3)
@@ -125,4 +132,19 @@ while [ "$(wc -l < $f)" -lt 2 ]; do sleep 0.01; done`)
 		}
 	}
 	sdk.Serve(&plugin{mode: mode})
+}
+
+// rawText is the proto codec, except that each U+FFFD the SDK put in place
+// of bytes that are not UTF-8 goes out as three bytes that are not UTF-8
+// either, as a plugin written without the SDK may send them.
+type rawText struct{ encoding.CodecV2 }
+
+func (c rawText) Marshal(v any) (mem.BufferSlice, error) {
+	out, err := c.CodecV2.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	b := bytes.ReplaceAll(out.Materialize(), []byte("\uFFFD"), []byte("\xe9\xe9\xe9"))
+	out.Free()
+	return mem.BufferSlice{mem.SliceBuffer(b)}, nil
 }
