@@ -5,13 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/encoding"
-	"google.golang.org/grpc/encoding/proto"
 	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/status"
 
@@ -55,18 +54,10 @@ func (p *prober) Probe(ctx context.Context, log *slog.Logger) probes.Result {
 		left := time.Until(d)
 		req.TimeoutMs = max(1, (left - deadlineMargin(left)).Milliseconds())
 	}
-	codec := &answerCodec{CodecV2: protoCodec}
-	resp, err := rpc.Probe(ctx, req, grpc.ForceCodecV2(codec))
+	resp, err := rpc.Probe(ctx, req)
 	took := time.Since(start)
 	p.calls.Observe(took.Seconds())
 	if err != nil {
-		if codec.unreadable != nil {
-			// The plugin is alive and answered; restarting it would
-			// not change what it sends.
-			p.inst.answeredCall(gen)
-			return probes.Fail(probes.ReasonInternal, fmt.Sprintf("plugin %q answered, but the agent cannot read the answer: %s",
-				p.inst.cfg.Name, clip.Head(codec.unreadable.Error(), 256)))
-		}
 		return p.callFailed(ctx, gen, err, took)
 	}
 	p.inst.answeredCall(gen)
@@ -92,24 +83,21 @@ func (p *prober) Probe(ctx context.Context, log *slog.Logger) probes.Result {
 	return res
 }
 
-var protoCodec = encoding.GetCodecV2(proto.Name)
+// answerCodec is the proto codec of the calls to plugins, whose decoding
+// errors say that they are one: gRPC reports an answer it could not decode
+// (such as text that is not UTF-8, which a plugin written without the SDK
+// may send) as codes.Internal, as it does a connection lost mid-call, and
+// only the message tells the two apart.
+type answerCodec struct{ encoding.CodecV2 }
 
-// answerCodec is the proto codec of one call, which keeps why an answer
-// could not be decoded (such as text that is not UTF-8, which a plugin
-// written without the SDK may send). gRPC reports that as codes.Internal,
-// as it does a connection lost mid-call, so the error alone cannot tell
-// a plugin that answered badly from one that crashed.
-type answerCodec struct {
-	encoding.CodecV2
-	unreadable error
-}
+// undecodable begins the error of an answer answerCodec could not decode.
+const undecodable = "the agent cannot read the answer"
 
-func (c *answerCodec) Unmarshal(data mem.BufferSlice, v any) error {
-	err := c.CodecV2.Unmarshal(data, v)
-	if err != nil {
-		c.unreadable = err
+func (c answerCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	if err := c.CodecV2.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("%s: %w", undecodable, err)
 	}
-	return err
+	return nil
 }
 
 // callFailed turns a failed gRPC call into a result, and has a plugin that
@@ -126,6 +114,12 @@ func (p *prober) callFailed(ctx context.Context, gen int, err error, took time.D
 		return r
 	case errors.Is(ctx.Err(), context.Canceled):
 		return probes.Fail(probes.ReasonCanceled, "run canceled")
+	case code == codes.Internal && strings.Contains(status.Convert(err).Message(), undecodable):
+		// The plugin is alive and answered; restarting it would not
+		// change what it sends.
+		p.inst.answeredCall(gen)
+		_, why, _ := strings.Cut(status.Convert(err).Message(), undecodable)
+		return probes.Fail(probes.ReasonInternal, fmt.Sprintf("plugin %q answered, but %s%s", name, undecodable, clip.Head(why, 256)))
 	case code == codes.Unavailable || code == codes.Canceled || code == codes.Internal:
 		p.inst.restart(gen, "connection lost during a probe call: "+status.Convert(err).Message())
 		return probes.Fail(probes.ReasonPluginUnavailable, fmt.Sprintf("plugin %q failed during the call (crashed?): %s", name, status.Convert(err).Message()))

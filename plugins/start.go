@@ -17,6 +17,8 @@ import (
 	"github.com/hashicorp/go-plugin"
 	"github.com/hashicorp/go-plugin/runner"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/encoding"
+	"google.golang.org/grpc/encoding/proto"
 
 	"github.com/sloagent/sloagent/internal/clip"
 	"github.com/sloagent/sloagent/plugins/sdk"
@@ -67,7 +69,8 @@ func start(ctx context.Context, c *Config, log *slog.Logger) (*proc, error) {
 		SyncStdout:       out,
 		SyncStderr:       errw,
 		// go-plugin allows 2 GiB messages; a plugin's answer is small.
-		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxAnswer))},
+		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxAnswer),
+			grpc.ForceCodecV2(answerCodec{encoding.GetCodecV2(proto.Name)}))},
 	})
 	rpcClient, err := p.client.Client()
 	if err != nil {
