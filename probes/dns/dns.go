@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"strings"
 	"time"
 
@@ -120,7 +121,18 @@ func (r *run) Do() probes.Result {
 		"question", strings.TrimPrefix(r.p.question.String(), ";"), "recursion_desired", r.p.recursion)
 
 	r.Enter(phaseRequest)
-	resp, _, err := r.p.client.ExchangeWithConnContext(r.Ctx, msg, &dns.Conn{Conn: nc})
+	conn := &dns.Conn{Conn: nc}
+	var udp *udpConn
+	if uc, ok := nc.(*net.UDPConn); ok {
+		// One byte more than an answer may have tells one that has more.
+		udp = &udpConn{UDPConn: uc}
+		conn.Conn, conn.UDPSize = udp, dns.MinMsgSize+1
+	}
+	resp, _, err := r.p.client.ExchangeWithConnContext(r.Ctx, msg, conn)
+	if udp != nil && udp.filled {
+		return probes.Fail(probes.ReasonProtocol, "bad response: the UDP answer is longer than 512 bytes, the most for a query without EDNS0; "+
+			"a server with more to say truncates it and sets TC (RFC 1035 4.2.1)")
+	}
 	if err != nil {
 		return r.fail(err)
 	}
@@ -132,6 +144,19 @@ func (r *run) Do() probes.Result {
 			"answer", rrText(resp.Answer), "authority", rrText(resp.Ns), "additional", rrText(resp.Extra))
 	}
 	return r.check(resp)
+}
+
+// udpConn notes whether the last datagram read filled the buffer, so was
+// cut short.
+type udpConn struct {
+	*net.UDPConn
+	filled bool
+}
+
+func (c *udpConn) Read(p []byte) (int, error) {
+	n, err := c.UDPConn.Read(p)
+	c.filled = n == len(p)
+	return n, err
 }
 
 // fail turns a failed step into the run's result.
