@@ -105,7 +105,9 @@ func (c answerCodec) Unmarshal(data mem.BufferSlice, v any) error {
 // hung or broken, and the next runs should not wait on it too.
 func (p *prober) callFailed(ctx context.Context, gen int, err error, took time.Duration) probes.Result {
 	name := p.inst.cfg.Name
-	code := status.Code(err)
+	st := status.Convert(err)
+	code, msg := st.Code(), st.Message()
+	_, why, unread := strings.Cut(msg, undecodable)
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded) || code == codes.DeadlineExceeded:
 		p.inst.restart(gen, fmt.Sprintf("did not answer a probe call within its deadline (%s)", took.Round(time.Millisecond)))
@@ -114,17 +116,16 @@ func (p *prober) callFailed(ctx context.Context, gen int, err error, took time.D
 		return r
 	case errors.Is(ctx.Err(), context.Canceled):
 		return probes.Fail(probes.ReasonCanceled, "run canceled")
-	case code == codes.Internal && strings.Contains(status.Convert(err).Message(), undecodable):
+	case code == codes.Internal && unread:
 		// The plugin is alive and answered; restarting it would not
 		// change what it sends.
 		p.inst.answeredCall(gen)
-		_, why, _ := strings.Cut(status.Convert(err).Message(), undecodable)
 		return probes.Fail(probes.ReasonInternal, fmt.Sprintf("plugin %q answered, but %s%s", name, undecodable, clip.Head(why, 256)))
 	case code == codes.Unavailable || code == codes.Canceled || code == codes.Internal:
-		p.inst.restart(gen, "connection lost during a probe call: "+status.Convert(err).Message())
-		return probes.Fail(probes.ReasonPluginUnavailable, fmt.Sprintf("plugin %q failed during the call (crashed?): %s", name, status.Convert(err).Message()))
+		p.inst.restart(gen, "connection lost during a probe call: "+msg)
+		return probes.Fail(probes.ReasonPluginUnavailable, fmt.Sprintf("plugin %q failed during the call (crashed?): %s", name, msg))
 	}
-	return probes.Fail(probes.ReasonPluginUnavailable, fmt.Sprintf("plugin %q: %s: %s", name, code, status.Convert(err).Message()))
+	return probes.Fail(probes.ReasonPluginUnavailable, fmt.Sprintf("plugin %q: %s: %s", name, code, msg))
 }
 
 // maxMessage bounds a plugin's message; it goes to logs and the status page.
