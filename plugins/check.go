@@ -98,7 +98,7 @@ func checkProbe(ctx context.Context, p *proc, c *Config, pr CheckedProbe) []fiel
 		for _, s := range declared {
 			names = append(names, s.GetName())
 			if _, ok := pr.Section.Settings[s.GetName()]; s.GetRequired() && !ok {
-				out = append(out, fieldProblem{"plugin.settings", fmt.Sprintf("plugin %q requires the setting %q", c.Name, s.GetName())})
+				out = append(out, fieldProblem{"plugin.settings", fmt.Sprintf("plugin %q requires the setting %q", c.Name, clip.Head(s.GetName(), 64))})
 			}
 		}
 		var keys []string
@@ -109,7 +109,7 @@ func checkProbe(ctx context.Context, p *proc, c *Config, pr CheckedProbe) []fiel
 		for _, k := range keys {
 			if !slices.Contains(names, k) {
 				out = append(out, fieldProblem{"plugin.settings." + k,
-					fmt.Sprintf("plugin %q has no setting %q (it has %s)", c.Name, k, strings.Join(names, ", "))})
+					fmt.Sprintf("plugin %q has no setting %q (it has %s)", c.Name, k, clip.Head(strings.Join(names, ", "), maxMessage))})
 			}
 		}
 	}
@@ -124,7 +124,7 @@ func checkProbe(ctx context.Context, p *proc, c *Config, pr CheckedProbe) []fiel
 	case status.Code(err) == codes.Unimplemented:
 		return out // a plugin from before Validate
 	case err != nil:
-		return append(out, fieldProblem{"plugin", fmt.Sprintf("plugin %q could not check the probe: %v", c.Name, err)})
+		return append(out, fieldProblem{"plugin", fmt.Sprintf("plugin %q could not check the probe: %s", c.Name, clip.Head(err.Error(), maxMessage))})
 	}
 	described := len(out)
 	for _, vp := range resp.GetProblems() {

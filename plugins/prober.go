@@ -106,7 +106,9 @@ func (c answerCodec) Unmarshal(data mem.BufferSlice, v any) error {
 func (p *prober) callFailed(ctx context.Context, gen int, err error, took time.Duration) probes.Result {
 	name := p.inst.cfg.Name
 	st := status.Convert(err)
-	code, msg := st.Code(), st.Message()
+	// A plugin's status text may run to megabytes (gRPC lets a status
+	// header be 16 MiB); the run's message keeps the start of it.
+	code, msg := st.Code(), clip.Head(st.Message(), maxMessage)
 	_, why, unread := strings.Cut(msg, undecodable)
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded) || code == codes.DeadlineExceeded:
@@ -156,13 +158,22 @@ func (p *prober) reason(r string, info *pluginv1.DescribeResponse, res *probes.R
 		if i >= maxPluginReasons {
 			break
 		}
-		if d == r && conf.ValidMetricName(r) {
+		if d != r {
+			continue
+		}
+		if len(r) <= maxReasonLength && conf.ValidMetricName(r) {
 			return r
 		}
+		res.Message = fmt.Sprintf("(reason %q is not a name of at most %d bytes) %s", clip.Head(r, 40), maxReasonLength, res.Message)
+		return probes.ReasonInternal
 	}
 	res.Message = fmt.Sprintf("(undeclared reason %q) %s", clip.Head(r, 40), res.Message)
 	return probes.ReasonInternal
 }
+
+// maxReasonLength bounds a declared reason, which is a label value of
+// every run and incident with it.
+const maxReasonLength = 64
 
 // maxReplayed bounds the plugin log lines a watched run takes from one
 // answer.

@@ -88,8 +88,10 @@ func start(ctx context.Context, c *Config, log *slog.Logger) (*proc, error) {
 	p.info, err = p.rpc.Describe(dctx, &pluginv1.DescribeRequest{})
 	if err != nil {
 		p.kill()
-		return nil, fmt.Errorf("plugin %q does not speak sloagent.plugin.v1: Describe failed: %w", c.Name, err)
+		return nil, fmt.Errorf("plugin %q does not speak sloagent.plugin.v1: Describe failed: %s", c.Name, clip.Head(err.Error(), maxMessage))
 	}
+	// What the plugin says of itself goes to every start's log line.
+	p.info.Name, p.info.Version = clip.Head(p.info.GetName(), 256), clip.Head(p.info.GetVersion(), 256)
 	return p, nil
 }
 

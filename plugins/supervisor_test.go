@@ -120,6 +120,19 @@ func TestLongTextCutBetweenCharacters(t *testing.T) {
 	}
 }
 
+// A reason is a label value of every run and incident with it: one longer
+// than 64 bytes is internal, even declared.
+func TestDeclaredReasonTooLong(t *testing.T) {
+	t.Parallel()
+	s, _ := supervise(t, testPlugin(t, ""))
+	long := "flaky_" + strings.Repeat("x", 100) // the test plugin declares it
+	r := run(t, s, "down", &ProbeConfig{Name: "test", Settings: map[string]any{"reason": long}}, 5*time.Second)
+	if r.Reason != probes.ReasonInternal || !strings.HasPrefix(r.Message, `(reason "flaky_xxx`) ||
+		!strings.HasSuffix(r.Message, " is not a name of at most 64 bytes) target is down") {
+		t.Fatalf("%+v", r)
+	}
+}
+
 // A plugin that quotes bytes that are not UTF-8 (a target's answer in
 // Latin-1) still gets its answer to the agent, with U+FFFD in their place:
 // protobuf would refuse to send it as it is.

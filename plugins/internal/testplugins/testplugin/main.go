@@ -35,8 +35,11 @@ type plugin struct {
 }
 
 func (p *plugin) Describe() sdk.Info {
-	return sdk.Info{Name: "testplugin", Version: "1.2.3", Reasons: []string{"flaky"}}
+	return sdk.Info{Name: "testplugin", Version: "1.2.3", Reasons: []string{"flaky", longReason}}
 }
+
+// longReason is declared, but too long for a label value of every run.
+var longReason = "flaky_" + strings.Repeat("x", 100)
 
 func (p *plugin) Probe(ctx context.Context, req sdk.Request) sdk.Response {
 	n := p.calls.Add(1)
