@@ -2,22 +2,11 @@ package http
 
 import (
 	"bytes"
-	"context"
 	"fmt"
-	"net"
 	"net/http"
-	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
-
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 
 	"github.com/sloagent/sloagent/probes/internal/probetest"
 )
@@ -95,11 +84,11 @@ func TestSameValuesAsBlackboxExporter(t *testing.T) {
 		}
 		fmt.Fprintf(&modules, "  %s: {prober: http, timeout: 5s, http: %s}\n", c.name, h)
 	}
-	bb := startBlackbox(t, modules.String())
+	bb := probetest.StartBlackbox(t, modules.String())
 
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			theirs := bb.probe(t, c.name, s+c.path)
+			theirs := bb.Probe(t, c.name, s+c.path)
 			ours := probe(t, s+c.path, probetest.Section[Config](t, c.http+"\n"))
 			for _, name := range comparedSamples {
 				var v float64
@@ -119,105 +108,9 @@ func TestSameValuesAsBlackboxExporter(t *testing.T) {
 	}
 
 	// A bare host:port target means http://host:port for both.
-	theirs := bb.probe(t, "plain", host+"/plain")
+	theirs := bb.Probe(t, "plain", host+"/plain")
 	ours := probe(t, host+"/plain", nil)
 	if theirs["probe_success"] != 1 || !ours.Success {
 		t.Errorf("bare target: blackbox_exporter %v, ours %v (%s)", theirs["probe_success"], ours.Success, ours.Message)
 	}
-}
-
-type blackbox struct{ url string }
-
-// startBlackbox runs Debian's blackbox_exporter with modules on a socket
-// the test listens on (port 0), handed over by systemd socket activation.
-func startBlackbox(t *testing.T, modules string) blackbox {
-	t.Helper()
-	bin, err := exec.LookPath("prometheus-blackbox-exporter")
-	if err != nil {
-		t.Fatal("prometheus-blackbox-exporter not found: install Debian's prometheus-blackbox-exporter package (scripts/test does)")
-	}
-	file := filepath.Join(t.TempDir(), "blackbox.yml")
-	if err := os.WriteFile(file, []byte(modules), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := blackbox{url: "http://" + ln.Addr().String()}
-	f, err := ln.(*net.TCPListener).File()
-	ln.Close() // the exporter has its own copy, and is the only one to accept
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	// LISTEN_PID must be the exporter's own pid: the shell sets it to
-	// its own and then becomes the exporter.
-	cmd := exec.Command("/bin/sh", "-c", `export LISTEN_PID=$$ LISTEN_FDS=1; exec "$0" "$@"`,
-		bin, "--config.file="+file, "--web.systemd-socket", "--web.external-url="+b.url+"/", "--log.level=warn")
-	cmd.ExtraFiles = []*os.File{f} // fd 3
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-exited
-		if t.Failed() {
-			t.Logf("blackbox_exporter's log:\n%s", stderr.String())
-		}
-	})
-	client := &http.Client{Timeout: 2 * time.Second}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := client.Get(b.url + "/-/healthy")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return b
-			}
-		}
-		select {
-		case err := <-exited:
-			exited <- err
-			t.Fatalf("blackbox_exporter exited: %v\n%s", err, stderr.String())
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("blackbox_exporter did not start: %v\n%s", err, stderr.String())
-		}
-	}
-}
-
-// probe runs module against target and returns the gauges it reported.
-func (b blackbox) probe(t *testing.T, module, target string) map[string]float64 {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, b.url+"/probe?module="+module+"&target="+url.QueryEscape(target), nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("blackbox_exporter /probe: %s", resp.Status)
-	}
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	mfs, err := parser.TextToMetricFamilies(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]float64{}
-	for name, mf := range mfs {
-		for _, m := range mf.GetMetric() {
-			if len(m.GetLabel()) == 0 && mf.GetType() == dto.MetricType_GAUGE {
-				out[name] = m.GetGauge().GetValue()
-			}
-		}
-	}
-	return out
 }
