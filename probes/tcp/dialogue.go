@@ -12,8 +12,10 @@ import (
 	"github.com/sloagent/sloagent/probes"
 )
 
-// maxLine bounds a line read while waiting for expect: a target streaming
-// bytes without a newline fails the run instead of growing it.
+// maxLine bounds a line read while waiting for expect, its newline
+// included: a target streaming bytes without a newline fails the run
+// instead of growing it. It is blackbox_exporter's bound (bufio.Scanner's
+// 64 KiB buffer), so a line one of them reads the other reads too.
 const maxLine = 64 << 10
 
 // readBuffer is the reader's buffer: a greeting or a status line fits, and
@@ -119,10 +121,10 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 	for {
 		chunk, err := br.ReadSlice('\n')
 		line = append(line, chunk...)
+		if n := len(line); n > maxLine || n == maxLine && line[n-1] != '\n' {
+			return nil, errLineTooLong
+		}
 		if errors.Is(err, bufio.ErrBufferFull) {
-			if len(line) > maxLine {
-				return nil, errLineTooLong
-			}
 			continue
 		}
 		if err != nil {
