@@ -39,6 +39,9 @@ func rcodeName(rc int) string {
 }
 
 // validate checks one section's records, returning why it failed or "".
+// fail_if_all_match_regexp means what blackbox_exporter makes it mean,
+// whatever its name suggests: every record must match every one of them,
+// and a section without records passes.
 func validate(rrs []dns.RR, v *RRValidator, name string) string {
 	if len(rrs) == 0 {
 		if len(v.FailIfNotMatchesRegexp) > 0 {
@@ -49,7 +52,7 @@ func validate(rrs []dns.RR, v *RRValidator, name string) string {
 		}
 		return ""
 	}
-	allMatch, anyMatch := true, false
+	notAll, anyMatch := "", false
 	for _, rr := range rrs {
 		text := rr.String()
 		for _, re := range v.FailIfMatchesRegexp {
@@ -58,8 +61,9 @@ func validate(rrs []dns.RR, v *RRValidator, name string) string {
 			}
 		}
 		for _, re := range v.FailIfAllMatchRegexp {
-			if !re.MatchString(text) {
-				allMatch = false
+			if notAll == "" && !re.MatchString(text) {
+				notAll = name + " record " + strconv.Quote(netprobe.Clip(text)) + " did not match fail_if_all_match_regexp " + strconv.Quote(re.String()) +
+					", which every record must match"
 			}
 		}
 		for _, re := range v.FailIfNotMatchesRegexp {
@@ -73,8 +77,8 @@ func validate(rrs []dns.RR, v *RRValidator, name string) string {
 			}
 		}
 	}
-	if len(v.FailIfAllMatchRegexp) > 0 && allMatch {
-		return "all " + strconv.Itoa(len(rrs)) + " " + name + " records matched fail_if_all_match_regexp"
+	if notAll != "" {
+		return notAll
 	}
 	if len(v.FailIfNoneMatchesRegexp) > 0 && !anyMatch {
 		return "none of the " + strconv.Itoa(len(rrs)) + " " + name + " records matched fail_if_none_matches_regexp"

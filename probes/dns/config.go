@@ -46,7 +46,9 @@ type Config struct {
 type RRValidator struct {
 	// FailIfMatchesRegexp fails the run if any record matches any of them.
 	FailIfMatchesRegexp []conf.Regexp `yaml:"fail_if_matches_regexp,omitempty"`
-	// FailIfAllMatchRegexp fails the run if every record matches all of them.
+	// FailIfAllMatchRegexp fails the run unless every record matches all
+	// of them, as blackbox_exporter has it despite the name; a section
+	// without records passes.
 	FailIfAllMatchRegexp []conf.Regexp `yaml:"fail_if_all_match_regexp,omitempty"`
 	// FailIfNotMatchesRegexp fails the run if any record does not match
 	// one of them, or if there is no record.

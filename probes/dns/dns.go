@@ -184,12 +184,16 @@ func (r *run) Samples() []probes.Sample {
 	s = append(s, family.Sample(&AnswerRRs, answer), family.Sample(&AuthorityRRs, authority), family.Sample(&AdditionalRRs, additional),
 		family.Sample(&QuerySucceeded, ok))
 	if r.p.soa && r.resp != nil {
+		// As blackbox_exporter: for every answered SOA query, the last
+		// SOA record of the answer, 0 without one, so that the series
+		// stays while a server answers without its zone.
+		var serial float64
 		for _, rr := range r.resp.Answer {
 			if soa, ok := rr.(*dns.SOA); ok {
-				s = append(s, family.Sample(&Serial, float64(soa.Serial)))
-				break
+				serial = float64(soa.Serial)
 			}
 		}
+		s = append(s, family.Sample(&Serial, serial))
 	}
 	return r.AppendSamples(s)
 }

@@ -69,6 +69,11 @@ func TestSOASerial(t *testing.T) {
 	if got := probetest.Sample(t, res, "probe_dns_serial"); got != 2026112501 {
 		t.Errorf("probe_dns_serial = %v", got)
 	}
+	// The zone's SOA record in the authority section is not an answer.
+	res = probe(t, addr, "{query_name: missing.example.test, query_type: SOA, valid_rcodes: [NXDOMAIN]}")
+	if got, ok := probetest.Find(res, "probe_dns_serial"); !ok || got != 0 {
+		t.Errorf("probe_dns_serial = %v (reported %v) without an SOA answer, want 0", got, ok)
+	}
 	if _, ok := probetest.Find(probe(t, addr, "{query_name: example.test, query_type: A}"), "probe_dns_serial"); ok {
 		t.Error("probe_dns_serial for an A query")
 	}
@@ -95,8 +100,9 @@ func TestValidateRRs(t *testing.T) {
 		{"validate_answer_rrs: {fail_if_matches_regexp: ['192\\.0\\.2\\.2']}",
 			`answer record "example.test.\t300\tIN\tA\t192.0.2.2" matched fail_if_matches_regexp "192\\.0\\.2\\.2"`},
 		{"validate_answer_rrs: {fail_if_matches_regexp: ['192\\.0\\.2\\.9']}", ""},
-		{"validate_answer_rrs: {fail_if_all_match_regexp: ['IN\\tA\\t192\\.0\\.2\\.']}", "all 2 answer records matched fail_if_all_match_regexp"},
-		{"validate_answer_rrs: {fail_if_all_match_regexp: ['192\\.0\\.2\\.1$']}", ""},
+		{"validate_answer_rrs: {fail_if_all_match_regexp: ['IN\\tA\\t192\\.0\\.2\\.']}", ""},
+		{"validate_answer_rrs: {fail_if_all_match_regexp: ['192\\.0\\.2\\.1$']}",
+			`answer record "example.test.\t300\tIN\tA\t192.0.2.2" did not match fail_if_all_match_regexp "192\\.0\\.2\\.1$", which every record must match`},
 		{"validate_answer_rrs: {fail_if_not_matches_regexp: ['192\\.0\\.2\\.1$']}",
 			`answer record "example.test.\t300\tIN\tA\t192.0.2.2" did not match fail_if_not_matches_regexp "192\\.0\\.2\\.1$"`},
 		{"validate_answer_rrs: {fail_if_not_matches_regexp: ['IN\\tA\\t']}", ""},

@@ -23,7 +23,7 @@ var (
 	AuthorityRRs   = family.Gauge("probe_dns_authority_rrs", "Number of records in the authority section of the response.")
 	AdditionalRRs  = family.Gauge("probe_dns_additional_rrs", "Number of records in the additional section of the response.")
 	QuerySucceeded = family.Gauge("probe_dns_query_succeeded", "1 if the server answered the query (whatever the answer), else 0.")
-	Serial         = family.Gauge("probe_dns_serial", "Serial of the zone, from the SOA record of the answer; only for query_type SOA.")
+	Serial         = family.Gauge("probe_dns_serial", "Serial of the zone, from the SOA record of the answer (0 without one); only for query_type SOA.")
 )
 
 // Families lists every series a dns run may report (the TLS ones over TLS).
