@@ -7,6 +7,7 @@ package netprobe
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"time"
@@ -90,16 +91,25 @@ func Resolve(ctx context.Context, c *IPConfig, host string) (Resolved, error) {
 // Lookup is Resolve with resolver and the family options given as values:
 // first is ip4 or ip6, fallback allows the other.
 func Lookup(ctx context.Context, resolver *net.Resolver, first string, fallback bool, host string) (Resolved, error) {
-	if ip := net.ParseIP(host); ip != nil {
-		return Resolved{IP: ip, Literal: true}, nil
-	}
-	start := time.Now()
 	second := "ip6"
 	if first == "ip6" {
 		second = "ip4"
 	} else {
 		first = "ip4"
 	}
+	if ip := net.ParseIP(host); ip != nil {
+		// As blackbox_exporter does: a family without fallback is a
+		// demand, and an address of the other one does not meet it.
+		if is4 := ip.To4() != nil; !fallback && is4 != (first == "ip4") {
+			other := errIPv6Address
+			if is4 {
+				other = errIPv4Address
+			}
+			return Resolved{}, &ResolveError{Host: host, Family: first, Err: other}
+		}
+		return Resolved{IP: ip, Literal: true}, nil
+	}
+	start := time.Now()
 	ips, err := resolver.LookupIP(ctx, first, host)
 	if err == nil && len(ips) > 0 {
 		return Resolved{IP: ips[0], Took: time.Since(start)}, nil
@@ -116,6 +126,11 @@ func Lookup(ctx context.Context, resolver *net.Resolver, first string, fallback 
 	}
 	return Resolved{Took: time.Since(start)}, &ResolveError{Host: host, Err: err}
 }
+
+var (
+	errIPv4Address = errors.New("an IPv4 address")
+	errIPv6Address = errors.New("an IPv6 address")
+)
 
 // ResolveError is a failed lookup; Family is set when only one was allowed.
 type ResolveError struct {
