@@ -87,6 +87,9 @@ type run struct {
 
 	dialErr error
 	tlsErr  error
+	// alertErr is a TLS alert the server sent after the handshake: a
+	// TLS 1.3 server checks the client's certificate then.
+	alertErr error
 }
 
 func (r *run) Do() probes.Result {
@@ -197,7 +200,42 @@ func (c *timedCreds) ClientHandshake(ctx context.Context, authority string, conn
 		r.Logf("tls handshake", tlsprobe.LogArgs(&ti.State, took)...)
 	}
 	r.Enter(phaseCheck)
-	return tc, info, nil
+	return &alertConn{Conn: tc, r: r}, info, nil
+}
+
+// alertConn keeps a TLS alert that a read of the connection ends with.
+type alertConn struct {
+	net.Conn
+	r *run
+}
+
+// alertWait bounds the read for an alert after a failed write.
+const alertWait = 100 * time.Millisecond
+
+// Write reads the server's alert when a write fails: a server that sent
+// one and closed fails the client's next write, and gRPC then gives up on
+// the connection before it reads what the server said.
+func (c *alertConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	if err != nil {
+		c.Conn.SetReadDeadline(time.Now().Add(alertWait))
+		c.Read(make([]byte, 1))
+	}
+	return n, err
+}
+
+func (c *alertConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if err != nil {
+		if _, ok := tlsprobe.Message(err); ok {
+			c.r.Report(func() {
+				if c.r.alertErr == nil {
+					c.r.alertErr = err
+				}
+			})
+		}
+	}
+	return n, err
 }
 
 func (c *timedCreds) Clone() credentials.TransportCredentials {
@@ -208,9 +246,15 @@ func (c *timedCreds) Clone() credentials.TransportCredentials {
 func (r *run) fail(err error) probes.Result {
 	where := r.Where("")
 	// The run is not finished yet: Report runs.
-	var dialErr, tlsErr error
-	r.Report(func() { dialErr, tlsErr = r.dialErr, r.tlsErr })
 	st := status.Convert(err)
+	var dialErr, tlsErr error
+	r.Report(func() {
+		dialErr, tlsErr = r.dialErr, r.tlsErr
+		// An alert ends the connection: the call could not be made.
+		if tlsErr == nil && st.Code() == codes.Unavailable {
+			tlsErr = r.alertErr
+		}
+	})
 	if st.Code() == codes.DeadlineExceeded && r.Ctx.Err() != context.Canceled {
 		return r.Ended(where)
 	}

@@ -159,6 +159,23 @@ func TestTLS(t *testing.T) {
 	probetest.WantFail(t, res, probes.ReasonConnect, "server unavailable: ")
 }
 
+// A TLS 1.3 server checks the client's certificate after the handshake:
+// its alert is a TLS failure all the same.
+func TestClientCertificateRequired(t *testing.T) {
+	pki := testutil.NewCerts(t)
+	creds := credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{pki.Server(t)},
+		ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pki.Pool()})
+	_, addr := serve(t, "tcp4", false, grpc.Creds(creds))
+	res := probe(t, addr, "{tls: true, tls_config: {ca_file: "+pki.CAFile+"}}")
+	probetest.WantFail(t, res, probes.ReasonTLS, "TLS alert from the server: certificate required")
+	if got := probetest.Sample(t, res, "probe_grpc_status_code"); got != float64(codes.Unavailable) {
+		t.Errorf("probe_grpc_status_code = %v", got)
+	}
+
+	cert, key := pki.Files(t, "client", pki.Leaf(t, "prober", time.Now().Add(-time.Hour), time.Now().Add(time.Hour), false, "prober"))
+	probetest.WantSuccess(t, probe(t, addr, "{tls: true, tls_config: {ca_file: "+pki.CAFile+", cert_file: "+cert+", key_file: "+key+"}}"))
+}
+
 func TestRefused(t *testing.T) {
 	addr := testutil.FreeAddr(t)
 	res := probe(t, addr, "{}")
