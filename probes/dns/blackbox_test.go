@@ -191,15 +191,14 @@ func TestSameValuesAsBlackboxExporter(t *testing.T) {
 		{"silent", "udp", "query_name: silent.side.test, query_type: A", false, short},
 		{"silent_tcp", "tcp", "query_name: silent.side.test, query_type: A, transport_protocol: tcp", false, short},
 	}
-	var modules strings.Builder
-	modules.WriteString("modules:\n")
+	var modules probetest.Modules
 	for _, c := range cases {
-		fmt.Fprintf(&modules, "  %s: {prober: dns, timeout: %s, dns: {%s}}\n", c.name, cmp.Or(c.timeout, timeout), c.dns)
+		modules.Add(c.name, "dns", cmp.Or(c.timeout, timeout).String(), c.dns)
 	}
 	// Names of rcodes in any case: blackbox_exporter knows them in
 	// capitals only, and fails every run of one written otherwise.
 	lower := "query_name: missing.side.test, query_type: A, valid_rcodes: [nxdomain]"
-	fmt.Fprintf(&modules, "  lowercase: {prober: dns, timeout: %s, dns: {%s}}\n", timeout, lower)
+	modules.Add("lowercase", "dns", timeout.String(), lower)
 	bb := probetest.StartBlackbox(t, modules.String())
 
 	for _, c := range cases {

@@ -1,9 +1,9 @@
 package grpc
 
 import (
+	"cmp"
 	"crypto/tls"
 	"crypto/x509"
-	"fmt"
 	"io"
 	"maps"
 	"net"
@@ -148,17 +148,9 @@ func TestSameValuesAsBlackboxExporter(t *testing.T) {
 		{name: "client_cert", target: mutual, grpc: "{tls: true, tls_config: {" + ca + ", cert_file: " + clientCert + ", key_file: " + clientKey + "}}"},
 		{name: "no_client_cert", target: mutual, grpc: "{tls: true, tls_config: {" + ca + "}}", diff: tlsWithoutAnswer, cert: caLeaf},
 	}
-	var modules strings.Builder
-	modules.WriteString("modules:\n")
+	var modules probetest.Modules
 	for _, c := range cases {
-		g := c.grpc
-		if c.bb != "" {
-			g = c.bb
-		}
-		if !strings.HasPrefix(g, "{") {
-			g = "{" + g + "}"
-		}
-		fmt.Fprintf(&modules, "  %s: {prober: grpc, timeout: 5s, grpc: %s}\n", c.name, g)
+		modules.Add(c.name, "grpc", "5s", cmp.Or(c.bb, c.grpc))
 	}
 	bb := probetest.StartBlackbox(t, modules.String())
 

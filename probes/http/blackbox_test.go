@@ -75,14 +75,9 @@ func TestSameValuesAsBlackboxExporter(t *testing.T) {
 		{"body_regex_ok", "/plain", "fail_if_body_matches_regexp: [nothere]"},
 		{"version", "/plain", "valid_http_versions: [HTTP/2.0]"},
 	}
-	var modules strings.Builder
-	modules.WriteString("modules:\n")
+	var modules probetest.Modules
 	for _, c := range cases {
-		h := c.http
-		if !strings.HasPrefix(h, "{") {
-			h = "{" + h + "}"
-		}
-		fmt.Fprintf(&modules, "  %s: {prober: http, timeout: 5s, http: %s}\n", c.name, h)
+		modules.Add(c.name, "http", "5s", c.http)
 	}
 	bb := probetest.StartBlackbox(t, modules.String())
 

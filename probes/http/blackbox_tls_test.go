@@ -19,7 +19,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -191,10 +190,9 @@ func TestSameValuesAsBlackboxExporterTLSAndRequests(t *testing.T) {
 		}...)
 	}
 
-	var modules strings.Builder
-	modules.WriteString("modules:\n")
+	var modules probetest.Modules
 	for _, c := range cases {
-		fmt.Fprintf(&modules, "  %s: {prober: http, timeout: 5s, http: %s}\n", c.name, flow(cmp.Or(c.bb, c.http)))
+		modules.Add(c.name, "http", "5s", cmp.Or(c.bb, c.http))
 	}
 	bb := probetest.StartBlackbox(t, modules.String())
 
@@ -324,14 +322,6 @@ func ourLabelValues(res probes.Result, name string) []string {
 	}
 	slices.Sort(out)
 	return out
-}
-
-// flow makes a YAML mapping of a section's text for a one-line module.
-func flow(section string) string {
-	if !strings.HasPrefix(section, "{") {
-		return "{" + section + "}"
-	}
-	return section
 }
 
 // ip6Server serves h on [::1], or returns "" where the host has no ::1.

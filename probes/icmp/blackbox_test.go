@@ -1,10 +1,8 @@
 package icmp
 
 import (
-	"fmt"
 	"net"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/sloagent/sloagent/probes"
@@ -49,10 +47,9 @@ func TestSameValuesAsBlackboxExporter(t *testing.T) {
 		t.Log("no ::1 here: the IPv6 cases are left out")
 		cases = slices.DeleteFunc(cases, func(c sideBySide) bool { return c.target == "::1" })
 	}
-	var modules strings.Builder
-	modules.WriteString("modules:\n")
+	var modules probetest.Modules
 	for _, c := range cases {
-		fmt.Fprintf(&modules, "  %s: {prober: icmp, timeout: %s, icmp: {%s}}\n", c.name, timeout, c.icmp)
+		modules.Add(c.name, "icmp", timeout.String(), c.icmp)
 	}
 	bb := probetest.StartBlackbox(t, modules.String())
 

@@ -3,7 +3,6 @@ package tcp
 import (
 	"bufio"
 	"crypto/tls"
-	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -105,10 +104,9 @@ func TestSameValuesAsBlackboxExporter(t *testing.T) {
 		{name: "too_long_line", target: line(x + "x\n"), tcp: `query_response: [{expect: 'x$'}]`},
 		{name: "long_line_no_match", target: line(x + "\n"), tcp: `query_response: [{expect: '^OK'}]`},
 	}
-	var modules strings.Builder
-	modules.WriteString("modules:\n")
+	var modules probetest.Modules
 	for _, c := range cases {
-		fmt.Fprintf(&modules, "  %s: {prober: tcp, timeout: 5s, tcp: {%s}}\n", c.name, c.tcp)
+		modules.Add(c.name, "tcp", "5s", c.tcp)
 	}
 	bb := probetest.StartBlackbox(t, modules.String())
 

@@ -3,12 +3,14 @@ package probetest
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,6 +22,23 @@ import (
 // Blackbox is the blackbox_exporter Debian ships (0.23), run by a test to
 // compare a kind's values with its own for the same target and module.
 type Blackbox struct{ url string }
+
+// Modules is the text of a blackbox_exporter config: a module a case.
+type Modules struct{ b strings.Builder }
+
+// Add adds module name of prober with timeout and section, the prober's
+// settings as YAML flow text, with or without its braces.
+func (m *Modules) Add(name, prober, timeout, section string) {
+	if m.b.Len() == 0 {
+		m.b.WriteString("modules:\n")
+	}
+	if !strings.HasPrefix(section, "{") {
+		section = "{" + section + "}"
+	}
+	fmt.Fprintf(&m.b, "  %s: {prober: %s, timeout: %s, %s: %s}\n", name, prober, timeout, prober, section)
+}
+
+func (m *Modules) String() string { return m.b.String() }
 
 // StartBlackbox runs Debian's blackbox_exporter with modules (its config
 // file's text) on a socket the test listens on (port 0), handed over by
