@@ -208,26 +208,14 @@ func TestSameValuesAsBlackboxExporter(t *testing.T) {
 			ours := probetest.Probe(t, &Kind, target, probetest.Section[Config](t, "{"+c.dns+"}"), cmp.Or(c.timeout, timeout))
 			why := fmt.Sprintf("(ours: %s: %s)", ours.Reason, ours.Message)
 
-			gauge := func(name string) (float64, bool) {
-				mf, ok := theirs[name]
-				if !ok {
-					return 0, false
-				}
-				for _, m := range mf.GetMetric() {
-					if len(m.GetLabel()) == 0 {
-						return m.GetGauge().GetValue(), true
-					}
-				}
-				return 0, false
-			}
-			if v, _ := gauge("probe_success"); v != b2f(c.success) {
+			if v, _ := probetest.Gauge(theirs, "probe_success"); v != b2f(c.success) {
 				t.Errorf("blackbox_exporter's probe_success %v, want %v", v, b2f(c.success))
 			}
 			if ours.Success != c.success {
 				t.Errorf("our probe_success %v, want %v %s", b2f(ours.Success), b2f(c.success), why)
 			}
 			for _, name := range comparedGauges {
-				want, inTheirs := gauge(name)
+				want, inTheirs := probetest.Gauge(theirs, name)
 				got, inOurs := probetest.Find(ours, name)
 				switch {
 				case inTheirs != inOurs:
@@ -237,19 +225,8 @@ func TestSameValuesAsBlackboxExporter(t *testing.T) {
 				}
 			}
 
-			var theirPhases, ourPhases []string
-			for _, m := range theirs["probe_dns_duration_seconds"].GetMetric() {
-				for _, l := range m.GetLabel() {
-					theirPhases = append(theirPhases, l.GetValue())
-				}
-			}
-			for _, s := range ours.Samples {
-				if s.Name == "probe_dns_duration_seconds" {
-					ourPhases = append(ourPhases, s.Labels[0].Value)
-				}
-			}
-			slices.Sort(theirPhases)
-			slices.Sort(ourPhases)
+			theirPhases := probetest.LabelValues(theirs, Duration.Name, "phase")
+			ourPhases := probetest.ResultLabelValues(ours, Duration.Name, "phase")
 			if !slices.Equal(theirPhases, ourPhases) {
 				t.Errorf("phases: ours %v, blackbox_exporter's %v", ourPhases, theirPhases)
 			}

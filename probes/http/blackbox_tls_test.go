@@ -239,7 +239,7 @@ func compareWithBlackbox(t *testing.T, theirs map[string]*dto.MetricFamily, ours
 		} else {
 			v = probetest.Sample(t, ours, name)
 		}
-		want, ok := gauge(theirs, name)
+		want, ok := probetest.Gauge(theirs, name)
 		if !ok {
 			t.Errorf("blackbox_exporter reported no %s", name)
 		} else if v != want {
@@ -248,7 +248,7 @@ func compareWithBlackbox(t *testing.T, theirs map[string]*dto.MetricFamily, ours
 	}
 
 	for _, name := range tlsSamples {
-		want, theyHave := gauge(theirs, name)
+		want, theyHave := probetest.Gauge(theirs, name)
 		v, weHave := probetest.Find(ours, name)
 		switch {
 		case diff == unverified:
@@ -266,11 +266,11 @@ func compareWithBlackbox(t *testing.T, theirs map[string]*dto.MetricFamily, ours
 			t.Errorf("%s: ours %v (%v), blackbox_exporter's %v (%v) %s", name, v, weHave, want, theyHave, why)
 		}
 	}
-	if want, got := labelValues(theirs, MetricTLSVersion, "version"), ourLabelValues(ours, MetricTLSVersion); !slices.Equal(got, want) {
+	if want, got := probetest.LabelValues(theirs, MetricTLSVersion, "version"), probetest.ResultLabelValues(ours, MetricTLSVersion, "version"); !slices.Equal(got, want) {
 		t.Errorf("%s versions: ours %q, blackbox_exporter's %q %s", MetricTLSVersion, got, want, why)
 	}
 
-	want, got := labelValues(theirs, MetricDuration, "phase"), ourLabelValues(ours, MetricDuration)
+	want, got := probetest.LabelValues(theirs, MetricDuration, "phase"), probetest.ResultLabelValues(ours, MetricDuration, "phase")
 	if diff == unresolved {
 		if !slices.Equal(want, []string{"resolve"}) {
 			t.Errorf("blackbox_exporter's phases of a run that did not resolve: %q", want)
@@ -280,48 +280,6 @@ func compareWithBlackbox(t *testing.T, theirs map[string]*dto.MetricFamily, ours
 	if !slices.Equal(got, want) {
 		t.Errorf("%s phases: ours %q, blackbox_exporter's %q %s", MetricDuration, got, want, why)
 	}
-}
-
-// gauge is the value of blackbox_exporter's unlabelled gauge name.
-func gauge(mfs map[string]*dto.MetricFamily, name string) (float64, bool) {
-	mf, ok := mfs[name]
-	if !ok || mf.GetType() != dto.MetricType_GAUGE {
-		return 0, false
-	}
-	for _, m := range mf.GetMetric() {
-		if len(m.GetLabel()) == 0 {
-			return m.GetGauge().GetValue(), true
-		}
-	}
-	return 0, false
-}
-
-// labelValues are the sorted values of label in blackbox_exporter's family
-// name.
-func labelValues(mfs map[string]*dto.MetricFamily, name, label string) []string {
-	var out []string
-	for _, m := range mfs[name].GetMetric() {
-		for _, l := range m.GetLabel() {
-			if l.GetName() == label {
-				out = append(out, l.GetValue())
-			}
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
-// ourLabelValues are the sorted values of the first label of our samples
-// name.
-func ourLabelValues(res probes.Result, name string) []string {
-	var out []string
-	for _, s := range res.Samples {
-		if s.Name == name && len(s.Labels) > 0 {
-			out = append(out, s.Labels[0].Value)
-		}
-	}
-	slices.Sort(out)
-	return out
 }
 
 // ip6Server serves h on [::1], or returns "" where the host has no ::1.

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/sloagent/sloagent/probes"
 )
 
 // Blackbox is the blackbox_exporter Debian ships (0.23), run by a test to
@@ -140,5 +143,52 @@ func (b Blackbox) Probe(t *testing.T, module, target string) map[string]float64 
 			}
 		}
 	}
+	return out
+}
+
+// Gauge is the value of blackbox_exporter's unlabelled gauge name, as Find
+// is of a run's sample.
+func Gauge(mfs map[string]*dto.MetricFamily, name string) (float64, bool) {
+	mf, ok := mfs[name]
+	if !ok || mf.GetType() != dto.MetricType_GAUGE {
+		return 0, false
+	}
+	for _, m := range mf.GetMetric() {
+		if len(m.GetLabel()) == 0 {
+			return m.GetGauge().GetValue(), true
+		}
+	}
+	return 0, false
+}
+
+// LabelValues are the sorted values of label in blackbox_exporter's family
+// name: the phases of a duration, the versions of a TLS info.
+func LabelValues(mfs map[string]*dto.MetricFamily, name, label string) []string {
+	var out []string
+	for _, m := range mfs[name].GetMetric() {
+		for _, l := range m.GetLabel() {
+			if l.GetName() == label {
+				out = append(out, l.GetValue())
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// ResultLabelValues are LabelValues of a run's samples.
+func ResultLabelValues(res probes.Result, name, label string) []string {
+	var out []string
+	for _, s := range res.Samples {
+		if s.Name != name {
+			continue
+		}
+		for _, l := range s.Labels {
+			if l.Name == label {
+				out = append(out, l.Value)
+			}
+		}
+	}
+	slices.Sort(out)
 	return out
 }
