@@ -162,7 +162,8 @@ func (e *Exposition) ServeHTTP(w http.ResponseWriter, r *http.Request, log *slog
 }
 
 // GzipAccepted reports whether an Accept-Encoding header accepts gzip: it
-// names gzip (or *) with a quality above zero.
+// names gzip (or x-gzip, which RFC 9110 has recipients read as gzip), or
+// else *, with a quality above zero.
 func GzipAccepted(header string) bool {
 	star := false
 	for _, part := range strings.Split(header, ",") {
@@ -180,7 +181,7 @@ func GzipAccepted(header string) bool {
 			}
 		}
 		switch {
-		case strings.EqualFold(enc, "gzip"):
+		case strings.EqualFold(enc, "gzip"), strings.EqualFold(enc, "x-gzip"):
 			return q > 0
 		case enc == "*":
 			star = q > 0

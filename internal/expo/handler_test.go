@@ -33,6 +33,8 @@ var gzipHeaders = map[string]bool{
 	"*, gzip;q=0":                false,
 	"br;q=1.0, gzip;q=0, *;q=.1": false,
 	"gzip;q=bogus":               false,
+	"x-gzip":                     true,
+	"X-Gzip;q=0, *":              false,
 }
 
 func TestGzipAccepted(t *testing.T) {
