@@ -43,8 +43,9 @@ func (a *hclogAdapter) With(args ...any) hclog.Logger {
 }
 
 // Named returns a silent logger for the stderr reader go-plugin names after
-// the executable: the raw stderr is logged by stderrWriter instead, at the
-// level each line asks for rather than go-plugin's debug.
+// the executable: the raw stderr is logged by the lineWriter that start
+// gives go-plugin as Stderr instead, at the level each line asks for
+// rather than go-plugin's debug.
 func (a *hclogAdapter) Named(name string) hclog.Logger {
 	return &hclogAdapter{Logger: a.Logger, log: a.log, off: a.off || name != "stdio"}
 }

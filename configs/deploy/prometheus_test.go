@@ -43,7 +43,7 @@ type pod struct {
 	addr, portName, phase, name string
 }
 
-// loopbackConfig rewrites prometheus-scrape.yml so it runs here: Debian's
+// loadLoopbackConfig rewrites prometheus-scrape.yml so it runs here: Debian's
 // Prometheus is built without Kubernetes discovery, so the kubernetes_sd
 // job gets the same __meta_kubernetes_* labels from static targets, and
 // every target is on 127.0.0.1. Everything else (the relabelling under

@@ -41,7 +41,7 @@ func endless(c net.Conn, chunk []byte) {
 	}
 }
 
-// rawTLSServer is rawServer over TLS.
+// rawTLSServer is testutil.ServeTCP over TLS.
 func rawTLSServer(t *testing.T, cert tls.Certificate, handle func(c net.Conn)) string {
 	t.Helper()
 	ln, err := tls.Listen("tcp4", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
