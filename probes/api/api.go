@@ -32,7 +32,6 @@ type prober struct {
 	vars    map[string]string // variables, secrets and the target
 	secrets []string          // values to redact
 	client  *httpprobe.Client // every step's requests
-	limit   int64
 }
 
 // step is a Step compiled.
@@ -62,10 +61,7 @@ func New(target string, c *Config) (probes.Prober, error) {
 	if c == nil {
 		c = &Config{}
 	}
-	p := &prober{vars: map[string]string{}, limit: int64(c.BodySizeLimit)}
-	if p.limit == 0 {
-		p.limit = DefaultBodySizeLimit
-	}
+	p := &prober{vars: map[string]string{}}
 	if target != "" {
 		p.vars[TargetVar] = target
 	}
@@ -94,7 +90,7 @@ func New(target string, c *Config) (probes.Prober, error) {
 		}
 		p.steps = append(p.steps, s)
 	}
-	client, err := httpprobe.NewClient(clientConfig(c, p.limit))
+	client, err := httpprobe.NewClient(clientConfig(c))
 	if err != nil {
 		return nil, err
 	}

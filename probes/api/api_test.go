@@ -68,6 +68,9 @@ func newShop(t *testing.T, tls bool) (*httptest.Server, *shop) {
 	mux.HandleFunc("GET /big", func(w http.ResponseWriter, r *http.Request) {
 		w.Write(make([]byte, 2<<20))
 	})
+	mux.HandleFunc("GET /huge", func(w http.ResponseWriter, r *http.Request) {
+		w.Write(make([]byte, 11<<20))
+	})
 	srv := httptest.NewUnstartedServer(mux)
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // failed handshakes are what some tests make
 	if !tls {
@@ -325,10 +328,20 @@ func TestConnectionFailures(t *testing.T) {
 	probetest.WantFail(t, res, probes.ReasonDNS, `step "home" (GET http://api.no-such-host.invalid/): lookup api.no-such-host.invalid: `)
 }
 
+// body_size_limit means what it means in the http kind: a size, 10MiB
+// when unset, and none (or 0, as in blackbox_exporter) for any size.
 func TestBodySizeLimit(t *testing.T) {
 	srv, _ := newShop(t, false)
 	res := probetest.Run(t, newProber(t, srv.URL, `{body_size_limit: 1MiB, steps: [{name: big, request: {url: "{{target}}/big"}}]}`), timeout)
-	probetest.WantFail(t, res, probes.ReasonBodyTooLarge, `step "big" (GET `+srv.URL+`/big): body larger than body_size_limit 1048576 bytes`)
+	probetest.WantFail(t, res, probes.ReasonBodyTooLarge, `step "big" (GET `+srv.URL+`/big): body larger than body_size_limit 1MiB`)
+	res = probetest.Run(t, newProber(t, srv.URL, `{steps: [{name: huge, request: {url: "{{target}}/huge"}}]}`), timeout)
+	probetest.WantFail(t, res, probes.ReasonBodyTooLarge, `step "huge" (GET `+srv.URL+`/huge): body larger than body_size_limit 10MiB`)
+	for _, limit := range []string{"none", "0"} {
+		res = probetest.Run(t, newProber(t, srv.URL, `{body_size_limit: `+limit+`, steps: [{name: huge, request: {url: "{{target}}/huge"}, assertions: [{body_regexp: "^\\x00+$"}]}]}`), timeout)
+		if !res.Success {
+			t.Errorf("body_size_limit %s: an 11 MiB body failed: %s %s", limit, res.Reason, res.Message)
+		}
+	}
 }
 
 func TestTLS(t *testing.T) {

@@ -43,13 +43,13 @@ func phaseArgs(p httpprobe.Phases) []any {
 // clientConfig is the http kind's section that sends the steps' requests
 // as c says: its TLS, redirect policy and body size limit. Each request
 // is on a connection of its own, so that every step's phases are timed.
-func clientConfig(c *Config, limit int64) *httpprobe.Config {
+func clientConfig(c *Config) *httpprobe.Config {
 	t := &c.TLSConfig
 	maxRedirects := MaxRedirects
 	return &httpprobe.Config{
 		FollowRedirects: c.FollowRedirects,
 		MaxRedirects:    &maxRedirects,
-		BodySizeLimit:   httpprobe.BodySizeLimit(limit),
+		BodySizeLimit:   c.BodySizeLimit,
 		TLSConfig: httpprobe.TLSConfig{CAFile: t.CAFile, CertFile: t.CertFile, KeyFile: t.KeyFile, ServerName: t.ServerName,
 			InsecureSkipVerify: t.InsecureSkipVerify, MinVersion: t.MinVersion, MaxVersion: t.MaxVersion},
 	}

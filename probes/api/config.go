@@ -32,8 +32,9 @@ type Config struct {
 	TLSConfig tlsprobe.Config `yaml:"tls_config,omitempty"`
 	// FollowRedirects is true when unset; at most 10 are followed.
 	FollowRedirects *bool `yaml:"follow_redirects,omitempty"`
-	// BodySizeLimit bounds each response body read; 10MiB when unset.
-	BodySizeLimit conf.ByteSize `yaml:"body_size_limit,omitempty"`
+	// BodySizeLimit bounds each response body read, as the http kind's
+	// does: 10MiB when unset, none (or 0) for any size.
+	BodySizeLimit httpprobe.BodySizeLimit `yaml:"body_size_limit,omitempty"`
 }
 
 // Step is one request and what its response must be.
@@ -114,9 +115,8 @@ func (l *IntList) UnmarshalYAML(n *yaml.Node) error {
 
 // Defaults applied where the config leaves a field zero.
 const (
-	DefaultMethod        = "GET"
-	DefaultBodySizeLimit = 10 << 20
-	MaxRedirects         = 10
+	DefaultMethod = "GET"
+	MaxRedirects  = 10
 	// TargetVar is the variable holding the probe's target.
 	TargetVar = "target"
 )
@@ -176,9 +176,6 @@ func (c *Config) Validate(r conf.Report) {
 		}
 	}
 	c.TLSConfig.Validate(r.At("tls_config"))
-	if c.BodySizeLimit < 0 {
-		r.Errorf("body_size_limit", "must not be negative")
-	}
 }
 
 func (s *Step) validate(r conf.Report, known map[string]bool) {

@@ -16,6 +16,7 @@ invalid-assertion.yml:6: steps[0].assertions[1]: equals and regexp go with heade
 invalid-assertion.yml:7: steps[0].assertions[2].status[1]: invalid status code 999 (must be 100-599)
 invalid-assertion.yml:8: steps[0].assertions[3].regexp: equals and regexp are mutually exclusive
 invalid-assertion.yml:9: steps[0].assertions[4]: an assertion has exactly one of status, header, body_regexp, body_not_regexp, json_path, cel and max_latency`,
+		"invalid-body-size-limit.yml": `invalid-body-size-limit.yml:1: body_size_limit: invalid size "-1": must not be negative (none lifts the limit)`,
 		"invalid-cel.yml": `invalid-cel.yml:5: steps[0].assertions[0].cel: invalid CEL expression: ERROR: <input>:1:10: Syntax error: mismatched input '<EOF>' expecting {'[', '{', '(', '.', '-', '!', 'true', 'false', 'null', NUM_FLOAT, NUM_INT, NUM_UINT, STRING, BYTES, IDENTIFIER}  | status ==  | .........^
 invalid-cel.yml:6: steps[0].assertions[1].cel: CEL expression "status + 1" gives int, not bool`,
 		"invalid-extract.yml": `invalid-extract.yml:5: steps[0].extract[0].name: missing variable name

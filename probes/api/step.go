@@ -110,7 +110,9 @@ func (r *run) step(i int) *probes.Result {
 
 // classify names a failed request's reason and sentence: the client's,
 // but for what only the run knows (which deadline ended it) and the
-// section's own words for its limits (it has no max_redirects key).
+// section's own words for its redirect limit (it has no max_redirects
+// key). body_size_limit means what it means in the http kind, and the
+// client's words for it stand.
 func (r *run) classify(ctx context.Context, f *httpprobe.Failure, stepTimeout time.Duration) (string, string) {
 	// The client bounds its connection by ctx's deadline too, so a
 	// timeout may show before ctx says it is done: whose deadline it was
@@ -125,8 +127,6 @@ func (r *run) classify(ctx context.Context, f *httpprobe.Failure, stepTimeout ti
 		return probes.ReasonTimeout, "timed out after " + netprobe.Timeout(r.start, probeDeadline) + " (the probe's timeout)"
 	case timedOut:
 		return probes.ReasonTimeout, "timed out after " + stepTimeout.String() + " (the step's timeout)"
-	case f.Reason == probes.ReasonBodyTooLarge:
-		return f.Reason, "body larger than body_size_limit " + strconv.FormatInt(r.p.limit, 10) + " bytes"
 	case f.Reason == probes.ReasonRedirects:
 		return f.Reason, "more than " + strconv.Itoa(MaxRedirects) + " redirects"
 	}
