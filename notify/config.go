@@ -47,11 +47,7 @@ type Target struct {
 }
 
 // BasicAuth is sent with every request.
-type BasicAuth struct {
-	Username     string      `yaml:"username"`
-	Password     conf.Secret `yaml:"password,omitempty"`
-	PasswordFile string      `yaml:"password_file,omitempty"`
-}
+type BasicAuth = httpconf.BasicAuth
 
 // TLSConfig is how the agent connects to an https:// Alertmanager: a CA
 // to trust, a client certificate, the server name to check.
@@ -129,11 +125,7 @@ func (t *Target) validate(r conf.Report) {
 
 // auth is how the agent authenticates to the Alertmanager.
 func (t *Target) auth() httpconf.Auth {
-	a := httpconf.Auth{BearerToken: t.BearerToken, BearerTokenFile: t.BearerTokenFile}
-	if b := t.BasicAuth; b != nil {
-		a.Basic, a.Username, a.Password, a.PasswordFile = true, b.Username, b.Password, b.PasswordFile
-	}
-	return a
+	return httpconf.AuthOf(t.BasicAuth, t.BearerToken, t.BearerTokenFile)
 }
 
 // promTLS is the config in the form of prometheus/common, which builds

@@ -49,11 +49,7 @@ type PushgatewayConfig struct {
 }
 
 // BasicAuth is sent with every push.
-type BasicAuth struct {
-	Username     string      `yaml:"username"`
-	Password     conf.Secret `yaml:"password,omitempty"`
-	PasswordFile string      `yaml:"password_file,omitempty"`
-}
+type BasicAuth = httpconf.BasicAuth
 
 // Defaults of the push section.
 const (
@@ -102,11 +98,7 @@ func (e *Endpoint) validate(r conf.Report) { httpconf.Check(r, e.URL, e.auth()) 
 
 // auth is how the endpoint authenticates.
 func (e *Endpoint) auth() httpconf.Auth {
-	a := httpconf.Auth{BearerToken: e.BearerToken, BearerTokenFile: e.BearerTokenFile}
-	if b := e.BasicAuth; b != nil {
-		a.Basic, a.Username, a.Password, a.PasswordFile = true, b.Username, b.Password, b.PasswordFile
-	}
-	return a
+	return httpconf.AuthOf(e.BasicAuth, e.BearerToken, e.BearerTokenFile)
 }
 
 // ApplyFlags sets the URLs of the push targets given on the command line

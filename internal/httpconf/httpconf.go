@@ -53,6 +53,23 @@ func CheckBackoff(r conf.Report, minBackoff, maxBackoff conf.Duration) {
 	}
 }
 
+// BasicAuth is the basic_auth section of every such client.
+type BasicAuth struct {
+	Username     string      `yaml:"username"`
+	Password     conf.Secret `yaml:"password,omitempty"`
+	PasswordFile string      `yaml:"password_file,omitempty"`
+}
+
+// AuthOf is the Auth of a client's basic_auth (nil when not set),
+// bearer_token and bearer_token_file.
+func AuthOf(b *BasicAuth, bearerToken conf.Secret, bearerTokenFile string) Auth {
+	a := Auth{BearerToken: bearerToken, BearerTokenFile: bearerTokenFile}
+	if b != nil {
+		a.Basic, a.Username, a.Password, a.PasswordFile = true, b.Username, b.Password, b.PasswordFile
+	}
+	return a
+}
+
 // Auth is how a client authenticates: basic auth or a bearer token, each
 // possibly in a file (read when the client is built).
 type Auth struct {
