@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sloagent/sloagent/internal/conf"
 	"github.com/sloagent/sloagent/internal/testutil"
 
 	"github.com/sloagent/sloagent/probes"
@@ -73,6 +74,29 @@ func TestDebugTraceDNSAndRedirect(t *testing.T) {
 	for _, want := range []string{"msg=resolved host=localhost ip=127.0.0.1", "msg=redirect", "/next", "status=\"302 Found\""} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("debug trace lacks %q:\n%s", want, buf.String())
+		}
+	}
+}
+
+// The debug output hides a header's value by the names /config hides
+// (conf.SensitiveName), one list for both: a JWT or a credential in a
+// header of its own name is hidden in each.
+func TestHeaderTextHidesWhatConfigHides(t *testing.T) {
+	h := http.Header{}
+	for _, name := range []string{"Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie", "X-Api-Key",
+		"X-Auth-Token", "X-Jwt-Assertion", "X-Client-Credential", "X-Amz-Signature", "X-Private-Id", "Accept", "X-Request-Id"} {
+		h.Set(name, "value-of-"+name)
+	}
+	out := HeaderText(h)
+	for name := range h {
+		shown := strings.Contains(out, "value-of-"+name)
+		if hidden := conf.SensitiveName(name); shown == hidden {
+			t.Errorf("%s shown %v, but /config hides it: %v\n%s", name, shown, hidden, out)
+		}
+	}
+	for _, name := range []string{"Accept", "X-Request-Id"} {
+		if !strings.Contains(out, name+": value-of-"+name) {
+			t.Errorf("%s is hidden:\n%s", name, out)
 		}
 	}
 }

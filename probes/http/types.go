@@ -27,25 +27,12 @@ func (h Headers) MarshalYAML() (any, error) {
 	return out, nil
 }
 
-// sensitiveHeader reports whether a header's value is likely a credential.
-// It errs on the side of hiding: a hidden value costs a look at the file, a
-// shown one may leak a token into a screenshot.
-func sensitiveHeader(name string) bool {
-	n := strings.ToLower(name)
-	switch n {
-	case "authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key":
-		return true
-	}
-	for _, w := range [...]string{"token", "secret", "key", "auth", "password", "session", "signature"} {
-		if strings.Contains(n, w) {
-			return true
-		}
-	}
-	return false
-}
-
+// redactHeader hides the value of a header whose name says it is likely a
+// credential, by the names /config hides (conf.SensitiveName). It errs on
+// the side of hiding: a hidden value costs a look at the file, a shown one
+// may leak a token into a screenshot.
 func redactHeader(name, value string) string {
-	if value != "" && sensitiveHeader(name) {
+	if value != "" && conf.SensitiveName(name) {
 		return conf.Redacted
 	}
 	return value
