@@ -40,7 +40,7 @@ func (m Metadata) MarshalYAML() (any, error) {
 	}
 	out := make(map[string][]string, len(m))
 	for k, vs := range m {
-		if sensitive(k) {
+		if conf.SensitiveName(k) {
 			red := make([]string, len(vs))
 			for i := range red {
 				red[i] = conf.Redacted
@@ -50,18 +50,6 @@ func (m Metadata) MarshalYAML() (any, error) {
 		out[k] = vs
 	}
 	return out, nil
-}
-
-// sensitive reports whether a key's values are likely credentials, erring
-// on the side of hiding, as the http kind does for headers.
-func sensitive(key string) bool {
-	k := strings.ToLower(key)
-	for _, w := range [...]string{"authorization", "cookie", "token", "secret", "key", "auth", "password", "session", "signature"} {
-		if strings.Contains(k, w) {
-			return true
-		}
-	}
-	return false
 }
 
 // metadataKeyRE is what gRPC allows in a key (it lowercases them).

@@ -33,3 +33,21 @@ func TestConfigValid(t *testing.T) {
 		t.Errorf("plain metadata redacted:\n%s", out)
 	}
 }
+
+// Metadata values are hidden by the names /config hides everywhere
+// (conf.SensitiveName): a key naming a JWT or a credential too.
+func TestMetadataHiddenAsConfigHides(t *testing.T) {
+	c := probetest.Section[Config](t, "metadata: {x-jwt-assertion: [jwt-value], x-client-credential: [cred-value], authorization: [auth-value], x-tenant: [tenant-7]}")
+	out, err := yaml.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"jwt-value", "cred-value", "auth-value"} {
+		if strings.Contains(string(out), v) {
+			t.Errorf("%s shown:\n%s", v, out)
+		}
+	}
+	if !strings.Contains(string(out), "tenant-7") {
+		t.Errorf("plain metadata hidden:\n%s", out)
+	}
+}
