@@ -163,18 +163,11 @@ slos:
 			}
 		}
 		served := map[string]*dto.MetricFamily{}
-		dec := expfmt.NewDecoder(body, expfmt.NewFormat(expfmt.TypeProtoDelim))
-		for {
-			var mf dto.MetricFamily
-			if err := dec.Decode(&mf); err == io.EOF {
-				break
-			} else if err != nil {
-				t.Fatal(err)
-			}
+		for _, mf := range protoFamilies(t, body) {
 			if served[mf.GetName()] != nil {
 				t.Errorf("family %s served twice", mf.GetName())
 			}
-			served[mf.GetName()] = &mf
+			served[mf.GetName()] = mf
 		}
 		resp.Body.Close()
 		gathered, err := ta.Gatherer().Gather()
@@ -201,6 +194,23 @@ slos:
 			len(h.GetMetric()[0].GetHistogram().GetPositiveSpan()) == 0 {
 			t.Errorf("%s: the run duration histogram has no native buckets: %v", enc, h)
 		}
+	}
+}
+
+// protoFamilies decodes a delimited protobuf exposition, in the order
+// served.
+func protoFamilies(t *testing.T, r io.Reader) []*dto.MetricFamily {
+	t.Helper()
+	var out []*dto.MetricFamily
+	dec := expfmt.NewDecoder(r, expfmt.NewFormat(expfmt.TypeProtoDelim))
+	for {
+		mf := &dto.MetricFamily{}
+		if err := dec.Decode(mf); err == io.EOF {
+			return out
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, mf)
 	}
 }
 
@@ -240,14 +250,7 @@ slos:
 		defer resp.Body.Close()
 		fams := map[string]*dto.MetricFamily{}
 		if strings.Contains(resp.Header.Get("Content-Type"), "protobuf") {
-			dec := expfmt.NewDecoder(resp.Body, expfmt.NewFormat(expfmt.TypeProtoDelim))
-			for {
-				mf := &dto.MetricFamily{}
-				if err := dec.Decode(mf); err == io.EOF {
-					break
-				} else if err != nil {
-					t.Fatal(err)
-				}
+			for _, mf := range protoFamilies(t, resp.Body) {
 				fams[mf.GetName()] = mf
 			}
 		} else {

@@ -13,9 +13,6 @@ import (
 	"strings"
 	"testing"
 
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-
 	"github.com/sloagent/sloagent/internal/conf"
 	"github.com/sloagent/sloagent/probes"
 	"github.com/sloagent/sloagent/probes/kinds"
@@ -168,14 +165,8 @@ func scrapeAs(t *testing.T, url, accept string) string {
 		return string(b)
 	}
 	var b strings.Builder
-	dec := expfmt.NewDecoder(resp.Body, expfmt.NewFormat(expfmt.TypeProtoDelim))
-	for {
-		mf := &dto.MetricFamily{}
-		if err := dec.Decode(mf); err == io.EOF {
-			return b.String()
-		} else if err != nil {
-			t.Fatal(err)
-		}
+	for _, mf := range protoFamilies(t, resp.Body) {
 		fmt.Fprintln(&b, mf.String())
 	}
+	return b.String()
 }
